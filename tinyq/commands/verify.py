@@ -1,0 +1,36 @@
+"""tinyq verify MODEL: generated C on the host vs TFLM's interpreter."""
+from __future__ import annotations
+
+import argparse
+import json
+
+from tinyq.verify import verify
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("verify", help="check the generated C bit-exact against TFLM on random inputs")
+    p.add_argument("model", help="int8 .tflite file")
+    p.add_argument("--samples", type=int, default=100, help="random inputs to try (default 100)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--layers", action="store_true", help="diff every intermediate tensor, name the first op that differs")
+    p.add_argument("--sanitize", action="store_true", help="build with -fsanitize=address,undefined")
+    p.add_argument("--keep", metavar="DIR", help="keep the generated sources and host build in DIR")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    rep = verify(args.model, samples=args.samples, seed=args.seed, layers=args.layers,
+                 sanitize=args.sanitize, work_dir=args.keep)
+    if args.json:
+        print(json.dumps(rep.to_dict(), indent=2))
+    else:
+        status = "BIT-EXACT" if rep.ok else "MISMATCH"
+        print(f"{rep.model}: {status}  samples={rep.samples} elements={rep.elements} "
+              f"mismatches={rep.mismatches} max_abs_diff={rep.max_abs_diff} arena={rep.arena_bytes} B"
+              + (" (ASan+UBSan)" if rep.sanitized else ""))
+        if rep.first_bad_layer:
+            b = rep.first_bad_layer
+            print(f"first differing layer: op {b['index']} {b['op']} -> '{b['tensor']}' "
+                  f"({b['mismatches']} of {b['elements']} elements in sample {b['sample']})")
+    return 0 if rep.ok else 1

@@ -1,0 +1,101 @@
+"""The intermediate representation: tensors and ops of one graph in execution order."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+# Bytes per element of the dtypes the frontend understands.
+DTYPE_SIZE = {
+    "int8": 1, "uint8": 1, "bool": 1, "int16": 2, "float16": 2,
+    "int32": 4, "float32": 4, "int64": 8, "float64": 8,
+}
+
+
+@dataclass
+class Tensor:
+    """One tensor. `data` is set for constants (weights, biases, shape operands)."""
+
+    index: int
+    name: str
+    shape: tuple[int, ...]
+    dtype: str
+    scale: np.ndarray | None = None        # float32, per-tensor (len 1) or per-channel
+    zero_point: np.ndarray | None = None   # int64, same length as scale
+    quantized_dimension: int = 0
+    data: np.ndarray | None = None
+    shape_signature: tuple[int, ...] | None = None  # -1 marks an unknown (batch) dimension
+
+    @property
+    def is_const(self) -> bool:
+        return self.data is not None
+
+    @property
+    def is_quantized(self) -> bool:
+        return self.scale is not None and len(self.scale) > 0
+
+    @property
+    def per_channel(self) -> bool:
+        return self.scale is not None and len(self.scale) > 1
+
+    @property
+    def num_elements(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64)) if self.shape else 1
+
+    @property
+    def nbytes(self) -> int:
+        return self.num_elements * DTYPE_SIZE[self.dtype]
+
+    @property
+    def qscale(self) -> float:
+        """The per-tensor scale as a Python float (exactly the float32 value in the file)."""
+        assert self.scale is not None
+        return float(np.float32(self.scale[0]))
+
+    @property
+    def qzero(self) -> int:
+        assert self.zero_point is not None
+        return int(self.zero_point[0]) if len(self.zero_point) else 0
+
+
+@dataclass
+class Op:
+    """One operator. `inputs` may hold -1 for an omitted optional input (e.g. no bias)."""
+
+    index: int
+    opcode: str                     # builtin name as in the schema, e.g. "CONV_2D"
+    inputs: list[int]
+    outputs: list[int]
+    options: dict[str, Any] = field(default_factory=dict)
+    version: int = 1
+
+
+@dataclass
+class Graph:
+    tensors: list[Tensor]
+    ops: list[Op]
+    inputs: list[int]
+    outputs: list[int]
+    name: str = "model"
+
+    def t(self, index: int) -> Tensor:
+        return self.tensors[index]
+
+    def producers(self) -> dict[int, int]:
+        """Tensor index -> index (position) of the op that writes it."""
+        return {o: i for i, op in enumerate(self.ops) for o in op.outputs}
+
+    def consumers(self) -> dict[int, list[int]]:
+        """Tensor index -> positions of the ops that read it."""
+        res: dict[int, list[int]] = {}
+        for i, op in enumerate(self.ops):
+            for t in op.inputs:
+                if t >= 0:
+                    res.setdefault(t, []).append(i)
+        return res
+
+    def renumber(self) -> None:
+        """Make op.index equal to the op's position after passes removed or added ops."""
+        for i, op in enumerate(self.ops):
+            op.index = i

@@ -1,0 +1,1 @@
+"""One module per TFLite operator; see registry.py for the interface."""

@@ -1,0 +1,38 @@
+"""Helpers shared by op modules: quantization constants in TFLM's exact arithmetic."""
+from __future__ import annotations
+
+import numpy as np
+
+from tinyq.ir import Graph, Op, Tensor
+from tinyq.quant import activation_range, f32, quantize_multiplier
+
+
+def per_channel_multipliers(inp: Tensor, w: Tensor, out: Tensor, channels: int
+                            ) -> tuple[np.ndarray, np.ndarray]:
+    """Output multipliers/shifts per channel, as TFLM's PopulateConvolutionQuantizationParams:
+    (float)(input_scale * filter_scale) widened to double, divided by the double output scale."""
+    assert w.scale is not None
+    scales = w.scale if len(w.scale) > 1 else np.repeat(w.scale, channels)
+    mult = np.zeros(channels, np.int32)
+    shift = np.zeros(channels, np.int32)
+    for c in range(channels):
+        eff = f32(np.float32(inp.qscale) * np.float32(scales[c])) / out.qscale
+        mult[c], shift[c] = quantize_multiplier(eff)
+    return mult, shift
+
+
+def fused_range(op: Op, out: Tensor) -> tuple[int, int]:
+    return activation_range(op.options.get("fused_activation_function", "NONE"), out.qscale, out.qzero)
+
+
+def is_int8(*tensors: Tensor) -> bool:
+    return all(t.dtype == "int8" for t in tensors)
+
+
+def need_int8(op: Op, g: Graph, positions: list[int]) -> str | None:
+    """Reason string if any of the given inputs/outputs is not a quantized int8 tensor."""
+    for p in positions:
+        t = g.t(op.outputs[-p - 1]) if p < 0 else g.t(op.inputs[p])
+        if t.dtype != "int8" or not t.is_quantized:
+            return f"needs quantized int8 tensors, got {t.dtype} for '{t.name}'"
+    return None

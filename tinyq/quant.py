@@ -1,0 +1,73 @@
+"""Quantization arithmetic done at generation time, replicating TFLM's reference helpers exactly.
+
+Every constant the kernels need (multipliers, shifts, activation bounds) is computed here once, so
+the device never touches float on the int8 path.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+INT8_MIN, INT8_MAX = -128, 127
+
+
+def round_half_away(x: float) -> int:
+    """C's round()/std::round: halves go away from zero. Exact for any double."""
+    f = math.floor(abs(x))
+    r = f + 1 if abs(x) - f >= 0.5 else f
+    return int(r) if x >= 0 else -int(r)
+
+
+def quantize_multiplier(m: float) -> tuple[int, int]:
+    """TFLite's QuantizeMultiplier: m ~= q * 2^(shift - 31) with q a Q31 int32 (double rounding build)."""
+    if m == 0.0:
+        return 0, 0
+    q, shift = math.frexp(m)
+    q_fixed = round_half_away(q * (1 << 31))
+    assert q_fixed <= (1 << 31)
+    if q_fixed == (1 << 31):
+        q_fixed //= 2
+        shift += 1
+    if shift < -31:
+        shift, q_fixed = 0, 0
+    return int(q_fixed), int(shift)
+
+
+def quantize_multiplier_smaller_than_one_exp(m: float) -> tuple[int, int]:
+    """TFLite's QuantizeMultiplierSmallerThanOneExp (shift is <= 0)."""
+    assert 0.0 < m < 1.0
+    q, shift = quantize_multiplier(m)
+    assert shift <= 0
+    return q, shift
+
+
+def quantize_multiplier_greater_than_one(m: float) -> tuple[int, int]:
+    """TFLite's QuantizeMultiplierGreaterThanOne: returns (multiplier, left_shift >= 0)."""
+    assert m > 1.0
+    q, shift = quantize_multiplier(m)
+    assert shift >= 0
+    return q, shift
+
+
+def f32(x: float) -> float:
+    """Round a Python float to float32, as C++ does when it stores into a float."""
+    return float(np.float32(x))
+
+
+def activation_range(act: str, scale: float, zero_point: int,
+                     qmin: int = INT8_MIN, qmax: int = INT8_MAX) -> tuple[int, int]:
+    """TFLM's CalculateActivationRangeQuantized: the fused activation as int8 clamp bounds."""
+    def q(v: float) -> int:
+        # float division in float32, then std::round, as TFLM does
+        return zero_point + round_half_away(float(np.float32(v) / np.float32(scale)))
+
+    if act in ("NONE", None):
+        return qmin, qmax
+    if act == "RELU":
+        return max(qmin, q(0.0)), qmax
+    if act == "RELU6":
+        return max(qmin, q(0.0)), min(qmax, q(6.0))
+    if act == "RELU_N1_TO_1":
+        return max(qmin, q(-1.0)), min(qmax, q(1.0))
+    raise ValueError(f"fused activation {act} is not supported on a quantized op")

@@ -1,0 +1,79 @@
+"""Build a generated model for the host with the system C compiler, and run it."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+
+from tinyq.errors import ToolchainError
+from tinyq.ir import Graph
+from tinyq.resources import firmware_dir
+
+CFLAGS = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-Wshadow", "-Wvla"]
+SANITIZE = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer", "-g"]
+
+
+def find_cc() -> str:
+    for cc in (os.environ.get("CC"), "cc", "gcc", "clang"):
+        if cc and shutil.which(cc):
+            return cc
+    raise ToolchainError("no C compiler found for the host build",
+                         "install one: `apt-get install gcc` (or set CC)")
+
+
+def build_host(src_dir: str | Path, exe: str | Path | None = None, sanitize: bool = False,
+               profile: bool = False) -> Path:
+    """Compile every .c in src_dir plus the host harness. Returns the executable's path."""
+    src_dir = Path(src_dir)
+    exe = Path(exe) if exe else src_dir / ("model_host_asan" if sanitize else "model_host")
+    sources = sorted(str(p) for p in src_dir.glob("*.c")) + [str(firmware_dir() / "host" / "host_main.c")]
+    cmd = [find_cc(), *CFLAGS, *(SANITIZE if sanitize else []), *(["-DTQ_PROFILE"] if profile else []),
+           "-I", str(src_dir), *sources, "-o", str(exe)]
+    res = subprocess.run(cmd, capture_output=True, text=True)
+    if res.returncode != 0:
+        raise ToolchainError(f"host build of the generated code failed:\n{res.stderr[-4000:]}",
+                             "this is a tinyq bug; please report it with the model")
+    return exe
+
+
+def run_host(exe: str | Path, graph: Graph, inputs: list[np.ndarray], layers: bool = False,
+             timeout: float = 600) -> tuple[list[list[np.ndarray]], list[list[bytes]]]:
+    """Run samples through the host executable.
+
+    inputs: one array per graph input, each with a leading sample axis.
+    Returns (outputs per sample, layer dumps per sample (raw bytes per layer) if layers)."""
+    n = len(inputs[0])
+    blob = b"".join(b"".join(np.ascontiguousarray(x[s]).tobytes() for x in inputs) for s in range(n))
+    env = dict(os.environ, ASAN_OPTIONS="detect_leaks=0:abort_on_error=0")
+    res = subprocess.run([str(exe), "layers" if layers else "run"], input=blob, capture_output=True,
+                         timeout=timeout, env=env)
+    if res.returncode != 0:
+        raise ToolchainError(f"generated code failed on the host (exit {res.returncode}):\n"
+                             f"{res.stderr.decode(errors='replace')[-4000:]}",
+                             "this is a tinyq bug; please report it with the model")
+    out = res.stdout
+    outs_t = [graph.t(t) for t in graph.outputs]
+    layer_sizes = []
+    if layers:
+        for op in graph.ops:
+            layer_sizes.append(graph.t(op.outputs[0]).nbytes if op.outputs else 0)
+    per_sample = sum(layer_sizes) + sum(t.nbytes for t in outs_t)
+    if len(out) != per_sample * n:
+        raise ToolchainError(f"host run returned {len(out)} bytes, expected {per_sample * n}")
+    results, dumps = [], []
+    pos = 0
+    for _ in range(n):
+        d = []
+        for size in layer_sizes:
+            d.append(out[pos:pos + size])
+            pos += size
+        dumps.append(d)
+        sample = []
+        for t in outs_t:
+            sample.append(np.frombuffer(out[pos:pos + t.nbytes], dtype=t.dtype).reshape(t.shape))
+            pos += t.nbytes
+        results.append(sample)
+    return results, dumps
