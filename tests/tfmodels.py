@@ -1,0 +1,52 @@
+"""Build small full-int8 .tflite models with TensorFlow, for op-by-op tests against TFLM.
+
+Imported only by tests marked `tf`; TensorFlow is heavy, so it is imported lazily."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def convert_int8(model, path: str | Path, input_shapes: list[tuple[int, ...]], *,
+                 per_channel: bool = True, samples: int = 32, seed: int = 0,
+                 int8_io: bool = True, low: float = -1.0, high: float = 1.0) -> Path:
+    """Full-integer quantize a Keras model (or tf.function-able callable) to `path`.
+
+    input_shapes exclude the batch dimension; the batch is whatever the Keras model declares
+    (keras_model(batch=1) fixes it, batch=None leaves it unknown)."""
+    import tensorflow as tf
+
+    rng = np.random.default_rng(seed)
+
+    def rep():
+        for _ in range(samples):
+            yield [rng.uniform(low, high, size=(1, *s)).astype(np.float32) for s in input_shapes]
+
+    conv = tf.lite.TFLiteConverter.from_keras_model(model)
+    conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    conv.representative_dataset = rep
+    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    if int8_io:
+        conv.inference_input_type = tf.int8
+        conv.inference_output_type = tf.int8
+    if not per_channel:
+        conv._experimental_disable_per_channel = True
+    path = Path(path)
+    path.write_bytes(conv.convert())
+    return path
+
+
+def keras_model(inputs_shapes: list[tuple[int, ...]], body: Callable, seed: int = 0,
+                batch: int | None = 1):
+    """A functional Keras model from a body(inputs) -> output, with seeded random weights."""
+    import tensorflow as tf
+
+    tf.keras.utils.set_random_seed(seed)
+    ins = [tf.keras.Input(shape=s, batch_size=batch) for s in inputs_shapes]
+    out = body(ins if len(ins) > 1 else ins[0])
+    return tf.keras.Model(ins if len(ins) > 1 else ins[0], out)

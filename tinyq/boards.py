@@ -1,0 +1,93 @@
+"""Board descriptions: one TOML file per board under boards/. Adding a board is adding a file."""
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tinyq.errors import TinyqError
+from tinyq.resources import boards_dir
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+@dataclass
+class Board:
+    name: str
+    description: str
+    core: str                 # cortex-m0plus | cortex-m4 | cortex-m7
+    fpu: str                  # none | fpv4-sp-d16 | fpv5-d16 | fpv5-sp-d16
+    float_abi: str            # soft | hard
+    clock_hz: int
+    dsp: bool                 # has the DSP extension (SMLAD etc.)
+    flash_origin: int
+    flash_size: int
+    flash_reserved: int       # bootloader / SoftDevice bytes not available to the app
+    ram_origin: int
+    ram_size: int
+    ram_reserved: int         # RAM not available to the app (SoftDevice, bootloader)
+    stack_bytes: int          # stack reserved for the application
+    serial_bytes: int         # serial buffers of the benchmark firmware
+    baud: int
+    uart: str                 # driver: nrf_uarte | cmsdk_uart | stm32_usart | rp2040_uart
+    cycle_counter: str        # dwt | cmsdk_timer | systick
+    flasher: str              # default flasher: pyocd | openocd | jlink | nrfjprog | uf2 | bossac | qemu
+    flasher_target: str       # the target name the flasher knows (pyOCD target, OpenOCD cfg)
+    emulator: dict[str, Any] = field(default_factory=dict)   # e.g. {"qemu_machine": "mps2-an386"}
+    pins: dict[str, Any] = field(default_factory=dict)       # board-specific pins (UART TX/RX)
+    path: Path | None = None
+
+    @property
+    def ram_budget(self) -> int:
+        """RAM the model and runtime may use: all RAM less what is reserved (stack excluded)."""
+        return self.ram_size - self.ram_reserved
+
+    @property
+    def flash_budget(self) -> int:
+        return self.flash_size - self.flash_reserved
+
+    @property
+    def app_flash_origin(self) -> int:
+        return self.flash_origin + self.flash_reserved
+
+    @property
+    def emulated(self) -> bool:
+        return bool(self.emulator)
+
+
+def list_boards() -> list[str]:
+    return sorted(p.stem for p in boards_dir().glob("*.toml"))
+
+
+def load_board(name: str) -> Board:
+    """Load a board by name (boards/NAME.toml) or by the path of a TOML file."""
+    path = Path(name)
+    if not (path.suffix == ".toml" and path.is_file()):
+        path = boards_dir() / f"{name}.toml"
+    if not path.is_file():
+        raise TinyqError(f"unknown board '{name}'",
+                         "known boards: " + ", ".join(list_boards()) + " (or pass a board .toml file)")
+    try:
+        d = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise TinyqError(f"board file {path} is not valid TOML: {exc}") from None
+    try:
+        fl, ram, ser, flasher = d["flash"], d["ram"], d.get("serial", {}), d.get("flasher", {})
+        return Board(
+            name=d.get("name", path.stem), description=d.get("description", ""),
+            core=d["core"], fpu=d.get("fpu", "none"), float_abi=d.get("float_abi", "soft"),
+            clock_hz=int(d["clock_hz"]), dsp=bool(d.get("dsp", False)),
+            flash_origin=int(fl["origin"]), flash_size=int(fl["size"]), flash_reserved=int(fl.get("reserved", 0)),
+            ram_origin=int(ram["origin"]), ram_size=int(ram["size"]), ram_reserved=int(ram.get("reserved", 0)),
+            stack_bytes=int(ram.get("stack", 8192)), serial_bytes=int(ram.get("serial_buffers", 2048)),
+            baud=int(ser.get("baud", 115200)), uart=ser.get("driver", "none"),
+            cycle_counter=d.get("cycle_counter", "dwt"),
+            flasher=flasher.get("default", "pyocd"), flasher_target=flasher.get("target", ""),
+            emulator=d.get("emulator", {}), pins=d.get("pins", {}), path=path,
+        )
+    except KeyError as exc:
+        raise TinyqError(f"board file {path} lacks the key {exc}") from None
