@@ -1,0 +1,21 @@
+"""tinyq inspect MODEL: ops, tensors, quantization, parameter bytes, MACs, unsupported ops."""
+from __future__ import annotations
+
+import argparse
+import json
+
+from tinyq.inspect import format_report, inspect_model
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("inspect", help="list a model's ops, tensors, quantization, MACs and unsupported ops")
+    p.add_argument("model", help=".tflite file")
+    p.add_argument("--json", action="store_true", help="print everything as JSON")
+    p.add_argument("--no-passes", action="store_true", help="show the graph as in the file, before tinyq's passes")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    info = inspect_model(args.model, passes=not args.no_passes)
+    print(json.dumps(info, indent=2) if args.json else format_report(info))
+    return 0
