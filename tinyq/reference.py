@@ -5,7 +5,11 @@ from pathlib import Path
 
 import numpy as np
 
-from tinyq.errors import ToolchainError
+from tinyq.errors import TinyqError, ToolchainError
+
+
+class ReferenceError_(TinyqError):
+    """TFLM itself cannot run the model, so there is nothing to compare against."""
 
 
 class TflmReference:
@@ -21,8 +25,14 @@ class TflmReference:
                else runtime.InterpreterConfig.kAllocationRecording)
         data = Path(model_path).read_bytes()
         # TFLM needs an arena; 10x the model or 4 MB, whichever is larger, always suffices here.
-        self.interp = runtime.Interpreter.from_bytes(data, arena_size=max(len(data) * 10, 4 << 20),
-                                                     intrepreter_config=cfg)
+        try:
+            self.interp = runtime.Interpreter.from_bytes(data, arena_size=max(len(data) * 10, 4 << 20),
+                                                         intrepreter_config=cfg)
+        except RuntimeError as exc:
+            raise ReferenceError_(
+                f"TFLM's interpreter cannot run {Path(model_path).name}: {exc}",
+                "the model uses something TFLM does not support (often runtime shape ops from an "
+                "unknown batch size); re-convert with a fixed batch of 1 to verify it") from None
 
     def run(self, inputs: list[np.ndarray], num_outputs: int) -> list[np.ndarray]:
         for i, x in enumerate(inputs):

@@ -52,7 +52,10 @@ def random_inputs(g: Graph, samples: int, seed: int) -> list[np.ndarray]:
 
 def verify(model: str | Path, samples: int = 100, seed: int = 0, layers: bool = False,
            sanitize: bool = False, work_dir: str | Path | None = None,
-           inputs: list[np.ndarray] | None = None) -> VerifyReport:
+           inputs: list[np.ndarray] | None = None,
+           reference_model: str | Path | None = None) -> VerifyReport:
+    """Compile `model`, run it on the host and compare with TFLM running `reference_model`
+    (default: the same file; a batch-1 twin for models TFLM cannot run itself)."""
     g = load(model)
     gen = generate(g, source=Path(model).name)
     with tempfile.TemporaryDirectory(prefix="tinyq-verify-") as tmp:
@@ -62,7 +65,7 @@ def verify(model: str | Path, samples: int = 100, seed: int = 0, layers: bool = 
         xs = inputs if inputs is not None else random_inputs(g, samples, seed)
         n = len(xs[0])
         got, dumps = run_host(exe, g, xs, layers=layers)
-    ref = TflmReference(model, preserve_all=layers)
+    ref = TflmReference(reference_model or model, preserve_all=layers)
     elements = mismatches = max_diff = 0
     first_bad = None
     layer_stats: list[dict] = []

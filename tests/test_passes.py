@@ -1,0 +1,56 @@
+"""Graph passes: shape folding for unknown-batch models, dead ops, activation fusion."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import mlperf_path
+
+from tinyq.frontend.tflite_reader import read_tflite
+from tinyq.passes.pipeline import load, optimize
+
+
+def test_mlperf_graphs_unchanged_by_passes() -> None:
+    """The MLPerf models are already static and fused: the passes must keep every op."""
+    g = read_tflite(mlperf_path("kws_ref_model"))
+    n = len(g.ops)
+    stats = optimize(g)
+    assert len(g.ops) == n and stats["dead_ops_removed"] == 0
+
+
+@pytest.fixture(scope="module")
+def flatten_models(tmp_path_factory):
+    tf = pytest.importorskip("tensorflow")
+    from tfmodels import convert_int8, keras_model
+
+    def body(x):
+        y = tf.keras.layers.Dense(6)(x)          # Dense on 3-D input: RESHAPE -> FC -> RESHAPE
+        return tf.keras.layers.Dense(5)(tf.keras.layers.Flatten()(y))
+
+    d = tmp_path_factory.mktemp("flatten")
+    unknown = convert_int8(keras_model([(3, 4)], body, batch=None), d / "unknown.tflite", [(3, 4)])
+    fixed = convert_int8(keras_model([(3, 4)], body, batch=1), d / "fixed.tflite", [(3, 4)])
+    return unknown, fixed
+
+
+@pytest.mark.tf
+def test_unknown_batch_shape_ops_are_folded(flatten_models) -> None:
+    unknown, _ = flatten_models
+    raw = read_tflite(unknown)
+    assert {"SHAPE", "PACK"} & {op.opcode for op in raw.ops}, "converter should emit runtime shape ops"
+    g = load(unknown)
+    assert [op.opcode for op in g.ops] == ["RESHAPE", "FULLY_CONNECTED", "RESHAPE", "FULLY_CONNECTED"]
+    assert g.t(g.ops[1].outputs[0]).shape == (3, 6)  # the file's placeholder shape was (1, 6)
+    assert g.t(g.ops[2].outputs[0]).shape == (1, 18)
+
+
+@pytest.mark.tf
+def test_unknown_batch_model_matches_tflm_on_its_batch1_twin(flatten_models) -> None:
+    """TFLM cannot run the unknown-batch file; tinyq can, and agrees with TFLM on the batch-1 twin."""
+    from tinyq.verify import verify
+
+    unknown, fixed = flatten_models
+    a, b = read_tflite(unknown), read_tflite(fixed)
+    for ta, tb in zip((a.t(i) for i in a.inputs + a.outputs), (b.t(i) for i in b.inputs + b.outputs)):
+        assert np.array_equal(ta.scale, tb.scale) and np.array_equal(ta.zero_point, tb.zero_point)
+    rep = verify(unknown, samples=30, reference_model=fixed)
+    assert rep.mismatches == 0 and rep.elements == 30 * 5
