@@ -9,7 +9,7 @@ import jinja2
 
 from tinyq import __version__
 from tinyq.backend.emitter import CTYPES, Emitter, _float_literal
-from tinyq.errors import UnsupportedOpError
+from tinyq.errors import ModelError, UnsupportedOpError
 from tinyq.ir import Graph
 from tinyq.ops.registry import REGISTRY, load_all
 from tinyq.plan.arena import ArenaPlan, Buffer, plan_arena
@@ -50,7 +50,10 @@ def unsupported_ops(graph: Graph) -> list[tuple[int, str, str]]:
         if spec is None:
             bad.append((op.index, op.opcode, "no kernel"))
             continue
-        reason = spec.check(op, graph) if spec.check else None
+        try:
+            reason = spec.check(op, graph) if spec.check else None
+        except (IndexError, KeyError, ValueError, TypeError, AttributeError) as exc:
+            reason = f"inconsistent tensors or options ({exc.__class__.__name__}: {exc})"
         if reason:
             bad.append((op.index, op.opcode, reason))
     return bad
@@ -130,7 +133,13 @@ def generate(graph: Graph, source: str = "") -> Generated:
         em.begin_op(op)
         spec = REGISTRY[op.opcode]
         em.source(*spec.sources)
-        spec.emit(op, graph, em)
+        try:
+            spec.emit(op, graph, em)
+        except (IndexError, KeyError, ValueError, AssertionError, TypeError, AttributeError) as exc:
+            # A graph that parsed but whose op does not fit its tensors (corrupt or hand-edited file).
+            raise ModelError(f"op {op.index} {op.opcode}: its tensors or options are inconsistent "
+                             f"({exc.__class__.__name__}: {exc})",
+                             "re-export the model; if it came from the TFLite converter, report it") from None
         for t in op.inputs + op.outputs:  # make sure every touched tensor is planned
             if t >= 0 and not graph.t(t).is_const:
                 em.used_tensors.add(t)
