@@ -1,0 +1,63 @@
+#include "conv_2d.h"
+
+#include "tq_common.h"
+
+void tq_conv_2d_s8(const tq_conv_params *p, const int8_t *in, const int8_t *w, int8_t *out)
+{
+    const int32_t in_c = p->in_c;
+    const int32_t tap_len = (int32_t)p->k_w * in_c;          /* one filter row */
+    const int32_t filt_len = (int32_t)p->k_h * tap_len;      /* one output channel's filter */
+    for (int32_t b = 0; b < p->batches; ++b) {
+        const int8_t *in_b = in + (int32_t)b * p->in_h * p->in_w * in_c;
+        for (int32_t oy = 0; oy < p->out_h; ++oy) {
+            const int32_t y0 = oy * p->stride_h - p->pad_h;
+            for (int32_t ox = 0; ox < p->out_w; ++ox) {
+                const int32_t x0 = ox * p->stride_w - p->pad_w;
+                /* Interior pixels see no padding, so the input offset term is a per-channel
+                 * constant folded into bias_full at generation time. */
+                const int interior = y0 >= 0 && x0 >= 0 &&
+                                     y0 + (p->k_h - 1) * p->dil_h < p->in_h &&
+                                     x0 + (p->k_w - 1) * p->dil_w < p->in_w;
+                for (int32_t oc = 0; oc < p->out_c; ++oc) {
+                    const int8_t *wc = w + oc * filt_len;
+                    int32_t acc;
+                    if (interior) {
+                        acc = p->bias_full[oc];
+                        for (int32_t ky = 0; ky < p->k_h; ++ky) {
+                            const int8_t *row = in_b + ((y0 + ky * p->dil_h) * p->in_w + x0) * in_c;
+                            const int8_t *wr = wc + ky * tap_len;
+                            for (int32_t kx = 0; kx < p->k_w; ++kx) {
+                                const int8_t *px = row + kx * p->dil_w * in_c;
+                                const int8_t *wk = wr + kx * in_c;
+                                for (int32_t ic = 0; ic < in_c; ++ic) {
+                                    acc += (int32_t)wk[ic] * (int32_t)px[ic];
+                                }
+                            }
+                        }
+                    } else {
+                        acc = p->bias[oc];
+                        for (int32_t ky = 0; ky < p->k_h; ++ky) {
+                            const int32_t y = y0 + ky * p->dil_h;
+                            if (y < 0 || y >= p->in_h) {
+                                continue;
+                            }
+                            for (int32_t kx = 0; kx < p->k_w; ++kx) {
+                                const int32_t x = x0 + kx * p->dil_w;
+                                if (x < 0 || x >= p->in_w) {
+                                    continue;
+                                }
+                                const int8_t *px = in_b + (y * p->in_w + x) * in_c;
+                                const int8_t *wk = wc + ky * tap_len + kx * in_c;
+                                for (int32_t ic = 0; ic < in_c; ++ic) {
+                                    acc += (int32_t)wk[ic] * ((int32_t)px[ic] + p->input_offset);
+                                }
+                            }
+                        }
+                    }
+                    acc = tq_requantize(acc, p->mult[oc], p->shift[oc]) + p->output_offset;
+                    *out++ = (int8_t)TQ_CLAMP(acc, p->act_min, p->act_max);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,23 @@
+#ifndef TQ_CONV_2D_H
+#define TQ_CONV_2D_H
+
+#include <stdint.h>
+
+/* Geometry and quantization of one CONV_2D, all fixed at generation time. */
+typedef struct {
+    int16_t batches, in_h, in_w, in_c;
+    int16_t out_h, out_w, out_c;
+    int16_t k_h, k_w, stride_h, stride_w, dil_h, dil_w, pad_h, pad_w;
+    int32_t input_offset;       /* -input zero point */
+    int32_t output_offset;      /* output zero point */
+    int32_t act_min, act_max;
+    const int32_t *mult;        /* per output channel */
+    const int32_t *shift;
+    const int32_t *bias;        /* bias[c] (0 where the model has none): used at the borders */
+    const int32_t *bias_full;   /* bias[c] + input_offset * sum(w[c]): used where no tap is padding */
+} tq_conv_params;
+
+/* NHWC int8 convolution, weights OHWI. Bit-exact with TFLM's reference ConvPerChannel. */
+void tq_conv_2d_s8(const tq_conv_params *p, const int8_t *in, const int8_t *w, int8_t *out);
+
+#endif

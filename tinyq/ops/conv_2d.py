@@ -1,0 +1,64 @@
+"""CONV_2D, int8 activations, int8 per-tensor or per-channel weights, int32 bias."""
+from __future__ import annotations
+
+import numpy as np
+
+from tinyq.backend.emitter import Emitter
+from tinyq.ir import Graph, Op
+from tinyq.ops._common import fused_range, need_int8
+from tinyq.ops._conv_common import conv_multipliers, geometry
+from tinyq.ops.registry import register
+
+
+def _macs(op: Op, g: Graph) -> int:
+    out, w = g.t(op.outputs[0]), g.t(op.inputs[1])
+    n, oh, ow, oc = out.shape
+    return n * oh * ow * oc * w.shape[1] * w.shape[2] * w.shape[3]
+
+
+def _check(op: Op, g: Graph) -> str | None:
+    reason = need_int8(op, g, [0, 1, -1])
+    if reason:
+        return reason
+    inp, w = g.t(op.inputs[0]), g.t(op.inputs[1])
+    if not w.is_const or len(w.shape) != 4 or len(inp.shape) != 4:
+        return "needs 4-D NHWC input and constant OHWI weights"
+    if w.shape[3] != inp.shape[3]:
+        return "grouped convolution is not supported"
+    if np.any(w.zero_point != 0):
+        return "weights must be symmetric (zero point 0)"
+    if len(op.inputs) > 2 and op.inputs[2] >= 0 and g.t(op.inputs[2]).dtype != "int32":
+        return "bias must be int32"
+    return None
+
+
+def bias_terms(op: Op, g: Graph, channels: int, wsum: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(bias, bias + input_offset * wsum) as int32; the second serves pixels without padding."""
+    bias = np.zeros(channels, np.int64)
+    if len(op.inputs) > 2 and op.inputs[2] >= 0:
+        bias += g.t(op.inputs[2]).data.astype(np.int64).reshape(-1)
+    full = bias - g.t(op.inputs[0]).qzero * wsum
+    return bias.astype(np.int32), full.astype(np.int32)
+
+
+@register("CONV_2D", sources=["conv_2d.c", "conv_2d.h"], macs=_macs, check=_check)
+def emit(op: Op, g: Graph, em: Emitter) -> None:
+    inp, w, out = g.t(op.inputs[0]), g.t(op.inputs[1]), g.t(op.outputs[0])
+    n, in_h, in_w, in_c = inp.shape
+    oc, k_h, k_w, _ = w.shape
+    geo = geometry(op.options, in_h, in_w, k_h, k_w)
+    assert (geo["out_h"], geo["out_w"]) == out.shape[1:3], "output shape disagrees with padding"
+    mult, shift = conv_multipliers(inp, w, out, oc)
+    bias, bias_full = bias_terms(op, g, oc, w.data.astype(np.int64).reshape(oc, -1).sum(axis=1))
+    act_min, act_max = fused_range(op, out)
+    em.include("conv_2d.h")
+    p = em.params("tq_conv_params", {
+        "batches": n, "in_h": in_h, "in_w": in_w, "in_c": in_c,
+        "out_h": geo["out_h"], "out_w": geo["out_w"], "out_c": oc, "k_h": k_h, "k_w": k_w,
+        "stride_h": geo["stride_h"], "stride_w": geo["stride_w"], "dil_h": geo["dil_h"], "dil_w": geo["dil_w"],
+        "pad_h": geo["pad_h"], "pad_w": geo["pad_w"],
+        "input_offset": -inp.qzero, "output_offset": out.qzero, "act_min": act_min, "act_max": act_max,
+        "mult": em.const(mult, "mult"), "shift": em.const(shift, "shift"),
+        "bias": em.const(bias, "bias"), "bias_full": em.const(bias_full, "bias"),
+    })
+    em.call(f"tq_conv_2d_s8({p}, {em.tensor(op.inputs[0])}, {em.tensor(op.inputs[1])}, {em.tensor(op.outputs[0])})")
