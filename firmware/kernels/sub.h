@@ -1,0 +1,23 @@
+#ifndef TQ_SUB_H
+#define TQ_SUB_H
+
+#include <stdint.h>
+
+#include "tq_broadcast.h"
+
+/* Same parameters as ADD: rescale both inputs to a common scale, subtract, requantize. */
+typedef struct {
+    tq_bcast shape;
+    int32_t in1_offset, in2_offset;
+    int32_t in1_mult, in1_shift;
+    int32_t in2_mult, in2_shift;
+    int32_t out_mult, out_shift;
+    int32_t out_offset;
+    int32_t left_shift;
+    int32_t act_min, act_max;
+} tq_sub_params;
+
+/* Bit-exact with TFLM's reference int8 Sub. May run in place. */
+void tq_sub_s8(const tq_sub_params *p, const int8_t *in1, const int8_t *in2, int8_t *out);
+
+#endif
