@@ -1,0 +1,60 @@
+"""Every supported op, in models TensorFlow quantizes itself, against TFLM bit for bit."""
+from __future__ import annotations
+
+from typing import Callable
+
+import pytest
+
+from tinyq.verify import verify
+
+pytestmark = pytest.mark.tf
+
+tf = pytest.importorskip("tensorflow")
+L = tf.keras.layers
+
+
+# name -> (input shapes, body, convert options)
+CASES: dict[str, tuple[list[tuple[int, ...]], Callable, dict]] = {
+    "conv_same_s1": ([(9, 9, 3)], lambda x: L.Conv2D(8, 3, padding="same")(x), {}),
+    "conv_same_s2_odd": ([(9, 7, 3)], lambda x: L.Conv2D(6, 3, strides=2, padding="same", activation="relu")(x), {}),
+    "conv_valid_s2": ([(10, 10, 4)], lambda x: L.Conv2D(5, (3, 2), strides=(2, 1), padding="valid")(x), {}),
+    "conv_dilated": ([(12, 12, 3)], lambda x: L.Conv2D(4, 3, dilation_rate=2, padding="same", activation="relu6")(x), {}),
+    "conv_1x1_no_bias": ([(6, 6, 8)], lambda x: L.Conv2D(16, 1, use_bias=False)(x), {}),
+    "conv_per_tensor": ([(8, 8, 3)], lambda x: L.Conv2D(8, 3, padding="same")(x), {"per_channel": False}),
+    "dw_same_s1": ([(9, 9, 4)], lambda x: L.DepthwiseConv2D(3, padding="same")(x), {}),
+    "dw_s2_relu6": ([(11, 11, 8)], lambda x: L.DepthwiseConv2D(3, strides=2, padding="same", activation="relu6")(x), {}),
+    "dw_mult2": ([(8, 8, 3)], lambda x: L.DepthwiseConv2D(3, depth_multiplier=2, padding="valid")(x), {}),
+    "dw_dilated": ([(12, 12, 4)], lambda x: L.DepthwiseConv2D(3, dilation_rate=2, padding="same")(x), {}),
+    "dw_per_tensor": ([(8, 8, 4)], lambda x: L.DepthwiseConv2D(3, padding="same")(x), {"per_channel": False}),
+    "separable": ([(10, 10, 4)], lambda x: L.SeparableConv2D(8, 3, padding="same", activation="relu")(x), {}),
+    "avgpool_valid": ([(8, 8, 4)], lambda x: L.AveragePooling2D(2)(x), {}),
+    "avgpool_same_s2": ([(9, 9, 3)], lambda x: L.AveragePooling2D(3, strides=2, padding="same")(x), {}),
+    "maxpool_same": ([(9, 9, 3)], lambda x: L.MaxPooling2D(3, strides=2, padding="same")(x), {}),
+    "dense_relu": ([(24,)], lambda x: L.Dense(10, activation="relu")(x), {}),
+    "dense_per_tensor": ([(24,)], lambda x: L.Dense(10)(x), {"per_channel": False}),
+    "softmax": ([(16,)], lambda x: L.Softmax()(L.Dense(10)(x)), {}),
+    "add_branches": ([(6, 6, 4)], lambda x: L.Add()([L.Conv2D(4, 1)(x), L.Conv2D(4, 3, padding="same")(x)]), {}),
+    "add_two_inputs": ([(5, 5, 3), (5, 5, 3)], lambda xs: L.Add()(xs), {}),
+    "sub_two_inputs": ([(5, 5, 3), (5, 5, 3)], lambda xs: L.Subtract()(xs), {}),
+    "mul_two_inputs": ([(5, 5, 3), (5, 5, 3)], lambda xs: L.Multiply()(xs), {}),
+    "add_broadcast_channel": ([(5, 5, 3), (1, 1, 3)], lambda xs: L.Lambda(lambda t: t[0] + t[1])(xs), {}),
+    "mul_broadcast_spatial": ([(4, 6, 3), (4, 6, 1)], lambda xs: L.Lambda(lambda t: t[0] * t[1])(xs), {}),
+    "flatten_dense": ([(4, 4, 3)], lambda x: L.Dense(5)(L.Flatten()(L.Conv2D(2, 1)(x))), {}),
+}
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("ops")
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_op_bit_exact(case: str, model_dir) -> None:
+    from tfmodels import convert_int8, keras_model
+
+    shapes, body, opts = CASES[case]
+    path = convert_int8(keras_model(shapes, body, seed=hash(case) % 1000), model_dir / f"{case}.tflite",
+                        shapes, **opts)
+    rep = verify(path, samples=40, seed=7, sanitize=case in ("conv_same_s2_odd", "dw_mult2", "add_broadcast_channel"))
+    assert rep.elements > 0
+    assert rep.mismatches == 0, rep.to_dict()
