@@ -22,9 +22,9 @@ def _resnet_blocks(tf, x):
 
 ARCHS = {
     "mobilenet_v1": ((48, 48, 3), lambda tf, x: tf.keras.applications.MobileNet(
-        input_tensor=x, alpha=0.25, weights=None, classes=5, include_top=True).output),
+        input_tensor=x, alpha=0.25, weights=None, classes=5, classifier_activation=None).output),
     "mobilenet_v2": ((48, 48, 3), lambda tf, x: tf.keras.applications.MobileNetV2(
-        input_tensor=x, alpha=0.35, weights=None, classes=5, include_top=True).output),
+        input_tensor=x, alpha=0.35, weights=None, classes=5, classifier_activation=None).output),
     "resnet_blocks": ((16, 16, 3), _resnet_blocks),
 }
 

@@ -10,7 +10,7 @@ import numpy as np
 from tinyq.backend.generate import generate
 from tinyq.ir import Graph
 from tinyq.passes.pipeline import load
-from tinyq.reference import TflmReference
+from tinyq.reference import run_reference
 from tinyq.targets.host import build_host, run_host
 
 
@@ -20,7 +20,7 @@ class VerifyReport:
     samples: int
     elements: int
     mismatches: int
-    max_abs_diff: int
+    max_abs_diff: int | float
     arena_bytes: int = 0
     sanitized: bool = False
     first_bad_layer: dict | None = None
@@ -50,6 +50,16 @@ def random_inputs(g: Graph, samples: int, seed: int) -> list[np.ndarray]:
     return res
 
 
+def compare(want: np.ndarray, got: np.ndarray) -> tuple[int, int | float]:
+    """(elements that differ, largest absolute difference). Floats must match bit for bit."""
+    w, o = np.asarray(want).reshape(-1), np.asarray(got).reshape(-1)
+    if w.dtype.kind == "f":
+        bad = int(np.count_nonzero(w.view(f"u{w.itemsize}") != o.astype(w.dtype).view(f"u{w.itemsize}")))
+        return bad, float(np.abs(w.astype(np.float64) - o.astype(np.float64)).max(initial=0.0))
+    diff = np.abs(w.astype(np.int64) - o.astype(np.int64))
+    return int(np.count_nonzero(diff)), int(diff.max(initial=0))
+
+
 def verify(model: str | Path, samples: int = 100, seed: int = 0, layers: bool = False,
            sanitize: bool = False, work_dir: str | Path | None = None,
            inputs: list[np.ndarray] | None = None,
@@ -65,28 +75,26 @@ def verify(model: str | Path, samples: int = 100, seed: int = 0, layers: bool = 
         xs = inputs if inputs is not None else random_inputs(g, samples, seed)
         n = len(xs[0])
         got, dumps = run_host(exe, g, xs, layers=layers)
-    ref = TflmReference(reference_model or model, preserve_all=layers)
-    elements = mismatches = max_diff = 0
+    want_all, ref_layers = run_reference(reference_model or model, xs, len(g.outputs),
+                                         [op.outputs[0] for op in g.ops] if layers else None)
+    elements = mismatches = 0
+    max_diff: int | float = 0
     first_bad = None
-    layer_stats: list[dict] = []
+    layer_stats: list[dict] = [{"index": op.index, "op": op.opcode, "tensor": g.t(op.outputs[0]).name,
+                                "mismatches": 0} for op in g.ops] if layers else []
     for s in range(n):
-        want = ref.run([x[s] for x in xs], len(g.outputs))
-        for w, o in zip(want, got[s]):
-            diff = np.abs(w.astype(np.int64).reshape(-1) - o.astype(np.int64).reshape(-1))
-            elements += diff.size
-            mismatches += int(np.count_nonzero(diff))
-            max_diff = max(max_diff, int(diff.max(initial=0)))
-        if layers:
-            for li, op in enumerate(g.ops):
-                t = g.t(op.outputs[0])
-                mine = np.frombuffer(dumps[s][li], dtype=t.dtype)
-                theirs = ref.tensor(op.outputs[0]).astype(t.dtype).reshape(-1)
-                bad = int(np.count_nonzero(mine != theirs))
-                if s == 0:
-                    layer_stats.append({"index": op.index, "op": op.opcode, "tensor": t.name, "mismatches": 0})
-                layer_stats[li]["mismatches"] += bad
-                if bad and first_bad is None:
-                    first_bad = {"index": op.index, "op": op.opcode, "tensor": t.name, "sample": s,
-                                 "mismatches": bad, "elements": int(t.num_elements)}
+        for w, o in zip(want_all[s], got[s]):
+            bad, diff = compare(w, o)
+            elements += w.size
+            mismatches += bad
+            max_diff = max(max_diff, diff)
+        for li, op in enumerate(g.ops if layers else []):
+            t = g.t(op.outputs[0])
+            mine = np.frombuffer(dumps[s][li], dtype=t.dtype)
+            bad = compare(ref_layers[s][li].astype(t.dtype), mine)[0]
+            layer_stats[li]["mismatches"] += bad
+            if bad and first_bad is None:
+                first_bad = {"index": op.index, "op": op.opcode, "tensor": t.name, "sample": s,
+                             "mismatches": bad, "elements": int(t.num_elements)}
     return VerifyReport(g.name, n, elements, mismatches, max_diff, gen.arena_bytes, sanitize,
                         first_bad, layer_stats)

@@ -1,12 +1,6 @@
 """Geometry shared by convolutions and pools: output size and padding exactly as TFLite computes
-them (ComputePaddingHeightWidth), and the per-channel multipliers of TFLM's
-PopulateConvolutionQuantizationParams (all in double)."""
+them (ComputePaddingHeightWidth)."""
 from __future__ import annotations
-
-import numpy as np
-
-from tinyq.ir import Tensor
-from tinyq.quant import quantize_multiplier
 
 
 def out_size(padding: str, image: int, filt: int, stride: int, dilation: int = 1) -> int:
@@ -31,15 +25,3 @@ def geometry(op_options: dict, in_h: int, in_w: int, k_h: int, k_w: int) -> dict
     oh, ow = out_size(padding, in_h, k_h, sh, dh), out_size(padding, in_w, k_w, sw, dw)
     return {"stride_h": sh, "stride_w": sw, "dil_h": dh, "dil_w": dw, "out_h": oh, "out_w": ow,
             "pad_h": pad_before(sh, dh, in_h, k_h, oh), "pad_w": pad_before(sw, dw, in_w, k_w, ow)}
-
-
-def conv_multipliers(inp: Tensor, w: Tensor, out: Tensor, channels: int) -> tuple[np.ndarray, np.ndarray]:
-    """double(input_scale) * double(filter_scale[c]) / double(output_scale), per channel."""
-    assert w.scale is not None
-    scales = w.scale if len(w.scale) > 1 else np.repeat(w.scale, channels)
-    mult = np.zeros(channels, np.int32)
-    shift = np.zeros(channels, np.int32)
-    for c in range(channels):
-        eff = float(np.float32(inp.qscale)) * float(np.float32(scales[c])) / float(np.float32(out.qscale))
-        mult[c], shift[c] = quantize_multiplier(eff)
-    return mult, shift

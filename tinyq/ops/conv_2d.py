@@ -5,8 +5,8 @@ import numpy as np
 
 from tinyq.backend.emitter import Emitter
 from tinyq.ir import Graph, Op
-from tinyq.ops._common import fused_range, need_int8
-from tinyq.ops._conv_common import conv_multipliers, geometry
+from tinyq.ops._common import fused_range, need_int8, per_channel_multipliers
+from tinyq.ops._conv_common import geometry
 from tinyq.ops.registry import register
 
 
@@ -48,7 +48,7 @@ def emit(op: Op, g: Graph, em: Emitter) -> None:
     oc, k_h, k_w, _ = w.shape
     geo = geometry(op.options, in_h, in_w, k_h, k_w)
     assert (geo["out_h"], geo["out_w"]) == out.shape[1:3], "output shape disagrees with padding"
-    mult, shift = conv_multipliers(inp, w, out, oc)
+    mult, shift = per_channel_multipliers(inp, w, out, oc)
     bias, bias_full = bias_terms(op, g, oc, w.data.astype(np.int64).reshape(oc, -1).sum(axis=1))
     act_min, act_max = fused_range(op, out)
     em.include("conv_2d.h")

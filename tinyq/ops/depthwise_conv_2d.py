@@ -5,8 +5,8 @@ import numpy as np
 
 from tinyq.backend.emitter import Emitter
 from tinyq.ir import Graph, Op
-from tinyq.ops._common import fused_range, need_int8
-from tinyq.ops._conv_common import conv_multipliers, geometry
+from tinyq.ops._common import fused_range, need_int8, per_channel_multipliers
+from tinyq.ops._conv_common import geometry
 from tinyq.ops.conv_2d import bias_terms
 from tinyq.ops.registry import register
 
@@ -38,7 +38,7 @@ def emit(op: Op, g: Graph, em: Emitter) -> None:
     _, k_h, k_w, oc = w.shape
     geo = geometry(op.options, in_h, in_w, k_h, k_w)
     assert (geo["out_h"], geo["out_w"]) == out.shape[1:3], "output shape disagrees with padding"
-    mult, shift = conv_multipliers(inp, w, out, oc)
+    mult, shift = per_channel_multipliers(inp, w, out, oc)
     bias, bias_full = bias_terms(op, g, oc, w.data.astype(np.int64).reshape(-1, oc).sum(axis=0))
     act_min, act_max = fused_range(op, out)
     em.include("depthwise_conv_2d.h")

@@ -7,7 +7,7 @@ from tinyq.backend.emitter import Emitter
 from tinyq.ir import Graph, Op
 from tinyq.ops._common import need_int8
 from tinyq.ops.registry import register
-from tinyq.quant import quantize_multiplier_greater_than_one
+from tinyq.quant import quantize_multiplier
 
 SCALED_DIFF_INT_BITS = 5
 
@@ -15,7 +15,7 @@ SCALED_DIFF_INT_BITS = 5
 def softmax_scaling(beta: float, input_scale: float) -> tuple[int, int, int]:
     """TFLite's PreprocessSoftmaxScaling and CalculateInputRadius: (multiplier, left shift, diff_min)."""
     real = min(beta * input_scale * (1 << (31 - SCALED_DIFF_INT_BITS)), float((1 << 31) - 1))
-    mult, shift = quantize_multiplier_greater_than_one(real)
+    mult, shift = quantize_multiplier(real)
     max_rescaled = 1.0 * ((1 << SCALED_DIFF_INT_BITS) - 1) * (1 << (31 - SCALED_DIFF_INT_BITS)) / (1 << shift)
     return mult, shift, -int(math.floor(max_rescaled))
 

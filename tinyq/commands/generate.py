@@ -1,0 +1,30 @@
+"""tinyq generate MODEL -o DIR: the C sources for a model (model.h, model.c, kernels)."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from tinyq.backend.generate import generate
+from tinyq.passes.pipeline import load
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("generate", help="compile a .tflite model to C sources")
+    p.add_argument("model", help="int8 .tflite file")
+    p.add_argument("-o", "--out", required=True, help="output folder")
+    p.add_argument("--board", help="also write a complete firmware project for this board")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    g = load(args.model)
+    gen = generate(g, source=Path(args.model).name)   # refuses unsupported ops before writing
+    if args.board:
+        from tinyq.targets.project import write_project
+        out = write_project(gen, args.board, args.out)
+        print(f"wrote a {args.board} firmware project to {out}")
+    else:
+        files = gen.write(args.out)
+        print(f"wrote {len(files)} files to {args.out}: {len(gen.graph.ops)} layers, {gen.macs:,} MACs, "
+              f"arena {gen.arena_bytes:,} B, constants {gen.const_bytes:,} B")
+    return 0
