@@ -1,0 +1,19 @@
+/* The few things the benchmark firmware needs from a board. One implementation per board in
+ * firmware/boards/<board>/board.c. */
+#ifndef TQ_BOARD_H
+#define TQ_BOARD_H
+
+#include <stdint.h>
+
+void tq_board_init(void);
+void tq_uart_write(const uint8_t *data, uint32_t len);
+uint8_t tq_uart_read_byte(void);          /* blocks until a byte arrives */
+uint32_t tq_counter(void);                /* free-running, counts up (cycles or timer ticks) */
+void tq_board_exit(int code);             /* end the run (emulator) or halt (hardware) */
+
+/* What tq_counter() counts, reported to the host: "cycles" at TQ_COUNTER_HZ, or timer ticks
+ * that the host converts to instructions (QEMU with -icount). */
+extern const char tq_counter_kind[];
+extern const uint32_t tq_counter_hz;
+
+#endif
