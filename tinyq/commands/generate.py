@@ -20,7 +20,7 @@ def run(args: argparse.Namespace) -> int:
     g = load(args.model)
     gen = generate(g, source=Path(args.model).name)   # refuses unsupported ops before writing
     if args.board:
-        from tinyq.targets.project import write_project
+        from tinyq.targets.platformio import write_project
         out = write_project(gen, args.board, args.out)
         print(f"wrote a {args.board} firmware project to {out}")
     else:

@@ -1,0 +1,37 @@
+"""tinyq plan MODEL --board BOARD: exact arena, RAM and flash against the board's budget."""
+from __future__ import annotations
+
+import argparse
+import json
+
+from tinyq.backend.generate import generate
+from tinyq.boards import load_board
+from tinyq.passes.pipeline import load
+from tinyq.plan.budget import budget, require_fit
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("plan", help="memory plan of a model and whether it fits a board")
+    p.add_argument("model", help="int8 .tflite file")
+    p.add_argument("--board", default="nrf52840", help="board name or .toml file (default nrf52840)")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--plot", metavar="FILE.png", help="draw the arena: tensors over (op, offset)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    board = load_board(args.board)
+    gen = generate(load(args.model))
+    b = budget(gen, board)
+    if args.plot:
+        from tinyq.plan.plot import plot_arena
+        plot_arena(gen, args.plot)
+    if args.json:
+        print(json.dumps(b.to_dict(), indent=2))
+    else:
+        print(f"{gen.graph.name} on {board.name}: arena {b.arena_bytes:,} B; RAM {b.ram_bytes:,} / {b.ram_budget:,} B "
+              f"(static {b.static_ram_bytes:,} + stack {b.stack_bytes:,} + serial {b.serial_bytes:,}); "
+              f"flash {b.flash_bytes:,} / {b.flash_budget:,} B (weights {b.weights_bytes:,} + code ~{b.code_bytes:,}); "
+              f"{'fits' if b.fits else 'DOES NOT FIT'}")
+    require_fit(b, gen.graph.name)
+    return 0
