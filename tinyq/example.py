@@ -1,0 +1,43 @@
+"""The bundled example model: trained on scikit-learn's digits and quantized to int8 on first use."""
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+from tinyq.errors import TinyqError
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "digits"
+
+
+def example_model(build_dir: Path | None = None) -> Path:
+    """Path of examples/digits/build/digits_int8.tflite, training and quantizing it if missing."""
+    build = build_dir or EXAMPLE / "build"
+    tflite = build / "digits_int8.tflite"
+    if tflite.is_file():
+        return tflite
+    script = EXAMPLE / "train.py"
+    if not script.is_file():
+        raise TinyqError("the example model is not available in this installation",
+                         "pass --model MODEL.tflite, or run from a tinyq checkout")
+    try:
+        import tensorflow  # noqa: F401
+    except ImportError:
+        raise TinyqError("building the example model needs TensorFlow", "pip install 'tinyq[quantize]'") from None
+    print(f"building the example model in {build} (first use: train on scikit-learn digits, quantize)",
+          file=sys.stderr)
+    spec = importlib.util.spec_from_file_location("tinyq_example_digits", script)
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    keras_path = mod.train(build)
+
+    from tinyq.quantize.calib import load_data
+    from tinyq.quantize.convert import convert
+    from tinyq.quantize.loader import load_source
+
+    src = load_source(keras_path)
+    calib, _ = load_data(build / "calib.npz", src.input_shape)
+    tflite.write_bytes(convert(src, "int8", calib, progress=False))
+    return tflite

@@ -1,0 +1,51 @@
+"""Load a Keras (.keras/.h5) model or a SavedModel, and describe its input."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tinyq.errors import ModelError
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+@dataclass
+class SourceModel:
+    path: Path
+    kind: str                       # "keras" | "savedmodel"
+    input_shape: tuple[int, ...]    # without the batch dimension
+    keras: Any = None               # the keras.Model, for kind == "keras"
+    signature: Any = None           # the serving function, for kind == "savedmodel"
+
+
+def load_source(path: str | Path) -> SourceModel:
+    path = Path(path)
+    if not path.exists():
+        raise ModelError(f"model not found: {path}", "pass a .keras or .h5 file, or a SavedModel folder")
+    import tensorflow as tf  # heavy: only when quantizing
+    if path.is_dir():
+        if not (path / "saved_model.pb").is_file():
+            raise ModelError(f"{path} is a folder but not a SavedModel (no saved_model.pb)")
+        try:
+            loaded = tf.saved_model.load(str(path))
+            sig = loaded.signatures["serving_default"]
+        except Exception as exc:
+            raise ModelError(f"cannot load the SavedModel {path}: {exc.__class__.__name__}: {exc}") from None
+        specs = list(sig.structured_input_signature[1].values())
+        if len(specs) != 1:
+            raise ModelError(f"{path}: tinyq quantizes single-input models; this one has {len(specs)} inputs")
+        shape = tuple(int(d) for d in specs[0].shape[1:])
+        return SourceModel(path, "savedmodel", shape, signature=sig)
+    if path.suffix not in (".keras", ".h5", ".hdf5"):
+        raise ModelError(f"{path}: unknown model format '{path.suffix}'", "pass a .keras or .h5 file, or a SavedModel folder")
+    try:
+        import keras
+        model = keras.models.load_model(str(path), compile=False)
+    except Exception as exc:
+        raise ModelError(f"cannot load {path}: {exc.__class__.__name__}: {str(exc)[:300]}",
+                         "is the file complete? it must be a Keras model saved with model.save()") from None
+    if len(model.inputs) != 1:
+        raise ModelError(f"{path}: tinyq quantizes single-input models; this one has {len(model.inputs)} inputs")
+    return SourceModel(path, "keras", tuple(int(d) for d in model.input_shape[1:]), keras=model)
