@@ -36,9 +36,10 @@ def build_model():
     y = L.Conv2D(16, 1, activation="relu")(y)
     x = L.Add()([x, y])                                        # residual
     x = L.MaxPooling2D(2)(x)                                   # 8x8
-    x = L.Conv2D(24, 3, strides=2, padding="same", activation="relu")(x)  # 4x4
-    x = L.AveragePooling2D(2)(x)                               # 2x2
+    x = L.Conv2D(32, 3, padding="same", activation="relu")(x)  # 8x8x32
+    x = L.AveragePooling2D(2)(x)                               # 4x4x32
     x = L.Flatten()(x)
+    x = L.Dense(128, activation="relu")(x)                     # most of the weights live here
     out = L.Dense(10, activation="softmax")(x)
     return keras.Model(inp, out, name="digits_cnn")
 
