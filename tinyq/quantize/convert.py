@@ -23,7 +23,11 @@ def _converter(src: SourceModel):
     import tensorflow as tf
 
     if src.kind == "keras":
-        import keras
+        # the model's own Keras flavour: Keras 3, or tf_keras for Keras 2 SavedModels
+        if type(src.keras).__module__.startswith("tf_keras"):
+            import tf_keras as keras
+        else:
+            import keras
         inp = keras.Input(batch_shape=(1, *src.input_shape))
         fixed = keras.Model(inp, src.keras(inp))
         return tf.lite.TFLiteConverter.from_keras_model(fixed)

@@ -28,6 +28,9 @@ def load_source(path: str | Path) -> SourceModel:
     if path.is_dir():
         if not (path / "saved_model.pb").is_file():
             raise ModelError(f"{path} is a folder but not a SavedModel (no saved_model.pb)")
+        keras2 = _load_keras2_savedmodel(path)
+        if keras2 is not None:
+            return SourceModel(path, "keras", tuple(int(d) for d in keras2.input_shape[1:]), keras=keras2)
         try:
             loaded = tf.saved_model.load(str(path))
             sig = loaded.signatures["serving_default"]
@@ -38,6 +41,24 @@ def load_source(path: str | Path) -> SourceModel:
             raise ModelError(f"{path}: tinyq quantizes single-input models; this one has {len(specs)} inputs")
         shape = tuple(int(d) for d in specs[0].shape[1:])
         return SourceModel(path, "savedmodel", shape, signature=sig)
+    return _load_keras_file(path)
+
+
+def _load_keras2_savedmodel(path: Path) -> Any:
+    """A SavedModel written by Keras 2 (like MLPerf Tiny's KWS) loads as a Keras model with
+    tf_keras; plain tf.saved_model.load fails on its optimizer state."""
+    try:
+        import tf_keras
+    except ImportError:
+        return None
+    try:
+        model = tf_keras.models.load_model(str(path), compile=False)
+    except Exception:
+        return None
+    return model if len(model.inputs) == 1 else None
+
+
+def _load_keras_file(path: Path) -> SourceModel:
     if path.suffix not in (".keras", ".h5", ".hdf5"):
         raise ModelError(f"{path}: unknown model format '{path.suffix}'", "pass a .keras or .h5 file, or a SavedModel folder")
     try:
