@@ -58,6 +58,14 @@ def _load_keras2_savedmodel(path: Path) -> Any:
     return model if len(model.inputs) == 1 else None
 
 
+def _load_tf_keras(path: Path) -> Any:
+    try:
+        import tf_keras
+        return tf_keras.models.load_model(str(path), compile=False)
+    except Exception:
+        return None
+
+
 def _load_keras_file(path: Path) -> SourceModel:
     if path.suffix not in (".keras", ".h5", ".hdf5"):
         raise ModelError(f"{path}: unknown model format '{path.suffix}'", "pass a .keras or .h5 file, or a SavedModel folder")
@@ -65,8 +73,11 @@ def _load_keras_file(path: Path) -> SourceModel:
         import keras
         model = keras.models.load_model(str(path), compile=False)
     except Exception as exc:
-        raise ModelError(f"cannot load {path}: {exc.__class__.__name__}: {str(exc)[:300]}",
-                         "is the file complete? it must be a Keras model saved with model.save()") from None
+        # Keras 2 era .h5 files (e.g. MLPerf Tiny's VWW) may only load with tf_keras.
+        model = _load_tf_keras(path) if path.suffix != ".keras" else None
+        if model is None:
+            raise ModelError(f"cannot load {path}: {exc.__class__.__name__}: {str(exc)[:300]}",
+                             "is the file complete? it must be a Keras model saved with model.save()") from None
     if len(model.inputs) != 1:
         raise ModelError(f"{path}: tinyq quantizes single-input models; this one has {len(model.inputs)} inputs")
     return SourceModel(path, "keras", tuple(int(d) for d in model.input_shape[1:]), keras=model)
