@@ -16,35 +16,67 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--mode", default="int8", choices=["int8", "float16", "dynamic", "float32"])
     p.add_argument("--compare", action="store_true", help="convert to all four modes and write a report")
     p.add_argument("--eval", help="labelled data for --compare: .npz with x and y (default: the calibration data)")
-    p.add_argument("--report", default="quantize_report", help="report folder for --compare")
+    p.add_argument("--report", default="quantize_report", help="report folder for --compare (default: %(default)s)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from tinyq.quantize.calib import load_data
-    from tinyq.quantize.convert import MIN_CALIB, convert
     from tinyq.quantize.loader import load_source
 
+    if not args.compare and not args.out:
+        raise TinyqError("say where to write the model: -o OUT.tflite", "or use --compare --report DIR")
+    if args.calib is None and (args.mode == "int8" or args.compare):
+        raise TinyqError("int8 quantization needs calibration data",
+                         "pass --calib DATA (.npy/.npz with the model's input shape, or an image folder)")
     src = load_source(args.model)
     calib = None
     if args.calib:
         calib, _ = load_data(args.calib, src.input_shape)
-        note = f" (fewer than {MIN_CALIB}: the int8 ranges may be poor)" if len(calib) < MIN_CALIB else ""
-        print(f"calibration: {len(calib)} samples from {args.calib}{note}", file=sys.stderr)
-    elif args.mode == "int8" or args.compare:
-        raise TinyqError("int8 quantization needs calibration data", "pass --calib DATA (.npy/.npz or an image folder)")
+        _say_calibration(len(calib), args.calib)
     if args.compare:
-        from tinyq.quantize.report import compare_modes, write_report
-        x_eval, y_eval = (load_data(args.eval, src.input_shape, labels=True) if args.eval else (calib, None))
-        out = Path(args.report)
-        results = compare_modes(src, calib, x_eval, y_eval, out)
-        md = write_report(src, results, len(calib), len(x_eval), out)
-        print(md.read_text().split("\n\n![")[0])
-        print(f"report: {md}")
-        return 0
-    if not args.out:
-        raise TinyqError("say where to write the model: -o OUT.tflite")
+        return _compare(args, src, calib)
+    from tinyq.quantize.convert import convert
+
     blob = convert(src, args.mode, calib)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_bytes(blob)
-    print(f"wrote {args.out}: {len(blob):,} bytes ({args.mode})")
+    kind = {"int8": "full integer: int8 input/output, per-channel weights", "float16": "float16 weights",
+            "dynamic": "int8 weights, float activations", "float32": "no quantization"}[args.mode]
+    print(f"wrote {args.out}: {len(blob):,} bytes ({args.mode}: {kind})")
+    if args.mode == "int8":
+        _say_uncompilable(blob)
+    return 0
+
+
+def _say_calibration(n: int, where: str) -> None:
+    from tinyq.quantize.convert import MIN_CALIB
+
+    print(f"calibration: {n} samples from {where}", file=sys.stderr)
+    if n < MIN_CALIB:
+        print(f"warning: only {n} calibration samples; about {MIN_CALIB} or more give reliable int8 ranges",
+              file=sys.stderr)
+
+
+def _say_uncompilable(blob: bytes) -> None:
+    from tinyq.quantize.tflite_ops import uncompilable_ops
+
+    missing = uncompilable_ops(blob)
+    if missing:
+        print(f"warning: `tinyq generate` has no kernel yet for {', '.join(missing)}", file=sys.stderr)
+
+
+def _compare(args: argparse.Namespace, src, calib) -> int:
+    from tinyq.quantize.calib import load_data
+    from tinyq.quantize.report import compare_modes, write_report
+
+    if args.eval:
+        x_eval, y_eval = load_data(args.eval, src.input_shape, labels=True)
+    else:
+        x_eval, y_eval = calib, None        # agreement with the float model on the calibration data
+    out = Path(args.report)
+    results = compare_modes(src, calib, x_eval, y_eval, out)
+    md = write_report(src, results, len(calib), len(x_eval), out)
+    print(md.read_text().split("\n\n![")[0])
+    print(f"\nreport: {md} (chart: {md.with_suffix('.png')}, models: {out}/)")
     return 0

@@ -7,18 +7,22 @@ import sys
 import numpy as np
 
 
-def predict(model: bytes, x: np.ndarray, progress: bool = True) -> np.ndarray:
+def predict(model: bytes, x: np.ndarray, progress: bool = True, desc: str = "") -> np.ndarray:
     """Float outputs for float inputs, quantizing/dequantizing at an int8 model's edges."""
     from ai_edge_litert.interpreter import Interpreter
 
-    interp = Interpreter(model_content=model)
-    interp.allocate_tensors()
+    from tinyq.quantize.quiet import quiet
+
+    with quiet():                          # "Created TensorFlow Lite XNNPACK delegate" etc.
+        interp = Interpreter(model_content=model)
+        interp.allocate_tensors()
     inp, out = interp.get_input_details()[0], interp.get_output_details()[0]
     res = []
     it = range(len(x))
-    if progress and len(x) >= 200:
+    if progress:
         from tqdm import tqdm
-        it = tqdm(it, desc="evaluating", unit="sample", file=sys.stderr, leave=False)
+        # delay: a bar only when evaluation takes more than a second
+        it = tqdm(it, desc=f"evaluating {desc}".rstrip(), unit="sample", file=sys.stderr, leave=False, delay=1.0)
     for i in it:
         xi = x[i:i + 1]
         if inp["dtype"] != np.float32:

@@ -21,16 +21,24 @@ class SourceModel:
 
 
 def load_source(path: str | Path) -> SourceModel:
+    """The model at `path`, loaded without TensorFlow's console noise."""
+    from tinyq.quantize.quiet import quiet
+
     path = Path(path)
     if not path.exists():
         raise ModelError(f"model not found: {path}", "pass a .keras or .h5 file, or a SavedModel folder")
+    with quiet():
+        return _load(path)
+
+
+def _load(path: Path) -> SourceModel:
     import tensorflow as tf  # heavy: only when quantizing
     if path.is_dir():
         if not (path / "saved_model.pb").is_file():
             raise ModelError(f"{path} is a folder but not a SavedModel (no saved_model.pb)")
         keras2 = _load_keras2_savedmodel(path)
         if keras2 is not None:
-            return SourceModel(path, "keras", tuple(int(d) for d in keras2.input_shape[1:]), keras=keras2)
+            return SourceModel(path, "keras", _shape(keras2.input_shape, path), keras=keras2)
         try:
             loaded = tf.saved_model.load(str(path))
             sig = loaded.signatures["serving_default"]
@@ -39,7 +47,7 @@ def load_source(path: str | Path) -> SourceModel:
         specs = list(sig.structured_input_signature[1].values())
         if len(specs) != 1:
             raise ModelError(f"{path}: tinyq quantizes single-input models; this one has {len(specs)} inputs")
-        shape = tuple(int(d) for d in specs[0].shape[1:])
+        shape = _shape(specs[0].shape, path)
         return SourceModel(path, "savedmodel", shape, signature=sig)
     return _load_keras_file(path)
 
@@ -80,4 +88,13 @@ def _load_keras_file(path: Path) -> SourceModel:
                              "is the file complete? it must be a Keras model saved with model.save()") from None
     if len(model.inputs) != 1:
         raise ModelError(f"{path}: tinyq quantizes single-input models; this one has {len(model.inputs)} inputs")
-    return SourceModel(path, "keras", tuple(int(d) for d in model.input_shape[1:]), keras=model)
+    return SourceModel(path, "keras", _shape(model.input_shape, path), keras=model)
+
+
+def _shape(shape: Any, path: Path) -> tuple[int, ...]:
+    """The input shape without the batch dimension; every other dimension must be known."""
+    dims = list(shape)[1:]
+    if any(d is None for d in dims):
+        raise ModelError(f"{path}: the input shape {tuple(shape)} has unknown dimensions besides the batch",
+                         "save the model with a fixed input size (e.g. keras.Input(shape=(96, 96, 3)))")
+    return tuple(int(d) for d in dims)

@@ -27,10 +27,10 @@ def compare_modes(src: SourceModel, calib: np.ndarray, x_eval: np.ndarray, y_eva
     blobs = {m: convert(src, m, calib) for m in MODES}
     for m, b in blobs.items():
         (out_dir / f"{src.path.stem}_{m}.tflite").write_bytes(b)
-    ref = predict(blobs["float32"], x_eval)
+    ref = predict(blobs["float32"], x_eval, desc="float32")
     results = []
     for m in ("float32", "float16", "dynamic", "int8"):
-        y = ref if m == "float32" else predict(blobs[m], x_eval)
+        y = ref if m == "float32" else predict(blobs[m], x_eval, desc=m)
         top1 = None
         if y_eval is not None and y.ndim == 2:
             top1 = float(np.mean(np.argmax(y, axis=1) == y_eval.reshape(-1)))

@@ -9,6 +9,7 @@ import zlib
 from dataclasses import dataclass
 
 import numpy as np
+import serial
 
 from tinyq.errors import TinyqError
 
@@ -47,7 +48,11 @@ class Link:
             if time.monotonic() > deadline:
                 raise ProtocolError(f"serial timeout: got {len(buf)} of {n} bytes",
                                     "check the port, the baud rate and that the board runs the tinyq firmware")
-            chunk = self.port.read(n - len(buf))
+            try:
+                chunk = self.port.read(n - len(buf))
+            except (serial.SerialException, OSError) as exc:
+                raise ProtocolError(f"serial connection lost: {exc}",
+                                    "the device reset or the cable/emulator went away") from None
             if chunk:
                 buf += chunk
         return bytes(buf)
