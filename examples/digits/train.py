@@ -61,21 +61,26 @@ def build_model():
 
 def train(out_dir: Path = HERE, seed: int = 0, epochs: int = 30) -> Path:
     """Train, save digits.keras + calib.npz + eval.npz into out_dir; return the .keras path."""
-    import keras
+    from tinyq.quantize.quiet import quiet
 
-    keras.utils.set_random_seed(seed)
     x, y = load_digits_16x16()
     order = np.random.default_rng(seed).permutation(len(x))
     x, y = x[order], y[order]
-    model = build_model()
-    model.compile(optimizer=keras.optimizers.Adam(3e-3), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
-    model.fit(x[:N_TRAIN], y[:N_TRAIN], epochs=epochs, batch_size=32, verbose=0)
-    _, acc = model.evaluate(x[N_TRAIN:], y[N_TRAIN:], verbose=0)
+    with quiet():                                  # TensorFlow's start-up logs
+        import keras
+
+        keras.utils.set_random_seed(seed)
+        model = build_model()
+        model.compile(optimizer=keras.optimizers.Adam(3e-3), loss="sparse_categorical_crossentropy",
+                      metrics=["accuracy"])
+        model.fit(x[:N_TRAIN], y[:N_TRAIN], epochs=epochs, batch_size=32, verbose=0)
+        _, acc = model.evaluate(x[N_TRAIN:], y[N_TRAIN:], verbose=0)
+        final = build_model()                      # the same weights without the optimizer state:
+        final.set_weights(model.get_weights())     # a third of the file size
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "digits.keras"
-    model.save(path)
+    final.save(path)
     # compressed: the upsampled digits repeat a lot, so the committed files stay small
     np.savez_compressed(out_dir / "calib.npz", x=x[:N_CALIB])
     np.savez_compressed(out_dir / "eval.npz", x=x[N_TRAIN:], y=y[N_TRAIN:])

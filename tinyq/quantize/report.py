@@ -49,6 +49,14 @@ def write_report(src: SourceModel, results: list[ModeResult], n_calib: int, n_ev
         top1 = f"{100 * r.top1:.2f}%" if r.top1 is not None else "n/a (no labels)"
         lines.append(f"| {r.mode} | {r.bytes:,} | {r.ratio_to_float32:.3f}x | {top1} | "
                      f"{100 * r.agreement:.2f}% | {r.mae:.5f} |")
+    by = {r.mode: r for r in results}
+    if "int8" in by and "float32" in by:
+        i8, f32 = by["int8"], by["float32"]
+        acc = (f"top-1 {100 * i8.top1:.2f}% vs {100 * f32.top1:.2f}% "
+               f"({100 * (i8.top1 - f32.top1):+.2f} points)" if i8.top1 is not None and f32.top1 is not None
+               else f"top-1 agrees with float32 on {100 * i8.agreement:.2f}% of the samples")
+        lines += ["", f"int8 (full integer, what `tinyq generate` compiles): {i8.ratio_to_float32:.3f}x the "
+                      f"float32 file, {acc}."]
     md = out_dir / "report.md"
     md.write_text("\n".join(lines) + "\n\n![sizes and accuracy](report.png)\n")
     _chart(results, out_dir / "report.png")
@@ -63,12 +71,15 @@ def _chart(results: list[ModeResult], path: Path) -> None:
 
     fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3.5))
     names = [r.mode for r in results]
-    a.bar(names, [r.bytes / 1024 for r in results], color="tab:blue")
+    bars = a.bar(names, [r.bytes / 1024 for r in results], color="tab:blue")
+    a.bar_label(bars, labels=[f"{r.ratio_to_float32:.2f}x" for r in results], padding=2)
+    a.margins(y=0.12)
     a.set_ylabel("file size (KiB)")
     a.set_title("size")
     vals = [100 * (r.top1 if r.top1 is not None else r.agreement) for r in results]
-    b.bar(names, vals, color="tab:green")
-    b.set_ylim(max(0, min(vals) - 10), 100.5)
+    bars = b.bar(names, vals, color="tab:green")
+    b.bar_label(bars, labels=[f"{v:.2f}" for v in vals], padding=2)
+    b.set_ylim(max(0, min(vals) - 10), 102)
     b.set_ylabel("top-1 (%)" if results[0].top1 is not None else "agreement with float32 (%)")
     b.set_title("accuracy")
     fig.tight_layout()
