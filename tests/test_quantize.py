@@ -78,6 +78,90 @@ def test_bad_inputs_are_clear_errors(problem, digits, tmp_path, capsys) -> None:
     assert expected in err
 
 
+def _keras_model(path, body, shape=(8,)):
+    keras = pytest.importorskip("keras")
+    inp = keras.Input(shape)
+    keras.Model(inp, body(keras, inp)).save(path)
+    return path
+
+
+def test_layer_without_int8_kernel_is_named(tmp_path, capsys) -> None:
+    # TensorFlow's converter leaves COS in float (DEQUANTIZE/COS/QUANTIZE) without complaint
+    model = _keras_model(tmp_path / "cos.keras", lambda k, x: k.layers.Dense(4)(
+        k.layers.Lambda(lambda t: k.ops.cos(t))(k.layers.Dense(8)(x))))
+    calib = tmp_path / "c.npy"
+    np.save(calib, np.random.default_rng(0).random((16, 8), np.float32))
+    assert main(["quantize", str(model), "--calib", str(calib), "-o", str(tmp_path / "o.tflite")]) == 2
+    err = capsys.readouterr().err
+    assert "cannot be fully integer-quantized: COS" in err and "Traceback" not in err
+    assert "warning: only 16 calibration samples" in err
+    # the same model in dynamic-range mode keeps COS in float and converts
+    assert main(["quantize", str(model), "--mode", "dynamic", "-o", str(tmp_path / "d.tflite")]) == 0
+
+
+def test_unknown_input_size_is_a_clear_error(tmp_path, capsys) -> None:
+    model = _keras_model(tmp_path / "any.keras", lambda k, x: k.layers.Conv2D(2, 3)(x), shape=(None, None, 1))
+    assert main(["quantize", str(model), "--calib", str(tmp_path / "c.npy"), "-o", str(tmp_path / "o.tflite")]) == 2
+    assert "unknown dimensions" in capsys.readouterr().err
+
+
+def test_image_folder_calibration_and_compare_without_labels(tmp_path, capsys) -> None:
+    from PIL import Image
+    model = _keras_model(tmp_path / "img.keras", lambda k, x: k.layers.Dense(3, activation="softmax")(
+        k.layers.Flatten()(k.layers.Conv2D(4, 3, activation="relu")(x))), shape=(12, 12, 3))
+    rng = np.random.default_rng(1)
+    imgs = tmp_path / "imgs"
+    imgs.mkdir()
+    for i in range(5):          # other sizes than the model's: resized on load
+        Image.fromarray(rng.integers(0, 255, (20, 30, 3), dtype=np.uint8)).save(imgs / f"{i}.png")
+    rep = tmp_path / "rep"
+    assert main(["quantize", str(model), "--calib", str(imgs), "--compare", "--report", str(rep)]) == 0
+    assert "calibration: 5 samples" in capsys.readouterr().err
+    res = {r["mode"]: r for r in json.loads((rep / "report.json").read_text())}
+    assert all(r["top1"] is None for r in res.values())          # no labels: agreement and error only
+    assert res["float32"]["agreement"] == 1.0 and res["float32"]["mae"] == 0.0
+    assert 0 < res["int8"]["mae"] < 0.2
+    md = (rep / "report.md").read_text()
+    assert "n/a (no labels)" in md and "agrees with float32" in md
+    (imgs / "broken.png").write_bytes(b"not a png")
+    assert main(["quantize", str(model), "--calib", str(imgs), "-o", str(tmp_path / "o.tflite")]) == 2
+    assert "cannot read the image" in capsys.readouterr().err
+
+
+def test_plain_savedmodel_signature(tmp_path, capsys) -> None:
+    tf = pytest.importorskip("tensorflow")
+
+    class Net(tf.Module):
+        def __init__(self):
+            self.w = tf.Variable(np.random.default_rng(2).standard_normal((6, 4)).astype(np.float32))
+
+        @tf.function(input_signature=[tf.TensorSpec((None, 6), tf.float32)])
+        def __call__(self, x):
+            return {"y": tf.nn.relu(tf.matmul(x, self.w))}
+
+    net = Net()
+    tf.saved_model.save(net, str(tmp_path / "sm"), signatures=net.__call__)
+    calib = tmp_path / "c.npz"
+    np.savez(calib, x=np.random.default_rng(3).standard_normal((120, 6)).astype(np.float32))
+    out = tmp_path / "sm.tflite"
+    assert main(["quantize", str(tmp_path / "sm"), "--calib", str(calib), "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "calibration: 120 samples" in err and "warning: only" not in err
+    from tinyq.quantize.tflite_ops import list_ops
+    assert [o.name for o in list_ops(out.read_bytes())] == ["FULLY_CONNECTED"]   # batch 1: no shape ops
+    assert verify(out, samples=5, seed=0).mismatches == 0
+
+
+def test_committed_example_model_is_full_int8_and_small() -> None:
+    from tinyq.example import EXAMPLE
+    from tinyq.quantize.tflite_ops import float_ops, list_ops, uncompilable_ops
+    blob = (EXAMPLE / "digits_int8.tflite").read_bytes()
+    ops = {o.name for o in list_ops(blob)}
+    assert {"CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "MAX_POOL_2D", "AVERAGE_POOL_2D", "FULLY_CONNECTED",
+            "SOFTMAX"} <= ops
+    assert not float_ops(blob) and not uncompilable_ops(blob) and len(blob) < 80_000
+
+
 MLPERF_SOURCES = {"ad01.h5": (640,), "pretrainedResnet.h5": (32, 32, 3), "vww_96.h5": (96, 96, 3),
                   "kws_ref_model_savedmodel": (49, 10, 1)}
 

@@ -37,7 +37,7 @@ def _converter(src: SourceModel):
     sig = src.signature
     name = list(sig.structured_input_signature[1].keys())[0]
     fn = tf.function(lambda x: sig(**{name: x}))
-    return tf.lite.TFLiteConverter.from_concrete_functions([fn.get_concrete_function(spec)])
+    return tf.lite.TFLiteConverter.from_concrete_functions([fn.get_concrete_function(spec)], src.module)
 
 
 def convert(src: SourceModel, mode: str = "int8", calib: np.ndarray | None = None,

@@ -18,6 +18,7 @@ class SourceModel:
     input_shape: tuple[int, ...]    # without the batch dimension
     keras: Any = None               # the keras.Model, for kind == "keras"
     signature: Any = None           # the serving function, for kind == "savedmodel"
+    module: Any = None              # the loaded SavedModel: keeps the signature's variables alive
 
 
 def load_source(path: str | Path) -> SourceModel:
@@ -48,7 +49,7 @@ def _load(path: Path) -> SourceModel:
         if len(specs) != 1:
             raise ModelError(f"{path}: tinyq quantizes single-input models; this one has {len(specs)} inputs")
         shape = _shape(specs[0].shape, path)
-        return SourceModel(path, "savedmodel", shape, signature=sig)
+        return SourceModel(path, "savedmodel", shape, signature=sig, module=loaded)
     return _load_keras_file(path)
 
 
@@ -63,7 +64,10 @@ def _load_keras2_savedmodel(path: Path) -> Any:
         model = tf_keras.models.load_model(str(path), compile=False)
     except Exception:
         return None
-    return model if len(model.inputs) == 1 else None
+    # a plain tf.Module SavedModel comes back as a generic object: use its serving signature instead
+    if not isinstance(model, tf_keras.Model) or len(getattr(model, "inputs", None) or []) != 1:
+        return None
+    return model
 
 
 def _load_tf_keras(path: Path) -> Any:
