@@ -12,7 +12,8 @@ from tinyq.backend.emitter import CTYPES, Emitter, _float_literal
 from tinyq.errors import ModelError, UnsupportedOpError
 from tinyq.ir import Graph
 from tinyq.ops.registry import REGISTRY, load_all
-from tinyq.plan.arena import ArenaPlan, Buffer, plan_arena
+from tinyq.plan.arena import ArenaPlan, Buffer, plan_arena, validate
+from tinyq.plan.overlap import window_delta
 from tinyq.resources import kernels_dir, templates_dir
 
 
@@ -99,16 +100,37 @@ def _lifetimes(graph: Graph, em: Emitter) -> list[Buffer]:
             touch(t, pos)
     for t in graph.outputs:
         touch(t, n)
-    spec_inplace = {}
+
+    def whole(t: int) -> bool:
+        """The tensor is all of its planned root buffer (a view at offset 0 of the same size)."""
+        extra, u = 0, t
+        while u in em.aliases:
+            u, off = em.aliases[u]
+            extra += off
+        return extra == 0 and graph.t(t).nbytes == graph.t(u).nbytes
+
+    # overlaps the kernels allow with an input dying at the op: element-wise in place (d = 0,
+    # declared by the op spec) and window ops trailing their input (tinyq.plan.overlap)
+    overlap: dict[int, dict[int, int]] = {}
     for pos, op in enumerate(graph.ops):
         spec = REGISTRY.get(op.opcode)
+        pairs: list[tuple[int, int, int]] = []
         if spec and spec.inplace:
-            for i_in, i_out in spec.inplace(op, graph):
-                t_in, t_out = op.inputs[i_in], op.outputs[i_out]
-                if t_in >= 0 and not graph.t(t_in).is_const and t_in not in graph.inputs:
-                    spec_inplace.setdefault(root(t_out), []).append(root(t_in))
+            pairs += [(i_in, i_out, 0) for i_in, i_out in spec.inplace(op, graph)]
+        d = window_delta(op, graph)
+        if d is not None:
+            pairs.append((0, 0, d))
+        for i_in, i_out, d in pairs:
+            t_in, t_out = op.inputs[i_in], op.outputs[i_out]
+            if (t_in < 0 or graph.t(t_in).is_const or t_in in graph.inputs or not whole(t_in)
+                    or not whole(t_out) or root(t_in) == root(t_out)):
+                continue
+            r_in, r_out = root(t_in), root(t_out)
+            if last.get(r_in) == pos and first.get(r_out) == pos:
+                prev = overlap.setdefault(r_out, {}).get(r_in)
+                overlap[r_out][r_in] = d if prev is None else max(prev, d)
     bufs = [Buffer(("t", t), graph.t(t).nbytes, first[t], last[t],
-                   [("t", s) for s in spec_inplace.get(t, [])]) for t in first]
+                   overlap_of={("t", s): d for s, d in overlap.get(t, {}).items()}) for t in first]
     for code in em.ops:
         if code.scratch_bytes:
             pos = code.index
@@ -144,6 +166,7 @@ def generate(graph: Graph, source: str = "") -> Generated:
             if t >= 0 and not graph.t(t).is_const:
                 em.used_tensors.add(t)
     plan = plan_arena(_lifetimes(graph, em))
+    validate(plan)   # no two buffers live at once overlap, unless a kernel allows it
 
     def offset(t: int) -> int:
         extra = 0

@@ -1,10 +1,30 @@
 """Static arena planning: an offset for every buffer so that buffers live at the same time never
-overlap. The search tries several orderings of TFLM's greedy-by-size idea and keeps the smallest."""
+overlap, except where a kernel is known to tolerate it.
+
+Placement is TFLM's idea (greedy: each buffer goes into the lowest gap left by the buffers already
+placed that are live at the same time), and the search around it is what makes the arena smaller:
+several orderings, a best-fit variant, every ordering of small graphs, then a seeded local search
+that moves buffers earlier in the order, stopping early when the liveness lower bound is reached.
+
+Overlap: `Buffer.overlap_of[k] = d` says this buffer (an op's output) may start at any offset
+`<= offset(k) + d` even though it overlaps buffer k (that op's input, dying at the op): the kernel
+reads what it needs of k before it writes over it. Element-wise kernels have d = 0 (`inplace_of`);
+a convolution that walks its output in raster order has a negative d (its output trails its input
+by about one image row, see tinyq/plan/overlap.py).
+"""
 from __future__ import annotations
 
+import itertools
+import random
 from dataclasses import dataclass, field
 
 ALIGN = 16
+EXHAUSTIVE_MAX = 7         # try every ordering of at most this many buffers (7! = 5040)
+LOCAL_SEARCH_STEPS = 1500  # placements tried by the local search on larger graphs
+
+
+class PlanError(AssertionError):
+    """An arena plan broke its own invariant (a planner bug, never a user error)."""
 
 
 def align_up(n: int, a: int = ALIGN) -> int:
@@ -21,6 +41,16 @@ class Buffer:
     # keys of buffers whose memory this one may take over at the same offset, when that buffer
     # dies at `first` (the producing op reads each element before writing the same element)
     inplace_of: list[object] = field(default_factory=list)
+    # key -> d: may start at offset(key) + d or lower while overlapping it (see module docstring)
+    overlap_of: dict[object, int] = field(default_factory=dict)
+
+    def allowed(self) -> dict[object, int]:
+        """Every overlap this buffer may have, element-wise in-place ones as d = 0 (when both are
+        declared, both are safe, so the looser one holds)."""
+        d = dict(self.overlap_of)
+        for k in self.inplace_of:
+            d[k] = max(d.get(k, 0), 0)
+        return d
 
 
 @dataclass
@@ -28,57 +58,187 @@ class ArenaPlan:
     offsets: dict[object, int]
     arena_bytes: int
     buffers: list[Buffer]
+    lower_bound: int = 0          # liveness lower bound (no plan can be smaller)
+    strategy: str = ""            # which search found it
 
     def live_at(self, pos: int) -> list[Buffer]:
         return [b for b in self.buffers if b.first <= pos <= b.last]
+
+    def peak(self) -> tuple[int, int]:
+        """(op position, highest byte in use) where the arena is fullest."""
+        best, best_pos = -1, 0
+        positions = sorted({p for b in self.buffers for p in (b.first, b.last)})
+        for pos in positions:
+            top = max((self.offsets[b.key] + b.size for b in self.live_at(pos)), default=0)
+            if top > best:
+                best, best_pos = top, pos
+        return best_pos, max(best, 0)
 
 
 def _overlap_time(a: Buffer, b: Buffer) -> bool:
     return a.first <= b.last and b.first <= a.last
 
 
-def _place(order: list[Buffer], align: int) -> tuple[dict[object, int], int]:
-    placed: list[tuple[Buffer, int]] = []
-    offsets: dict[object, int] = {}
-    by_key = {b.key: b for b in order}
-    for buf in order:
-        size = align_up(buf.size, align)
-        # in place: take a dying input's offset if nothing else live there is in the way
-        chosen = None
-        for k in buf.inplace_of:
-            if k in offsets and by_key[k].last == buf.first and by_key[k].size >= buf.size:
-                off = offsets[k]
-                if all(not _overlap_time(buf, o) or o.key == k or off + size <= oo or oo + align_up(o.size, align) <= off
-                       for o, oo in placed):
-                    chosen = off
+class _Problem:
+    """Buffers, who conflicts with whom, and the relaxed pairs, prepared once for many placements."""
+
+    def __init__(self, buffers: list[Buffer], align: int):
+        self.bufs = buffers
+        self.align = align
+        self.index = {b.key: i for i, b in enumerate(buffers)}
+        # rel[(i, j)] = d: buffer i may start at offset(j) + d or lower over buffer j
+        self.rel: dict[tuple[int, int], int] = {}
+        for i, b in enumerate(buffers):
+            for k, d in b.allowed().items():
+                j = self.index.get(k)
+                if j is not None and j != i and buffers[j].last == b.first:
+                    self.rel[(i, j)] = d
+        self.conflicts: list[list[int]] = [[] for _ in buffers]
+        for i, j in itertools.combinations(range(len(buffers)), 2):
+            if _overlap_time(buffers[i], buffers[j]):
+                self.conflicts[i].append(j)
+                self.conflicts[j].append(i)
+
+    def forbidden(self, i: int, j: int, oj: int) -> tuple[int, int]:
+        """The open interval of start offsets buffer i cannot take while j sits at oj."""
+        si, sj = self.bufs[i].size, self.bufs[j].size
+        if (i, j) in self.rel:          # i over j: start(i) - oj <= d or i entirely above j
+            return oj + max(self.rel[(i, j)], -si), oj + sj
+        if (j, i) in self.rel:          # j over i: oj - start(i) <= d or i entirely below j
+            return oj - si, oj - max(self.rel[(j, i)], -sj)
+        return oj - si, oj + sj
+
+    def place(self, order: list[int], best_fit: bool = False) -> tuple[list[int], int]:
+        """Offsets for buffers placed one by one in `order`; returns (offsets by index, arena)."""
+        a = self.align
+        offs = [-1] * len(self.bufs)
+        top = 0
+        for i in order:
+            size = self.bufs[i].size
+            ivs = sorted(self.forbidden(i, j, offs[j]) for j in self.conflicts[i] if offs[j] >= 0)
+            # candidate starts: 0 and the aligned end of every forbidden interval
+            cands = sorted({0} | {align_up(max(hi, 0), a) for _, hi in ivs})
+            chosen = None
+            best_slack = None
+            for c in cands:
+                if any(lo < c < hi for lo, hi in ivs):
+                    continue
+                if not best_fit:
+                    chosen = c
                     break
-        if chosen is None:
-            gaps = sorted((oo, oo + align_up(o.size, align)) for o, oo in placed if _overlap_time(buf, o))
-            off = 0
-            for start, end in gaps:
-                if off + size <= start:
-                    break
-                off = max(off, end)
-            chosen = off
-        offsets[buf.key] = chosen
-        placed.append((buf, chosen))
-    total = max((off + align_up(b.size, align) for b, off in placed), default=0)
-    return offsets, total
+                # best fit: the feasible start whose gap above is tightest; beyond the current
+                # top, the lowest one
+                nxt = min((lo for lo, _ in ivs if lo >= c), default=None)
+                slack = (nxt - c - size) if nxt is not None else None
+                if c + size > top:
+                    slack = None
+                if chosen is None:
+                    chosen, best_slack = c, slack
+                elif slack is not None and (best_slack is None or slack < best_slack):
+                    chosen, best_slack = c, slack
+            assert chosen is not None
+            offs[i] = chosen
+            top = max(top, chosen + size)
+        return offs, align_up(top, a)
+
+    def lower_bound(self) -> int:
+        """Largest sum of sizes live at one op, less what the allowed overlaps could save there."""
+        lb = 0
+        for pos in sorted({b.first for b in self.bufs} | {b.last for b in self.bufs}):
+            live = [i for i, b in enumerate(self.bufs) if b.first <= pos <= b.last]
+            total = sum(self.bufs[i].size for i in live)
+            for (i, j), d in self.rel.items():
+                if self.bufs[i].first == pos:
+                    si, sj = self.bufs[i].size, self.bufs[j].size
+                    d = max(d, -si)            # i starts at offset(j) + d at best
+                    union = max(sj, d + si) - min(0, d)
+                    total -= max(0, si + sj - union)
+            lb = max(lb, total)
+        return align_up(max(lb, max((b.size for b in self.bufs), default=0)), self.align)
 
 
-def plan_arena(buffers: list[Buffer], align: int = ALIGN) -> ArenaPlan:
-    """Try a few orderings and keep the smallest arena."""
+def _heuristic_orders(bufs: list[Buffer]) -> dict[str, list[int]]:
+    idx = range(len(bufs))
+    keys = {
+        "size": lambda i: (-bufs[i].size, bufs[i].first),
+        "size-late-first": lambda i: (-bufs[i].size, -bufs[i].first),
+        "birth": lambda i: (bufs[i].first, -bufs[i].size),
+        "death-desc": lambda i: (-bufs[i].last, -bufs[i].size),
+        "area": lambda i: (-(bufs[i].last - bufs[i].first + 1) * bufs[i].size, bufs[i].first),
+        "lifetime": lambda i: (-(bufs[i].last - bufs[i].first), -bufs[i].size),
+        "size-lifetime": lambda i: (-bufs[i].size, -(bufs[i].last - bufs[i].first), bufs[i].first),
+    }
+    return {name: sorted(idx, key=k) for name, k in keys.items()}
+
+
+def plan_arena(buffers: list[Buffer], align: int = ALIGN, search: bool = True, seed: int = 0) -> ArenaPlan:
+    """The smallest arena found for `buffers`. search=False: TFLM's greedy-by-size only."""
     buffers = [b for b in buffers if b.size > 0]
-    orderings = [
-        sorted(buffers, key=lambda b: (-b.size, b.first)),
-        sorted(buffers, key=lambda b: (b.first, -b.size)),
-        sorted(buffers, key=lambda b: (-(b.last - b.first + 1) * b.size, b.first)),
-        sorted(buffers, key=lambda b: (-(b.last - b.first), -b.size)),
-    ]
-    best: tuple[dict[object, int], int] | None = None
-    for order in orderings:
-        offsets, total = _place(order, align)
-        if best is None or total < best[1]:
-            best = (offsets, total)
-    assert best is not None
-    return ArenaPlan(best[0], best[1], buffers)
+    prob = _Problem(buffers, align)
+    lb = prob.lower_bound()
+    if not buffers:
+        return ArenaPlan({}, 0, buffers, 0, "empty")
+    orders = _heuristic_orders(buffers)
+    if not search:
+        orders = {"size": orders["size"]}
+    best_offs: list[int] = []
+    best_total, best_name, best_order = None, "", []
+    for name, order in orders.items():
+        for bf in ((False, True) if search else (False,)):
+            offs, total = prob.place(order, best_fit=bf)
+            if best_total is None or total < best_total:
+                best_offs, best_total, best_name, best_order = offs, total, name + ("/best-fit" if bf else ""), order
+    assert best_total is not None
+    if search and best_total > lb and len(buffers) <= EXHAUSTIVE_MAX:
+        for perm in itertools.permutations(range(len(buffers))):
+            offs, total = prob.place(list(perm))
+            if total < best_total:
+                best_offs, best_total, best_name, best_order = offs, total, "exhaustive", list(perm)
+                if total <= lb:
+                    break
+    elif search and best_total > lb:
+        # local search: move one buffer (often one at the peak) earlier in the order
+        rng = random.Random(seed)
+        order = list(best_order)
+        n = len(order)
+        for _ in range(LOCAL_SEARCH_STEPS):
+            cand = list(order)
+            i = rng.randrange(n)
+            j = rng.randrange(n)
+            cand.insert(j, cand.pop(i))
+            offs, total = prob.place(cand)
+            if total <= best_total:
+                if total < best_total:
+                    best_name = "local-search"
+                best_offs, best_total, order = offs, total, cand
+                if total <= lb:
+                    break
+    plan = ArenaPlan({b.key: best_offs[i] for i, b in enumerate(buffers)}, best_total, buffers, lb, best_name)
+    validate(plan, align)
+    return plan
+
+
+def validate(plan: ArenaPlan, align: int = ALIGN) -> None:
+    """Raise PlanError unless every offset is aligned and inside the arena, and any two buffers
+    live at the same time are disjoint or overlap only as one of them allows."""
+    bufs = plan.buffers
+    for b in bufs:
+        off = plan.offsets.get(b.key)
+        if off is None:
+            raise PlanError(f"buffer {b.key} has no offset")
+        if off % align or off < 0 or off + b.size > plan.arena_bytes:
+            raise PlanError(f"buffer {b.key} at {off} (+{b.size}) is misaligned or outside the "
+                            f"{plan.arena_bytes}-byte arena")
+    for a, b in itertools.combinations(bufs, 2):
+        if not _overlap_time(a, b):
+            continue
+        oa, ob = plan.offsets[a.key], plan.offsets[b.key]
+        if oa + a.size <= ob or ob + b.size <= oa:
+            continue
+        for x, y, ox, oy in ((a, b, oa, ob), (b, a, ob, oa)):
+            d = x.allowed().get(y.key)
+            if d is not None and y.last == x.first and ox - oy <= d:
+                break
+        else:
+            raise PlanError(f"buffers {a.key} [{oa}, {oa + a.size}) ops {a.first}..{a.last} and "
+                            f"{b.key} [{ob}, {ob + b.size}) ops {b.first}..{b.last} overlap while both live")
