@@ -86,9 +86,15 @@ def _keras_model(path, body, shape=(8,)):
 
 
 def test_layer_without_int8_kernel_is_named(tmp_path, capsys) -> None:
+    keras = pytest.importorskip("keras")
+
+    @keras.saving.register_keras_serializable(package="tinyq_test")
+    class Cos(keras.layers.Layer):
+        def call(self, x):
+            return keras.ops.cos(x)
+
     # TensorFlow's converter leaves COS in float (DEQUANTIZE/COS/QUANTIZE) without complaint
-    model = _keras_model(tmp_path / "cos.keras", lambda k, x: k.layers.Dense(4)(
-        k.layers.Lambda(lambda t: k.ops.cos(t))(k.layers.Dense(8)(x))))
+    model = _keras_model(tmp_path / "cos.keras", lambda k, x: k.layers.Dense(4)(Cos()(k.layers.Dense(8)(x))))
     calib = tmp_path / "c.npy"
     np.save(calib, np.random.default_rng(0).random((16, 8), np.float32))
     assert main(["quantize", str(model), "--calib", str(calib), "-o", str(tmp_path / "o.tflite")]) == 2
@@ -184,3 +190,10 @@ def test_mlperf_sources_quantize_and_verify(name, tmp_path) -> None:
 def test_mlperf_path_helper_skips_cleanly() -> None:
     # mlperf_path() is what every MLPerf test uses to skip with a message when ../shared is absent
     assert mlperf_path("ad01_int8").name == "ad01_int8.tflite"
+
+
+def test_lambda_layer_is_a_clear_error(tmp_path, capsys) -> None:
+    model = _keras_model(tmp_path / "lam.keras", lambda k, x: k.layers.Lambda(lambda t: t * 2.0)(x))
+    assert main(["quantize", str(model), "--mode", "float32", "-o", str(tmp_path / "o.tflite")]) == 2
+    err = capsys.readouterr().err
+    assert "cannot load" in err and "Lambda" in err and "Traceback" not in err

@@ -88,8 +88,11 @@ def _load_keras_file(path: Path) -> SourceModel:
         # Keras 2 era .h5 files (e.g. MLPerf Tiny's VWW) may only load with tf_keras.
         model = _load_tf_keras(path) if path.suffix != ".keras" else None
         if model is None:
-            raise ModelError(f"cannot load {path}: {exc.__class__.__name__}: {str(exc)[:300]}",
-                             "is the file complete? it must be a Keras model saved with model.save()") from None
+            hint = ("Keras does not load Lambda layers (arbitrary code) in safe mode: replace them with "
+                    "built-in or registered custom layers" if "safe_mode" in str(exc) else
+                    "is the file complete? it must be a Keras model saved with model.save(); custom layers "
+                    "must be importable and registered (keras.saving.register_keras_serializable)")
+            raise ModelError(f"cannot load {path}: {exc.__class__.__name__}: {str(exc)[:300]}", hint) from None
     if len(model.inputs) != 1:
         raise ModelError(f"{path}: tinyq quantizes single-input models; this one has {len(model.inputs)} inputs")
     return SourceModel(path, "keras", _shape(model.input_shape, path), keras=model)
