@@ -34,7 +34,7 @@ def inspect_model(path: str | Path, passes: bool = True) -> dict:
     for op, m in zip(g.ops, macs):
         params = sum(g.t(i).nbytes for i in op.inputs if i >= 0 and g.t(i).is_const)
         ops.append({
-            "index": op.index, "op": op.opcode,
+            "index": op.index, "op": op.opcode + ("+ADD" if "fused_add" in op.options else ""),
             "inputs": [list(g.t(i).shape) if i >= 0 else None for i in op.inputs],
             "outputs": [list(g.t(o).shape) for o in op.outputs],
             "options": {k: v for k, v in op.options.items() if v not in (None, [], 0) or k == "padding"},

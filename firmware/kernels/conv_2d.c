@@ -2,8 +2,10 @@
 
 #include "tq_common.h"
 
-void tq_conv_2d_s8(const tq_conv_params *p, const int8_t *in, const int8_t *w, int8_t *out)
+void tq_conv_2d_s8(const tq_conv_params *p, const int8_t *in, const int8_t *w, const int8_t *residual,
+                   int8_t *out)
 {
+    int32_t o = 0;
     const int32_t in_c = p->in_c;
     const int32_t tap_len = (int32_t)p->k_w * in_c;          /* one filter row */
     const int32_t filt_len = (int32_t)p->k_h * tap_len;      /* one output channel's filter */
@@ -55,7 +57,14 @@ void tq_conv_2d_s8(const tq_conv_params *p, const int8_t *in, const int8_t *w, i
                         }
                     }
                     acc = tq_requantize(acc, p->mult[oc], p->shift[oc]) + p->output_offset;
-                    *out++ = (int8_t)TQ_CLAMP(acc, p->act_min, p->act_max);
+                    const int8_t v = (int8_t)TQ_CLAMP(acc, p->act_min, p->act_max);
+                    if (p->add) {
+                        out[o] = p->add_conv_first ? tq_add_one(p->add, v, residual[o])
+                                                   : tq_add_one(p->add, residual[o], v);
+                    } else {
+                        out[o] = v;
+                    }
+                    ++o;
                 }
             }
         }

@@ -3,6 +3,8 @@
 
 #include <stdint.h>
 
+#include "add.h"
+
 /* Geometry and quantization of one CONV_2D, all fixed at generation time. */
 typedef struct {
     int16_t batches, in_h, in_w, in_c;
@@ -15,9 +17,14 @@ typedef struct {
     const int32_t *shift;
     const int32_t *bias;        /* bias[c] (0 where the model has none): used at the borders */
     const int32_t *bias_full;   /* bias[c] + input_offset * sum(w[c]): used where no tap is padding */
+    const tq_add_params *add;   /* a fused residual ADD, or 0 */
+    int32_t add_conv_first;     /* the convolution's result is the ADD's first operand */
 } tq_conv_params;
 
-/* NHWC int8 convolution, weights OHWI. Bit-exact with TFLM's reference ConvPerChannel. */
-void tq_conv_2d_s8(const tq_conv_params *p, const int8_t *in, const int8_t *w, int8_t *out);
+/* NHWC int8 convolution, weights OHWI. Bit-exact with TFLM's reference ConvPerChannel.
+ * With p->add, each result is then added to residual[] at the same index (TFLM's Add), so the
+ * sum can be written in place over the residual and the convolution's output never exists. */
+void tq_conv_2d_s8(const tq_conv_params *p, const int8_t *in, const int8_t *w, const int8_t *residual,
+                   int8_t *out);
 
 #endif

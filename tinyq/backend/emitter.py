@@ -83,7 +83,8 @@ class Emitter:
     def begin_op(self, op: Op) -> None:
         self.op = op
         out = self.graph.t(op.outputs[0]) if op.outputs else None
-        label = f"{op.opcode} {'x'.join(map(str, out.shape)) if out is not None else ''}".strip()
+        name = op.opcode + ("+ADD" if "fused_add" in op.options else "")
+        label = f"{name} {'x'.join(map(str, out.shape)) if out is not None else ''}".strip()
         self.ops.append(OpCode(op.index, op.opcode, label))
 
     @property
@@ -113,10 +114,11 @@ class Emitter:
         self._const_by_key[key] = name
         return name
 
-    def params(self, ctype: str, fields: dict[str, object]) -> str:
-        """Emit `static const ctype opN_p = {.field = value, ...}` and return `&opN_p`."""
+    def params(self, ctype: str, fields: dict[str, object], suffix: str = "") -> str:
+        """Emit `static const ctype opN_p = {.field = value, ...}` and return `&opN_p`
+        (`opN_p<suffix>` for a second struct of the same op)."""
         assert self.op is not None
-        name = f"op{self.op.index}_p"
+        name = f"op{self.op.index}_p{suffix}"
         body = ",\n    ".join(f".{k} = {_c_value(v)}" for k, v in fields.items())
         self.cur.params.append(f"static const {ctype} {name} = {{\n    {body}\n}};")
         return f"&{name}"

@@ -41,9 +41,27 @@ def bias_terms(op: Op, g: Graph, channels: int, wsum: np.ndarray) -> tuple[np.nd
     return bias.astype(np.int32), full.astype(np.int32)
 
 
-@register("CONV_2D", sources=["conv_2d.c", "conv_2d.h"], macs=_macs, check=_check)
+def _inplace(op: Op, g: Graph) -> list[tuple[int, int]]:
+    """With a fused residual ADD, the sum may overwrite the residual (input 3)."""
+    return [(3, 0)] if "fused_add" in op.options else []
+
+
+def _fused_add(op: Op, g: Graph, em: Emitter) -> tuple[str, int, str]:
+    """(pointer to the ADD's parameters or 0, conv-result-first flag, residual pointer or 0)."""
+    fa = op.options.get("fused_add")
+    if not fa:
+        return "0", 0, "0"
+    from tinyq.ops.add import add_sub_fields
+    add = Op(op.index, "ADD", fa["add_inputs"], op.outputs, fa["add_options"])
+    return em.params("tq_add_params", add_sub_fields(add, g), suffix="_add"), int(fa["conv_first"]), em.tensor(op.inputs[3])
+
+
+@register("CONV_2D", sources=["conv_2d.c", "conv_2d.h", "add.h", "tq_broadcast.h"], macs=_macs, check=_check,
+          inplace=_inplace)
 def emit(op: Op, g: Graph, em: Emitter) -> None:
-    inp, w, out = g.t(op.inputs[0]), g.t(op.inputs[1]), g.t(op.outputs[0])
+    inp, w = g.t(op.inputs[0]), g.t(op.inputs[1])
+    # with a fused ADD, the convolution requantizes to its own (no longer stored) output tensor
+    out = g.t(op.options["fused_add"]["conv_output"]) if "fused_add" in op.options else g.t(op.outputs[0])
     n, in_h, in_w, in_c = inp.shape
     oc, k_h, k_w, _ = w.shape
     geo = geometry(op.options, in_h, in_w, k_h, k_w)
@@ -51,6 +69,7 @@ def emit(op: Op, g: Graph, em: Emitter) -> None:
     mult, shift = per_channel_multipliers(inp, w, out, oc)
     bias, bias_full = bias_terms(op, g, oc, w.data.astype(np.int64).reshape(oc, -1).sum(axis=1))
     act_min, act_max = fused_range(op, out)
+    add_p, conv_first, residual = _fused_add(op, g, em)
     em.include("conv_2d.h")
     p = em.params("tq_conv_params", {
         "batches": n, "in_h": in_h, "in_w": in_w, "in_c": in_c,
@@ -60,5 +79,7 @@ def emit(op: Op, g: Graph, em: Emitter) -> None:
         "input_offset": -inp.qzero, "output_offset": out.qzero, "act_min": act_min, "act_max": act_max,
         "mult": em.const(mult, "mult"), "shift": em.const(shift, "shift"),
         "bias": em.const(bias, "bias"), "bias_full": em.const(bias_full, "bias"),
+        "add": add_p, "add_conv_first": conv_first,
     })
-    em.call(f"tq_conv_2d_s8({p}, {em.tensor(op.inputs[0])}, {em.tensor(op.inputs[1])}, {em.tensor(op.outputs[0])})")
+    em.call(f"tq_conv_2d_s8({p}, {em.tensor(op.inputs[0])}, {em.tensor(op.inputs[1])}, {residual}, "
+            f"{em.tensor(op.outputs[0])})")

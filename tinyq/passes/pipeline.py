@@ -8,6 +8,7 @@ from tinyq.ir import Graph
 from tinyq.passes.dce import eliminate_dead_ops
 from tinyq.passes.fold_shapes import fold_shape_operands
 from tinyq.passes.fuse_activation import fuse_activations
+from tinyq.passes.fuse_residual import fuse_residual_adds
 
 
 def optimize(g: Graph) -> dict[str, int]:
@@ -15,6 +16,7 @@ def optimize(g: Graph) -> dict[str, int]:
     stats = {"shape_operands_folded": fold_shape_operands(g)}
     stats["dead_ops_removed"] = eliminate_dead_ops(g)
     stats["activations_fused"] = fuse_activations(g)
+    stats["residual_adds_fused"] = fuse_residual_adds(g)
     return stats
 
 
