@@ -7,12 +7,18 @@ from pathlib import Path
 
 import numpy as np
 
-from tinyq.backend.generate import Generated
-from tinyq.boards import Board
+from tinyq.backend.generate import Generated, generate
+from tinyq.boards import Board, load_board
+from tinyq.errors import TinyqError
+from tinyq.passes.pipeline import load
 from tinyq.reference import run_reference
-from tinyq.targets.protocol import Link, ProtocolError
-from tinyq.targets.qemu import ticks_to_instructions
+from tinyq.targets.firmware import EMULATION_BOARD, build_spec
+from tinyq.targets.gcc_build import build
+from tinyq.targets.protocol import Link, ProtocolError, open_port
+from tinyq.targets.qemu import Qemu, ticks_to_instructions
 from tinyq.verify import compare, random_inputs
+
+CAL_SHORT, CAL_LONG = 1_000, 51_000   # calibration loop lengths (iterations of subs + bne)
 
 
 def load_inputs(gen: Generated, data: str | Path | None, samples: int, seed: int) -> list[np.ndarray]:
@@ -28,6 +34,25 @@ def load_inputs(gen: Generated, data: str | Path | None, samples: int, seed: int
     return [arr[:samples]]
 
 
+def check_counter(link: Link, board: Board, emulated: bool) -> dict:
+    """Time two device loops of known length. Emulated: the converted difference must be exactly
+    the number of instructions added; hardware: report cycles per loop iteration (subs + bne)."""
+    try:
+        short, long_ = link.calibrate(CAL_SHORT), link.calibrate(CAL_LONG)
+    except ProtocolError as exc:
+        if "the device reported" in str(exc):   # firmware older than the 'C' frame
+            return {"checked": False}
+        raise
+    extra = 2 * (CAL_LONG - CAL_SHORT)
+    if emulated:
+        got = ticks_to_instructions(long_, board) - ticks_to_instructions(short, board)
+        if got != extra:
+            raise TinyqError(f"the emulated counter is off: a loop of {extra:,} instructions measured {got:,}",
+                             "QEMU must run with -icount shift=N matching the board's emulator.icount_shift")
+        return {"checked": True, "loop_instructions": extra, "measured": got}
+    return {"checked": True, "cycles_per_iteration": round((long_ - short) / (CAL_LONG - CAL_SHORT), 3)}
+
+
 def run_bench(link: Link, gen: Generated, model_path: str | Path, board: Board, samples: int = 10,
               seed: int = 0, data: str | Path | None = None) -> dict:
     g = gen.graph
@@ -40,6 +65,7 @@ def run_bench(link: Link, gen: Generated, model_path: str | Path, board: Board, 
     want, _ = run_reference(model_path, xs, len(g.outputs))
     out_specs = [(g.t(t).dtype, g.t(t).shape) for t in g.outputs]
     emulated = info.get("counter") == "qemu_timer"
+    counter_check = check_counter(link, board, emulated)
     convert = (lambda t: ticks_to_instructions(t, board)) if emulated else (lambda t: t)
     totals, layer_sums, mismatches, stack = [], [0] * len(g.ops), 0, 0
     first_layers: list[int] = []
@@ -60,6 +86,7 @@ def run_bench(link: Link, gen: Generated, model_path: str | Path, board: Board, 
         unit: med, f"{unit}_min": min(totals), f"{unit}_max": max(totals),
         "repeatable": len(set(totals)) == 1, "stack_bytes": stack, "arena_bytes": gen.arena_bytes,
         "macs": gen.macs, "macs_per_" + unit[:-1]: round(gen.macs / med, 3) if med else None,
+        "counter_check": counter_check,
     }
     if not emulated:
         rep["latency_ms"] = round(med / board.clock_hz * 1e3, 3)
@@ -71,6 +98,14 @@ def run_bench(link: Link, gen: Generated, model_path: str | Path, board: Board, 
     return rep
 
 
+def _counter_line(check: dict) -> str:
+    if "measured" in check:
+        return f"  counter check: a {check['loop_instructions']:,}-instruction loop measured {check['measured']:,}"
+    if "cycles_per_iteration" in check:
+        return f"  counter check: {check['cycles_per_iteration']} cycles per subs+bne loop iteration"
+    return "  counter check: not supported by this firmware"
+
+
 def format_bench(rep: dict) -> str:
     unit = rep["counter"]
     lines = [f"{rep['model']} on {rep['board']}: {'BIT-EXACT' if rep['bit_exact'] else 'MISMATCH'} over "
@@ -80,9 +115,54 @@ def format_bench(rep: dict) -> str:
              + (f", {rep['latency_ms']} ms" if "latency_ms" in rep else ""),
              f"  {rep['macs']:,} MACs, {rep['macs_per_' + unit[:-1]]} MACs per {unit[:-1]}; stack high water "
              f"{rep['stack_bytes']:,} B; arena {rep['arena_bytes']:,} B",
+             _counter_line(rep.get("counter_check", {})),
              f"  {'#':>3} {'layer':<34} {'MACs':>11} {unit:>13} {'MACs/' + unit[:5]:>10}"]
     for layer in rep["layers"]:
         mpc = layer["macs_per_" + unit[:-1]]
         lines.append(f"  {layer['index']:>3} {layer['label'][:34]:<34} {layer['macs']:>11,} {layer[unit]:>13,} "
                      f"{mpc if mpc is not None else '-':>10}")
     return "\n".join(lines)
+
+
+def run_emulated_bench(model_path: str | Path, board: str = "nrf52840", samples: int = 10, seed: int = 0,
+                       data: str | Path | None = None, out: str | Path | None = None,
+                       timeout: float = 600.0) -> dict:
+    """Generate, build with arm-none-eabi-gcc, run in QEMU and bench: the emulated deploy in one call.
+
+    `board` is the target (its RAM/flash are what the figures are checked against); the run happens
+    on its emulation board (mps2_an386 for the nRF52840). Returns the bench report plus board,
+    flash_bytes (text+data), ram_bytes (data+bss+reserved stack), static_ram_bytes, elf."""
+    import tempfile
+
+    target = load_board(board)
+    run_board = load_board(EMULATION_BOARD.get(target.name, target.name))
+    if not run_board.emulated:
+        raise TinyqError(f"no emulator for board {target.name}",
+                         "emulation exists for: " + ", ".join(sorted(EMULATION_BOARD)))
+    model_path = Path(model_path)
+    gen = generate(load(model_path), source=model_path.name)
+    work = Path(out) if out else Path(tempfile.mkdtemp(prefix="tinyq-emu-"))
+    gen.write(work / "model")
+    image = build(build_spec(run_board), work / "model", work / run_board.name)
+    ram = image.data + image.bss + target.stack_bytes
+    if image.flash_bytes > target.flash_budget or ram > target.ram_budget:
+        raise TinyqError(f"{model_path.name} needs {image.flash_bytes:,} B flash / {ram:,} B RAM; "
+                         f"{target.name} has {target.flash_budget:,} / {target.ram_budget:,}",
+                         "run `tinyq plan` to see where the memory goes")
+    with Qemu(image.elf, run_board, timeout=timeout) as q:
+        port = open_port(q.port_url, run_board.baud)
+        try:
+            link = Link(port, timeout=min(120.0, timeout))
+            rep = run_bench(link, gen, model_path, run_board, samples, seed, data)
+            link.quit()
+        except ProtocolError as exc:
+            raise ProtocolError(f"{exc.message}; {q.diagnose()}",
+                                "rebuild the firmware; if it persists this is a tinyq bug") from None
+        finally:
+            port.close()
+        q.wait(10)
+    rep.update({"board": target.name, "run_on": f"QEMU {run_board.emulator.get('qemu_machine')}",
+                "flash_bytes": image.flash_bytes, "ram_bytes": ram, "static_ram_bytes": image.data + image.bss,
+                "text_bytes": image.text, "data_bytes": image.data, "bss_bytes": image.bss,
+                "flash_budget": target.flash_budget, "ram_budget": target.ram_budget, "elf": str(image.elf)})
+    return rep

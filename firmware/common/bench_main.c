@@ -5,6 +5,8 @@
  *   host 'H' (empty)       -> device 'H': "key=value\n" lines describing the model and counter
  *   host 'R' (all inputs)  -> device 'R': u32 total counter delta, u32 stack high water,
  *                             u32 layer count, u32 per-layer deltas..., then all outputs
+ *   host 'C' (u32 n)       -> device 'C': u32 counter delta over a loop of exactly 2*n
+ *                             instructions (subs + bne), to check what the counter counts
  *   host 'Q' (empty)       -> device 'Q', then the device ends the run (emulator exit)
  *   anything malformed     -> device 'E': a text message
  */
@@ -133,6 +135,20 @@ static uint32_t read_u32(uint32_t *crc)
     return (uint32_t)b[0] | ((uint32_t)b[1] << 8) | ((uint32_t)b[2] << 16) | ((uint32_t)b[3] << 24);
 }
 
+/* A loop of exactly 2*n instructions; the host measures two lengths and checks the difference. */
+static void calibrate(uint32_t n)
+{
+    uint32_t reg = n ? n : 1u;
+    const uint32_t t0 = tq_counter();
+    __asm volatile("1:\n subs %0, %0, #1\n bne 1b" : "+r"(reg) : : "cc");
+    const uint32_t delta = tq_counter() - t0;
+    uint8_t v[4];
+    put_u32(v, delta);
+    frame_begin('C', 4);
+    frame_data(v, 4);
+    frame_end();
+}
+
 static void run_inference(void)
 {
     const uint32_t t0 = tq_counter();
@@ -176,6 +192,7 @@ int main(void)
         const uint8_t type = tq_uart_read_byte();
         uint32_t crc = tq_crc32(0, &type, 1);
         const uint32_t len = read_u32(&crc);
+        uint32_t arg = 0;
         if (type == 'R' && len == in_bytes) {
             /* Stream the payload straight into the model's input buffers. */
             for (int i = 0; i < TQ_MODEL_NUM_INPUTS; ++i) {
@@ -187,6 +204,8 @@ int main(void)
             }
         } else if (len == 0 && (type == 'H' || type == 'Q')) {
             /* no payload */
+        } else if (len == 4 && type == 'C') {
+            arg = read_u32(&crc);
         } else {
             send_error("bad frame type or length");
             continue;
@@ -199,6 +218,8 @@ int main(void)
             send_info();
         } else if (type == 'R') {
             run_inference();
+        } else if (type == 'C') {
+            calibrate(arg);
         } else {
             frame_begin('Q', 0);
             frame_end();

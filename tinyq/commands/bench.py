@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 from tinyq.backend.generate import generate
 from tinyq.bench import format_bench, run_bench
 from tinyq.boards import load_board
-from tinyq.deploy import _open
 from tinyq.passes.pipeline import load
-from tinyq.targets.protocol import Link
+from tinyq.targets.protocol import Link, open_port
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -27,9 +27,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     board = load_board(args.board)
-    gen = generate(load(args.model))
-    port = _open(args.port, board.baud)
+    port = open_port(args.port, board.baud)   # first: a missing device fails before any compile work
     try:
+        gen = generate(load(args.model), source=Path(args.model).name)
         rep = run_bench(Link(port, timeout=args.timeout), gen, args.model, board, args.samples, args.seed, args.data)
     finally:
         port.close()

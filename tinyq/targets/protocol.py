@@ -21,6 +21,16 @@ class ProtocolError(TinyqError):
     """The device did not answer, or answered with garbage."""
 
 
+def open_port(port: str, baud: int = 115200, timeout: float = 0.5):
+    """Open a device path (/dev/ttyACM0, COM3) or a pyserial URL (socket://127.0.0.1:PORT)."""
+    try:
+        return serial.serial_for_url(port, baudrate=baud, timeout=timeout)
+    except (serial.SerialException, ValueError, OSError) as exc:
+        raise ProtocolError(f"cannot open serial port {port}: {exc}",
+                            "is the board connected? list ports with `python -m serial.tools.list_ports`; "
+                            "for the emulator use `tinyq deploy --emulate`") from None
+
+
 def encode(kind: bytes, payload: bytes = b"") -> bytes:
     head = kind + struct.pack("<I", len(payload))
     return SYNC + head + payload + struct.pack("<I", zlib.crc32(head + payload))
@@ -83,7 +93,9 @@ class Link:
     def request(self, kind: bytes, payload: bytes = b"", timeout: float | None = None) -> bytes:
         """Send a frame and return the payload of the answer, retrying on CRC/timeouts."""
         last: Exception | None = None
-        for _ in range(self.retries + 1):
+        for attempt in range(self.retries + 1):
+            if attempt:
+                self._drain()  # a late or partial answer to the failed try must not be taken for this one
             try:
                 self.port.write(encode(kind, payload))
                 got, body = self._read_frame(timeout or self.timeout)
@@ -96,6 +108,20 @@ class Link:
                     break
         assert last is not None
         raise last
+
+    def _drain(self) -> None:
+        try:
+            time.sleep(0.05)
+            self.port.reset_input_buffer()
+        except (serial.SerialException, OSError, AttributeError):
+            pass
+
+    def calibrate(self, n: int) -> int:
+        """Counter delta over a device loop of exactly 2*n instructions."""
+        body = self.request(b"C", struct.pack("<I", n))
+        if len(body) != 4:
+            raise ProtocolError(f"calibration frame has {len(body)} bytes, expected 4")
+        return struct.unpack("<I", body)[0]
 
     def info(self) -> dict[str, str]:
         text = self.request(b"H").decode(errors="replace")

@@ -1,10 +1,13 @@
 """Run firmware in QEMU (mps2-an386, Cortex-M4F) with exact instruction counting and the UART
-on a TCP socket, always under a timeout."""
+on a TCP socket, always under a timeout, always killed on the way out."""
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -12,11 +15,13 @@ from tinyq.boards import Board
 from tinyq.errors import ToolchainError
 
 QEMU_HINT = "install QEMU: `apt-get install qemu-system-arm`"
+FAULT_EXIT = 3          # tq_fault() in firmware/boards/mps2_an386/board.c ends the run with this code
 
 
 def ticks_to_instructions(ticks: int, board: Board) -> int:
     """With -icount shift=S each instruction advances virtual time by 2^S ns; the CMSDK timer
-    ticks at the board's clock, so one instruction is 2^S * clock / 1e9 ticks (3.2 at S=7)."""
+    ticks at the board's clock, so one instruction is 2^S * clock / 1e9 ticks (3.2 at S=7, 25 MHz).
+    Rounding is exact: the two timer reads are each off by less than one tick (< 0.5 instruction)."""
     shift = int(board.emulator.get("icount_shift", 7))
     ticks_per_instruction = (1 << shift) * board.clock_hz / 1e9
     return round(ticks / ticks_per_instruction)
@@ -29,55 +34,109 @@ def _free_port() -> int:
 
 
 class Qemu:
-    """A running emulator; use as a context manager. `port_url` is the UART for pyserial."""
+    """A running emulator; use as a context manager. `port_url` is the UART for pyserial.
+
+    QEMU runs in its own process group under `timeout -s KILL`, so leaving the context (or the
+    deadline passing) ends both, even when this Python process is interrupted."""
 
     def __init__(self, elf: Path, board: Board, timeout: float = 300.0):
         self.elf, self.board, self.timeout = Path(elf), board, timeout
         self.proc: subprocess.Popen | None = None
         self.port_url = ""
+        self._log = tempfile.TemporaryFile()
 
-    def __enter__(self) -> "Qemu":
+    def command(self, port: int) -> list[str]:
         exe = shutil.which("qemu-system-arm")
         if not exe:
             raise ToolchainError("qemu-system-arm not found", QEMU_HINT)
+        if not self.board.emulated:
+            raise ToolchainError(f"board {self.board.name} has no emulator", "use --board mps2_an386")
         em = self.board.emulator
-        port = _free_port()
         cmd = [exe, "-M", em.get("qemu_machine", "mps2-an386"), "-cpu", em.get("qemu_cpu", "cortex-m4"),
                "-nographic", "-monitor", "none", "-kernel", str(self.elf),
                "-icount", f"shift={int(em.get('icount_shift', 7))},align=off,sleep=off",
                "-semihosting-config", "enable=on,target=native",
                "-serial", f"tcp:127.0.0.1:{port},server=on,wait=on,nodelay=on"]
-        # `timeout` guarantees the emulator dies even if this process is killed.
         if shutil.which("timeout"):
-            cmd = ["timeout", "-s", "KILL", str(int(self.timeout)), *cmd]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:  # wait until QEMU listens
-            if self.proc.poll() is not None:
-                err = self.proc.stderr.read().decode(errors="replace") if self.proc.stderr else ""
-                raise ToolchainError(f"QEMU exited at start (code {self.proc.returncode}): {err[-2000:]}")
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    pass
-                break
-            except OSError:
-                time.sleep(0.05)
-        else:
-            self.close()
-            raise ToolchainError("QEMU did not open its serial port within 20 s")
-        self.port_url = f"socket://127.0.0.1:{port}"
-        return self
+            cmd = ["timeout", "-s", "KILL", str(max(1, int(self.timeout))), *cmd]
+        return cmd
 
-    def close(self) -> int | None:
-        if self.proc and self.proc.poll() is None:
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        return self.proc.returncode if self.proc else None
+    def log(self) -> str:
+        """What QEMU wrote to stdout/stderr so far (semihosting output, errors)."""
+        self._log.seek(0)
+        return self._log.read().decode(errors="replace")
+
+    def __enter__(self) -> "Qemu":
+        if not self.elf.is_file():
+            raise ToolchainError(f"firmware {self.elf} does not exist", "build it first")
+        for _ in range(3):  # another process may grab the free port before QEMU binds it
+            port = _free_port()
+            self._log.seek(0)
+            self._log.truncate()
+            self.proc = subprocess.Popen(self.command(port), stdin=subprocess.DEVNULL, stdout=self._log,
+                                         stderr=subprocess.STDOUT, start_new_session=True)
+            if self._wait_listening():
+                self.port_url = f"socket://127.0.0.1:{port}"
+                return self
+            if "Address already in use" not in self.log():
+                break
+        log = self.log()
+        self.kill()
+        raise ToolchainError(f"QEMU did not start (exit code {self.returncode}): {log.strip()[-2000:]}",
+                             f"is {self.elf} an Arm ELF for {self.board.name}? {QEMU_HINT}")
+
+    def _wait_listening(self) -> bool:
+        # With wait=on QEMU announces the socket and blocks until a client connects; connecting
+        # a probe would consume that first connection, so watch the log instead.
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if "waiting for connection" in self.log():
+                return True
+            if self.proc is None or self.proc.poll() is not None:
+                return False
+            time.sleep(0.02)
+        return False
+
+    @property
+    def returncode(self) -> int | None:
+        return None if self.proc is None else self.proc.poll()
+
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def wait(self, timeout: float = 5.0) -> int | None:
+        """Wait for the firmware to end the run (semihosting exit); kill it if it does not."""
+        if self.proc is None:
+            return None
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            return None
+
+    close = wait
+
+    def kill(self) -> None:
+        """Kill `timeout` and QEMU: the whole process group this object started."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.proc.wait()
+
+    def diagnose(self) -> str:
+        """Why the emulator stopped answering, for error messages."""
+        code = self.returncode
+        if code is None:
+            return "the emulator is still running but the firmware does not answer (stuck?)"
+        if code == FAULT_EXIT:
+            return "the firmware hit a fault (HardFault/UsageFault) and stopped the emulator"
+        if code in (-signal.SIGKILL, 137, 124):
+            return f"the emulator was killed after its {int(self.timeout)} s time limit"
+        return f"the emulator exited with code {code}: {self.log().strip()[-500:]}"
 
     def __exit__(self, *exc) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
+        self.kill()
+        self._log.close()

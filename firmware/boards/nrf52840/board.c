@@ -23,6 +23,11 @@
 #define UARTE_TXD_MAXCNT REG(UARTE0 + 0x548u)
 #define BAUD_115200 0x01D7E000u
 
+/* GPIO port of pin p (0..47): P0 at 0x50000000, P1 at 0x50000300. */
+#define GPIO_PORT(p) (0x50000000u + ((p) >> 5) * 0x300u)
+#define GPIO_OUTSET(p) REG(GPIO_PORT(p) + 0x508u)
+#define GPIO_DIRSET(p) REG(GPIO_PORT(p) + 0x518u)
+
 #define DEMCR REG(0xE000EDFCu)
 #define DWT_CTRL REG(0xE0001000u)
 #define DWT_CYCCNT REG(0xE0001004u)
@@ -47,7 +52,10 @@ void tq_board_init(void)
     CLOCK_TASKS_HFCLKSTART = 1u;        /* the crystal, for an accurate baud rate */
     while (!CLOCK_EVENTS_HFCLKSTARTED) {
     }
-    UARTE_PSEL_TXD = TQ_UART_TX_PIN;
+    /* TX idles high as an output even while the UARTE is disabled (the PS recommends it). */
+    GPIO_OUTSET(TQ_UART_TX_PIN) = 1u << (TQ_UART_TX_PIN & 31u);
+    GPIO_DIRSET(TQ_UART_TX_PIN) = 1u << (TQ_UART_TX_PIN & 31u);
+    UARTE_PSEL_TXD = TQ_UART_TX_PIN;   /* PSEL = port << 5 | pin, the same numbering */
     UARTE_PSEL_RXD = TQ_UART_RX_PIN;
     UARTE_BAUDRATE = BAUD_115200;
     UARTE_ENABLE = 8u;
