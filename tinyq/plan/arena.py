@@ -19,8 +19,9 @@ import random
 from dataclasses import dataclass, field
 
 ALIGN = 16
-EXHAUSTIVE_MAX = 7         # try every ordering of at most this many buffers (7! = 5040)
-LOCAL_SEARCH_STEPS = 1500  # placements tried by the local search on larger graphs
+EXHAUSTIVE_MAX = 6         # try every ordering of at most this many buffers (6! = 720)
+LOCAL_SEARCH_STEPS = 1500  # placements tried by the local search on larger graphs...
+LOCAL_SEARCH_WORK = 60_000  # ...fewer on big ones (steps x buffers), deterministic either way
 
 
 class PlanError(AssertionError):
@@ -201,7 +202,7 @@ def plan_arena(buffers: list[Buffer], align: int = ALIGN, search: bool = True, s
         rng = random.Random(seed)
         order = list(best_order)
         n = len(order)
-        for _ in range(LOCAL_SEARCH_STEPS):
+        for _ in range(min(LOCAL_SEARCH_STEPS, LOCAL_SEARCH_WORK // n)):
             cand = list(order)
             i = rng.randrange(n)
             j = rng.randrange(n)

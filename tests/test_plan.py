@@ -1,0 +1,245 @@
+"""The arena planner, window overlaps, budgets against boards and the too-big refusal."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import mlperf_path
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tinyq.ir import Graph, Op, Tensor
+from tinyq.plan.arena import ALIGN, Buffer, PlanError, plan_arena, validate
+from tinyq.plan.overlap import window_delta
+
+
+def _check_no_live_overlap(plan) -> None:
+    """Independent of validate(): buffers live at once are disjoint unless one may overlap the
+    other (it is born where that one dies) and starts no higher than offset + d."""
+    bufs = plan.buffers
+    for i, a in enumerate(bufs):
+        oa = plan.offsets[a.key]
+        assert oa % ALIGN == 0 and 0 <= oa and oa + a.size <= plan.arena_bytes
+        for b in bufs[i + 1:]:
+            if not (a.first <= b.last and b.first <= a.last):
+                continue
+            ob = plan.offsets[b.key]
+            if oa + a.size <= ob or ob + b.size <= oa:
+                continue
+            ok = False
+            for x, y, ox, oy in ((a, b, oa, ob), (b, a, ob, oa)):
+                allowed = dict(x.overlap_of)
+                allowed.update({k: max(allowed.get(k, 0), 0) for k in x.inplace_of})
+                if y.key in allowed and y.last == x.first and ox - oy <= allowed[y.key]:
+                    ok = True
+            assert ok, f"{a} at {oa} and {b} at {ob} overlap while both live"
+
+
+@st.composite
+def random_graphs(draw):
+    """A random DAG of ops in execution order, each reading one or two earlier tensors and writing
+    one; outputs may take over a dying input in place or trail it like a window op."""
+    n_ops = draw(st.integers(1, 14))
+    sizes = [draw(st.integers(1, 3000))]                 # tensor 0: graph input
+    readers: list[list[int]] = [[]]
+    born = [-1]
+    op_inputs = []
+    for pos in range(n_ops):
+        k = draw(st.integers(1, min(2, len(sizes))))
+        ins = draw(st.lists(st.integers(0, len(sizes) - 1), min_size=k, max_size=k, unique=True))
+        for t in ins:
+            readers[t].append(pos)
+        op_inputs.append(ins)
+        sizes.append(draw(st.integers(1, 3000)))
+        readers.append([])
+        born.append(pos)
+    last = [max(r, default=b) for r, b in zip(readers, born)]
+    last[-1] = n_ops                                    # the graph output outlives the ops
+    bufs = [Buffer(("t", t), sizes[t], born[t], last[t]) for t in range(len(sizes))]
+    for pos, ins in enumerate(op_inputs):
+        out = bufs[pos + 1]
+        for t in ins:
+            if t > 0 and last[t] == pos and draw(st.booleans()):
+                if draw(st.booleans()):
+                    out.inplace_of.append(("t", t))
+                else:
+                    out.overlap_of[("t", t)] = draw(st.integers(-sizes[pos + 1], 16))
+    for pos in draw(st.lists(st.integers(0, n_ops - 1), max_size=4, unique=True)):
+        bufs.append(Buffer(("s", pos), draw(st.integers(1, 2000)), pos, pos))   # kernel scratch
+    return bufs
+
+
+@settings(max_examples=60, deadline=None)
+@given(random_graphs())
+def test_random_graphs_never_overlap_live_tensors(bufs: list[Buffer]) -> None:
+    plan = plan_arena(bufs)
+    _check_no_live_overlap(plan)
+    validate(plan)
+    assert plan.arena_bytes >= plan.lower_bound - ALIGN
+    plain = plan_arena([Buffer(b.key, b.size, b.first, b.last) for b in bufs])
+    _check_no_live_overlap(plain)
+    # without overlaps no plan can beat the largest set of buffers live at one op
+    assert plain.arena_bytes >= max(sum(b.size for b in plain.live_at(p))
+                                    for p in {b.first for b in bufs})
+
+
+def test_validate_rejects_a_live_overlap() -> None:
+    a, b = Buffer("a", 64, 0, 2), Buffer("b", 64, 1, 3)
+    from tinyq.plan.arena import ArenaPlan
+    with pytest.raises(PlanError, match="overlap while both live"):
+        validate(ArenaPlan({"a": 0, "b": 32}, 128, [a, b]))
+    c = Buffer("c", 64, 2, 4, inplace_of=["a"])        # born where a dies: may share its bytes
+    validate(ArenaPlan({"a": 0, "c": 0}, 64, [a, c]))
+    with pytest.raises(PlanError):                      # but not start above a
+        validate(ArenaPlan({"a": 0, "c": 16}, 80, [a, c]))
+
+
+def test_inplace_and_search_beat_plain_greedy() -> None:
+    # x -> y -> z chain where each output may take its dying input's place
+    bufs = [Buffer("x", 1000, 0, 1), Buffer("y", 1000, 1, 2, inplace_of=["x"]),
+            Buffer("z", 1000, 2, 3, inplace_of=["y"])]
+    assert plan_arena(bufs).arena_bytes == 1008
+    assert plan_arena([Buffer(b.key, b.size, b.first, b.last) for b in bufs]).arena_bytes == 2016   # 1000 B aligned to 16
+
+
+# --- window overlap: simulate the kernels' raster order over one shared memory -----------------
+
+def _window_graph(op_code: str, h: int, w: int, c_in: int, c_out: int, k: int, stride: int,
+                  padding: str, rng) -> tuple[Graph, Op, np.ndarray]:
+    from tinyq.ops._conv_common import geometry
+    geo = geometry({"stride_h": stride, "stride_w": stride, "padding": padding}, h, w, k, k)
+    oh, ow = geo["out_h"], geo["out_w"]
+    wts = rng.integers(-3, 4, size=(c_out, k, k, c_in)).astype(np.int8)
+    tensors = [Tensor(0, "in", (1, h, w, c_in), "int8"), Tensor(1, "w", wts.shape, "int8", data=wts),
+               Tensor(2, "out", (1, oh, ow, c_out), "int8")]
+    opts = {"stride_h": stride, "stride_w": stride, "padding": padding,
+            "filter_height": k, "filter_width": k}
+    op = Op(0, op_code, [0, 1] if op_code == "CONV_2D" else [0], [2], opts)
+    return Graph(tensors, [op], [0], [2]), op, wts
+
+
+def _run_conv(mem: np.ndarray, i_off: int, o_off: int, shape, out_shape, wts, stride, pad) -> None:
+    """The kernel's order: pixels in raster order, every channel of a pixel from its window."""
+    _, h, w, c_in = shape
+    _, oh, ow, c_out = out_shape
+    k = wts.shape[1]
+    o = o_off
+    for oy in range(oh):
+        for ox in range(ow):
+            for oc in range(c_out):
+                acc = 0
+                for ky in range(k):
+                    for kx in range(k):
+                        y, x = oy * stride - pad[0] + ky, ox * stride - pad[1] + kx
+                        if 0 <= y < h and 0 <= x < w:
+                            px = i_off + (y * w + x) * c_in
+                            acc += int(np.dot(wts[oc, ky, kx].astype(np.int32), mem[px:px + c_in].astype(np.int32)))
+                mem[o] = np.int8(np.clip(acc >> 3, -128, 127))
+                o += 1
+
+
+@pytest.mark.parametrize("h,w,c_in,c_out,k,stride,padding", [
+    (6, 7, 3, 3, 3, 1, "SAME"), (6, 6, 2, 4, 3, 2, "SAME"), (7, 5, 4, 2, 3, 1, "VALID"),
+    (5, 5, 3, 5, 1, 1, "VALID"), (8, 6, 2, 2, 5, 2, "SAME")])
+def test_window_delta_is_safe_and_tight(h, w, c_in, c_out, k, stride, padding) -> None:
+    from tinyq.ops._conv_common import geometry
+    rng = np.random.default_rng(h * 100 + k)
+    g, op, wts = _window_graph("CONV_2D", h, w, c_in, c_out, k, stride, padding, rng)
+    d = window_delta(op, g)
+    assert d is not None and d < 0
+    geo = geometry(op.options, h, w, k, k)
+    pad = (geo["pad_h"], geo["pad_w"])
+    x = rng.integers(-128, 128, size=h * w * c_in).astype(np.int8)
+    n_in, n_out = x.size, g.t(2).nbytes
+
+    def run(i_off: int, o_off: int) -> np.ndarray:
+        mem = np.zeros(max(i_off + n_in, o_off + n_out) + 8, np.int8)
+        mem[i_off:i_off + n_in] = x
+        _run_conv(mem, i_off, o_off, g.t(0).shape, g.t(2).shape, wts, stride, pad)
+        return mem[o_off:o_off + n_out].copy()
+
+    base = n_out + 64
+    want = run(base, 0)                                  # disjoint buffers
+    np.testing.assert_array_equal(run(base, base + d), want)   # output trails the input by -d bytes
+    np.testing.assert_array_equal(run(base, base + d - 37), want)
+    # the output over the input's own first bytes overwrites pixels before they are read
+    assert not np.array_equal(run(base, base), want)
+
+
+def test_window_delta_for_pools_and_depthwise() -> None:
+    rng = np.random.default_rng(0)
+    g, op, _ = _window_graph("MAX_POOL_2D", 8, 8, 4, 4, 2, 2, "VALID", rng)
+    assert window_delta(op, g) == -4           # 2x2/2 pooling reads ahead: only one pixel of lag
+    g, op, _ = _window_graph("FULLY_CONNECTED", 8, 8, 4, 4, 1, 1, "VALID", rng)
+    assert window_delta(op, g) is None
+
+
+# --- budgets and boards -------------------------------------------------------------------------
+
+def _tinyq(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "tinyq.cli", *args], capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_plan_json_keys_and_fit(tmp_path: Path) -> None:
+    model = mlperf_path("ad01_int8")
+    res = _tinyq("plan", str(model), "--board", "nrf52840", "--json", "--plot", str(tmp_path / "a.png"))
+    assert res.returncode == 0, res.stderr
+    d = json.loads(res.stdout)
+    for k in ("arena_bytes", "ram_bytes", "flash_bytes", "ram_budget", "flash_budget", "fits"):
+        assert k in d
+    assert d["fits"] is True and d["arena_bytes"] == 768
+    assert d["ram_budget"] == 262_144 and d["flash_budget"] == 1_048_576
+    assert d["flash_bytes"] > d["weights_bytes"] > 250_000        # ~270 KB of int8 weights
+    assert (tmp_path / "a.png").stat().st_size > 5000
+
+
+def test_budget_counts_arena_stack_and_weights() -> None:
+    from tinyq.backend.generate import generate
+    from tinyq.boards import load_board
+    from tinyq.passes.pipeline import load
+    from tinyq.plan.budget import budget
+    gen = generate(load(mlperf_path("kws_ref_model")))
+    board = load_board("nrf52840")
+    b = budget(gen, board)
+    assert b.arena_bytes == gen.plan.arena_bytes <= 16_000        # never above TFLM's head arena
+    assert b.ram_bytes == b.static_ram_bytes + board.stack_bytes + board.serial_bytes
+    assert b.static_ram_bytes > b.arena_bytes
+    assert b.flash_bytes == gen.const_bytes + b.code_bytes
+    measured = budget(gen, board, text=60_000, data=100, bss=11_000)
+    assert measured.measured and measured.flash_bytes == 60_100 and measured.static_ram_bytes == 11_100
+
+
+@pytest.mark.tf
+def test_too_big_model_is_refused_before_building(tmp_path: Path) -> None:
+    """A 224x224 input network on the nRF52840: refused with the shortfall and the peak tensors,
+    and deploy stops before it writes or builds anything."""
+    import tensorflow as tf
+    from tfmodels import convert_int8, keras_model
+
+    def body(x):
+        x = tf.keras.layers.Conv2D(32, 3, strides=2, padding="same", activation="relu")(x)
+        x = tf.keras.layers.DepthwiseConv2D(3, padding="same", activation="relu")(x)
+        x = tf.keras.layers.Conv2D(16, 1)(x)
+        x = tf.keras.layers.GlobalAveragePooling2D()(x)
+        return tf.keras.layers.Dense(4)(x)
+
+    model = convert_int8(keras_model([(224, 224, 3)], body), tmp_path / "big.tflite", [(224, 224, 3)], samples=4)
+    res = _tinyq("plan", str(model), "--board", "nrf52840")
+    assert res.returncode != 0
+    msg = res.stdout + res.stderr
+    assert "does not fit nrf52840" in msg and "too many" in msg and "Live at the arena's peak" in msg
+    res = _tinyq("plan", str(model), "--board", "nrf52840", "--json")
+    d = json.loads(res.stdout)
+    assert res.returncode != 0 and d["fits"] is False and d["ram_bytes"] > d["ram_budget"]
+
+    from tinyq.deploy import DeployOptions, deploy
+    from tinyq.errors import DoesNotFitError
+    out = tmp_path / "build"
+    with pytest.raises(DoesNotFitError):
+        deploy(DeployOptions(model=model, board="nrf52840", emulate=True, out=out, quiet=True))
+    assert not out.exists() or not any(out.rglob("*"))
