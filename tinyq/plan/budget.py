@@ -45,13 +45,7 @@ class Budget:
 def peak_tensors(gen: Generated) -> list[dict]:
     """The buffers live at the op where the arena is fullest (what to shrink to fit)."""
     plan = gen.plan
-    n = len(gen.graph.ops)
-    best, best_pos = -1, 0
-    for pos in range(-1, n + 1):
-        live = plan.live_at(pos)
-        top = max((plan.offsets[b.key] + b.size for b in live), default=0)
-        if top > best:
-            best, best_pos = top, pos
+    best_pos, _ = plan.peak()
     res = []
     for b in sorted(plan.live_at(best_pos), key=lambda b: -b.size):
         kind, idx = b.key
