@@ -86,7 +86,7 @@ INI = """\
 ;  - core_dir is the project's own {core}/, so ~/.platformio is never read or written;
 ;  - the only core package PlatformIO runs, tool-scons, is {core}/packages/tool-scons: a
 ;    launcher for PyPI's scons (`pip install platformio scons`), made by tinyq.
-; Build with `tinyq build .` or `pio run`; needs gcc-arm-none-eabi and libnewlib-arm-none-eabi.
+; Build with `tinyq build DIR`, or `pio run` run inside this folder; needs gcc-arm-none-eabi and libnewlib-arm-none-eabi.
 ; Optional: PLATFORMIO_DISABLE_UPGRADE_CHECK=true PLATFORMIO_SETTING_ENABLE_TELEMETRY=No
 [platformio]
 core_dir = {core}
