@@ -69,6 +69,9 @@ class Qemu:
     def __enter__(self) -> "Qemu":
         if not self.elf.is_file():
             raise ToolchainError(f"firmware {self.elf} does not exist", "build it first")
+        with open(self.elf, "rb") as f:
+            if f.read(4) != b"\x7fELF":  # QEMU would load anything else as a raw image and run garbage
+                raise ToolchainError(f"{self.elf} is not an ELF file", "pass the firmware.elf of the build")
         for _ in range(3):  # another process may grab the free port before QEMU binds it
             port = _free_port()
             self._log.seek(0)
@@ -83,7 +86,8 @@ class Qemu:
         log = self.log()
         self.kill()
         raise ToolchainError(f"QEMU did not start (exit code {self.returncode}): {log.strip()[-2000:]}",
-                             f"is {self.elf} an Arm ELF for {self.board.name}? {QEMU_HINT}")
+                             f"check the [emulator] table of board {self.board.name} and that {self.elf} "
+                             f"was built for it")
 
     def _wait_listening(self) -> bool:
         # With wait=on QEMU announces the socket and blocks until a client connects; connecting
