@@ -66,14 +66,17 @@ class ArenaPlan:
         return [b for b in self.buffers if b.first <= pos <= b.last]
 
     def peak(self) -> tuple[int, int]:
-        """(op position, highest byte in use) where the arena is fullest."""
-        best, best_pos = -1, 0
-        positions = sorted({p for b in self.buffers for p in (b.first, b.last)})
-        for pos in positions:
-            top = max((self.offsets[b.key] + b.size for b in self.live_at(pos)), default=0)
-            if top > best:
-                best, best_pos = top, pos
-        return best_pos, max(best, 0)
+        """(op position, highest byte in use there) where the live buffers cover the most bytes."""
+        best, best_pos, best_top = (-1, -1), 0, 0
+        for pos in sorted({p for b in self.buffers for p in (b.first, b.last)}):
+            spans = sorted((self.offsets[b.key], self.offsets[b.key] + b.size) for b in self.live_at(pos))
+            covered, reach = 0, 0
+            for lo, hi in spans:            # length of the union of the live intervals
+                covered += max(0, hi - max(lo, reach))
+                reach = max(reach, hi)
+            if (covered, reach) > best:
+                best, best_pos, best_top = (covered, reach), pos, reach
+        return best_pos, best_top
 
 
 def _overlap_time(a: Buffer, b: Buffer) -> bool:
