@@ -177,3 +177,17 @@ def test_flash_emulated_board_is_a_no_op(tmp_path) -> None:
     assert "nothing to flash" in flash(img, "mps2_an386")
     with pytest.raises(FlashError, match="which board"):
         flash(img)
+
+
+@pytest.mark.slow
+def test_too_big_for_the_board_is_does_not_fit(tmp_path) -> None:
+    """A board file with 16 KB of flash: the link fails and says so, without PlatformIO's banners."""
+    from tinyq.errors import DoesNotFitError
+    toml = tmp_path / "nrf52840.toml"
+    toml.write_text(load_board("nrf52840").path.read_text().replace("size = 1_048_576", "size = 16_384"))
+    out = tmp_path / "small"
+    assert main(["generate", str(mlperf_path("kws_ref_model")), "--board", str(toml), "-o", str(out)]) == 0
+    with pytest.raises(DoesNotFitError) as exc:
+        build_project(out)
+    assert "region `FLASH' overflowed" in str(exc.value) and "PlatformIO IDE" not in str(exc.value)
+    assert "tinyq plan" in exc.value.hint

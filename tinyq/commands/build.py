@@ -3,22 +3,42 @@ from __future__ import annotations
 
 import argparse
 import json
+import time
+from pathlib import Path
 
+from tinyq.boards import load_board
 from tinyq.targets.platformio import build_project
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("build", help="build a project made by `tinyq generate --board`")
+    p = sub.add_parser("build", help="build a project made by `tinyq generate --board` (offline `pio run`)")
     p.add_argument("project", help="project folder")
+    p.add_argument("--timeout", type=float, default=600, help="seconds before giving up on `pio run` (default 600)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    img = build_project(args.project)
+    t0 = time.monotonic()
+    img = build_project(args.project, timeout=args.timeout)
+    seconds = time.monotonic() - t0
+    board_file = Path(args.project) / ".tinyq_board"
+    board = load_board(board_file.read_text().strip()) if board_file.is_file() else None
     info = {"elf": str(img.elf), "hex": str(img.hex), "bin": str(img.bin), "text": img.text, "data": img.data,
-            "bss": img.bss, "flash_bytes": img.flash_bytes, "ram_bytes": img.ram_bytes}
-    print(json.dumps(info, indent=2) if args.json else
-          f"built {img.elf}: flash {img.flash_bytes:,} B (text {img.text:,} + data {img.data:,}), "
-          f"static RAM {img.ram_bytes:,} B (data {img.data:,} + bss {img.bss:,})")
+            "bss": img.bss, "flash_bytes": img.flash_bytes, "ram_bytes": img.ram_bytes,
+            "seconds": round(seconds, 2)}
+    if board:
+        info.update(board=board.name, flash_budget=board.flash_budget, ram_budget=board.ram_budget)
+    if args.json:
+        print(json.dumps(info, indent=2))
+        return 0
+
+    def pct(used: int, budget: int | None) -> str:
+        return f" ({100 * used / budget:.1f}% of {budget:,})" if budget else ""
+
+    print(f"built {img.elf} in {seconds:.1f} s\n"
+          f"  flash {img.flash_bytes:,} B{pct(img.flash_bytes, board and board.flash_budget)}: "
+          f"text {img.text:,} + data {img.data:,}\n"
+          f"  static RAM {img.ram_bytes:,} B{pct(img.ram_bytes, board and board.ram_budget)}: "
+          f"data {img.data:,} + bss {img.bss:,} (the arena is in .bss; the stack is reserved above it)")
     return 0

@@ -147,7 +147,9 @@ def write_project(gen: Generated, board_name: str, out_dir: str | Path) -> Path:
     (out / ".gitignore").write_text(".pio/\n" + CORE_DIR + "/platforms/\n" + CORE_DIR + "/appstate.json\n")
     if importlib.util.find_spec("platformio") is not None:
         _ensure_tool_scons(out / CORE_DIR)   # so a plain `pio run` works offline too
-    (out / ".tinyq_board").write_text(board.name)
+    # a board given as a .toml file is remembered by its path, so build/flash see the same budgets
+    (out / ".tinyq_board").write_text(str(board.path.resolve()) if Path(board_name).suffix == ".toml"
+                                      and board.path else board.name)
     return out
 
 
@@ -197,9 +199,16 @@ def pio_env(project: Path) -> dict[str, str]:
                 PLATFORMIO_SETTING_CHECK_PLATFORMIO_INTERVAL="3650", PLATFORMIO_CORE_DIR=str(project / CORE_DIR))
 
 
+def _relevant(out: str) -> str:
+    """The lines of `pio run` output that say what went wrong (not PlatformIO's banners)."""
+    lines = [ln for ln in out.splitlines() if ln.strip() and not ln.startswith(("*", "- ", "If you like"))]
+    key = [ln for ln in lines if re.search(r"error|overflow|undefined reference|not found|no such", ln, re.I)]
+    return "\n".join((key or lines)[-30:])[-4000:]
+
+
 def _failure(out: str, seconds: float) -> ToolchainError:
     """Map `pio run` output to an error a user can act on."""
-    tail = out[-4000:]
+    tail = _relevant(out)
     if "No module named platformio" in out:
         return ToolchainError("PlatformIO is not installed", PIO_HINT)
     if "arm-none-eabi-gcc: not found" in out or "arm-none-eabi-gcc: No such file" in out:
