@@ -7,6 +7,12 @@ static int16_t sat16(int32_t x)
     return (int16_t)TQ_CLAMP(x, INT16_MIN, INT16_MAX);
 }
 
+/* The int16 a value in [-2^17, 2^17) becomes after two's-complement truncation. */
+static int32_t wrap16(int32_t x)
+{
+    return ((x + 32768) & 0xFFFF) - 32768;
+}
+
 /* (a * b * 2) >> 16 with rounding; saturates the single overflow case. */
 static int16_t rounding_doubling_high_mul16(int16_t a, int16_t b)
 {
@@ -46,7 +52,9 @@ void tq_hard_swish_s8(const tq_hard_swish_params *p, const int8_t *in, int8_t *o
         }
         reluish = (int16_t)(((int32_t)reluish + (1 << 15)) >> 1);   /* [-1, 1] -> [0, 1] */
         const int16_t pre = doubling_high_mul16(reluish, preshift);
+        /* TFLM adds the zero point in int16, which wraps when the value is already near the
+         * int16 limits (possible only with output_exponent 0); mirror that before clamping. */
         const int32_t y = tq_rounding_divide_by_pot(pre, -p->output_exponent) + p->output_zero_point;
-        out[i] = tq_sat_s8(y);
+        out[i] = tq_sat_s8(wrap16(y));
     }
 }

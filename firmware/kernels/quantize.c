@@ -2,17 +2,12 @@
 
 #include "tq_common.h"
 
-/* round() for floats without libm: halves away from zero; saturates far outside int32. */
-static int32_t round_float(float v)
+/* TfLiteRound without libm: halves away from zero. Only called on |v| <= 2^20, where the
+ * truncation fits in int32 and v - trunc(v) is exact. */
+static int32_t round_half_away(float v)
 {
-    if (v >= 2147483520.0f) {
-        return INT32_MAX;
-    }
-    if (v <= -2147483520.0f) {
-        return INT32_MIN;
-    }
     const int32_t t = (int32_t)v;          /* truncates toward zero */
-    const float frac = v - (float)t;       /* exact */
+    const float frac = v - (float)t;
     if (frac >= 0.5f) {
         return t + 1;
     }
@@ -25,9 +20,14 @@ static int32_t round_float(float v)
 void tq_quantize_f32_s8(int32_t count, float scale, int32_t zero_point, const float *in, int8_t *out)
 {
     for (int32_t i = 0; i < count; ++i) {
-        const int32_t q = round_float(in[i] / scale);
-        /* Clamp before adding the zero point so that huge inputs cannot overflow. */
-        out[i] = tq_sat_s8(TQ_CLAMP(q, -1024, 1024) + zero_point);
+        const float v = in[i] / scale;
+        /* Anything beyond +-2^20 saturates the int8 anyway; clamping first keeps the int32
+         * conversion defined for huge or infinite inputs. */
+        float c = v > 1048576.0f ? 1048576.0f : (v < -1048576.0f ? -1048576.0f : v);
+        if (c != c) {
+            c = 0.0f;   /* NaN: TFLM's cast is undefined there; pick the zero point, defined */
+        }
+        out[i] = tq_sat_s8(round_half_away(c) + zero_point);
     }
 }
 

@@ -1,5 +1,9 @@
-"""CONCATENATION, int8, any axis. TFLM copies int8 bytes without requantizing, so the inputs must
-share the output's quantization (the converter arranges that)."""
+"""CONCATENATION, int8, any axis.
+
+TFLM's micro kernel (EvalUnquantized<int8_t>) stores the input scales and zero points but never
+uses them: it copies the int8 bytes as they are. The converter normally gives every input the
+output's quantization (inserting requantizing QUANTIZE ops where needed); when a model does not,
+we copy bytes too, so the result stays bit-exact with TFLM."""
 from __future__ import annotations
 
 import numpy as np
@@ -16,15 +20,20 @@ def _axis(op: Op, g: Graph) -> int:
 
 def _check(op: Op, g: Graph) -> str | None:
     out = g.t(op.outputs[0])
-    if out.dtype != "int8":
-        return f"needs int8 tensors, got {out.dtype}"
     if op.options.get("fused_activation_function", "NONE") != "NONE":
-        return "fused activation on CONCATENATION is not supported"
-    for i in op.inputs:
-        t = g.t(i)
-        if t.dtype != "int8" or (t.is_quantized and out.is_quantized and
-                                 not (np.array_equal(t.scale, out.scale) and np.array_equal(t.zero_point, out.zero_point))):
-            return "inputs must share the output's int8 quantization"
+        return "a fused activation on CONCATENATION is not supported (TFLM rejects it too)"
+    if not 1 <= len(out.shape) <= 4:
+        return f"{len(out.shape)}-D tensors are not supported (TFLM handles 1 to 4 dimensions)"
+    for t in [g.t(i) for i in op.inputs] + [out]:
+        if t.dtype != "int8":
+            return f"needs int8 tensors, got {t.dtype} for '{t.name}'"
+    axis = _axis(op, g)
+    if not 0 <= axis < len(out.shape):
+        return f"axis {op.options.get('axis')} is out of range for a {len(out.shape)}-D output"
+    for t in (g.t(i) for i in op.inputs):
+        if len(t.shape) != len(out.shape) or any(
+                a != b for d, (a, b) in enumerate(zip(t.shape, out.shape)) if d != axis):
+            return f"input '{t.name}' {tuple(t.shape)} does not match output {tuple(out.shape)} off axis {axis}"
     return None
 
 

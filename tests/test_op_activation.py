@@ -1,0 +1,146 @@
+"""PAD/PADV2, CONCATENATION, QUANTIZE/DEQUANTIZE and the int8 activations, in models TensorFlow
+quantizes itself, against TFLM bit for bit. Every case also asserts that the op under test is
+really in the compiled graph (not folded or fused away), so a passing case exercised its kernel."""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import pytest
+
+from tinyq.passes.pipeline import load
+from tinyq.verify import verify
+
+pytestmark = pytest.mark.tf
+
+tf = pytest.importorskip("tensorflow")
+L = tf.keras.layers
+
+
+def _concat_relu(x, relu):
+    # A RELU after a CONCATENATION has no producer to fuse into, so it stays a standalone op.
+    return relu(L.Concatenate()([x, L.Conv2D(3, 1)(x)]))
+
+
+def _two_concats(x):
+    # x feeds two concatenations of different ranges; it can share only one of their scales, so
+    # the converter requantizes it for the other with an int8 -> int8 QUANTIZE.
+    a = L.Concatenate()([x, L.Lambda(lambda t: t * 5.0 + 1.0)(x)])
+    b = L.Concatenate()([x, L.Lambda(lambda t: t * 0.25)(x)])
+    return L.Add()([a, b])
+
+
+def _hard_swish_lambda(t):
+    return t * tf.nn.relu6(t + 3.0) / 6.0
+
+
+# name -> (input shapes, body, convert options, opcodes that must be in the compiled graph)
+CASES: dict[str, tuple[list[tuple[int, ...]], Callable, dict, set[str]]] = {
+    "zero_pad2d": ([(5, 6, 3)], lambda x: L.ZeroPadding2D(((1, 2), (3, 0)))(x), {}, {"PAD"}),
+    "pad_rank3": ([(6, 4)], lambda x: L.Lambda(lambda t: tf.pad(t, [[0, 0], [2, 1], [0, 3]]))(x), {}, {"PAD"}),
+    "padv2_value": ([(4, 4, 2)], lambda x: L.Lambda(lambda t: tf.pad(t, [[0, 0], [1, 1], [0, 2], [1, 0]],
+                                                                  constant_values=0.75))(x), {}, {"PADV2"}),
+    "concat_channels": ([(5, 5, 3)], lambda x: L.Concatenate()([L.Conv2D(4, 1)(x), L.Conv2D(2, 3, padding="same")(x)]),
+                        {}, {"CONCATENATION"}),
+    "concat_axis1_inputs": ([(3, 6, 2), (2, 6, 2)], lambda xs: L.Concatenate(axis=1)(xs), {}, {"CONCATENATION"}),
+    "concat_axis2_three": ([(4, 2, 3), (4, 3, 3), (4, 1, 3)], lambda xs: L.Concatenate(axis=2)(xs), {},
+                           {"CONCATENATION"}),
+    # Inputs with different ranges: the converter requantizes them with int8 -> int8 QUANTIZE ops.
+    "concat_requantized": ([(4, 4, 3)], lambda x: _two_concats(x), {}, {"CONCATENATION", "QUANTIZE"}),
+    "relu_after_concat": ([(4, 4, 3)], lambda x: _concat_relu(x, L.ReLU()), {}, {"RELU"}),
+    "relu6_after_concat": ([(4, 4, 3)], lambda x: _concat_relu(x, L.ReLU(6.0)), {"low": -8.0, "high": 8.0},
+                           {"RELU6"}),
+    "relu_after_pad": ([(4, 4, 2)], lambda x: L.ReLU()(L.ZeroPadding2D(1)(x)), {}, {"PAD", "RELU"}),
+    "leaky_relu_01": ([(5, 5, 3)], lambda x: L.LeakyReLU(negative_slope=0.1)(L.Conv2D(4, 3)(x)), {}, {"LEAKY_RELU"}),
+    "leaky_relu_input": ([(40,)], lambda x: L.LeakyReLU(negative_slope=0.37)(x), {"low": -3.0, "high": 2.0},
+                         {"LEAKY_RELU"}),
+    "sigmoid_dense": ([(12,)], lambda x: L.Activation("sigmoid")(L.Dense(16)(x)), {}, {"LOGISTIC"}),
+    "sigmoid_wide": ([(64,)], lambda x: L.Activation("sigmoid")(x), {"low": -12.0, "high": 12.0}, {"LOGISTIC"}),
+    "tanh_dense": ([(12,)], lambda x: L.Activation("tanh")(L.Dense(16)(x)), {}, {"TANH"}),
+    "tanh_wide": ([(64,)], lambda x: L.Activation("tanh")(x), {"low": -6.0, "high": 6.0}, {"TANH"}),
+    "hard_swish_keras": ([(6, 6, 3)], lambda x: L.Activation(tf.keras.activations.hard_swish)(L.Conv2D(4, 1)(x)),
+                         {"low": -6.0, "high": 6.0}, {"HARD_SWISH"}),
+    "hard_swish_lambda": ([(48,)], lambda x: L.Lambda(_hard_swish_lambda)(x), {"low": -5.0, "high": 5.0},
+                          {"HARD_SWISH"}),
+    "float_io_sigmoid": ([(10,)], lambda x: L.Activation("sigmoid")(L.Dense(6)(x)), {"int8_io": False},
+                         {"QUANTIZE", "DEQUANTIZE", "LOGISTIC"}),
+    "float_io_concat": ([(3, 4), (2, 4)], lambda xs: L.Concatenate(axis=1)(xs), {"int8_io": False, "low": -3.0,
+                                                                                "high": 3.0},
+                        {"QUANTIZE", "DEQUANTIZE", "CONCATENATION"}),
+}
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory) -> dict[str, object]:
+    """Converted lazily, once per module, so a -k selection converts only what it uses."""
+    from tfmodels import convert_int8, keras_model
+
+    root = tmp_path_factory.mktemp("act")
+    cache: dict[str, object] = {}
+
+    def get(case: str):
+        if case not in cache:
+            shapes, body, opts, _ = CASES[case]
+            seed = sum(map(ord, case)) % 1000
+            cache[case] = convert_int8(keras_model(shapes, body, seed=seed), root / f"{case}.tflite", shapes, **opts)
+        return cache[case]
+    return get  # type: ignore[return-value]
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_bit_exact(case: str, models) -> None:
+    path = models(case)
+    ops = {op.opcode for op in load(path).ops}
+    assert CASES[case][3] <= ops, f"expected {CASES[case][3]} in the compiled graph, got {sorted(ops)}"
+    rep = verify(path, samples=30, seed=3)
+    assert rep.elements > 0
+    assert rep.mismatches == 0, rep.to_dict()
+
+
+def _rounding_edges(scale: float, n: int) -> np.ndarray:
+    """Floats at and next to (k + 1/2) * scale, where dividing in float (as TFLM does) and in
+    double can round to different integers, plus huge, tiny and infinite values."""
+    s = np.float32(scale)
+    ks = np.arange(-140, 140, dtype=np.float32) + np.float32(0.5)
+    mid = (ks * s).astype(np.float32)
+    vals = np.concatenate([mid, np.nextafter(mid, np.float32(np.inf)), np.nextafter(mid, np.float32(-np.inf)),
+                           np.array([0.0, -0.0, 1e30, -1e30, np.inf, -np.inf, 1e-30], np.float32)])
+    reps = -(-n // len(vals))
+    return np.tile(vals, reps)[:n]
+
+
+def test_quantize_float_rounding_edges(models) -> None:
+    """QUANTIZE from float32 on inputs that sit on rounding boundaries: only a float32 division,
+    as TFLM's, gets these right (a double division differs on some of them)."""
+    path = models("float_io_sigmoid")
+    g = load(path)
+    q = next(op for op in g.ops if op.opcode == "QUANTIZE")
+    t_in = g.t(q.inputs[0])
+    scale = g.t(q.outputs[0]).qscale
+    size = int(np.prod(t_in.shape))
+    flat = _rounding_edges(scale, 64 * size)
+    xs = [flat.reshape(64, *t_in.shape)]
+    rep = verify(path, inputs=xs)
+    assert rep.mismatches == 0, rep.to_dict()
+    # The inputs must include some where a double division would have rounded differently.
+    finite = flat[np.abs(flat) < 1e6]
+    with np.errstate(all="ignore"):
+        by_float = _round_half_away((finite / np.float32(scale)).astype(np.float64))
+    by_double = _round_half_away(finite.astype(np.float64) / scale)
+    assert np.count_nonzero(by_float != by_double) > 0
+
+
+def _round_half_away(x: np.ndarray) -> np.ndarray:
+    return np.sign(x) * np.floor(np.abs(x) + 0.5)
+
+
+def test_standalone_kernels_in_place(models) -> None:
+    """Element-wise ops declare in-place pairs, so the planner may run them in their input."""
+    from tinyq.ops.registry import load_all
+
+    reg = load_all()
+    g = load(models("relu_after_concat"))
+    relu = next(op for op in g.ops if op.opcode == "RELU")
+    assert reg["RELU"].inplace(relu, g) == [(0, 0)]
+    for name in ("RELU6", "LEAKY_RELU", "LOGISTIC", "TANH", "HARD_SWISH", "QUANTIZE"):
+        assert reg[name].inplace is not None, name
