@@ -243,3 +243,25 @@ def test_too_big_model_is_refused_before_building(tmp_path: Path) -> None:
     with pytest.raises(DoesNotFitError):
         deploy(DeployOptions(model=model, board="nrf52840", emulate=True, out=out, quiet=True))
     assert not out.exists() or not any(out.rglob("*"))
+
+
+@pytest.mark.slow
+def test_plan_uses_the_built_elf_sizes(tmp_path: Path) -> None:
+    """Estimates until built; with --elf the real .text/.data/.bss, close to the estimate."""
+    from tinyq.backend.generate import generate
+    from tinyq.boards import load_board
+    from tinyq.passes.pipeline import load
+    from tinyq.targets.firmware import build_spec
+    from tinyq.targets.gcc_build import build
+    model = mlperf_path("ad01_int8")
+    gen = generate(load(model))
+    gen.write(tmp_path / "model")
+    img = build(build_spec(load_board("nrf52840")), tmp_path / "model", tmp_path / "build")
+    est = json.loads(_tinyq("plan", str(model), "--json").stdout)
+    res = _tinyq("plan", str(model), "--json", "--elf", str(img.elf))
+    real = json.loads(res.stdout)
+    assert real["measured"] and not est["measured"]
+    assert real["flash_bytes"] == img.text + img.data
+    assert real["static_ram_bytes"] == img.data + img.bss >= real["arena_bytes"]
+    assert abs(real["flash_bytes"] - est["flash_bytes"]) < 0.05 * real["flash_bytes"]
+    assert abs(real["static_ram_bytes"] - est["static_ram_bytes"]) < 1024

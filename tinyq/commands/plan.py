@@ -16,13 +16,25 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--board", default="nrf52840", help="board name or .toml file (default nrf52840)")
     p.add_argument("--json", action="store_true")
     p.add_argument("--plot", metavar="FILE.png", help="draw the arena: tensors over (op, offset)")
+    p.add_argument("--elf", metavar="FIRMWARE.elf",
+                   help="a firmware built with this model: use its real sizes instead of estimates")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     board = load_board(args.board)
     gen = generate(load(args.model))
-    b = budget(gen, board)
+    if args.elf:
+        from pathlib import Path
+
+        from tinyq.errors import TinyqError
+        from tinyq.targets.gcc_build import elf_sizes
+        if not Path(args.elf).is_file():
+            raise TinyqError(f"no such ELF file: {args.elf}", "build first: `tinyq build MODEL --board BOARD`")
+        text, data, bss = elf_sizes(Path(args.elf))
+        b = budget(gen, board, text, data, bss)
+    else:
+        b = budget(gen, board)
     if args.plot:
         from tinyq.plan.plot import plot_arena
         plot_arena(gen, args.plot)
@@ -31,7 +43,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(f"{gen.graph.name} on {board.name}: arena {b.arena_bytes:,} B; RAM {b.ram_bytes:,} / {b.ram_budget:,} B "
               f"(static {b.static_ram_bytes:,} + stack {b.stack_bytes:,} + serial {b.serial_bytes:,}); "
-              f"flash {b.flash_bytes:,} / {b.flash_budget:,} B (weights {b.weights_bytes:,} + code ~{b.code_bytes:,}); "
+              f"flash {b.flash_bytes:,} / {b.flash_budget:,} B (weights {b.weights_bytes:,} + code "
+              f"{'' if b.measured else '~'}{b.code_bytes:,}{', from the ELF' if b.measured else ''}); "
               f"{'fits' if b.fits else 'DOES NOT FIT'}")
     require_fit(b, gen.graph.name)
     return 0
