@@ -9,11 +9,12 @@ import subprocess
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import mlperf_path
 
 from tinyq.backend.generate import generate
-from tinyq.bench import run_emulated_bench
+from tinyq.bench import load_inputs, run_emulated_bench
 from tinyq.boards import load_board
 from tinyq.cli import main
 from tinyq.errors import TinyqError, ToolchainError
@@ -189,13 +190,29 @@ def test_ad01_emulated_bench_bit_exact_and_repeatable(tmp_path) -> None:
 
 
 @pytest.mark.slow
-def test_bench_cli_against_the_emulator(ad01_emulated, capsys) -> None:
+def test_bench_cli_against_the_emulator(ad01_emulated, capsys, tmp_path) -> None:
+    data = tmp_path / "x.npy"
+    np.save(data, np.random.default_rng(1).integers(-128, 128, (3, 640), dtype=np.int8))
     with Qemu(ad01_emulated[1].elf, load_board("mps2_an386"), timeout=120) as q:
         code = main(["bench", "--port", q.port_url, "--model", str(mlperf_path("ad01_int8")),
-                     "--board", "mps2_an386", "--samples", "3", "--json"])
+                     "--board", "mps2_an386", "--samples", "5", "--data", str(data), "--json"])
     rep = json.loads(capsys.readouterr().out)
     assert code == 0 and rep["bit_exact"] and rep["samples"] == 3 and rep["counter"] == "instructions"
     assert [layer["op"] for layer in rep["layers"]] == ["FULLY_CONNECTED"] * 10
+
+
+@pytest.mark.parametrize("content, message", [
+    (None, "cannot read inputs"), (np.zeros((2, 640), np.float32), "expected an array of int8"),
+    (np.zeros((2, 639), np.int8), "expected an array of int8"),
+])
+def test_bad_data_files_are_clear_errors(tmp_path, content, message) -> None:
+    gen = generate(load(mlperf_path("ad01_int8")))
+    path = tmp_path / "x.npy"
+    if content is not None:
+        np.save(path, content)
+    with pytest.raises(TinyqError, match=message):
+        load_inputs(gen, path, 10, 0)
+    assert load_inputs(gen, None, 4, 0)[0].shape == (4, 1, 640)
 
 
 def test_bench_missing_device_fails_fast(capsys) -> None:

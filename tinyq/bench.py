@@ -22,15 +22,25 @@ CAL_SHORT, CAL_LONG = 1_000, 51_000   # calibration loop lengths (iterations of 
 
 
 def load_inputs(gen: Generated, data: str | Path | None, samples: int, seed: int) -> list[np.ndarray]:
-    """Inputs from a .npy file (samples x input shape, single-input models) or random ones."""
+    """Inputs from a .npy file (N x input shape, single-input models) or `samples` random ones."""
     g = gen.graph
+    if samples < 1:
+        raise TinyqError(f"--samples must be at least 1, not {samples}")
     if data is None:
         return random_inputs(g, samples, seed)
-    arr = np.load(data)
     t = g.t(g.inputs[0])
-    if len(g.inputs) != 1 or arr.dtype != np.dtype(t.dtype) or tuple(arr.shape[1:]) != tuple(t.shape):
-        raise ProtocolError(f"{data}: expected an array of {t.dtype} with shape (N, {', '.join(map(str, t.shape))}), "
-                            f"got {arr.dtype} {arr.shape}", "quantize your inputs to the model's input type first")
+    want = f"an array of {t.dtype} with shape (N, {', '.join(map(str, t.shape))})"
+    try:
+        arr = np.load(data, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise TinyqError(f"cannot read inputs from {data}: {exc}", f"save {want} with numpy.save") from None
+    shape = tuple(t.shape)
+    if arr.ndim == len(shape) and shape[:1] == (1,) and tuple(arr.shape[1:]) == shape[1:]:
+        arr = arr.reshape((arr.shape[0], *shape))   # (N, 640) for a (1, 640) input: the batch of one is implied
+    if len(g.inputs) != 1 or arr.dtype != np.dtype(t.dtype) or tuple(arr.shape[1:]) != shape or not len(arr):
+        raise TinyqError(f"{data}: expected {want}, got {arr.dtype} {arr.shape}"
+                         + ("" if len(g.inputs) == 1 else f" (the model has {len(g.inputs)} inputs: use random ones)"),
+                         "quantize your inputs to the model's input type first")
     return [arr[:samples]]
 
 
@@ -90,6 +100,8 @@ def run_bench(link: Link, gen: Generated, model_path: str | Path, board: Board, 
     }
     if not emulated:
         rep["latency_ms"] = round(med / board.clock_hz * 1e3, 3)
+        rep["latency_ms_min"] = round(min(totals) / board.clock_hz * 1e3, 3)
+        rep["latency_ms_max"] = round(max(totals) / board.clock_hz * 1e3, 3)
     rep["layers"] = [
         {"index": i, "op": op.opcode, "label": code.label, "macs": macs, unit: round(total / n),
          "macs_per_" + unit[:-1]: round(macs / (total / n), 3) if total else None}

@@ -198,9 +198,11 @@ int main(void)
             for (int i = 0; i < TQ_MODEL_NUM_INPUTS; ++i) {
                 uint8_t *dst = (uint8_t *)tinyq_model_input(i);
                 for (uint32_t k = 0; k < tq_model_input_bytes[i]; ++k) {
+                    /* CRC each byte as it arrives: a UART with a few bytes of FIFO (the nRF's
+                     * UARTE has 4) must never wait for a long CRC pass between inputs. */
                     dst[k] = tq_uart_read_byte();
+                    crc = tq_crc32(crc, &dst[k], 1);
                 }
-                crc = tq_crc32(crc, dst, tq_model_input_bytes[i]);
             }
         } else if (len == 0 && (type == 'H' || type == 'Q')) {
             /* no payload */
