@@ -5,6 +5,7 @@ import argparse
 from pathlib import Path
 
 from tinyq.backend.generate import generate
+from tinyq.boards import load_board
 from tinyq.passes.pipeline import load
 
 
@@ -17,14 +18,18 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.board:
+        load_board(args.board)                        # an unknown board fails before compiling
     g = load(args.model)
     gen = generate(g, source=Path(args.model).name)   # refuses unsupported ops before writing
+    summary = (f"{len(gen.graph.ops)} layers, {gen.macs:,} MACs, arena {gen.arena_bytes:,} B, "
+               f"constants {gen.const_bytes:,} B")
     if args.board:
         from tinyq.targets.platformio import write_project
         out = write_project(gen, args.board, args.out)
-        print(f"wrote a {args.board} firmware project to {out}")
+        print(f"wrote a {args.board} PlatformIO project to {out} ({summary})\n"
+              f"  build it offline with `tinyq build {out}` (or `pio run` inside it)")
     else:
         files = gen.write(args.out)
-        print(f"wrote {len(files)} files to {args.out}: {len(gen.graph.ops)} layers, {gen.macs:,} MACs, "
-              f"arena {gen.arena_bytes:,} B, constants {gen.const_bytes:,} B")
+        print(f"wrote {len(files)} files to {args.out}: {summary}")
     return 0

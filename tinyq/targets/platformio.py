@@ -83,11 +83,13 @@ INI = """\
 ; here comes from PlatformIO's registry:
 ;  - the dev-platform is the folder ./platform (platform.json, boards/*.json and an SCons
 ;    builder/main.py calling the system's arm-none-eabi-gcc; flags from tinyq_build.json);
-;  - core_dir is the project's own {core}/, so ~/.platformio is never read or written;
+;  - core_dir is the project's own {core}/, so ~/.platformio is not used;
 ;  - the only core package PlatformIO runs, tool-scons, is {core}/packages/tool-scons: a
 ;    launcher for PyPI's scons (`pip install platformio scons`), made by tinyq.
-; Build with `tinyq build DIR`, or `pio run` run inside this folder; needs gcc-arm-none-eabi and libnewlib-arm-none-eabi.
-; Optional: PLATFORMIO_DISABLE_UPGRADE_CHECK=true PLATFORMIO_SETTING_ENABLE_TELEMETRY=No
+; Build with `tinyq build DIR`, or run `pio run` inside this folder (from elsewhere, set
+; PLATFORMIO_CORE_DIR=DIR/{core} too, or PlatformIO keeps its state in ~/.platformio).
+; Needs gcc-arm-none-eabi and libnewlib-arm-none-eabi. `tinyq build` also sets
+; PLATFORMIO_DISABLE_UPGRADE_CHECK=true and PLATFORMIO_SETTING_ENABLE_TELEMETRY=No.
 [platformio]
 core_dir = {core}
 boards_dir = platform/boards
@@ -153,12 +155,22 @@ def write_project(gen: Generated, board_name: str, out_dir: str | Path) -> Path:
     return out
 
 
+def _core_requirements() -> dict[str, str]:
+    """PlatformIO's core-package requirements: platformio.dependencies since 6.1.x, before that
+    platformio.__core_packages__."""
+    try:
+        from platformio.dependencies import get_core_dependencies
+        return get_core_dependencies()
+    except ImportError:
+        import platformio
+        return dict(getattr(platformio, "__core_packages__", {}))
+
+
 def _ensure_tool_scons(core_dir: Path) -> None:
     """Make the tool-scons core package from the scons PyPI package (PlatformIO's registry is
     unreachable here). Its version must satisfy platformio/dependencies.py, and PlatformIO's own
     package manager must accept it, or `pio run` would try to download one."""
     try:
-        from platformio.dependencies import get_core_dependencies
         from platformio.package.manager.tool import ToolPackageManager
         from platformio.package.meta import PackageItem, PackageMetadata, PackageSpec, PackageType
     except ImportError:
@@ -167,12 +179,12 @@ def _ensure_tool_scons(core_dir: Path) -> None:
         raise ToolchainError("SCons is not installed (PlatformIO runs it to build)", "pip install scons")
     import SCons
 
-    requirement = get_core_dependencies()["tool-scons"]          # e.g. "~4.41101.0"
+    requirement = _core_requirements().get("tool-scons", "")          # e.g. "~4.41101.0"
     spec = PackageSpec(owner="platformio", name="tool-scons", requirements=requirement)
     packages = core_dir / "packages"
     if ToolPackageManager(str(packages)).get_package(spec):
         return
-    found = re.search(r"\d+\.\d+\.\d+", requirement)
+    found = re.search(r"\d+\.\d+\.\d+", requirement or "")
     if not found:
         raise ToolchainError(f"cannot read PlatformIO's tool-scons requirement '{requirement}'",
                              "use platformio 6.x (`pip install 'platformio>=6.1,<7'`)")
