@@ -33,7 +33,7 @@ def _check_no_live_overlap(plan) -> None:
             ok = False
             for x, y, ox, oy in ((a, b, oa, ob), (b, a, ob, oa)):
                 allowed = dict(x.overlap_of)
-                allowed.update({k: max(allowed.get(k, 0), 0) for k in x.inplace_of})
+                allowed.update({k: min(allowed.get(k, 0), 0) for k in x.inplace_of})
                 if y.key in allowed and y.last == x.first and ox - oy <= allowed[y.key]:
                     ok = True
             assert ok, f"{a} at {oa} and {b} at {ob} overlap while both live"

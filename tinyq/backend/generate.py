@@ -120,15 +120,24 @@ def _lifetimes(graph: Graph, em: Emitter) -> list[Buffer]:
         d = window_delta(op, graph)
         if d is not None:
             pairs.append((0, 0, d))
+        # An input read at several positions (y = conv(x) + x) must satisfy every relation, and
+        # one read without a relation forbids any overlap with it.
+        claims: dict[tuple[int, int], list[int]] = {}
         for i_in, i_out, d in pairs:
             t_in, t_out = op.inputs[i_in], op.outputs[i_out]
             if (t_in < 0 or graph.t(t_in).is_const or t_in in graph.inputs or not whole(t_in)
                     or not whole(t_out) or root(t_in) == root(t_out)):
                 continue
-            r_in, r_out = root(t_in), root(t_out)
+            claims.setdefault((i_in, i_out), []).append(d)
+        for i_in, i_out in claims:
+            r_in, r_out = root(op.inputs[i_in]), root(op.outputs[i_out])
+            reads = [j for j, t in enumerate(op.inputs) if t >= 0 and root(t) == r_in]
+            if any((j, i_out) not in claims for j in reads):
+                continue
+            d = min(min(claims[(j, i_out)]) for j in reads)
             if last.get(r_in) == pos and first.get(r_out) == pos:
                 prev = overlap.setdefault(r_out, {}).get(r_in)
-                overlap[r_out][r_in] = d if prev is None else max(prev, d)
+                overlap[r_out][r_in] = d if prev is None else min(prev, d)
     bufs = [Buffer(("t", t), graph.t(t).nbytes, first[t], last[t],
                    overlap_of={("t", s): d for s, d in overlap.get(t, {}).items()}) for t in first]
     for code in em.ops:

@@ -47,10 +47,10 @@ class Buffer:
 
     def allowed(self) -> dict[object, int]:
         """Every overlap this buffer may have, element-wise in-place ones as d = 0 (when both are
-        declared, both are safe, so the looser one holds)."""
+        declared, the tighter one, which satisfies both)."""
         d = dict(self.overlap_of)
         for k in self.inplace_of:
-            d[k] = max(d.get(k, 0), 0)
+            d[k] = min(d.get(k, 0), 0)
         return d
 
 
