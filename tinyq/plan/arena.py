@@ -146,7 +146,8 @@ class _Problem:
         return offs, align_up(top, a)
 
     def lower_bound(self) -> int:
-        """Largest sum of sizes live at one op, less what the allowed overlaps could save there."""
+        """Largest sum of sizes live at one op, less the most each allowed overlap could share
+        there (the union of intervals is at least the sum less the pairwise intersections)."""
         lb = 0
         for pos in sorted({b.first for b in self.bufs} | {b.last for b in self.bufs}):
             live = [i for i, b in enumerate(self.bufs) if b.first <= pos <= b.last]
@@ -154,7 +155,8 @@ class _Problem:
             for (i, j), d in self.rel.items():
                 if self.bufs[i].first == pos:
                     si, sj = self.bufs[i].size, self.bufs[j].size
-                    d = max(d, -si)            # i starts at offset(j) + d at best
+                    # the most i and j can share: i at offset(j) + d, or at offset(j) if d > 0
+                    d = min(max(d, -si), 0)
                     union = max(sj, d + si) - min(0, d)
                     total -= max(0, si + sj - union)
             lb = max(lb, total)
