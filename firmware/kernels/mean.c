@@ -2,19 +2,50 @@
 
 #include "tq_common.h"
 
+/* Advances the odometer idx over dims (innermost last) and keeps *off = sum(idx * strides). */
+static void step(int32_t rank, const int32_t *dims, const int32_t *strides, int32_t *idx, int32_t *off)
+{
+    for (int32_t d = rank - 1; d >= 0; --d) {
+        *off += strides[d];
+        if (++idx[d] < dims[d]) {
+            return;
+        }
+        *off -= strides[d] * dims[d];
+        idx[d] = 0;
+    }
+}
+
+/* Sum of the reduced elements that start at in[0]. */
+static int32_t window_sum(const tq_mean_params *p, const int8_t *in)
+{
+    if (p->red_rank == 1) {
+        /* the common case (global average pooling): one strided run */
+        int32_t acc = 0;
+        const int32_t s = p->red_strides[0];
+        for (int32_t r = 0; r < p->reduce; ++r) {
+            acc += in[r * s];
+        }
+        return acc;
+    }
+    int32_t idx[TQ_MEAN_MAX_DIMS] = {0};
+    int32_t off = 0, acc = 0;
+    for (int32_t r = 0; r < p->reduce; ++r) {
+        acc += in[off];
+        step(p->red_rank, p->red_dims, p->red_strides, idx, &off);
+    }
+    return acc;
+}
+
 void tq_mean_s8(const tq_mean_params *p, const int8_t *in, int8_t *out)
 {
     const int32_t n = p->reduce;
     const int32_t offset = p->input_zero_point * n;
-    for (int32_t o = 0; o < p->outer; ++o) {
-        for (int32_t c = 0; c < p->inner; ++c) {
-            const int8_t *x = in + o * n * p->inner + c;
-            int32_t acc = 0;
-            for (int32_t r = 0; r < n; ++r) {
-                acc += x[r * p->inner];
-            }
-            const int32_t v = tq_requantize(acc - offset, p->mult, (int)p->shift) + p->output_zero_point;
-            out[o * p->inner + c] = tq_sat_s8(v);
-        }
+    int32_t idx[TQ_MEAN_MAX_DIMS] = {0};
+    int32_t base = 0;
+    for (int32_t o = 0; o < p->out_count; ++o) {
+        const int32_t acc = window_sum(p, in + base);
+        const int32_t v = tq_requantize(acc - offset, p->mult, (int)p->shift) + p->output_zero_point;
+        out[o] = tq_sat_s8(v);
+        step(p->keep_rank, p->keep_dims, p->keep_strides, idx, &base);
     }
 }
