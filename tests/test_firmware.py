@@ -123,6 +123,30 @@ def test_emulated_counter_counts_instructions_exactly(ad01_emulated) -> None:
         assert q.wait(10) == 0   # the 'Q' frame ends the run through semihosting
 
 
+BASELINE = Path(__file__).resolve().parents[2] / "shared" / "baselines" / "tflm_emulated_m4.md"
+
+
+@pytest.mark.slow
+def test_same_output_as_tflm_built_for_the_same_emulated_m4(ad01_emulated) -> None:
+    """The baseline ran TFLM's own firmware on this emulator with a fixed xorshift32 input."""
+    if not BASELINE.is_file():
+        pytest.skip(f"{BASELINE} not found")
+    want = [int(v) for v in re.search(r"`ad01_int8`: `([^`]*)`", BASELINE.read_text()).group(1).split(",")]
+    x, data = 0x1234567, bytearray()
+    for _ in range(640):
+        x ^= (x << 13) & 0xFFFFFFFF
+        x ^= x >> 17
+        x ^= (x << 5) & 0xFFFFFFFF
+        data.append(x & 0xFF)
+    board = load_board("mps2_an386")
+    with Qemu(ad01_emulated[1].elf, board, timeout=60) as q:
+        port = open_port(q.port_url)
+        got = Link(port, timeout=30).run([np.frombuffer(bytes(data), np.int8)], [("int8", (1, 640))])
+        port.close()
+    assert got.outputs[0].ravel().tolist() == want
+    assert ticks_to_instructions(got.total, board) < 1_952_394   # TFLM reference kernels on this input
+
+
 @pytest.mark.slow
 def test_device_side_protocol_errors(ad01_emulated) -> None:
     with Qemu(ad01_emulated[1].elf, load_board("mps2_an386"), timeout=60) as q:
@@ -195,10 +219,11 @@ def test_bench_cli_against_the_emulator(ad01_emulated, capsys, tmp_path) -> None
     np.save(data, np.random.default_rng(1).integers(-128, 128, (3, 640), dtype=np.int8))
     with Qemu(ad01_emulated[1].elf, load_board("mps2_an386"), timeout=120) as q:
         code = main(["bench", "--port", q.port_url, "--model", str(mlperf_path("ad01_int8")),
-                     "--board", "mps2_an386", "--samples", "5", "--data", str(data), "--json"])
+                     "--samples", "5", "--data", str(data), "--json"])   # --board nrf52840, run by the emulator
     rep = json.loads(capsys.readouterr().out)
     assert code == 0 and rep["bit_exact"] and rep["samples"] == 3 and rep["counter"] == "instructions"
     assert [layer["op"] for layer in rep["layers"]] == ["FULLY_CONNECTED"] * 10
+    assert rep["counter_check"]["measured"] == rep["counter_check"]["loop_instructions"]
 
 
 @pytest.mark.parametrize("content, message", [

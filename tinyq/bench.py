@@ -75,8 +75,11 @@ def run_bench(link: Link, gen: Generated, model_path: str | Path, board: Board, 
     want, _ = run_reference(model_path, xs, len(g.outputs))
     out_specs = [(g.t(t).dtype, g.t(t).shape) for t in g.outputs]
     emulated = info.get("counter") == "qemu_timer"
-    counter_check = check_counter(link, board, emulated)
-    convert = (lambda t: ticks_to_instructions(t, board)) if emulated else (lambda t: t)
+    # `--board nrf52840` against the emulator: convert with the emulation board's clock and shift
+    counter_board = board if board.emulated or not emulated else \
+        load_board(EMULATION_BOARD.get(board.name, "mps2_an386"))
+    counter_check = check_counter(link, counter_board, emulated)
+    convert = (lambda t: ticks_to_instructions(t, counter_board)) if emulated else (lambda t: t)
     totals, layer_sums, mismatches, stack = [], [0] * len(g.ops), 0, 0
     first_layers: list[int] = []
     for s in range(n):
@@ -97,6 +100,7 @@ def run_bench(link: Link, gen: Generated, model_path: str | Path, board: Board, 
         "repeatable": len(set(totals)) == 1, "stack_bytes": stack, "arena_bytes": gen.arena_bytes,
         "macs": gen.macs, "macs_per_" + unit[:-1]: round(gen.macs / med, 3) if med else None,
         "counter_check": counter_check,
+        "run_on": f"QEMU {counter_board.emulator.get('qemu_machine')}" if emulated else board.name,
     }
     if not emulated:
         rep["latency_ms"] = round(med / board.clock_hz * 1e3, 3)
@@ -120,7 +124,8 @@ def _counter_line(check: dict) -> str:
 
 def format_bench(rep: dict) -> str:
     unit = rep["counter"]
-    lines = [f"{rep['model']} on {rep['board']}: {'BIT-EXACT' if rep['bit_exact'] else 'MISMATCH'} over "
+    where = rep["board"] + (f" ({rep['run_on']})" if rep.get("run_on", rep["board"]) != rep["board"] else "")
+    lines = [f"{rep['model']} on {where}: {'BIT-EXACT' if rep['bit_exact'] else 'MISMATCH'} over "
              f"{rep['samples']} inputs ({rep['mismatches']} differing elements)",
              f"  {unit} per inference: {rep[unit]:,} (min {rep[unit + '_min']:,}, max {rep[unit + '_max']:,}"
              f"{', identical every run' if rep['repeatable'] else ''})"
