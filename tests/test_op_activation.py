@@ -67,6 +67,19 @@ CASES: dict[str, tuple[list[tuple[int, ...]], Callable, dict, set[str]]] = {
     "float_io_concat": ([(3, 4), (2, 4)], lambda xs: L.Concatenate(axis=1)(xs), {"int8_io": False, "low": -3.0,
                                                                                 "high": 3.0},
                         {"QUANTIZE", "DEQUANTIZE", "CONCATENATION"}),
+    # Data movement and comparison ops.
+    "transpose_permute": ([(3, 4, 5)], lambda x: L.Permute((3, 1, 2))(x), {}, {"TRANSPOSE"}),
+    "transpose_rank5": ([(2, 3, 4, 2)], lambda x: L.Lambda(lambda t: tf.transpose(t, [0, 4, 2, 1, 3]))(
+        L.Reshape((2, 3, 4, 2))(x)), {}, {"TRANSPOSE"}),
+    "maximum_inputs": ([(4, 4, 3), (4, 4, 3)], lambda xs: L.Maximum()(xs), {}, {"MAXIMUM"}),
+    "minimum_broadcast": ([(4, 5, 3), (1, 5, 1)], lambda xs: L.Lambda(lambda t: tf.minimum(t[0], t[1]))(xs), {},
+                          {"MINIMUM"}),
+    "resize_nearest_x2": ([(3, 4, 2)], lambda x: L.Lambda(lambda t: tf.image.resize(t, (6, 12), method="nearest"))(x),
+                          {}, {"RESIZE_NEAREST_NEIGHBOR"}),
+    "resize_nearest_odd": ([(5, 4, 3)], lambda x: L.Lambda(lambda t: tf.image.resize(t, (7, 3), method="nearest"))(x),
+                           {}, {"RESIZE_NEAREST_NEIGHBOR"}),
+    "resize_nearest_align": ([(4, 5, 2)], lambda x: L.Lambda(lambda t: tf.compat.v1.image.resize_nearest_neighbor(
+        t, (7, 9), align_corners=True))(x), {}, {"RESIZE_NEAREST_NEIGHBOR"}),
 }
 
 
