@@ -80,6 +80,10 @@ CASES: dict[str, tuple[list[tuple[int, ...]], Callable, dict, set[str]]] = {
                            {}, {"RESIZE_NEAREST_NEIGHBOR"}),
     "resize_nearest_align": ([(4, 5, 2)], lambda x: L.Lambda(lambda t: tf.compat.v1.image.resize_nearest_neighbor(
         t, (7, 9), align_corners=True))(x), {}, {"RESIZE_NEAREST_NEIGHBOR"}),
+    "strided_slice_basic": ([(8, 7, 4)], lambda x: L.Lambda(lambda t: t[:, 1:7:2, ::3, 1:])(x), {}, {"STRIDED_SLICE"}),
+    "strided_slice_negative": ([(6, 9, 3)], lambda x: L.Lambda(lambda t: t[:, ::-2, -2:1:-3, ::-1])(x), {},
+                               {"STRIDED_SLICE"}),
+    "strided_slice_shrink": ([(5, 6, 4)], lambda x: L.Lambda(lambda t: t[:, 2, 1:5, -1:])(x), {}, {"STRIDED_SLICE"}),
 }
 
 
