@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from tinyq.ir import Graph, Op
 from tinyq.ops._common import need_int8
+from tinyq.ops._conv_common import FUSED_ACTIVATIONS
 
 
 def _strides(shape: tuple[int, ...], out: tuple[int, ...]) -> list[int]:
@@ -13,6 +14,12 @@ def _strides(shape: tuple[int, ...], out: tuple[int, ...]) -> list[int]:
         strides[d] = acc if shape[d] == out[d] and shape[d] != 1 else 0
         acc *= shape[d]
     return strides
+
+
+def _broadcasts_to(shape: tuple[int, ...], out: tuple[int, ...]) -> bool:
+    if len(shape) > len(out):
+        return False
+    return all(s in (1, o) for s, o in zip(shape[::-1], out[::-1]))
 
 
 def broadcast_init(op: Op, g: Graph) -> str:
@@ -32,12 +39,17 @@ def binary_check(op: Op, g: Graph) -> str | None:
     reason = need_int8(op, g, [0, 1, -1])
     if reason:
         return reason
+    act = op.options.get("fused_activation_function", "NONE")
+    if act not in FUSED_ACTIVATIONS:
+        return f"fused activation {act} is not supported"
     out = g.t(op.outputs[0])
     for i in op.inputs[:2]:
         if g.t(i).is_const and g.t(i).data is None:
             return "constant input without data"
         if len(g.t(i).shape) > 4 and g.t(i).shape != out.shape:
             return "broadcasting beyond 4-D is not supported"
+        if not _broadcasts_to(g.t(i).shape, out.shape):
+            return f"input shape {list(g.t(i).shape)} does not broadcast to the output {list(out.shape)}"
     if len(out.shape) > 4 and g.t(op.inputs[0]).shape != g.t(op.inputs[1]).shape:
         return "broadcasting beyond 4-D is not supported"
     return None

@@ -6,7 +6,7 @@ import numpy as np
 from tinyq.backend.emitter import Emitter
 from tinyq.ir import Graph, Op
 from tinyq.ops._common import fused_range, need_int8
-from tinyq.ops._conv_common import geometry
+from tinyq.ops._conv_common import FUSED_ACTIVATIONS, INT16_MAX, geometry
 
 
 def pool_check(op: Op, g: Graph) -> str | None:
@@ -18,6 +18,20 @@ def pool_check(op: Op, g: Graph) -> str | None:
         return "needs a 4-D NHWC input"
     if not (np.array_equal(inp.scale, out.scale) and np.array_equal(inp.zero_point, out.zero_point)):
         return "input and output quantization must match (TFLM requires it)"
+    act = op.options.get("fused_activation_function", "NONE")
+    if act not in FUSED_ACTIVATIONS:
+        return f"fused activation {act} is not supported"
+    k_h, k_w = int(op.options["filter_height"]), int(op.options["filter_width"])
+    if min(k_h, k_w, int(op.options.get("stride_h", 1)), int(op.options.get("stride_w", 1))) < 1:
+        return "filter and stride must be positive"
+    if max(*inp.shape, *out.shape, k_h, k_w) > INT16_MAX:
+        return f"dimensions above {INT16_MAX} are not supported"
+    geo = geometry(op.options, inp.shape[1], inp.shape[2], k_h, k_w)
+    if (geo["out_h"], geo["out_w"]) != tuple(out.shape[1:3]) or out.shape[3] != inp.shape[3]:
+        return f"output shape {list(out.shape)} disagrees with the input, window and padding"
+    if geo["pad_h"] >= k_h or geo["pad_w"] >= k_w:
+        # a window entirely inside the padding would divide by zero; TFLM fails on it too
+        return "a pooling window lies entirely in the padding"
     return None
 
 
@@ -26,9 +40,6 @@ def emit_pool(op: Op, g: Graph, em: Emitter, func: str) -> None:
     n, in_h, in_w, c = inp.shape
     k_h, k_w = int(op.options["filter_height"]), int(op.options["filter_width"])
     geo = geometry(op.options, in_h, in_w, k_h, k_w)
-    assert (geo["out_h"], geo["out_w"]) == out.shape[1:3], "output shape disagrees with padding"
-    # A window entirely inside the padding would divide by zero; TFLM fails on it too.
-    assert geo["pad_h"] < k_h and geo["pad_w"] < k_w, "pooling window lies entirely in the padding"
     act_min, act_max = fused_range(op, out)
     em.include("pooling.h")
     p = em.params("tq_pool_params", {

@@ -11,6 +11,18 @@ from tinyq.quant import quantize_multiplier_smaller_than_one_exp
 LEFT_SHIFT = 20  # TFLM's headroom for int8 ADD/SUB
 
 
+def add_sub_check(op: Op, g: Graph) -> str | None:
+    """binary_check, plus what TFLM's CalculateOpDataAdd/Sub require of the scales."""
+    reason = binary_check(op, g)
+    if reason:
+        return reason
+    a, b, out = g.t(op.inputs[0]), g.t(op.inputs[1]), g.t(op.outputs[0])
+    twice_max = 2.0 * max(a.qscale, b.qscale)
+    if not 0.0 < twice_max / ((1 << LEFT_SHIFT) * out.qscale) < 1.0:
+        return "output scale is too small for the inputs' scales (TFLM rejects it too)"
+    return None
+
+
 def add_sub_fields(op: Op, g: Graph) -> dict[str, object]:
     """TFLM's CalculateOpDataAdd/Sub: both inputs to twice the larger scale, in double."""
     a, b, out = g.t(op.inputs[0]), g.t(op.inputs[1]), g.t(op.outputs[0])
@@ -27,7 +39,7 @@ def add_sub_fields(op: Op, g: Graph) -> dict[str, object]:
     }
 
 
-@register("ADD", sources=["add.c", "add.h", "tq_broadcast.h"], check=binary_check, inplace=binary_inplace)
+@register("ADD", sources=["add.c", "add.h", "tq_broadcast.h"], check=add_sub_check, inplace=binary_inplace)
 def emit(op: Op, g: Graph, em: Emitter) -> None:
     em.include("add.h")
     p = em.params("tq_add_params", add_sub_fields(op, g))
