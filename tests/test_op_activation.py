@@ -62,6 +62,11 @@ CASES: dict[str, tuple[list[tuple[int, ...]], Callable, dict, set[str]]] = {
                          {"low": -6.0, "high": 6.0}, {"HARD_SWISH"}),
     "hard_swish_lambda": ([(48,)], lambda x: L.Lambda(_hard_swish_lambda)(x), {"low": -5.0, "high": 5.0},
                           {"HARD_SWISH"}),
+    "hard_swish_narrow": ([(32,)], lambda x: L.Lambda(_hard_swish_lambda)(x), {"low": -0.4, "high": 0.4},
+                          {"HARD_SWISH"}),
+    "sigmoid_narrow": ([(32,)], lambda x: L.Activation("sigmoid")(x), {"low": -0.1, "high": 0.1}, {"LOGISTIC"}),
+    "tanh_narrow": ([(32,)], lambda x: L.Activation("tanh")(x), {"low": -0.05, "high": 0.05}, {"TANH"}),
+    "leaky_relu_steep": ([(32,)], lambda x: L.LeakyReLU(negative_slope=1.7)(x), {}, {"LEAKY_RELU"}),
     "float_io_sigmoid": ([(10,)], lambda x: L.Activation("sigmoid")(L.Dense(6)(x)), {"int8_io": False},
                          {"QUANTIZE", "DEQUANTIZE", "LOGISTIC"}),
     "float_io_concat": ([(3, 4), (2, 4)], lambda xs: L.Concatenate(axis=1)(xs), {"int8_io": False, "low": -3.0,
@@ -149,6 +154,46 @@ def test_quantize_float_rounding_edges(models) -> None:
 
 def _round_half_away(x: np.ndarray) -> np.ndarray:
     return np.sign(x) * np.floor(np.abs(x) + 0.5)
+
+
+def _edit_quantization(src, dst, edits: dict[str, tuple[float, int]]):
+    """Copy a .tflite, giving the named tensors another (scale, zero point)."""
+    import flatbuffers
+    from tensorflow.lite.python import schema_py_generated as schema
+
+    model = schema.ModelT.InitFromPackedBuf(bytearray(src.read_bytes()), 0)
+    names = set()
+    for t in model.subgraphs[0].tensors:
+        name = t.name.decode() if isinstance(t.name, bytes) else t.name
+        if name in edits:
+            t.quantization.scale, t.quantization.zeroPoint = [edits[name][0]], [edits[name][1]]
+            names.add(name)
+    assert names == set(edits), f"tensors not found: {set(edits) - names}"
+    b = flatbuffers.Builder(1024)
+    b.Finish(model.Pack(b), file_identifier=b"TFL3")
+    dst.write_bytes(bytes(b.Output()))
+    return dst
+
+
+def test_concat_inputs_with_other_quantization(models, tmp_path) -> None:
+    """TFLM's int8 CONCATENATION refuses inputs quantized unlike the output (it never
+    requantizes); tinyq refuses them too, with a clear reason, rather than copying bytes."""
+    from tinyq.backend.generate import generate
+    from tinyq.errors import TinyqError
+
+    src = models("concat_axis1_inputs")
+    g = load(src)
+    concat = next(op for op in g.ops if op.opcode == "CONCATENATION")
+    name = g.t(concat.inputs[1]).name
+    path = _edit_quantization(src, tmp_path / "mixed.tflite", {name: (0.123, 17)})
+    with pytest.raises(TinyqError, match="does not requantize"):
+        generate(load(path))
+    # ...and TFLM really does refuse it (if a TFLM release starts accepting it, this says so).
+    from tinyq.reference import ReferenceError_, run_reference
+    x = np.zeros((1, *g.t(g.inputs[0]).shape), np.int8)
+    y = np.zeros((1, *g.t(g.inputs[1]).shape), np.int8)
+    with pytest.raises(ReferenceError_, match="CONCATENATION"):
+        run_reference(path, [x, y], 1)
 
 
 def test_standalone_kernels_in_place(models) -> None:
