@@ -43,8 +43,8 @@ def tflm_allocations(model: Path) -> dict[str, int]:
                          text=True, timeout=600)
     text = res.stdout + res.stderr
     found = {k: int(v) for k, v in re.findall(r"Arena allocation (head|tail|total) (\d+) bytes", text)}
-    if "head" not in found:
-        raise RuntimeError(f"no allocation report from TFLM for {model.name}: {text[-500:]}")
+    if "head" not in found:   # TFLM aborts on some models (a failed TFLITE_CHECK): say so, go on
+        print(f"note: TFLM gave no allocation report for {model.name} (exit {res.returncode})", file=sys.stderr)
     return found
 
 
@@ -102,11 +102,11 @@ def measure(model: Path, board_name: str, do_build: bool, m4: dict[str, int]) ->
     tflm = tflm_allocations(model)
     row = {"model": model.stem, "arena_bytes": gen.arena_bytes, "tricks": trick_arenas(gen),
            "ram_excluding_stack": ram, "ram_measured": do_build,
-           "tflm_head": tflm["head"], "tflm_total_host": tflm.get("total"),
+           "tflm_head": tflm.get("head"), "tflm_total_host": tflm.get("total"),
            "tflm_m4_arena_used": m4.get(model.stem)}
-    row["arena_vs_head"] = gen.arena_bytes / tflm["head"] if tflm["head"] else None
+    row["arena_vs_head"] = gen.arena_bytes / tflm["head"] if tflm.get("head") else None
     row["ram_vs_m4_arena"] = ram / row["tflm_m4_arena_used"] if row["tflm_m4_arena_used"] else None
-    row["arena_le_head"] = gen.arena_bytes <= tflm["head"]
+    row["arena_le_head"] = tflm.get("head") is not None and gen.arena_bytes <= tflm["head"]
     row["ram_le_0_8x_m4"] = row["ram_vs_m4_arena"] is not None and row["ram_vs_m4_arena"] <= 0.8
     return row
 
@@ -121,7 +121,8 @@ def table(rows: list[dict]) -> str:
         out.append(f"| {x['model']} | {f(x['arena_bytes'])} | {f(x['tflm_head'])} | {r(x['arena_vs_head'])} "
                    f"| {f(x['ram_excluding_stack'])}{'' if x['ram_measured'] else ' (est.)'} "
                    f"| {f(x['tflm_m4_arena_used'])} | {r(x['ram_vs_m4_arena'])} "
-                   f"| {'yes' if x['ram_le_0_8x_m4'] else 'no'} | {f(x['tflm_total_host'])} |")
+                   f"| {'n/a' if x['ram_vs_m4_arena'] is None else 'yes' if x['ram_le_0_8x_m4'] else 'no'} "
+                   f"| {f(x['tflm_total_host'])} |")
     out += ["", "Arena per planner trick (bytes), each added to the previous: greedy by size, no overlaps "
             "(TFLM's idea) -> wider search (orderings, best fit, exhaustive/local search) -> + output in "
             "place over a dying input (element-wise, fused residual ADD) -> + window ops trailing their input",
