@@ -6,7 +6,7 @@ import numpy as np
 from tinyq.backend.emitter import Emitter
 from tinyq.ir import Graph, Op
 from tinyq.ops._common import fused_range, need_int8, per_channel_multipliers
-from tinyq.ops._conv_common import geometry
+from tinyq.ops._conv_common import conv_check, geometry
 from tinyq.ops.registry import register
 
 
@@ -25,11 +25,7 @@ def _check(op: Op, g: Graph) -> str | None:
         return "needs 4-D NHWC input and constant OHWI weights"
     if w.shape[3] != inp.shape[3]:
         return "grouped convolution is not supported"
-    if np.any(w.zero_point != 0):
-        return "weights must be symmetric (zero point 0)"
-    if len(op.inputs) > 2 and op.inputs[2] >= 0 and g.t(op.inputs[2]).dtype != "int32":
-        return "bias must be int32"
-    return None
+    return conv_check(op, g, channel_axis=0)
 
 
 def bias_terms(op: Op, g: Graph, channels: int, wsum: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

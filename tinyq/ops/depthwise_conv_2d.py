@@ -6,7 +6,7 @@ import numpy as np
 from tinyq.backend.emitter import Emitter
 from tinyq.ir import Graph, Op
 from tinyq.ops._common import fused_range, need_int8, per_channel_multipliers
-from tinyq.ops._conv_common import geometry
+from tinyq.ops._conv_common import conv_check, geometry
 from tinyq.ops.conv_2d import bias_terms
 from tinyq.ops.registry import register
 
@@ -26,9 +26,7 @@ def _check(op: Op, g: Graph) -> str | None:
         return "needs 4-D NHWC input and constant [1,kh,kw,C] weights"
     if out.shape[3] % inp.shape[3]:
         return "output channels must be a multiple of the input channels"
-    if np.any(w.zero_point != 0):
-        return "weights must be symmetric (zero point 0)"
-    return None
+    return conv_check(op, g, channel_axis=3)
 
 
 @register("DEPTHWISE_CONV_2D", sources=["depthwise_conv_2d.c", "depthwise_conv_2d.h"], macs=_macs, check=_check)
