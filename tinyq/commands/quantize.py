@@ -38,6 +38,7 @@ def run(args: argparse.Namespace) -> int:
         return _compare(args, src, calib)
     from tinyq.quantize.convert import convert
 
+    print(f"converting {src.path.name} to {args.mode} ...", file=sys.stderr)
     blob = convert(src, args.mode, calib)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_bytes(blob)

@@ -1,6 +1,7 @@
 """Convert a model in every mode and compare size and accuracy: a Markdown report and a chart."""
 from __future__ import annotations
 
+import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -24,7 +25,10 @@ class ModeResult:
 def compare_modes(src: SourceModel, calib: np.ndarray, x_eval: np.ndarray, y_eval: np.ndarray | None,
                   out_dir: Path) -> list[ModeResult]:
     out_dir.mkdir(parents=True, exist_ok=True)
-    blobs = {m: convert(src, m, calib) for m in MODES}
+    blobs = {}
+    for m in MODES:
+        print(f"converting {src.path.name} to {m} ...", file=sys.stderr)
+        blobs[m] = convert(src, m, calib)
     for m, b in blobs.items():
         (out_dir / f"{src.path.stem}_{m}.tflite").write_bytes(b)
     ref = predict(blobs["float32"], x_eval, desc="float32")
@@ -48,7 +52,7 @@ def write_report(src: SourceModel, results: list[ModeResult], n_calib: int, n_ev
     for r in results:
         top1 = f"{100 * r.top1:.2f}%" if r.top1 is not None else "n/a (no labels)"
         lines.append(f"| {r.mode} | {r.bytes:,} | {r.ratio_to_float32:.3f}x | {top1} | "
-                     f"{100 * r.agreement:.2f}% | {r.mae:.5f} |")
+                     f"{100 * r.agreement:.2f}% | {r.mae:.3g} |")
     by = {r.mode: r for r in results}
     if "int8" in by and "float32" in by:
         i8, f32 = by["int8"], by["float32"]
