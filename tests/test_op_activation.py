@@ -1,4 +1,5 @@
-"""PAD/PADV2, CONCATENATION, QUANTIZE/DEQUANTIZE and the int8 activations, in models TensorFlow
+"""PAD/PADV2, CONCATENATION, QUANTIZE/DEQUANTIZE, the int8 activations and the data-movement ops
+(TRANSPOSE, STRIDED_SLICE, RESIZE_NEAREST_NEIGHBOR, MAXIMUM/MINIMUM), in models TensorFlow
 quantizes itself, against TFLM bit for bit. Every case also asserts that the op under test is
 really in the compiled graph (not folded or fused away), so a passing case exercised its kernel."""
 from __future__ import annotations
@@ -38,6 +39,8 @@ def _hard_swish_lambda(t):
 CASES: dict[str, tuple[list[tuple[int, ...]], Callable, dict, set[str]]] = {
     "zero_pad2d": ([(5, 6, 3)], lambda x: L.ZeroPadding2D(((1, 2), (3, 0)))(x), {}, {"PAD"}),
     "pad_rank3": ([(6, 4)], lambda x: L.Lambda(lambda t: tf.pad(t, [[0, 0], [2, 1], [0, 3]]))(x), {}, {"PAD"}),
+    "pad_rank5": ([(3, 2, 4, 2)], lambda x: L.Lambda(lambda t: tf.pad(t, [[0, 0], [1, 0], [0, 2], [1, 1], [2, 0]]))(
+        L.Reshape((3, 2, 4, 2))(x)), {}, {"PAD"}),
     "padv2_value": ([(4, 4, 2)], lambda x: L.Lambda(lambda t: tf.pad(t, [[0, 0], [1, 1], [0, 2], [1, 0]],
                                                                   constant_values=0.75))(x), {}, {"PADV2"}),
     "concat_channels": ([(5, 5, 3)], lambda x: L.Concatenate()([L.Conv2D(4, 1)(x), L.Conv2D(2, 3, padding="same")(x)]),

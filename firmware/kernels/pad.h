@@ -4,14 +4,15 @@
 #include <stdint.h>
 
 typedef struct {
-    int32_t in_dims[4];     /* input shape, padded to 4-D */
-    int32_t out_dims[4];
-    int32_t before[4];      /* padding before each dimension */
-    int32_t elem_bytes;     /* 1 for int8, 4 for float32 */
-    int32_t pad_value;      /* the int8 value written into the padding */
+    int32_t in_dims[5];     /* input shape, padded to 5-D with leading 1s */
+    int32_t out_dims[5];
+    int32_t before[5];      /* padding before each dimension */
+    int32_t elem_bytes;     /* 1 for int8 */
+    int32_t pad_value;      /* the byte written into the padding */
 } tq_pad_params;
 
-/* PAD / PADV2: copies the input into the middle of the output, fills the rest. */
+/* PAD / PADV2 (TFLM's reference Pad): copies the input into the output at offset `before`,
+ * fills the rest with pad_value. Up to 5 dimensions, as TFLM. */
 void tq_pad(const tq_pad_params *p, const void *in, void *out);
 
 #endif

@@ -1,4 +1,5 @@
-"""PAD and PADV2 (int8): constant padding with the output zero point or the given value."""
+"""PAD and PADV2 (int8): constant padding with the output zero point (PAD) or the given,
+already quantized, value (PADV2), as TFLM's pad.cc. Up to 5 dimensions."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,26 +8,44 @@ from tinyq.backend.emitter import Emitter
 from tinyq.ir import Graph, Op
 from tinyq.ops.registry import register
 
+MAX_DIMS = 5   # TFLM's PadKernelMaxDimensionCount
+
+
+def _has_value(op: Op) -> bool:
+    return len(op.inputs) > 2 and op.inputs[2] >= 0
+
 
 def _check(op: Op, g: Graph) -> str | None:
     inp, out = g.t(op.inputs[0]), g.t(op.outputs[0])
     if inp.dtype != "int8" or out.dtype != "int8":
-        return f"needs int8 tensors, got {inp.dtype}"
-    if len(inp.shape) > 4:
-        return "more than 4 dimensions"
-    if not g.t(op.inputs[1]).is_const:
+        return f"needs int8 tensors, got {inp.dtype} -> {out.dtype}"
+    if len(inp.shape) > MAX_DIMS:
+        return f"{len(inp.shape)}-D input; at most {MAX_DIMS} dimensions are supported (as TFLM)"
+    pt = g.t(op.inputs[1])
+    if not pt.is_const or pt.data is None:
         return "paddings must be constant"
-    if len(op.inputs) > 2 and op.inputs[2] >= 0 and not g.t(op.inputs[2]).is_const:
-        return "the padding value must be constant"
+    pads = np.asarray(pt.data).reshape(-1, 2)
+    if len(pads) != len(inp.shape) or (pads < 0).any():
+        return f"paddings {pads.tolist()} must be one non-negative (before, after) pair per dimension"
+    want = tuple(int(s + a + b) for s, (a, b) in zip(inp.shape, pads))
+    if want != tuple(out.shape):
+        return f"output shape {tuple(out.shape)} is not the padded input shape {want}"
+    if _has_value(op):
+        v = g.t(op.inputs[2])
+        if not v.is_const or v.data is None or v.dtype != "int8":
+            return "the padding value must be a constant int8 tensor"
+        # TFLM requires the value in the output's quantization.
+        if out.is_quantized and v.is_quantized and (v.qscale != out.qscale or v.qzero != out.qzero):
+            return "the padding value must be quantized like the output (TFLM requires it)"
     return None
 
 
 def _emit(op: Op, g: Graph, em: Emitter) -> None:
     inp, out = g.t(op.inputs[0]), g.t(op.outputs[0])
     pads = np.asarray(g.t(op.inputs[1]).data).reshape(-1, 2)
-    lead = 4 - len(inp.shape)
+    lead = MAX_DIMS - len(inp.shape)
     before = [0] * lead + [int(x) for x in pads[:, 0]]
-    if len(op.inputs) > 2 and op.inputs[2] >= 0:
+    if _has_value(op):
         value = int(np.asarray(g.t(op.inputs[2]).data).ravel()[0])   # PADV2's constant, already quantized
     else:
         value = out.qzero if out.is_quantized else 0                  # TFLM pads int8 with the zero point
