@@ -200,12 +200,21 @@ def test_concat_inputs_with_other_quantization(models, tmp_path) -> None:
 
 
 def test_standalone_kernels_in_place(models) -> None:
-    """Element-wise ops declare in-place pairs, so the planner may run them in their input."""
+    """Element-wise ops declare in-place pairs, and the planner uses them: a standalone RELU
+    after a PAD runs in the PAD's buffer, so the arena shrinks by a whole tensor."""
+    from tinyq.backend.generate import generate
     from tinyq.ops.registry import load_all
 
     reg = load_all()
-    g = load(models("relu_after_concat"))
-    relu = next(op for op in g.ops if op.opcode == "RELU")
-    assert reg["RELU"].inplace(relu, g) == [(0, 0)]
-    for name in ("RELU6", "LEAKY_RELU", "LOGISTIC", "TANH", "HARD_SWISH", "QUANTIZE"):
+    for name in ("RELU", "RELU6", "LEAKY_RELU", "LOGISTIC", "TANH", "HARD_SWISH", "QUANTIZE",
+                 "MAXIMUM", "MINIMUM"):
         assert reg[name].inplace is not None, name
+    path = models("relu_after_pad")
+    in_place = generate(load(path)).arena_bytes
+    saved = reg["RELU"].inplace
+    try:
+        reg["RELU"].inplace = None
+        separate = generate(load(path)).arena_bytes
+    finally:
+        reg["RELU"].inplace = saved
+    assert in_place < separate, (in_place, separate)
