@@ -68,7 +68,8 @@ CASES: dict[str, tuple[list[tuple[int, ...]], Callable, set[str]]] = {
                                {"MUL"}),
     "softmax_dense": ([(16,)], lambda x: L.Softmax()(L.Dense(10)(x)), {"SOFTMAX"}),
     "softmax_4d": ([(3, 4, 5)], lambda x: L.Softmax()(L.Conv2D(7, 1)(x)), {"SOFTMAX"}),
-    "softmax_beta": ([(16,)], lambda x: L.Lambda(lambda t: tf.nn.softmax(t * 3.0))(L.Dense(12)(x)),
+    # a wide input range: many differences fall below diff_min and give exactly -128
+    "softmax_wide": ([(16,)], lambda x: L.Softmax()(L.Lambda(lambda t: t * 40.0)(L.Dense(12)(x))),
                      {"SOFTMAX"}),
     "flatten_dense": ([(4, 4, 3)], lambda x: L.Dense(5)(L.Flatten()(L.Conv2D(2, 1)(x))), {"RESHAPE"}),
     "reshape_add": ([(4, 6, 2)], lambda x: L.Add()([L.Reshape((6, 4, 2))(x), L.Conv2D(2, 1)(L.Reshape((6, 4, 2))(x))]),
@@ -121,6 +122,29 @@ def test_mean_same_quantization(case: str, models: dict[str, Path], tmp_path: Pa
     mean = next(op for op in g.ops if op.opcode == "MEAN")
     assert g.t(mean.inputs[0]).qscale == g.t(mean.outputs[0]).qscale
     rep = verify(path, samples=24, seed=5)
+    assert rep.mismatches == 0, rep.to_dict()
+
+
+def _with_softmax_beta(src: Path, dst: Path, beta: float) -> Path:
+    """A copy of `src` with SOFTMAX's beta changed (the converter folds Keras' scaling into the
+    producer, so TensorFlow never writes beta != 1 itself)."""
+    from tensorflow.lite.tools import flatbuffer_utils as fbu
+
+    m = fbu.read_model(str(src))
+    codes = [i for i, c in enumerate(m.operatorCodes)
+             if max(c.builtinCode, c.deprecatedBuiltinCode) == 25]  # BuiltinOperator.SOFTMAX
+    op = next(o for o in m.subgraphs[0].operators if o.opcodeIndex in codes)
+    op.builtinOptions.beta = beta
+    fbu.write_model(m, str(dst))
+    return dst
+
+
+@pytest.mark.parametrize("beta", [0.37, 2.5, 60.0])
+def test_softmax_beta(beta: float, models: dict[str, Path], tmp_path: Path) -> None:
+    path = _with_softmax_beta(models["softmax_dense"], tmp_path / "softmax_beta.tflite", beta)
+    g = load(path)
+    assert next(op for op in g.ops if op.opcode == "SOFTMAX").options["beta"] == pytest.approx(beta)
+    rep = verify(path, samples=24, seed=9)
     assert rep.mismatches == 0, rep.to_dict()
 
 
