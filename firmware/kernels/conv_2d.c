@@ -9,6 +9,7 @@ void tq_conv_2d_s8(const tq_conv_params *p, const int8_t *in, const int8_t *w, c
     const int32_t in_c = p->in_c;
     const int32_t tap_len = (int32_t)p->k_w * in_c;          /* one filter row */
     const int32_t filt_len = (int32_t)p->k_h * tap_len;      /* one output channel's filter */
+    const int dense_rows = p->dil_w == 1;                  /* a filter row reads contiguous input */
     for (int32_t b = 0; b < p->batches; ++b) {
         const int8_t *in_b = in + (int32_t)b * p->in_h * p->in_w * in_c;
         for (int32_t oy = 0; oy < p->out_h; ++oy) {
@@ -28,6 +29,13 @@ void tq_conv_2d_s8(const tq_conv_params *p, const int8_t *in, const int8_t *w, c
                         for (int32_t ky = 0; ky < p->k_h; ++ky) {
                             const int8_t *row = in_b + ((y0 + ky * p->dil_h) * p->in_w + x0) * in_c;
                             const int8_t *wr = wc + ky * tap_len;
+                            if (dense_rows) {
+                                /* k_w taps side by side: one run of k_w * in_c bytes in both */
+                                for (int32_t i = 0; i < tap_len; ++i) {
+                                    acc += (int32_t)wr[i] * (int32_t)row[i];
+                                }
+                                continue;
+                            }
                             for (int32_t kx = 0; kx < p->k_w; ++kx) {
                                 const int8_t *px = row + kx * p->dil_w * in_c;
                                 const int8_t *wk = wr + kx * in_c;

@@ -15,8 +15,8 @@ void tq_depthwise_conv_2d_s8(const tq_dw_params *p, const int8_t *in, const int8
                 const int interior = y0 >= 0 && x0 >= 0 &&
                                      y0 + (p->k_h - 1) * p->dil_h < p->in_h &&
                                      x0 + (p->k_w - 1) * p->dil_w < p->in_w;
-                for (int32_t oc = 0; oc < out_c; ++oc) {
-                    const int32_t ic = oc / p->depth_mult;
+                /* output channel oc = ic * depth_mult + m, in memory order, without a division */
+                for (int32_t oc = 0, ic = 0, m = 0; oc < out_c; ++oc) {
                     int32_t acc;
                     if (interior) {
                         acc = p->bias_full[oc];
@@ -46,6 +46,10 @@ void tq_depthwise_conv_2d_s8(const tq_dw_params *p, const int8_t *in, const int8
                     }
                     acc = tq_requantize(acc, p->mult[oc], p->shift[oc]) + p->output_offset;
                     *out++ = (int8_t)TQ_CLAMP(acc, p->act_min, p->act_max);
+                    if (++m == p->depth_mult) {
+                        m = 0;
+                        ++ic;
+                    }
                 }
             }
         }
