@@ -47,6 +47,8 @@ CASES: dict[str, tuple[list[tuple[int, ...]], Callable, set[str]]] = {
     "mean_axes_2_3_keep": ([(3, 5, 7)], _lam(lambda t: tf.reduce_mean(t, axis=[-1, 2], keepdims=True)),
                            {"MEAN"}),
     # (not conv + conv: the residual-fusion pass would fold that ADD into the CONV_2D)
+    "mean_all_spatial_channels": ([(4, 5, 6)], _lam(lambda t: tf.reduce_mean(t, axis=[1, 2, 3])), {"MEAN"}),
+    "mean_rank3": ([(6, 7)], _lam(lambda t: tf.reduce_mean(t, axis=1)), {"MEAN"}),
     "add_branches_relu": ([(6, 6, 4)], lambda x: L.ReLU()(L.Add()([L.DepthwiseConv2D(3, padding="same")(x),
                                                                    L.MaxPooling2D(3, 1, "same")(x)])),
                           {"ADD"}),
