@@ -38,6 +38,8 @@ CASES: dict[str, tuple[list[tuple[int, ...]], Callable, set[str]]] = {
                         {"MAX_POOL_2D"}),
     "maxpool_valid_rect": ([(8, 7, 4)], lambda x: L.MaxPooling2D((2, 3), strides=(1, 2))(x), {"MAX_POOL_2D"}),
     "maxpool_same_s1": ([(5, 6, 2)], lambda x: L.MaxPooling2D(2, strides=1, padding="same")(x), {"MAX_POOL_2D"}),
+    "maxpool_relu6": ([(8, 8, 3)], lambda x: L.ReLU(6.0)(L.MaxPooling2D(2)(L.Conv2D(4, 1)(x * 8.0))),
+                      {"MAX_POOL_2D"}),
     "gap": ([(5, 5, 8)], lambda x: L.GlobalAveragePooling2D()(L.Conv2D(8, 3)(x)), {"MEAN"}),
     "gap_keepdims": ([(6, 4, 8)], lambda x: L.GlobalAveragePooling2D(keepdims=True)(L.Conv2D(8, 3)(x)),
                      {"MEAN"}),
