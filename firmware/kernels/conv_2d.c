@@ -2,6 +2,19 @@
 
 #include "tq_common.h"
 
+/* Requantize one accumulator to out[o], through the fused residual ADD if there is one. */
+static inline void store(const tq_conv_params *p, int32_t acc, int32_t oc, const int8_t *residual,
+                         int8_t *out, int32_t o)
+{
+    acc = tq_requantize(acc, p->mult[oc], p->shift[oc]) + p->output_offset;
+    const int8_t v = (int8_t)TQ_CLAMP(acc, p->act_min, p->act_max);
+    if (p->add) {
+        out[o] = p->add_conv_first ? tq_add_one(p->add, v, residual[o]) : tq_add_one(p->add, residual[o], v);
+    } else {
+        out[o] = v;
+    }
+}
+
 void tq_conv_2d_s8(const tq_conv_params *p, const int8_t *in, const int8_t *w, const int8_t *residual,
                    int8_t *out)
 {
@@ -21,7 +34,27 @@ void tq_conv_2d_s8(const tq_conv_params *p, const int8_t *in, const int8_t *w, c
                 const int interior = y0 >= 0 && x0 >= 0 &&
                                      y0 + (p->k_h - 1) * p->dil_h < p->in_h &&
                                      x0 + (p->k_w - 1) * p->dil_w < p->in_w;
-                for (int32_t oc = 0; oc < p->out_c; ++oc) {
+                int32_t oc = 0;
+                if (interior && dense_rows) {
+                    /* two output channels at a time: each input byte loaded once for both */
+                    for (; oc + 1 < p->out_c; oc += 2) {
+                        const int8_t *w0 = w + oc * filt_len;
+                        const int8_t *w1 = w0 + filt_len;
+                        int32_t acc0 = p->bias_full[oc], acc1 = p->bias_full[oc + 1];
+                        for (int32_t ky = 0; ky < p->k_h; ++ky) {
+                            const int8_t *row = in_b + ((y0 + ky * p->dil_h) * p->in_w + x0) * in_c;
+                            const int8_t *r0 = w0 + ky * tap_len, *r1 = w1 + ky * tap_len;
+                            for (int32_t i = 0; i < tap_len; ++i) {
+                                const int32_t x = row[i];
+                                acc0 += (int32_t)r0[i] * x;
+                                acc1 += (int32_t)r1[i] * x;
+                            }
+                        }
+                        store(p, acc0, oc, residual, out, o++);
+                        store(p, acc1, oc + 1, residual, out, o++);
+                    }
+                }
+                for (; oc < p->out_c; ++oc) {
                     const int8_t *wc = w + oc * filt_len;
                     int32_t acc;
                     if (interior) {
@@ -64,15 +97,7 @@ void tq_conv_2d_s8(const tq_conv_params *p, const int8_t *in, const int8_t *w, c
                             }
                         }
                     }
-                    acc = tq_requantize(acc, p->mult[oc], p->shift[oc]) + p->output_offset;
-                    const int8_t v = (int8_t)TQ_CLAMP(acc, p->act_min, p->act_max);
-                    if (p->add) {
-                        out[o] = p->add_conv_first ? tq_add_one(p->add, v, residual[o])
-                                                   : tq_add_one(p->add, residual[o], v);
-                    } else {
-                        out[o] = v;
-                    }
-                    ++o;
+                    store(p, acc, oc, residual, out, o++);
                 }
             }
         }
