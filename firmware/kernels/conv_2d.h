@@ -5,7 +5,8 @@
 
 #include "add.h"
 
-/* Geometry and quantization of one CONV_2D, all fixed at generation time. */
+/* Geometry and quantization of one CONV_2D, all fixed at generation time (kernel-independent:
+ * a faster kernel can take the same struct). */
 typedef struct {
     int16_t batches, in_h, in_w, in_c;
     int16_t out_h, out_w, out_c;

@@ -17,7 +17,9 @@ typedef struct {
 } tq_dw_params;
 
 /* NHWC int8 depthwise convolution, weights [1, k_h, k_w, out_c] with out_c = in_c * depth_mult.
- * Bit-exact with TFLM's reference DepthwiseConvPerChannel. */
+ * Bit-exact with TFLM's reference DepthwiseConvPerChannel. Uses 128 B of stack (a chunk of
+ * 32 channel accumulators), no scratch. The struct holds everything a faster kernel (e.g. a
+ * Cortex-M DSP one) needs, so one can take its place behind the same call. */
 void tq_depthwise_conv_2d_s8(const tq_dw_params *p, const int8_t *in, const int8_t *w, int8_t *out);
 
 #endif
