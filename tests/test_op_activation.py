@@ -218,3 +218,21 @@ def test_standalone_kernels_in_place(models) -> None:
     finally:
         reg["RELU"].inplace = saved
     assert in_place < separate, (in_place, separate)
+
+
+@pytest.mark.slow
+def test_mobilenet_v3_small_hard_swish(tmp_path) -> None:
+    """MobileNetV3-Small (random weights, 64x64) up to its logits: 18 HARD_SWISH among conv,
+    depthwise, MEAN and MUL layers. (The final SOFTMAX is left out: TFLM aborts on it with
+    these untrained weights, so there would be no reference.)"""
+    from tfmodels import convert_int8
+
+    tf.keras.utils.set_random_seed(1)
+    net = tf.keras.applications.MobileNetV3Small(input_shape=(64, 64, 3), weights=None,
+                                                 include_preprocessing=False, classes=10)
+    logits = tf.keras.Model(net.input, net.get_layer("flatten").output)
+    inp = tf.keras.Input((64, 64, 3), batch_size=1)
+    path = convert_int8(tf.keras.Model(inp, logits(inp)), tmp_path / "mnv3s.tflite", [(64, 64, 3)], samples=4)
+    assert sum(op.opcode == "HARD_SWISH" for op in load(path).ops) >= 10
+    rep = verify(path, samples=4, seed=2)
+    assert rep.mismatches == 0, rep.to_dict()
