@@ -86,7 +86,9 @@ def _dilated_same(y):
     return [L.ReLU()(L.Lambda(lambda t: tf.nn.conv2d(t, _filters(3, 4), 1, "SAME", dilations=2))(y)),
             L.Conv2D(5, (3, 2), strides=2, padding="same")(y),        # even size: pads 0 before, 1 after
             L.DepthwiseConv2D(3, depth_multiplier=2, dilation_rate=2, padding="same")(y),
-            L.DepthwiseConv2D(3, strides=2, padding="same", use_bias=False)(y)]
+            L.DepthwiseConv2D(3, strides=2, padding="same", use_bias=False)(y),
+            # 36 channels: crosses the kernel's 32-channel accumulator chunk inside an input channel
+            L.DepthwiseConv2D(3, depth_multiplier=12, padding="same", activation="relu")(y)]
 
 
 # name -> (input shape, body, keras_model options, convert_int8 options)
@@ -146,7 +148,7 @@ def test_models_cover_the_variants(models) -> None:
     assert {s[6] for s in seen if s[0] == "DEPTHWISE_CONV_2D"} >= {1, 2, 3}
     assert any(s[3] == 2 for s in seen if s[0] == "CONV_2D") and any(s[4] == 2 for s in seen if s[0] != "CONV_2D")
     g2, ops2 = _conv_ops(models["dilated_same"])
-    assert len(ops2) == len(g2.ops) == 4
+    assert len(ops2) == len(g2.ops) == 5 and any(g2.t(op.outputs[0]).shape[3] == 36 for op in ops2)
     assert all(op.options["padding"] == "SAME" for op in ops2)
     assert sum(op.options["dilation_h_factor"] == 2 for op in ops2) == 2
     assert any(s[1] == "SAME" and s[2] == 2 for s in seen if s[0] == "CONV_2D")
