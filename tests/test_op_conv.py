@@ -41,7 +41,7 @@ def test_geometry_reads_tflite_options() -> None:
 # ---------------------------------------------------------------- TensorFlow-built models ----
 
 ODD = (11, 9, 4)    # odd height and width: SAME with stride 2 pads 1 on each side
-EVEN = (12, 10, 3)  # dilation with SAME padding: on odd sizes the converter lowers it to
+EVEN = (12, 10, 4)  # dilation with SAME padding: on odd sizes the converter lowers it to
                     # SPACE_TO_BATCH_ND + CONV_2D + BATCH_TO_SPACE_ND instead
 
 
@@ -83,12 +83,12 @@ def _filters(in_c: int, out_c: int):
 def _dilated_same(y):
     import tensorflow as tf
     L = tf.keras.layers
-    return [L.ReLU()(L.Lambda(lambda t: tf.nn.conv2d(t, _filters(3, 4), 1, "SAME", dilations=2))(y)),
+    return [L.ReLU()(L.Lambda(lambda t: tf.nn.conv2d(t, _filters(4, 4), 1, "SAME", dilations=2))(y)),
             L.Conv2D(5, (3, 2), strides=2, padding="same")(y),        # even size: pads 0 before, 1 after
             L.DepthwiseConv2D(3, depth_multiplier=2, dilation_rate=2, padding="same")(y),
             L.DepthwiseConv2D(3, strides=2, padding="same", use_bias=False)(y),
-            # 36 channels: crosses the kernel's 32-channel accumulator chunk inside an input channel
-            L.DepthwiseConv2D(3, depth_multiplier=12, padding="same", activation="relu")(y)]
+            # 44 channels: the kernel's 32-channel accumulator chunk ends inside input channel 2
+            L.DepthwiseConv2D(3, depth_multiplier=11, padding="same", activation="relu")(y)]
 
 
 # name -> (input shape, body, keras_model options, convert_int8 options)
@@ -148,7 +148,7 @@ def test_models_cover_the_variants(models) -> None:
     assert {s[6] for s in seen if s[0] == "DEPTHWISE_CONV_2D"} >= {1, 2, 3}
     assert any(s[3] == 2 for s in seen if s[0] == "CONV_2D") and any(s[4] == 2 for s in seen if s[0] != "CONV_2D")
     g2, ops2 = _conv_ops(models["dilated_same"])
-    assert len(ops2) == len(g2.ops) == 5 and any(g2.t(op.outputs[0]).shape[3] == 36 for op in ops2)
+    assert len(ops2) == len(g2.ops) == 5 and any(g2.t(op.outputs[0]).shape[3] == 44 for op in ops2)
     assert all(op.options["padding"] == "SAME" for op in ops2)
     assert sum(op.options["dilation_h_factor"] == 2 for op in ops2) == 2
     assert any(s[1] == "SAME" and s[2] == 2 for s in seen if s[0] == "CONV_2D")
