@@ -29,6 +29,8 @@ def run(args: argparse.Namespace) -> int:
             "seconds": round(seconds, 2)}
     if board:
         info.update(board=board.name, flash_budget=board.flash_budget, ram_budget=board.ram_budget)
+    if board and board.name == "nrf52840":
+        info["renode"] = [str(p) for p in _renode_files(Path(args.project), img.elf)]
     if args.json:
         print(json.dumps(info, indent=2))
         return 0
@@ -41,4 +43,16 @@ def run(args: argparse.Namespace) -> int:
           f"text {img.text:,} + data {img.data:,}\n"
           f"  static RAM {img.ram_bytes:,} B{pct(img.ram_bytes, board and board.ram_budget)}: "
           f"data {img.data:,} + bss {img.bss:,} (the arena is in .bss; the stack is reserved above it)")
+    if info.get("renode"):
+        print(f"  Renode: {info['renode'][0]} (run the firmware), {info['renode'][1]} (renode-test)")
     return 0
+
+
+def _renode_files(project: Path, elf: Path) -> tuple[Path, Path]:
+    """The Renode script and Robot test for the built nRF52840 firmware, next to the project."""
+    from tinyq.targets.renode import write_renode_files
+
+    model_h = (project / "src" / "model.h").read_text()
+    name = model_h.split('#define TQ_MODEL_NAME "', 1)[1].split('"', 1)[0]
+    layers = int(model_h.split("#define TQ_MODEL_NUM_LAYERS ", 1)[1].split()[0])
+    return write_renode_files(project, elf, name, layers)
