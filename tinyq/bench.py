@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tinyq.backend.generate import Generated, generate
+from tinyq.backend.generate import Generated, generate, kernels_for
 from tinyq.boards import Board, load_board
 from tinyq.errors import TinyqError
 from tinyq.passes.pipeline import load
@@ -143,7 +143,7 @@ def format_bench(rep: dict) -> str:
 
 def run_emulated_bench(model_path: str | Path, board: str = "nrf52840", samples: int = 10, seed: int = 0,
                        data: str | Path | None = None, out: str | Path | None = None,
-                       timeout: float = 600.0) -> dict:
+                       timeout: float = 600.0, kernels: str = "auto") -> dict:
     """Generate, build with arm-none-eabi-gcc, run in QEMU and bench: the emulated deploy in one call.
 
     `board` is the target (its RAM/flash are what the figures are checked against); the run happens
@@ -157,7 +157,7 @@ def run_emulated_bench(model_path: str | Path, board: str = "nrf52840", samples:
         raise TinyqError(f"no emulator for board {target.name}",
                          "emulation exists for: " + ", ".join(sorted(EMULATION_BOARD)))
     model_path = Path(model_path)
-    gen = generate(load(model_path), source=model_path.name)
+    gen = generate(load(model_path), source=model_path.name, kernels=kernels_for(target, kernels))
     work = Path(out) if out else Path(tempfile.mkdtemp(prefix="tinyq-emu-"))
     gen.write(work / "model")
     image = build(build_spec(run_board), work / "model", work / run_board.name)

@@ -10,7 +10,7 @@ from typing import Iterator
 
 import serial
 
-from tinyq.backend.generate import Generated, generate
+from tinyq.backend.generate import Generated, generate, kernels_for, weight_bytes
 from tinyq.bench import format_bench, run_bench
 from tinyq.boards import load_board
 from tinyq.errors import TinyqError
@@ -36,6 +36,7 @@ class DeployOptions:
     flasher: str | None = None
     baud: int | None = None
     quiet: bool = False
+    kernels: str = "auto"       # auto: the DSP kernels where the board has the DSP extension
 
 
 class Progress:
@@ -68,7 +69,7 @@ def deploy(opt: DeployOptions) -> dict:
     prog = Progress(5, opt.quiet)
     t_start = time.monotonic()
     with prog.stage("plan", f"planning {opt.model.name} for {target.name}"):
-        gen: Generated = generate(load(opt.model), source=opt.model.name)
+        gen: Generated = generate(load(opt.model), source=opt.model.name, kernels=kernels_for(target, opt.kernels))
         plan = budget(gen, target)
         require_fit(plan, gen.graph.name)   # refuse before anything is built
     project = opt.out / run_board.name
@@ -103,7 +104,8 @@ def deploy(opt: DeployOptions) -> dict:
         "board": target.name, "run_on": f"QEMU {run_board.emulator.get('qemu_machine')}" if opt.emulate else target.name,
         "arena_bytes": gen.arena_bytes, "ram_bytes": built.ram_bytes, "ram_excluding_stack": built.ram_bytes - built.stack_bytes,
         "flash_bytes": built.flash_bytes, "ram_budget": built.ram_budget, "flash_budget": built.flash_budget,
-        "weights_bytes": gen.const_bytes, "elf": str(image.elf), "stage_seconds": prog.times,
+        "weights_bytes": gen.const_bytes, "model_weight_bytes": weight_bytes(gen.graph),
+        "kernels": gen.emitter.kernels, "elf": str(image.elf), "stage_seconds": prog.times,
         "wall_seconds": round(time.monotonic() - t_start, 1),
     })
     return rep

@@ -63,11 +63,11 @@ def compare(want: np.ndarray, got: np.ndarray) -> tuple[int, int | float]:
 def verify(model: str | Path, samples: int = 100, seed: int = 0, layers: bool = False,
            sanitize: bool = False, work_dir: str | Path | None = None,
            inputs: list[np.ndarray] | None = None,
-           reference_model: str | Path | None = None) -> VerifyReport:
+           reference_model: str | Path | None = None, kernels: str = "dsp") -> VerifyReport:
     """Compile `model`, run it on the host and compare with TFLM running `reference_model`
     (default: the same file; a batch-1 twin for models TFLM cannot run itself)."""
     g = load(model)
-    gen = generate(g, source=Path(model).name)
+    gen = generate(g, source=Path(model).name, kernels=kernels)
     with tempfile.TemporaryDirectory(prefix="tinyq-verify-") as tmp:
         out_dir = Path(work_dir) if work_dir else Path(tmp)
         gen.write(out_dir)

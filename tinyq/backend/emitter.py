@@ -67,8 +67,9 @@ class OpCode:
 class Emitter:
     """The interface op modules use. One instance per model; `begin_op` switches the current op."""
 
-    def __init__(self, graph: Graph):
+    def __init__(self, graph: Graph, kernels: str = "dsp"):
         self.graph = graph
+        self.kernels = kernels   # "dsp": Cortex-M DSP kernels (widened weights); "portable": plain C
         self.consts: list[ConstArray] = []
         self._const_by_key: dict[tuple[str, bytes], str] = {}
         self.const_tensor_names: dict[int, str] = {}

@@ -156,10 +156,27 @@ def _io_info(graph: Graph, index: int, ptr: str) -> dict:
     }
 
 
-def generate(graph: Graph, source: str = "") -> Generated:
-    """Emit C for a graph that already went through the passes."""
+KERNEL_CHOICES = ("auto", "dsp", "portable")
+
+
+def kernels_for(board, choice: str = "auto") -> str:
+    """The kernel family for a board: "dsp" where it has the DSP extension, else "portable"
+    (choice "dsp"/"portable" overrides; the DSP kernels still run without it, just slowly)."""
+    if choice not in KERNEL_CHOICES:
+        raise ValueError(f"kernels must be one of {', '.join(KERNEL_CHOICES)}, not {choice!r}")
+    if choice != "auto":
+        return choice
+    return "dsp" if board is None or board.dsp else "portable"
+
+
+def generate(graph: Graph, source: str = "", kernels: str = "dsp") -> Generated:
+    """Emit C for a graph that already went through the passes. kernels: "dsp" for the Cortex-M
+    DSP-extension kernels (int16-widened weights; also what the host check runs), "portable"
+    for plain C with int8 weights (Cortex-M0+, smallest flash)."""
+    if kernels not in ("dsp", "portable"):
+        raise ValueError(f"kernels must be 'dsp' or 'portable', not {kernels!r}")
     check_supported(graph)
-    em = Emitter(graph)
+    em = Emitter(graph, kernels)
     for op in graph.ops:
         em.begin_op(op)
         spec = REGISTRY[op.opcode]

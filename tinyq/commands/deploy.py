@@ -29,6 +29,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", default="build/tinyq", help="where the project and report go")
     p.add_argument("--config", default="tinyq.toml", help="project file with a [deploy] table")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--kernels", choices=["auto", "dsp", "portable"], default="auto",
+                   help="dsp: Cortex-M DSP kernels, int16-widened weights (fast, about 2x weight flash); "
+                        "portable: plain C, int8 weights (smallest); auto: dsp where the board has the "
+                        "DSP extension")
     p.set_defaults(func=run)
 
 
@@ -51,7 +55,7 @@ def default_model() -> Path:
 def run(args: argparse.Namespace) -> int:
     cfg = _config(args.config)
     model = Path(args.model or cfg.get("model") or default_model())
-    opt = DeployOptions(model=model, board=args.board or cfg.get("board", "nrf52840"),
+    opt = DeployOptions(kernels=args.kernels, model=model, board=args.board or cfg.get("board", "nrf52840"),
                         emulate=args.emulate or (not args.port and bool(cfg.get("emulate", False))),
                         port=args.port or cfg.get("port"), samples=args.samples, seed=args.seed,
                         data=args.data or cfg.get("data"), out=Path(args.out), flasher=args.flasher,

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from tinyq.backend.generate import generate
+from tinyq.backend.generate import generate, kernels_for
 from tinyq.boards import load_board
 from tinyq.passes.pipeline import load
 
@@ -14,14 +14,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("model", help="int8 .tflite file")
     p.add_argument("-o", "--out", required=True, help="output folder")
     p.add_argument("--board", help="also write a complete firmware project for this board")
+    p.add_argument("--kernels", choices=["auto", "dsp", "portable"], default="auto",
+                   help="dsp (int16-widened weights, fast on Cortex-M4/M7/M33) or portable (plain C); "
+                        "auto: dsp unless --board lacks the DSP extension")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.board:
-        load_board(args.board)                        # an unknown board fails before compiling
+    board = load_board(args.board) if args.board else None   # an unknown board fails before compiling
     g = load(args.model)
-    gen = generate(g, source=Path(args.model).name)   # refuses unsupported ops before writing
+    # refuses unsupported ops before writing
+    gen = generate(g, source=Path(args.model).name, kernels=kernels_for(board, args.kernels))
     summary = (f"{len(gen.graph.ops)} layers, {gen.macs:,} MACs, arena {gen.arena_bytes:,} B, "
                f"constants {gen.const_bytes:,} B")
     if args.board:

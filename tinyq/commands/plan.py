@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from tinyq.backend.generate import generate
+from tinyq.backend.generate import generate, kernels_for
 from tinyq.boards import load_board
 from tinyq.passes.pipeline import load
 from tinyq.plan.budget import budget, require_fit
@@ -15,6 +15,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("model", help="int8 .tflite file")
     p.add_argument("--board", default="nrf52840", help="board name or .toml file (default nrf52840)")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--kernels", choices=["auto", "dsp", "portable"], default="auto",
+                   help="kernel family the plan is for (auto: dsp where the board has the DSP extension)")
     p.add_argument("--plot", metavar="FILE.png", help="draw the arena: tensors over (op, offset)")
     p.add_argument("--elf", metavar="FIRMWARE.elf",
                    help="a firmware built with this model: use its real sizes instead of estimates")
@@ -23,7 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     board = load_board(args.board)
-    gen = generate(load(args.model))
+    gen = generate(load(args.model), kernels=kernels_for(board, args.kernels))
     if args.elf:
         from pathlib import Path
 

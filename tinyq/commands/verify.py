@@ -16,11 +16,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--sanitize", action="store_true", help="build with -fsanitize=address,undefined")
     p.add_argument("--keep", metavar="DIR", help="keep the generated sources and host build in DIR")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--kernels", choices=["dsp", "portable"], default="dsp",
+                   help="kernel family to check: dsp (the Cortex-M4 kernels, their instructions written "
+                        "in C on the host; default) or portable")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    rep = verify(args.model, samples=args.samples, seed=args.seed, layers=args.layers,
+    rep = verify(args.model, kernels=args.kernels, samples=args.samples, seed=args.seed, layers=args.layers,
                  sanitize=args.sanitize, work_dir=args.keep)
     if args.json:
         print(json.dumps(rep.to_dict(), indent=2))

@@ -7,6 +7,9 @@ from tinyq.backend.emitter import Emitter
 from tinyq.ir import Graph, Op
 from tinyq.ops._common import fused_range, need_int8, per_channel_multipliers
 from tinyq.ops._conv_common import conv_check, geometry
+from tinyq.ops._dsp_layout import (
+    DSP_SOURCES, accumulator_bound, constant_channels, matmul_weights, pad4, requant_plan, residual_add_tables,
+    scaled_int32, want_dsp)
 from tinyq.ops.registry import register
 
 
@@ -52,6 +55,20 @@ def _fused_add(op: Op, g: Graph, em: Emitter) -> tuple[str, int, str]:
     return em.params("tq_add_params", add_sub_fields(add, g), suffix="_add"), int(fa["conv_first"]), em.tensor(op.inputs[3])
 
 
+def _fused_add_dsp(op: Op, g: Graph, em: Emitter) -> dict[str, object]:
+    """The DSP kernel's fields for a fused residual ADD: two tables and a requantization."""
+    fa = op.options.get("fused_add")
+    if not fa:
+        return {"add_conv_lut": "0", "add_res_lut": "0", "add_rq": "{0, 0, 0, 0}", "add_exact": 0,
+                "add_zp": 0, "add_min": 0, "add_max": 0}
+    from tinyq.ops.add import add_sub_fields
+    f = add_sub_fields(Op(op.index, "ADD", fa["add_inputs"], op.outputs, fa["add_options"]), g)
+    conv_lut, res_lut, row, exact = residual_add_tables(f, bool(fa["conv_first"]))
+    return {"add_conv_lut": em.const(conv_lut, "addlut"), "add_res_lut": em.const(res_lut, "addlut"),
+            "add_rq": "{" + ", ".join(str(int(v)) for v in row) + "}", "add_exact": exact,
+            "add_zp": f["out_offset"], "add_min": f["act_min"], "add_max": f["act_max"]}
+
+
 @register("CONV_2D", sources=["conv_2d.c", "conv_2d.h", "add.h", "tq_broadcast.h"], macs=_macs, check=_check,
           inplace=_inplace)
 def emit(op: Op, g: Graph, em: Emitter) -> None:
@@ -65,6 +82,29 @@ def emit(op: Op, g: Graph, em: Emitter) -> None:
     mult, shift = per_channel_multipliers(inp, w, out, oc)
     bias, bias_full = bias_terms(op, g, oc, w.data.astype(np.int64).reshape(oc, -1).sum(axis=1))
     act_min, act_max = fused_range(op, out)
+    if want_dsp(em):
+        wmat = w.data.reshape(oc, -1)
+        rq, factor, exact = requant_plan(mult, shift, out.qzero, accumulator_bound(wmat, bias),
+                                         np.abs(wmat.astype(np.int64)).max(axis=1), constant_channels(wmat, bias))
+        words, groups = matmul_weights(wmat.astype(np.int64) * factor[:, None])
+        direct = k_h == k_w == 1 and geo["pad_h"] == geo["pad_w"] == 0 and in_c % 4 == 0
+        scratch = (8 if direct else 12) * groups   # widened column, plus the gather stage
+        em.source("conv_2d_dsp.c", "conv_2d_dsp.h", *DSP_SOURCES)
+        em.include("conv_2d_dsp.h")
+        p = em.params("tq_conv_dsp_params", {
+            "batches": n, "in_h": in_h, "in_w": in_w, "in_c": in_c,
+            "out_h": geo["out_h"], "out_w": geo["out_w"], "out_c": oc, "k_h": k_h, "k_w": k_w,
+            "stride_h": geo["stride_h"], "stride_w": geo["stride_w"], "dil_h": geo["dil_h"], "dil_w": geo["dil_w"],
+            "pad_h": geo["pad_h"], "pad_w": geo["pad_w"], "groups": groups, "pad_value": inp.qzero,
+            "output_offset": out.qzero, "act_min": act_min, "act_max": act_max,
+            "rq": f"(const tq_rq *){em.const(rq, 'rq')}", "rq_exact": exact,
+            "bias": em.const(pad4(scaled_int32(bias_full, factor)), "bias"),
+            **_fused_add_dsp(op, g, em),
+        })
+        residual = em.tensor(op.inputs[3]) if "fused_add" in op.options else "0"
+        em.call(f"tq_conv_2d_dsp_s8({p}, {em.tensor(op.inputs[0])}, {em.const(words, 'w16')}, {residual}, "
+                f"{em.tensor(op.outputs[0])}, {em.scratch(scratch)})")
+        return
     add_p, conv_first, residual = _fused_add(op, g, em)
     em.include("conv_2d.h")
     p = em.params("tq_conv_params", {

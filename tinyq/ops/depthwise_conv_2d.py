@@ -7,6 +7,8 @@ from tinyq.backend.emitter import Emitter
 from tinyq.ir import Graph, Op
 from tinyq.ops._common import fused_range, need_int8, per_channel_multipliers
 from tinyq.ops._conv_common import conv_check, geometry
+from tinyq.ops._dsp_layout import (
+    DSP_SOURCES, accumulator_bound, constant_channels, depthwise_weights, pad4, requant_plan, scaled_int32, want_dsp)
 from tinyq.ops.conv_2d import bias_terms
 from tinyq.ops.registry import register
 
@@ -39,6 +41,24 @@ def emit(op: Op, g: Graph, em: Emitter) -> None:
     mult, shift = per_channel_multipliers(inp, w, out, oc)
     bias, bias_full = bias_terms(op, g, oc, w.data.astype(np.int64).reshape(-1, oc).sum(axis=0))
     act_min, act_max = fused_range(op, out)
+    if want_dsp(em) and oc == in_c:
+        taps = w.data.reshape(-1, oc)
+        rq, factor, exact = requant_plan(mult, shift, out.qzero, accumulator_bound(taps.T, bias),
+                                         np.abs(taps.astype(np.int64)).max(axis=0), constant_channels(taps.T, bias))
+        em.source("depthwise_conv_2d_dsp.c", "depthwise_conv_2d_dsp.h", *DSP_SOURCES)
+        em.include("depthwise_conv_2d_dsp.h")
+        p = em.params("tq_dw_dsp_params", {
+            "batches": n, "in_h": in_h, "in_w": in_w, "channels": oc,
+            "out_h": geo["out_h"], "out_w": geo["out_w"],
+            "k_h": k_h, "k_w": k_w, "stride_h": geo["stride_h"], "stride_w": geo["stride_w"],
+            "dil_h": geo["dil_h"], "dil_w": geo["dil_w"], "pad_h": geo["pad_h"], "pad_w": geo["pad_w"],
+            "input_offset": -inp.qzero, "output_offset": out.qzero, "act_min": act_min, "act_max": act_max,
+            "rq": f"(const tq_rq *){em.const(rq, 'rq')}", "rq_exact": exact,
+            "bias_full": em.const(pad4(scaled_int32(bias_full, factor)), "bias"),
+        })
+        em.call(f"tq_depthwise_conv_2d_dsp_s8({p}, {em.tensor(op.inputs[0])}, "
+                f"{em.const(depthwise_weights(taps.astype(np.int64) * factor[None, :]), 'w16')}, {em.tensor(op.outputs[0])})")
+        return
     em.include("depthwise_conv_2d.h")
     p = em.params("tq_dw_params", {
         "batches": n, "in_h": in_h, "in_w": in_w, "in_c": in_c,

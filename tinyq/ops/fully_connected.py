@@ -6,6 +6,8 @@ import numpy as np
 from tinyq.backend.emitter import Emitter
 from tinyq.ir import Graph, Op
 from tinyq.ops._common import fused_range, need_int8, per_channel_multipliers
+from tinyq.ops._dsp_layout import (
+    DSP_SOURCES, accumulator_bound, constant_channels, matmul_weights, pad4, requant_plan, scaled_int32, want_dsp)
 from tinyq.ops.registry import register
 
 
@@ -43,6 +45,23 @@ def emit(op: Op, g: Graph, em: Emitter) -> None:
     bias -= inp.qzero * w.data.astype(np.int64).sum(axis=1)
     mult, shift = per_channel_multipliers(inp, w, out, out_depth)
     act_min, act_max = fused_range(op, out)
+    if want_dsp(em):
+        orig_bias = bias + inp.qzero * w.data.astype(np.int64).sum(axis=1)
+        rq, factor, exact = requant_plan(mult, shift, out.qzero, accumulator_bound(w.data, orig_bias),
+                                         np.abs(w.data.astype(np.int64)).max(axis=1),
+                                         constant_channels(w.data, orig_bias))
+        words, groups = matmul_weights(w.data.astype(np.int64) * factor[:, None])
+        em.source("fully_connected_dsp.c", "fully_connected_dsp.h", *DSP_SOURCES)
+        em.include("fully_connected_dsp.h")
+        p = em.params("tq_fc_dsp_params", {
+            "batches": batches, "in_depth": in_depth, "out_depth": out_depth, "groups": groups,
+            "output_offset": out.qzero, "act_min": act_min, "act_max": act_max,
+            "rq": f"(const tq_rq *){em.const(rq, 'rq')}", "rq_exact": exact,
+            "bias": em.const(pad4(scaled_int32(bias, factor)), "bias"),
+        })
+        em.call(f"tq_fully_connected_dsp_s8({p}, {em.tensor(op.inputs[0])}, {em.const(words, 'w16')}, "
+                f"{em.tensor(op.outputs[0])}, {em.scratch(4 * groups) if in_depth % 4 else 0})")
+        return
     em.include("fully_connected.h")
     p = em.params("tq_fc_params", {
         "batches": batches, "in_depth": in_depth, "out_depth": out_depth,

@@ -1,7 +1,9 @@
 """How far a window op's output may overlap its dying input (the planner's `Buffer.overlap_of`).
 
 The contract this relies on, true of tinyq's CONV_2D, DEPTHWISE_CONV_2D, AVERAGE_POOL_2D and
-MAX_POOL_2D kernels (firmware/kernels/conv_2d.c, depthwise_conv_2d.c, pooling.c): output pixels
+MAX_POOL_2D kernels (firmware/kernels/conv_2d.c, depthwise_conv_2d.c, pooling.c, and the DSP ones
+conv_2d_dsp.c, which gathers a pixel's whole window into scratch before writing any of its
+outputs, and depthwise_conv_2d_dsp.c): output pixels
 are produced in raster order (batch, y, x), all channels of a pixel written with `*out++` after
 reading only the input pixels of that pixel's window. So once output pixel p is written, no input
 pixel before the first pixel of the windows of pixels p+1, p+2, ... is read again. If the output

@@ -1,0 +1,101 @@
+#include "conv_2d_dsp.h"
+
+#include "tq_common.h"
+#include "tq_mm_dsp.h"
+
+/* Gather the window of the output pixel whose top-left tap is (y0, x0) into stage[], tap by tap
+ * in the weights' (ky, kx, ic) order; taps outside the image read the input zero point. */
+static void gather(const tq_conv_dsp_params *p, const int8_t *in_b, int32_t y0, int32_t x0, int8_t *stage)
+{
+    const int32_t in_c = p->in_c;
+    const int8_t pad = (int8_t)p->pad_value;
+    const int row_inside = x0 >= 0 && x0 + (p->k_w - 1) * p->dil_w < p->in_w;
+    for (int32_t ky = 0; ky < p->k_h; ++ky) {
+        const int32_t y = y0 + ky * p->dil_h;
+        if (y < 0 || y >= p->in_h) {
+            tq_mm_fill(stage, pad, p->k_w * in_c);
+            stage += p->k_w * in_c;
+            continue;
+        }
+        const int8_t *row = in_b + (y * p->in_w) * in_c;
+        if (row_inside && p->dil_w == 1) {
+            tq_mm_copy(stage, row + x0 * in_c, p->k_w * in_c);
+            stage += p->k_w * in_c;
+            continue;
+        }
+        for (int32_t kx = 0; kx < p->k_w; ++kx) {
+            const int32_t x = x0 + kx * p->dil_w;
+            if (x < 0 || x >= p->in_w) {
+                tq_mm_fill(stage, pad, in_c);
+            } else {
+                tq_mm_copy(stage, row + x * in_c, in_c);
+            }
+            stage += in_c;
+        }
+    }
+    /* the last group's spare taps meet zero weights; any value will do */
+    tq_mm_fill(stage, 0, 4 * p->groups - p->k_h * p->k_w * in_c);
+}
+
+/* The fused ADD of one convolution output v and its residual r. */
+static inline int8_t add_one(const tq_conv_dsp_params *p, int32_t v, int32_t r)
+{
+    const int32_t sum = p->add_conv_lut[v + 128] + p->add_res_lut[r + 128];
+    const int32_t y = p->add_exact ? tq_rq_exact(&p->add_rq, sum, p->add_zp) : tq_rq_fast(&p->add_rq, sum);
+    return (int8_t)tq_rq_clamp(y, p->add_min, p->add_max);
+}
+
+/* Outputs past the full blocks, or any with a fused ADD. */
+static void store_slow(const tq_conv_dsp_params *p, const int32_t *acc, int32_t oc, int32_t n,
+                       const int8_t *residual, int8_t *out)
+{
+    for (int32_t j = 0; j < n; ++j) {
+        const int32_t v = tq_rq_clamp(tq_rq_apply(&p->rq[oc + j], acc[j], p->output_offset, p->rq_exact),
+                                      p->act_min, p->act_max);
+        out[j] = p->add_conv_lut ? add_one(p, v, residual[j]) : (int8_t)v;
+    }
+}
+
+void tq_conv_2d_dsp_s8(const tq_conv_dsp_params *p, const int8_t *in, const int32_t *w, const int8_t *residual,
+                       int8_t *out, void *scratch)
+{
+    /* everything the loops need, in locals: stores through int8_t * would force reloads from *p */
+    const int32_t in_c = p->in_c, out_c = p->out_c, groups = p->groups;
+    const int32_t in_h = p->in_h, in_w = p->in_w, out_h = p->out_h, out_w = p->out_w;
+    const int32_t zp = p->output_offset, lo = p->act_min, hi = p->act_max, exact = p->rq_exact;
+    const int32_t mode = tq_rq_mode(exact, lo, hi);
+    const tq_rq *rq = p->rq;
+    const int32_t *bias = p->bias;
+    const int fast_store = p->add_conv_lut == 0;
+    const int32_t full_blocks = fast_store ? out_c / 4 : 0;
+    int32_t *col = (int32_t *)scratch;                      /* 2 * groups words */
+    int8_t *stage = (int8_t *)(col + 2 * groups);           /* 4 * groups bytes */
+    /* A 1x1 stride-1 convolution over whole words reads each pixel's channels in place. */
+    const int direct = p->k_h == 1 && p->k_w == 1 && p->pad_h == 0 && p->pad_w == 0 && (in_c & 3) == 0;
+    int32_t o = 0;
+    for (int32_t b = 0; b < p->batches; ++b) {
+        const int8_t *in_b = in + (int32_t)b * in_h * in_w * in_c;
+        for (int32_t oy = 0; oy < out_h; ++oy) {
+            const int32_t y0 = oy * p->stride_h - p->pad_h;
+            for (int32_t ox = 0; ox < out_w; ++ox) {
+                const int32_t x0 = ox * p->stride_w - p->pad_w;
+                if (direct) {
+                    tq_mm_widen(in_b + (y0 * in_w + x0) * in_c, groups, col);
+                } else {
+                    gather(p, in_b, y0, x0, stage);
+                    tq_mm_widen(stage, groups, col);
+                }
+                const int32_t *wb = w;
+                int8_t *po = out + o;
+                tq_mm_column(col, 0, wb, groups, full_blocks, bias, rq, zp, lo, hi, mode, po);
+                wb += 8 * groups * full_blocks;
+                for (int32_t oc = 4 * full_blocks; oc < out_c; oc += 4) {
+                    int32_t acc[4] = {bias[oc], bias[oc + 1], bias[oc + 2], bias[oc + 3]};
+                    wb = tq_mm_block4(col, wb, groups, &acc[0], &acc[1], &acc[2], &acc[3]);
+                    store_slow(p, acc, oc, TQ_MIN(4, out_c - oc), residual + o + oc, out + o + oc);
+                }
+                o += out_c;
+            }
+        }
+    }
+}

@@ -1,0 +1,39 @@
+#ifndef TQ_CONV_2D_DSP_H
+#define TQ_CONV_2D_DSP_H
+
+#include <stdint.h>
+
+#include "tq_dsp.h"
+
+/* A CONV_2D for the DSP kernel: geometry as tq_conv_params, weights widened to int16 and laid
+ * out by tinyq/ops/_dsp_layout.py (blocks of 4 output channels, groups of 4 taps). */
+typedef struct {
+    int16_t batches, in_h, in_w, in_c;
+    int16_t out_h, out_w, out_c;
+    int16_t k_h, k_w, stride_h, stride_w, dil_h, dil_w, pad_h, pad_w;
+    int32_t groups;             /* ceil(k_h * k_w * in_c / 4) */
+    int32_t pad_value;          /* the input zero point: padding taps read it, adding nothing */
+    int32_t output_offset;      /* output zero point */
+    int32_t act_min, act_max;
+    const tq_rq *rq;            /* per output channel */
+    int32_t rq_exact;          /* 1: TFLM's requantization arithmetic (tq_dsp.h) */
+    const int32_t *bias;        /* bias + input_offset * sum(w), per channel, padded to 4 */
+    /* A fused residual ADD (TFLM's Add of this convolution's output and a residual): each
+     * operand's rescaled value comes from a 256-entry table (index value + 128), their sum is
+     * requantized with add_rq (tq_dsp.h). add_conv_lut is 0 without one. */
+    const int32_t *add_conv_lut, *add_res_lut;
+    tq_rq add_rq;
+    int32_t add_exact, add_zp, add_min, add_max;
+} tq_conv_dsp_params;
+
+/* Scratch bytes: one output pixel's inputs widened (int16), and gathered first (int8) unless
+ * the convolution is 1x1 without padding over a multiple of 4 channels (read in place). */
+#define TQ_CONV_DSP_SCRATCH(groups, direct) (((direct) ? 8 : 12) * (groups))
+
+/* NHWC int8 convolution, bit-exact with TFLM's reference ConvPerChannel (and Add, when one is
+ * fused: then out may be residual itself). Output pixels are written in raster order, each after
+ * its own window was read (the arena plan relies on it). */
+void tq_conv_2d_dsp_s8(const tq_conv_dsp_params *p, const int8_t *in, const int32_t *w, const int8_t *residual,
+                       int8_t *out, void *scratch);
+
+#endif

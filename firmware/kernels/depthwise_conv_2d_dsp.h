@@ -1,0 +1,28 @@
+#ifndef TQ_DEPTHWISE_CONV_2D_DSP_H
+#define TQ_DEPTHWISE_CONV_2D_DSP_H
+
+#include <stdint.h>
+
+#include "tq_dsp.h"
+
+/* A DEPTHWISE_CONV_2D with depth multiplier 1 for the DSP kernel. Weights are widened to int16 by
+ * tinyq/ops/_dsp_layout.py: per block of 4 channels c..c+3, for each tap (ky, kx) in order, the
+ * halfwords w[c], w[c+2], w[c+1], w[c+3] (channels past the last are zero). */
+typedef struct {
+    int16_t batches, in_h, in_w, channels;
+    int16_t out_h, out_w;
+    int16_t k_h, k_w, stride_h, stride_w, dil_h, dil_w, pad_h, pad_w;
+    int32_t input_offset;       /* -input zero point */
+    int32_t output_offset;      /* output zero point */
+    int32_t act_min, act_max;
+    const tq_rq *rq;            /* per channel */
+    int32_t rq_exact;          /* 1: TFLM's requantization arithmetic (tq_dsp.h) */
+    const int32_t *bias_full;   /* bias + input_offset * sum of the channel's taps, padded to 4
+                                 * (padding taps read the input zero point, adding nothing) */
+} tq_dw_dsp_params;
+
+/* NHWC int8 depthwise convolution, bit-exact with TFLM's reference DepthwiseConvPerChannel.
+ * Output pixels in raster order, all channels of a pixel after reading only its window. */
+void tq_depthwise_conv_2d_dsp_s8(const tq_dw_dsp_params *p, const int8_t *in, const int32_t *w, int8_t *out);
+
+#endif

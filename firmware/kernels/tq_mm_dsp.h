@@ -1,0 +1,189 @@
+/* The matrix-multiply core of the DSP CONV_2D and FULLY_CONNECTED kernels: one column of K
+ * widened inputs against four output channels' widened weights, two multiply-accumulates per
+ * SMLAD. Layouts (made at generation time by tinyq/ops/_dsp_layout.py, and at run time by
+ * tq_mm_widen): K is padded to a multiple of 4 (zero weights), and every group of 4 values
+ * v0 v1 v2 v3 is stored as the int16 sequence v0 v2 v1 v3, which is exactly what SXTB16 and
+ * SXTB16-ROR-8 make of the 4 bytes: so widening the inputs costs 2 instructions per 4 bytes.
+ * The weights of output channels 4b..4b+3 are interleaved per group (8 words per group), so one
+ * pointer walks them. */
+#ifndef TQ_MM_DSP_H
+#define TQ_MM_DSP_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include "tq_dsp.h"
+
+/* col[0 .. 2*groups) = the 4*groups bytes at src, widened and reordered. */
+static inline void tq_mm_widen(const int8_t *src, int32_t groups, int32_t *col)
+{
+    for (; groups > 0; --groups) {
+        const int32_t v = tq_read_s32(src);
+        src += 4;
+        col[0] = tq_sxtb16(v);
+        col[1] = tq_sxtb16_ror8(v);
+        col += 2;
+    }
+}
+
+/* n bytes from src to dst, a word at a time (newlib-nano's memcpy goes byte by byte). */
+static inline void tq_mm_copy(int8_t *dst, const int8_t *src, int32_t n)
+{
+    for (; n >= 4; n -= 4) {
+        const int32_t v = tq_read_s32(src);
+        memcpy(dst, &v, 4);
+        dst += 4;
+        src += 4;
+    }
+    for (; n > 0; --n) {
+        *dst++ = *src++;
+    }
+}
+
+static inline void tq_mm_fill(int8_t *dst, int8_t v, int32_t n)
+{
+    for (; n > 0; --n) {
+        *dst++ = v;
+    }
+}
+
+/* One group (4 inputs) against the block's 4 channels. */
+static inline void tq_mm_group(const int32_t **col, const int32_t **w, int32_t *a0, int32_t *a1, int32_t *a2,
+                               int32_t *a3)
+{
+    int32_t x02, x13, w0, w1;
+    tq_ld2(col, &x02, &x13);
+    tq_ld2(w, &w0, &w1);
+    *a0 = tq_smlad(x13, w1, tq_smlad(x02, w0, *a0));
+    tq_ld2(w, &w0, &w1);
+    *a1 = tq_smlad(x13, w1, tq_smlad(x02, w0, *a1));
+    tq_ld2(w, &w0, &w1);
+    *a2 = tq_smlad(x13, w1, tq_smlad(x02, w0, *a2));
+    tq_ld2(w, &w0, &w1);
+    *a3 = tq_smlad(x13, w1, tq_smlad(x02, w0, *a3));
+}
+
+#ifdef TQ_HAVE_DSP
+/* One group (x02, x13 loaded) against a block's 4 channels: the weights of two channels per LDM,
+ * into r4-r6 and r8 (not r7, the Thumb frame pointer). */
+#define TQ_MM_GROUP_ASM                                 \
+    "ldmia %[w]!, {r4, r5, r6, r8}\n\t"                 \
+    "smlad %[a0], %[x02], r4, %[a0]\n\t"                \
+    "smlad %[a0], %[x13], r5, %[a0]\n\t"                \
+    "smlad %[a1], %[x02], r6, %[a1]\n\t"                \
+    "smlad %[a1], %[x13], r8, %[a1]\n\t"                \
+    "ldmia %[w]!, {r4, r5, r6, r8}\n\t"                 \
+    "smlad %[a2], %[x02], r4, %[a2]\n\t"                \
+    "smlad %[a2], %[x13], r5, %[a2]\n\t"                \
+    "smlad %[a3], %[x02], r6, %[a3]\n\t"                \
+    "smlad %[a3], %[x13], r8, %[a3]\n\t"
+#define TQ_MM_ASM_OPERANDS                                                                               \
+    [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [w] "+r"(w), [x02] "=&r"(x02),        \
+        [x13] "=&r"(x13)
+#endif
+
+/* *accj += dot(col, weights of channel j) for the 4 channels of one block; returns the
+ * next block's weights. */
+static inline const int32_t *tq_mm_block4(const int32_t *col, const int32_t *w, int32_t groups, int32_t *acc0,
+                                          int32_t *acc1, int32_t *acc2, int32_t *acc3)
+{
+    int32_t a0 = *acc0, a1 = *acc1, a2 = *acc2, a3 = *acc3;
+    if (groups & 1) {
+        tq_mm_group(&col, &w, &a0, &a1, &a2, &a3);
+    }
+#ifdef TQ_HAVE_DSP
+    /* Two groups per iteration: 24 instructions for 32 multiply-accumulates. */
+    if (groups > 1) {
+        const int32_t *end = col + 2 * (groups & ~1);
+        int32_t x02, x13;
+        __asm__ volatile(
+            "1:\n\t"
+            "ldrd %[x02], %[x13], [%[col]], #8\n\t"
+            TQ_MM_GROUP_ASM
+            "ldrd %[x02], %[x13], [%[col]], #8\n\t"
+            TQ_MM_GROUP_ASM
+            "cmp %[col], %[end]\n\t"
+            "bne 1b\n\t"
+            : TQ_MM_ASM_OPERANDS, [col] "+r"(col)
+            : [end] "r"(end)
+            : "r4", "r5", "r6", "r8", "cc", "memory");
+    }
+#else
+    for (int32_t g = groups & ~1; g > 0; --g) {
+        tq_mm_group(&col, &w, &a0, &a1, &a2, &a3);
+    }
+#endif
+    *acc0 = a0;
+    *acc1 = a1;
+    *acc2 = a2;
+    *acc3 = a3;
+    return w;
+}
+
+/* As tq_mm_block4, the inputs read as int8 and widened on the way (2 more instructions per
+ * group): for a column used by only one pass, e.g. FULLY_CONNECTED, it needs no scratch. */
+static inline const int32_t *tq_mm_block4_x8(const int8_t *x, const int32_t *w, int32_t groups, int32_t *acc0,
+                                             int32_t *acc1, int32_t *acc2, int32_t *acc3)
+{
+    int32_t a0 = *acc0, a1 = *acc1, a2 = *acc2, a3 = *acc3;
+#ifdef TQ_HAVE_DSP
+    if (groups & 1) {
+        int32_t col[2] = {tq_sxtb16(tq_read_s32(x)), tq_sxtb16_ror8(tq_read_s32(x))};
+        const int32_t *c = col;
+        tq_mm_group(&c, &w, &a0, &a1, &a2, &a3);
+        x += 4;
+    }
+    if (groups > 1) {
+        const int8_t *end = x + 4 * (groups & ~1);
+        int32_t x02, x13;
+        __asm__ volatile(
+            "1:\n\t"
+            "ldr %[x13], [%[x]], #4\n\t"
+            "sxtb16 %[x02], %[x13]\n\t"
+            "sxtb16 %[x13], %[x13], ror #8\n\t"
+            TQ_MM_GROUP_ASM
+            "ldr %[x13], [%[x]], #4\n\t"
+            "sxtb16 %[x02], %[x13]\n\t"
+            "sxtb16 %[x13], %[x13], ror #8\n\t"
+            TQ_MM_GROUP_ASM
+            "cmp %[x], %[end]\n\t"
+            "bne 1b\n\t"
+            : TQ_MM_ASM_OPERANDS, [x] "+r"(x)
+            : [end] "r"(end)
+            : "r4", "r5", "r6", "r8", "cc", "memory");
+    }
+#else
+    for (int32_t g = 0; g < groups; ++g, x += 4) {
+        const int32_t v = tq_read_s32(x);
+        int32_t col[2] = {tq_sxtb16(v), tq_sxtb16_ror8(v)};
+        const int32_t *c = col;
+        tq_mm_group(&c, &w, &a0, &a1, &a2, &a3);
+    }
+#endif
+    *acc0 = a0;
+    *acc1 = a1;
+    *acc2 = a2;
+    *acc3 = a3;
+    return w;
+}
+
+/* One column against every full block of 4 output channels: out[0 .. 4*blocks) are the
+ * requantized results (tq_dsp.h's store), bias[] the channels' initial accumulators. The column
+ * is widened int16 words, or with x8 the int8 inputs themselves (4 * groups bytes). */
+#if defined(__GNUC__) && defined(TQ_HAVE_DSP)
+/* Out of line: tq_mm_block4's loop needs 13 registers, more than the callers' loops leave. */
+__attribute__((noinline, unused))
+#endif
+static void tq_mm_column(const void *col, int32_t x8, const int32_t *w, int32_t groups, int32_t blocks,
+                         const int32_t *bias, const tq_rq *rq, int32_t zp, int32_t lo, int32_t hi, int32_t mode,
+                         int8_t *out)
+{
+    for (; blocks > 0; --blocks, bias += 4, rq += 4, out += 4) {
+        int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3];
+        w = x8 ? tq_mm_block4_x8((const int8_t *)col, w, groups, &a0, &a1, &a2, &a3)
+               : tq_mm_block4((const int32_t *)col, w, groups, &a0, &a1, &a2, &a3);
+        tq_rq_store4(rq, a0, a1, a2, a3, zp, lo, hi, mode, out);
+    }
+}
+
+#endif /* TQ_MM_DSP_H */

@@ -1,0 +1,140 @@
+"""The Cortex-M4 DSP kernels (firmware/kernels/*_dsp.c): their generation-time arithmetic, their
+corner cases against TFLM on the host (where their instructions are written in C) and in the
+emulator (where they are the real SMLAD/SXTB16/SMMLAR), and the portable kernels beside them."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tinyq.ops._dsp_layout import (depthwise_weights, matmul_weights, requant_plan, residual_add_tables,
+                                   tflm_requantize)
+
+
+def _fast(row: np.ndarray, acc: int) -> int:
+    """tq_rq_fast in Python: c + round(a * b / 2^32), sign fix, arithmetic shift."""
+    mult, add, rs = (int(v) for v in row[:3])
+    t = add + ((acc * mult + 2**31) >> 32)
+    t = (t + 2**31) % 2**32 - 2**31
+    return (t + (-1 if t - add < 0 else 0)) >> rs
+
+
+def test_fast_requantization_equals_tflm_over_the_whole_bound() -> None:
+    """For every channel the plan accepts, the fast form on the pre-scaled accumulator is TFLM's
+    MultiplyByQuantizedMultiplier + zero point, at random points and at the bound's edges."""
+    rng = np.random.default_rng(0)
+    mult = rng.integers(2**30, 2**31 - 1, 64)
+    shift = rng.integers(-12, 0, 64)       # right shifts; a left shift leaves rs = 0: exact path
+    bound = rng.integers(1, 2**20, 64)
+    rows, factor, exact = requant_plan(mult, shift, -5, bound, np.full(64, 127))
+    assert exact == 0 and (factor >= 2).all()
+    for c in range(64):
+        accs = [int(a) for a in rng.integers(-bound[c], bound[c] + 1, 200)] + [int(bound[c]), -int(bound[c]), 0, -1]
+        for acc in accs:
+            assert _fast(rows[c], acc * int(factor[c])) == tflm_requantize(acc, int(mult[c]), int(shift[c])) - 5
+
+
+def test_requantization_plan_falls_back_when_it_cannot_prove_exactness() -> None:
+    mult, shift = np.array([1518500250, 1518500250]), np.array([-3, 0])   # right shift 0: no fast form
+    rows, factor, exact = requant_plan(mult, shift, 3, np.array([1000, 1000]), np.array([100, 100]))
+    assert exact == 1 and (factor == 1).all()
+    assert rows[:, 0].tolist() == mult.tolist() and rows[:, 1].tolist() == shift.tolist()
+
+
+def test_dead_channels_become_constants() -> None:
+    """A channel with all-zero weights outputs requant(bias) whatever the input (VWW has 963 of
+    them, with biases near 2^30 and shifts of -31 that defeat the fast form)."""
+    mult, shift = np.array([1320764593]), np.array([-27])
+    rows, _, exact = requant_plan(mult, shift, -128, np.array([1073741760]), np.array([0]), {0: 1073741760})
+    assert exact == 0
+    want = tflm_requantize(1073741760, 1320764593, -27) - 128
+    assert all(_fast(rows[0], acc) == want for acc in (0, 12345, -2**30, 2**31 - 1))
+
+
+def test_weight_layouts_pair_what_sxtb16_pairs() -> None:
+    """Groups of 4 values v0 v1 v2 v3 are stored v0 v2 v1 v3, blocks of 4 channels interleaved."""
+    w = np.arange(2 * 5, dtype=np.int64).reshape(2, 5)         # 2 channels, K = 5 -> 2 groups
+    words, groups = matmul_weights(w)
+    assert groups == 2
+    h = words.view(np.int16).reshape(1, groups, 4, 4)            # [block, group, channel, 4]
+    assert h[0, 0, 0].tolist() == [0, 2, 1, 3] and h[0, 0, 1].tolist() == [5, 7, 6, 8]
+    assert h[0, 1, 0].tolist() == [4, 0, 0, 0] and h[0, :, 2:].max() == 0   # padding is zero
+    d = depthwise_weights(np.arange(2 * 6, dtype=np.int64).reshape(2, 6))   # 2 taps, 6 channels
+    hd = d.view(np.int16).reshape(2, 2, 4)                                    # [block, tap, 4]
+    assert hd[0, 0].tolist() == [0, 2, 1, 3] and hd[0, 1].tolist() == [6, 8, 7, 9]
+    assert hd[1, 0].tolist() == [4, 0, 5, 0]
+
+
+def test_residual_add_tables_reproduce_tflm_add() -> None:
+    f = {"in1_offset": 3, "in2_offset": -7, "in1_mult": 1518500250, "in1_shift": 0, "in2_mult": 1073741824,
+         "in2_shift": -1, "out_mult": 1932735283, "out_shift": -19, "out_offset": -2, "left_shift": 20}
+    conv_lut, res_lut, row, exact = residual_add_tables(f, conv_first=True)
+    assert exact == 0
+    rng = np.random.default_rng(1)
+    for a, b in rng.integers(-128, 128, (300, 2)).tolist():
+        s1 = tflm_requantize((a + 3) << 20, f["in1_mult"], 0)
+        s2 = tflm_requantize((b - 7) << 20, f["in2_mult"], -1)
+        want = tflm_requantize(s1 + s2, f["out_mult"], -19) - 2
+        assert _fast(row, int(conv_lut[a + 128]) + int(res_lut[b + 128])) == want
+
+
+# One model through every corner of the DSP kernels: an odd number of tap groups (3x3x3 = 27),
+# output channels not a multiple of 4, depthwise over 7 channels with stride 2 and dilation 2,
+# 1x1 convolutions read in place (8 channels) and gathered (7), a residual ADD fused into a
+# convolution, fully connected layers over 300 and 10 inputs with 10 and 6 outputs.
+def _corner_model():
+    import tensorflow as tf
+    L = tf.keras.layers
+
+    def body(x):
+        h = L.Conv2D(7, 3, padding="same", activation="relu")(x)
+        h = L.DepthwiseConv2D(3, strides=2, padding="same")(h)
+        h = L.DepthwiseConv2D(3, dilation_rate=2, padding="same", activation="relu6")(h)
+        a = L.Conv2D(8, 1)(h)
+        b = L.Conv2D(8, 3, padding="same")(a)
+        h = L.Conv2D(12, 1, activation="relu")(L.Add()([a, b]))
+        h = L.Dense(10, activation="relu")(L.Flatten()(h))
+        return L.Dense(6)(h)
+    return body
+
+
+@pytest.fixture(scope="module")
+def corner_model(tmp_path_factory):
+    pytest.importorskip("tensorflow")
+    from tfmodels import convert_int8, keras_model
+    path = tmp_path_factory.mktemp("dsp") / "corners.tflite"
+    return convert_int8(keras_model([(9, 9, 3)], _corner_model(), seed=11), path, [(9, 9, 3)])
+
+
+@pytest.mark.tf
+@pytest.mark.parametrize("kernels", ["dsp", "portable"])
+def test_corner_model_bit_exact_on_the_host(corner_model, kernels) -> None:
+    from tinyq.backend.generate import generate
+    from tinyq.passes.pipeline import load
+    from tinyq.verify import verify
+    gen = generate(load(corner_model), kernels=kernels)
+    calls = gen.files["model.c"]
+    assert ("tq_conv_2d_dsp_s8" in calls) == (kernels == "dsp")
+    assert ("tq_depthwise_conv_2d_dsp_s8" in calls) == (kernels == "dsp")
+    assert ("tq_fully_connected_dsp_s8" in calls) == (kernels == "dsp")
+    assert any(o.opcode == "CONV_2D" and "fused_add" in o.options for o in gen.graph.ops)
+    rep = verify(corner_model, samples=100, seed=3, sanitize=True, kernels=kernels)
+    assert rep.elements == 600 and rep.mismatches == 0, rep.to_dict()
+
+
+@pytest.mark.tf
+@pytest.mark.slow
+def test_corner_model_bit_exact_in_the_emulator(corner_model, tmp_path) -> None:
+    """The same model on the emulated Cortex-M4, where the asm paths run."""
+    from tinyq.bench import run_emulated_bench
+    rep = run_emulated_bench(corner_model, "nrf52840", samples=10, seed=5, out=tmp_path)
+    assert rep["samples"] == 10 and rep["bit_exact"], rep.get("mismatches")
+
+
+def test_board_picks_the_kernels() -> None:
+    from tinyq.backend.generate import kernels_for
+    from tinyq.boards import load_board
+    assert kernels_for(load_board("nrf52840")) == "dsp"
+    assert kernels_for(load_board("rpipico")) == "portable"
+    assert kernels_for(load_board("rpipico"), "dsp") == "dsp"
+    with pytest.raises(ValueError, match="kernels must be"):
+        kernels_for(None, "fast")
