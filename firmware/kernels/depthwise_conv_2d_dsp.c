@@ -57,6 +57,47 @@ static inline void row3(acc4 *a, const int8_t *r, int32_t ch, const int32_t **wp
 #endif
 }
 
+/* A whole 3x3 window of one block: rows dy apart, taps ch apart. */
+static inline void window3x3(acc4 *a, const int8_t *r, int32_t ch, int32_t dy, const int32_t **wp)
+{
+#ifdef TQ_HAVE_DSP
+    int32_t t0, t1, w0, w1;
+    __asm__(TQ_DW_TAP("ldr %[t0], [%[r]]") TQ_DW_TAP("ldr %[t0], [%[r], %[ch]]")
+                TQ_DW_TAP("ldr %[t0], [%[r], %[ch], lsl #1]") "add %[r], %[r], %[dy]\n\t"
+                TQ_DW_TAP("ldr %[t0], [%[r]]") TQ_DW_TAP("ldr %[t0], [%[r], %[ch]]")
+                TQ_DW_TAP("ldr %[t0], [%[r], %[ch], lsl #1]") "add %[r], %[r], %[dy]\n\t"
+                TQ_DW_TAP("ldr %[t0], [%[r]]") TQ_DW_TAP("ldr %[t0], [%[r], %[ch]]")
+                TQ_DW_TAP("ldr %[t0], [%[r], %[ch], lsl #1]")
+            : TQ_DW_OUTS, [r] "+r"(r)
+            : [ch] "r"(ch), [dy] "r"(dy)
+            : "memory");
+#else
+    for (int32_t ky = 0; ky < 3; ++ky, r += dy) {
+        row3(a, r, ch, wp);
+    }
+#endif
+}
+
+/* A 3x3 window of one block through 9 tap pointers (a padding tap points into a buffer of zero
+ * points as long as the channels): 9 instructions a tap, whatever the padding or dilation. */
+static inline void window9(acc4 *a, const int8_t *const *pp, int32_t c, const int32_t **wp)
+{
+#ifdef TQ_HAVE_DSP
+    int32_t t0, t1, w0, w1;
+#define TQ_DW_PTAP(i) TQ_DW_TAP("ldr %[t0], [%[pp], #" #i "]\n\tldr %[t0], [%[t0], %[c]]")
+    __asm__(TQ_DW_PTAP(0) TQ_DW_PTAP(4) TQ_DW_PTAP(8) TQ_DW_PTAP(12) TQ_DW_PTAP(16) TQ_DW_PTAP(20)
+                TQ_DW_PTAP(24) TQ_DW_PTAP(28) TQ_DW_PTAP(32)
+            : TQ_DW_OUTS
+            : [pp] "r"(pp), [c] "r"(c)
+            : "memory");
+#undef TQ_DW_PTAP
+#else
+    for (int32_t t = 0; t < 9; ++t) {
+        tap(a, tq_read_s32(pp[t] + c), wp);
+    }
+#endif
+}
+
 /* Three taps at any three addresses (a border row: some point at the zero-point word). */
 static inline void row3p(acc4 *a, const int8_t *p0, const int8_t *p1, const int8_t *p2, const int32_t **wp)
 {
@@ -142,6 +183,35 @@ static void taps_any(acc4 *a, const int8_t *r, int32_t n, int32_t k_h, int32_t k
     }
 }
 
+/* A 3x3 pixel's full blocks through its 9 tap pointers (window9). */
+#if defined(__GNUC__) && defined(TQ_HAVE_DSP)
+__attribute__((noinline))
+#endif
+static void pixel9(const int8_t *const *pp, int32_t blocks, const int32_t *w, const int32_t *bias, const tq_rq *rq,
+                   int32_t zp, int32_t lo, int32_t hi, int32_t mode, int8_t *out)
+{
+    for (int32_t c = 0; blocks > 0; --blocks, c += 4, bias += 4, rq += 4, out += 4) {
+        acc4 a = {bias[0], bias[1], bias[2], bias[3]};
+        window9(&a, pp, c, &w);
+        tq_rq_store4(rq, a.a0, a.a1, a.a2, a.a3, zp, lo, hi, mode, out);
+    }
+}
+
+/* pixel3 for a 3x3 window without padding, rows dy apart from base. */
+#if defined(__GNUC__) && defined(TQ_HAVE_DSP)
+__attribute__((noinline))
+#endif
+static void pixel3x3(const int8_t *base, int32_t dy, int32_t ch, int32_t blocks, const int32_t *w,
+                     const int32_t *bias, const tq_rq *rq, int32_t zp, int32_t lo, int32_t hi, int32_t mode,
+                     int8_t *out)
+{
+    for (; blocks > 0; --blocks, base += 4, bias += 4, rq += 4, out += 4) {
+        acc4 a = {bias[0], bias[1], bias[2], bias[3]};
+        window3x3(&a, base, ch, dy, &w);
+        tq_rq_store4(rq, a.a0, a.a1, a.a2, a.a3, zp, lo, hi, mode, out);
+    }
+}
+
 /* Requantize a block of n < 4 channels (the last block of a channel count not divisible by 4). */
 static void store_tail(const tq_dw_dsp_params *p, const acc4 *a, int32_t c, int32_t n, int8_t *out)
 {
@@ -152,7 +222,8 @@ static void store_tail(const tq_dw_dsp_params *p, const acc4 *a, int32_t c, int3
     }
 }
 
-void tq_depthwise_conv_2d_dsp_s8(const tq_dw_dsp_params *p, const int8_t *in, const int32_t *w, int8_t *out)
+void tq_depthwise_conv_2d_dsp_s8(const tq_dw_dsp_params *p, const int8_t *in, const int32_t *w, int8_t *out,
+                                 void *scratch)
 {
     /* locals, not *p: stores through int8_t * would force reloads */
     const int32_t ch = p->channels, k_h = p->k_h, k_w = p->k_w, taps = k_h * k_w;
@@ -167,6 +238,11 @@ void tq_depthwise_conv_2d_dsp_s8(const tq_dw_dsp_params *p, const int8_t *in, co
     /* what padding taps read: the input zero point in all 4 bytes */
     const int32_t pad_word = (int32_t)((uint32_t)(uint8_t)(int8_t)(-p->input_offset) * 0x01010101u);
     const int8_t *pad = (const int8_t *)&pad_word;
+    /* channels + 4 bytes of zero points: a padding tap's pointer, whatever the channel offset */
+    int8_t *padbuf = (int8_t *)scratch;
+    for (int32_t i = 0; i < ch + 4; ++i) {
+        padbuf[i] = (int8_t)(-p->input_offset);
+    }
     for (int32_t b = 0; b < p->batches; ++b) {
         const int8_t *in_b = in + (int32_t)b * in_h * row_stride;
         for (int32_t oy = 0; oy < out_h; ++oy) {
@@ -182,7 +258,21 @@ void tq_depthwise_conv_2d_dsp_s8(const tq_dw_dsp_params *p, const int8_t *in, co
                 const int8_t *base = in_b + y0 * row_stride + x0 * ch;
                 const int32_t *wblock = w;
                 int32_t c = 0;
-                if (wide3 && k_h <= TQ_DW_MAX_ROWS) {
+                if (k_h == 3 && k_w == 3) {
+                    if (interior && p->dil_w == 1) {
+                        pixel3x3(base, dy, ch, full / 4, w, bias, rq, zp, lo, hi, mode, out);
+                    } else {
+                        const int8_t *pp[9];
+                        for (int32_t t = 0; t < 9; ++t) {
+                            const int32_t ky = t / 3, kx = t % 3;
+                            const int inside = ky >= ky_lo && ky < ky_hi && kx >= kx_lo && kx < kx_hi;
+                            pp[t] = inside ? base + ky * dy + kx * dx : padbuf;
+                        }
+                        pixel9(pp, full / 4, w, bias, rq, zp, lo, hi, mode, out);
+                    }
+                    c = full;
+                    wblock = w + 2 * taps * (full / 4);
+                } else if (wide3 && k_h <= TQ_DW_MAX_ROWS) {
                     /* rows of taps, and which taps are padding */
                     const int8_t *rows[TQ_DW_MAX_ROWS];
                     uint32_t pad_mask = 0;
@@ -197,8 +287,12 @@ void tq_depthwise_conv_2d_dsp_s8(const tq_dw_dsp_params *p, const int8_t *in, co
                             pad_mask |= (ky < ky_lo || ky >= ky_hi ? 7u : cols) << (3 * ky);
                         }
                     }
-                    pixel3(rows, k_h, pad_mask, pad, ch, full / 4, w, bias, rq, zp, lo, hi, mode,
-                           out);
+                    if (interior && k_h == 3) {
+                        pixel3x3(base, dy, ch, full / 4, w, bias, rq, zp, lo, hi, mode, out);
+                    } else {
+                        pixel3(rows, k_h, pad_mask, pad, ch, full / 4, w, bias, rq, zp, lo, hi, mode,
+                               out);
+                    }
                     c = full;
                     wblock = w + 2 * taps * (full / 4);
                 }

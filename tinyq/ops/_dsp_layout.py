@@ -81,7 +81,7 @@ def tflm_requantize(acc: int, mult: int, shift: int) -> int:
 def requant_plan(mult: np.ndarray, shift: np.ndarray, zero_point: int, acc_bound: np.ndarray,
                  w_absmax: np.ndarray, const_acc: dict[int, int] | None = None
                  ) -> tuple[np.ndarray, np.ndarray, int]:
-    """(tq_rq rows int32 [C, 4], per-channel factor for weights and bias, rq_exact) for a layer.
+    """(tq_rq rows int32 [C, 3], per-channel factor for weights and bias, rq_exact) for a layer.
 
     The fast form (tq_dsp.h) wants the accumulator pre-scaled by 2^(ls + 1): the factor goes into
     the int16 weights and the bias. It is exact when that scaled accumulator and the rounding sum
@@ -90,7 +90,7 @@ def requant_plan(mult: np.ndarray, shift: np.ndarray, zero_point: int, acc_bound
     arithmetic; channels whose shift rounds every possible accumulator to 0 output the zero
     point. If any channel fails, the whole layer keeps TFLM's arithmetic (rq_exact = 1)."""
     n = len(mult)
-    rows = np.zeros((n, 4), np.int64)
+    rows = np.zeros((n, 3), np.int64)
     factor = np.ones(n, np.int64)
     const_acc = const_acc or {}
     for c, (m, s, bound, wmax) in enumerate(zip(mult.tolist(), shift.tolist(), acc_bound.tolist(),
@@ -99,17 +99,17 @@ def requant_plan(mult: np.ndarray, shift: np.ndarray, zero_point: int, acc_bound
         if c in const_acc:
             # multiplier 0: the fast form returns (add + 0) >> 1 = y whatever the accumulator
             y = max(-2**29, min(2**29, tflm_requantize(const_acc[c], m, s) + zero_point))
-            rows[c] = (0, 2 * y + 1, 1, 0)
+            rows[c] = (0, 2 * y + 1, 1)
             continue
         add = (1 << (rs - 1)) + (zero_point << rs) if rs >= 1 else 0
         if (rs >= 1 and (bound << (ls + 1)) <= INT32_LIMIT and (bound << ls) + 1 + abs(add) <= INT32_LIMIT
                 and (wmax << (ls + 1)) <= 32767):
-            rows[c] = (m, add, rs, 0)
+            rows[c] = (m, add, rs)
             factor[c] = 1 << (ls + 1)
         elif rs >= 1 and (bound << ls) < (1 << (rs - 1)):
-            rows[c] = (0, 2 * zero_point + 1, 1, 0)     # every accumulator rounds to 0
+            rows[c] = (0, 2 * zero_point + 1, 1)     # every accumulator rounds to 0
         else:
-            exact = np.zeros((n, 4), np.int64)
+            exact = np.zeros((n, 3), np.int64)
             exact[:, 0], exact[:, 1] = mult, shift
             return exact.astype(np.int32), np.ones(n, np.int64), 1
     return rows.astype(np.int32), factor, 0

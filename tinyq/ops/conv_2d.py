@@ -59,7 +59,7 @@ def _fused_add_dsp(op: Op, g: Graph, em: Emitter) -> dict[str, object]:
     """The DSP kernel's fields for a fused residual ADD: two tables and a requantization."""
     fa = op.options.get("fused_add")
     if not fa:
-        return {"add_conv_lut": "0", "add_res_lut": "0", "add_rq": "{0, 0, 0, 0}", "add_exact": 0,
+        return {"add_conv_lut": "0", "add_res_lut": "0", "add_rq": "{0, 0, 0}", "add_exact": 0,
                 "add_zp": 0, "add_min": 0, "add_max": 0}
     from tinyq.ops.add import add_sub_fields
     f = add_sub_fields(Op(op.index, "ADD", fa["add_inputs"], op.outputs, fa["add_options"]), g)

@@ -57,7 +57,8 @@ def emit(op: Op, g: Graph, em: Emitter) -> None:
             "bias_full": em.const(pad4(scaled_int32(bias_full, factor)), "bias"),
         })
         em.call(f"tq_depthwise_conv_2d_dsp_s8({p}, {em.tensor(op.inputs[0])}, "
-                f"{em.const(depthwise_weights(taps.astype(np.int64) * factor[None, :]), 'w16')}, {em.tensor(op.outputs[0])})")
+                f"{em.const(depthwise_weights(taps.astype(np.int64) * factor[None, :]), 'w16')}, {em.tensor(op.outputs[0])}, "
+                f"{em.scratch(oc + 4)})")
         return
     em.include("depthwise_conv_2d.h")
     p = em.params("tq_dw_params", {
