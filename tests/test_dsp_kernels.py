@@ -79,8 +79,9 @@ def test_residual_add_tables_reproduce_tflm_add() -> None:
 
 # One model through every corner of the DSP kernels: an odd number of tap groups (3x3x3 = 27),
 # output channels not a multiple of 4, depthwise over 7 channels with stride 2 and dilation 2,
-# 1x1 convolutions read in place (8 channels) and gathered (7), a residual ADD fused into a
-# convolution, fully connected layers over 300 and 10 inputs with 10 and 6 outputs.
+# 1x1 convolutions read in place (8 channels: 2 groups; 16: 4 groups, the 4-group loop) and
+# gathered (7), 3x3 rows widened in place (8 channels), a residual ADD fused into a convolution,
+# fully connected layers over 300 and 10 inputs with 10 and 6 outputs.
 def _corner_model():
     import tensorflow as tf
     L = tf.keras.layers
@@ -91,7 +92,8 @@ def _corner_model():
         h = L.DepthwiseConv2D(3, dilation_rate=2, padding="same", activation="relu6")(h)
         a = L.Conv2D(8, 1)(h)
         b = L.Conv2D(8, 3, padding="same")(a)
-        h = L.Conv2D(12, 1, activation="relu")(L.Add()([a, b]))
+        h = L.Conv2D(16, 1, activation="relu")(L.Add()([a, b]))
+        h = L.Conv2D(12, 1, activation="relu")(h)
         h = L.Dense(10, activation="relu")(L.Flatten()(h))
         return L.Dense(6)(h)
     return body

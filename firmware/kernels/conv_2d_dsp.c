@@ -72,6 +72,9 @@ void tq_conv_2d_dsp_s8(const tq_conv_dsp_params *p, const int8_t *in, const int3
     int8_t *stage = (int8_t *)(col + 2 * groups);           /* 4 * groups bytes */
     /* A 1x1 stride-1 convolution over whole words reads each pixel's channels in place. */
     const int direct = p->k_h == 1 && p->k_w == 1 && p->pad_h == 0 && p->pad_w == 0 && (in_c & 3) == 0;
+    /* filter rows that are whole groups of 4 (contiguous when dil_w == 1) */
+    const int32_t row_groups = p->dil_w == 1 && ((p->k_w * in_c) & 3) == 0 ? p->k_w * in_c / 4 : 0;
+    const int32_t row_step = p->dil_h * in_w * in_c;
     int32_t o = 0;
     for (int32_t b = 0; b < p->batches; ++b) {
         const int8_t *in_b = in + (int32_t)b * in_h * in_w * in_c;
@@ -81,6 +84,13 @@ void tq_conv_2d_dsp_s8(const tq_conv_dsp_params *p, const int8_t *in, const int3
                 const int32_t x0 = ox * p->stride_w - p->pad_w;
                 if (direct) {
                     tq_mm_widen(in_b + (y0 * in_w + x0) * in_c, groups, col);
+                } else if (row_groups && y0 >= 0 && x0 >= 0 && y0 + (p->k_h - 1) * p->dil_h < in_h &&
+                           x0 + p->k_w - 1 < in_w) {
+                    /* no padding, rows of whole groups: widen each filter row straight from the input */
+                    const int8_t *row = in_b + (y0 * in_w + x0) * in_c;
+                    for (int32_t ky = 0; ky < p->k_h; ++ky, row += row_step) {
+                        tq_mm_widen(row, row_groups, col + 2 * ky * row_groups);
+                    }
                 } else {
                     gather(p, in_b, y0, x0, stage);
                     tq_mm_widen(stage, groups, col);
