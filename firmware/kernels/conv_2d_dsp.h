@@ -11,7 +11,9 @@ typedef struct {
     int16_t batches, in_h, in_w, in_c;
     int16_t out_h, out_w, out_c;
     int16_t k_h, k_w, stride_h, stride_w, dil_h, dil_w, pad_h, pad_w;
-    int32_t groups;             /* ceil(k_h * k_w * in_c / 4) */
+    int32_t groups;             /* groups of 4 taps: ceil(k_h * (k_w * in_c + row_pad) / 4) */
+    int32_t row_pad;            /* spare (zero-weight) taps after each filter row, so that rows
+                                 * are whole groups and widen straight from the input */
     int32_t pad_value;          /* the input zero point: padding taps read it, adding nothing */
     int32_t output_offset;      /* output zero point */
     int32_t act_min, act_max;
@@ -26,9 +28,11 @@ typedef struct {
     int32_t add_exact, add_zp, add_min, add_max;
 } tq_conv_dsp_params;
 
-/* Scratch bytes: one output pixel's inputs widened (int16), and gathered first (int8) unless
- * the convolution is 1x1 without padding over a multiple of 4 channels (read in place). */
-#define TQ_CONV_DSP_SCRATCH(groups, direct) (((direct) ? 8 : 12) * (groups))
+/* Scratch bytes: one output pixel's inputs widened (int16), gathered first (int8) unless the
+ * convolution is 1x1 without padding over a multiple of 4 channels (read in place), and with a
+ * fused ADD its convolution outputs (int8). */
+#define TQ_CONV_DSP_SCRATCH(groups, direct, out_c, fused_add) \
+    (((direct) ? 8 : 12) * (groups) + ((fused_add) ? (out_c) : 0))
 
 /* NHWC int8 convolution, bit-exact with TFLM's reference ConvPerChannel (and Add, when one is
  * fused: then out may be residual itself). Output pixels are written in raster order, each after

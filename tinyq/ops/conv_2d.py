@@ -55,6 +55,16 @@ def _fused_add(op: Op, g: Graph, em: Emitter) -> tuple[str, int, str]:
     return em.params("tq_add_params", add_sub_fields(add, g), suffix="_add"), int(fa["conv_first"]), em.tensor(op.inputs[3])
 
 
+def row_padding(k_h: int, k_w: int, in_c: int, dil_w: int) -> int:
+    """Spare taps after each filter row of the DSP kernel. A row of whole groups of 4 is widened
+    straight from the input; otherwise every pixel's window is first copied into scratch. For
+    short rows (a first layer's 3x3x3) that copy costs more than the zero taps that pad them."""
+    row = k_w * in_c
+    if k_h == 1 or dil_w != 1 or row % 4 == 0 or row > 16:
+        return 0
+    return -row % 4
+
+
 def _fused_add_dsp(op: Op, g: Graph, em: Emitter) -> dict[str, object]:
     """The DSP kernel's fields for a fused residual ADD: two tables and a requantization."""
     fa = op.options.get("fused_add")
@@ -86,16 +96,22 @@ def emit(op: Op, g: Graph, em: Emitter) -> None:
         wmat = w.data.reshape(oc, -1)
         rq, factor, exact = requant_plan(mult, shift, out.qzero, accumulator_bound(wmat, bias),
                                          np.abs(wmat.astype(np.int64)).max(axis=1), constant_channels(wmat, bias))
-        words, groups = matmul_weights(wmat.astype(np.int64) * factor[:, None])
+        row_pad = row_padding(k_h, k_w, in_c, geo["dil_w"])
+        wrows = np.zeros((oc, k_h, k_w * in_c + row_pad), np.int64)     # zero weights for the spare taps
+        wrows[:, :, :k_w * in_c] = w.data.reshape(oc, k_h, k_w * in_c).astype(np.int64) * factor[:, None, None]
+        words, groups = matmul_weights(wrows.reshape(oc, -1))
+        # widened column, the gather stage (not for a 1x1 read in place), and with a fused ADD one
+        # pixel's convolution outputs
         direct = k_h == k_w == 1 and geo["pad_h"] == geo["pad_w"] == 0 and in_c % 4 == 0
-        scratch = (8 if direct else 12) * groups   # widened column, plus the gather stage
+        scratch = (8 if direct else 12) * groups + (oc if "fused_add" in op.options else 0)
         em.source("conv_2d_dsp.c", "conv_2d_dsp.h", *DSP_SOURCES)
         em.include("conv_2d_dsp.h")
         p = em.params("tq_conv_dsp_params", {
             "batches": n, "in_h": in_h, "in_w": in_w, "in_c": in_c,
             "out_h": geo["out_h"], "out_w": geo["out_w"], "out_c": oc, "k_h": k_h, "k_w": k_w,
             "stride_h": geo["stride_h"], "stride_w": geo["stride_w"], "dil_h": geo["dil_h"], "dil_w": geo["dil_w"],
-            "pad_h": geo["pad_h"], "pad_w": geo["pad_w"], "groups": groups, "pad_value": inp.qzero,
+            "pad_h": geo["pad_h"], "pad_w": geo["pad_w"], "groups": groups, "row_pad": row_pad,
+            "pad_value": inp.qzero,
             "output_offset": out.qzero, "act_min": act_min, "act_max": act_max,
             "rq": f"(const tq_rq *){em.const(rq, 'rq')}", "rq_exact": exact,
             "bias": em.const(pad4(scaled_int32(bias_full, factor)), "bias"),
