@@ -140,3 +140,15 @@ def test_board_picks_the_kernels() -> None:
     assert kernels_for(load_board("rpipico"), "dsp") == "dsp"
     with pytest.raises(ValueError, match="kernels must be"):
         kernels_for(None, "fast")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["vww_96_int8", "pretrainedResnet_quant"])
+def test_mlperf_dsp_kernels_bit_exact_in_the_emulator(name, tmp_path) -> None:
+    """The two MLPerf models the emulated deploy tests leave out (KWS and AD run there): 3x3x3
+    rows padded to whole groups, 8-channel depthwise, residual ADDs fused into convolutions."""
+    from conftest import mlperf_path
+
+    from tinyq.bench import run_emulated_bench
+    rep = run_emulated_bench(mlperf_path(name), "nrf52840", samples=10, seed=8, out=tmp_path)
+    assert rep["samples"] == 10 and rep["bit_exact"], rep.get("mismatches")

@@ -36,3 +36,11 @@ def test_sanitized_exact_arena_and_layers(name: str) -> None:
     assert rep.first_bad_layer is None, rep.first_bad_layer
     assert rep.mismatches == 0
     assert all(layer["mismatches"] == 0 for layer in rep.layers)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", MLPERF_INT8)
+def test_portable_kernels_bit_exact(name: str) -> None:
+    """The plain-C kernels (int8 weights; what a Cortex-M0+ gets) stay exact beside the DSP ones."""
+    rep = verify(mlperf_path(name), samples=20, seed=4, kernels="portable")
+    assert rep.samples == 20 and rep.mismatches == 0, rep.to_dict()

@@ -230,7 +230,9 @@ def test_mobilenet_v3_small_hard_swish(tmp_path) -> None:
     tf.keras.utils.set_random_seed(1)
     net = tf.keras.applications.MobileNetV3Small(input_shape=(64, 64, 3), weights=None,
                                                  include_preprocessing=False, classes=10)
-    logits = tf.keras.Model(net.input, net.get_layer("flatten").output)
+    # by type, not by name: Keras numbers layer names per process ("flatten_3" after other tests)
+    flatten = next(layer for layer in net.layers if isinstance(layer, tf.keras.layers.Flatten))
+    logits = tf.keras.Model(net.input, flatten.output)
     inp = tf.keras.Input((64, 64, 3), batch_size=1)
     path = convert_int8(tf.keras.Model(inp, logits(inp)), tmp_path / "mnv3s.tflite", [(64, 64, 3)], samples=4)
     assert sum(op.opcode == "HARD_SWISH" for op in load(path).ops) >= 10
