@@ -190,8 +190,8 @@ static inline int32_t tq_rq_sat8(int32_t v)
 #define TQ_ALWAYS_INLINE
 #endif
 
-TQ_ALWAYS_INLINE static inline void tq_rq_store4(const tq_rq *q, int32_t a0, int32_t a1, int32_t a2, int32_t a3, int32_t zp,
-                                int32_t lo, int32_t hi, int32_t mode, int8_t *out)
+TQ_ALWAYS_INLINE static inline void tq_rq_store4(const tq_rq *q, int32_t a0, int32_t a1, int32_t a2, int32_t a3,
+                                                 int32_t zp, int32_t lo, int32_t hi, int32_t mode, int8_t *out)
 {
     int32_t r0, r1, r2, r3;
 #ifdef TQ_HAVE_DSP

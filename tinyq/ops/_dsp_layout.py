@@ -62,6 +62,15 @@ def pad4(v: np.ndarray) -> np.ndarray:
     return out
 
 
+def requant_for(w_rows: np.ndarray, bias: np.ndarray, mult: np.ndarray, shift: np.ndarray,
+                zero_point: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """requant_plan for a layer whose channel c has weights w_rows[c] and bias[c] (the model's
+    bias, before the input zero point is folded in)."""
+    return requant_plan(mult, shift, zero_point, accumulator_bound(w_rows, bias),
+                        np.abs(w_rows.astype(np.int64)).reshape(len(w_rows), -1).max(axis=1),
+                        constant_channels(w_rows, bias))
+
+
 def tflm_requantize(acc: int, mult: int, shift: int) -> int:
     """TFLM's MultiplyByQuantizedMultiplier on Python ints (double rounding)."""
     left, right = max(shift, 0), max(-shift, 0)

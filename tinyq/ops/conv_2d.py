@@ -8,8 +8,7 @@ from tinyq.ir import Graph, Op
 from tinyq.ops._common import fused_range, need_int8, per_channel_multipliers
 from tinyq.ops._conv_common import conv_check, geometry
 from tinyq.ops._dsp_layout import (
-    DSP_SOURCES, accumulator_bound, constant_channels, matmul_weights, pad4, requant_plan, residual_add_tables,
-    scaled_int32, want_dsp)
+    DSP_SOURCES, matmul_weights, pad4, requant_for, residual_add_tables, scaled_int32, want_dsp)
 from tinyq.ops.registry import register
 
 
@@ -94,8 +93,7 @@ def emit(op: Op, g: Graph, em: Emitter) -> None:
     act_min, act_max = fused_range(op, out)
     if want_dsp(em):
         wmat = w.data.reshape(oc, -1)
-        rq, factor, exact = requant_plan(mult, shift, out.qzero, accumulator_bound(wmat, bias),
-                                         np.abs(wmat.astype(np.int64)).max(axis=1), constant_channels(wmat, bias))
+        rq, factor, exact = requant_for(wmat, bias, mult, shift, out.qzero)
         row_pad = row_padding(k_h, k_w, in_c, geo["dil_w"])
         wrows = np.zeros((oc, k_h, k_w * in_c + row_pad), np.int64)     # zero weights for the spare taps
         wrows[:, :, :k_w * in_c] = w.data.reshape(oc, k_h, k_w * in_c).astype(np.int64) * factor[:, None, None]

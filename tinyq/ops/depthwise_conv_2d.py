@@ -7,8 +7,7 @@ from tinyq.backend.emitter import Emitter
 from tinyq.ir import Graph, Op
 from tinyq.ops._common import fused_range, need_int8, per_channel_multipliers
 from tinyq.ops._conv_common import conv_check, geometry
-from tinyq.ops._dsp_layout import (
-    DSP_SOURCES, accumulator_bound, constant_channels, depthwise_weights, pad4, requant_plan, scaled_int32, want_dsp)
+from tinyq.ops._dsp_layout import DSP_SOURCES, depthwise_weights, pad4, requant_for, scaled_int32, want_dsp
 from tinyq.ops.conv_2d import bias_terms
 from tinyq.ops.registry import register
 
@@ -43,8 +42,8 @@ def emit(op: Op, g: Graph, em: Emitter) -> None:
     act_min, act_max = fused_range(op, out)
     if want_dsp(em) and oc == in_c:
         taps = w.data.reshape(-1, oc)
-        rq, factor, exact = requant_plan(mult, shift, out.qzero, accumulator_bound(taps.T, bias),
-                                         np.abs(taps.astype(np.int64)).max(axis=0), constant_channels(taps.T, bias))
+        rq, factor, exact = requant_for(taps.T, bias, mult, shift, out.qzero)
+        w16 = em.const(depthwise_weights(taps.astype(np.int64) * factor[None, :]), "w16")
         em.source("depthwise_conv_2d_dsp.c", "depthwise_conv_2d_dsp.h", *DSP_SOURCES)
         em.include("depthwise_conv_2d_dsp.h")
         p = em.params("tq_dw_dsp_params", {
@@ -56,8 +55,7 @@ def emit(op: Op, g: Graph, em: Emitter) -> None:
             "rq": f"(const tq_rq *){em.const(rq, 'rq')}", "rq_exact": exact,
             "bias_full": em.const(pad4(scaled_int32(bias_full, factor)), "bias"),
         })
-        em.call(f"tq_depthwise_conv_2d_dsp_s8({p}, {em.tensor(op.inputs[0])}, "
-                f"{em.const(depthwise_weights(taps.astype(np.int64) * factor[None, :]), 'w16')}, {em.tensor(op.outputs[0])}, "
+        em.call(f"tq_depthwise_conv_2d_dsp_s8({p}, {em.tensor(op.inputs[0])}, {w16}, {em.tensor(op.outputs[0])}, "
                 f"{em.scratch(oc + 4)})")
         return
     em.include("depthwise_conv_2d.h")

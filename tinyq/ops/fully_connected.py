@@ -6,8 +6,7 @@ import numpy as np
 from tinyq.backend.emitter import Emitter
 from tinyq.ir import Graph, Op
 from tinyq.ops._common import fused_range, need_int8, per_channel_multipliers
-from tinyq.ops._dsp_layout import (
-    DSP_SOURCES, accumulator_bound, constant_channels, matmul_weights, pad4, requant_plan, scaled_int32, want_dsp)
+from tinyq.ops._dsp_layout import DSP_SOURCES, matmul_weights, pad4, requant_for, scaled_int32, want_dsp
 from tinyq.ops.registry import register
 
 
@@ -41,15 +40,13 @@ def emit(op: Op, g: Graph, em: Emitter) -> None:
     bias = np.zeros(out_depth, np.int64)
     if len(op.inputs) > 2 and op.inputs[2] >= 0:
         bias += g.t(op.inputs[2]).data.astype(np.int64)
+    model_bias = bias.copy()
     # Fold the input zero point into the bias: sum(w * (x - zp)) = sum(w * x) - zp * sum(w).
     bias -= inp.qzero * w.data.astype(np.int64).sum(axis=1)
     mult, shift = per_channel_multipliers(inp, w, out, out_depth)
     act_min, act_max = fused_range(op, out)
     if want_dsp(em):
-        orig_bias = bias + inp.qzero * w.data.astype(np.int64).sum(axis=1)
-        rq, factor, exact = requant_plan(mult, shift, out.qzero, accumulator_bound(w.data, orig_bias),
-                                         np.abs(w.data.astype(np.int64)).max(axis=1),
-                                         constant_channels(w.data, orig_bias))
+        rq, factor, exact = requant_for(w.data, model_bias, mult, shift, out.qzero)
         words, groups = matmul_weights(w.data.astype(np.int64) * factor[:, None])
         em.source("fully_connected_dsp.c", "fully_connected_dsp.h", *DSP_SOURCES)
         em.include("fully_connected_dsp.h")
