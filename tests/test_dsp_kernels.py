@@ -81,7 +81,8 @@ def test_residual_add_tables_reproduce_tflm_add() -> None:
 # output channels not a multiple of 4, depthwise over 7 channels with stride 2 and dilation 2,
 # 1x1 convolutions read in place (8 channels: 2 groups; 16: 4 groups, the 4-group loop) and
 # gathered (7), 3x3 rows widened in place (8 channels), a residual ADD fused into a convolution,
-# fully connected layers over 300 and 10 inputs with 10 and 6 outputs.
+# an average pool over 12 channels (SXTAB16 sums) with clipped edge windows, fully connected
+# layers over 108 and 10 inputs with 10 and 6 outputs.
 def _corner_model():
     import tensorflow as tf
     L = tf.keras.layers
@@ -94,6 +95,7 @@ def _corner_model():
         b = L.Conv2D(8, 3, padding="same")(a)
         h = L.Conv2D(16, 1, activation="relu")(L.Add()([a, b]))
         h = L.Conv2D(12, 1, activation="relu")(h)
+        h = L.AveragePooling2D(2, padding="same")(h)        # 5x5 -> 3x3, edge windows of 2 and 1 taps
         h = L.Dense(10, activation="relu")(L.Flatten()(h))
         return L.Dense(6)(h)
     return body

@@ -1,6 +1,7 @@
 #include "pooling.h"
 
 #include "tq_common.h"
+#include "tq_dsp.h"
 
 /* The window of output pixel (oy, ox) clipped to the image: [*y0, *y1) x [*x0, *x1). */
 static void window(const tq_pool_params *p, int32_t oy, int32_t ox,
@@ -14,8 +15,52 @@ static void window(const tq_pool_params *p, int32_t oy, int32_t ox,
     *x1 = TQ_MIN(ix + p->k_w, p->in_w);
 }
 
+/* sum / count rounded half away from zero, clamped (TFLM's AveragePool). */
+static inline int8_t average(const tq_pool_params *p, int32_t sum, int32_t count)
+{
+    /* count > 0 always: the generator rejects windows entirely in the padding. */
+    sum = sum > 0 ? (sum + count / 2) / count : (sum - count / 2) / count;
+    return (int8_t)TQ_CLAMP(sum, p->act_min, p->act_max);
+}
+
+/* Channels 4 at a time: one word load and two SXTAB16 per window tap add 4 inputs into the
+ * 16-bit halves of two sums (at most 255 taps of |x| <= 128: no overflow). */
+static void average_simd(const tq_pool_params *p, const int8_t *in, int8_t *out)
+{
+    const int32_t c_n = p->channels, row = p->in_w * c_n;
+    for (int32_t b = 0; b < p->batches; ++b) {
+        const int8_t *in_b = in + (int32_t)b * p->in_h * row;
+        for (int32_t oy = 0; oy < p->out_h; ++oy) {
+            for (int32_t ox = 0; ox < p->out_w; ++ox, out += c_n) {
+                int32_t y0, y1, x0, x1;
+                window(p, oy, ox, &y0, &y1, &x0, &x1);
+                const int32_t count = (y1 - y0) * (x1 - x0);
+                for (int32_t c = 0; c < c_n; c += 4) {
+                    int32_t s02 = 0, s13 = 0;
+                    for (int32_t y = y0; y < y1; ++y) {
+                        const int8_t *px = in_b + y * row + x0 * c_n + c;
+                        for (int32_t x = x0; x < x1; ++x, px += c_n) {
+                            const int32_t v = tq_read_s32(px);
+                            s02 = tq_sxtab16(s02, v);
+                            s13 = tq_sxtab16_ror8(s13, v);
+                        }
+                    }
+                    out[c] = average(p, tq_lo16(s02), count);
+                    out[c + 1] = average(p, tq_lo16(s13), count);
+                    out[c + 2] = average(p, tq_hi16(s02), count);
+                    out[c + 3] = average(p, tq_hi16(s13), count);
+                }
+            }
+        }
+    }
+}
+
 void tq_average_pool_2d_s8(const tq_pool_params *p, const int8_t *in, int8_t *out)
 {
+    if (p->simd && (p->channels & 3) == 0) {
+        average_simd(p, in, out);
+        return;
+    }
     const int32_t c_n = p->channels;
     for (int32_t b = 0; b < p->batches; ++b) {
         const int8_t *in_b = in + (int32_t)b * p->in_h * p->in_w * c_n;
@@ -31,9 +76,7 @@ void tq_average_pool_2d_s8(const tq_pool_params *p, const int8_t *in, int8_t *ou
                             acc += in_b[(y * p->in_w + x) * c_n + c];
                         }
                     }
-                    /* count > 0 always: the generator rejects windows entirely in the padding. */
-                    acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
-                    *out++ = (int8_t)TQ_CLAMP(acc, p->act_min, p->act_max);
+                    *out++ = average(p, acc, count);
                 }
             }
         }

@@ -8,6 +8,8 @@ typedef struct {
     int16_t out_h, out_w;
     int16_t k_h, k_w, stride_h, stride_w, pad_h, pad_w;
     int32_t act_min, act_max;
+    int32_t simd;   /* average: sum 4 channels at a time in 16-bit halves (SXTAB16); the
+                     * generator sets it for the DSP kernels when windows hold <= 255 taps */
 } tq_pool_params;
 
 /* Average of the window's in-image taps, rounded half away from zero (TFLM's AveragePool). */

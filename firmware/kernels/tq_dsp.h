@@ -29,6 +29,10 @@ typedef struct {
     int32_t w[2];
 } tq_2x32;
 
+/* The signed halfwords of x. */
+static inline int32_t tq_lo16(int32_t x) { return (int16_t)(uint16_t)((uint32_t)x & 0xFFFFu); }
+static inline int32_t tq_hi16(int32_t x) { return (int16_t)(uint16_t)((uint32_t)x >> 16); }
+
 #ifdef TQ_HAVE_DSP
 static inline void tq_ld2(const int32_t **p, int32_t *a, int32_t *b)
 {
@@ -57,6 +61,15 @@ static inline int32_t tq_sxtb16_ror8(int32_t x)
 static inline int32_t tq_smlad(int32_t a, int32_t b, int32_t acc) { return __smlad((int16x2_t)a, (int16x2_t)b, acc); }
 static inline int32_t tq_smlabb(int32_t a, int32_t b, int32_t acc) { return __smlabb(a, b, acc); }
 static inline int32_t tq_smlatt(int32_t a, int32_t b, int32_t acc) { return __smlatt(a, b, acc); }
+/* acc + bytes 0 and 2 of x (sign-extended), halfwise */
+static inline int32_t tq_sxtab16(int32_t acc, int32_t x) { return (int32_t)__sxtab16((uint32_t)acc, (uint32_t)x); }
+/* acc + bytes 1 and 3 of x (sign-extended), halfwise */
+static inline int32_t tq_sxtab16_ror8(int32_t acc, int32_t x)
+{
+    int32_t r;
+    __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(acc), "r"(x));
+    return r;
+}
 /* halfwise a + b (no saturation needed: operands are sign-extended bytes plus an offset) */
 static inline int32_t tq_sadd16(int32_t a, int32_t b) { return (int32_t)__sadd16((int16x2_t)a, (int16x2_t)b); }
 /* c + round(a * b / 2^32) (SMMLAR) */
@@ -71,8 +84,6 @@ static inline int32_t tq_pack16(int32_t lo, int32_t hi)
 {
     return (int32_t)(((uint32_t)(uint16_t)(int16_t)lo) | ((uint32_t)(uint16_t)(int16_t)hi << 16));
 }
-static inline int32_t tq_lo16(int32_t x) { return (int16_t)(uint16_t)((uint32_t)x & 0xFFFFu); }
-static inline int32_t tq_hi16(int32_t x) { return (int16_t)(uint16_t)((uint32_t)x >> 16); }
 static inline int32_t tq_sxtb16(int32_t x)
 {
     return tq_pack16((int8_t)(uint8_t)((uint32_t)x & 0xFFu), (int8_t)(uint8_t)(((uint32_t)x >> 16) & 0xFFu));
@@ -94,6 +105,8 @@ static inline int32_t tq_sadd16(int32_t a, int32_t b)
 {
     return tq_pack16(tq_lo16(a) + tq_lo16(b), tq_hi16(a) + tq_hi16(b));
 }
+static inline int32_t tq_sxtab16(int32_t acc, int32_t x) { return tq_sadd16(acc, tq_sxtb16(x)); }
+static inline int32_t tq_sxtab16_ror8(int32_t acc, int32_t x) { return tq_sadd16(acc, tq_sxtb16_ror8(x)); }
 static inline int32_t tq_smmlar(int32_t a, int32_t b, int32_t c)
 {
     /* c * 2^32 is a multiple of 2^32, so it passes through the floor: add it afterwards */

@@ -46,5 +46,6 @@ def emit_pool(op: Op, g: Graph, em: Emitter, func: str) -> None:
         "batches": n, "in_h": in_h, "in_w": in_w, "channels": c, "out_h": geo["out_h"], "out_w": geo["out_w"],
         "k_h": k_h, "k_w": k_w, "stride_h": geo["stride_h"], "stride_w": geo["stride_w"],
         "pad_h": geo["pad_h"], "pad_w": geo["pad_w"], "act_min": act_min, "act_max": act_max,
+        "simd": int(em.kernels == "dsp" and k_h * k_w <= 255),
     })
     em.call(f"{func}({p}, {em.tensor(op.inputs[0])}, {em.tensor(op.outputs[0])})")

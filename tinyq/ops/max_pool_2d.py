@@ -7,6 +7,6 @@ from tinyq.ops._pool_common import emit_pool, pool_check
 from tinyq.ops.registry import register
 
 
-@register("MAX_POOL_2D", sources=["pooling.c", "pooling.h"], check=pool_check)
+@register("MAX_POOL_2D", sources=["pooling.c", "pooling.h", "tq_dsp.h"], check=pool_check)
 def emit(op: Op, g: Graph, em: Emitter) -> None:
     emit_pool(op, g, em, "tq_max_pool_2d_s8")
