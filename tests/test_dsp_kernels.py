@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tinyq.ops._dsp_layout import (depthwise_weights, matmul_weights, requant_plan, residual_add_tables,
-                                   tflm_requantize)
+from tinyq.ops._dsp_layout import depthwise_weights, matmul_weights, requant_plan, residual_add_tables
+from tinyq.quant import tflm_requantize
 
 
 def _fast(row: np.ndarray, acc: int) -> int:

@@ -71,3 +71,19 @@ def activation_range(act: str, scale: float, zero_point: int,
     if act == "RELU_N1_TO_1":
         return max(qmin, q(-1.0)), min(qmax, q(1.0))
     raise ValueError(f"fused activation {act} is not supported on a quantized op")
+
+
+def tflm_requantize(acc: int, mult: int, shift: int) -> int:
+    """TFLM's MultiplyByQuantizedMultiplier on Python ints (double rounding)."""
+    left, right = max(shift, 0), max(-shift, 0)
+    a = ((acc << left) + 2**31) % 2**32 - 2**31          # int32 wrap, as the device
+    if a == mult == -2**31:
+        x = 2**31 - 1
+    else:
+        ab = a * mult
+        nudge = 2**30 if ab >= 0 else 1 - 2**30
+        v = ab + nudge
+        x = v // 2**31 if v >= 0 else -((-v) // 2**31)    # C division truncates toward zero
+    mask = (1 << right) - 1
+    threshold = (mask >> 1) + (1 if x < 0 else 0)
+    return (x >> right) + (1 if (x & mask) > threshold else 0)

@@ -28,11 +28,9 @@ typedef struct {
     int32_t add_exact, add_zp, add_min, add_max;
 } tq_conv_dsp_params;
 
-/* Scratch bytes: one output pixel's inputs widened (int16), gathered first (int8) unless the
- * convolution is 1x1 without padding over a multiple of 4 channels (read in place), and with a
- * fused ADD its convolution outputs (int8). */
-#define TQ_CONV_DSP_SCRATCH(groups, direct, out_c, fused_add) \
-    (((direct) ? 8 : 12) * (groups) + ((fused_add) ? (out_c) : 0))
+/* Scratch (sized by tinyq/ops/conv_2d.py): one output pixel's inputs widened (int16), gathered
+ * first (int8) unless the convolution is 1x1 without padding over a multiple of 4 channels (read
+ * in place), and with a fused ADD its convolution outputs (int8). */
 
 /* NHWC int8 convolution, bit-exact with TFLM's reference ConvPerChannel (and Add, when one is
  * fused: then out may be residual itself). Output pixels are written in raster order, each after

@@ -26,7 +26,7 @@ typedef struct {
 void tq_depthwise_conv_2d_dsp_s8(const tq_dw_dsp_params *p, const int8_t *in, const int32_t *w, int8_t *out,
                                  void *scratch);
 
-/* Scratch bytes: the input zero point, channels + 4 times (what padding taps read). */
-#define TQ_DW_DSP_SCRATCH(channels) ((channels) + 4)
+/* Scratch (sized by tinyq/ops/depthwise_conv_2d.py): the input zero point, channels + 4 times
+ * (what padding taps read). */
 
 #endif

@@ -18,8 +18,8 @@ typedef struct {
     const int32_t *bias;     /* bias + input_offset * sum(w), padded to a multiple of 4 */
 } tq_fc_dsp_params;
 
-/* Scratch bytes: a word-padded copy of an input row when in_depth % 4 != 0, else none. */
-#define TQ_FC_DSP_SCRATCH(in_depth, groups) (((in_depth) & 3) ? 4 * (groups) : 0)
+/* Scratch (sized by tinyq/ops/fully_connected.py): a word-padded copy of an input row when
+ * in_depth % 4 != 0, else none. */
 
 /* out[b][c] = requant(sum_d w[c][d] * in[b][d] + bias[c]), bit-exact with TFLM's reference
  * FullyConnected; weights widened to int16 in blocks of 4 output channels (tq_mm_dsp.h). */

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from tinyq.quant import tflm_requantize
+
 if TYPE_CHECKING:
     from tinyq.backend.emitter import Emitter
 
@@ -71,22 +73,6 @@ def requant_for(w_rows: np.ndarray, bias: np.ndarray, mult: np.ndarray, shift: n
     return requant_plan(mult, shift, zero_point, accumulator_bound(w_rows, bias),
                         np.abs(w_rows.astype(np.int64)).reshape(len(w_rows), -1).max(axis=1),
                         constant_channels(w_rows, bias))
-
-
-def tflm_requantize(acc: int, mult: int, shift: int) -> int:
-    """TFLM's MultiplyByQuantizedMultiplier on Python ints (double rounding)."""
-    left, right = max(shift, 0), max(-shift, 0)
-    a = ((acc << left) + 2**31) % 2**32 - 2**31          # int32 wrap, as the device
-    if a == mult == -2**31:
-        x = 2**31 - 1
-    else:
-        ab = a * mult
-        nudge = 2**30 if ab >= 0 else 1 - 2**30
-        v = ab + nudge
-        x = v // 2**31 if v >= 0 else -((-v) // 2**31)    # C division truncates toward zero
-    mask = (1 << right) - 1
-    threshold = (mask >> 1) + (1 if x < 0 else 0)
-    return (x >> right) + (1 if (x & mask) > threshold else 0)
 
 
 def requant_plan(mult: np.ndarray, shift: np.ndarray, zero_point: int, acc_bound: np.ndarray,
