@@ -62,10 +62,10 @@ def tflm_m4_arena(path: Path = BASELINE) -> dict[str, int]:
 
 def trick_arenas(gen) -> dict[str, int]:
     """The arena with each planner trick added in turn (same buffers, same scratch sizes)."""
-    from tinyq.backend.generate import _lifetimes
     from tinyq.plan.arena import plan_arena
+    from tinyq.plan.liveness import buffers
 
-    bufs = _lifetimes(gen.graph, gen.emitter)
+    bufs = buffers(gen.lowered)
     plain = [replace(b, inplace_of=[], overlap_of={}) for b in bufs]
     inplace = [replace(b, inplace_of=[], overlap_of={k: d for k, d in b.overlap_of.items() if d == 0})
                for b in bufs]
@@ -90,13 +90,13 @@ def built_ram(gen, board) -> int:
 
 
 def measure(model: Path, board_name: str, do_build: bool, m4: dict[str, int]) -> dict:
-    from tinyq.backend.generate import generate
+    from tinyq.workflows.compile import compile
     from tinyq.boards import load_board
     from tinyq.passes.pipeline import load
     from tinyq.plan.budget import budget
 
     board = load_board(board_name)
-    gen = generate(load(model), source=model.name)
+    gen = compile(model, source=model.name)
     b = budget(gen, board)
     ram = built_ram(gen, board) if do_build else b.ram_bytes - b.stack_bytes
     tflm = tflm_allocations(model)

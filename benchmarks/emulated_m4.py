@@ -40,7 +40,7 @@ def main() -> int:
     ap.add_argument("--kernels", choices=["dsp", "portable"], default="dsp",
                     help="kernel family (portable: int8 weights, smallest flash)")
     args = ap.parse_args()
-    from tinyq.deploy import DeployOptions, deploy
+    from tinyq.workflows.deploy import DeployOptions, deploy
 
     models = [Path(m) for m in args.models] or [SHARED / "models" / "mlperf_tiny" / f"{m}.tflite" for m in MLPERF]
     missing = [m for m in models if not m.is_file()]

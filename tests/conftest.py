@@ -14,6 +14,18 @@ MLPERF_INT8 = ["kws_ref_model", "vww_96_int8", "pretrainedResnet_quant", "ad01_i
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # so tests can import tfmodels
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked `tf` build models with TensorFlow: skip them, saying so, where it is not
+    installed (the core install has no TensorFlow; `pip install 'tinyq[quantize]'` adds it)."""
+    import importlib.util
+    if importlib.util.find_spec("tensorflow") is not None:
+        return
+    skip = pytest.mark.skip(reason="needs TensorFlow: pip install 'tinyq[quantize]'")
+    for item in items:
+        if "tf" in item.keywords:
+            item.add_marker(skip)
+
+
 def mlperf_path(name: str) -> Path:
     """Path of an MLPerf Tiny model from ../shared, or skip the test saying why."""
     path = MLPERF_DIR / (name if name.endswith((".tflite", ".h5")) or "." in name else f"{name}.tflite")

@@ -11,7 +11,7 @@ import pytest
 from conftest import mlperf_path
 
 from tinyq.cli import main
-from tinyq.deploy import DeployOptions, deploy
+from tinyq.workflows.deploy import DeployOptions, deploy
 
 
 def _deploy_twice(model, tmp_path) -> tuple[dict, dict]:
@@ -38,7 +38,7 @@ def test_mlperf_emulated_deploy_bit_exact_and_repeatable(name, tmp_path) -> None
 @pytest.mark.tf
 def test_example_deploy_cli_json(tmp_path, capsys) -> None:
     pytest.importorskip("tensorflow")
-    from tinyq.example import example_model
+    from tinyq.workflows.example import example_model
     model = example_model(tmp_path / "example")
     capsys.readouterr()
     assert main(["deploy", "--model", str(model), "--board", "nrf52840", "--emulate", "--samples", "10",

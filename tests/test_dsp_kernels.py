@@ -112,15 +112,15 @@ def corner_model(tmp_path_factory):
 @pytest.mark.tf
 @pytest.mark.parametrize("kernels", ["dsp", "portable"])
 def test_corner_model_bit_exact_on_the_host(corner_model, kernels) -> None:
-    from tinyq.backend.generate import generate
+    from tinyq.workflows.compile import compile
     from tinyq.passes.pipeline import load
-    from tinyq.verify import verify
-    gen = generate(load(corner_model), kernels=kernels)
+    from tinyq.workflows.verify import verify
+    gen = compile(corner_model, kernels=kernels)
     calls = gen.files["model.c"]
     assert ("tq_conv_2d_dsp_s8" in calls) == (kernels == "dsp")
     assert ("tq_depthwise_conv_2d_dsp_s8" in calls) == (kernels == "dsp")
     assert ("tq_fully_connected_dsp_s8" in calls) == (kernels == "dsp")
-    assert any(o.opcode == "CONV_2D" and "fused_add" in o.options for o in gen.graph.ops)
+    assert any(o.opcode == "CONV_2D" and [e.opcode for e in o.epilogue] == ["ADD"] for o in gen.graph.ops)
     rep = verify(corner_model, samples=100, seed=3, sanitize=True, kernels=kernels)
     assert rep.elements == 600 and rep.mismatches == 0, rep.to_dict()
 
@@ -129,19 +129,21 @@ def test_corner_model_bit_exact_on_the_host(corner_model, kernels) -> None:
 @pytest.mark.slow
 def test_corner_model_bit_exact_in_the_emulator(corner_model, tmp_path) -> None:
     """The same model on the emulated Cortex-M4, where the asm paths run."""
-    from tinyq.bench import run_emulated_bench
+    from tinyq.workflows.bench import run_emulated_bench
     rep = run_emulated_bench(corner_model, "nrf52840", samples=10, seed=5, out=tmp_path)
     assert rep["samples"] == 10 and rep["bit_exact"], rep.get("mismatches")
 
 
 def test_board_picks_the_kernels() -> None:
-    from tinyq.backend.generate import kernels_for
     from tinyq.boards import load_board
-    assert kernels_for(load_board("nrf52840")) == "dsp"
-    assert kernels_for(load_board("rpipico")) == "portable"
-    assert kernels_for(load_board("rpipico"), "dsp") == "dsp"
-    with pytest.raises(ValueError, match="kernels must be"):
-        kernels_for(None, "fast")
+    from tinyq.errors import TinyqError
+    from tinyq.ops.lower import resolve_family
+    assert resolve_family("auto", load_board("nrf52840").dsp) == "dsp"
+    assert resolve_family("auto", load_board("rpipico").dsp) == "portable"
+    assert resolve_family("dsp", load_board("rpipico").dsp) == "dsp"
+    assert resolve_family("auto", None) == "dsp"      # the host check runs the DSP algorithm
+    with pytest.raises(TinyqError, match="kernels must be"):
+        resolve_family("fast", None)
 
 
 @pytest.mark.slow
@@ -151,6 +153,6 @@ def test_mlperf_dsp_kernels_bit_exact_in_the_emulator(name, tmp_path) -> None:
     rows padded to whole groups, 8-channel depthwise, residual ADDs fused into convolutions."""
     from conftest import mlperf_path
 
-    from tinyq.bench import run_emulated_bench
+    from tinyq.workflows.bench import run_emulated_bench
     rep = run_emulated_bench(mlperf_path(name), "nrf52840", samples=10, seed=8, out=tmp_path)
     assert rep["samples"] == 10 and rep["bit_exact"], rep.get("mismatches")

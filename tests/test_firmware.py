@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from conftest import mlperf_path
 
-from tinyq.backend.generate import generate
-from tinyq.bench import load_inputs, run_emulated_bench
+from tinyq.workflows.compile import compile
+from tinyq.workflows.bench import load_inputs, run_emulated_bench
 from tinyq.boards import load_board
 from tinyq.cli import main
 from tinyq.errors import TinyqError, ToolchainError
@@ -29,7 +29,7 @@ needs_qemu = pytest.mark.skipif(not shutil.which("qemu-system-arm"), reason="qem
 
 
 def _firmware(tmp_path: Path, board: str, model: str = "ad01_int8"):
-    gen = generate(load(mlperf_path(model)))
+    gen = compile(mlperf_path(model))
     gen.write(tmp_path / "model")
     return gen, build(build_spec(load_board(board)), tmp_path / "model", tmp_path / board)
 
@@ -96,7 +96,7 @@ def test_model_too_big_for_the_board_fails_the_link(tmp_path) -> None:
     small = tmp_path / "small.toml"
     text = load_board("nrf52840").path.read_text().replace("size = 1_048_576", "size = 65_536")
     small.write_text(text)
-    gen = generate(load(mlperf_path("ad01_int8")))
+    gen = compile(mlperf_path("ad01_int8"))
     gen.write(tmp_path / "model")
     with pytest.raises(ToolchainError, match="does not fit nrf52840"):
         build(build_spec(load_board(str(small))), tmp_path / "model", tmp_path / "out")
@@ -231,7 +231,7 @@ def test_bench_cli_against_the_emulator(ad01_emulated, capsys, tmp_path) -> None
     (np.zeros((2, 639), np.int8), "expected an array of int8"),
 ])
 def test_bad_data_files_are_clear_errors(tmp_path, content, message) -> None:
-    gen = generate(load(mlperf_path("ad01_int8")))
+    gen = compile(mlperf_path("ad01_int8"))
     path = tmp_path / "x.npy"
     if content is not None:
         np.save(path, content)

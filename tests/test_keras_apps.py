@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tinyq.verify import verify
+from tinyq.workflows.verify import verify
 
 pytestmark = [pytest.mark.tf, pytest.mark.slow]
 

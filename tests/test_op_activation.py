@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from tinyq.passes.pipeline import load
-from tinyq.verify import verify
+from tinyq.workflows.verify import verify
 
 pytestmark = pytest.mark.tf
 
@@ -181,7 +181,7 @@ def _edit_quantization(src, dst, edits: dict[str, tuple[float, int]]):
 def test_concat_inputs_with_other_quantization(models, tmp_path) -> None:
     """TFLM's int8 CONCATENATION refuses inputs quantized unlike the output (it never
     requantizes); tinyq refuses them too, with a clear reason, rather than copying bytes."""
-    from tinyq.backend.generate import generate
+    from tinyq.workflows.compile import compile
     from tinyq.errors import TinyqError
 
     src = models("concat_axis1_inputs")
@@ -190,9 +190,9 @@ def test_concat_inputs_with_other_quantization(models, tmp_path) -> None:
     name = g.t(concat.inputs[1]).name
     path = _edit_quantization(src, tmp_path / "mixed.tflite", {name: (0.123, 17)})
     with pytest.raises(TinyqError, match="does not requantize"):
-        generate(load(path))
+        compile(path)
     # ...and TFLM really does refuse it (if a TFLM release starts accepting it, this says so).
-    from tinyq.reference import ReferenceError_, run_reference
+    from tinyq.targets.reference import ReferenceError_, run_reference
     x = np.zeros((1, *g.t(g.inputs[0]).shape), np.int8)
     y = np.zeros((1, *g.t(g.inputs[1]).shape), np.int8)
     with pytest.raises(ReferenceError_, match="CONCATENATION"):
@@ -202,21 +202,26 @@ def test_concat_inputs_with_other_quantization(models, tmp_path) -> None:
 def test_standalone_kernels_in_place(models) -> None:
     """Element-wise ops declare in-place pairs, and the planner uses them: a standalone RELU
     after a PAD runs in the PAD's buffer, so the arena shrinks by a whole tensor."""
-    from tinyq.backend.generate import generate
+    from tinyq.workflows.compile import compile
     from tinyq.ops.registry import load_all
 
-    reg = load_all()
-    for name in ("RELU", "RELU6", "LEAKY_RELU", "LOGISTIC", "TANH", "HARD_SWISH", "QUANTIZE",
-                 "MAXIMUM", "MINIMUM"):
-        assert reg[name].inplace is not None, name
+    from tinyq.ops.registry import Prepared
+    from tinyq.plan.compiled import plan
+
     path = models("relu_after_pad")
-    in_place = generate(load(path)).arena_bytes
-    saved = reg["RELU"].inplace
-    try:
-        reg["RELU"].inplace = None
-        separate = generate(load(path)).arena_bytes
-    finally:
-        reg["RELU"].inplace = saved
+    g = load(path)
+    reg = load_all()
+    for op in g.ops:
+        data = reg[op.opcode].prepare(op, g)
+        if op.opcode == "RELU":
+            assert [(o.input, o.output, o.delta) for o in data.overlaps()] == [(op.inputs[0], op.outputs[0], 0)]
+    gen = compile(path)
+    in_place = gen.arena_bytes
+    # the same layers with RELU's overlap taken away
+    for layer in gen.lowered.layers:
+        if layer.op.opcode == "RELU":
+            layer.data = Prepared(layer.data.index, layer.data.opcode)
+    separate = plan(gen.lowered).arena_bytes
     assert in_place < separate, (in_place, separate)
 
 

@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tinyq.ops._conv_common import geometry, out_size, pad_before
+from tinyq.ir import Tensor
+from tinyq.ops._window import out_size, pad_before, window
 
 
 # ---------------------------------------------------------------- geometry (no TensorFlow) ----
@@ -32,10 +33,12 @@ def test_padding_and_output_size(padding, image, filt, stride, dil, want_out, wa
 
 
 def test_geometry_reads_tflite_options() -> None:
-    geo = geometry({"padding": "SAME", "stride_h": 2, "stride_w": 1, "dilation_h_factor": 1,
-                    "dilation_w_factor": 2}, 9, 12, 3, 3)
-    assert geo == {"stride_h": 2, "stride_w": 1, "dil_h": 1, "dil_w": 2, "out_h": 5, "out_w": 12,
-                   "pad_h": 1, "pad_w": 2}
+    win = window({"padding": "SAME", "stride_h": 2, "stride_w": 1, "dilation_h_factor": 1,
+                  "dilation_w_factor": 2}, Tensor(0, "in", (1, 9, 12, 3), "int8"),
+                 Tensor(1, "out", (1, 5, 12, 8), "int8"), 3, 3)
+    assert win.fields() == {"batches": 1, "in_h": 9, "in_w": 12, "in_c": 3, "out_h": 5, "out_w": 12, "out_c": 8,
+                            "k_h": 3, "k_w": 3, "stride_h": 2, "stride_w": 1, "dil_h": 1, "dil_w": 2,
+                            "pad_h": 1, "pad_w": 2}
 
 
 # ---------------------------------------------------------------- TensorFlow-built models ----
@@ -169,7 +172,7 @@ def test_models_cover_the_variants(models) -> None:
 @pytest.mark.tf
 @pytest.mark.parametrize("name", VERIFIED)
 def test_bit_exact_with_tflm(models, name: str) -> None:
-    from tinyq.verify import verify
+    from tinyq.workflows.verify import verify
 
     rep = verify(models[name], samples=30, seed=11, layers=True)
     assert rep.elements == 30 * sum(int(np.prod(s)) for s in _output_shapes(models[name]))
@@ -186,7 +189,7 @@ def _output_shapes(path: Path) -> list[tuple[int, ...]]:
 @pytest.mark.tf
 def test_bit_exact_sanitized(models) -> None:
     """Address/undefined-behaviour sanitizers catch out-of-bounds taps at the padded borders."""
-    from tinyq.verify import verify
+    from tinyq.workflows.verify import verify
 
     rep = verify(models["per_channel"], samples=10, seed=5, sanitize=True)
     assert rep.sanitized and rep.elements > 0
@@ -197,7 +200,7 @@ def test_bit_exact_sanitized(models) -> None:
 def test_extreme_inputs(models) -> None:
     """All -128 / all 127 inputs: every accumulator at its extremes, activations saturating."""
     from tinyq.passes.pipeline import load
-    from tinyq.verify import verify
+    from tinyq.workflows.verify import verify
 
     g = load(models["per_tensor"])
     xs = []
@@ -211,7 +214,7 @@ def test_extreme_inputs(models) -> None:
 @pytest.mark.tf
 def test_macs(models) -> None:
     """conv: oh*ow*oc*kh*kw*ic*n; depthwise: oh*ow*oc*kh*kw*n."""
-    from tinyq.backend.generate import op_macs
+    from tinyq.ops.lower import op_macs
 
     g, _ = _conv_ops(models["per_channel"])
     macs = dict(zip((op.index for op in g.ops), op_macs(g)))
@@ -251,7 +254,7 @@ def test_unsupported_types_are_refused_with_a_reason(tmp_path, mode: str, words:
     tf = pytest.importorskip("tensorflow")
     from tfmodels import keras_model
 
-    from tinyq.backend.generate import generate
+    from tinyq.workflows.compile import compile
     from tinyq.errors import UnsupportedOpError
     from tinyq.ops.registry import load_all
 
@@ -259,9 +262,10 @@ def test_unsupported_types_are_refused_with_a_reason(tmp_path, mode: str, words:
     model = keras_model([(6, 6, 3)], lambda x: L.DepthwiseConv2D(3)(L.Conv2D(4, 3, padding="same")(x)))
     g, ops = _conv_ops(_convert(model, tmp_path / f"{mode}.tflite", mode))
     assert {op.opcode for op in ops} == {"CONV_2D", "DEPTHWISE_CONV_2D"}
-    reg = load_all()
+    from tinyq.ops.registry import Refusal, prepare
+    load_all()
     for op in ops:
-        reason = reg[op.opcode].check(op, g)
-        assert reason and words in reason, (op.opcode, reason)
+        got = prepare(op, g)
+        assert isinstance(got, Refusal) and words in got.reason, (op.opcode, got)
     with pytest.raises(UnsupportedOpError, match="CONV_2D"):
-        generate(g)
+        compile(g)

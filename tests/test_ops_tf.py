@@ -5,7 +5,7 @@ from typing import Callable
 
 import pytest
 
-from tinyq.verify import verify
+from tinyq.workflows.verify import verify
 
 pytestmark = pytest.mark.tf
 

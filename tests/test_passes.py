@@ -46,7 +46,7 @@ def test_unknown_batch_shape_ops_are_folded(flatten_models) -> None:
 @pytest.mark.tf
 def test_unknown_batch_model_matches_tflm_on_its_batch1_twin(flatten_models) -> None:
     """TFLM cannot run the unknown-batch file; tinyq can, and agrees with TFLM on the batch-1 twin."""
-    from tinyq.verify import verify
+    from tinyq.workflows.verify import verify
 
     unknown, fixed = flatten_models
     a, b = read_tflite(unknown), read_tflite(fixed)

@@ -14,7 +14,15 @@ from hypothesis import strategies as st
 
 from tinyq.ir import Graph, Op, Tensor
 from tinyq.plan.arena import ALIGN, Buffer, PlanError, plan_arena, validate
-from tinyq.plan.overlap import window_delta
+
+
+def window_delta(op: Op, g: Graph) -> int | None:
+    """The trailing overlap the op's prepared record declares between its input and output."""
+    from tinyq.ops.registry import Refusal, prepare
+    data = prepare(op, g)
+    assert not isinstance(data, Refusal), data.reason
+    ds = [o.delta for o in data.overlaps() if (o.input, o.output) == (op.inputs[0], op.outputs[0])]
+    return ds[0] if ds else None
 
 
 def _check_no_live_overlap(plan) -> None:
@@ -110,15 +118,17 @@ def test_inplace_and_search_beat_plain_greedy() -> None:
 
 def _window_graph(op_code: str, h: int, w: int, c_in: int, c_out: int, k: int, stride: int,
                   padding: str, rng) -> tuple[Graph, Op, np.ndarray]:
-    from tinyq.ops._conv_common import geometry
-    geo = geometry({"stride_h": stride, "stride_w": stride, "padding": padding}, h, w, k, k)
-    oh, ow = geo["out_h"], geo["out_w"]
+    from tinyq.ops._window import out_size
+    oh, ow = out_size(padding, h, k, stride), out_size(padding, w, k, stride)
     wts = rng.integers(-3, 4, size=(c_out, k, k, c_in)).astype(np.int8)
-    tensors = [Tensor(0, "in", (1, h, w, c_in), "int8"), Tensor(1, "w", wts.shape, "int8", data=wts),
-               Tensor(2, "out", (1, oh, ow, c_out), "int8")]
+    if op_code == "FULLY_CONNECTED":
+        wts = wts.reshape(c_out, -1)
+    q = {"scale": np.array([0.05], np.float32), "zero_point": np.array([0])}
+    tensors = [Tensor(0, "in", (1, h, w, c_in), "int8", **q), Tensor(1, "w", wts.shape, "int8", data=wts, **q),
+               Tensor(2, "out", (1, oh, ow, c_out) if op_code != "FULLY_CONNECTED" else (h * w, c_out), "int8", **q)]
     opts = {"stride_h": stride, "stride_w": stride, "padding": padding,
             "filter_height": k, "filter_width": k}
-    op = Op(0, op_code, [0, 1] if op_code == "CONV_2D" else [0], [2], opts)
+    op = Op(0, op_code, [0, 1] if op_code in ("CONV_2D", "FULLY_CONNECTED") else [0], [2], opts)
     return Graph(tensors, [op], [0], [2]), op, wts
 
 
@@ -146,13 +156,13 @@ def _run_conv(mem: np.ndarray, i_off: int, o_off: int, shape, out_shape, wts, st
     (6, 7, 3, 3, 3, 1, "SAME"), (6, 6, 2, 4, 3, 2, "SAME"), (7, 5, 4, 2, 3, 1, "VALID"),
     (5, 5, 3, 5, 1, 1, "VALID"), (8, 6, 2, 2, 5, 2, "SAME")])
 def test_window_delta_is_safe_and_tight(h, w, c_in, c_out, k, stride, padding) -> None:
-    from tinyq.ops._conv_common import geometry
+    from tinyq.ops.registry import prepare
     rng = np.random.default_rng(h * 100 + k)
     g, op, wts = _window_graph("CONV_2D", h, w, c_in, c_out, k, stride, padding, rng)
     d = window_delta(op, g)
     assert d is not None and d < 0
-    geo = geometry(op.options, h, w, k, k)
-    pad = (geo["pad_h"], geo["pad_w"])
+    win = prepare(op, g).win
+    pad = (win.pad_h, win.pad_w)
     x = rng.integers(-128, 128, size=h * w * c_in).astype(np.int8)
     n_in, n_out = x.size, g.t(2).nbytes
 
@@ -175,7 +185,7 @@ def test_window_delta_for_pools_and_depthwise() -> None:
     g, op, _ = _window_graph("MAX_POOL_2D", 8, 8, 4, 4, 2, 2, "VALID", rng)
     assert window_delta(op, g) == -4           # 2x2/2 pooling reads ahead: only one pixel of lag
     g, op, _ = _window_graph("FULLY_CONNECTED", 8, 8, 4, 4, 1, 1, "VALID", rng)
-    assert window_delta(op, g) is None
+    assert window_delta(op, g) is None         # a matrix product reads all its input for every output
 
 
 # --- budgets and boards -------------------------------------------------------------------------
@@ -186,6 +196,7 @@ def _tinyq(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_plan_json_keys_and_fit(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib", reason="--plot needs matplotlib (pip install 'tinyq[deploy]')")
     model = mlperf_path("ad01_int8")
     res = _tinyq("plan", str(model), "--board", "nrf52840", "--json", "--plot", str(tmp_path / "a.png"))
     assert res.returncode == 0, res.stderr
@@ -199,11 +210,11 @@ def test_plan_json_keys_and_fit(tmp_path: Path) -> None:
 
 
 def test_budget_counts_arena_stack_and_weights() -> None:
-    from tinyq.backend.generate import generate
+    from tinyq.workflows.compile import compile
     from tinyq.boards import load_board
     from tinyq.passes.pipeline import load
     from tinyq.plan.budget import budget
-    gen = generate(load(mlperf_path("kws_ref_model")))
+    gen = compile(mlperf_path("kws_ref_model"))
     board = load_board("nrf52840")
     b = budget(gen, board)
     assert b.arena_bytes == gen.plan.arena_bytes <= 16_000        # never above TFLM's head arena
@@ -237,7 +248,7 @@ def test_too_big_model_is_refused_before_building(tmp_path: Path) -> None:
     d = json.loads(res.stdout)
     assert res.returncode != 0 and d["fits"] is False and d["ram_bytes"] > d["ram_budget"]
 
-    from tinyq.deploy import DeployOptions, deploy
+    from tinyq.workflows.deploy import DeployOptions, deploy
     from tinyq.errors import DoesNotFitError
     out = tmp_path / "build"
     with pytest.raises(DoesNotFitError):
@@ -248,13 +259,13 @@ def test_too_big_model_is_refused_before_building(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_plan_uses_the_built_elf_sizes(tmp_path: Path) -> None:
     """Estimates until built; with --elf the real .text/.data/.bss, close to the estimate."""
-    from tinyq.backend.generate import generate
+    from tinyq.workflows.compile import compile
     from tinyq.boards import load_board
     from tinyq.passes.pipeline import load
     from tinyq.targets.firmware import build_spec
     from tinyq.targets.gcc_build import build
     model = mlperf_path("ad01_int8")
-    gen = generate(load(model))
+    gen = compile(model)
     gen.write(tmp_path / "model")
     img = build(build_spec(load_board("nrf52840")), tmp_path / "model", tmp_path / "build")
     est = json.loads(_tinyq("plan", str(model), "--json").stdout)
@@ -275,11 +286,11 @@ TFLM = {"kws_ref_model": (16_000, 22_772), "vww_96_int8": (73_728, 100_660),
 
 @pytest.mark.parametrize("name", sorted(TFLM))
 def test_mlperf_arena_and_ram_beat_tflm(name: str) -> None:
-    from tinyq.backend.generate import generate
+    from tinyq.workflows.compile import compile
     from tinyq.boards import load_board
     from tinyq.passes.pipeline import load
     from tinyq.plan.budget import budget
-    gen = generate(load(mlperf_path(name)))
+    gen = compile(mlperf_path(name))
     head, used = TFLM[name]
     b = budget(gen, load_board("mps2_an386"))
     assert gen.arena_bytes <= head
@@ -290,10 +301,10 @@ def test_mlperf_arena_and_ram_beat_tflm(name: str) -> None:
 def test_resnet_residual_in_place_and_window_overlap() -> None:
     """The ResNet's residual sum overwrites its dying shortcut, 3x3 convolutions trail their
     input by one row: the arena is two 32x32x16 maps, below the three the liveness bound needs."""
-    from tinyq.backend.generate import _lifetimes, generate
-    from tinyq.passes.pipeline import load
-    gen = generate(load(mlperf_path("pretrainedResnet_quant")))
-    bufs = _lifetimes(gen.graph, gen.emitter)
+    from tinyq.plan.liveness import buffers
+    from tinyq.workflows.compile import compile
+    gen = compile(mlperf_path("pretrainedResnet_quant"))
+    bufs = buffers(gen.lowered)
     ds = sorted(d for b in bufs for d in b.overlap_of.values())
     assert 0 in ds and -544 in ds          # in place; 3x3 SAME on 32x32x16: -(32 + 2) * 16
     plain = plan_arena([Buffer(b.key, b.size, b.first, b.last) for b in bufs])
@@ -302,5 +313,5 @@ def test_resnet_residual_in_place_and_window_overlap() -> None:
     scratch = 12 * 36 + 16
     assert plain.arena_bytes == 3 * 16_384 + scratch
     assert gen.arena_bytes == 2 * 16_384 + scratch
-    portable = generate(load(mlperf_path("pretrainedResnet_quant")), kernels="portable")
+    portable = compile(mlperf_path("pretrainedResnet_quant"), kernels="portable")
     assert portable.arena_bytes == 2 * 16_384

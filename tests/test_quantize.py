@@ -8,7 +8,7 @@ import pytest
 from conftest import MLPERF_DIR, mlperf_path
 
 from tinyq.cli import main
-from tinyq.verify import verify
+from tinyq.workflows.verify import verify
 
 pytestmark = pytest.mark.tf
 
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.tf
 @pytest.fixture(scope="module")
 def digits(tmp_path_factory):
     pytest.importorskip("tensorflow")
-    from tinyq.example import example_model
+    from tinyq.workflows.example import example_model
     build = tmp_path_factory.mktemp("digits")
     return example_model(build), build
 
@@ -112,7 +112,7 @@ def test_unknown_input_size_is_a_clear_error(tmp_path, capsys) -> None:
 
 
 def test_image_folder_calibration_and_compare_without_labels(tmp_path, capsys) -> None:
-    from PIL import Image
+    Image = pytest.importorskip("PIL.Image", reason="image folders need pillow (the quantize extra)")
     model = _keras_model(tmp_path / "img.keras", lambda k, x: k.layers.Dense(3, activation="softmax")(
         k.layers.Flatten()(k.layers.Conv2D(4, 3, activation="relu")(x))), shape=(12, 12, 3))
     rng = np.random.default_rng(1)
@@ -153,14 +153,14 @@ def test_plain_savedmodel_signature(tmp_path, capsys) -> None:
     assert main(["quantize", str(tmp_path / "sm"), "--calib", str(calib), "-o", str(out)]) == 0
     err = capsys.readouterr().err
     assert "calibration: 120 samples" in err and "warning: only" not in err
-    from tinyq.quantize.tflite_ops import list_ops
+    from tinyq.workflows.quantize.tflite_ops import list_ops
     assert [o.name for o in list_ops(out.read_bytes())] == ["FULLY_CONNECTED"]   # batch 1: no shape ops
     assert verify(out, samples=5, seed=0).mismatches == 0
 
 
 def test_committed_example_model_is_full_int8_and_small() -> None:
-    from tinyq.example import EXAMPLE
-    from tinyq.quantize.tflite_ops import float_ops, list_ops, uncompilable_ops
+    from tinyq.workflows.example import EXAMPLE
+    from tinyq.workflows.quantize.tflite_ops import float_ops, list_ops, uncompilable_ops
     blob = (EXAMPLE / "digits_int8.tflite").read_bytes()
     ops = {o.name for o in list_ops(blob)}
     assert {"CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "MAX_POOL_2D", "AVERAGE_POOL_2D", "FULLY_CONNECTED",

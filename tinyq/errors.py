@@ -29,3 +29,12 @@ class ToolchainError(TinyqError):
 
 class DoesNotFitError(TinyqError):
     """The model needs more RAM or flash than the board has."""
+
+
+class InternalError(TinyqError):
+    """A fault of tinyq itself (not of the model or the machine): please report it."""
+
+    def __init__(self, message: str, where: str = ""):
+        super().__init__(f"internal error{' in ' + where if where else ''}: {message}",
+                         "this is a tinyq bug, not a problem with your model: please report it with "
+                         "the model file and the command", exit_code=70)

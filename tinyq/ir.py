@@ -61,7 +61,11 @@ class Tensor:
 
 @dataclass
 class Op:
-    """One operator. `inputs` may hold -1 for an omitted optional input (e.g. no bias)."""
+    """One operator. `inputs` may hold -1 for an omitted optional input (e.g. no bias).
+
+    `epilogue` holds ops fused into this one (a residual ADD after a CONV_2D): each reads this
+    op's result (`body_output`, a tensor that is then never stored) and possibly other tensors;
+    `outputs` are what the fused op stores, and `reads` lists every tensor it reads."""
 
     index: int
     opcode: str                     # builtin name as in the schema, e.g. "CONV_2D"
@@ -69,6 +73,18 @@ class Op:
     outputs: list[int]
     options: dict[str, Any] = field(default_factory=dict)
     version: int = 1
+    epilogue: list["Op"] = field(default_factory=list)
+    body_output: int = -1           # with an epilogue: the op's own (unstored) result
+
+    @property
+    def reads(self) -> list[int]:
+        """Every tensor the (fused) op reads, its own inputs first, -1 for omitted ones."""
+        extra = [t for e in self.epilogue for t in e.inputs if t != self.body_output and t not in self.inputs]
+        return list(self.inputs) + extra
+
+    @property
+    def label(self) -> str:
+        return "+".join([self.opcode, *(e.opcode for e in self.epilogue)])
 
 
 @dataclass
@@ -90,10 +106,15 @@ class Graph:
         """Tensor index -> positions of the ops that read it."""
         res: dict[int, list[int]] = {}
         for i, op in enumerate(self.ops):
-            for t in op.inputs:
+            for t in op.reads:
                 if t >= 0:
                     res.setdefault(t, []).append(i)
         return res
+
+    @property
+    def param_bytes(self) -> int:
+        """Raw bytes of all constant tensors (what the flatbuffer stores)."""
+        return int(sum(t.data.nbytes for t in self.tensors if t.data is not None))
 
     def renumber(self) -> None:
         """Make op.index equal to the op's position after passes removed or added ops."""

@@ -61,7 +61,7 @@ def build_model():
 
 def train(out_dir: Path = HERE, seed: int = 0, epochs: int = 30) -> Path:
     """Train, save digits.keras + calib.npz + eval.npz into out_dir; return the .keras path."""
-    from tinyq.quantize.quiet import quiet
+    from tinyq.workflows.quantize.quiet import quiet
 
     x, y = load_digits_16x16()
     order = np.random.default_rng(seed).permutation(len(x))
@@ -91,9 +91,9 @@ def train(out_dir: Path = HERE, seed: int = 0, epochs: int = 30) -> Path:
 
 def build(out_dir: Path = HERE, seed: int = 0) -> Path:
     """Train and quantize to full int8: returns out_dir/digits_int8.tflite."""
-    from tinyq.quantize.calib import load_data
-    from tinyq.quantize.convert import convert
-    from tinyq.quantize.loader import load_source
+    from tinyq.workflows.quantize.calib import load_data
+    from tinyq.workflows.quantize.convert import convert
+    from tinyq.workflows.quantize.loader import load_source
 
     src = load_source(train(out_dir, seed))
     calib, _ = load_data(Path(out_dir) / "calib.npz", src.input_shape)

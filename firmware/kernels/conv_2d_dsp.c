@@ -92,7 +92,7 @@ void tq_conv_2d_dsp_s8(const tq_conv_dsp_params *p, const int8_t *in, const int3
     int32_t *col = (int32_t *)scratch;                      /* 2 * groups words */
     int8_t *stage = (int8_t *)(col + 2 * groups);           /* 4 * groups bytes */
     /* A 1x1 stride-1 convolution over whole words reads each pixel's channels in place. */
-    const int direct = p->k_h == 1 && p->k_w == 1 && p->pad_h == 0 && p->pad_w == 0 && (in_c & 3) == 0;
+    const int direct = p->direct;
     /* filter rows that are whole groups of 4 (contiguous when dil_w == 1), perhaps padded */
     const int32_t row_bytes = p->k_w * in_c + p->row_pad;
     const int32_t row_groups = p->dil_w == 1 && (row_bytes & 3) == 0 ? row_bytes / 4 : 0;

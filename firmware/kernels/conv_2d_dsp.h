@@ -14,6 +14,8 @@ typedef struct {
     int32_t groups;             /* groups of 4 taps: ceil(k_h * (k_w * in_c + row_pad) / 4) */
     int32_t row_pad;            /* spare (zero-weight) taps after each filter row, so that rows
                                  * are whole groups and widen straight from the input */
+    int32_t direct;             /* 1: a 1x1 convolution without padding over whole groups of 4
+                                 * channels, read in place (no gather stage in the scratch) */
     int32_t pad_value;          /* the input zero point: padding taps read it, adding nothing */
     int32_t output_offset;      /* output zero point */
     int32_t act_min, act_max;
@@ -28,7 +30,7 @@ typedef struct {
     int32_t add_exact, add_zp, add_min, add_max;
 } tq_conv_dsp_params;
 
-/* Scratch (sized by tinyq/ops/conv_2d.py): one output pixel's inputs widened (int16), gathered
+/* Scratch (sized by dsp_scratch in tinyq/ops/conv_2d.py): one output pixel's inputs widened (int16), gathered
  * first (int8) unless the convolution is 1x1 without padding over a multiple of 4 channels (read
  * in place), and with a fused ADD its convolution outputs (int8). */
 

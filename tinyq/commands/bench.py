@@ -3,13 +3,11 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
-from tinyq.backend.generate import generate
-from tinyq.bench import format_bench, run_bench
 from tinyq.boards import load_board
-from tinyq.passes.pipeline import load
 from tinyq.targets.protocol import Link, open_port
+from tinyq.workflows.bench import format_bench, run_bench
+from tinyq.workflows.compile import compile
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -29,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
     board = load_board(args.board)
     port = open_port(args.port, board.baud)   # first: a missing device fails before any compile work
     try:
-        gen = generate(load(args.model), source=Path(args.model).name)
+        gen = compile(args.model, board=board)   # the board's kernel family, as the firmware was built
         rep = run_bench(Link(port, timeout=args.timeout), gen, args.model, board, args.samples, args.seed, args.data)
     finally:
         port.close()

@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from tinyq.deploy import DeployOptions, deploy, format_report, markdown_report
+from tinyq.workflows.deploy import DeployOptions, deploy, format_report, markdown_report
 from tinyq.errors import TinyqError
 
 if sys.version_info >= (3, 11):
@@ -48,7 +48,7 @@ def _config(path: str) -> dict:
 
 def default_model() -> Path:
     """The bundled example (examples/digits), trained and quantized on first use."""
-    from tinyq.example import example_model
+    from tinyq.workflows.example import example_model
     return example_model()
 
 

@@ -2,11 +2,9 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from tinyq.backend.generate import generate, kernels_for
 from tinyq.boards import load_board
-from tinyq.passes.pipeline import load
+from tinyq.workflows.compile import compile
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -22,9 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     board = load_board(args.board) if args.board else None   # an unknown board fails before compiling
-    g = load(args.model)
-    # refuses unsupported ops before writing
-    gen = generate(g, source=Path(args.model).name, kernels=kernels_for(board, args.kernels))
+    gen = compile(args.model, board=board, kernels=args.kernels)   # refuses unsupported ops before writing
     summary = (f"{len(gen.graph.ops)} layers, {gen.macs:,} MACs, arena {gen.arena_bytes:,} B, "
                f"constants {gen.const_bytes:,} B")
     if args.board:

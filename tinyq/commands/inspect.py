@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from tinyq.inspect import format_report, inspect_model
+from tinyq.workflows.inspect import format_report, inspect_model
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -4,10 +4,9 @@ from __future__ import annotations
 import argparse
 import json
 
-from tinyq.backend.generate import generate, kernels_for
 from tinyq.boards import load_board
-from tinyq.passes.pipeline import load
 from tinyq.plan.budget import budget, require_fit
+from tinyq.workflows.compile import compile
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -25,7 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     board = load_board(args.board)
-    gen = generate(load(args.model), kernels=kernels_for(board, args.kernels))
+    gen = compile(args.model, board=board, kernels=args.kernels)
     if args.elf:
         from pathlib import Path
 

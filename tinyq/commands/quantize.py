@@ -21,8 +21,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tinyq.quantize.calib import load_data
-    from tinyq.quantize.loader import load_source
+    from tinyq.workflows.quantize.calib import load_data
+    from tinyq.workflows.quantize.loader import load_source
 
     if not args.compare and not args.out:
         raise TinyqError("say where to write the model: -o OUT.tflite", "or use --compare --report DIR")
@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
         _say_calibration(len(calib), args.calib)
     if args.compare:
         return _compare(args, src, calib)
-    from tinyq.quantize.convert import convert
+    from tinyq.workflows.quantize.convert import convert
 
     print(f"converting {src.path.name} to {args.mode} ...", file=sys.stderr)
     blob = convert(src, args.mode, calib)
@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _say_calibration(n: int, where: str) -> None:
-    from tinyq.quantize.convert import MIN_CALIB
+    from tinyq.workflows.quantize.convert import MIN_CALIB
 
     print(f"calibration: {n} samples from {where}", file=sys.stderr)
     if n < MIN_CALIB:
@@ -60,7 +60,7 @@ def _say_calibration(n: int, where: str) -> None:
 
 
 def _say_uncompilable(blob: bytes) -> None:
-    from tinyq.quantize.tflite_ops import uncompilable_ops
+    from tinyq.workflows.quantize.tflite_ops import uncompilable_ops
 
     missing = uncompilable_ops(blob)
     if missing:
@@ -68,8 +68,8 @@ def _say_uncompilable(blob: bytes) -> None:
 
 
 def _compare(args: argparse.Namespace, src, calib) -> int:
-    from tinyq.quantize.calib import load_data
-    from tinyq.quantize.report import compare_modes, write_report
+    from tinyq.workflows.quantize.calib import load_data
+    from tinyq.workflows.quantize.report import compare_modes, write_report
 
     if args.eval:
         x_eval, y_eval = load_data(args.eval, src.input_shape, labels=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from tinyq.verify import verify
+from tinyq.workflows.verify import verify
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -6,23 +6,12 @@ every group of 4 weights is stored in that order too: w0 w2 w1 w3.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from tinyq.quant import tflm_requantize
 
-if TYPE_CHECKING:
-    from tinyq.backend.emitter import Emitter
-
 INT32_LIMIT = 2**31 - 1
 DSP_SOURCES = ["tq_dsp.h", "tq_mm_dsp.h"]
-
-
-def want_dsp(em: Emitter) -> bool:
-    """Whether this generation targets the DSP kernels (Cortex-M4/M7/M33, and the host, which
-    runs the same kernels with the instructions written in C)."""
-    return em.kernels == "dsp"
 
 
 def _pairs(a: np.ndarray) -> np.ndarray:

@@ -1,9 +1,31 @@
 """What the binary element-wise ops (ADD, SUB, MUL) share: broadcasting, checks, in-place pairs."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from tinyq.ir import Graph, Op
 from tinyq.ops._common import need_int8
-from tinyq.ops._conv_common import FUSED_ACTIVATIONS
+from tinyq.ops._window import FUSED_ACTIVATIONS
+from tinyq.ops.registry import Overlap, Prepared, Refusal, register_op, variant
+
+
+@dataclass(frozen=True, eq=False)
+class BinaryData(Prepared):
+    """A binary element-wise op: operands, its C parameter struct, the inputs it may overwrite."""
+
+    a: int
+    b: int
+    output: int
+    params: dict[str, Any]
+    in_place: tuple[int, ...] = ()
+    mac_count: int = 0
+
+    def macs(self) -> int:
+        return self.mac_count
+
+    def overlaps(self) -> list[Overlap]:
+        return [Overlap(t, self.output) for t in self.in_place]
 
 
 def _strides(shape: tuple[int, ...], out: tuple[int, ...]) -> list[int]:
@@ -35,28 +57,51 @@ def broadcast_init(op: Op, g: Graph) -> str:
             f".stride1 = {arr(s1)}, .stride2 = {arr(s2)} }}")
 
 
-def binary_check(op: Op, g: Graph) -> str | None:
+def binary_check(op: Op, g: Graph) -> None:
+    """Refuses what the int8 binary kernels cannot run."""
     reason = need_int8(op, g, [0, 1, -1])
     if reason:
-        return reason
+        raise Refusal(reason)
     act = op.options.get("fused_activation_function", "NONE")
     if act not in FUSED_ACTIVATIONS:
-        return f"fused activation {act} is not supported"
+        raise Refusal(f"fused activation {act} is not supported")
     out = g.t(op.outputs[0])
     for i in op.inputs[:2]:
-        if g.t(i).is_const and g.t(i).data is None:
-            return "constant input without data"
         if len(g.t(i).shape) > 4 and g.t(i).shape != out.shape:
-            return "broadcasting beyond 4-D is not supported"
+            raise Refusal("broadcasting beyond 4-D is not supported")
         if not _broadcasts_to(g.t(i).shape, out.shape):
-            return f"input shape {list(g.t(i).shape)} does not broadcast to the output {list(out.shape)}"
+            raise Refusal(f"input shape {list(g.t(i).shape)} does not broadcast to the output {list(out.shape)}")
     if len(out.shape) > 4 and g.t(op.inputs[0]).shape != g.t(op.inputs[1]).shape:
-        return "broadcasting beyond 4-D is not supported"
-    return None
+        raise Refusal("broadcasting beyond 4-D is not supported")
 
 
-def binary_inplace(op: Op, g: Graph) -> list[tuple[int, int]]:
-    """An input of the output's own shape is read at exactly the index being written."""
+def binary_inplace(op: Op, g: Graph) -> tuple[int, ...]:
+    """Inputs of the output's own shape and type: read at exactly the index being written."""
     out = g.t(op.outputs[0])
-    return [(i, 0) for i in (0, 1) if g.t(op.inputs[i]).shape == out.shape and
-            g.t(op.inputs[i]).dtype == out.dtype]
+    return tuple(t for t in op.inputs[:2] if g.t(t).shape == out.shape and g.t(t).dtype == out.dtype)
+
+
+def binary_data(op: Op, g: Graph, params: dict[str, Any], mac_count: int = 0) -> BinaryData:
+    return BinaryData(op.index, op.opcode, op.inputs[0], op.inputs[1], op.outputs[0], params,
+                      binary_inplace(op, g), mac_count)
+
+
+def lower_binary(d: BinaryData, em: Any, header: str, ctype: str, func: str) -> None:
+    """The call every binary kernel shares: (params, in1, in2, out)."""
+    em.include(header)
+    p = em.params(ctype, d.params)
+    em.call(f"{func}({p}, {em.tensor(d.a)}, {em.tensor(d.b)}, {em.tensor(d.output)})")
+
+
+def register_max_min(name: str) -> None:
+    """MAXIMUM / MINIMUM: TFLM's MaximumMinimumBroadcastSlow on the raw int8 values."""
+    low = name.lower()
+
+    @register_op(name)
+    def prepare(op: Op, g: Graph) -> BinaryData:
+        binary_check(op, g)
+        return binary_data(op, g, {"shape": broadcast_init(op, g)})
+
+    @variant(name, "portable", [f"{low}.c", f"{low}.h", "tq_broadcast.h"])
+    def lower(d: BinaryData, em: Any) -> None:
+        lower_binary(d, em, f"{low}.h", f"tq_{low}_params", f"tq_{low}_s8")

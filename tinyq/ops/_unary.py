@@ -1,19 +1,49 @@
-"""What the element-wise unary ops share: int8 checks, in-place pairs, TFLM's frexp multipliers."""
+"""What the element-wise unary ops share: int8 checks, the prepared record, TFLM's frexp multipliers."""
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from typing import Any
 
 from tinyq.ir import Graph, Op
 from tinyq.ops._common import need_int8
+from tinyq.ops.registry import Overlap, Prepared, Refusal
 from tinyq.quant import round_half_away
 
 
-def unary_check(op: Op, g: Graph) -> str | None:
-    return need_int8(op, g, [0, -1])
+@dataclass(frozen=True, eq=False)
+class UnaryData(Prepared):
+    """One input, one output, a C parameter struct. `in_place`: the kernel reads each element
+    before it writes the same element of the output, so the two may share memory."""
+
+    input: int
+    output: int
+    params: dict[str, Any]
+    in_place: bool = True
+    mac_count: int = 0
+
+    def macs(self) -> int:
+        return self.mac_count
+
+    def overlaps(self) -> list[Overlap]:
+        return [Overlap(self.input, self.output)] if self.in_place else []
 
 
-def unary_inplace(op: Op, g: Graph) -> list[tuple[int, int]]:
-    return [(0, 0)]
+def unary_check(op: Op, g: Graph) -> None:
+    reason = need_int8(op, g, [0, -1])
+    if reason:
+        raise Refusal(reason)
+
+
+def unary_data(op: Op, params: dict[str, Any], in_place: bool = True, mac_count: int = 0) -> UnaryData:
+    return UnaryData(op.index, op.opcode, op.inputs[0], op.outputs[0], params, in_place, mac_count)
+
+
+def lower_unary(d: UnaryData, em: Any, header: str, ctype: str, func: str) -> None:
+    """The call the unary kernels share: (params, in, out)."""
+    em.include(header)
+    p = em.params(ctype, d.params)
+    em.call(f"{func}({p}, {em.tensor(d.input)}, {em.tensor(d.output)})")
 
 
 def frexp_multiplier(real: float) -> tuple[int, int]:

@@ -1,33 +1,49 @@
-"""CONV_2D, int8 activations, int8 per-tensor or per-channel weights, int32 bias."""
+"""CONV_2D, int8 activations, int8 per-tensor or per-channel weights, int32 bias; optionally with
+a residual ADD fused as its epilogue (tinyq/passes/fuse_residual.py)."""
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
-from tinyq.backend.emitter import Emitter
 from tinyq.ir import Graph, Op
 from tinyq.ops._common import fused_range, need_int8, per_channel_multipliers
-from tinyq.ops._conv_common import conv_check, geometry
 from tinyq.ops._dsp_layout import (
-    DSP_SOURCES, matmul_weights, pad4, requant_for, residual_add_tables, scaled_int32, want_dsp)
-from tinyq.ops.registry import register
+    DSP_SOURCES, matmul_weights, pad4, requant_for, residual_add_tables, scaled_int32)
+from tinyq.ops._window import Window, conv_weights_check, window
+from tinyq.ops.add import AddData, prepare_add_sub
+from tinyq.ops.emitter import Emitter
+from tinyq.ops.registry import Overlap, Prepared, Refusal, register_op, variant
 
 
-def _macs(op: Op, g: Graph) -> int:
-    out, w = g.t(op.outputs[0]), g.t(op.inputs[1])
-    n, oh, ow, oc = out.shape
-    return n * oh * ow * oc * w.shape[1] * w.shape[2] * w.shape[3]
+@dataclass(frozen=True, eq=False)
+class ConvData(Prepared):
+    input: int
+    weights: int
+    output: int                 # what the op stores (the ADD's output when one is fused)
+    win: Window
+    w: np.ndarray               # int8 [out_c, k_h, k_w, in_c]
+    input_zp: int
+    output_zp: int              # of the convolution's own result
+    mult: np.ndarray
+    shift: np.ndarray
+    bias: np.ndarray            # int32, the model's (zeros without one)
+    bias_full: np.ndarray       # int32, bias - input_zp * sum(w): for pixels without padding
+    act_min: int
+    act_max: int
+    add: AddData | None = None  # the fused residual ADD
+    residual: int = -1          # its other operand
+    conv_first: bool = False    # the convolution result is the ADD's first operand
 
+    def macs(self) -> int:
+        n = self.win
+        return n.batches * n.out_h * n.out_w * n.out_c * n.k_h * n.k_w * n.in_c
 
-def _check(op: Op, g: Graph) -> str | None:
-    reason = need_int8(op, g, [0, 1, -1])
-    if reason:
-        return reason
-    inp, w = g.t(op.inputs[0]), g.t(op.inputs[1])
-    if not w.is_const or len(w.shape) != 4 or len(inp.shape) != 4:
-        return "needs 4-D NHWC input and constant OHWI weights"
-    if w.shape[3] != inp.shape[3]:
-        return "grouped convolution is not supported"
-    return conv_check(op, g, channel_axis=0)
+    def overlaps(self) -> list[Overlap]:
+        res = [Overlap(self.input, self.output, self.win.trailing_delta())]
+        if self.add is not None:    # the sum may overwrite the residual element by element
+            res.append(Overlap(self.residual, self.output, 0))
+        return res
 
 
 def bias_terms(op: Op, g: Graph, channels: int, wsum: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -39,97 +55,114 @@ def bias_terms(op: Op, g: Graph, channels: int, wsum: np.ndarray) -> tuple[np.nd
     return bias.astype(np.int32), full.astype(np.int32)
 
 
-def _inplace(op: Op, g: Graph) -> list[tuple[int, int]]:
-    """With a fused residual ADD, the sum may overwrite the residual (input 3)."""
-    return [(3, 0)] if "fused_add" in op.options else []
+def _fused_add(op: Op, g: Graph) -> tuple[AddData | None, int, bool]:
+    if not op.epilogue:
+        return None, -1, False
+    if len(op.epilogue) != 1 or op.epilogue[0].opcode != "ADD":
+        raise Refusal(f"cannot fuse {op.label}")
+    add_op = op.epilogue[0]
+    a, b = add_op.inputs[:2]
+    return prepare_add_sub(add_op, g), (b if a == op.body_output else a), a == op.body_output
 
 
-def _fused_add(op: Op, g: Graph, em: Emitter) -> tuple[str, int, str]:
-    """(pointer to the ADD's parameters or 0, conv-result-first flag, residual pointer or 0)."""
-    fa = op.options.get("fused_add")
-    if not fa:
-        return "0", 0, "0"
-    from tinyq.ops.add import add_sub_fields
-    add = Op(op.index, "ADD", fa["add_inputs"], op.outputs, fa["add_options"])
-    return em.params("tq_add_params", add_sub_fields(add, g), suffix="_add"), int(fa["conv_first"]), em.tensor(op.inputs[3])
+@register_op("CONV_2D")
+def prepare(op: Op, g: Graph) -> ConvData:
+    result = op.body_output if op.epilogue else op.outputs[0]
+    reason = need_int8(op, g, [0, 1]) or need_int8(Op(op.index, op.opcode, [result], []), g, [0])
+    if reason:
+        raise Refusal(reason)
+    inp, w, out = g.t(op.inputs[0]), g.t(op.inputs[1]), g.t(result)
+    if not w.is_const or len(w.shape) != 4 or len(inp.shape) != 4:
+        raise Refusal("needs 4-D NHWC input and constant OHWI weights")
+    if w.shape[3] != inp.shape[3]:
+        raise Refusal("grouped convolution is not supported")
+    oc = int(out.shape[3]) if len(out.shape) == 4 else -1
+    conv_weights_check(op, g, 0, oc)
+    win = window(op.options, inp, out, int(w.shape[1]), int(w.shape[2]))
+    mult, shift = per_channel_multipliers(inp, w, out, oc)
+    bias, bias_full = bias_terms(op, g, oc, w.data.astype(np.int64).reshape(oc, -1).sum(axis=1))
+    act_min, act_max = fused_range(op, out)
+    add, residual, conv_first = _fused_add(op, g)
+    return ConvData(op.index, op.opcode, op.inputs[0], op.inputs[1], op.outputs[0], win, w.data,
+                    inp.qzero, out.qzero, mult, shift, bias, bias_full, act_min, act_max,
+                    add, residual, conv_first)
 
 
-def row_padding(k_h: int, k_w: int, in_c: int, dil_w: int) -> int:
+@variant("CONV_2D", "portable", ["conv_2d.c", "conv_2d.h", "add.h", "tq_broadcast.h"])
+def lower_portable(d: ConvData, em: Emitter) -> None:
+    add_p = em.params("tq_add_params", d.add.params, suffix="_add") if d.add else "0"
+    em.include("conv_2d.h")
+    p = em.params("tq_conv_params", {
+        **d.win.fields(),
+        "input_offset": -d.input_zp, "output_offset": d.output_zp, "act_min": d.act_min, "act_max": d.act_max,
+        "mult": em.const(d.mult, "mult"), "shift": em.const(d.shift, "shift"),
+        "bias": em.const(d.bias, "bias"), "bias_full": em.const(d.bias_full, "bias"),
+        "add": add_p, "add_conv_first": int(d.conv_first),
+    })
+    residual = em.tensor(d.residual) if d.add else "0"
+    em.call(f"tq_conv_2d_s8({p}, {em.tensor(d.input)}, {em.tensor(d.weights)}, {residual}, "
+            f"{em.tensor(d.output)})")
+
+
+# ---- the Cortex-M DSP variant: int16-widened weights, SMLAD inner loop ----
+
+def row_padding(w: Window) -> int:
     """Spare taps after each filter row of the DSP kernel. A row of whole groups of 4 is widened
     straight from the input; otherwise every pixel's window is first copied into scratch. For
     short rows (a first layer's 3x3x3) that copy costs more than the zero taps that pad them."""
-    row = k_w * in_c
-    if k_h == 1 or dil_w != 1 or row % 4 == 0 or row > 16:
+    row = w.k_w * w.in_c
+    if w.k_h == 1 or w.dil_w != 1 or row % 4 == 0 or row > 16:
         return 0
     return -row % 4
 
 
-def _fused_add_dsp(op: Op, g: Graph, em: Emitter) -> dict[str, object]:
+def _groups(w: Window) -> int:
+    """Groups of 4 taps per output channel, padded rows included."""
+    return -(-(w.k_h * (w.k_w * w.in_c + row_padding(w))) // 4)
+
+
+def _direct(w: Window) -> bool:
+    """A 1x1 convolution without padding over whole groups of channels reads its input in place."""
+    return w.k_h == w.k_w == 1 and w.pad_h == w.pad_w == 0 and w.in_c % 4 == 0
+
+
+def dsp_scratch(d: ConvData) -> int:
+    """The widened column (8 bytes a group), the gather stage (4 bytes a group, not when read in
+    place), and with a fused ADD one pixel's convolution outputs."""
+    g = _groups(d.win)
+    return (8 if _direct(d.win) else 12) * g + (d.win.out_c if d.add else 0)
+
+
+def _fused_add_dsp(d: ConvData, em: Emitter) -> dict[str, object]:
     """The DSP kernel's fields for a fused residual ADD: two tables and a requantization."""
-    fa = op.options.get("fused_add")
-    if not fa:
+    if d.add is None:
         return {"add_conv_lut": "0", "add_res_lut": "0", "add_rq": "{0, 0, 0}", "add_exact": 0,
                 "add_zp": 0, "add_min": 0, "add_max": 0}
-    from tinyq.ops.add import add_sub_fields
-    f = add_sub_fields(Op(op.index, "ADD", fa["add_inputs"], op.outputs, fa["add_options"]), g)
-    conv_lut, res_lut, row, exact = residual_add_tables(f, bool(fa["conv_first"]))
+    f = d.add.params
+    conv_lut, res_lut, row, exact = residual_add_tables(f, d.conv_first)
     return {"add_conv_lut": em.const(conv_lut, "addlut"), "add_res_lut": em.const(res_lut, "addlut"),
             "add_rq": "{" + ", ".join(str(int(v)) for v in row) + "}", "add_exact": exact,
             "add_zp": f["out_offset"], "add_min": f["act_min"], "add_max": f["act_max"]}
 
 
-@register("CONV_2D", sources=["conv_2d.c", "conv_2d.h", "add.h", "tq_broadcast.h"], macs=_macs, check=_check,
-          inplace=_inplace)
-def emit(op: Op, g: Graph, em: Emitter) -> None:
-    inp, w = g.t(op.inputs[0]), g.t(op.inputs[1])
-    # with a fused ADD, the convolution requantizes to its own (no longer stored) output tensor
-    out = g.t(op.options["fused_add"]["conv_output"]) if "fused_add" in op.options else g.t(op.outputs[0])
-    n, in_h, in_w, in_c = inp.shape
-    oc, k_h, k_w, _ = w.shape
-    geo = geometry(op.options, in_h, in_w, k_h, k_w)
-    assert (geo["out_h"], geo["out_w"]) == out.shape[1:3], "output shape disagrees with padding"
-    mult, shift = per_channel_multipliers(inp, w, out, oc)
-    bias, bias_full = bias_terms(op, g, oc, w.data.astype(np.int64).reshape(oc, -1).sum(axis=1))
-    act_min, act_max = fused_range(op, out)
-    if want_dsp(em):
-        wmat = w.data.reshape(oc, -1)
-        rq, factor, exact = requant_for(wmat, bias, mult, shift, out.qzero)
-        row_pad = row_padding(k_h, k_w, in_c, geo["dil_w"])
-        wrows = np.zeros((oc, k_h, k_w * in_c + row_pad), np.int64)     # zero weights for the spare taps
-        wrows[:, :, :k_w * in_c] = w.data.reshape(oc, k_h, k_w * in_c).astype(np.int64) * factor[:, None, None]
-        words, groups = matmul_weights(wrows.reshape(oc, -1))
-        # widened column, the gather stage (not for a 1x1 read in place), and with a fused ADD one
-        # pixel's convolution outputs
-        direct = k_h == k_w == 1 and geo["pad_h"] == geo["pad_w"] == 0 and in_c % 4 == 0
-        scratch = (8 if direct else 12) * groups + (oc if "fused_add" in op.options else 0)
-        em.source("conv_2d_dsp.c", "conv_2d_dsp.h", *DSP_SOURCES)
-        em.include("conv_2d_dsp.h")
-        p = em.params("tq_conv_dsp_params", {
-            "batches": n, "in_h": in_h, "in_w": in_w, "in_c": in_c,
-            "out_h": geo["out_h"], "out_w": geo["out_w"], "out_c": oc, "k_h": k_h, "k_w": k_w,
-            "stride_h": geo["stride_h"], "stride_w": geo["stride_w"], "dil_h": geo["dil_h"], "dil_w": geo["dil_w"],
-            "pad_h": geo["pad_h"], "pad_w": geo["pad_w"], "groups": groups, "row_pad": row_pad,
-            "pad_value": inp.qzero,
-            "output_offset": out.qzero, "act_min": act_min, "act_max": act_max,
-            "rq": f"(const tq_rq *){em.const(rq, 'rq')}", "rq_exact": exact,
-            "bias": em.const(pad4(scaled_int32(bias_full, factor)), "bias"),
-            **_fused_add_dsp(op, g, em),
-        })
-        residual = em.tensor(op.inputs[3]) if "fused_add" in op.options else "0"
-        em.call(f"tq_conv_2d_dsp_s8({p}, {em.tensor(op.inputs[0])}, {em.const(words, 'w16')}, {residual}, "
-                f"{em.tensor(op.outputs[0])}, {em.scratch(scratch)})")
-        return
-    add_p, conv_first, residual = _fused_add(op, g, em)
-    em.include("conv_2d.h")
-    p = em.params("tq_conv_params", {
-        "batches": n, "in_h": in_h, "in_w": in_w, "in_c": in_c,
-        "out_h": geo["out_h"], "out_w": geo["out_w"], "out_c": oc, "k_h": k_h, "k_w": k_w,
-        "stride_h": geo["stride_h"], "stride_w": geo["stride_w"], "dil_h": geo["dil_h"], "dil_w": geo["dil_w"],
-        "pad_h": geo["pad_h"], "pad_w": geo["pad_w"],
-        "input_offset": -inp.qzero, "output_offset": out.qzero, "act_min": act_min, "act_max": act_max,
-        "mult": em.const(mult, "mult"), "shift": em.const(shift, "shift"),
-        "bias": em.const(bias, "bias"), "bias_full": em.const(bias_full, "bias"),
-        "add": add_p, "add_conv_first": conv_first,
+@variant("CONV_2D", "dsp", ["conv_2d_dsp.c", "conv_2d_dsp.h", *DSP_SOURCES], scratch=dsp_scratch)
+def lower_dsp(d: ConvData, em: Emitter) -> None:
+    win, oc = d.win, d.win.out_c
+    rq, factor, exact = requant_for(d.w.reshape(oc, -1), d.bias, d.mult, d.shift, d.output_zp)
+    row_pad = row_padding(win)
+    row = win.k_w * win.in_c
+    wrows = np.zeros((oc, win.k_h, row + row_pad), np.int64)     # zero weights for the spare taps
+    wrows[:, :, :row] = d.w.reshape(oc, win.k_h, row).astype(np.int64) * factor[:, None, None]
+    words, groups = matmul_weights(wrows.reshape(oc, -1))
+    em.include("conv_2d_dsp.h")
+    p = em.params("tq_conv_dsp_params", {
+        **win.fields(), "groups": groups, "row_pad": row_pad, "direct": int(_direct(win)),
+        "pad_value": d.input_zp,
+        "output_offset": d.output_zp, "act_min": d.act_min, "act_max": d.act_max,
+        "rq": f"(const tq_rq *){em.const(rq, 'rq')}", "rq_exact": exact,
+        "bias": em.const(pad4(scaled_int32(d.bias_full, factor)), "bias"),
+        **_fused_add_dsp(d, em),
     })
-    em.call(f"tq_conv_2d_s8({p}, {em.tensor(op.inputs[0])}, {em.tensor(op.inputs[1])}, {residual}, "
-            f"{em.tensor(op.outputs[0])})")
+    residual = em.tensor(d.residual) if d.add else "0"
+    em.call(f"tq_conv_2d_dsp_s8({p}, {em.tensor(d.input)}, {em.const(words, 'w16')}, {residual}, "
+            f"{em.tensor(d.output)}, {em.scratch()})")

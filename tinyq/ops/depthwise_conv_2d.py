@@ -1,72 +1,103 @@
 """DEPTHWISE_CONV_2D, int8, any depth multiplier and dilation, per-tensor or per-channel weights."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from tinyq.backend.emitter import Emitter
 from tinyq.ir import Graph, Op
 from tinyq.ops._common import fused_range, need_int8, per_channel_multipliers
-from tinyq.ops._conv_common import conv_check, geometry
-from tinyq.ops._dsp_layout import DSP_SOURCES, depthwise_weights, pad4, requant_for, scaled_int32, want_dsp
+from tinyq.ops._dsp_layout import DSP_SOURCES, depthwise_weights, pad4, requant_for, scaled_int32
+from tinyq.ops._window import Window, conv_weights_check, window
 from tinyq.ops.conv_2d import bias_terms
-from tinyq.ops.registry import register
+from tinyq.ops.emitter import Emitter
+from tinyq.ops.registry import Overlap, Prepared, Refusal, register_op, variant
 
 
-def _macs(op: Op, g: Graph) -> int:
-    out, w = g.t(op.outputs[0]), g.t(op.inputs[1])
-    n, oh, ow, oc = out.shape
-    return n * oh * ow * oc * w.shape[1] * w.shape[2]
+@dataclass(frozen=True, eq=False)
+class DepthwiseData(Prepared):
+    input: int
+    weights: int
+    output: int
+    win: Window
+    w: np.ndarray               # int8 [1, k_h, k_w, out_c]
+    input_zp: int
+    output_zp: int
+    mult: np.ndarray
+    shift: np.ndarray
+    bias: np.ndarray
+    bias_full: np.ndarray
+    act_min: int
+    act_max: int
+
+    @property
+    def depth_mult(self) -> int:
+        return self.win.out_c // self.win.in_c
+
+    def macs(self) -> int:
+        n = self.win
+        return n.batches * n.out_h * n.out_w * n.out_c * n.k_h * n.k_w
+
+    def overlaps(self) -> list[Overlap]:
+        return [Overlap(self.input, self.output, self.win.trailing_delta())]
 
 
-def _check(op: Op, g: Graph) -> str | None:
+@register_op("DEPTHWISE_CONV_2D")
+def prepare(op: Op, g: Graph) -> DepthwiseData:
     reason = need_int8(op, g, [0, 1, -1])
     if reason:
-        return reason
+        raise Refusal(reason)
     inp, w, out = g.t(op.inputs[0]), g.t(op.inputs[1]), g.t(op.outputs[0])
-    if not w.is_const or len(w.shape) != 4 or w.shape[0] != 1 or len(inp.shape) != 4:
-        return "needs 4-D NHWC input and constant [1,kh,kw,C] weights"
-    if out.shape[3] % inp.shape[3]:
-        return "output channels must be a multiple of the input channels"
-    return conv_check(op, g, channel_axis=3)
-
-
-@register("DEPTHWISE_CONV_2D", sources=["depthwise_conv_2d.c", "depthwise_conv_2d.h"], macs=_macs, check=_check)
-def emit(op: Op, g: Graph, em: Emitter) -> None:
-    inp, w, out = g.t(op.inputs[0]), g.t(op.inputs[1]), g.t(op.outputs[0])
-    n, in_h, in_w, in_c = inp.shape
-    _, k_h, k_w, oc = w.shape
-    geo = geometry(op.options, in_h, in_w, k_h, k_w)
-    assert (geo["out_h"], geo["out_w"]) == out.shape[1:3], "output shape disagrees with padding"
+    if not w.is_const or len(w.shape) != 4 or w.shape[0] != 1 or len(inp.shape) != 4 or len(out.shape) != 4:
+        raise Refusal("needs 4-D NHWC input and constant [1,kh,kw,C] weights")
+    in_c, oc = int(inp.shape[3]), int(out.shape[3])
+    if in_c < 1 or oc % in_c:
+        raise Refusal("output channels must be a multiple of the input channels")
+    dm = op.options.get("depth_multiplier")
+    if dm not in (None, 0, oc // in_c) and in_c != 1:
+        # TFLM ignores the option in favour of the shapes; a file where they disagree is corrupt
+        raise Refusal(f"depth_multiplier {dm} disagrees with {in_c} input and {oc} output channels")
+    conv_weights_check(op, g, 3, oc)
+    win = window(op.options, inp, out, int(w.shape[1]), int(w.shape[2]))
     mult, shift = per_channel_multipliers(inp, w, out, oc)
     bias, bias_full = bias_terms(op, g, oc, w.data.astype(np.int64).reshape(-1, oc).sum(axis=0))
     act_min, act_max = fused_range(op, out)
-    if want_dsp(em) and oc == in_c:
-        taps = w.data.reshape(-1, oc)
-        rq, factor, exact = requant_for(taps.T, bias, mult, shift, out.qzero)
-        w16 = em.const(depthwise_weights(taps.astype(np.int64) * factor[None, :]), "w16")
-        em.source("depthwise_conv_2d_dsp.c", "depthwise_conv_2d_dsp.h", *DSP_SOURCES)
-        em.include("depthwise_conv_2d_dsp.h")
-        p = em.params("tq_dw_dsp_params", {
-            "batches": n, "in_h": in_h, "in_w": in_w, "channels": oc,
-            "out_h": geo["out_h"], "out_w": geo["out_w"],
-            "k_h": k_h, "k_w": k_w, "stride_h": geo["stride_h"], "stride_w": geo["stride_w"],
-            "dil_h": geo["dil_h"], "dil_w": geo["dil_w"], "pad_h": geo["pad_h"], "pad_w": geo["pad_w"],
-            "input_offset": -inp.qzero, "output_offset": out.qzero, "act_min": act_min, "act_max": act_max,
-            "rq": f"(const tq_rq *){em.const(rq, 'rq')}", "rq_exact": exact,
-            "bias_full": em.const(pad4(scaled_int32(bias_full, factor)), "bias"),
-        })
-        em.call(f"tq_depthwise_conv_2d_dsp_s8({p}, {em.tensor(op.inputs[0])}, {w16}, {em.tensor(op.outputs[0])}, "
-                f"{em.scratch(oc + 4)})")
-        return
+    return DepthwiseData(op.index, op.opcode, op.inputs[0], op.inputs[1], op.outputs[0], win, w.data,
+                         inp.qzero, out.qzero, mult, shift, bias, bias_full, act_min, act_max)
+
+
+@variant("DEPTHWISE_CONV_2D", "portable", ["depthwise_conv_2d.c", "depthwise_conv_2d.h"])
+def lower_portable(d: DepthwiseData, em: Emitter) -> None:
     em.include("depthwise_conv_2d.h")
     p = em.params("tq_dw_params", {
-        "batches": n, "in_h": in_h, "in_w": in_w, "in_c": in_c,
-        "out_h": geo["out_h"], "out_w": geo["out_w"], "out_c": oc, "depth_mult": oc // in_c,
-        "k_h": k_h, "k_w": k_w, "stride_h": geo["stride_h"], "stride_w": geo["stride_w"],
-        "dil_h": geo["dil_h"], "dil_w": geo["dil_w"], "pad_h": geo["pad_h"], "pad_w": geo["pad_w"],
-        "input_offset": -inp.qzero, "output_offset": out.qzero, "act_min": act_min, "act_max": act_max,
-        "mult": em.const(mult, "mult"), "shift": em.const(shift, "shift"),
-        "bias": em.const(bias, "bias"), "bias_full": em.const(bias_full, "bias"),
+        **d.win.fields(), "depth_mult": d.depth_mult,
+        "input_offset": -d.input_zp, "output_offset": d.output_zp, "act_min": d.act_min, "act_max": d.act_max,
+        "mult": em.const(d.mult, "mult"), "shift": em.const(d.shift, "shift"),
+        "bias": em.const(d.bias, "bias"), "bias_full": em.const(d.bias_full, "bias"),
     })
-    em.call(f"tq_depthwise_conv_2d_s8({p}, {em.tensor(op.inputs[0])}, {em.tensor(op.inputs[1])}, "
-            f"{em.tensor(op.outputs[0])})")
+    em.call(f"tq_depthwise_conv_2d_s8({p}, {em.tensor(d.input)}, {em.tensor(d.weights)}, {em.tensor(d.output)})")
+
+
+def dsp_scratch(d: DepthwiseData) -> int:
+    """A 32-bit accumulator chunk row per channel plus a zero-point word for the padding taps."""
+    return d.win.out_c + 4
+
+
+@variant("DEPTHWISE_CONV_2D", "dsp", ["depthwise_conv_2d_dsp.c", "depthwise_conv_2d_dsp.h", *DSP_SOURCES],
+         scratch=dsp_scratch, applies=lambda d: d.depth_mult == 1)
+def lower_dsp(d: DepthwiseData, em: Emitter) -> None:
+    win, oc = d.win, d.win.out_c
+    taps = d.w.reshape(-1, oc)
+    rq, factor, exact = requant_for(taps.T, d.bias, d.mult, d.shift, d.output_zp)
+    w16 = em.const(depthwise_weights(taps.astype(np.int64) * factor[None, :]), "w16")
+    em.include("depthwise_conv_2d_dsp.h")
+    fields = win.fields()
+    fields.pop("in_c")
+    fields.pop("out_c")
+    p = em.params("tq_dw_dsp_params", {
+        **fields, "channels": oc,
+        "input_offset": -d.input_zp, "output_offset": d.output_zp, "act_min": d.act_min, "act_max": d.act_max,
+        "rq": f"(const tq_rq *){em.const(rq, 'rq')}", "rq_exact": exact,
+        "bias_full": em.const(pad4(scaled_int32(d.bias_full, factor)), "bias"),
+    })
+    em.call(f"tq_depthwise_conv_2d_dsp_s8({p}, {em.tensor(d.input)}, {w16}, {em.tensor(d.output)}, {em.scratch()})")

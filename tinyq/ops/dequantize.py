@@ -1,21 +1,25 @@
 """DEQUANTIZE: int8 -> float32 (the model's float output)."""
 from __future__ import annotations
 
-from tinyq.backend.emitter import Emitter
 from tinyq.ir import Graph, Op
-from tinyq.ops.registry import register
+from tinyq.ops._unary import UnaryData, unary_data
+from tinyq.ops.emitter import Emitter
+from tinyq.ops.registry import Refusal, register_op, variant
 
 
-def _check(op: Op, g: Graph) -> str | None:
+@register_op("DEQUANTIZE")
+def prepare(op: Op, g: Graph) -> UnaryData:
     inp, out = g.t(op.inputs[0]), g.t(op.outputs[0])
     if inp.dtype != "int8" or out.dtype != "float32" or not inp.is_quantized or inp.per_channel:
-        return f"only per-tensor int8 -> float32 is supported ({inp.dtype} -> {out.dtype})"
-    return None
+        raise Refusal(f"only per-tensor int8 -> float32 is supported ({inp.dtype} -> {out.dtype})")
+    # The output is wider than the input: never in place.
+    return unary_data(op, {"count": out.num_elements, "scale": float(inp.qscale).hex(),
+                           "zero_point": inp.qzero}, in_place=False)
 
 
-@register("DEQUANTIZE", sources=["dequantize.c", "dequantize.h"], check=_check)
-def emit(op: Op, g: Graph, em: Emitter) -> None:
-    inp, out = g.t(op.inputs[0]), g.t(op.outputs[0])
+@variant("DEQUANTIZE", "portable", ["dequantize.c", "dequantize.h"])
+def lower(d: UnaryData, em: Emitter) -> None:
     em.include("dequantize.h")
-    em.call(f"tq_dequantize_s8_f32({out.num_elements}, {float(inp.qscale).hex()}, {inp.qzero}, "
-            f"{em.tensor(op.inputs[0])}, {em.tensor(op.outputs[0])})")
+    p = d.params
+    em.call(f"tq_dequantize_s8_f32({p['count']}, {p['scale']}, {p['zero_point']}, "
+            f"{em.tensor(d.input)}, {em.tensor(d.output)})")

@@ -1,69 +1,96 @@
 """FULLY_CONNECTED, int8, per-tensor or per-channel weights."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from tinyq.backend.emitter import Emitter
 from tinyq.ir import Graph, Op
 from tinyq.ops._common import fused_range, need_int8, per_channel_multipliers
-from tinyq.ops._dsp_layout import DSP_SOURCES, matmul_weights, pad4, requant_for, scaled_int32, want_dsp
-from tinyq.ops.registry import register
+from tinyq.ops._dsp_layout import DSP_SOURCES, matmul_weights, pad4, requant_for, scaled_int32
+from tinyq.ops.emitter import Emitter
+from tinyq.ops.registry import Prepared, Refusal, register_op, variant
 
 
-def _dims(op: Op, g: Graph) -> tuple[int, int, int]:
-    w = g.t(op.inputs[1])
-    out_depth, in_depth = w.shape
-    return g.t(op.inputs[0]).num_elements // in_depth, in_depth, out_depth
+@dataclass(frozen=True, eq=False)
+class FcData(Prepared):
+    input: int
+    weights: int
+    output: int
+    batches: int
+    in_depth: int
+    out_depth: int
+    w: np.ndarray               # int8 [out_depth, in_depth]
+    model_bias: np.ndarray      # int64, the model's (zeros without one)
+    bias: np.ndarray            # int64, model_bias - input_zp * sum(w): the input zero point folded in
+    mult: np.ndarray
+    shift: np.ndarray
+    output_zp: int
+    act_min: int
+    act_max: int
+
+    def macs(self) -> int:
+        return self.batches * self.in_depth * self.out_depth
 
 
-def _macs(op: Op, g: Graph) -> int:
-    b, i, o = _dims(op, g)
-    return b * i * o
-
-
-def _check(op: Op, g: Graph) -> str | None:
+@register_op("FULLY_CONNECTED")
+def prepare(op: Op, g: Graph) -> FcData:
     reason = need_int8(op, g, [0, 1, -1])
     if reason:
-        return reason
-    w = g.t(op.inputs[1])
-    if not w.is_const or len(w.shape) != 2:
-        return "weights must be a constant 2-D tensor"
-    if np.any(w.zero_point != 0):
-        return "weights must be symmetric (zero point 0)"
-    return None
-
-
-@register("FULLY_CONNECTED", sources=["fully_connected.c", "fully_connected.h"], macs=_macs, check=_check)
-def emit(op: Op, g: Graph, em: Emitter) -> None:
+        raise Refusal(reason)
     inp, w, out = g.t(op.inputs[0]), g.t(op.inputs[1]), g.t(op.outputs[0])
-    batches, in_depth, out_depth = _dims(op, g)
+    if not w.is_const or len(w.shape) != 2:
+        raise Refusal("weights must be a constant 2-D tensor")
+    if np.any(w.zero_point != 0):
+        raise Refusal("weights must be symmetric (zero point 0)")
+    out_depth, in_depth = (int(v) for v in w.shape)
+    if in_depth < 1 or inp.num_elements % in_depth:
+        raise Refusal(f"input of {inp.num_elements} values is not whole rows of {in_depth}")
+    batches = inp.num_elements // in_depth
+    if out.num_elements != batches * out_depth:
+        raise Refusal(f"output has {out.num_elements} values, the weights make {batches} x {out_depth}")
     bias = np.zeros(out_depth, np.int64)
     if len(op.inputs) > 2 and op.inputs[2] >= 0:
-        bias += g.t(op.inputs[2]).data.astype(np.int64)
-    model_bias = bias.copy()
+        b = g.t(op.inputs[2])
+        if not b.is_const or b.num_elements != out_depth:
+            raise Refusal(f"bias must be a constant vector of {out_depth} values")
+        bias += b.data.astype(np.int64).reshape(-1)
     # Fold the input zero point into the bias: sum(w * (x - zp)) = sum(w * x) - zp * sum(w).
-    bias -= inp.qzero * w.data.astype(np.int64).sum(axis=1)
+    folded = bias - inp.qzero * w.data.astype(np.int64).sum(axis=1)
     mult, shift = per_channel_multipliers(inp, w, out, out_depth)
     act_min, act_max = fused_range(op, out)
-    if want_dsp(em):
-        rq, factor, exact = requant_for(w.data, model_bias, mult, shift, out.qzero)
-        words, groups = matmul_weights(w.data.astype(np.int64) * factor[:, None])
-        em.source("fully_connected_dsp.c", "fully_connected_dsp.h", *DSP_SOURCES)
-        em.include("fully_connected_dsp.h")
-        p = em.params("tq_fc_dsp_params", {
-            "batches": batches, "in_depth": in_depth, "out_depth": out_depth, "groups": groups,
-            "output_offset": out.qzero, "act_min": act_min, "act_max": act_max,
-            "rq": f"(const tq_rq *){em.const(rq, 'rq')}", "rq_exact": exact,
-            "bias": em.const(pad4(scaled_int32(bias, factor)), "bias"),
-        })
-        em.call(f"tq_fully_connected_dsp_s8({p}, {em.tensor(op.inputs[0])}, {em.const(words, 'w16')}, "
-                f"{em.tensor(op.outputs[0])}, {em.scratch(4 * groups) if in_depth % 4 else 0})")
-        return
+    return FcData(op.index, op.opcode, op.inputs[0], op.inputs[1], op.outputs[0], batches, in_depth,
+                  out_depth, w.data, bias, folded, mult, shift, out.qzero, act_min, act_max)
+
+
+@variant("FULLY_CONNECTED", "portable", ["fully_connected.c", "fully_connected.h"])
+def lower_portable(d: FcData, em: Emitter) -> None:
     em.include("fully_connected.h")
     p = em.params("tq_fc_params", {
-        "batches": batches, "in_depth": in_depth, "out_depth": out_depth,
-        "output_offset": out.qzero, "act_min": act_min, "act_max": act_max,
-        "mult": em.const(mult, "mult"), "shift": em.const(shift, "shift"),
+        "batches": d.batches, "in_depth": d.in_depth, "out_depth": d.out_depth,
+        "output_offset": d.output_zp, "act_min": d.act_min, "act_max": d.act_max,
+        "mult": em.const(d.mult, "mult"), "shift": em.const(d.shift, "shift"),
     })
-    em.call(f"tq_fully_connected_s8({p}, {em.tensor(op.inputs[0])}, {em.tensor(op.inputs[1])}, "
-            f"{em.const(bias.astype(np.int32), 'bias')}, {em.tensor(op.outputs[0])})")
+    em.call(f"tq_fully_connected_s8({p}, {em.tensor(d.input)}, {em.tensor(d.weights)}, "
+            f"{em.const(d.bias.astype(np.int32), 'bias')}, {em.tensor(d.output)})")
+
+
+def dsp_scratch(d: FcData) -> int:
+    """Rows not a multiple of 4 long are widened on the fly into one group-padded row."""
+    return 4 * -(-d.in_depth // 4) if d.in_depth % 4 else 0
+
+
+@variant("FULLY_CONNECTED", "dsp", ["fully_connected_dsp.c", "fully_connected_dsp.h", *DSP_SOURCES],
+         scratch=dsp_scratch)
+def lower_dsp(d: FcData, em: Emitter) -> None:
+    rq, factor, exact = requant_for(d.w, d.model_bias, d.mult, d.shift, d.output_zp)
+    words, groups = matmul_weights(d.w.astype(np.int64) * factor[:, None])
+    em.include("fully_connected_dsp.h")
+    p = em.params("tq_fc_dsp_params", {
+        "batches": d.batches, "in_depth": d.in_depth, "out_depth": d.out_depth, "groups": groups,
+        "output_offset": d.output_zp, "act_min": d.act_min, "act_max": d.act_max,
+        "rq": f"(const tq_rq *){em.const(rq, 'rq')}", "rq_exact": exact,
+        "bias": em.const(pad4(scaled_int32(d.bias, factor)), "bias"),
+    })
+    em.call(f"tq_fully_connected_dsp_s8({p}, {em.tensor(d.input)}, {em.const(words, 'w16')}, "
+            f"{em.tensor(d.output)}, {em.scratch()})")

@@ -1,10 +1,10 @@
 """LOGISTIC, int8 (output scale 1/256, zero point -128)."""
 from __future__ import annotations
 
-from tinyq.backend.emitter import Emitter
 from tinyq.ir import Graph, Op
-from tinyq.ops._unary import frexp_multiplier, input_radius, unary_check, unary_inplace
-from tinyq.ops.registry import register
+from tinyq.ops._unary import UnaryData, frexp_multiplier, input_radius, lower_unary, unary_check, unary_data
+from tinyq.ops.emitter import Emitter
+from tinyq.ops.registry import Refusal, register_op, variant
 
 INPUT_INTEGER_BITS = 4
 
@@ -18,15 +18,14 @@ def sigmoid_fields(op: Op, g: Graph) -> dict[str, int]:
             "input_multiplier": mult, "input_left_shift": shift}
 
 
-def _check(op: Op, g: Graph) -> str | None:
-    reason = unary_check(op, g)
-    if not reason and g.t(op.outputs[0]).qzero != -128:
-        return "int8 logistic output must have zero point -128"
-    return reason
+@register_op("LOGISTIC")
+def prepare(op: Op, g: Graph) -> UnaryData:
+    unary_check(op, g)
+    if g.t(op.outputs[0]).qzero != -128:
+        raise Refusal("int8 logistic output must have zero point -128")
+    return unary_data(op, sigmoid_fields(op, g))
 
 
-@register("LOGISTIC", sources=["logistic.c", "logistic.h", "tq_fixedpoint.h"], check=_check, inplace=unary_inplace)
-def emit(op: Op, g: Graph, em: Emitter) -> None:
-    em.include("logistic.h")
-    p = em.params("tq_sigmoid_params", sigmoid_fields(op, g))
-    em.call(f"tq_logistic_s8({p}, {em.tensor(op.inputs[0])}, {em.tensor(op.outputs[0])})")
+@variant("LOGISTIC", "portable", ["logistic.c", "logistic.h", "tq_fixedpoint.h"])
+def lower(d: UnaryData, em: Emitter) -> None:
+    lower_unary(d, em, "logistic.h", "tq_sigmoid_params", "tq_logistic_s8")

@@ -1,12 +1,6 @@
-"""MAX_POOL_2D, int8."""
+"""MAX_POOL_2D, int8 (tinyq/ops/_pool_common.py has the prepare step and both variants)."""
 from __future__ import annotations
 
-from tinyq.backend.emitter import Emitter
-from tinyq.ir import Graph, Op
-from tinyq.ops._pool_common import emit_pool, pool_check
-from tinyq.ops.registry import register
+from tinyq.ops._pool_common import register_pool
 
-
-@register("MAX_POOL_2D", sources=["pooling.c", "pooling.h", "tq_dsp.h"], check=pool_check)
-def emit(op: Op, g: Graph, em: Emitter) -> None:
-    emit_pool(op, g, em, "tq_max_pool_2d_s8")
+register_pool("MAX_POOL_2D", "tq_max_pool_2d_s8")

@@ -4,36 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinyq.backend.emitter import Emitter
 from tinyq.ir import Graph, Op
-from tinyq.ops._common import need_int8
-from tinyq.ops.registry import register
+from tinyq.ops._unary import UnaryData, lower_unary, unary_check, unary_data
+from tinyq.ops.emitter import Emitter
+from tinyq.ops.registry import Refusal, register_op, variant
 from tinyq.quant import quantize_multiplier
 
 MAX_DIMS = 6  # TQ_MEAN_MAX_DIMS in mean.h
-
-
-def _axes(op: Op, g: Graph) -> list[int]:
-    rank = len(g.t(op.inputs[0]).shape)
-    return sorted({int(a) % rank for a in np.asarray(g.t(op.inputs[1]).data).ravel()})
-
-
-def _check(op: Op, g: Graph) -> str | None:
-    reason = need_int8(op, g, [0, -1])
-    if reason:
-        return reason
-    axes_t = g.t(op.inputs[1])
-    if not axes_t.is_const or axes_t.data is None:
-        return "axes must be constant"
-    rank = len(g.t(op.inputs[0]).shape)
-    if rank > MAX_DIMS:
-        return f"inputs of rank {rank} > {MAX_DIMS} are not supported"
-    if any(not -rank <= int(a) < rank for a in np.asarray(axes_t.data).ravel()):
-        return f"axis out of range for a rank-{rank} input"
-    keep, _ = split_dims(tuple(g.t(op.inputs[0]).shape), _axes(op, g))
-    if int(np.prod([s for s, _ in keep], dtype=np.int64)) != g.t(op.outputs[0]).num_elements:
-        return "output shape disagrees with the reduced axes"
-    return None
 
 
 def split_dims(shape: tuple[int, ...], axes: list[int]
@@ -70,22 +47,37 @@ def _arr(v: list[int]) -> str:
     return "{ " + ", ".join(str(int(x)) for x in v + [0] * (MAX_DIMS - len(v))) + " }"
 
 
-@register("MEAN", sources=["mean.c", "mean.h"], check=_check)
-def emit(op: Op, g: Graph, em: Emitter) -> None:
+@register_op("MEAN")
+def prepare(op: Op, g: Graph) -> UnaryData:
+    unary_check(op, g)
     inp, out = g.t(op.inputs[0]), g.t(op.outputs[0])
-    keep, red = split_dims(tuple(inp.shape), _axes(op, g))
-    reduce = int(np.prod([s for s, _ in red], dtype=np.int64))
+    axes_t = g.t(op.inputs[1])
+    if not axes_t.is_const or axes_t.data is None:
+        raise Refusal("axes must be constant")
+    rank = len(inp.shape)
+    if rank > MAX_DIMS:
+        raise Refusal(f"inputs of rank {rank} > {MAX_DIMS} are not supported")
+    raw_axes = [int(a) for a in np.asarray(axes_t.data).ravel()]
+    if any(not -rank <= a < rank for a in raw_axes):
+        raise Refusal(f"axis out of range for a rank-{rank} input")
+    keep, red = split_dims(tuple(inp.shape), sorted({a % rank for a in raw_axes}))
     out_count = int(np.prod([s for s, _ in keep], dtype=np.int64))
+    if out_count != out.num_elements:
+        raise Refusal("output shape disagrees with the reduced axes")
+    reduce = int(np.prod([s for s, _ in red], dtype=np.int64))
     # Even when input and output quantization are equal, today's TFLM requantizes (older
     # releases took a truncating integer mean there; tests/test_op_elementwise.py pins this).
     mult, shift = mean_multiplier(inp.qscale, out.qscale, reduce)
-    em.include("mean.h")
-    p = em.params("tq_mean_params", {
+    return unary_data(op, {
         "out_count": out_count, "keep_rank": len(keep),
         "keep_dims": _arr([s for s, _ in keep]), "keep_strides": _arr([t for _, t in keep]),
         "red_rank": len(red),
         "red_dims": _arr([s for s, _ in red]), "red_strides": _arr([t for _, t in red]),
         "reduce": reduce,
         "input_zero_point": inp.qzero, "output_zero_point": out.qzero, "mult": mult, "shift": shift,
-    })
-    em.call(f"tq_mean_s8({p}, {em.tensor(op.inputs[0])}, {em.tensor(op.outputs[0])})")
+    }, in_place=False)
+
+
+@variant("MEAN", "portable", ["mean.c", "mean.h"])
+def lower(d: UnaryData, em: Emitter) -> None:
+    lower_unary(d, em, "mean.h", "tq_mean_params", "tq_mean_s8")

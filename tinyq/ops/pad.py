@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinyq.backend.emitter import Emitter
 from tinyq.ir import Graph, Op
-from tinyq.ops.registry import register
+from tinyq.ops._unary import UnaryData, lower_unary, unary_data
+from tinyq.ops.emitter import Emitter
+from tinyq.ops.registry import Refusal, register_op, variant
 
 MAX_DIMS = 5   # TFLM's PadKernelMaxDimensionCount
 
@@ -15,48 +16,53 @@ def _has_value(op: Op) -> bool:
     return len(op.inputs) > 2 and op.inputs[2] >= 0
 
 
-def _check(op: Op, g: Graph) -> str | None:
+def _vec(v: tuple[int, ...] | list[int]) -> str:
+    return "{ " + ", ".join(str(int(x)) for x in v) + " }"
+
+
+def _check(op: Op, g: Graph) -> np.ndarray:
+    """Refuses what TFLM's pad.cc refuses; returns the (before, after) pairs."""
     inp, out = g.t(op.inputs[0]), g.t(op.outputs[0])
     if inp.dtype != "int8" or out.dtype != "int8":
-        return f"needs int8 tensors, got {inp.dtype} -> {out.dtype}"
+        raise Refusal(f"needs int8 tensors, got {inp.dtype} -> {out.dtype}")
     if len(inp.shape) > MAX_DIMS:
-        return f"{len(inp.shape)}-D input; at most {MAX_DIMS} dimensions are supported (as TFLM)"
+        raise Refusal(f"{len(inp.shape)}-D input; at most {MAX_DIMS} dimensions are supported (as TFLM)")
     pt = g.t(op.inputs[1])
     if not pt.is_const or pt.data is None:
-        return "paddings must be constant"
+        raise Refusal("paddings must be constant")
     pads = np.asarray(pt.data).reshape(-1, 2)
     if len(pads) != len(inp.shape) or (pads < 0).any():
-        return f"paddings {pads.tolist()} must be one non-negative (before, after) pair per dimension"
+        raise Refusal(f"paddings {pads.tolist()} must be one non-negative (before, after) pair per dimension")
     want = tuple(int(s + a + b) for s, (a, b) in zip(inp.shape, pads))
     if want != tuple(out.shape):
-        return f"output shape {tuple(out.shape)} is not the padded input shape {want}"
+        raise Refusal(f"output shape {tuple(out.shape)} is not the padded input shape {want}")
     if _has_value(op):
         v = g.t(op.inputs[2])
         if not v.is_const or v.data is None or v.dtype != "int8":
-            return "the padding value must be a constant int8 tensor"
+            raise Refusal("the padding value must be a constant int8 tensor")
         # TFLM requires the value in the output's quantization.
         if out.is_quantized and v.is_quantized and (v.qscale != out.qscale or v.qzero != out.qzero):
-            return "the padding value must be quantized like the output (TFLM requires it)"
-    return None
+            raise Refusal("the padding value must be quantized like the output (TFLM requires it)")
+    return pads
 
 
-def _emit(op: Op, g: Graph, em: Emitter) -> None:
+@register_op("PAD", "PADV2")
+def prepare(op: Op, g: Graph) -> UnaryData:
+    pads = _check(op, g)
     inp, out = g.t(op.inputs[0]), g.t(op.outputs[0])
-    pads = np.asarray(g.t(op.inputs[1]).data).reshape(-1, 2)
     lead = MAX_DIMS - len(inp.shape)
     before = [0] * lead + [int(x) for x in pads[:, 0]]
     if _has_value(op):
         value = int(np.asarray(g.t(op.inputs[2]).data).ravel()[0])   # PADV2's constant, already quantized
     else:
         value = out.qzero if out.is_quantized else 0                  # TFLM pads int8 with the zero point
-    em.include("pad.h")
-    vec = lambda v: "{ " + ", ".join(str(int(x)) for x in v) + " }"  # noqa: E731
-    p = em.params("tq_pad_params", {
-        "in_dims": vec((1,) * lead + tuple(inp.shape)), "out_dims": vec((1,) * lead + tuple(out.shape)),
-        "before": vec(before), "elem_bytes": 1, "pad_value": value,
-    })
-    em.call(f"tq_pad({p}, {em.tensor(op.inputs[0])}, {em.tensor(op.outputs[0])})")
+    return unary_data(op, {
+        "in_dims": _vec((1,) * lead + tuple(inp.shape)), "out_dims": _vec((1,) * lead + tuple(out.shape)),
+        "before": _vec(before), "elem_bytes": 1, "pad_value": value,
+    }, in_place=False)
 
 
 for _name in ("PAD", "PADV2"):
-    register(_name, sources=["pad.c", "pad.h"], check=_check)(_emit)
+    @variant(_name, "portable", ["pad.c", "pad.h"])
+    def lower(d: UnaryData, em: Emitter) -> None:
+        lower_unary(d, em, "pad.h", "tq_pad_params", "tq_pad")

@@ -1,56 +1,160 @@
-"""The op registry: for each TFLite builtin, how to emit its C call and what it costs.
+"""The op registry: for each TFLite builtin a prepare step, and the kernel variants that lower it.
 
-Each op lives in its own module under tinyq/ops/ (one op per file, like TFLM's kernels) and
-registers itself with @register. The C kernel sources it needs live in firmware/kernels/.
+An op module (one per builtin, like TFLM's kernels) registers two kinds of thing:
+
+- `@register_op("CONV_2D")` on `prepare(op, graph) -> ConvData`: everything about one instance
+  that can be known ahead of time (geometry, multipliers, biases, activation range, named
+  operands), computed once, in a frozen `Prepared` record. It raises `Refusal(reason)` for an
+  instance tinyq cannot compile. MACs, in-place pairs and the planner's overlaps are methods of
+  the record, so nothing is computed twice.
+- `@variant("CONV_2D", "dsp", sources=[...], scratch=fn, applies=fn)` on `lower(data, em)`: one
+  kernel that computes the op, in a family (`portable`, `dsp`; later `int16`, `float32`, `mve`).
+  `scratch(data)` is the variant's scratch size in bytes, stated beside its kernel; `applies(data)`
+  says whether this variant can run this instance. `pick` chooses per layer.
 """
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, TypeVar
 
+from tinyq.errors import InternalError
 from tinyq.ir import Graph, Op
 
 if TYPE_CHECKING:
-    from tinyq.backend.emitter import Emitter
+    from tinyq.ops.emitter import Emitter
 
-EmitFn = Callable[[Op, Graph, "Emitter"], None]
-MacsFn = Callable[[Op, Graph], int]
-# Pairs (input position, output position) whose buffers may be the same memory: the kernel reads
-# each element of that input before it writes the element of the output at the same offset.
-InplaceFn = Callable[[Op, Graph], list[tuple[int, int]]]
-CheckFn = Callable[[Op, Graph], "str | None"]
+# The kernel families, in the order a request falls back: a layer asked for "dsp" that no DSP
+# variant covers gets the portable one.
+FAMILIES = ("portable", "dsp")
+
+
+class Refusal(Exception):
+    """Raised by a prepare step: this instance cannot be compiled, and why."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Overlap:
+    """The output tensor may start `delta` bytes after the input tensor's start (0: in place)
+    when the input dies at this op: the kernel reads every input byte before it writes over it."""
+
+    input: int
+    output: int
+    delta: int = 0
+
+
+@dataclass(frozen=True, eq=False)
+class Prepared:
+    """Base of every op's prepared record. Subclasses add named operands and constants."""
+
+    index: int
+    opcode: str
+
+    def macs(self) -> int:
+        return 0
+
+    def overlaps(self) -> list[Overlap]:
+        """Input/output pairs that may share memory (element-wise in place, windows trailing)."""
+        return []
+
+
+P = TypeVar("P", bound=Prepared)
+PrepareFn = Callable[[Op, Graph], Prepared]
+LowerFn = Callable[[P, "Emitter"], None]
+
+
+def _always(data: Prepared) -> bool:
+    return True
+
+
+def _no_scratch(data: Prepared) -> int:
+    return 0
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One kernel for one op: its family, when it applies, its C sources, scratch and lowering."""
+
+    op: str
+    family: str
+    name: str
+    lower: Callable[[Prepared, "Emitter"], None]
+    sources: tuple[str, ...] = ()
+    scratch: Callable[[Prepared], int] = _no_scratch
+    applies: Callable[[Prepared], bool] = _always
 
 
 @dataclass
-class OpSpec:
+class OpDef:
     name: str
-    emit: EmitFn
-    sources: tuple[str, ...] = ()
-    macs: MacsFn = field(default=lambda op, g: 0)
-    inplace: InplaceFn | None = None
-    check: CheckFn | None = None     # returns why this instance is unsupported, or None
+    prepare: PrepareFn
+    variants: list[Variant] = field(default_factory=list)
 
 
-REGISTRY: dict[str, OpSpec] = {}
+REGISTRY: dict[str, OpDef] = {}
 
 
-def register(name: str, sources: tuple[str, ...] | list[str] = (), macs: MacsFn | None = None,
-             inplace: InplaceFn | None = None, check: CheckFn | None = None
-             ) -> Callable[[EmitFn], EmitFn]:
-    """Decorator for an op's emit function."""
-    def deco(fn: EmitFn) -> EmitFn:
-        REGISTRY[name] = OpSpec(name, fn, tuple(sources), macs or (lambda op, g: 0), inplace, check)
+def register_op(*names: str) -> Callable[[PrepareFn], PrepareFn]:
+    """Decorator for an op's prepare function (several builtins may share one)."""
+    def deco(fn: PrepareFn) -> PrepareFn:
+        for name in names:
+            if name in REGISTRY:
+                raise InternalError(f"op {name} registered twice", "tinyq.ops")
+            REGISTRY[name] = OpDef(name, fn)
         return fn
     return deco
 
 
-def load_all() -> dict[str, OpSpec]:
-    """Import every op module so that they register themselves."""
-    import importlib
-    import pkgutil
+def variant(op: str, family: str, sources: tuple[str, ...] | list[str] = (), *,
+            scratch: Callable[..., int] | None = None, applies: Callable[..., bool] | None = None,
+            name: str | None = None) -> Callable[[LowerFn], LowerFn]:
+    """Decorator for a kernel variant's lowering function `lower(data, em)`."""
+    if family not in FAMILIES:
+        raise InternalError(f"unknown kernel family {family!r} for {op}", "tinyq.ops")
 
+    def deco(fn: LowerFn) -> LowerFn:
+        if op not in REGISTRY:
+            raise InternalError(f"variant for {op} registered before its prepare step", "tinyq.ops")
+        REGISTRY[op].variants.append(Variant(op, family, name or f"{op.lower()}_{family}", fn,
+                                             tuple(sources), scratch or _no_scratch, applies or _always))
+        return fn
+    return deco
+
+
+def load_all() -> dict[str, OpDef]:
+    """Import every op module so that they register themselves."""
     import tinyq.ops as pkg
     for mod in pkgutil.iter_modules(pkg.__path__):
-        if mod.name not in ("registry",) and not mod.name.startswith("_"):
+        if mod.name not in ("registry", "emitter", "lower") and not mod.name.startswith("_"):
             importlib.import_module(f"tinyq.ops.{mod.name}")
     return REGISTRY
+
+
+def prepare(op: Op, g: Graph) -> Prepared | Refusal:
+    """The op's prepared record, or the reason it cannot be compiled."""
+    load_all()
+    spec = REGISTRY.get(op.opcode)
+    if spec is None:
+        return Refusal("no kernel")
+    try:
+        return spec.prepare(op, g)
+    except Refusal as r:
+        return r
+    except (IndexError, KeyError, ValueError, TypeError, AttributeError, ZeroDivisionError) as exc:
+        # a fault in tinyq's prepare step (validation belongs in Refusals): say so, don't blame the file
+        raise InternalError(f"{exc.__class__.__name__}: {exc}", f"prepare of op {op.index} {op.opcode}") from exc
+
+
+def pick(data: Prepared, family: str) -> Variant | None:
+    """The variant of the asked family that applies to this layer, else the portable one."""
+    variants = REGISTRY[data.opcode].variants
+    for fam in dict.fromkeys((family, "portable")):
+        for v in variants:
+            if v.family == fam and v.applies(data):
+                return v
+    return None

@@ -2,11 +2,13 @@
 TFLM's float32 arithmetic (GetNearestNeighbor), so the kernel is a gather of channel runs."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from tinyq.backend.emitter import Emitter
 from tinyq.ir import Graph, Op
-from tinyq.ops.registry import register
+from tinyq.ops.emitter import Emitter
+from tinyq.ops.registry import Prepared, Refusal, register_op, variant
 from tinyq.quant import round_half_away
 
 
@@ -27,31 +29,47 @@ def nearest_indices(in_size: int, out_size: int, align_corners: bool, half_pixel
     return res
 
 
-def _check(op: Op, g: Graph) -> str | None:
+@dataclass(frozen=True, eq=False)
+class ResizeData(Prepared):
+    """Geometry and the source row (`src_y`) and column (`src_x`) of every output pixel."""
+
+    input: int
+    output: int
+    batches: int
+    in_h: int
+    in_w: int
+    depth: int
+    out_h: int
+    out_w: int
+    src_y: np.ndarray   # int32 [out_h]
+    src_x: np.ndarray   # int32 [out_w]
+
+
+@register_op("RESIZE_NEAREST_NEIGHBOR")
+def prepare(op: Op, g: Graph) -> ResizeData:
     inp, out = g.t(op.inputs[0]), g.t(op.outputs[0])
     if inp.dtype != "int8" or out.dtype != "int8":
-        return f"needs int8 tensors, got {inp.dtype} -> {out.dtype}"
+        raise Refusal(f"needs int8 tensors, got {inp.dtype} -> {out.dtype}")
     if len(inp.shape) != 4 or len(out.shape) != 4:
-        return "needs 4-D NHWC tensors (as TFLM)"
+        raise Refusal("needs 4-D NHWC tensors (as TFLM)")
     if not g.t(op.inputs[1]).is_const:
-        return "the size must be constant (as TFLM requires)"
+        raise Refusal("the size must be constant (as TFLM requires)")
     if out.shape[0] != inp.shape[0] or out.shape[3] != inp.shape[3]:
-        return "batch and channels must not change"
-    return None
-
-
-@register("RESIZE_NEAREST_NEIGHBOR", sources=["resize_nearest_neighbor.c", "resize_nearest_neighbor.h"],
-          check=_check)
-def emit(op: Op, g: Graph, em: Emitter) -> None:
-    inp, out = g.t(op.inputs[0]), g.t(op.outputs[0])
+        raise Refusal("batch and channels must not change")
     n, ih, iw, c = (int(v) for v in inp.shape)
     oh, ow = int(out.shape[1]), int(out.shape[2])
     align = bool(op.options.get("align_corners", False))
     half = bool(op.options.get("half_pixel_centers", False))
+    return ResizeData(op.index, op.opcode, op.inputs[0], op.outputs[0], n, ih, iw, c, oh, ow,
+                      nearest_indices(ih, oh, align, half), nearest_indices(iw, ow, align, half))
+
+
+@variant("RESIZE_NEAREST_NEIGHBOR", "portable", ["resize_nearest_neighbor.c", "resize_nearest_neighbor.h"])
+def lower(d: ResizeData, em: Emitter) -> None:
     em.include("resize_nearest_neighbor.h")
     p = em.params("tq_resize_nn_params", {
-        "batches": n, "in_h": ih, "in_w": iw, "depth": c, "out_h": oh, "out_w": ow,
-        "src_y": em.const(nearest_indices(ih, oh, align, half), "src_y"),
-        "src_x": em.const(nearest_indices(iw, ow, align, half), "src_x"),
+        "batches": d.batches, "in_h": d.in_h, "in_w": d.in_w, "depth": d.depth,
+        "out_h": d.out_h, "out_w": d.out_w,
+        "src_y": em.const(d.src_y, "src_y"), "src_x": em.const(d.src_x, "src_x"),
     })
-    em.call(f"tq_resize_nearest_neighbor_s8({p}, {em.tensor(op.inputs[0])}, {em.tensor(op.outputs[0])})")
+    em.call(f"tq_resize_nearest_neighbor_s8({p}, {em.tensor(d.input)}, {em.tensor(d.output)})")

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import math
 
-from tinyq.backend.emitter import Emitter
 from tinyq.ir import Graph, Op
-from tinyq.ops._common import need_int8
-from tinyq.ops.registry import register
+from tinyq.ops._unary import UnaryData, lower_unary, unary_check, unary_data
+from tinyq.ops.emitter import Emitter
+from tinyq.ops.registry import Refusal, register_op, variant
 from tinyq.quant import quantize_multiplier
 
 SCALED_DIFF_INT_BITS = 5
@@ -20,25 +20,22 @@ def softmax_scaling(beta: float, input_scale: float) -> tuple[int, int, int]:
     return mult, shift, -int(math.floor(max_rescaled))
 
 
-def _check(op: Op, g: Graph) -> str | None:
-    reason = need_int8(op, g, [0, -1])
-    if reason:
-        return reason
+@register_op("SOFTMAX")
+def prepare(op: Op, g: Graph) -> UnaryData:
+    """Not declared in place (the kernel was never checked for it)."""
+    unary_check(op, g)
     out = g.t(op.outputs[0])
     if out.qzero != -128 or abs(out.qscale - 1 / 256) > 1e-8 * 256:
-        return "int8 softmax output must have scale 1/256 and zero point -128"
-    return None
-
-
-@register("SOFTMAX", sources=["softmax.c", "softmax.h", "tq_fixedpoint.h"], check=_check)
-def emit(op: Op, g: Graph, em: Emitter) -> None:
+        raise Refusal("int8 softmax output must have scale 1/256 and zero point -128")
     inp = g.t(op.inputs[0])
-    beta = float(op.options.get("beta", 1.0))
-    mult, shift, diff_min = softmax_scaling(beta, inp.qscale)
+    mult, shift, diff_min = softmax_scaling(float(op.options.get("beta", 1.0)), inp.qscale)
     depth = inp.shape[-1]
-    em.include("softmax.h")
-    p = em.params("tq_softmax_params", {
+    return unary_data(op, {
         "outer": inp.num_elements // depth, "depth": depth, "input_multiplier": mult,
         "input_left_shift": shift, "diff_min": diff_min,
-    })
-    em.call(f"tq_softmax_s8({p}, {em.tensor(op.inputs[0])}, {em.tensor(op.outputs[0])})")
+    }, in_place=False)
+
+
+@variant("SOFTMAX", "portable", ["softmax.c", "softmax.h", "tq_fixedpoint.h"])
+def lower(d: UnaryData, em: Emitter) -> None:
+    lower_unary(d, em, "softmax.h", "tq_softmax_params", "tq_softmax_s8")

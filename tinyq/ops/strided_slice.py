@@ -6,14 +6,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tinyq.backend.emitter import Emitter
 from tinyq.ir import Graph, Op
-from tinyq.ops.registry import register
+from tinyq.ops._unary import UnaryData, lower_unary, unary_data
+from tinyq.ops.emitter import Emitter
+from tinyq.ops.registry import Refusal, register_op, variant
 
 DIMS = 5
 
 
-@dataclass
+@dataclass(frozen=True)
 class Axis:
     start: int
     stride: int
@@ -56,48 +57,41 @@ def slice_axes(shape: list[int], begin: list[int], end: list[int], strides: list
     return axes
 
 
-def _operands(op: Op, g: Graph) -> list[list[int]]:
-    return [[int(v) for v in np.asarray(g.t(i).data).ravel()] for i in op.inputs[1:4]]
+def _vec(v: list[int]) -> str:
+    return "{ " + ", ".join(map(str, v)) + " }"
 
 
-def _axes(op: Op, g: Graph) -> list[Axis]:
-    begin, end, strides = _operands(op, g)
-    o = op.options
-    return slice_axes(list(g.t(op.inputs[0]).shape), begin, end, strides, int(o.get("begin_mask", 0)),
-                      int(o.get("end_mask", 0)), int(o.get("shrink_axis_mask", 0)), bool(o.get("offset", False)))
-
-
-def _check(op: Op, g: Graph) -> str | None:
+@register_op("STRIDED_SLICE")
+def prepare(op: Op, g: Graph) -> UnaryData:
     inp, out = g.t(op.inputs[0]), g.t(op.outputs[0])
     if inp.dtype != "int8" or out.dtype != "int8":
-        return f"needs int8 tensors, got {inp.dtype} -> {out.dtype}"
+        raise Refusal(f"needs int8 tensors, got {inp.dtype} -> {out.dtype}")
     if len(inp.shape) > DIMS:
-        return f"{len(inp.shape)}-D input; at most {DIMS} dimensions are supported (as TFLM)"
+        raise Refusal(f"{len(inp.shape)}-D input; at most {DIMS} dimensions are supported (as TFLM)")
     if len(op.inputs) < 4 or any(not g.t(i).is_const or g.t(i).data is None for i in op.inputs[1:4]):
-        return "begin, end and strides must be constant"
-    if int(op.options.get("ellipsis_mask", 0)) or int(op.options.get("new_axis_mask", 0)):
-        return "ellipsis_mask and new_axis_mask are not supported (TFLM rejects them too)"
-    begin, end, strides = _operands(op, g)
+        raise Refusal("begin, end and strides must be constant")
+    o = op.options
+    if int(o.get("ellipsis_mask", 0)) or int(o.get("new_axis_mask", 0)):
+        raise Refusal("ellipsis_mask and new_axis_mask are not supported (TFLM rejects them too)")
+    begin, end, strides = ([int(v) for v in np.asarray(g.t(i).data).ravel()] for i in op.inputs[1:4])
     if not len(begin) == len(end) == len(strides) == len(inp.shape):
-        return "begin/end/strides must have one entry per input dimension"
+        raise Refusal("begin/end/strides must have one entry per input dimension")
     if 0 in strides:
-        return "a stride of 0 is invalid"
-    n = int(np.prod([a.count for a in _axes(op, g)], dtype=np.int64))
+        raise Refusal("a stride of 0 is invalid")
+    axes = slice_axes(list(inp.shape), begin, end, strides, int(o.get("begin_mask", 0)),
+                      int(o.get("end_mask", 0)), int(o.get("shrink_axis_mask", 0)), bool(o.get("offset", False)))
+    n = int(np.prod([a.count for a in axes], dtype=np.int64))
     if n != out.num_elements:
-        return f"the slice has {n} elements but the output tensor {tuple(out.shape)} has {out.num_elements}"
-    return None
-
-
-@register("STRIDED_SLICE", sources=["strided_slice.c", "strided_slice.h"], check=_check)
-def emit(op: Op, g: Graph, em: Emitter) -> None:
-    shape = [1] * (DIMS - len(g.t(op.inputs[0]).shape)) + [int(v) for v in g.t(op.inputs[0]).shape]
+        raise Refusal(f"the slice has {n} elements but the output tensor {tuple(out.shape)} has {out.num_elements}")
+    shape = [1] * (DIMS - len(inp.shape)) + [int(v) for v in inp.shape]
     elem = [int(np.prod(shape[i + 1:], dtype=np.int64)) for i in range(DIMS)]
-    axes = _axes(op, g)
     # An empty slice never reads the input, so its (possibly out-of-range) start is irrelevant.
     base = sum(a.start * e for a, e in zip(axes, elem)) if all(a.count for a in axes) else 0
-    vec = lambda v: "{ " + ", ".join(map(str, v)) + " }"  # noqa: E731
-    em.include("strided_slice.h")
-    p = em.params("tq_strided_slice_params", {
-        "base": base, "count": vec([a.count for a in axes]), "step": vec([a.stride * e for a, e in zip(axes, elem)]),
-    })
-    em.call(f"tq_strided_slice_s8({p}, {em.tensor(op.inputs[0])}, {em.tensor(op.outputs[0])})")
+    return unary_data(op, {
+        "base": base, "count": _vec([a.count for a in axes]), "step": _vec([a.stride * e for a, e in zip(axes, elem)]),
+    }, in_place=False)
+
+
+@variant("STRIDED_SLICE", "portable", ["strided_slice.c", "strided_slice.h"])
+def lower(d: UnaryData, em: Emitter) -> None:
+    lower_unary(d, em, "strided_slice.h", "tq_strided_slice_params", "tq_strided_slice_s8")

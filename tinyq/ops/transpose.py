@@ -3,43 +3,41 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinyq.backend.emitter import Emitter
 from tinyq.ir import Graph, Op
-from tinyq.ops.registry import register
+from tinyq.ops._unary import UnaryData, lower_unary, unary_data
+from tinyq.ops.emitter import Emitter
+from tinyq.ops.registry import Refusal, register_op, variant
 
 MAX_DIMS = 6
 
 
-def _perm(op: Op, g: Graph) -> list[int]:
-    return [int(v) for v in np.asarray(g.t(op.inputs[1]).data).ravel()]
+def _vec(v: list[int]) -> str:
+    return "{ " + ", ".join(map(str, v)) + " }"
 
 
-def _check(op: Op, g: Graph) -> str | None:
+@register_op("TRANSPOSE")
+def prepare(op: Op, g: Graph) -> UnaryData:
     inp, out = g.t(op.inputs[0]), g.t(op.outputs[0])
     if inp.dtype != "int8" or out.dtype != "int8":
-        return f"needs int8 tensors, got {inp.dtype} -> {out.dtype}"
+        raise Refusal(f"needs int8 tensors, got {inp.dtype} -> {out.dtype}")
     if len(inp.shape) > MAX_DIMS:
-        return f"{len(inp.shape)}-D input; at most {MAX_DIMS} dimensions are supported"
-    if not g.t(op.inputs[1]).is_const or g.t(op.inputs[1]).data is None:
-        return "the permutation must be constant"
-    perm = _perm(op, g)
+        raise Refusal(f"{len(inp.shape)}-D input; at most {MAX_DIMS} dimensions are supported")
+    pt = g.t(op.inputs[1])
+    if not pt.is_const or pt.data is None:
+        raise Refusal("the permutation must be constant")
+    perm = [int(v) for v in np.asarray(pt.data).ravel()]
     if sorted(perm) != list(range(len(inp.shape))):
-        return f"permutation {perm} is not a permutation of {len(inp.shape)} dimensions"
+        raise Refusal(f"permutation {perm} is not a permutation of {len(inp.shape)} dimensions")
     if tuple(out.shape) != tuple(inp.shape[i] for i in perm):
-        return f"output shape {tuple(out.shape)} does not match the permuted input"
-    return None
-
-
-@register("TRANSPOSE", sources=["transpose.c", "transpose.h"], check=_check)
-def emit(op: Op, g: Graph, em: Emitter) -> None:
-    inp = g.t(op.inputs[0])
+        raise Refusal(f"output shape {tuple(out.shape)} does not match the permuted input")
     shape = [int(v) for v in inp.shape]
-    perm = _perm(op, g)
     in_strides = [int(np.prod(shape[i + 1:], dtype=np.int64)) for i in range(len(shape))]
     lead = MAX_DIMS - len(shape)
     dims = [1] * lead + [shape[i] for i in perm]
     strides = [0] * lead + [in_strides[i] for i in perm]
-    vec = lambda v: "{ " + ", ".join(map(str, v)) + " }"  # noqa: E731
-    em.include("transpose.h")
-    p = em.params("tq_transpose_params", {"dims": vec(dims), "strides": vec(strides)})
-    em.call(f"tq_transpose_s8({p}, {em.tensor(op.inputs[0])}, {em.tensor(op.outputs[0])})")
+    return unary_data(op, {"dims": _vec(dims), "strides": _vec(strides)}, in_place=False)
+
+
+@variant("TRANSPOSE", "portable", ["transpose.c", "transpose.h"])
+def lower(d: UnaryData, em: Emitter) -> None:
+    lower_unary(d, em, "transpose.h", "tq_transpose_params", "tq_transpose_s8")

@@ -10,7 +10,7 @@ def eliminate_dead_ops(g: Graph) -> int:
     for op in reversed(g.ops):
         if any(o in needed for o in op.outputs):
             keep.append(op)
-            needed.update(t for t in op.inputs if t >= 0)
+            needed.update(t for t in op.reads if t >= 0)
     removed = len(g.ops) - len(keep)
     g.ops = list(reversed(keep))
     g.renumber()

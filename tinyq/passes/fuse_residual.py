@@ -3,7 +3,10 @@
 The convolution then adds each result to the other operand (the residual) as it stores it, so
 its own output tensor never exists and the sum can overwrite the residual in place. The ADD's
 arithmetic is unchanged (the int8 convolution result goes through TFLM's Add), so it stays
-bit-exact, and the arena drops below the plain liveness bound (three live tensors become two)."""
+bit-exact, and the arena drops below the plain liveness bound (three live tensors become two).
+
+In the IR the ADD becomes the convolution's epilogue (`Op.epilogue`), the convolution's result
+its `body_output`, and the ADD's output the fused op's output."""
 from __future__ import annotations
 
 from tinyq.ir import Graph
@@ -15,7 +18,7 @@ def fuse_residual_adds(g: Graph) -> int:
     while k < len(g.ops):
         op = g.ops[k]
         conv = g.ops[k - 1]
-        if op.opcode != "ADD" or conv.opcode != "CONV_2D" or "fused_add" in conv.options:
+        if op.opcode != "ADD" or conv.opcode != "CONV_2D" or conv.epilogue or len(op.inputs) < 2 or not conv.outputs:
             k += 1
             continue
         consumers = g.consumers()
@@ -29,9 +32,8 @@ def fuse_residual_adds(g: Graph) -> int:
         if not (g.t(other).shape == g.t(t).shape == g.t(out).shape) or g.t(other).is_const:
             k += 1
             continue
-        conv.options["fused_add"] = {"conv_output": t, "conv_first": t == a, "add_inputs": [a, b],
-                                     "add_options": dict(op.options)}
-        conv.inputs = conv.inputs[:3] + [-1] * (3 - len(conv.inputs[:3])) + [other]
+        conv.epilogue = [op]
+        conv.body_output = t
         conv.outputs = [out]
         del g.ops[k]
         fused += 1

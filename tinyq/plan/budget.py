@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from tinyq.backend.generate import Generated
+from tinyq.plan.compiled import Compiled
 from tinyq.boards import Board
 from tinyq.errors import DoesNotFitError
 
@@ -42,7 +42,7 @@ class Budget:
         return d
 
 
-def peak_tensors(gen: Generated) -> list[dict]:
+def peak_tensors(gen: Compiled) -> list[dict]:
     """The buffers live at the op where the arena is fullest (what to shrink to fit)."""
     plan = gen.plan
     best_pos, _ = plan.peak()
@@ -54,9 +54,9 @@ def peak_tensors(gen: Generated) -> list[dict]:
     return res
 
 
-def budget(gen: Generated, board: Board, text: int | None = None, data: int = 0, bss: int | None = None) -> Budget:
+def budget(gen: Compiled, board: Board, text: int | None = None, data: int = 0, bss: int | None = None) -> Budget:
     """The budget from the plan, or from a built ELF's text/data/bss when given."""
-    kernels = len([s for s in gen.sources if s.endswith(".c")])
+    kernels = len([s for s in gen.sources if s.endswith(".c")])   # only what the variants use
     if text is None:
         code = RUNTIME_FLASH + KERNEL_FLASH * kernels
         flash = gen.const_bytes + code

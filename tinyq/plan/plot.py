@@ -3,15 +3,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tinyq.backend.generate import Generated
+from tinyq.plan.compiled import Compiled
 
 
-def _label(gen: Generated, key: object) -> str:
+def _label(gen: Compiled, key: object) -> str:
     kind, idx = key  # type: ignore[misc]
     return gen.graph.t(idx).name[-28:] if kind == "t" else f"scratch op {idx}"
 
 
-def plot_arena(gen: Generated, path: str | Path) -> Path:
+def plot_arena(gen: Compiled, path: str | Path) -> Path:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

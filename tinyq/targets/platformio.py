@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from tinyq.backend.generate import Generated
+from tinyq.plan.compiled import Compiled
 from tinyq.boards import Board, load_board
 from tinyq.errors import DoesNotFitError, ToolchainError
 from tinyq.targets.firmware import build_spec
@@ -110,7 +110,7 @@ def _board_json(board: Board) -> dict:
     }
 
 
-def write_project(gen: Generated, board_name: str, out_dir: str | Path) -> Path:
+def write_project(gen: Compiled, board_name: str, out_dir: str | Path) -> Path:
     """Write the project: platformio.ini, platform/, src/ (model, kernels, firmware), linker.ld."""
     board = load_board(board_name)
     spec = build_spec(board)

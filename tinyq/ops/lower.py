@@ -1,0 +1,127 @@
+"""The lowering driver: prepare every op once, pick its kernel variant, lower it to C calls."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tinyq.errors import UnsupportedOpError
+from tinyq.ir import Graph, Op
+from tinyq.ops.emitter import Emitter, OpCode
+from tinyq.ops.registry import FAMILIES, REGISTRY, Prepared, Refusal, Variant, load_all, pick, prepare
+
+KERNEL_CHOICES = ("auto", *FAMILIES)
+
+
+@dataclass
+class Layer:
+    """One lowered op: its IR op, prepared record, chosen variant and emitted code."""
+
+    op: Op
+    data: Prepared
+    variant: Variant
+    code: OpCode
+
+    @property
+    def macs(self) -> int:
+        return self.data.macs()
+
+    @property
+    def scratch_bytes(self) -> int:
+        return self.code.scratch_bytes
+
+
+@dataclass
+class Lowered:
+    """The model as C calls, constants and parameter structs, before memory is planned."""
+
+    graph: Graph
+    family: str
+    layers: list[Layer]
+    emitter: Emitter
+
+    @property
+    def sources(self) -> list[str]:
+        """Kernel files the model's variants use (and nothing else)."""
+        files = {"tq_common.h"}
+        for layer in self.layers:
+            files.update(layer.variant.sources)
+        return sorted(files)
+
+    @property
+    def layer_macs(self) -> list[int]:
+        return [layer.macs for layer in self.layers]
+
+    @property
+    def const_bytes(self) -> int:
+        return sum(c.nbytes for c in self.emitter.consts)
+
+
+def unsupported_ops(graph: Graph) -> list[tuple[int, str, str]]:
+    """(op index, opcode, reason) for every op tinyq cannot compile."""
+    bad = []
+    for op in graph.ops:
+        got = prepare(op, graph)
+        if isinstance(got, Refusal):
+            bad.append((op.index, op.opcode, got.reason))
+        elif pick(got, "portable") is None:
+            bad.append((op.index, op.opcode, "no kernel variant handles this instance"))
+    return bad
+
+
+def prepare_all(graph: Graph) -> list[Prepared]:
+    """Every op's prepared record; refuses the whole model, naming each op it cannot compile."""
+    load_all()
+    records: list[Prepared] = []
+    bad: list[str] = []
+    for op in graph.ops:
+        got = prepare(op, graph)
+        if isinstance(got, Refusal):
+            bad.append(f"op {op.index} {op.opcode} ({got.reason})")
+        else:
+            records.append(got)
+    if bad:
+        raise UnsupportedOpError(
+            f"model '{graph.name}' uses unsupported operators: " + "; ".join(bad),
+            "supported: " + ", ".join(sorted(REGISTRY)) +
+            ". Re-quantize with `tinyq quantize` (full int8) or replace the layer.")
+    return records
+
+
+def op_macs(graph: Graph) -> list[int]:
+    """MACs per op; 0 for ops that cannot be prepared."""
+    res = []
+    for op in graph.ops:
+        got = prepare(op, graph)
+        res.append(0 if isinstance(got, Refusal) else got.macs())
+    return res
+
+
+def resolve_family(choice: str, has_dsp: bool | None) -> str:
+    """The kernel family for a board: "dsp" where it has the DSP extension, else "portable"
+    (choice "dsp"/"portable" overrides; the DSP kernels still run without it, just slowly).
+    has_dsp None: no board (the host check), which runs the DSP algorithm."""
+    if choice not in KERNEL_CHOICES:
+        raise UnsupportedOpError(f"kernels must be one of {', '.join(KERNEL_CHOICES)}, not {choice!r}")
+    if choice != "auto":
+        return choice
+    return "dsp" if has_dsp is None or has_dsp else "portable"
+
+
+def lower(graph: Graph, family: str = "dsp") -> Lowered:
+    """Lower a graph that went through the passes. family: "dsp" for the Cortex-M DSP-extension
+    kernels (also what the host check runs), "portable" for plain C with int8 weights."""
+    if family not in FAMILIES:
+        raise UnsupportedOpError(f"kernels must be one of {', '.join(FAMILIES)}, not {family!r}")
+    records = prepare_all(graph)
+    em = Emitter(graph)
+    layers = []
+    for op, data in zip(graph.ops, records):
+        v = pick(data, family)
+        if v is None:
+            raise UnsupportedOpError(f"op {op.index} {op.opcode}: no kernel variant handles this instance")
+        em.begin_op(op, v.scratch(data))
+        v.lower(data, em)
+        for t in op.reads + op.outputs:  # every touched tensor is planned
+            if t >= 0 and not graph.t(t).is_const:
+                em.used_tensors.add(t)
+        layers.append(Layer(op, data, v, em.cur))
+    return Lowered(graph, family, layers, em)

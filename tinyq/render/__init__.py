@@ -1,0 +1,1 @@
+"""Render: templates -> model.h / model.c."""

@@ -1,0 +1,1 @@
+"""Workflows: what the commands do, as Python functions (compile, verify, bench, deploy, inspect)."""

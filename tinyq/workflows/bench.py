@@ -1,0 +1,176 @@
+"""Benchmark a model on a device (or the emulator) over serial: bit-exactness against TFLM,
+latency, per-layer counts."""
+from __future__ import annotations
+
+import statistics
+from pathlib import Path
+
+import numpy as np
+
+from tinyq.boards import Board, load_board
+from tinyq.errors import TinyqError
+from tinyq.plan.compiled import Compiled
+from tinyq.targets.firmware import EMULATION_BOARD, build_spec
+from tinyq.targets.gcc_build import build
+from tinyq.targets.protocol import Link, ProtocolError
+from tinyq.targets.qemu import ticks_to_instructions
+from tinyq.targets.reference import run_reference
+from tinyq.workflows.compile import compile
+from tinyq.workflows.session import device_session
+from tinyq.workflows.verify import compare, random_inputs
+
+CAL_SHORT, CAL_LONG = 1_000, 51_000   # calibration loop lengths (iterations of subs + bne)
+
+
+def load_inputs(gen: Compiled, data: str | Path | None, samples: int, seed: int) -> list[np.ndarray]:
+    """Inputs from a .npy file (N x input shape, single-input models) or `samples` random ones."""
+    g = gen.graph
+    if samples < 1:
+        raise TinyqError(f"--samples must be at least 1, not {samples}")
+    if data is None:
+        return random_inputs(g, samples, seed)
+    t = g.t(g.inputs[0])
+    want = f"an array of {t.dtype} with shape (N, {', '.join(map(str, t.shape))})"
+    try:
+        arr = np.load(data, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise TinyqError(f"cannot read inputs from {data}: {exc}", f"save {want} with numpy.save") from None
+    shape = tuple(t.shape)
+    if arr.ndim == len(shape) and shape[:1] == (1,) and tuple(arr.shape[1:]) == shape[1:]:
+        arr = arr.reshape((arr.shape[0], *shape))   # (N, 640) for a (1, 640) input: the batch of one is implied
+    if len(g.inputs) != 1 or arr.dtype != np.dtype(t.dtype) or tuple(arr.shape[1:]) != shape or not len(arr):
+        raise TinyqError(f"{data}: expected {want}, got {arr.dtype} {arr.shape}"
+                         + ("" if len(g.inputs) == 1 else f" (the model has {len(g.inputs)} inputs: use random ones)"),
+                         "quantize your inputs to the model's input type first")
+    return [arr[:samples]]
+
+
+def check_counter(link: Link, board: Board, emulated: bool) -> dict:
+    """Time two device loops of known length. Emulated: the converted difference must be exactly
+    the number of instructions added; hardware: report cycles per loop iteration (subs + bne)."""
+    try:
+        short, long_ = link.calibrate(CAL_SHORT), link.calibrate(CAL_LONG)
+    except ProtocolError as exc:
+        if "the device reported" in str(exc):   # firmware older than the 'C' frame
+            return {"checked": False}
+        raise
+    extra = 2 * (CAL_LONG - CAL_SHORT)
+    if emulated:
+        got = ticks_to_instructions(long_, board) - ticks_to_instructions(short, board)
+        if got != extra:
+            raise TinyqError(f"the emulated counter is off: a loop of {extra:,} instructions measured {got:,}",
+                             "QEMU must run with -icount shift=N matching the board's emulator.icount_shift")
+        return {"checked": True, "loop_instructions": extra, "measured": got}
+    return {"checked": True, "cycles_per_iteration": round((long_ - short) / (CAL_LONG - CAL_SHORT), 3)}
+
+
+def run_bench(link: Link, gen: Compiled, model_path: str | Path, board: Board, samples: int = 10,
+              seed: int = 0, data: str | Path | None = None) -> dict:
+    g = gen.graph
+    info = link.info()
+    if int(info.get("layers", -1)) != len(g.ops) or info.get("model") != g.name:
+        raise ProtocolError(f"the device runs model '{info.get('model')}' ({info.get('layers')} layers), "
+                            f"not '{g.name}' ({len(g.ops)} layers)", "build and flash the firmware for this model")
+    xs = load_inputs(gen, data, samples, seed)
+    n = len(xs[0])
+    want, _ = run_reference(model_path, xs, len(g.outputs))
+    out_specs = [(g.t(t).dtype, g.t(t).shape) for t in g.outputs]
+    emulated = info.get("counter") == "qemu_timer"
+    # `--board nrf52840` against the emulator: convert with the emulation board's clock and shift
+    counter_board = board if board.emulated or not emulated else \
+        load_board(EMULATION_BOARD.get(board.name, "mps2_an386"))
+    counter_check = check_counter(link, counter_board, emulated)
+    convert = (lambda t: ticks_to_instructions(t, counter_board)) if emulated else (lambda t: t)
+    totals, layer_sums, mismatches, stack = [], [0] * len(g.ops), 0, 0
+    first_layers: list[int] = []
+    for s in range(n):
+        r = link.run([x[s] for x in xs], out_specs)
+        for w, o in zip(want[s], r.outputs):
+            mismatches += compare(w, o)[0]
+        totals.append(convert(r.total))
+        layers = [convert(v) for v in r.layers]
+        first_layers = first_layers or layers
+        layer_sums = [a + b for a, b in zip(layer_sums, layers)]
+        stack = max(stack, r.stack_bytes)
+    unit = "instructions" if emulated else "cycles"
+    med = int(statistics.median(totals))
+    rep: dict = {
+        "board": board.name, "model": g.name, "bit_exact": mismatches == 0, "samples": n,
+        "mismatches": mismatches, "counter": unit,
+        unit: med, f"{unit}_min": min(totals), f"{unit}_max": max(totals),
+        "repeatable": len(set(totals)) == 1, "stack_bytes": stack, "arena_bytes": gen.arena_bytes,
+        "macs": gen.macs, "macs_per_" + unit[:-1]: round(gen.macs / med, 3) if med else None,
+        "counter_check": counter_check,
+        "run_on": f"QEMU {counter_board.emulator.get('qemu_machine')}" if emulated else board.name,
+    }
+    if not emulated:
+        rep["latency_ms"] = round(med / board.clock_hz * 1e3, 3)
+        rep["latency_ms_min"] = round(min(totals) / board.clock_hz * 1e3, 3)
+        rep["latency_ms_max"] = round(max(totals) / board.clock_hz * 1e3, 3)
+    rep["layers"] = [
+        {"index": i, "op": op.opcode, "label": label, "macs": macs, unit: round(total / n),
+         "macs_per_" + unit[:-1]: round(macs / (total / n), 3) if total else None}
+        for i, (op, label, macs, total) in enumerate(zip(g.ops, gen.labels, gen.layer_macs, layer_sums))
+    ]
+    return rep
+
+
+def _counter_line(check: dict) -> str:
+    if "measured" in check:
+        return f"  counter check: a {check['loop_instructions']:,}-instruction loop measured {check['measured']:,}"
+    if "cycles_per_iteration" in check:
+        return f"  counter check: {check['cycles_per_iteration']} cycles per subs+bne loop iteration"
+    return "  counter check: not supported by this firmware"
+
+
+def format_bench(rep: dict) -> str:
+    unit = rep["counter"]
+    where = rep["board"] + (f" ({rep['run_on']})" if rep.get("run_on", rep["board"]) != rep["board"] else "")
+    lines = [f"{rep['model']} on {where}: {'BIT-EXACT' if rep['bit_exact'] else 'MISMATCH'} over "
+             f"{rep['samples']} inputs ({rep['mismatches']} differing elements)",
+             f"  {unit} per inference: {rep[unit]:,} (min {rep[unit + '_min']:,}, max {rep[unit + '_max']:,}"
+             f"{', identical every run' if rep['repeatable'] else ''})"
+             + (f", {rep['latency_ms']} ms" if "latency_ms" in rep else ""),
+             f"  {rep['macs']:,} MACs, {rep['macs_per_' + unit[:-1]]} MACs per {unit[:-1]}; stack high water "
+             f"{rep['stack_bytes']:,} B; arena {rep['arena_bytes']:,} B",
+             _counter_line(rep.get("counter_check", {})),
+             f"  {'#':>3} {'layer':<34} {'MACs':>11} {unit:>13} {'MACs/' + unit[:5]:>10}"]
+    for layer in rep["layers"]:
+        mpc = layer["macs_per_" + unit[:-1]]
+        lines.append(f"  {layer['index']:>3} {layer['label'][:34]:<34} {layer['macs']:>11,} {layer[unit]:>13,} "
+                     f"{mpc if mpc is not None else '-':>10}")
+    return "\n".join(lines)
+
+
+def run_emulated_bench(model_path: str | Path, board: str = "nrf52840", samples: int = 10, seed: int = 0,
+                       data: str | Path | None = None, out: str | Path | None = None,
+                       timeout: float = 600.0, kernels: str = "auto") -> dict:
+    """Generate, build with arm-none-eabi-gcc, run in QEMU and bench: the emulated deploy in one call.
+
+    `board` is the target (its RAM/flash are what the figures are checked against); the run happens
+    on its emulation board (mps2_an386 for the nRF52840). Returns the bench report plus board,
+    flash_bytes (text+data), ram_bytes (data+bss+reserved stack), static_ram_bytes, elf."""
+    import tempfile
+
+    target = load_board(board)
+    run_board = load_board(EMULATION_BOARD.get(target.name, target.name))
+    if not run_board.emulated:
+        raise TinyqError(f"no emulator for board {target.name}",
+                         "emulation exists for: " + ", ".join(sorted(EMULATION_BOARD)))
+    model_path = Path(model_path)
+    gen = compile(model_path, board=target, kernels=kernels)
+    work = Path(out) if out else Path(tempfile.mkdtemp(prefix="tinyq-emu-"))
+    gen.write(work / "model")
+    image = build(build_spec(run_board), work / "model", work / run_board.name)
+    ram = image.data + image.bss + target.stack_bytes
+    if image.flash_bytes > target.flash_budget or ram > target.ram_budget:
+        raise TinyqError(f"{model_path.name} needs {image.flash_bytes:,} B flash / {ram:,} B RAM; "
+                         f"{target.name} has {target.flash_budget:,} / {target.ram_budget:,}",
+                         "run `tinyq plan` to see where the memory goes")
+    with device_session(run_board, elf=image.elf, emulator_timeout=timeout) as link:
+        rep = run_bench(link, gen, model_path, run_board, samples, seed, data)
+    rep.update({"board": target.name, "run_on": f"QEMU {run_board.emulator.get('qemu_machine')}",
+                "flash_bytes": image.flash_bytes, "ram_bytes": ram, "static_ram_bytes": image.data + image.bss,
+                "text_bytes": image.text, "data_bytes": image.data, "bss_bytes": image.bss,
+                "flash_budget": target.flash_budget, "ram_budget": target.ram_budget, "elf": str(image.elf)})
+    return rep

@@ -1,0 +1,28 @@
+"""`tinyq.compile`: a `.tflite` (or an IR graph) through every stage to a `Compiled` model."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from tinyq.boards import Board, load_board
+from tinyq.ir import Graph
+from tinyq.ops.lower import lower, resolve_family
+from tinyq.passes.pipeline import load
+from tinyq.plan.compiled import Compiled, plan
+from tinyq.render.render import render
+
+
+def compile(model: str | Path | Graph, board: str | Board | None = None, kernels: str = "auto",
+            source: str | None = None) -> Compiled:
+    """Read, optimize, lower, plan and render a model.
+
+    board: a board name or `Board` (decides the kernel family with kernels="auto": the DSP
+    kernels where the board has the DSP extension); None compiles for the host check.
+    kernels: "auto", "dsp" or "portable". A `Graph` must already have gone through the passes."""
+    b = load_board(board) if isinstance(board, str) else board
+    family = resolve_family(kernels, None if b is None else b.dsp)
+    if isinstance(model, Graph):
+        graph, name = model, source or model.name
+    else:
+        graph, name = load(model), source or Path(model).name
+    lowered = lower(graph, family)
+    return render(lowered, plan(lowered), name)

@@ -1,0 +1,121 @@
+"""`tinyq deploy`: plan -> generate -> build -> flash -> bench -> one report."""
+from __future__ import annotations
+
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from tinyq.boards import load_board
+from tinyq.errors import TinyqError
+from tinyq.plan.budget import budget, require_fit
+from tinyq.plan.compiled import Compiled
+from tinyq.targets.firmware import EMULATION_BOARD
+from tinyq.targets.flash import flash
+from tinyq.targets.platformio import build_project, write_project
+from tinyq.workflows.bench import format_bench, run_bench
+from tinyq.workflows.compile import compile
+from tinyq.workflows.session import device_session
+
+
+@dataclass
+class DeployOptions:
+    model: Path
+    board: str = "nrf52840"
+    emulate: bool = False
+    port: str | None = None
+    samples: int = 10
+    seed: int = 0
+    data: str | None = None
+    out: Path = Path("build/tinyq")
+    flasher: str | None = None
+    baud: int | None = None
+    quiet: bool = False
+    kernels: str = "auto"       # auto: the DSP kernels where the board has the DSP extension
+
+
+class Progress:
+    """One line per stage with its wall time, on stderr so --json output stays clean."""
+
+    def __init__(self, total: int, quiet: bool = False):
+        self.total, self.n, self.quiet = total, 0, quiet
+        self.times: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str, what: str) -> Iterator[None]:
+        self.n += 1
+        if not self.quiet:
+            print(f"[{self.n}/{self.total}] {what} ...", file=sys.stderr, flush=True)
+        t0 = time.monotonic()
+        yield
+        self.times[name] = round(time.monotonic() - t0, 2)
+        if not self.quiet:
+            print(f"      done in {self.times[name]:.1f} s", file=sys.stderr, flush=True)
+
+
+def deploy(opt: DeployOptions) -> dict:
+    target = load_board(opt.board)
+    if not opt.emulate and not opt.port:
+        raise TinyqError("say where the board is: --port PORT (e.g. /dev/ttyACM0) or --emulate")
+    run_board = load_board(EMULATION_BOARD.get(target.name, target.name)) if opt.emulate else target
+    if opt.emulate and not run_board.emulated:
+        raise TinyqError(f"no emulator for {target.name}", "emulation exists for: " +
+                         ", ".join(sorted(k for k, v in EMULATION_BOARD.items())))
+    prog = Progress(5, opt.quiet)
+    t_start = time.monotonic()
+    with prog.stage("plan", f"planning {opt.model.name} for {target.name}"):
+        gen: Compiled = compile(opt.model, board=target, kernels=opt.kernels)
+        plan = budget(gen, target)
+        require_fit(plan, gen.graph.name)   # refuse before anything is built
+    project = opt.out / run_board.name
+    with prog.stage("generate", f"generating the PlatformIO project in {project}"):
+        write_project(gen, run_board.name, project)
+    with prog.stage("build", "building the firmware (pio run, offline)"):
+        image = build_project(project)
+        built = budget(gen, target, image.text, image.data, image.bss)
+        require_fit(built, gen.graph.name)
+    with prog.stage("flash", "starting the emulator" if opt.emulate else f"flashing {target.name}"):
+        if not opt.emulate:
+            flash(image.hex, target, opt.flasher)
+    with prog.stage("bench", f"benchmarking {opt.samples} inputs over serial"):
+        where = {"elf": image.elf} if opt.emulate else {"port": opt.port, "baud": opt.baud}
+        with device_session(run_board, **where) as link:
+            rep = run_bench(link, gen, opt.model, run_board, opt.samples, opt.seed, opt.data)
+    rep.update({
+        "board": target.name, "run_on": f"QEMU {run_board.emulator.get('qemu_machine')}" if opt.emulate else target.name,
+        "arena_bytes": gen.arena_bytes, "ram_bytes": built.ram_bytes, "ram_excluding_stack": built.ram_bytes - built.stack_bytes,
+        "flash_bytes": built.flash_bytes, "ram_budget": built.ram_budget, "flash_budget": built.flash_budget,
+        "weights_bytes": gen.const_bytes, "model_weight_bytes": gen.graph.param_bytes,
+        "kernels": gen.kernels, "elf": str(image.elf), "stage_seconds": prog.times,
+        "wall_seconds": round(time.monotonic() - t_start, 1),
+    })
+    return rep
+
+
+def format_report(rep: dict) -> str:
+    head = (f"tinyq deploy: {rep['model']} -> {rep['board']} ({rep['run_on']})\n"
+            f"  RAM {rep['ram_bytes']:,} / {rep['ram_budget']:,} B (arena {rep['arena_bytes']:,} B, "
+            f"without stack {rep['ram_excluding_stack']:,} B); flash {rep['flash_bytes']:,} / "
+            f"{rep['flash_budget']:,} B (weights {rep['weights_bytes']:,} B)\n"
+            f"  wall time {rep['wall_seconds']} s: " + ", ".join(f"{k} {v}s" for k, v in rep["stage_seconds"].items()))
+    return head + "\n" + format_bench(rep)
+
+
+def markdown_report(rep: dict) -> str:
+    unit = rep["counter"]
+    lines = [f"# tinyq deploy: {rep['model']} on {rep['board']}", "",
+             f"- run on: {rep['run_on']}",
+             f"- bit-exact with TFLM: **{rep['bit_exact']}** over {rep['samples']} inputs",
+             f"- {unit} per inference: **{rep[unit]:,}** (min {rep[unit + '_min']:,}, max {rep[unit + '_max']:,})"
+             + (f", {rep['latency_ms']} ms" if "latency_ms" in rep else ""),
+             f"- MACs: {rep['macs']:,} ({rep['macs_per_' + unit[:-1]]} per {unit[:-1]})",
+             f"- RAM: {rep['ram_bytes']:,} B of {rep['ram_budget']:,} (arena {rep['arena_bytes']:,} B, stack high water "
+             f"{rep['stack_bytes']:,} B)",
+             f"- flash: {rep['flash_bytes']:,} B of {rep['flash_budget']:,} (weights {rep['weights_bytes']:,} B)", "",
+             f"| # | layer | MACs | {unit} | MACs/{unit[:-1]} |", "|---:|---|---:|---:|---:|"]
+    for layer in rep["layers"]:
+        lines.append(f"| {layer['index']} | {layer['label']} | {layer['macs']:,} | {layer[unit]:,} | "
+                     f"{layer['macs_per_' + unit[:-1]] if layer['macs_per_' + unit[:-1]] is not None else '-'} |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,76 @@
+"""`tinyq inspect`: what a model holds and what compiling it costs, before generating anything."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from tinyq.frontend.tflite_reader import read_tflite
+from tinyq.ir import Graph, Tensor
+from tinyq.ops.lower import op_macs, unsupported_ops
+from tinyq.passes.pipeline import optimize
+
+
+def _quant(t: Tensor) -> dict | None:
+    if not t.is_quantized:
+        return None
+    assert t.scale is not None and t.zero_point is not None
+    if t.per_channel:
+        return {"per_channel": True, "axis": t.quantized_dimension, "channels": len(t.scale),
+                "scale_min": float(t.scale.min()), "scale_max": float(t.scale.max())}
+    return {"per_channel": False, "scale": float(t.scale[0]), "zero_point": int(t.zero_point[0])}
+
+
+def _tensor(t: Tensor) -> dict:
+    return {"index": t.index, "name": t.name, "shape": list(t.shape), "dtype": t.dtype,
+            "const": t.is_const, "bytes": t.nbytes, "quantization": _quant(t)}
+
+
+def inspect_model(path: str | Path, passes: bool = True) -> dict:
+    g: Graph = read_tflite(path)
+    raw_ops = len(g.ops)
+    stats = optimize(g) if passes else {}
+    macs = op_macs(g)
+    bad = {i: why for i, _, why in unsupported_ops(g)}
+    ops = []
+    for op, m in zip(g.ops, macs):
+        params = sum(g.t(i).nbytes for i in op.reads if i >= 0 and g.t(i).is_const)
+        ops.append({
+            "index": op.index, "op": op.label,
+            "inputs": [list(g.t(i).shape) if i >= 0 else None for i in op.reads],
+            "outputs": [list(g.t(o).shape) for o in op.outputs],
+            "options": {k: v for k, v in op.options.items() if v not in (None, [], 0) or k == "padding"},
+            "param_bytes": params, "macs": m, "supported": op.index not in bad,
+            **({"unsupported_reason": bad[op.index]} if op.index in bad else {}),
+        })
+    return {
+        "model": Path(path).name,
+        "ops_in_file": raw_ops, "ops": ops, "passes": stats,
+        "inputs": [_tensor(g.t(i)) for i in g.inputs],
+        "outputs": [_tensor(g.t(i)) for i in g.outputs],
+        "tensors": [_tensor(t) for t in g.tensors],
+        "param_bytes": int(sum(t.nbytes for t in g.tensors if t.is_const)),
+        "total_macs": int(sum(macs)),
+        "unsupported": [{"index": i, "op": g.ops[i].opcode, "reason": why} for i, why in bad.items()],
+    }
+
+
+def format_report(info: dict) -> str:
+    """A terminal table of the layers, then totals."""
+    lines = [f"{info['model']}: {len(info['ops'])} ops ({info['ops_in_file']} in the file), "
+             f"{info['param_bytes']:,} parameter bytes, {info['total_macs']:,} MACs"]
+    for io in ("inputs", "outputs"):
+        for t in info[io]:
+            q = t["quantization"]
+            qs = f" scale={q['scale']:.6g} zp={q['zero_point']}" if q and not q["per_channel"] else ""
+            lines.append(f"  {io[:-1]}: {t['name']} {t['dtype']}{t['shape']}{qs}")
+    lines.append(f"  {'#':>3} {'op':<20} {'output':<18} {'params B':>10} {'MACs':>12}  note")
+    for op in info["ops"]:
+        out = "x".join(map(str, op["outputs"][0])) if op["outputs"] else ""
+        note = "" if op["supported"] else f"UNSUPPORTED: {op['unsupported_reason']}"
+        lines.append(f"  {op['index']:>3} {op['op']:<20} {out:<18} {op['param_bytes']:>10,} {op['macs']:>12,}  {note}")
+    lines.append(f"  total MACs {info['total_macs']:,}")
+    if info["unsupported"]:
+        names = sorted({u["op"] for u in info["unsupported"]})
+        lines.append(f"  {len(info['unsupported'])} unsupported op(s): {', '.join(names)}")
+    else:
+        lines.append("  all ops supported")
+    return "\n".join(lines)

@@ -1,0 +1,100 @@
+"""Post-training quantization with TensorFlow's converter: int8, float16, dynamic range, float32."""
+from __future__ import annotations
+
+import re
+from typing import IO, Iterator
+
+import numpy as np
+
+from tinyq.errors import TinyqError
+from tinyq.workflows.quantize.loader import SourceModel
+from tinyq.workflows.quantize.quiet import quiet
+from tinyq.workflows.quantize.tflite_ops import float_ops
+
+MODES = ("int8", "float16", "dynamic", "float32")
+MIN_CALIB = 100
+
+
+class QuantizeError(TinyqError):
+    """The converter could not produce the requested model."""
+
+
+def _converter(src: SourceModel):
+    """A converter for the model with its batch dimension fixed to 1, so that the .tflite has
+    static shapes and no runtime shape arithmetic (SHAPE/STRIDED_SLICE/PACK before a RESHAPE)."""
+    import tensorflow as tf
+
+    if src.kind == "keras":
+        # the model's own Keras flavour: Keras 3, or tf_keras for Keras 2 files
+        if type(src.keras).__module__.startswith("tf_keras"):
+            import tf_keras as keras
+        else:
+            import keras
+        inp = keras.Input(batch_shape=(1, *src.input_shape))
+        fixed = keras.Model(inp, src.keras(inp), name="q")   # short: the name prefixes every tensor
+        return tf.lite.TFLiteConverter.from_keras_model(fixed)
+    spec = tf.TensorSpec((1, *src.input_shape), tf.float32)
+    sig = src.signature
+    name = list(sig.structured_input_signature[1].keys())[0]
+    fn = tf.function(lambda x: sig(**{name: x}))
+    return tf.lite.TFLiteConverter.from_concrete_functions([fn.get_concrete_function(spec)], src.module)
+
+
+def convert(src: SourceModel, mode: str = "int8", calib: np.ndarray | None = None,
+            progress: bool = True) -> bytes:
+    """The .tflite bytes of `src` in `mode`. int8 = full integer: int8 input and output,
+    per-channel weights, int8 builtin ops only; anything left in float is an error."""
+    import tensorflow as tf
+
+    if mode not in MODES:
+        raise QuantizeError(f"unknown mode '{mode}'", f"choose one of {', '.join(MODES)}")
+    if mode == "int8" and (calib is None or len(calib) == 0):
+        raise QuantizeError("full-integer quantization needs calibration data",
+                            "pass --calib DATA (.npy/.npz/images)")
+    failure = None
+    with quiet() as cap:
+        try:
+            conv = _converter(src)
+            if mode in ("int8", "float16", "dynamic"):
+                conv.optimizations = [tf.lite.Optimize.DEFAULT]
+            if mode == "float16":
+                conv.target_spec.supported_types = [tf.float16]
+            if mode == "int8":
+                conv.representative_dataset = lambda: _representative(calib, cap.console if progress else None)
+                conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+                conv.inference_input_type = tf.int8
+                conv.inference_output_type = tf.int8
+            blob = conv.convert()
+        except Exception as exc:  # the converter raises several types; the op names are in the text
+            failure = (exc, cap.text())
+    if failure is not None:
+        raise _conversion_error(mode, *failure)
+    if mode == "int8":
+        left = float_ops(blob)
+        if left:
+            raise QuantizeError(f"the model cannot be fully integer-quantized: {', '.join(left)} "
+                                "stay in float (no int8 kernel in TensorFlow Lite)",
+                                "replace those layers, or use --mode dynamic/float16 to keep them in float")
+    return blob
+
+
+def _conversion_error(mode: str, exc: Exception, log: str) -> QuantizeError:
+    msg = str(exc)
+    text = msg + "\n" + log
+    ops = set(re.findall(r"'(?:tf|tfl)\.(\w+)' op", text))
+    ops |= set(re.findall(r"[Qq]uantization not yet supported for op: '?(\w+)'?", text))
+    ops |= set(re.findall(r"failed to legalize operation '(?:tf|tfl)\.(\w+)'", text))
+    what = f" (ops: {', '.join(sorted(ops))})" if ops else ""
+    first = next((ln.strip() for ln in text.splitlines() if "error" in ln.lower()), msg.splitlines()[0] if msg else "")
+    return QuantizeError(f"TensorFlow could not convert the model to {mode}{what}: {first[:300]}",
+                         "replace the unsupported layers, or try --mode dynamic/float16 to keep them in float")
+
+
+def _representative(calib: np.ndarray, console: IO[str] | None) -> Iterator[list[np.ndarray]]:
+    it: Iterator[int] | range = range(len(calib))
+    if console is not None:
+        from tqdm import tqdm
+        # delay: a bar only when calibration takes more than a second
+        it = tqdm(it, desc="calibrating", unit="sample", file=console, leave=False, delay=1.0)
+    for i in it:
+        yield [calib[i:i + 1].astype(np.float32)]
