@@ -37,7 +37,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("models", nargs="*")
     ap.add_argument("--samples", type=int, default=10)
-    ap.add_argument("--kernels", choices=["dsp", "portable"], default="dsp",
+    ap.add_argument("--kernels", choices=["dsp", "dsp8", "portable"], default="dsp",
                     help="kernel family (portable: int8 weights, smallest flash)")
     args = ap.parse_args()
     from tinyq.workflows.deploy import DeployOptions, deploy

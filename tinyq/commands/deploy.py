@@ -8,6 +8,7 @@ from pathlib import Path
 
 from tinyq.workflows.deploy import DeployOptions, deploy, format_report, markdown_report
 from tinyq.errors import TinyqError
+from tinyq.ops.lower import KERNEL_CHOICES, family_help
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -29,10 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", default="build/tinyq", help="where the project and report go")
     p.add_argument("--config", default="tinyq.toml", help="project file with a [deploy] table")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
-    p.add_argument("--kernels", choices=["auto", "dsp", "portable"], default="auto",
-                   help="dsp: Cortex-M DSP kernels, int16-widened weights (fast, about 2x weight flash); "
-                        "portable: plain C, int8 weights (smallest); auto: dsp where the board has the "
-                        "DSP extension")
+    p.add_argument("--kernels", choices=KERNEL_CHOICES, default="auto", help=family_help())
     p.set_defaults(func=run)
 
 

@@ -5,6 +5,7 @@ import argparse
 
 from tinyq.boards import load_board
 from tinyq.workflows.compile import compile
+from tinyq.ops.lower import KERNEL_CHOICES, family_help
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -12,9 +13,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("model", help="int8 .tflite file")
     p.add_argument("-o", "--out", required=True, help="output folder")
     p.add_argument("--board", help="also write a complete firmware project for this board")
-    p.add_argument("--kernels", choices=["auto", "dsp", "portable"], default="auto",
-                   help="dsp (int16-widened weights, fast on Cortex-M4/M7/M33) or portable (plain C); "
-                        "auto: dsp unless --board lacks the DSP extension")
+    p.add_argument("--kernels", choices=KERNEL_CHOICES, default="auto", help=family_help())
     p.set_defaults(func=run)
 
 

@@ -7,6 +7,7 @@ import json
 from tinyq.boards import load_board
 from tinyq.plan.budget import budget, require_fit
 from tinyq.workflows.compile import compile
+from tinyq.ops.lower import KERNEL_CHOICES, family_help
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -14,8 +15,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("model", help="int8 .tflite file")
     p.add_argument("--board", default="nrf52840", help="board name or .toml file (default nrf52840)")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--kernels", choices=["auto", "dsp", "portable"], default="auto",
-                   help="kernel family the plan is for (auto: dsp where the board has the DSP extension)")
+    p.add_argument("--kernels", choices=KERNEL_CHOICES, default="auto", help=family_help())
     p.add_argument("--plot", metavar="FILE.png", help="draw the arena: tensors over (op, offset)")
     p.add_argument("--elf", metavar="FIRMWARE.elf",
                    help="a firmware built with this model: use its real sizes instead of estimates")

@@ -16,7 +16,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--sanitize", action="store_true", help="build with -fsanitize=address,undefined")
     p.add_argument("--keep", metavar="DIR", help="keep the generated sources and host build in DIR")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
-    p.add_argument("--kernels", choices=["dsp", "portable"], default="dsp",
+    p.add_argument("--kernels", choices=["dsp", "dsp8", "portable"], default="dsp",
                    help="kernel family to check: dsp (the Cortex-M4 kernels, their instructions written "
                         "in C on the host; default) or portable")
     p.set_defaults(func=run)

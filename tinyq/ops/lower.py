@@ -95,6 +95,12 @@ def op_macs(graph: Graph) -> list[int]:
     return res
 
 
+def family_help() -> str:
+    return ("kernel family: dsp (int16-widened weights, fastest on Cortex-M4/M7/M33), dsp8 (DSP kernels "
+            "keeping int8 weights where one exists: less flash), portable (plain C, int8 weights); "
+            "auto: dsp unless the board lacks the DSP extension")
+
+
 def resolve_family(choice: str, has_dsp: bool | None) -> str:
     """The kernel family for a board: "dsp" where it has the DSP extension, else "portable"
     (choice "dsp"/"portable" overrides; the DSP kernels still run without it, just slowly).

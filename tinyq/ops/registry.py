@@ -25,9 +25,16 @@ from tinyq.ir import Graph, Op
 if TYPE_CHECKING:
     from tinyq.ops.emitter import Emitter
 
-# The kernel families, in the order a request falls back: a layer asked for "dsp" that no DSP
-# variant covers gets the portable one.
-FAMILIES = ("portable", "dsp")
+# The kernel families, each with the families a layer falls back to, in order, when no variant
+# of its own covers it: "dsp" (Cortex-M4/M7/M33, int16-widened weights) falls back to the
+# portable C; "dsp8" keeps int8 weights where a DSP variant can (half the weight flash, a few
+# more instructions) and is otherwise "dsp".
+FALLBACK: dict[str, tuple[str, ...]] = {
+    "portable": ("portable",),
+    "dsp": ("dsp", "portable"),
+    "dsp8": ("dsp8", "dsp", "portable"),
+}
+FAMILIES = tuple(FALLBACK)
 
 
 class Refusal(Exception):
@@ -151,9 +158,9 @@ def prepare(op: Op, g: Graph) -> Prepared | Refusal:
 
 
 def pick(data: Prepared, family: str) -> Variant | None:
-    """The variant of the asked family that applies to this layer, else the portable one."""
+    """The first variant that applies to this layer, along the family's fallback chain."""
     variants = REGISTRY[data.opcode].variants
-    for fam in dict.fromkeys((family, "portable")):
+    for fam in FALLBACK[family]:
         for v in variants:
             if v.family == fam and v.applies(data):
                 return v
