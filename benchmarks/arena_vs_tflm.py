@@ -90,10 +90,9 @@ def built_ram(gen, board) -> int:
 
 
 def measure(model: Path, board_name: str, do_build: bool, m4: dict[str, int]) -> dict:
-    from tinyq.workflows.compile import compile
     from tinyq.boards import load_board
-    from tinyq.passes.pipeline import load
     from tinyq.plan.budget import budget
+    from tinyq.workflows.compile import compile
 
     board = load_board(board_name)
     gen = compile(model, source=model.name)

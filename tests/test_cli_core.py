@@ -4,9 +4,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import mlperf_path
 
 from tinyq.cli import main
+
+from conftest import mlperf_path
 
 
 def test_inspect_json(capsys) -> None:

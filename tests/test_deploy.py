@@ -8,10 +8,11 @@ import subprocess
 import time
 
 import pytest
-from conftest import mlperf_path
 
 from tinyq.cli import main
 from tinyq.workflows.deploy import DeployOptions, deploy
+
+from conftest import mlperf_path
 
 
 def _deploy_twice(model, tmp_path) -> tuple[dict, dict]:
@@ -48,7 +49,8 @@ def test_example_deploy_cli_json(tmp_path, capsys) -> None:
         assert key in rep
     assert rep["board"] == "nrf52840" and rep["bit_exact"] is True and rep["samples"] == 10
     from tinyq.passes.pipeline import load
-    assert len(rep["layers"]) == len(load(model).ops) and all(layer["instructions"] > 0 for layer in rep["layers"] if layer["op"] != "RESHAPE")
+    assert len(rep["layers"]) == len(load(model).ops)
+    assert all(layer["instructions"] > 0 for layer in rep["layers"] if layer["op"] != "RESHAPE")
     assert (tmp_path / "dep" / "report.md").read_text().startswith("# tinyq deploy")
 
 

@@ -113,7 +113,6 @@ def corner_model(tmp_path_factory):
 @pytest.mark.parametrize("kernels", ["dsp", "portable"])
 def test_corner_model_bit_exact_on_the_host(corner_model, kernels) -> None:
     from tinyq.workflows.compile import compile
-    from tinyq.passes.pipeline import load
     from tinyq.workflows.verify import verify
     gen = compile(corner_model, kernels=kernels)
     calls = gen.files["model.c"]
@@ -151,8 +150,8 @@ def test_board_picks_the_kernels() -> None:
 def test_mlperf_dsp_kernels_bit_exact_in_the_emulator(name, tmp_path) -> None:
     """The two MLPerf models the emulated deploy tests leave out (KWS and AD run there): 3x3x3
     rows padded to whole groups, 8-channel depthwise, residual ADDs fused into convolutions."""
-    from conftest import mlperf_path
-
     from tinyq.workflows.bench import run_emulated_bench
+
+    from conftest import mlperf_path
     rep = run_emulated_bench(mlperf_path(name), "nrf52840", samples=10, seed=8, out=tmp_path)
     assert rep["samples"] == 10 and rep["bit_exact"], rep.get("mismatches")

@@ -11,18 +11,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import mlperf_path
 
-from tinyq.workflows.compile import compile
-from tinyq.workflows.bench import load_inputs, run_emulated_bench
 from tinyq.boards import load_board
 from tinyq.cli import main
 from tinyq.errors import TinyqError, ToolchainError
-from tinyq.passes.pipeline import load
 from tinyq.targets.firmware import build_spec, render_linker_script
 from tinyq.targets.gcc_build import build
 from tinyq.targets.protocol import Link, ProtocolError, encode, open_port
 from tinyq.targets.qemu import Qemu, ticks_to_instructions
+from tinyq.workflows.bench import load_inputs, run_emulated_bench
+from tinyq.workflows.compile import compile
+
+from conftest import mlperf_path
 
 needs_gcc = pytest.mark.skipif(not shutil.which("arm-none-eabi-gcc"), reason="arm-none-eabi-gcc not installed")
 needs_qemu = pytest.mark.skipif(not shutil.which("qemu-system-arm"), reason="qemu-system-arm not installed")

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import MLPERF_INT8, mlperf_path
 
 from tinyq.errors import ModelError
 from tinyq.frontend.tflite_reader import parse_tflite, read_tflite
+
+from conftest import MLPERF_INT8, mlperf_path
 
 EXPECTED_OPS = {
     "kws_ref_model": {"CONV_2D": 5, "DEPTHWISE_CONV_2D": 4, "AVERAGE_POOL_2D": 1, "RESHAPE": 1,

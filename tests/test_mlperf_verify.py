@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import pytest
-from conftest import MLPERF_INT8, mlperf_path
 
 from tinyq.workflows.inspect import inspect_model
 from tinyq.workflows.verify import verify
+
+from conftest import MLPERF_INT8, mlperf_path
 
 # MAC totals quoted for the MLPerf Tiny reference models.
 EXPECTED_MACS = {"kws_ref_model": 2.66e6, "vww_96_int8": 7.49e6, "pretrainedResnet_quant": 12.5e6,

@@ -181,8 +181,8 @@ def _edit_quantization(src, dst, edits: dict[str, tuple[float, int]]):
 def test_concat_inputs_with_other_quantization(models, tmp_path) -> None:
     """TFLM's int8 CONCATENATION refuses inputs quantized unlike the output (it never
     requantizes); tinyq refuses them too, with a clear reason, rather than copying bytes."""
-    from tinyq.workflows.compile import compile
     from tinyq.errors import TinyqError
+    from tinyq.workflows.compile import compile
 
     src = models("concat_axis1_inputs")
     g = load(src)
@@ -202,11 +202,9 @@ def test_concat_inputs_with_other_quantization(models, tmp_path) -> None:
 def test_standalone_kernels_in_place(models) -> None:
     """Element-wise ops declare in-place pairs, and the planner uses them: a standalone RELU
     after a PAD runs in the PAD's buffer, so the arena shrinks by a whole tensor."""
-    from tinyq.workflows.compile import compile
-    from tinyq.ops.registry import load_all
-
-    from tinyq.ops.registry import Prepared
+    from tinyq.ops.registry import Prepared, load_all
     from tinyq.plan.compiled import plan
+    from tinyq.workflows.compile import compile
 
     path = models("relu_after_pad")
     g = load(path)

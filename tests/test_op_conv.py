@@ -13,7 +13,6 @@ import pytest
 from tinyq.ir import Tensor
 from tinyq.ops._window import out_size, pad_before, window
 
-
 # ---------------------------------------------------------------- geometry (no TensorFlow) ----
 
 @pytest.mark.parametrize("padding,image,filt,stride,dil,want_out,want_pad", [
@@ -252,11 +251,11 @@ def _convert(model, path: Path, mode: str) -> Path:
 @pytest.mark.parametrize("mode,words", [("int16", "int16"), ("float", "float32")])
 def test_unsupported_types_are_refused_with_a_reason(tmp_path, mode: str, words: str) -> None:
     tf = pytest.importorskip("tensorflow")
-    from tfmodels import keras_model
-
-    from tinyq.workflows.compile import compile
     from tinyq.errors import UnsupportedOpError
     from tinyq.ops.registry import load_all
+    from tinyq.workflows.compile import compile
+
+    from tfmodels import keras_model
 
     L = tf.keras.layers
     model = keras_model([(6, 6, 3)], lambda x: L.DepthwiseConv2D(3)(L.Conv2D(4, 3, padding="same")(x)))

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import mlperf_path
 
 from tinyq.frontend.tflite_reader import read_tflite
 from tinyq.passes.pipeline import load, optimize
+
+from conftest import mlperf_path
 
 
 def test_mlperf_graphs_unchanged_by_passes() -> None:

@@ -8,12 +8,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import mlperf_path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tinyq.ir import Graph, Op, Tensor
 from tinyq.plan.arena import ALIGN, Buffer, PlanError, plan_arena, validate
+
+from conftest import mlperf_path
 
 
 def window_delta(op: Op, g: Graph) -> int | None:
@@ -210,10 +211,9 @@ def test_plan_json_keys_and_fit(tmp_path: Path) -> None:
 
 
 def test_budget_counts_arena_stack_and_weights() -> None:
-    from tinyq.workflows.compile import compile
     from tinyq.boards import load_board
-    from tinyq.passes.pipeline import load
     from tinyq.plan.budget import budget
+    from tinyq.workflows.compile import compile
     gen = compile(mlperf_path("kws_ref_model"))
     board = load_board("nrf52840")
     b = budget(gen, board)
@@ -230,6 +230,7 @@ def test_too_big_model_is_refused_before_building(tmp_path: Path) -> None:
     """A 224x224 input network on the nRF52840: refused with the shortfall and the peak tensors,
     and deploy stops before it writes or builds anything."""
     import tensorflow as tf
+
     from tfmodels import convert_int8, keras_model
 
     def body(x):
@@ -248,8 +249,8 @@ def test_too_big_model_is_refused_before_building(tmp_path: Path) -> None:
     d = json.loads(res.stdout)
     assert res.returncode != 0 and d["fits"] is False and d["ram_bytes"] > d["ram_budget"]
 
-    from tinyq.workflows.deploy import DeployOptions, deploy
     from tinyq.errors import DoesNotFitError
+    from tinyq.workflows.deploy import DeployOptions, deploy
     out = tmp_path / "build"
     with pytest.raises(DoesNotFitError):
         deploy(DeployOptions(model=model, board="nrf52840", emulate=True, out=out, quiet=True))
@@ -259,11 +260,10 @@ def test_too_big_model_is_refused_before_building(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_plan_uses_the_built_elf_sizes(tmp_path: Path) -> None:
     """Estimates until built; with --elf the real .text/.data/.bss, close to the estimate."""
-    from tinyq.workflows.compile import compile
     from tinyq.boards import load_board
-    from tinyq.passes.pipeline import load
     from tinyq.targets.firmware import build_spec
     from tinyq.targets.gcc_build import build
+    from tinyq.workflows.compile import compile
     model = mlperf_path("ad01_int8")
     gen = compile(model)
     gen.write(tmp_path / "model")
@@ -286,10 +286,9 @@ TFLM = {"kws_ref_model": (16_000, 22_772), "vww_96_int8": (73_728, 100_660),
 
 @pytest.mark.parametrize("name", sorted(TFLM))
 def test_mlperf_arena_and_ram_beat_tflm(name: str) -> None:
-    from tinyq.workflows.compile import compile
     from tinyq.boards import load_board
-    from tinyq.passes.pipeline import load
     from tinyq.plan.budget import budget
+    from tinyq.workflows.compile import compile
     gen = compile(mlperf_path(name))
     head, used = TFLM[name]
     b = budget(gen, load_board("mps2_an386"))

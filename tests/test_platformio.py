@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import mlperf_path
 
 from tinyq.boards import load_board
 from tinyq.cli import main
@@ -20,6 +19,8 @@ from tinyq.errors import ToolchainError
 from tinyq.targets.firmware import build_spec
 from tinyq.targets.flash import FlashError, flash
 from tinyq.targets.platformio import CORE_DIR, build_project
+
+from conftest import mlperf_path
 
 BOARDS = ["nrf52840", "mps2_an386"]
 

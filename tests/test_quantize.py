@@ -5,10 +5,11 @@ import json
 
 import numpy as np
 import pytest
-from conftest import MLPERF_DIR, mlperf_path
 
 from tinyq.cli import main
 from tinyq.workflows.verify import verify
+
+from conftest import MLPERF_DIR, mlperf_path
 
 pytestmark = pytest.mark.tf
 

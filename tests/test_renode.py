@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import pytest
-from conftest import mlperf_path
 
 from tinyq.cli import main
 from tinyq.passes.pipeline import load
 from tinyq.targets.renode import renode_available, run_robot, write_renode_files
+
+from conftest import mlperf_path
 
 
 @pytest.fixture(scope="module")

@@ -6,9 +6,9 @@ import json
 import sys
 from pathlib import Path
 
-from tinyq.workflows.deploy import DeployOptions, deploy, format_report, markdown_report
 from tinyq.errors import TinyqError
 from tinyq.ops.lower import KERNEL_CHOICES, family_help
+from tinyq.workflows.deploy import DeployOptions, deploy, format_report, markdown_report
 
 if sys.version_info >= (3, 11):
     import tomllib

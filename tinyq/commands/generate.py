@@ -4,8 +4,8 @@ from __future__ import annotations
 import argparse
 
 from tinyq.boards import load_board
-from tinyq.workflows.compile import compile
 from tinyq.ops.lower import KERNEL_CHOICES, family_help
+from tinyq.workflows.compile import compile
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -5,9 +5,9 @@ import argparse
 import json
 
 from tinyq.boards import load_board
+from tinyq.ops.lower import KERNEL_CHOICES, family_help
 from tinyq.plan.budget import budget, require_fit
 from tinyq.workflows.compile import compile
-from tinyq.ops.lower import KERNEL_CHOICES, family_help
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -14,7 +14,6 @@ from tinyq.ir import Graph, Op
 from tinyq.ops.emitter import Emitter
 from tinyq.ops.registry import Prepared, Refusal, register_op, variant
 
-
 MAX_DIMS = 6   # TFLM's RuntimeShape::kMaxSmallSize
 
 

@@ -8,8 +8,7 @@ import numpy as np
 
 from tinyq.ir import Graph, Op
 from tinyq.ops._common import fused_range, need_int8, per_channel_multipliers
-from tinyq.ops._dsp_layout import (
-    DSP_SOURCES, matmul_weights, pad4, requant_for, residual_add_tables, scaled_int32)
+from tinyq.ops._dsp_layout import DSP_SOURCES, matmul_weights, pad4, requant_for, residual_add_tables, scaled_int32
 from tinyq.ops._window import Window, conv_weights_check, window
 from tinyq.ops.add import AddData, prepare_add_sub
 from tinyq.ops.emitter import Emitter

@@ -94,3 +94,34 @@ def lower_dsp(d: FcData, em: Emitter) -> None:
     })
     em.call(f"tq_fully_connected_dsp_s8({p}, {em.tensor(d.input)}, {em.const(words, 'w16')}, "
             f"{em.tensor(d.output)}, {em.scratch()})")
+
+
+def dsp8_weights(w: np.ndarray) -> np.ndarray:
+    """The int8 weights [out_depth, in_depth], every one once, in the order the dsp8 kernel reads
+    them (firmware/kernels/fully_connected_dsp8.h): per block of 4 channels, per group of 4 inputs
+    the 4 channels' 4 bytes; then the block's in_depth % 4 tail bytes, channel after channel; then
+    the last out_depth % 4 channels' rows unchanged."""
+    out_depth, in_depth = w.shape
+    full, body = out_depth & ~3, in_depth & ~3
+    blocks = w[:full].reshape(full // 4, 4, in_depth)
+    groups = blocks[:, :, :body].reshape(full // 4, 4, body // 4, 4).transpose(0, 2, 1, 3)
+    tails = blocks[:, :, body:]
+    head = np.concatenate([groups.reshape(full // 4, -1), tails.reshape(full // 4, -1)], axis=1)
+    return np.concatenate([head.reshape(-1), w[full:].reshape(-1)]).astype(np.int8)
+
+
+@variant("FULLY_CONNECTED", "dsp8", ["fully_connected_dsp8.c", "fully_connected_dsp8.h", "tq_dsp.h"])
+def lower_dsp8(d: FcData, em: Emitter) -> None:
+    """The model's int8 weights, 1 byte each, permuted so one pointer walks them and widened at
+    run time by SXTB16. The fast requantization's factor 2^(ls + 1), which "dsp" folds into its
+    int16 weights, is a run-time left shift of the accumulator here (int8 weights have no room)."""
+    rq, factor, exact = requant_for(d.w, d.model_bias, d.mult, d.shift, d.output_zp)
+    em.include("fully_connected_dsp8.h")
+    p = em.params("tq_fc_dsp8_params", {
+        "batches": d.batches, "in_depth": d.in_depth, "out_depth": d.out_depth,
+        "output_offset": d.output_zp, "act_min": d.act_min, "act_max": d.act_max,
+        "rq": f"(const tq_rq *){em.const(rq, 'rq')}", "rq_exact": exact,
+        "scale": em.const(np.log2(factor).astype(np.int8), "scale"),
+    })
+    em.call(f"tq_fully_connected_dsp8_s8({p}, {em.tensor(d.input)}, {em.const(dsp8_weights(d.w), 'w8')}, "
+            f"{em.const(d.bias.astype(np.int32), 'bias')}, {em.tensor(d.output)})")

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from tinyq.plan.compiled import Compiled
 from tinyq.boards import Board
 from tinyq.errors import DoesNotFitError
+from tinyq.plan.compiled import Compiled
 
 # Estimates for what is not the model itself, measured on the benchmark firmware (GCC -O2,
 # Cortex-M4): startup, board support, protocol, CRC, newlib's memcpy/memset; and per kernel.

@@ -11,6 +11,9 @@ from tinyq.boards import Board
 from tinyq.errors import TinyqError
 from tinyq.resources import firmware_dir, templates_dir
 
+# One warning set for every C build, host and target alike: code clean on one is clean on both.
+C_WARNINGS = ["-Wall", "-Wextra", "-Werror", "-Wshadow", "-Wvla"]
+
 # Where an emulated run happens for a board that has no emulator of its own.
 EMULATION_BOARD = {"nrf52840": "mps2_an386", "nano33ble": "mps2_an386", "mps2_an386": "mps2_an386"}
 
@@ -53,7 +56,7 @@ def build_spec(board: Board, opt: str = "-O2") -> BuildSpec:
     for key in ("uart_tx", "uart_rx"):
         if key in board.pins:
             defines.append(f"-DTQ_{key.upper()}_PIN={int(board.pins[key])}u")
-    cflags = [*arch, "-std=c99", opt, "-g", "-Wall", "-Wextra", "-Werror", "-ffunction-sections",
+    cflags = [*arch, "-std=c99", opt, "-g", *C_WARNINGS, "-ffunction-sections",
               "-fdata-sections", "-ffp-contract=off", *defines]
     ldflags = [*arch, "-nostartfiles", "--specs=nano.specs", "--specs=nosys.specs",
                "-Wl,--gc-sections", "-Wl,--print-memory-usage"]

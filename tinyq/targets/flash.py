@@ -11,7 +11,8 @@ from tinyq.boards import Board, load_board
 from tinyq.errors import TinyqError
 
 FLASHERS = ("pyocd", "openocd", "jlink", "nrfjprog")
-NO_PROBE_MARKERS = ("no connected debug probes", "no target device available", "no available debug probes", "no probe", "no debug probes", "unable to find a matching",
+NO_PROBE_MARKERS = ("no connected debug probes", "no target device available", "no available debug probes", "no probe",
+                    "no debug probes", "unable to find a matching",
                     "no j-link", "no emulators connected", "there is no debugger connected", "error: unable to open",
                     "could not find", "libusb_open() failed", "no device found")
 

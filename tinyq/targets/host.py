@@ -11,8 +11,9 @@ import numpy as np
 from tinyq.errors import ToolchainError
 from tinyq.ir import Graph
 from tinyq.resources import firmware_dir
+from tinyq.targets.firmware import C_WARNINGS
 
-CFLAGS = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-Wshadow", "-Wvla"]
+CFLAGS = ["-std=c99", "-O2", *C_WARNINGS]
 SANITIZE = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer", "-g"]
 
 

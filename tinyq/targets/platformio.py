@@ -16,9 +16,9 @@ import sys
 import time
 from pathlib import Path
 
-from tinyq.plan.compiled import Compiled
 from tinyq.boards import Board, load_board
 from tinyq.errors import DoesNotFitError, ToolchainError
+from tinyq.plan.compiled import Compiled
 from tinyq.targets.firmware import build_spec
 from tinyq.targets.gcc_build import TOOL_HINT, FirmwareImage, elf_sizes, tool
 
