@@ -81,3 +81,10 @@ def test_the_check_sees_a_backward_import(tmp_path, monkeypatch) -> None:
     monkeypatch.setattr(__import__(__name__), "PKG", tmp_path / "tinyq")
     found = violations()
     assert len(found) == 1 and "imports tinyq.workflows.verify" in found[0]
+
+
+def test_shared_constants_header_is_current() -> None:
+    """firmware/kernels/tq_constants.h is generated from tinyq/ops/constants.py and committed."""
+    from tinyq.ops.constants import header
+    committed = (PKG.parent / "firmware" / "kernels" / "tq_constants.h").read_text()
+    assert committed == header(), "regenerate: python -m tinyq.ops.constants > firmware/kernels/tq_constants.h"

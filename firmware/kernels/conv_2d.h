@@ -3,14 +3,14 @@
 
 #include <stdint.h>
 
+#include "tq_common.h"
+
 #include "add.h"
 
 /* Geometry and quantization of one CONV_2D, all fixed at generation time (kernel-independent:
  * a faster kernel can take the same struct). */
 typedef struct {
-    int16_t batches, in_h, in_w, in_c;
-    int16_t out_h, out_w, out_c;
-    int16_t k_h, k_w, stride_h, stride_w, dil_h, dil_w, pad_h, pad_w;
+    tq_window geo;
     int32_t input_offset;       /* -input zero point */
     int32_t output_offset;      /* output zero point */
     int32_t act_min, act_max;
@@ -25,7 +25,7 @@ typedef struct {
 /* NHWC int8 convolution, weights OHWI. Bit-exact with TFLM's reference ConvPerChannel.
  * With p->add, each result is then added to residual[] at the same index (TFLM's Add), so the
  * sum can be written in place over the residual and the convolution's output never exists. */
-void tq_conv_2d_s8(const tq_conv_params *p, const int8_t *in, const int8_t *w, const int8_t *residual,
+void tq_conv_2d_s8(const tq_conv_params *restrict p, const int8_t *in, const int8_t *w, const int8_t *residual,
                    int8_t *out);
 
 #endif

@@ -8,9 +8,7 @@
 /* A CONV_2D for the DSP kernel: geometry as tq_conv_params, weights widened to int16 and laid
  * out by tinyq/ops/_dsp_layout.py (blocks of 4 output channels, groups of 4 taps). */
 typedef struct {
-    int16_t batches, in_h, in_w, in_c;
-    int16_t out_h, out_w, out_c;
-    int16_t k_h, k_w, stride_h, stride_w, dil_h, dil_w, pad_h, pad_w;
+    tq_window geo;
     int32_t groups;             /* groups of 4 taps: ceil(k_h * (k_w * in_c + row_pad) / 4) */
     int32_t row_pad;            /* spare (zero-weight) taps after each filter row, so that rows
                                  * are whole groups and widen straight from the input */
@@ -37,7 +35,7 @@ typedef struct {
 /* NHWC int8 convolution, bit-exact with TFLM's reference ConvPerChannel (and Add, when one is
  * fused: then out may be residual itself). Output pixels are written in raster order, each after
  * its own window was read (the arena plan relies on it). */
-void tq_conv_2d_dsp_s8(const tq_conv_dsp_params *p, const int8_t *in, const int32_t *w, const int8_t *residual,
+void tq_conv_2d_dsp_s8(const tq_conv_dsp_params *restrict p, const int8_t *in, const int32_t *w, const int8_t *residual,
                        int8_t *out, void *scratch);
 
 #endif

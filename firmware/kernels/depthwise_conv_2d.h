@@ -3,10 +3,11 @@
 
 #include <stdint.h>
 
+#include "tq_common.h"
+
 typedef struct {
-    int16_t batches, in_h, in_w, in_c;
-    int16_t out_h, out_w, out_c, depth_mult;
-    int16_t k_h, k_w, stride_h, stride_w, dil_h, dil_w, pad_h, pad_w;
+    tq_window geo;
+    int16_t depth_mult;         /* out_c / in_c */
     int32_t input_offset;       /* -input zero point */
     int32_t output_offset;
     int32_t act_min, act_max;
@@ -20,6 +21,6 @@ typedef struct {
  * Bit-exact with TFLM's reference DepthwiseConvPerChannel. Uses 128 B of stack (a chunk of
  * 32 channel accumulators), no scratch. The struct holds everything a faster kernel (e.g. a
  * Cortex-M DSP one) needs, so one can take its place behind the same call. */
-void tq_depthwise_conv_2d_s8(const tq_dw_params *p, const int8_t *in, const int8_t *w, int8_t *out);
+void tq_depthwise_conv_2d_s8(const tq_dw_params *restrict p, const int8_t *in, const int8_t *w, int8_t *out);
 
 #endif

@@ -213,7 +213,7 @@ static void pixel3x3(const int8_t *base, int32_t dy, int32_t ch, int32_t blocks,
 }
 
 /* Requantize a block of n < 4 channels (the last block of a channel count not divisible by 4). */
-static void store_tail(const tq_dw_dsp_params *p, const acc4 *a, int32_t c, int32_t n, int8_t *out)
+static void store_tail(const tq_dw_dsp_params *restrict p, const acc4 *a, int32_t c, int32_t n, int8_t *out)
 {
     const int32_t accs[4] = {a->a0, a->a1, a->a2, a->a3};
     for (int32_t j = 0; j < n; ++j) {
@@ -222,19 +222,19 @@ static void store_tail(const tq_dw_dsp_params *p, const acc4 *a, int32_t c, int3
     }
 }
 
-void tq_depthwise_conv_2d_dsp_s8(const tq_dw_dsp_params *p, const int8_t *in, const int32_t *w, int8_t *out,
+void tq_depthwise_conv_2d_dsp_s8(const tq_dw_dsp_params *restrict p, const int8_t *in, const int32_t *w, int8_t *out,
                                  void *scratch)
 {
     /* locals, not *p: stores through int8_t * would force reloads */
-    const int32_t ch = p->channels, k_h = p->k_h, k_w = p->k_w, taps = k_h * k_w;
-    const int32_t in_h = p->in_h, in_w = p->in_w, out_h = p->out_h, out_w = p->out_w;
-    const int32_t row_stride = in_w * ch, dy = p->dil_h * row_stride, dx = p->dil_w * ch;
+    const int32_t ch = p->geo.in_c, k_h = p->geo.k_h, k_w = p->geo.k_w, taps = k_h * k_w;
+    const int32_t in_h = p->geo.in_h, in_w = p->geo.in_w, out_h = p->geo.out_h, out_w = p->geo.out_w;
+    const int32_t row_stride = in_w * ch, dy = p->geo.dil_h * row_stride, dx = p->geo.dil_w * ch;
     const int32_t zp = p->output_offset, lo = p->act_min, hi = p->act_max;
     const int32_t mode = tq_rq_mode(p->rq_exact, lo, hi);
     const tq_rq *rq = p->rq;
     const int32_t *bias = p->bias_full;
     const int32_t full = ch & ~3;
-    const int wide3 = k_w == 3 && p->dil_w == 1;
+    const int wide3 = k_w == 3 && p->geo.dil_w == 1;
     /* what padding taps read: the input zero point in all 4 bytes */
     const int32_t pad_word = (int32_t)((uint32_t)(uint8_t)(int8_t)(-p->input_offset) * 0x01010101u);
     const int8_t *pad = (const int8_t *)&pad_word;
@@ -243,23 +243,23 @@ void tq_depthwise_conv_2d_dsp_s8(const tq_dw_dsp_params *p, const int8_t *in, co
     for (int32_t i = 0; i < ch + 4; ++i) {
         padbuf[i] = (int8_t)(-p->input_offset);
     }
-    for (int32_t b = 0; b < p->batches; ++b) {
+    for (int32_t b = 0; b < p->geo.batches; ++b) {
         const int8_t *in_b = in + (int32_t)b * in_h * row_stride;
         for (int32_t oy = 0; oy < out_h; ++oy) {
-            const int32_t y0 = oy * p->stride_h - p->pad_h;
+            const int32_t y0 = oy * p->geo.stride_h - p->geo.pad_h;
             int32_t ky_lo, ky_hi;
-            tap_range(y0, k_h, p->dil_h, in_h, &ky_lo, &ky_hi);
+            tap_range(y0, k_h, p->geo.dil_h, in_h, &ky_lo, &ky_hi);
             for (int32_t ox = 0; ox < out_w; ++ox, out += ch) {
-                const int32_t x0 = ox * p->stride_w - p->pad_w;
+                const int32_t x0 = ox * p->geo.stride_w - p->geo.pad_w;
                 int32_t kx_lo, kx_hi;
-                tap_range(x0, k_w, p->dil_w, in_w, &kx_lo, &kx_hi);
+                tap_range(x0, k_w, p->geo.dil_w, in_w, &kx_lo, &kx_hi);
                 const int interior = ky_lo == 0 && ky_hi == k_h && kx_lo == 0 && kx_hi == k_w;
                 /* pixel (y0, x0); only dereferenced at valid taps */
                 const int8_t *base = in_b + y0 * row_stride + x0 * ch;
                 const int32_t *wblock = w;
                 int32_t c = 0;
                 if (k_h == 3 && k_w == 3) {
-                    if (interior && p->dil_w == 1) {
+                    if (interior && p->geo.dil_w == 1) {
                         pixel3x3(base, dy, ch, full / 4, w, bias, rq, zp, lo, hi, mode, out);
                     } else {
                         const int8_t *pp[9];

@@ -9,9 +9,7 @@
  * tinyq/ops/_dsp_layout.py: per block of 4 channels c..c+3, for each tap (ky, kx) in order, the
  * halfwords w[c], w[c+2], w[c+1], w[c+3] (channels past the last are zero). */
 typedef struct {
-    int16_t batches, in_h, in_w, channels;
-    int16_t out_h, out_w;
-    int16_t k_h, k_w, stride_h, stride_w, dil_h, dil_w, pad_h, pad_w;
+    tq_window geo;              /* depth multiplier 1: in_c == out_c */
     int32_t input_offset;       /* -input zero point */
     int32_t output_offset;      /* output zero point */
     int32_t act_min, act_max;
@@ -23,7 +21,7 @@ typedef struct {
 
 /* NHWC int8 depthwise convolution, bit-exact with TFLM's reference DepthwiseConvPerChannel.
  * Output pixels in raster order, all channels of a pixel after reading only its window. */
-void tq_depthwise_conv_2d_dsp_s8(const tq_dw_dsp_params *p, const int8_t *in, const int32_t *w, int8_t *out,
+void tq_depthwise_conv_2d_dsp_s8(const tq_dw_dsp_params *restrict p, const int8_t *in, const int32_t *w, int8_t *out,
                                  void *scratch);
 
 /* Scratch (sized by tinyq/ops/depthwise_conv_2d.py): the input zero point, channels + 4 times

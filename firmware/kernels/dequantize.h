@@ -3,7 +3,14 @@
 
 #include <stdint.h>
 
-/* int8 -> float32: (float)(scale * (q - zero_point)) with the product in double, as TFLM. */
-void tq_dequantize_s8_f32(int32_t count, double scale, int32_t zero_point, const int8_t *in, float *out);
+typedef struct {
+    int32_t count;
+    double scale;
+    int32_t zero_point;
+} tq_dequantize_params;
+
+/* int8 -> float32: (float)(scale * (q - zero_point)) with the product in double, as TFLM. Walks
+ * backwards, so the (4x larger) output may overlap the input from its start. */
+void tq_dequantize_s8_f32(const tq_dequantize_params *restrict p, const int8_t *in, float *out);
 
 #endif

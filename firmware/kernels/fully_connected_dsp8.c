@@ -77,9 +77,9 @@ static inline int32_t tq_fc8_tail(const int8_t **w, const int8_t *x, int32_t n, 
     return acc;
 }
 
-void tq_fully_connected_dsp8_s8(const tq_fc_dsp8_params *p, const int8_t *in, const int8_t *w,
-                                const int32_t *bias, int8_t *out)
+void tq_fully_connected_dsp8_s8(const tq_fc_dsp8_params *restrict p, const int8_t *in, const int8_t *w, int8_t *out)
 {
+    const int32_t *bias = p->bias;
     /* locals, not *p: stores through int8_t * would force reloads */
     const int32_t in_depth = p->in_depth, out_depth = p->out_depth;
     const int32_t zp = p->output_offset, lo = p->act_min, hi = p->act_max, exact = p->rq_exact;

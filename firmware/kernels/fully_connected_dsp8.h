@@ -16,6 +16,7 @@ typedef struct {
     int32_t rq_exact;        /* 1: TFLM's requantization arithmetic (tq_dsp.h) */
     const int8_t *scale;     /* per output channel: the accumulator is shifted left by this much
                               * before the fast requantization (its 2^(ls + 1)); 0 with rq_exact */
+    const int32_t *bias;     /* per output channel, the input offset term folded in (below) */
 } tq_fc_dsp8_params;
 
 /* FULLY_CONNECTED with the Cortex-M DSP extension and int8 weights: 1 byte per weight in flash,
@@ -47,7 +48,6 @@ typedef struct {
  * in plain C. The inner loop is 25 instructions for 16 MACs on Cortex-M4 (asm).
  *
  * Aliasing: in and out must not overlap; w, bias and the params are only read. */
-void tq_fully_connected_dsp8_s8(const tq_fc_dsp8_params *p, const int8_t *in, const int8_t *w,
-                                const int32_t *bias, int8_t *out);
+void tq_fully_connected_dsp8_s8(const tq_fc_dsp8_params *restrict p, const int8_t *in, const int8_t *w, int8_t *out);
 
 #endif

@@ -4,19 +4,19 @@
 #include "tq_dsp.h"
 
 /* The window of output pixel (oy, ox) clipped to the image: [*y0, *y1) x [*x0, *x1). */
-static void window(const tq_pool_params *p, int32_t oy, int32_t ox,
+static void window(const tq_pool_params *restrict p, int32_t oy, int32_t ox,
                    int32_t *y0, int32_t *y1, int32_t *x0, int32_t *x1)
 {
-    const int32_t iy = oy * p->stride_h - p->pad_h;
-    const int32_t ix = ox * p->stride_w - p->pad_w;
+    const int32_t iy = oy * p->geo.stride_h - p->geo.pad_h;
+    const int32_t ix = ox * p->geo.stride_w - p->geo.pad_w;
     *y0 = TQ_MAX(iy, 0);
-    *y1 = TQ_MIN(iy + p->k_h, p->in_h);
+    *y1 = TQ_MIN(iy + p->geo.k_h, p->geo.in_h);
     *x0 = TQ_MAX(ix, 0);
-    *x1 = TQ_MIN(ix + p->k_w, p->in_w);
+    *x1 = TQ_MIN(ix + p->geo.k_w, p->geo.in_w);
 }
 
 /* sum / count rounded half away from zero, clamped (TFLM's AveragePool). */
-static inline int8_t average(const tq_pool_params *p, int32_t sum, int32_t count)
+static inline int8_t average(const tq_pool_params *restrict p, int32_t sum, int32_t count)
 {
     /* count > 0 always: the generator rejects windows entirely in the padding. */
     sum = sum > 0 ? (sum + count / 2) / count : (sum - count / 2) / count;
@@ -25,13 +25,13 @@ static inline int8_t average(const tq_pool_params *p, int32_t sum, int32_t count
 
 /* Channels 4 at a time: one word load and two SXTAB16 per window tap add 4 inputs into the
  * 16-bit halves of two sums (at most 255 taps of |x| <= 128: no overflow). */
-static void average_simd(const tq_pool_params *p, const int8_t *in, int8_t *out)
+static void average_simd(const tq_pool_params *restrict p, const int8_t *in, int8_t *out)
 {
-    const int32_t c_n = p->channels, row = p->in_w * c_n;
-    for (int32_t b = 0; b < p->batches; ++b) {
-        const int8_t *in_b = in + (int32_t)b * p->in_h * row;
-        for (int32_t oy = 0; oy < p->out_h; ++oy) {
-            for (int32_t ox = 0; ox < p->out_w; ++ox, out += c_n) {
+    const int32_t c_n = p->geo.in_c, row = p->geo.in_w * c_n;
+    for (int32_t b = 0; b < p->geo.batches; ++b) {
+        const int8_t *in_b = in + (int32_t)b * p->geo.in_h * row;
+        for (int32_t oy = 0; oy < p->geo.out_h; ++oy) {
+            for (int32_t ox = 0; ox < p->geo.out_w; ++ox, out += c_n) {
                 int32_t y0, y1, x0, x1;
                 window(p, oy, ox, &y0, &y1, &x0, &x1);
                 const int32_t count = (y1 - y0) * (x1 - x0);
@@ -55,17 +55,17 @@ static void average_simd(const tq_pool_params *p, const int8_t *in, int8_t *out)
     }
 }
 
-void tq_average_pool_2d_s8(const tq_pool_params *p, const int8_t *in, int8_t *out)
+void tq_average_pool_2d_s8(const tq_pool_params *restrict p, const int8_t *in, int8_t *out)
 {
-    if (p->simd && (p->channels & 3) == 0) {
+    if (p->simd && (p->geo.in_c & 3) == 0 && p->geo.k_h * p->geo.k_w <= TQ_POOL_SIMD_MAX_TAPS) {
         average_simd(p, in, out);
         return;
     }
-    const int32_t c_n = p->channels;
-    for (int32_t b = 0; b < p->batches; ++b) {
-        const int8_t *in_b = in + (int32_t)b * p->in_h * p->in_w * c_n;
-        for (int32_t oy = 0; oy < p->out_h; ++oy) {
-            for (int32_t ox = 0; ox < p->out_w; ++ox) {
+    const int32_t c_n = p->geo.in_c;
+    for (int32_t b = 0; b < p->geo.batches; ++b) {
+        const int8_t *in_b = in + (int32_t)b * p->geo.in_h * p->geo.in_w * c_n;
+        for (int32_t oy = 0; oy < p->geo.out_h; ++oy) {
+            for (int32_t ox = 0; ox < p->geo.out_w; ++ox) {
                 int32_t y0, y1, x0, x1;
                 window(p, oy, ox, &y0, &y1, &x0, &x1);
                 const int32_t count = (y1 - y0) * (x1 - x0);
@@ -73,7 +73,7 @@ void tq_average_pool_2d_s8(const tq_pool_params *p, const int8_t *in, int8_t *ou
                     int32_t acc = 0;
                     for (int32_t y = y0; y < y1; ++y) {
                         for (int32_t x = x0; x < x1; ++x) {
-                            acc += in_b[(y * p->in_w + x) * c_n + c];
+                            acc += in_b[(y * p->geo.in_w + x) * c_n + c];
                         }
                     }
                     *out++ = average(p, acc, count);
@@ -83,20 +83,20 @@ void tq_average_pool_2d_s8(const tq_pool_params *p, const int8_t *in, int8_t *ou
     }
 }
 
-void tq_max_pool_2d_s8(const tq_pool_params *p, const int8_t *in, int8_t *out)
+void tq_max_pool_2d_s8(const tq_pool_params *restrict p, const int8_t *in, int8_t *out)
 {
-    const int32_t c_n = p->channels;
-    for (int32_t b = 0; b < p->batches; ++b) {
-        const int8_t *in_b = in + (int32_t)b * p->in_h * p->in_w * c_n;
-        for (int32_t oy = 0; oy < p->out_h; ++oy) {
-            for (int32_t ox = 0; ox < p->out_w; ++ox) {
+    const int32_t c_n = p->geo.in_c;
+    for (int32_t b = 0; b < p->geo.batches; ++b) {
+        const int8_t *in_b = in + (int32_t)b * p->geo.in_h * p->geo.in_w * c_n;
+        for (int32_t oy = 0; oy < p->geo.out_h; ++oy) {
+            for (int32_t ox = 0; ox < p->geo.out_w; ++ox) {
                 int32_t y0, y1, x0, x1;
                 window(p, oy, ox, &y0, &y1, &x0, &x1);
                 for (int32_t c = 0; c < c_n; ++c) {
                     int32_t m = -128;
                     for (int32_t y = y0; y < y1; ++y) {
                         for (int32_t x = x0; x < x1; ++x) {
-                            m = TQ_MAX(m, (int32_t)in_b[(y * p->in_w + x) * c_n + c]);
+                            m = TQ_MAX(m, (int32_t)in_b[(y * p->geo.in_w + x) * c_n + c]);
                         }
                     }
                     *out++ = (int8_t)TQ_CLAMP(m, p->act_min, p->act_max);

@@ -17,8 +17,10 @@ static int32_t round_half_away(float v)
     return t;
 }
 
-void tq_quantize_f32_s8(int32_t count, float scale, int32_t zero_point, const float *in, int8_t *out)
+void tq_quantize_f32_s8(const tq_quantize_params *restrict p, const float *in, int8_t *out)
 {
+    const int32_t count = p->count, zero_point = p->zero_point;
+    const float scale = p->scale;
     for (int32_t i = 0; i < count; ++i) {
         const float v = in[i] / scale;
         /* Anything beyond +-2^20 saturates the int8 anyway; clamping first keeps the int32
@@ -31,9 +33,10 @@ void tq_quantize_f32_s8(int32_t count, float scale, int32_t zero_point, const fl
     }
 }
 
-void tq_requantize_s8(int32_t count, int32_t in_zero_point, int32_t mult, int32_t shift,
-                      int32_t out_zero_point, const int8_t *in, int8_t *out)
+void tq_requantize_s8(const tq_requantize_params *restrict p, const int8_t *in, int8_t *out)
 {
+    const int32_t count = p->count, in_zero_point = p->in_zero_point, mult = p->mult, shift = p->shift;
+    const int32_t out_zero_point = p->out_zero_point;
     for (int32_t i = 0; i < count; ++i) {
         const int32_t v = tq_requantize((int32_t)in[i] - in_zero_point, mult, (int)shift) + out_zero_point;
         out[i] = tq_sat_s8(v);

@@ -3,11 +3,24 @@
 
 #include <stdint.h>
 
+typedef struct {
+    int32_t count;
+    float scale;             /* the output's scale */
+    int32_t zero_point;      /* the output's zero point */
+} tq_quantize_params;
+
+typedef struct {
+    int32_t count;
+    int32_t in_zero_point;
+    int32_t mult, shift;     /* in_scale / out_scale as TFLM's QuantizeMultiplier gives it */
+    int32_t out_zero_point;
+} tq_requantize_params;
+
 /* float32 -> int8, TFLM's AffineQuantize: round(x / scale) + zero point, the division in float
- * (TFLM casts its double scale back to float first) and round half away from zero. */
-void tq_quantize_f32_s8(int32_t count, float scale, int32_t zero_point, const float *in, int8_t *out);
+ * (TFLM casts its double scale back to float first) and round half away from zero. in and out
+ * must not overlap. */
+void tq_quantize_f32_s8(const tq_quantize_params *restrict p, const float *in, int8_t *out);
 /* int8 -> int8 with another scale/zero point, TFLM's Requantize. May run in place. */
-void tq_requantize_s8(int32_t count, int32_t in_zero_point, int32_t mult, int32_t shift,
-                      int32_t out_zero_point, const int8_t *in, int8_t *out);
+void tq_requantize_s8(const tq_requantize_params *restrict p, const int8_t *in, int8_t *out);
 
 #endif

@@ -5,6 +5,8 @@
 
 #include <stdint.h>
 
+#include "tq_constants.h"
+
 #define TQ_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define TQ_MAX(a, b) ((a) > (b) ? (a) : (b))
 #define TQ_CLAMP(x, lo, hi) TQ_MIN(TQ_MAX((x), (lo)), (hi))
@@ -51,6 +53,16 @@ static inline int32_t tq_requantize_gt1(int32_t x, int32_t multiplier, int left_
 {
     return tq_sat_rounding_doubling_high_mul((int32_t)((uint32_t)x << left_shift), multiplier);
 }
+
+/* The geometry of a 2-D window op (CONV_2D, DEPTHWISE_CONV_2D, the pools) over NHWC tensors, as
+ * TFLite computes it: output size and the padding before the first row/column (the odd pixel of
+ * SAME padding goes after the last). Set by tinyq/ops/_window.py; every value in [0, 32767],
+ * strides, dilations and filter sizes >= 1. Pools and depthwise with multiplier 1 have in_c == out_c. */
+typedef struct {
+    int16_t batches, in_h, in_w, in_c;
+    int16_t out_h, out_w, out_c;
+    int16_t k_h, k_w, stride_h, stride_w, dil_h, dil_w, pad_h, pad_w;
+} tq_window;
 
 static inline int8_t tq_sat_s8(int32_t x)
 {

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from tinyq.ops.constants import TQ_ADD_LUT_SIZE, TQ_ADD_LUT_ZERO
 from tinyq.quant import tflm_requantize
 
 INT32_LIMIT = 2**31 - 1
@@ -113,7 +114,7 @@ def residual_add_tables(f: dict, conv_first: bool) -> tuple[np.ndarray, np.ndarr
     requantizes: the per-input halves depend on one byte each, so they are tabulated here with
     TFLM's arithmetic (index x + 128). Returns (conv operand's table, residual's table, the final
     tq_rq row, exact): with the fast form the tables hold twice the value (its 2^(ls+1))."""
-    xs = range(-128, 128)
+    xs = range(-TQ_ADD_LUT_ZERO, TQ_ADD_LUT_SIZE - TQ_ADD_LUT_ZERO)
     lut1 = np.array([tflm_requantize((x + f["in1_offset"]) << f["left_shift"], f["in1_mult"], f["in1_shift"])
                      for x in xs], np.int64)
     lut2 = np.array([tflm_requantize((x + f["in2_offset"]) << f["left_shift"], f["in2_mult"], f["in2_shift"])

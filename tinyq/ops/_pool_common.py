@@ -8,6 +8,7 @@ import numpy as np
 from tinyq.ir import Graph, Op
 from tinyq.ops._common import fused_range, need_int8
 from tinyq.ops._window import Window, need_activation, window
+from tinyq.ops.constants import TQ_POOL_SIMD_MAX_TAPS
 from tinyq.ops.emitter import Emitter
 from tinyq.ops.registry import Overlap, Prepared, Refusal, register_op, variant
 
@@ -52,10 +53,8 @@ def lower_pool(d: PoolData, em: Emitter, func: str, simd: bool) -> None:
     w = d.win
     em.include("pooling.h")
     p = em.params("tq_pool_params", {
-        "batches": w.batches, "in_h": w.in_h, "in_w": w.in_w, "channels": w.in_c,
-        "out_h": w.out_h, "out_w": w.out_w, "k_h": w.k_h, "k_w": w.k_w,
-        "stride_h": w.stride_h, "stride_w": w.stride_w, "pad_h": w.pad_h, "pad_w": w.pad_w,
-        "act_min": d.act_min, "act_max": d.act_max, "simd": int(simd and w.k_h * w.k_w <= 255),
+        "geo": w.c_init(), "act_min": d.act_min, "act_max": d.act_max,
+        "simd": int(simd and w.k_h * w.k_w <= TQ_POOL_SIMD_MAX_TAPS),
     })
     em.call(f"{func}({p}, {em.tensor(d.input)}, {em.tensor(d.output)})")
 

@@ -21,10 +21,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from tinyq.ir import Graph, Op, Tensor
+from tinyq.ops.constants import TQ_DIM_MAX
 from tinyq.ops.registry import Refusal
 
 FUSED_ACTIVATIONS = ("NONE", "RELU", "RELU6", "RELU_N1_TO_1")
-INT16_MAX = 32767  # the kernels' parameter structs hold dimensions as int16_t
+INT16_MAX = TQ_DIM_MAX  # the kernels' parameter structs hold dimensions as int16_t
 
 
 def out_size(padding: str, image: int, filt: int, stride: int, dilation: int = 1) -> int:
@@ -62,11 +63,15 @@ class Window:
     pad_w: int
 
     def fields(self) -> dict[str, int]:
-        """The geometry fields of the kernels' parameter structs."""
+        """The fields of `tq_window`, in its order."""
         return {"batches": self.batches, "in_h": self.in_h, "in_w": self.in_w, "in_c": self.in_c,
                 "out_h": self.out_h, "out_w": self.out_w, "out_c": self.out_c,
                 "k_h": self.k_h, "k_w": self.k_w, "stride_h": self.stride_h, "stride_w": self.stride_w,
                 "dil_h": self.dil_h, "dil_w": self.dil_w, "pad_h": self.pad_h, "pad_w": self.pad_w}
+
+    def c_init(self) -> str:
+        """The C initializer of the kernels' shared `tq_window` (firmware/kernels/tq_common.h)."""
+        return "{ " + ", ".join(f".{k} = {v}" for k, v in self.fields().items()) + " }"
 
     def trailing_delta(self, elem_bytes: int = 1) -> int:
         """Largest d such that the output may start at offset(input) + d (module docstring)."""

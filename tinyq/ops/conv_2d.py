@@ -92,7 +92,7 @@ def lower_portable(d: ConvData, em: Emitter) -> None:
     add_p = em.params("tq_add_params", d.add.params, suffix="_add") if d.add else "0"
     em.include("conv_2d.h")
     p = em.params("tq_conv_params", {
-        **d.win.fields(),
+        "geo": d.win.c_init(),
         "input_offset": -d.input_zp, "output_offset": d.output_zp, "act_min": d.act_min, "act_max": d.act_max,
         "mult": em.const(d.mult, "mult"), "shift": em.const(d.shift, "shift"),
         "bias": em.const(d.bias, "bias"), "bias_full": em.const(d.bias_full, "bias"),
@@ -155,7 +155,7 @@ def lower_dsp(d: ConvData, em: Emitter) -> None:
     words, groups = matmul_weights(wrows.reshape(oc, -1))
     em.include("conv_2d_dsp.h")
     p = em.params("tq_conv_dsp_params", {
-        **win.fields(), "groups": groups, "row_pad": row_pad, "direct": int(_direct(win)),
+        "geo": win.c_init(), "groups": groups, "row_pad": row_pad, "direct": int(_direct(win)),
         "pad_value": d.input_zp,
         "output_offset": d.output_zp, "act_min": d.act_min, "act_max": d.act_max,
         "rq": f"(const tq_rq *){em.const(rq, 'rq')}", "rq_exact": exact,

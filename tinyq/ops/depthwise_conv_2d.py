@@ -70,7 +70,7 @@ def prepare(op: Op, g: Graph) -> DepthwiseData:
 def lower_portable(d: DepthwiseData, em: Emitter) -> None:
     em.include("depthwise_conv_2d.h")
     p = em.params("tq_dw_params", {
-        **d.win.fields(), "depth_mult": d.depth_mult,
+        "geo": d.win.c_init(), "depth_mult": d.depth_mult,
         "input_offset": -d.input_zp, "output_offset": d.output_zp, "act_min": d.act_min, "act_max": d.act_max,
         "mult": em.const(d.mult, "mult"), "shift": em.const(d.shift, "shift"),
         "bias": em.const(d.bias, "bias"), "bias_full": em.const(d.bias_full, "bias"),
@@ -91,11 +91,8 @@ def lower_dsp(d: DepthwiseData, em: Emitter) -> None:
     rq, factor, exact = requant_for(taps.T, d.bias, d.mult, d.shift, d.output_zp)
     w16 = em.const(depthwise_weights(taps.astype(np.int64) * factor[None, :]), "w16")
     em.include("depthwise_conv_2d_dsp.h")
-    fields = win.fields()
-    fields.pop("in_c")
-    fields.pop("out_c")
     p = em.params("tq_dw_dsp_params", {
-        **fields, "channels": oc,
+        "geo": win.c_init(),
         "input_offset": -d.input_zp, "output_offset": d.output_zp, "act_min": d.act_min, "act_max": d.act_max,
         "rq": f"(const tq_rq *){em.const(rq, 'rq')}", "rq_exact": exact,
         "bias_full": em.const(pad4(scaled_int32(d.bias_full, factor)), "bias"),

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from tinyq.ir import Graph, Op
-from tinyq.ops._unary import UnaryData, unary_data
+from tinyq.ops._unary import UnaryData, lower_unary, unary_data
 from tinyq.ops.emitter import Emitter
 from tinyq.ops.registry import Refusal, register_op, variant
 
@@ -19,7 +19,4 @@ def prepare(op: Op, g: Graph) -> UnaryData:
 
 @variant("DEQUANTIZE", "portable", ["dequantize.c", "dequantize.h"])
 def lower(d: UnaryData, em: Emitter) -> None:
-    em.include("dequantize.h")
-    p = d.params
-    em.call(f"tq_dequantize_s8_f32({p['count']}, {p['scale']}, {p['zero_point']}, "
-            f"{em.tensor(d.input)}, {em.tensor(d.output)})")
+    lower_unary(d, em, "dequantize.h", "tq_dequantize_params", "tq_dequantize_s8_f32")

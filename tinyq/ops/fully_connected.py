@@ -70,9 +70,9 @@ def lower_portable(d: FcData, em: Emitter) -> None:
         "batches": d.batches, "in_depth": d.in_depth, "out_depth": d.out_depth,
         "output_offset": d.output_zp, "act_min": d.act_min, "act_max": d.act_max,
         "mult": em.const(d.mult, "mult"), "shift": em.const(d.shift, "shift"),
+        "bias": em.const(d.bias.astype(np.int32), "bias"),
     })
-    em.call(f"tq_fully_connected_s8({p}, {em.tensor(d.input)}, {em.tensor(d.weights)}, "
-            f"{em.const(d.bias.astype(np.int32), 'bias')}, {em.tensor(d.output)})")
+    em.call(f"tq_fully_connected_s8({p}, {em.tensor(d.input)}, {em.tensor(d.weights)}, {em.tensor(d.output)})")
 
 
 def dsp_scratch(d: FcData) -> int:
@@ -122,6 +122,7 @@ def lower_dsp8(d: FcData, em: Emitter) -> None:
         "output_offset": d.output_zp, "act_min": d.act_min, "act_max": d.act_max,
         "rq": f"(const tq_rq *){em.const(rq, 'rq')}", "rq_exact": exact,
         "scale": em.const(np.log2(factor).astype(np.int8), "scale"),
+        "bias": em.const(d.bias.astype(np.int32), "bias"),
     })
     em.call(f"tq_fully_connected_dsp8_s8({p}, {em.tensor(d.input)}, {em.const(dsp8_weights(d.w), 'w8')}, "
-            f"{em.const(d.bias.astype(np.int32), 'bias')}, {em.tensor(d.output)})")
+            f"{em.tensor(d.output)})")

@@ -41,7 +41,7 @@ class Lowered:
     @property
     def sources(self) -> list[str]:
         """Kernel files the model's variants use (and nothing else)."""
-        files = {"tq_common.h"}
+        files = {"tq_common.h", "tq_constants.h"}
         for layer in self.layers:
             files.update(layer.variant.sources)
         return sorted(files)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from tinyq.ir import Graph, Op
-from tinyq.ops._unary import UnaryData, unary_data
+from tinyq.ops._unary import UnaryData, lower_unary, unary_data
 from tinyq.ops.emitter import Emitter, _float_literal
 from tinyq.ops.registry import Refusal, register_op, variant
 from tinyq.quant import quantize_multiplier
@@ -23,19 +23,15 @@ def prepare(op: Op, g: Graph) -> UnaryData:
         # TFLM divides in float (val / static_cast<float>(scale)); measured: a double division
         # rounds differently on inputs next to (k + 1/2) * scale.
         return unary_data(op, {"count": out.num_elements, "scale": _float_literal(out.qscale),
-                               "output_zero_point": out.qzero}, in_place=False)
+                               "zero_point": out.qzero}, in_place=False)
     mult, shift = quantize_multiplier(inp.qscale / out.qscale)
-    return unary_data(op, {"count": out.num_elements, "input_zero_point": inp.qzero, "mult": mult,
-                           "shift": shift, "output_zero_point": out.qzero}, in_place=True)
+    return unary_data(op, {"count": out.num_elements, "in_zero_point": inp.qzero, "mult": mult,
+                           "shift": shift, "out_zero_point": out.qzero}, in_place=True)
 
 
 @variant("QUANTIZE", "portable", ["quantize.c", "quantize.h"])
 def lower(d: UnaryData, em: Emitter) -> None:
-    em.include("quantize.h")
-    p = d.params
-    if "scale" in p:
-        em.call(f"tq_quantize_f32_s8({p['count']}, {p['scale']}, {p['output_zero_point']}, "
-                f"{em.tensor(d.input)}, {em.tensor(d.output)})")
+    if "scale" in d.params:
+        lower_unary(d, em, "quantize.h", "tq_quantize_params", "tq_quantize_f32_s8")
     else:
-        em.call(f"tq_requantize_s8({p['count']}, {p['input_zero_point']}, {p['mult']}, {p['shift']}, "
-                f"{p['output_zero_point']}, {em.tensor(d.input)}, {em.tensor(d.output)})")
+        lower_unary(d, em, "quantize.h", "tq_requantize_params", "tq_requantize_s8")

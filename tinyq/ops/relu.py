@@ -46,6 +46,4 @@ for _name in ("RELU", "RELU_N1_TO_1"):
 
 @variant("RELU6", "portable", ["relu.c", "relu.h"])
 def lower_relu6(d: UnaryData, em: Emitter) -> None:
-    em.include("relu.h")
-    em.call(f"tq_clamp_s8({d.params['count']}, {d.params['lo']}, {d.params['hi']}, "
-            f"{em.tensor(d.input)}, {em.tensor(d.output)})")
+    lower_unary(d, em, "relu.h", "tq_clamp_params", "tq_clamp_s8")
