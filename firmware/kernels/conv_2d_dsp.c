@@ -6,7 +6,7 @@
 /* Gather the window of the output pixel whose top-left tap is (y0, x0) into stage[], tap by tap
  * in the weights' (ky, kx, ic) order; taps outside the image read the input zero point. With
  * p->row_pad, every filter row is followed by that many spare bytes (zero weights). */
-static void gather(const tq_conv_dsp_params *restrict p, const int8_t *in_b, int32_t y0, int32_t x0, int8_t *stage)
+static void gather(const tq_conv_dsp_params *p, const int8_t *in_b, int32_t y0, int32_t x0, int8_t *stage)
 {
     const int32_t in_c = p->geo.in_c;
     const int8_t pad = (int8_t)p->pad_value;
@@ -40,7 +40,7 @@ static void gather(const tq_conv_dsp_params *restrict p, const int8_t *in_b, int
 }
 
 /* The fused ADD of one convolution output v and its residual r. */
-static inline int8_t add_one(const tq_conv_dsp_params *restrict p, int32_t v, int32_t r)
+static inline int8_t add_one(const tq_conv_dsp_params *p, int32_t v, int32_t r)
 {
     const int32_t sum = p->add_conv_lut[v + TQ_ADD_LUT_ZERO] + p->add_res_lut[r + TQ_ADD_LUT_ZERO];
     const int32_t y = p->add_exact ? tq_rq_exact(&p->add_rq, sum, p->add_zp) : tq_rq_fast(&p->add_rq, sum);
@@ -51,7 +51,7 @@ static inline int8_t add_one(const tq_conv_dsp_params *restrict p, int32_t v, in
 #if defined(__GNUC__) && defined(TQ_HAVE_DSP)
 __attribute__((noinline))
 #endif
-static void add_pixel(const tq_conv_dsp_params *restrict p, const int8_t *v, const int8_t *residual, int8_t *out, int32_t n)
+static void add_pixel(const tq_conv_dsp_params *p, const int8_t *v, const int8_t *residual, int8_t *out, int32_t n)
 {
     if (p->add_exact) {
         for (int32_t i = 0; i < n; ++i) {
@@ -70,7 +70,7 @@ static void add_pixel(const tq_conv_dsp_params *restrict p, const int8_t *v, con
 }
 
 /* The outputs of a last block past out_c's multiple of 4. */
-static void store_tail(const tq_conv_dsp_params *restrict p, const int32_t *acc, int32_t oc, int32_t n, int8_t *out)
+static void store_tail(const tq_conv_dsp_params *p, const int32_t *acc, int32_t oc, int32_t n, int8_t *out)
 {
     for (int32_t j = 0; j < n; ++j) {
         out[j] = (int8_t)tq_rq_clamp(tq_rq_apply(&p->rq[oc + j], acc[j], p->output_offset, p->rq_exact),
@@ -78,7 +78,7 @@ static void store_tail(const tq_conv_dsp_params *restrict p, const int32_t *acc,
     }
 }
 
-void tq_conv_2d_dsp_s8(const tq_conv_dsp_params *restrict p, const int8_t *in, const int32_t *w, const int8_t *residual,
+void tq_conv_2d_dsp_s8(const tq_conv_dsp_params *p, const int8_t *in, const int32_t *w, const int8_t *residual,
                        int8_t *out, void *scratch)
 {
     /* everything the loops need, in locals: stores through int8_t * would force reloads from *p */
