@@ -9,6 +9,8 @@ import math
 
 import numpy as np
 
+from tinyq.errors import InternalError, ModelError
+
 INT8_MIN, INT8_MAX = -128, 127
 
 
@@ -21,11 +23,13 @@ def round_half_away(x: float) -> int:
 
 def quantize_multiplier(m: float) -> tuple[int, int]:
     """TFLite's QuantizeMultiplier: m ~= q * 2^(shift - 31) with q a Q31 int32 (double rounding build)."""
+    if not math.isfinite(m) or m < 0.0:
+        raise ModelError(f"a quantization scale ratio is {m}, which no int8 kernel can represent",
+                         "the model's scales must be finite and positive: re-export it")
     if m == 0.0:
         return 0, 0
     q, shift = math.frexp(m)
     q_fixed = round_half_away(q * (1 << 31))
-    assert q_fixed <= (1 << 31)
     if q_fixed == (1 << 31):
         q_fixed //= 2
         shift += 1
@@ -36,17 +40,23 @@ def quantize_multiplier(m: float) -> tuple[int, int]:
 
 def quantize_multiplier_smaller_than_one_exp(m: float) -> tuple[int, int]:
     """TFLite's QuantizeMultiplierSmallerThanOneExp (shift is <= 0)."""
-    assert 0.0 < m < 1.0
+    if not 0.0 < m < 1.0:
+        raise ModelError(f"a scale ratio that must lie in (0, 1) is {m}",
+                         "the model's input and output scales are inconsistent: re-export it")
     q, shift = quantize_multiplier(m)
-    assert shift <= 0
+    if shift > 0:
+        raise InternalError(f"QuantizeMultiplierSmallerThanOneExp({m}) gave shift {shift}", "tinyq.quant")
     return q, shift
 
 
 def quantize_multiplier_greater_than_one(m: float) -> tuple[int, int]:
     """TFLite's QuantizeMultiplierGreaterThanOne: returns (multiplier, left_shift >= 0)."""
-    assert m > 1.0
+    if not m > 1.0:
+        raise ModelError(f"a scale ratio that must exceed 1 is {m}",
+                         "the model's input and output scales are inconsistent: re-export it")
     q, shift = quantize_multiplier(m)
-    assert shift >= 0
+    if shift < 0:
+        raise InternalError(f"QuantizeMultiplierGreaterThanOne({m}) gave shift {shift}", "tinyq.quant")
     return q, shift
 
 

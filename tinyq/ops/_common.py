@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinyq.ir import Graph, Op, Tensor
+from tinyq.ops.registry import Refusal
 from tinyq.quant import activation_range, quantize_multiplier
 
 
@@ -13,7 +14,8 @@ def per_channel_multipliers(inp: Tensor, w: Tensor, out: Tensor, channels: int
     and FULLY_CONNECTED: double(input_scale) * double(filter_scale) / double(output_scale).
     (Evaluating the product in float instead gives different multipliers and, rarely, outputs
     off by one: measured on ad01_int8.)"""
-    assert w.scale is not None
+    if w.scale is None or inp.scale is None or out.scale is None:
+        raise Refusal("needs quantized input, weights and output")
     scales = w.scale if len(w.scale) > 1 else np.repeat(w.scale, channels)
     mult = np.zeros(channels, np.int32)
     shift = np.zeros(channels, np.int32)

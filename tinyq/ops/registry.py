@@ -152,7 +152,7 @@ def prepare(op: Op, g: Graph) -> Prepared | Refusal:
         return spec.prepare(op, g)
     except Refusal as r:
         return r
-    except (IndexError, KeyError, ValueError, TypeError, AttributeError, ZeroDivisionError) as exc:
+    except (IndexError, KeyError, ValueError, TypeError, AttributeError, ArithmeticError) as exc:
         # a fault in tinyq's prepare step (validation belongs in Refusals): say so, don't blame the file
         raise InternalError(f"{exc.__class__.__name__}: {exc}", f"prepare of op {op.index} {op.opcode}") from exc
 
