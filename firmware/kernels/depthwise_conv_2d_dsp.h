@@ -10,11 +10,12 @@
  * halfwords w[c], w[c+2], w[c+1], w[c+3] (channels past the last are zero). */
 typedef struct {
     tq_window geo;              /* depth multiplier 1: in_c == out_c */
+    int16_t rq_exact;           /* 1: TFLM's requantization arithmetic (tq_dsp.h); int16 to pack
+                                 * behind the geometry */
     int32_t input_offset;       /* -input zero point */
     int32_t output_offset;      /* output zero point */
     int32_t act_min, act_max;
     const tq_rq *rq;            /* per channel */
-    int32_t rq_exact;          /* 1: TFLM's requantization arithmetic (tq_dsp.h) */
     const int32_t *bias_full;   /* bias + input_offset * sum of the channel's taps, padded to 4
                                  * (padding taps read the input zero point, adding nothing) */
 } tq_dw_dsp_params;

@@ -4,7 +4,7 @@
 #include "tq_dsp.h"
 
 /* The window of output pixel (oy, ox) clipped to the image: [*y0, *y1) x [*x0, *x1). */
-static void window(const tq_pool_params *restrict p, int32_t oy, int32_t ox,
+static void window(const tq_pool_params *p, int32_t oy, int32_t ox,
                    int32_t *y0, int32_t *y1, int32_t *x0, int32_t *x1)
 {
     const int32_t iy = oy * p->geo.stride_h - p->geo.pad_h;
@@ -16,7 +16,7 @@ static void window(const tq_pool_params *restrict p, int32_t oy, int32_t ox,
 }
 
 /* sum / count rounded half away from zero, clamped (TFLM's AveragePool). */
-static inline int8_t average(const tq_pool_params *restrict p, int32_t sum, int32_t count)
+static inline int8_t average(const tq_pool_params *p, int32_t sum, int32_t count)
 {
     /* count > 0 always: the generator rejects windows entirely in the padding. */
     sum = sum > 0 ? (sum + count / 2) / count : (sum - count / 2) / count;
@@ -25,7 +25,7 @@ static inline int8_t average(const tq_pool_params *restrict p, int32_t sum, int3
 
 /* Channels 4 at a time: one word load and two SXTAB16 per window tap add 4 inputs into the
  * 16-bit halves of two sums (at most 255 taps of |x| <= 128: no overflow). */
-static void average_simd(const tq_pool_params *restrict p, const int8_t *in, int8_t *out)
+static void average_simd(const tq_pool_params *p, const int8_t *in, int8_t *out)
 {
     const int32_t c_n = p->geo.in_c, row = p->geo.in_w * c_n;
     for (int32_t b = 0; b < p->geo.batches; ++b) {
@@ -55,9 +55,9 @@ static void average_simd(const tq_pool_params *restrict p, const int8_t *in, int
     }
 }
 
-void tq_average_pool_2d_s8(const tq_pool_params *restrict p, const int8_t *in, int8_t *out)
+void tq_average_pool_2d_s8(const tq_pool_params *p, const int8_t *in, int8_t *out)
 {
-    if (p->simd && (p->geo.in_c & 3) == 0 && p->geo.k_h * p->geo.k_w <= TQ_POOL_SIMD_MAX_TAPS) {
+    if (p->simd && (p->geo.in_c & 3) == 0) {
         average_simd(p, in, out);
         return;
     }
@@ -83,7 +83,7 @@ void tq_average_pool_2d_s8(const tq_pool_params *restrict p, const int8_t *in, i
     }
 }
 
-void tq_max_pool_2d_s8(const tq_pool_params *restrict p, const int8_t *in, int8_t *out)
+void tq_max_pool_2d_s8(const tq_pool_params *p, const int8_t *in, int8_t *out)
 {
     const int32_t c_n = p->geo.in_c;
     for (int32_t b = 0; b < p->geo.batches; ++b) {

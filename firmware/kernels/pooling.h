@@ -7,14 +7,15 @@
 
 typedef struct {
     tq_window geo;              /* in_c == out_c; no dilation */
-    int32_t act_min, act_max;
-    int32_t simd;   /* average: sum 4 channels at a time in 16-bit halves (SXTAB16); the
-                     * generator sets it for the DSP kernels when windows hold <= 255 taps */
+    /* int16: packs behind the geometry (flash per layer) */
+    int16_t simd;               /* average: sum 4 channels at a time in 16-bit halves (SXTAB16);
+                                 * set for the DSP kernels when windows hold <= TQ_POOL_SIMD_MAX_TAPS taps */
+    int32_t act_min, act_max;   /* fused activation range, within [-128, 127] */
 } tq_pool_params;
 
 /* Average of the window's in-image taps, rounded half away from zero (TFLM's AveragePool). */
-void tq_average_pool_2d_s8(const tq_pool_params *restrict p, const int8_t *in, int8_t *out);
+void tq_average_pool_2d_s8(const tq_pool_params *p, const int8_t *in, int8_t *out);
 /* Maximum of the window's in-image taps (TFLM's MaxPool). */
-void tq_max_pool_2d_s8(const tq_pool_params *restrict p, const int8_t *in, int8_t *out);
+void tq_max_pool_2d_s8(const tq_pool_params *p, const int8_t *in, int8_t *out);
 
 #endif
