@@ -19,7 +19,7 @@ typedef struct {
 } tq_add_params;
 
 /* One element of the sum, in TFLM's arithmetic; also used by kernels with a fused residual add. */
-static inline int8_t tq_add_one(const tq_add_params *restrict p, int32_t x1, int32_t x2)
+static inline int8_t tq_add_one(const tq_add_params *p, int32_t x1, int32_t x2)
 {
     const int32_t a = (int32_t)((uint32_t)(x1 + p->in1_offset) << p->left_shift);
     const int32_t b = (int32_t)((uint32_t)(x2 + p->in2_offset) << p->left_shift);
@@ -30,6 +30,6 @@ static inline int8_t tq_add_one(const tq_add_params *restrict p, int32_t x1, int
 }
 
 /* Bit-exact with TFLM's reference int8 Add (and its broadcast variant). May run in place. */
-void tq_add_s8(const tq_add_params *restrict p, const int8_t *in1, const int8_t *in2, int8_t *out);
+void tq_add_s8(const tq_add_params *p, const int8_t *in1, const int8_t *in2, int8_t *out);
 
 #endif

@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-void tq_concatenation(const tq_concat_params *restrict p, const int8_t *const *inputs, int8_t *out)
+void tq_concatenation(const tq_concat_params *p, const int8_t *const *inputs, int8_t *out)
 {
     for (int32_t o = 0; o < p->outer; ++o) {
         for (int32_t i = 0; i < p->num_inputs; ++i) {

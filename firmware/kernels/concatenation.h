@@ -10,6 +10,6 @@ typedef struct {
 } tq_concat_params;
 
 /* CONCATENATION: interleaves each input's chunk per outer index (TFLM copies int8 bytes as-is). */
-void tq_concatenation(const tq_concat_params *restrict p, const int8_t *const *inputs, int8_t *out);
+void tq_concatenation(const tq_concat_params *p, const int8_t *const *inputs, int8_t *out);
 
 #endif

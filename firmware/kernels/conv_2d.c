@@ -3,7 +3,7 @@
 #include "tq_common.h"
 
 /* Requantize one accumulator to out[o], through the fused residual ADD if there is one. */
-static inline void store(const tq_conv_params *restrict p, int32_t acc, int32_t oc, const int8_t *residual,
+static inline void store(const tq_conv_params *p, int32_t acc, int32_t oc, const int8_t *residual,
                          int8_t *out, int32_t o)
 {
     acc = tq_requantize(acc, p->mult[oc], p->shift[oc]) + p->output_offset;
@@ -15,7 +15,7 @@ static inline void store(const tq_conv_params *restrict p, int32_t acc, int32_t 
     }
 }
 
-void tq_conv_2d_s8(const tq_conv_params *restrict p, const int8_t *in, const int8_t *w, const int8_t *residual,
+void tq_conv_2d_s8(const tq_conv_params *p, const int8_t *in, const int8_t *w, const int8_t *residual,
                    int8_t *out)
 {
     int32_t o = 0;

@@ -25,7 +25,7 @@ typedef struct {
 /* NHWC int8 convolution, weights OHWI. Bit-exact with TFLM's reference ConvPerChannel.
  * With p->add, each result is then added to residual[] at the same index (TFLM's Add), so the
  * sum can be written in place over the residual and the convolution's output never exists. */
-void tq_conv_2d_s8(const tq_conv_params *restrict p, const int8_t *in, const int8_t *w, const int8_t *residual,
+void tq_conv_2d_s8(const tq_conv_params *p, const int8_t *in, const int8_t *w, const int8_t *residual,
                    int8_t *out);
 
 #endif

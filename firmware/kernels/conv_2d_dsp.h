@@ -32,10 +32,7 @@ typedef struct {
  * first (int8) unless the convolution is 1x1 without padding over a multiple of 4 channels (read
  * in place), and with a fused ADD its convolution outputs (int8). */
 
-/* p is not `restrict` here, unlike the other kernels: measured, it lets GCC keep more of *p in
- * registers across the pixel loop, which then spills (3-7 more instructions per output pixel).
- *
- * NHWC int8 convolution, bit-exact with TFLM's reference ConvPerChannel (and Add, when one is
+/* NHWC int8 convolution, bit-exact with TFLM's reference ConvPerChannel (and Add, when one is
  * fused: then out may be residual itself). Output pixels are written in raster order, each after
  * its own window was read (the arena plan relies on it). */
 void tq_conv_2d_dsp_s8(const tq_conv_dsp_params *p, const int8_t *in, const int32_t *w, const int8_t *residual,

@@ -6,7 +6,7 @@
  * in NHWC is contiguous in both the input pixel and the weights. 128 B of stack. */
 #define TQ_DW_CHUNK 32
 
-void tq_depthwise_conv_2d_s8(const tq_dw_params *restrict p, const int8_t *in, const int8_t *w, int8_t *out)
+void tq_depthwise_conv_2d_s8(const tq_dw_params *p, const int8_t *in, const int8_t *w, int8_t *out)
 {
     const int32_t in_c = p->geo.in_c;
     const int32_t out_c = p->geo.out_c;

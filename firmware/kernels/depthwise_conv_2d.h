@@ -21,6 +21,6 @@ typedef struct {
  * Bit-exact with TFLM's reference DepthwiseConvPerChannel. Uses 128 B of stack (a chunk of
  * 32 channel accumulators), no scratch. The struct holds everything a faster kernel (e.g. a
  * Cortex-M DSP one) needs, so one can take its place behind the same call. */
-void tq_depthwise_conv_2d_s8(const tq_dw_params *restrict p, const int8_t *in, const int8_t *w, int8_t *out);
+void tq_depthwise_conv_2d_s8(const tq_dw_params *p, const int8_t *in, const int8_t *w, int8_t *out);
 
 #endif

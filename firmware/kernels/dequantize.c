@@ -1,6 +1,6 @@
 #include "dequantize.h"
 
-void tq_dequantize_s8_f32(const tq_dequantize_params *restrict p, const int8_t *in, float *out)
+void tq_dequantize_s8_f32(const tq_dequantize_params *p, const int8_t *in, float *out)
 {
     const int32_t count = p->count, zero_point = p->zero_point;
     const double scale = p->scale;

@@ -11,6 +11,6 @@ typedef struct {
 
 /* int8 -> float32: (float)(scale * (q - zero_point)) with the product in double, as TFLM. Walks
  * backwards, so the (4x larger) output may overlap the input from its start. */
-void tq_dequantize_s8_f32(const tq_dequantize_params *restrict p, const int8_t *in, float *out);
+void tq_dequantize_s8_f32(const tq_dequantize_params *p, const int8_t *in, float *out);
 
 #endif

@@ -2,7 +2,7 @@
 
 #include "tq_common.h"
 
-void tq_fully_connected_s8(const tq_fc_params *restrict p, const int8_t *in, const int8_t *w, int8_t *out)
+void tq_fully_connected_s8(const tq_fc_params *p, const int8_t *in, const int8_t *w, int8_t *out)
 {
     const int32_t *bias = p->bias;
     for (int32_t b = 0; b < p->batches; ++b) {

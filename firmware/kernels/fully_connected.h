@@ -18,6 +18,6 @@ typedef struct {
 /* out[b][c] = requant(sum_d w[c][d] * in[b][d] + bias[c]); bias already holds the input offset
  * term, folded in at generation time. in int8 [batches][in_depth], w int8 [out_depth][in_depth],
  * out int8 [batches][out_depth]; in and out must not overlap (every output reads a whole row). */
-void tq_fully_connected_s8(const tq_fc_params *restrict p, const int8_t *in, const int8_t *w, int8_t *out);
+void tq_fully_connected_s8(const tq_fc_params *p, const int8_t *in, const int8_t *w, int8_t *out);
 
 #endif

@@ -3,7 +3,7 @@
 #include "tq_common.h"
 #include "tq_mm_dsp.h"
 
-void tq_fully_connected_dsp_s8(const tq_fc_dsp_params *restrict p, const int8_t *in, const int32_t *w, int8_t *out,
+void tq_fully_connected_dsp_s8(const tq_fc_dsp_params *p, const int8_t *in, const int32_t *w, int8_t *out,
                                void *scratch)
 {
     /* locals, not *p: stores through int8_t * would force reloads */

@@ -23,7 +23,7 @@ typedef struct {
 
 /* out[b][c] = requant(sum_d w[c][d] * in[b][d] + bias[c]), bit-exact with TFLM's reference
  * FullyConnected; weights widened to int16 in blocks of 4 output channels (tq_mm_dsp.h). */
-void tq_fully_connected_dsp_s8(const tq_fc_dsp_params *restrict p, const int8_t *in, const int32_t *w, int8_t *out,
+void tq_fully_connected_dsp_s8(const tq_fc_dsp_params *p, const int8_t *in, const int32_t *w, int8_t *out,
                                void *scratch);
 
 #endif

@@ -77,7 +77,7 @@ static inline int32_t tq_fc8_tail(const int8_t **w, const int8_t *x, int32_t n, 
     return acc;
 }
 
-void tq_fully_connected_dsp8_s8(const tq_fc_dsp8_params *restrict p, const int8_t *in, const int8_t *w, int8_t *out)
+void tq_fully_connected_dsp8_s8(const tq_fc_dsp8_params *p, const int8_t *in, const int8_t *w, int8_t *out)
 {
     const int32_t *bias = p->bias;
     /* locals, not *p: stores through int8_t * would force reloads */

@@ -48,6 +48,6 @@ typedef struct {
  * in plain C. The inner loop is 25 instructions for 16 MACs on Cortex-M4 (asm).
  *
  * Aliasing: in and out must not overlap; w, bias and the params are only read. */
-void tq_fully_connected_dsp8_s8(const tq_fc_dsp8_params *restrict p, const int8_t *in, const int8_t *w, int8_t *out);
+void tq_fully_connected_dsp8_s8(const tq_fc_dsp8_params *p, const int8_t *in, const int8_t *w, int8_t *out);
 
 #endif

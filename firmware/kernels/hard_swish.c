@@ -33,7 +33,7 @@ static int16_t doubling_high_mul16(int16_t a, int16_t b)
     return (int16_t)(((int32_t)a * (int32_t)b) / (1 << 15));
 }
 
-void tq_hard_swish_s8(const tq_hard_swish_params *restrict p, const int8_t *in, int8_t *out)
+void tq_hard_swish_s8(const tq_hard_swish_params *p, const int8_t *in, int8_t *out)
 {
     for (int32_t i = 0; i < p->count; ++i) {
         const int16_t x = (int16_t)((int32_t)in[i] - p->input_zero_point);

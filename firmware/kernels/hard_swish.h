@@ -14,6 +14,6 @@ typedef struct {
 } tq_hard_swish_params;
 
 /* x * relu6(x + 3) / 6 in 16-bit fixed point, as TFLM's reference HardSwish. May run in place. */
-void tq_hard_swish_s8(const tq_hard_swish_params *restrict p, const int8_t *in, int8_t *out);
+void tq_hard_swish_s8(const tq_hard_swish_params *p, const int8_t *in, int8_t *out);
 
 #endif

@@ -2,7 +2,7 @@
 
 #include "tq_common.h"
 
-void tq_leaky_relu_s8(const tq_leaky_relu_params *restrict p, const int8_t *in, int8_t *out)
+void tq_leaky_relu_s8(const tq_leaky_relu_params *p, const int8_t *in, int8_t *out)
 {
     for (int32_t i = 0; i < p->count; ++i) {
         const int32_t v = (int32_t)in[i] - p->input_offset;

@@ -12,6 +12,6 @@ typedef struct {
 } tq_leaky_relu_params;
 
 /* TFLM's QuantizeLeakyRelu. May run in place. */
-void tq_leaky_relu_s8(const tq_leaky_relu_params *restrict p, const int8_t *in, int8_t *out);
+void tq_leaky_relu_s8(const tq_leaky_relu_params *p, const int8_t *in, int8_t *out);
 
 #endif

@@ -4,7 +4,7 @@
 
 enum { INPUT_INT_BITS = 4 };
 
-void tq_logistic_s8(const tq_sigmoid_params *restrict p, const int8_t *in, int8_t *out)
+void tq_logistic_s8(const tq_sigmoid_params *p, const int8_t *in, int8_t *out)
 {
     for (int32_t i = 0; i < p->count; ++i) {
         const int32_t x = (int32_t)in[i] - p->input_zero_point;

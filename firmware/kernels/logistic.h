@@ -13,6 +13,6 @@ typedef struct {
 } tq_sigmoid_params;
 
 /* int8 logistic, output scale 1/256 zero point -128 (TFLM's integer Logistic). May run in place. */
-void tq_logistic_s8(const tq_sigmoid_params *restrict p, const int8_t *in, int8_t *out);
+void tq_logistic_s8(const tq_sigmoid_params *p, const int8_t *in, int8_t *out);
 
 #endif

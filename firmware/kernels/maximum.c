@@ -1,6 +1,6 @@
 #include "maximum.h"
 
-void tq_maximum_s8(const tq_maximum_params *restrict p, const int8_t *in1, const int8_t *in2, int8_t *out)
+void tq_maximum_s8(const tq_maximum_params *p, const int8_t *in1, const int8_t *in2, int8_t *out)
 {
     TQ_BROADCAST_LOOP(&p->shape, out[o] = in1[i1] > in2[i2] ? in1[i1] : in2[i2]);
 }

@@ -11,6 +11,6 @@ typedef struct {
     tq_bcast shape;
 } tq_maximum_params;
 
-void tq_maximum_s8(const tq_maximum_params *restrict p, const int8_t *in1, const int8_t *in2, int8_t *out);
+void tq_maximum_s8(const tq_maximum_params *p, const int8_t *in1, const int8_t *in2, int8_t *out);
 
 #endif

@@ -16,7 +16,7 @@ static void step(int32_t rank, const int32_t *dims, const int32_t *strides, int3
 }
 
 /* Sum of the reduced elements that start at in[0]. */
-static int32_t window_sum(const tq_mean_params *restrict p, const int8_t *in)
+static int32_t window_sum(const tq_mean_params *p, const int8_t *in)
 {
     if (p->red_rank == 1) {
         /* the common case (global average pooling): one strided run */
@@ -36,7 +36,7 @@ static int32_t window_sum(const tq_mean_params *restrict p, const int8_t *in)
     return acc;
 }
 
-void tq_mean_s8(const tq_mean_params *restrict p, const int8_t *in, int8_t *out)
+void tq_mean_s8(const tq_mean_params *p, const int8_t *in, int8_t *out)
 {
     const int32_t n = p->reduce;
     const int32_t offset = p->input_zero_point * n;

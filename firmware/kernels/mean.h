@@ -23,6 +23,6 @@ typedef struct {
 
 /* Bit-exact with TFLM's int8 MEAN (integer QuantizedMeanOrSum): requantize (sum - n * zp_in)
  * with 1/n folded into the multiplier, then add the output zero point and saturate. */
-void tq_mean_s8(const tq_mean_params *restrict p, const int8_t *in, int8_t *out);
+void tq_mean_s8(const tq_mean_params *p, const int8_t *in, int8_t *out);
 
 #endif

@@ -11,6 +11,6 @@ typedef struct {
     tq_bcast shape;
 } tq_minimum_params;
 
-void tq_minimum_s8(const tq_minimum_params *restrict p, const int8_t *in1, const int8_t *in2, int8_t *out);
+void tq_minimum_s8(const tq_minimum_params *p, const int8_t *in1, const int8_t *in2, int8_t *out);
 
 #endif

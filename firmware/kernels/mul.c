@@ -2,7 +2,7 @@
 
 #include "tq_common.h"
 
-void tq_mul_s8(const tq_mul_params *restrict p, const int8_t *in1, const int8_t *in2, int8_t *out)
+void tq_mul_s8(const tq_mul_params *p, const int8_t *in1, const int8_t *in2, int8_t *out)
 {
     TQ_BROADCAST_LOOP(&p->shape, {
         const int32_t prod = (in1[i1] + p->in1_offset) * (in2[i2] + p->in2_offset);

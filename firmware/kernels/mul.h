@@ -14,6 +14,6 @@ typedef struct {
 } tq_mul_params;
 
 /* Bit-exact with TFLM's reference int8 Mul (and its broadcast variant). May run in place. */
-void tq_mul_s8(const tq_mul_params *restrict p, const int8_t *in1, const int8_t *in2, int8_t *out);
+void tq_mul_s8(const tq_mul_params *p, const int8_t *in1, const int8_t *in2, int8_t *out);
 
 #endif

@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-void tq_pad(const tq_pad_params *restrict p, const void *in, void *out)
+void tq_pad(const tq_pad_params *p, const void *in, void *out)
 {
     const uint8_t *src = (const uint8_t *)in;
     uint8_t *dst = (uint8_t *)out;

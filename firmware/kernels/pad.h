@@ -13,6 +13,6 @@ typedef struct {
 
 /* PAD / PADV2 (TFLM's reference Pad): copies the input into the output at offset `before`,
  * fills the rest with pad_value. Up to 5 dimensions, as TFLM. */
-void tq_pad(const tq_pad_params *restrict p, const void *in, void *out);
+void tq_pad(const tq_pad_params *p, const void *in, void *out);
 
 #endif

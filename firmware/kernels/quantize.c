@@ -17,7 +17,7 @@ static int32_t round_half_away(float v)
     return t;
 }
 
-void tq_quantize_f32_s8(const tq_quantize_params *restrict p, const float *in, int8_t *out)
+void tq_quantize_f32_s8(const tq_quantize_params *p, const float *in, int8_t *out)
 {
     const int32_t count = p->count, zero_point = p->zero_point;
     const float scale = p->scale;
@@ -33,7 +33,7 @@ void tq_quantize_f32_s8(const tq_quantize_params *restrict p, const float *in, i
     }
 }
 
-void tq_requantize_s8(const tq_requantize_params *restrict p, const int8_t *in, int8_t *out)
+void tq_requantize_s8(const tq_requantize_params *p, const int8_t *in, int8_t *out)
 {
     const int32_t count = p->count, in_zero_point = p->in_zero_point, mult = p->mult, shift = p->shift;
     const int32_t out_zero_point = p->out_zero_point;

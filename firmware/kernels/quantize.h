@@ -19,8 +19,8 @@ typedef struct {
 /* float32 -> int8, TFLM's AffineQuantize: round(x / scale) + zero point, the division in float
  * (TFLM casts its double scale back to float first) and round half away from zero. in and out
  * must not overlap. */
-void tq_quantize_f32_s8(const tq_quantize_params *restrict p, const float *in, int8_t *out);
+void tq_quantize_f32_s8(const tq_quantize_params *p, const float *in, int8_t *out);
 /* int8 -> int8 with another scale/zero point, TFLM's Requantize. May run in place. */
-void tq_requantize_s8(const tq_requantize_params *restrict p, const int8_t *in, int8_t *out);
+void tq_requantize_s8(const tq_requantize_params *p, const int8_t *in, int8_t *out);
 
 #endif

@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-void tq_resize_nearest_neighbor_s8(const tq_resize_nn_params *restrict p, const int8_t *in, int8_t *out)
+void tq_resize_nearest_neighbor_s8(const tq_resize_nn_params *p, const int8_t *in, int8_t *out)
 {
     const int32_t row = p->in_w * p->depth;
     for (int32_t b = 0; b < p->batches; ++b) {

@@ -10,6 +10,6 @@ typedef struct {
 } tq_resize_nn_params;
 
 /* RESIZE_NEAREST_NEIGHBOR, int8 NHWC: copies the nearest input pixel's channels. */
-void tq_resize_nearest_neighbor_s8(const tq_resize_nn_params *restrict p, const int8_t *in, int8_t *out);
+void tq_resize_nearest_neighbor_s8(const tq_resize_nn_params *p, const int8_t *in, int8_t *out);
 
 #endif

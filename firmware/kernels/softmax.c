@@ -4,7 +4,7 @@
 
 enum { SCALED_DIFF_INT_BITS = 5, ACCUM_INT_BITS = 12 };
 
-void tq_softmax_s8(const tq_softmax_params *restrict p, const int8_t *in, int8_t *out)
+void tq_softmax_s8(const tq_softmax_params *p, const int8_t *in, int8_t *out)
 {
     for (int32_t i = 0; i < p->outer; ++i) {
         const int8_t *x = in + i * p->depth;

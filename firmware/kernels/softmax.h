@@ -12,6 +12,6 @@ typedef struct {
 } tq_softmax_params;
 
 /* int8 softmax with output scale 1/256 and zero point -128, TFLM's fixed-point reference. */
-void tq_softmax_s8(const tq_softmax_params *restrict p, const int8_t *in, int8_t *out);
+void tq_softmax_s8(const tq_softmax_params *p, const int8_t *in, int8_t *out);
 
 #endif

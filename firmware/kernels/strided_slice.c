@@ -1,6 +1,6 @@
 #include "strided_slice.h"
 
-void tq_strided_slice_s8(const tq_strided_slice_params *restrict p, const int8_t *in, int8_t *out)
+void tq_strided_slice_s8(const tq_strided_slice_params *p, const int8_t *in, int8_t *out)
 {
     const int32_t *n = p->count, *s = p->step;
     for (int32_t a = 0; a < n[0]; ++a) {

@@ -10,6 +10,6 @@ typedef struct {
 } tq_strided_slice_params;
 
 /* STRIDED_SLICE, int8: a 5-D strided gather; begin/end/masks resolved at generation time. */
-void tq_strided_slice_s8(const tq_strided_slice_params *restrict p, const int8_t *in, int8_t *out);
+void tq_strided_slice_s8(const tq_strided_slice_params *p, const int8_t *in, int8_t *out);
 
 #endif

@@ -2,7 +2,7 @@
 
 #include "tq_common.h"
 
-void tq_sub_s8(const tq_sub_params *restrict p, const int8_t *in1, const int8_t *in2, int8_t *out)
+void tq_sub_s8(const tq_sub_params *p, const int8_t *in1, const int8_t *in2, int8_t *out)
 {
     TQ_BROADCAST_LOOP(&p->shape, {
         const int32_t a = (int32_t)((uint32_t)(in1[i1] + p->in1_offset) << p->left_shift);

@@ -18,6 +18,6 @@ typedef struct {
 } tq_sub_params;
 
 /* Bit-exact with TFLM's reference int8 Sub. May run in place. */
-void tq_sub_s8(const tq_sub_params *restrict p, const int8_t *in1, const int8_t *in2, int8_t *out);
+void tq_sub_s8(const tq_sub_params *p, const int8_t *in1, const int8_t *in2, int8_t *out);
 
 #endif

@@ -14,7 +14,7 @@ static int32_t one_minus_x_over_one_plus_x(int32_t a)
     return tq_fp_sat_shl(x - ((int32_t)1 << 29), 2);
 }
 
-void tq_tanh_s8(const tq_sigmoid_params *restrict p, const int8_t *in, int8_t *out)
+void tq_tanh_s8(const tq_sigmoid_params *p, const int8_t *in, int8_t *out)
 {
     for (int32_t i = 0; i < p->count; ++i) {
         const int32_t x = (int32_t)in[i] - p->input_zero_point;

@@ -1,6 +1,6 @@
 #include "transpose.h"
 
-void tq_transpose_s8(const tq_transpose_params *restrict p, const int8_t *in, int8_t *out)
+void tq_transpose_s8(const tq_transpose_params *p, const int8_t *in, int8_t *out)
 {
     const int32_t *d = p->dims, *s = p->strides;
     for (int32_t a = 0; a < d[0]; ++a) {

@@ -9,6 +9,6 @@ typedef struct {
 } tq_transpose_params;
 
 /* TRANSPOSE, int8: walks the output in order, reading the permuted input (TFLM's Transpose). */
-void tq_transpose_s8(const tq_transpose_params *restrict p, const int8_t *in, int8_t *out);
+void tq_transpose_s8(const tq_transpose_params *p, const int8_t *in, int8_t *out);
 
 #endif
