@@ -8,9 +8,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import ROOT
 
 from tinyq.errors import UnsupportedOpError
+
+from conftest import ROOT
 
 SEANET = Path(os.environ.get("TINYQ_SEANET_DIR", ROOT.parent / "shared" / "models" / "tflm_integration" / "seanet"))
 MODELS = sorted(SEANET.glob("*/*.tflite"))

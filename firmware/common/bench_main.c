@@ -1,19 +1,27 @@
 /* Benchmark application: serves inference requests over a framed serial protocol.
  *
- * Frame (both directions): 0xA5 0x5A, type (1 byte), length (u32 LE), payload, CRC-32 (u32 LE)
- * of type, length and payload.
+ * Frame (both directions), all integers little endian:
+ *   0xA5 0x5A | type (u8) | seq (u16) | length (u32) | payload | CRC-32 (u32) of type, seq,
+ *   length and payload (zlib's crc32).
+ * Every request carries a sequence number and its answer echoes it, so the host can drop a late
+ * or duplicated answer instead of pairing it with the next request.
  *   host 'H' (empty)       -> device 'H': "key=value\n" lines describing the model and counter
  *   host 'R' (all inputs)  -> device 'R': u32 total counter delta, u32 stack high water,
  *                             u32 layer count, u32 per-layer deltas..., then all outputs
  *   host 'C' (u32 n)       -> device 'C': u32 counter delta over a loop of exactly 2*n
  *                             instructions (subs + bne), to check what the counter counts
  *   host 'Q' (empty)       -> device 'Q', then the device ends the run (emulator exit)
- *   anything malformed     -> device 'E': a text message
+ *   anything malformed     -> device 'E' (with the seq the broken frame carried): a text message,
+ *                             "bad frame type or length" or "CRC mismatch"
+ * The receiver (frame_parser.c) resynchronises on any byte: a 0xA5 always starts a frame, and
+ * the bytes of a broken frame are scanned again, so a valid request after garbage or after a
+ * truncated one is never lost.
  */
 #include <stdint.h>
 #include <string.h>
 
 #include "crc32.h"
+#include "frame_parser.h"
 #include "model.h"
 #include "tq_board.h"
 
@@ -45,12 +53,12 @@ static void put_u32(uint8_t *p, uint32_t v)
 /* A frame whose payload is written in pieces, so large outputs need no extra buffer. */
 static uint32_t g_tx_crc;
 
-static void frame_begin(uint8_t type, uint32_t len)
+static void frame_begin(uint8_t type, uint16_t seq, uint32_t len)
 {
-    uint8_t head[7] = {0xA5, 0x5A, type, 0, 0, 0, 0};
-    put_u32(head + 3, len);
-    tq_uart_write(head, 7);
-    g_tx_crc = tq_crc32(0, head + 2, 5);
+    uint8_t head[TQ_FRAME_HEAD] = {TQ_FRAME_SYNC0, TQ_FRAME_SYNC1, type, (uint8_t)seq, (uint8_t)(seq >> 8), 0, 0, 0, 0};
+    put_u32(head + 5, len);
+    tq_uart_write(head, TQ_FRAME_HEAD);
+    g_tx_crc = tq_crc32(0, head + 2, TQ_FRAME_HEAD - 2u);
 }
 
 static void frame_data(const void *data, uint32_t len)
@@ -66,9 +74,9 @@ static void frame_end(void)
     tq_uart_write(tail, 4);
 }
 
-static void send_error(const char *msg)
+static void send_error(uint16_t seq, const char *msg)
 {
-    frame_begin('E', (uint32_t)strlen(msg));
+    frame_begin('E', seq, (uint32_t)strlen(msg));
     frame_data(msg, (uint32_t)strlen(msg));
     frame_end();
 }
@@ -95,7 +103,7 @@ static char *append_u32(char *p, uint32_t v)
     return p;
 }
 
-static void send_info(void)
+static void send_info(uint16_t seq)
 {
     static char text[256 + 24 * (TQ_MODEL_NUM_INPUTS + TQ_MODEL_NUM_OUTPUTS)];
     char *p = text;
@@ -118,25 +126,13 @@ static void send_info(void)
         p = append(p, i + 1 < TQ_MODEL_NUM_OUTPUTS ? "," : "");
     }
     p = append(p, "\n");
-    frame_begin('H', (uint32_t)(p - text));
+    frame_begin('H', seq, (uint32_t)(p - text));
     frame_data(text, (uint32_t)(p - text));
     frame_end();
 }
 
-static uint32_t read_u32(uint32_t *crc)
-{
-    uint8_t b[4];
-    for (int i = 0; i < 4; ++i) {
-        b[i] = tq_uart_read_byte();
-    }
-    if (crc) {
-        *crc = tq_crc32(*crc, b, 4);
-    }
-    return (uint32_t)b[0] | ((uint32_t)b[1] << 8) | ((uint32_t)b[2] << 16) | ((uint32_t)b[3] << 24);
-}
-
 /* A loop of exactly 2*n instructions; the host measures two lengths and checks the difference. */
-static void calibrate(uint32_t n)
+static void calibrate(uint16_t seq, uint32_t n)
 {
     uint32_t reg = n ? n : 1u;
     const uint32_t t0 = tq_counter();
@@ -144,12 +140,12 @@ static void calibrate(uint32_t n)
     const uint32_t delta = tq_counter() - t0;
     uint8_t v[4];
     put_u32(v, delta);
-    frame_begin('C', 4);
+    frame_begin('C', seq, 4);
     frame_data(v, 4);
     frame_end();
 }
 
-static void run_inference(void)
+static void run_inference(uint16_t seq)
 {
     const uint32_t t0 = tq_counter();
     tinyq_model_invoke();
@@ -162,7 +158,7 @@ static void run_inference(void)
     put_u32(head, total);
     put_u32(head + 4, tq_stack_high_water());
     put_u32(head + 8, TQ_MODEL_NUM_LAYERS);
-    frame_begin('R', 12 + 4 * TQ_MODEL_NUM_LAYERS + out_bytes);
+    frame_begin('R', seq, 12 + 4 * TQ_MODEL_NUM_LAYERS + out_bytes);
     frame_data(head, 12);
     for (int l = 0; l < TQ_MODEL_NUM_LAYERS; ++l) {
         uint8_t v[4];
@@ -175,57 +171,71 @@ static void run_inference(void)
     frame_end();
 }
 
+/* Receiving: the payload of an 'R' request goes straight into the model's input buffers, in
+ * order (no copy, no extra RAM); 'C' uses the first 4 of those bytes (or g_spill for a model with
+ * fewer input bytes). */
+static uint32_t g_in_bytes;
+static uint8_t g_spill[4];
+
+static int accept_frame(void *ctx, uint8_t type, uint32_t len)
+{
+    (void)ctx;
+    return ((type == 'H' || type == 'Q') && len == 0) || (type == 'C' && len == 4) ||
+           (type == 'R' && len == g_in_bytes);
+}
+
+static uint8_t *payload_slot(void *ctx, uint32_t index)
+{
+    (void)ctx;
+    for (int i = 0; i < TQ_MODEL_NUM_INPUTS; ++i) {
+        if (index < tq_model_input_bytes[i]) {
+            return (uint8_t *)tinyq_model_input(i) + index;
+        }
+        index -= tq_model_input_bytes[i];
+    }
+    return &g_spill[index & 3u];   /* index < 4 here: accept_frame allows no longer payload */
+}
+
+static uint32_t get_u32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+
 int main(void)
 {
+    static tq_frame_parser rx;
     tq_board_init();
-    uint32_t in_bytes = 0;
     for (int i = 0; i < TQ_MODEL_NUM_INPUTS; ++i) {
-        in_bytes += tq_model_input_bytes[i];
+        g_in_bytes += tq_model_input_bytes[i];
     }
+    tq_frame_init(&rx, accept_frame, payload_slot, 0);
     for (;;) {
-        if (tq_uart_read_byte() != 0xA5) {
-            continue;  /* resynchronise on garbage */
+        int ev = tq_frame_poll(&rx);   /* first the bytes kept from a broken frame, if any */
+        if (ev == TQ_FRAME_NONE) {
+            /* Byte by byte, CRC'd as it arrives: a UART with a few bytes of FIFO (the nRF's
+             * UARTE has 4) must never wait for a long CRC pass. */
+            ev = tq_frame_feed(&rx, tq_uart_read_byte());
         }
-        if (tq_uart_read_byte() != 0x5A) {
-            continue;
-        }
-        const uint8_t type = tq_uart_read_byte();
-        uint32_t crc = tq_crc32(0, &type, 1);
-        const uint32_t len = read_u32(&crc);
-        uint32_t arg = 0;
-        if (type == 'R' && len == in_bytes) {
-            /* Stream the payload straight into the model's input buffers. */
-            for (int i = 0; i < TQ_MODEL_NUM_INPUTS; ++i) {
-                uint8_t *dst = (uint8_t *)tinyq_model_input(i);
-                for (uint32_t k = 0; k < tq_model_input_bytes[i]; ++k) {
-                    /* CRC each byte as it arrives: a UART with a few bytes of FIFO (the nRF's
-                     * UARTE has 4) must never wait for a long CRC pass between inputs. */
-                    dst[k] = tq_uart_read_byte();
-                    crc = tq_crc32(crc, &dst[k], 1);
+        if (ev == TQ_FRAME_BAD_HEADER) {
+            send_error(rx.seq, "bad frame type or length");
+        } else if (ev == TQ_FRAME_BAD_CRC) {
+            send_error(rx.seq, "CRC mismatch");
+        } else if (ev == TQ_FRAME_OK) {
+            if (rx.type == 'H') {
+                send_info(rx.seq);
+            } else if (rx.type == 'R') {
+                run_inference(rx.seq);
+            } else if (rx.type == 'C') {
+                uint8_t arg[4];
+                for (uint32_t k = 0; k < 4u; ++k) {
+                    arg[k] = *payload_slot(0, k);
                 }
+                calibrate(rx.seq, get_u32(arg));
+            } else {
+                frame_begin('Q', rx.seq, 0);
+                frame_end();
+                tq_board_exit(0);
             }
-        } else if (len == 0 && (type == 'H' || type == 'Q')) {
-            /* no payload */
-        } else if (len == 4 && type == 'C') {
-            arg = read_u32(&crc);
-        } else {
-            send_error("bad frame type or length");
-            continue;
-        }
-        if (read_u32(0) != crc) {
-            send_error("CRC mismatch");
-            continue;
-        }
-        if (type == 'H') {
-            send_info();
-        } else if (type == 'R') {
-            run_inference();
-        } else if (type == 'C') {
-            calibrate(arg);
-        } else {
-            frame_begin('Q', 0);
-            frame_end();
-            tq_board_exit(0);
         }
     }
 }

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 
 from tinyq.boards import load_board
+from tinyq.errors import TinyqError
 from tinyq.targets.protocol import Link, open_port
 from tinyq.workflows.bench import format_bench, run_bench
 from tinyq.workflows.compile import compile
@@ -23,7 +25,26 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+MAX_SAMPLES = 100_000
+MAX_SEED = 2**32 - 1
+MAX_TIMEOUT = 24 * 3600.0
+
+
+def check_args(args: argparse.Namespace) -> None:
+    """Numeric options in range, before anything is opened or compiled."""
+    if not 1 <= args.samples <= MAX_SAMPLES:
+        raise TinyqError(f"--samples must be from 1 to {MAX_SAMPLES:,}, not {args.samples}",
+                         "the number of inputs to run on the device, e.g. --samples 10")
+    if not 0 <= args.seed <= MAX_SEED:
+        raise TinyqError(f"--seed must be from 0 to {MAX_SEED}, not {args.seed}",
+                         "any non-negative integer picks a repeatable set of random inputs")
+    if not (math.isfinite(args.timeout) and 0 < args.timeout <= MAX_TIMEOUT):
+        raise TinyqError(f"--timeout must be a number of seconds above 0 and at most {MAX_TIMEOUT:,.0f}, "
+                         f"not {args.timeout}", "the time to wait for each answer, e.g. --timeout 10")
+
+
 def run(args: argparse.Namespace) -> int:
+    check_args(args)
     board = load_board(args.board)
     port = open_port(args.port, board.baud)   # first: a missing device fails before any compile work
     try:

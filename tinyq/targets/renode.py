@@ -11,6 +11,7 @@ import jinja2
 
 from tinyq.errors import ToolchainError
 from tinyq.resources import templates_dir
+from tinyq.targets.protocol import encode
 
 RENODE_HINT = "install Renode from its release packages (https://renode.io); it is not in Debian, PyPI or npm"
 
@@ -28,7 +29,10 @@ def write_renode_files(out_dir: str | Path, elf: str | Path, model: str, layers:
                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
     resc = out / "nrf52840.resc"
     robot = out / "bench_nrf52840.robot"
-    ctx = {"elf": str(Path(elf).resolve()), "port": port, "model": model, "layers": layers, "robot_name": robot.name}
+    # the info request the robot types into the UART, encoded by the one protocol implementation
+    info_frame = "    ".join(str(b) for b in encode(b"H", seq=0))
+    ctx = {"elf": str(Path(elf).resolve()), "port": port, "model": model, "layers": layers, "robot_name": robot.name,
+           "info_frame": info_frame}
     resc.write_text(env.get_template("nrf52840.resc.j2").render(**ctx))
     robot.write_text(env.get_template("bench.robot.j2").render(**ctx))
     return resc, robot

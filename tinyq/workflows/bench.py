@@ -54,6 +54,10 @@ def check_counter(link: Link, board: Board, emulated: bool) -> dict:
         if "the device reported" in str(exc):   # firmware older than the 'C' frame
             return {"checked": False}
         raise
+    if not 0 < short < long_:
+        raise ProtocolError(f"the counter check makes no sense: a loop of {2 * CAL_SHORT:,} instructions measured "
+                            f"{short:,} ticks, one of {2 * CAL_LONG:,} measured {long_:,}",
+                            "the device's counter is not running, wrapped or was reset during the loop")
     extra = 2 * (CAL_LONG - CAL_SHORT)
     if emulated:
         got = ticks_to_instructions(long_, board) - ticks_to_instructions(short, board)
@@ -61,14 +65,18 @@ def check_counter(link: Link, board: Board, emulated: bool) -> dict:
             raise TinyqError(f"the emulated counter is off: a loop of {extra:,} instructions measured {got:,}",
                              "QEMU must run with -icount shift=N matching the board's emulator.icount_shift")
         return {"checked": True, "loop_instructions": extra, "measured": got}
-    return {"checked": True, "cycles_per_iteration": round((long_ - short) / (CAL_LONG - CAL_SHORT), 3)}
+    per = (long_ - short) / (CAL_LONG - CAL_SHORT)
+    if per > 1000:
+        raise ProtocolError(f"the counter check makes no sense: {per:,.1f} cycles per subs+bne loop iteration",
+                            "the device's counter is not a cycle counter, or it wrapped during the loop")
+    return {"checked": True, "cycles_per_iteration": round(per, 3)}
 
 
 def run_bench(link: Link, gen: Compiled, model_path: str | Path, board: Board, samples: int = 10,
               seed: int = 0, data: str | Path | None = None) -> dict:
     g = gen.graph
-    info = link.info()
-    if int(info.get("layers", -1)) != len(g.ops) or info.get("model") != g.name:
+    info = link.info()   # its integer fields are checked there
+    if info.get("layers") != str(len(g.ops)) or info.get("model") != g.name:
         raise ProtocolError(f"the device runs model '{info.get('model')}' ({info.get('layers')} layers), "
                             f"not '{g.name}' ({len(g.ops)} layers)", "build and flash the firmware for this model")
     xs = load_inputs(gen, data, samples, seed)
@@ -84,7 +92,7 @@ def run_bench(link: Link, gen: Compiled, model_path: str | Path, board: Board, s
     totals, layer_sums, mismatches, stack = [], [0] * len(g.ops), 0, 0
     first_layers: list[int] = []
     for s in range(n):
-        r = link.run([x[s] for x in xs], out_specs)
+        r = link.run([x[s] for x in xs], out_specs, layers=len(g.ops))   # answer length and layer count checked
         for w, o in zip(want[s], r.outputs):
             mismatches += compare(w, o)[0]
         totals.append(convert(r.total))
