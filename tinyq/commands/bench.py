@@ -8,7 +8,7 @@ import math
 from tinyq.boards import load_board
 from tinyq.errors import TinyqError
 from tinyq.targets.protocol import Link, open_port
-from tinyq.workflows.bench import format_bench, run_bench
+from tinyq.workflows.bench import run_bench
 from tinyq.workflows.compile import compile
 
 
@@ -52,5 +52,5 @@ def run(args: argparse.Namespace) -> int:
         rep = run_bench(Link(port, timeout=args.timeout), gen, args.model, board, args.samples, args.seed, args.data)
     finally:
         port.close()
-    print(json.dumps(rep, indent=2) if args.json else format_bench(rep))
+    print(json.dumps(rep.to_dict(), indent=2) if args.json else rep.text())
     return 0 if rep["bit_exact"] else 1

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tinyq.errors import TinyqError
 from tinyq.ops.lower import KERNEL_CHOICES, family_help
-from tinyq.workflows.deploy import DeployOptions, deploy, format_report, markdown_report
+from tinyq.workflows.deploy import DeployOptions, deploy
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     rep = deploy(opt)
     Path(args.out).mkdir(parents=True, exist_ok=True)
     md = Path(args.out) / "report.md"
-    md.write_text(markdown_report(rep))
-    (Path(args.out) / "report.json").write_text(json.dumps(rep, indent=2))
-    print(json.dumps(rep, indent=2) if args.json else format_report(rep) + f"\n  report: {md}")
-    return 0 if rep["bit_exact"] else 1
+    md.write_text(rep.markdown())
+    (Path(args.out) / "report.json").write_text(json.dumps(rep.to_dict(), indent=2))
+    print(json.dumps(rep.to_dict(), indent=2) if args.json else rep.text() + f"\n  report: {md}")
+    return 0 if rep.bit_exact else 1

@@ -2,7 +2,6 @@
 latency, per-layer counts."""
 from __future__ import annotations
 
-import statistics
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +15,7 @@ from tinyq.targets.protocol import Link, ProtocolError
 from tinyq.targets.qemu import ticks_to_instructions
 from tinyq.targets.reference import run_reference
 from tinyq.workflows.compile import compile
+from tinyq.workflows.reports import BenchReport, LayerFigures
 from tinyq.workflows.session import device_session
 from tinyq.workflows.verify import compare, random_inputs
 
@@ -73,7 +73,7 @@ def check_counter(link: Link, board: Board, emulated: bool) -> dict:
 
 
 def run_bench(link: Link, gen: Compiled, model_path: str | Path, board: Board, samples: int = 10,
-              seed: int = 0, data: str | Path | None = None) -> dict:
+              seed: int = 0, data: str | Path | None = None) -> BenchReport:
     g = gen.graph
     info = link.info()   # its integer fields are checked there
     if info.get("layers") != str(len(g.ops)) or info.get("model") != g.name:
@@ -100,27 +100,12 @@ def run_bench(link: Link, gen: Compiled, model_path: str | Path, board: Board, s
         first_layers = first_layers or layers
         layer_sums = [a + b for a, b in zip(layer_sums, layers)]
         stack = max(stack, r.stack_bytes)
-    unit = "instructions" if emulated else "cycles"
-    med = int(statistics.median(totals))
-    rep: dict = {
-        "board": board.name, "model": g.name, "bit_exact": mismatches == 0, "samples": n,
-        "mismatches": mismatches, "counter": unit,
-        unit: med, f"{unit}_min": min(totals), f"{unit}_max": max(totals),
-        "repeatable": len(set(totals)) == 1, "stack_bytes": stack, "arena_bytes": gen.arena_bytes,
-        "macs": gen.macs, "macs_per_" + unit[:-1]: round(gen.macs / med, 3) if med else None,
-        "counter_check": counter_check,
-        "run_on": f"QEMU {counter_board.emulator.get('qemu_machine')}" if emulated else board.name,
-    }
-    if not emulated:
-        rep["latency_ms"] = round(med / board.clock_hz * 1e3, 3)
-        rep["latency_ms_min"] = round(min(totals) / board.clock_hz * 1e3, 3)
-        rep["latency_ms_max"] = round(max(totals) / board.clock_hz * 1e3, 3)
-    rep["layers"] = [
-        {"index": i, "op": op.opcode, "label": label, "macs": macs, unit: round(total / n),
-         "macs_per_" + unit[:-1]: round(macs / (total / n), 3) if total else None}
-        for i, (op, label, macs, total) in enumerate(zip(g.ops, gen.labels, gen.layer_macs, layer_sums))
-    ]
-    return rep
+    layers = [LayerFigures(i, op.opcode, label, macs, total / n)
+              for i, (op, label, macs, total) in enumerate(zip(g.ops, gen.labels, gen.layer_macs, layer_sums))]
+    return BenchReport(board.name, g.name, n, mismatches, "instructions" if emulated else "cycles", totals, stack,
+                       gen.arena_bytes, gen.macs, counter_check,
+                       f"QEMU {counter_board.emulator.get('qemu_machine')}" if emulated else board.name, layers,
+                       clock_hz=None if emulated else board.clock_hz)
 
 
 def _counter_line(check: dict) -> str:
@@ -152,7 +137,7 @@ def format_bench(rep: dict) -> str:
 
 def run_emulated_bench(model_path: str | Path, board: str = "nrf52840", samples: int = 10, seed: int = 0,
                        data: str | Path | None = None, out: str | Path | None = None,
-                       timeout: float = 600.0, kernels: str = "auto") -> dict:
+                       timeout: float = 600.0, kernels: str = "auto") -> BenchReport:
     """Generate, build with arm-none-eabi-gcc, run in QEMU and bench: the emulated deploy in one call.
 
     `board` is the target (its RAM/flash are what the figures are checked against); the run happens
@@ -177,8 +162,8 @@ def run_emulated_bench(model_path: str | Path, board: str = "nrf52840", samples:
                          "run `tinyq plan` to see where the memory goes")
     with device_session(run_board, elf=image.elf, emulator_timeout=timeout) as link:
         rep = run_bench(link, gen, model_path, run_board, samples, seed, data)
-    rep.update({"board": target.name, "run_on": f"QEMU {run_board.emulator.get('qemu_machine')}",
-                "flash_bytes": image.flash_bytes, "ram_bytes": ram, "static_ram_bytes": image.data + image.bss,
-                "text_bytes": image.text, "data_bytes": image.data, "bss_bytes": image.bss,
-                "flash_budget": target.flash_budget, "ram_budget": target.ram_budget, "elf": str(image.elf)})
+    rep.board, rep.run_on = target.name, f"QEMU {run_board.emulator.get('qemu_machine')}"
+    rep.build = {"flash_bytes": image.flash_bytes, "ram_bytes": ram, "static_ram_bytes": image.data + image.bss,
+                 "text_bytes": image.text, "data_bytes": image.data, "bss_bytes": image.bss,
+                 "flash_budget": target.flash_budget, "ram_budget": target.ram_budget, "elf": str(image.elf)}
     return rep

@@ -17,6 +17,7 @@ from tinyq.targets.flash import flash
 from tinyq.targets.platformio import build_project, write_project
 from tinyq.workflows.bench import format_bench, run_bench
 from tinyq.workflows.compile import compile
+from tinyq.workflows.reports import DeployReport
 from tinyq.workflows.session import device_session
 
 
@@ -55,7 +56,7 @@ class Progress:
             print(f"      done in {self.times[name]:.1f} s", file=sys.stderr, flush=True)
 
 
-def deploy(opt: DeployOptions) -> dict:
+def deploy(opt: DeployOptions) -> DeployReport:
     target = load_board(opt.board)
     if not opt.emulate and not opt.port:
         raise TinyqError("say where the board is: --port PORT (e.g. /dev/ttyACM0) or --emulate")
@@ -83,15 +84,14 @@ def deploy(opt: DeployOptions) -> dict:
         where = {"elf": image.elf} if opt.emulate else {"port": opt.port, "baud": opt.baud}
         with device_session(run_board, **where) as link:
             rep = run_bench(link, gen, opt.model, run_board, opt.samples, opt.seed, opt.data)
-    rep.update({
-        "board": target.name, "run_on": f"QEMU {run_board.emulator.get('qemu_machine')}" if opt.emulate else target.name,
-        "arena_bytes": gen.arena_bytes, "ram_bytes": built.ram_bytes, "ram_excluding_stack": built.ram_bytes - built.stack_bytes,
+    rep.board = target.name
+    rep.run_on = f"QEMU {run_board.emulator.get('qemu_machine')}" if opt.emulate else target.name
+    memory = {
+        "ram_bytes": built.ram_bytes, "ram_excluding_stack": built.ram_bytes - built.stack_bytes,
         "flash_bytes": built.flash_bytes, "ram_budget": built.ram_budget, "flash_budget": built.flash_budget,
         "weights_bytes": gen.const_bytes, "model_weight_bytes": gen.graph.param_bytes,
-        "kernels": gen.kernels, "elf": str(image.elf), "stage_seconds": prog.times,
-        "wall_seconds": round(time.monotonic() - t_start, 1),
-    })
-    return rep
+    }
+    return DeployReport(rep, memory, gen.kernels, str(image.elf), prog.times, round(time.monotonic() - t_start, 1))
 
 
 def format_report(rep: dict) -> str:
