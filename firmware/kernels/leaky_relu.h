@@ -13,5 +13,7 @@ typedef struct {
 
 /* TFLM's QuantizeLeakyRelu. May run in place. */
 void tq_leaky_relu_s8(const tq_leaky_relu_params *p, const int8_t *in, int8_t *out);
+/* The same for int16 (QuantizeLeakyRelu<int16_t>), clamped to int16. May run in place. */
+void tq_leaky_relu_s16(const tq_leaky_relu_params *p, const int16_t *in, int16_t *out);
 
 #endif

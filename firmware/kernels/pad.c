@@ -2,6 +2,19 @@
 
 #include <string.h>
 
+/* `bytes` bytes of pad_value elements (elem_bytes 1: memset; 2: int16 stores, any alignment). */
+static void fill(uint8_t *dst, int32_t value, int32_t bytes, int32_t elem_bytes)
+{
+    if (elem_bytes == 1) {
+        memset(dst, value, (size_t)bytes);
+        return;
+    }
+    const int16_t v = (int16_t)value;
+    for (int32_t i = 0; i < bytes; i += 2) {
+        memcpy(dst + i, &v, sizeof v);
+    }
+}
+
 void tq_pad(const tq_pad_params *p, const void *in, void *out)
 {
     const uint8_t *src = (const uint8_t *)in;
@@ -22,12 +35,12 @@ void tq_pad(const tq_pad_params *p, const void *in, void *out)
                     const int32_t idd = d - bf[3];
                     if (ia < 0 || ia >= id[0] || ib < 0 || ib >= id[1] || ic < 0 || ic >= id[2] ||
                         idd < 0 || idd >= id[3]) {
-                        memset(dst, p->pad_value, (size_t)row_out);   /* a row of padding only */
+                        fill(dst, p->pad_value, row_out, eb);   /* a row of padding only */
                     } else {
                         const int32_t row = ((ia * id[1] + ib) * id[2] + ic) * id[3] + idd;
-                        memset(dst, p->pad_value, (size_t)left);
+                        fill(dst, p->pad_value, left, eb);
                         memcpy(dst + left, src + row * row_in, (size_t)row_in);
-                        memset(dst + left + row_in, p->pad_value, (size_t)right);
+                        fill(dst + left + row_in, p->pad_value, right, eb);
                     }
                     dst += row_out;
                 }

@@ -23,4 +23,19 @@ void tq_quantize_f32_s8(const tq_quantize_params *p, const float *in, int8_t *ou
 /* int8 -> int8 with another scale/zero point, TFLM's Requantize. May run in place. */
 void tq_requantize_s8(const tq_requantize_params *p, const int8_t *in, int8_t *out);
 
+/* float32 -> int16, AffineQuantize<int16_t>: as tq_quantize_f32_s8, saturated to int16. */
+void tq_quantize_f32_s16(const tq_quantize_params *p, const float *in, int16_t *out);
+
+/* Requantization between int8, int16 and int32 (TFLM's Requantize<in, out>): (x - in zero point)
+ * through MultiplyByQuantizedMultiplier, + out zero point, saturated to the output type; int32
+ * overflow wraps as on the device. Same-size types may run in place; otherwise in and out must
+ * not overlap. */
+void tq_requantize_s8_s16(const tq_requantize_params *p, const int8_t *in, int16_t *out);
+void tq_requantize_s8_s32(const tq_requantize_params *p, const int8_t *in, int32_t *out);
+void tq_requantize_s16_s8(const tq_requantize_params *p, const int16_t *in, int8_t *out);
+void tq_requantize_s16_s16(const tq_requantize_params *p, const int16_t *in, int16_t *out);
+void tq_requantize_s16_s32(const tq_requantize_params *p, const int16_t *in, int32_t *out);
+void tq_requantize_s32_s8(const tq_requantize_params *p, const int32_t *in, int8_t *out);
+void tq_requantize_s32_s16(const tq_requantize_params *p, const int32_t *in, int16_t *out);
+
 #endif

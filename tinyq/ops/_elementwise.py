@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tinyq.ir import Graph, Op
-from tinyq.ops._common import need_int8
+from tinyq.ops._common import need_int8, need_quantized
 from tinyq.ops._window import FUSED_ACTIVATIONS
 from tinyq.ops.registry import Overlap, Prepared, Refusal, register_op, variant
 
@@ -20,6 +20,7 @@ class BinaryData(Prepared):
     params: dict[str, Any]
     in_place: tuple[int, ...] = ()
     mac_count: int = 0
+    dtype: str = "int8"     # of the inputs and the output (one type)
 
     def macs(self) -> int:
         return self.mac_count
@@ -57,9 +58,13 @@ def broadcast_init(op: Op, g: Graph) -> str:
             f".stride1 = {arr(s1)}, .stride2 = {arr(s2)} }}")
 
 
-def binary_check(op: Op, g: Graph) -> None:
-    """Refuses what the int8 binary kernels cannot run."""
-    reason = need_int8(op, g, [0, 1, -1])
+def binary_check(op: Op, g: Graph, dtypes: tuple[str, ...] = ("int8",)) -> str:
+    """Refuses what the binary kernels cannot run (the tensors one of `dtypes`, int16 with zero
+    points 0); returns the tensors' dtype."""
+    if dtypes == ("int8",):
+        reason, dtype = need_int8(op, g, [0, 1, -1]), "int8"
+    else:
+        reason, dtype = need_quantized(op, g, [0, 1, -1], dtypes)
     if reason:
         raise Refusal(reason)
     act = op.options.get("fused_activation_function", "NONE")
@@ -73,6 +78,7 @@ def binary_check(op: Op, g: Graph) -> None:
             raise Refusal(f"input shape {list(g.t(i).shape)} does not broadcast to the output {list(out.shape)}")
     if len(out.shape) > 4 and g.t(op.inputs[0]).shape != g.t(op.inputs[1]).shape:
         raise Refusal("broadcasting beyond 4-D is not supported")
+    return dtype
 
 
 def binary_inplace(op: Op, g: Graph) -> tuple[int, ...]:
@@ -81,9 +87,9 @@ def binary_inplace(op: Op, g: Graph) -> tuple[int, ...]:
     return tuple(t for t in op.inputs[:2] if g.t(t).shape == out.shape and g.t(t).dtype == out.dtype)
 
 
-def binary_data(op: Op, g: Graph, params: dict[str, Any], mac_count: int = 0) -> BinaryData:
+def binary_data(op: Op, g: Graph, params: dict[str, Any], mac_count: int = 0, dtype: str = "int8") -> BinaryData:
     return BinaryData(op.index, op.opcode, op.inputs[0], op.inputs[1], op.outputs[0], params,
-                      binary_inplace(op, g), mac_count)
+                      binary_inplace(op, g), mac_count, dtype)
 
 
 def lower_binary(d: BinaryData, em: Any, header: str, ctype: str, func: str) -> None:

@@ -21,6 +21,7 @@ class UnaryData(Prepared):
     params: dict[str, Any]
     in_place: bool = True
     mac_count: int = 0
+    dtype: str = "int8"     # the kernel's element type (the input's; QUANTIZE names the pair in its params)
 
     def macs(self) -> int:
         return self.mac_count
@@ -35,8 +36,9 @@ def unary_check(op: Op, g: Graph) -> None:
         raise Refusal(reason)
 
 
-def unary_data(op: Op, params: dict[str, Any], in_place: bool = True, mac_count: int = 0) -> UnaryData:
-    return UnaryData(op.index, op.opcode, op.inputs[0], op.outputs[0], params, in_place, mac_count)
+def unary_data(op: Op, params: dict[str, Any], in_place: bool = True, mac_count: int = 0,
+               dtype: str = "int8") -> UnaryData:
+    return UnaryData(op.index, op.opcode, op.inputs[0], op.outputs[0], params, in_place, mac_count, dtype)
 
 
 def lower_unary(d: UnaryData, em: Any, header: str, ctype: str, func: str) -> None:

@@ -1,40 +1,50 @@
-"""ADD, int8, with broadcasting; may run in place over an input of the output's shape."""
+"""ADD, int8 or int16, with broadcasting; may run in place over an input of the output's shape."""
 from __future__ import annotations
 
 from tinyq.ir import Graph, Op
-from tinyq.ops._common import fused_range
+from tinyq.ops._common import fused_range, fused_range_of
 from tinyq.ops._elementwise import BinaryData, binary_check, binary_data, broadcast_init, lower_binary
 from tinyq.ops.emitter import Emitter
 from tinyq.ops.registry import Refusal, register_op, variant
 from tinyq.quant import quantize_multiplier_smaller_than_one_exp
 
-LEFT_SHIFT = 20  # TFLM's headroom for int8 ADD/SUB
+LEFT_SHIFT = 20        # TFLM's headroom for int8 ADD/SUB
+LEFT_SHIFT_S16 = 15    # and for int16: 65535 << 15 still fits the int32 sum
 
 AddData = BinaryData
 
 
 def prepare_add_sub(op: Op, g: Graph) -> BinaryData:
-    """TFLM's CalculateOpDataAdd/Sub: both inputs to twice the larger scale, in double."""
-    binary_check(op, g)
+    """TFLM's CalculateOpDataAdd/Sub: both inputs to twice the larger scale, in double. int16
+    (zero points 0) uses the same general scheme with 15 bits of headroom: TFLM's int16 Add/Sub
+    take the general-scale path (AddGeneralParamScale) whatever pot_scale_int16 says."""
+    dtype = binary_check(op, g, ("int8", "int16"))
     a, b, out = g.t(op.inputs[0]), g.t(op.inputs[1]), g.t(op.outputs[0])
+    left_shift = LEFT_SHIFT if dtype == "int8" else LEFT_SHIFT_S16
     twice_max = 2.0 * max(a.qscale, b.qscale)
-    if not 0.0 < twice_max / ((1 << LEFT_SHIFT) * out.qscale) < 1.0:
+    if not 0.0 < twice_max / ((1 << left_shift) * out.qscale) < 1.0:
         raise Refusal("output scale is too small for the inputs' scales (TFLM rejects it too)")
     m1, s1 = quantize_multiplier_smaller_than_one_exp(a.qscale / twice_max)
     m2, s2 = quantize_multiplier_smaller_than_one_exp(b.qscale / twice_max)
-    mo, so = quantize_multiplier_smaller_than_one_exp(twice_max / ((1 << LEFT_SHIFT) * out.qscale))
-    act_min, act_max = fused_range(op, out)
+    mo, so = quantize_multiplier_smaller_than_one_exp(twice_max / ((1 << left_shift) * out.qscale))
+    act_min, act_max = fused_range(op, out) if dtype == "int8" else fused_range_of(op, out)
     return binary_data(op, g, {
         "shape": broadcast_init(op, g), "in1_offset": -a.qzero, "in2_offset": -b.qzero,
         "in1_mult": m1, "in1_shift": s1, "in2_mult": m2, "in2_shift": s2,
-        "out_mult": mo, "out_shift": so, "out_offset": out.qzero, "left_shift": LEFT_SHIFT,
+        "out_mult": mo, "out_shift": so, "out_offset": out.qzero, "left_shift": left_shift,
         "act_min": act_min, "act_max": act_max,
-    })
+    }, dtype=dtype)
 
 
 register_op("ADD")(prepare_add_sub)
 
 
-@variant("ADD", "portable", ["add.c", "add.h", "tq_broadcast.h"])
+@variant("ADD", "portable", ["add.c", "add.h", "tq_broadcast.h"], applies=lambda d: d.dtype == "int8")
 def lower(d: BinaryData, em: Emitter) -> None:
     lower_binary(d, em, "add.h", "tq_add_params", "tq_add_s8")
+
+
+@variant("ADD", "portable", ["add.c", "add.h", "tq_broadcast.h"], applies=lambda d: d.dtype == "int16",
+         name="add_portable_s16")
+def lower_s16(d: BinaryData, em: Emitter) -> None:
+    lower_binary(d, em, "add.h", "tq_add_params", "tq_add_s16")

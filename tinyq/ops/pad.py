@@ -1,4 +1,4 @@
-"""PAD and PADV2 (int8): constant padding with the output zero point (PAD) or the given,
+"""PAD and PADV2 (int8 or int16): constant padding with the output zero point (PAD) or the given,
 already quantized, value (PADV2), as TFLM's pad.cc. Up to 5 dimensions."""
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from tinyq.ops.emitter import Emitter
 from tinyq.ops.registry import Refusal, register_op, variant
 
 MAX_DIMS = 5   # TFLM's PadKernelMaxDimensionCount
+ELEM_BYTES = {"int8": 1, "int16": 2}
 
 
 def _has_value(op: Op) -> bool:
@@ -23,8 +24,8 @@ def _vec(v: tuple[int, ...] | list[int]) -> str:
 def _check(op: Op, g: Graph) -> np.ndarray:
     """Refuses what TFLM's pad.cc refuses; returns the (before, after) pairs."""
     inp, out = g.t(op.inputs[0]), g.t(op.outputs[0])
-    if inp.dtype != "int8" or out.dtype != "int8":
-        raise Refusal(f"needs int8 tensors, got {inp.dtype} -> {out.dtype}")
+    if inp.dtype not in ELEM_BYTES or out.dtype != inp.dtype:
+        raise Refusal(f"needs int8 or int16 tensors, got {inp.dtype} -> {out.dtype}")
     if len(inp.shape) > MAX_DIMS:
         raise Refusal(f"{len(inp.shape)}-D input; at most {MAX_DIMS} dimensions are supported (as TFLM)")
     pt = g.t(op.inputs[1])
@@ -38,8 +39,8 @@ def _check(op: Op, g: Graph) -> np.ndarray:
         raise Refusal(f"output shape {tuple(out.shape)} is not the padded input shape {want}")
     if _has_value(op):
         v = g.t(op.inputs[2])
-        if not v.is_const or v.data is None or v.dtype != "int8":
-            raise Refusal("the padding value must be a constant int8 tensor")
+        if not v.is_const or v.data is None or v.dtype != inp.dtype:
+            raise Refusal(f"the padding value must be a constant {inp.dtype} tensor")
         # TFLM requires the value in the output's quantization.
         if out.is_quantized and v.is_quantized and (v.qscale != out.qscale or v.qzero != out.qzero):
             raise Refusal("the padding value must be quantized like the output (TFLM requires it)")
@@ -54,12 +55,17 @@ def prepare(op: Op, g: Graph) -> UnaryData:
     before = [0] * lead + [int(x) for x in pads[:, 0]]
     if _has_value(op):
         value = int(np.asarray(g.t(op.inputs[2]).data).ravel()[0])   # PADV2's constant, already quantized
+    elif inp.dtype == "int16":
+        if out.is_quantized and out.qzero != 0:
+            # TFLM's pad.cc pads int16 with 0, not the zero point: refuse where the two differ
+            raise Refusal(f"int16 output zero point {out.qzero}; int16 PAD needs zero point 0")
+        value = 0
     else:
         value = out.qzero if out.is_quantized else 0                  # TFLM pads int8 with the zero point
     return unary_data(op, {
         "in_dims": _vec((1,) * lead + tuple(inp.shape)), "out_dims": _vec((1,) * lead + tuple(out.shape)),
-        "before": _vec(before), "elem_bytes": 1, "pad_value": value,
-    }, in_place=False)
+        "before": _vec(before), "elem_bytes": ELEM_BYTES[inp.dtype], "pad_value": value,
+    }, in_place=False, dtype=inp.dtype)
 
 
 for _name in ("PAD", "PADV2"):

@@ -1,5 +1,8 @@
-"""QUANTIZE: float32 -> int8 (the model's float input), or int8 -> int8 requantization."""
+"""QUANTIZE: float32 -> int8/int16 (the model's float input), or requantization between int8,
+int16 and int32 (TFLM's Requantize: the pairs its quantize_common.cc accepts)."""
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from tinyq.ir import Graph, Op
 from tinyq.ops._unary import UnaryData, lower_unary, unary_data
@@ -7,31 +10,57 @@ from tinyq.ops.emitter import Emitter, _float_literal
 from tinyq.ops.registry import Refusal, register_op, variant
 from tinyq.quant import quantize_multiplier
 
+SUFFIX = {"int8": "s8", "int16": "s16", "int32": "s32"}
+# (input, output) pairs TFLM's PrepareQuantizeReference requantizes (uint8 aside).
+REQUANTIZE = {("int8", "int8"), ("int8", "int16"), ("int8", "int32"), ("int16", "int8"), ("int16", "int16"),
+              ("int16", "int32"), ("int32", "int8"), ("int32", "int16")}
+BYTES = {"int8": 1, "int16": 2, "int32": 4}
+
+
+@dataclass(frozen=True, eq=False)
+class QuantizeData(UnaryData):
+    """`dtype` is the input's type (float32, int8, int16, int32), `out_dtype` the output's."""
+
+    out_dtype: str = "int8"
+
+
+def _data(op: Op, params: dict, in_place: bool, dtype: str, out_dtype: str) -> QuantizeData:
+    u = unary_data(op, params, in_place=in_place, dtype=dtype)
+    return QuantizeData(**{f: getattr(u, f) for f in u.__dataclass_fields__}, out_dtype=out_dtype)
+
 
 @register_op("QUANTIZE")
-def prepare(op: Op, g: Graph) -> UnaryData:
-    """float32 -> int8 keeps `scale` (a C float literal); int8 -> int8 gets `mult`/`shift` and
-    may run in place (one byte in, one byte out at the same offset)."""
+def prepare(op: Op, g: Graph) -> QuantizeData:
+    """float32 -> int8/int16 keeps `scale` (a C float literal); requantization gets `mult`/`shift`
+    and may run in place when both types have the same size (one element in, one out at the
+    same offset)."""
     inp, out = g.t(op.inputs[0]), g.t(op.outputs[0])
-    if out.dtype != "int8" or not out.is_quantized or out.per_channel:
-        raise Refusal(f"only quantization to int8 is supported, not {out.dtype}")
-    if inp.dtype not in ("float32", "int8"):
-        raise Refusal(f"input type {inp.dtype} is not supported")
-    if inp.dtype == "int8" and (not inp.is_quantized or inp.per_channel):
-        raise Refusal("int8 -> int8 requantization needs a per-tensor quantized input")
+    if out.dtype not in ("int8", "int16", "int32") or not out.is_quantized or out.per_channel:
+        raise Refusal(f"only quantization to int8, int16 or int32 is supported, not {out.dtype}")
     if inp.dtype == "float32":
+        if out.dtype == "int32":
+            raise Refusal("float32 -> int32 quantization is not supported (TFLM has no kernel for it)")
         # TFLM divides in float (val / static_cast<float>(scale)); measured: a double division
         # rounds differently on inputs next to (k + 1/2) * scale.
-        return unary_data(op, {"count": out.num_elements, "scale": _float_literal(out.qscale),
-                               "zero_point": out.qzero}, in_place=False)
+        return _data(op, {"count": out.num_elements, "scale": _float_literal(out.qscale),
+                          "zero_point": out.qzero}, False, "float32", out.dtype)
+    if (inp.dtype, out.dtype) not in REQUANTIZE:
+        raise Refusal(f"{inp.dtype} -> {out.dtype} quantization is not supported (TFLM rejects it too)"
+                      if inp.dtype in BYTES else f"input type {inp.dtype} is not supported")
+    if not inp.is_quantized or inp.per_channel:
+        raise Refusal(f"{inp.dtype} -> {out.dtype} requantization needs a per-tensor quantized input")
     mult, shift = quantize_multiplier(inp.qscale / out.qscale)
-    return unary_data(op, {"count": out.num_elements, "in_zero_point": inp.qzero, "mult": mult,
-                           "shift": shift, "out_zero_point": out.qzero}, in_place=True)
+    return _data(op, {"count": out.num_elements, "in_zero_point": inp.qzero, "mult": mult,
+                      "shift": shift, "out_zero_point": out.qzero},
+                 BYTES[inp.dtype] == BYTES[out.dtype], inp.dtype, out.dtype)
 
 
 @variant("QUANTIZE", "portable", ["quantize.c", "quantize.h"])
-def lower(d: UnaryData, em: Emitter) -> None:
-    if "scale" in d.params:
-        lower_unary(d, em, "quantize.h", "tq_quantize_params", "tq_quantize_f32_s8")
-    else:
+def lower(d: QuantizeData, em: Emitter) -> None:
+    if d.dtype == "float32":
+        lower_unary(d, em, "quantize.h", "tq_quantize_params", f"tq_quantize_f32_{SUFFIX[d.out_dtype]}")
+    elif d.dtype == d.out_dtype == "int8":
         lower_unary(d, em, "quantize.h", "tq_requantize_params", "tq_requantize_s8")
+    else:
+        lower_unary(d, em, "quantize.h", "tq_requantize_params",
+                    f"tq_requantize_{SUFFIX[d.dtype]}_{SUFFIX[d.out_dtype]}")

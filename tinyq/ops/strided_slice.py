@@ -1,4 +1,4 @@
-"""STRIDED_SLICE, int8, up to 5-D, constant begin/end/strides. TFLM's StridedSlicePadIndices,
+"""STRIDED_SLICE, int8 or int16, up to 5-D, constant begin/end/strides. TFLM's StridedSlicePadIndices,
 StartForAxis and EndForAxis run here, once; the kernel only walks the resulting 5-D grid."""
 from __future__ import annotations
 
@@ -64,8 +64,8 @@ def _vec(v: list[int]) -> str:
 @register_op("STRIDED_SLICE")
 def prepare(op: Op, g: Graph) -> UnaryData:
     inp, out = g.t(op.inputs[0]), g.t(op.outputs[0])
-    if inp.dtype != "int8" or out.dtype != "int8":
-        raise Refusal(f"needs int8 tensors, got {inp.dtype} -> {out.dtype}")
+    if inp.dtype not in ("int8", "int16") or out.dtype != inp.dtype:
+        raise Refusal(f"needs int8 or int16 tensors, got {inp.dtype} -> {out.dtype}")
     if len(inp.shape) > DIMS:
         raise Refusal(f"{len(inp.shape)}-D input; at most {DIMS} dimensions are supported (as TFLM)")
     if len(op.inputs) < 4 or any(not g.t(i).is_const or g.t(i).data is None for i in op.inputs[1:4]):
@@ -89,9 +89,15 @@ def prepare(op: Op, g: Graph) -> UnaryData:
     base = sum(a.start * e for a, e in zip(axes, elem)) if all(a.count for a in axes) else 0
     return unary_data(op, {
         "base": base, "count": _vec([a.count for a in axes]), "step": _vec([a.stride * e for a, e in zip(axes, elem)]),
-    }, in_place=False)
+    }, in_place=False, dtype=inp.dtype)
 
 
-@variant("STRIDED_SLICE", "portable", ["strided_slice.c", "strided_slice.h"])
+@variant("STRIDED_SLICE", "portable", ["strided_slice.c", "strided_slice.h"], applies=lambda d: d.dtype == "int8")
 def lower(d: UnaryData, em: Emitter) -> None:
     lower_unary(d, em, "strided_slice.h", "tq_strided_slice_params", "tq_strided_slice_s8")
+
+
+@variant("STRIDED_SLICE", "portable", ["strided_slice.c", "strided_slice.h"], applies=lambda d: d.dtype == "int16",
+         name="strided_slice_portable_s16")
+def lower_s16(d: UnaryData, em: Emitter) -> None:
+    lower_unary(d, em, "strided_slice.h", "tq_strided_slice_params", "tq_strided_slice_s16")
