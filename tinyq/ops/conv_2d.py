@@ -1,5 +1,6 @@
 """CONV_2D, int8 activations, int8 per-tensor or per-channel weights, int32 bias; optionally with
-a residual ADD fused as its epilogue (tinyq/passes/fuse_residual.py)."""
+a residual ADD fused as its epilogue (tinyq/passes/fuse_residual.py). Also int16 activations with
+int8 weights and int64 bias (TFLM's 16x8 ConvPerChannel), without an epilogue."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,9 +8,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from tinyq.ir import Graph, Op
-from tinyq.ops._common import fused_range, need_int8, per_channel_multipliers
+from tinyq.ops._common import fused_range, fused_range_of, need_int8, need_quantized, per_channel_multipliers
 from tinyq.ops._dsp_layout import DSP_SOURCES, matmul_weights, pad4, requant_for, residual_add_tables, scaled_int32
-from tinyq.ops._window import Window, conv_weights_check, window
+from tinyq.ops._window import Window, conv_weights_check, need_activation, window
 from tinyq.ops.add import AddData, prepare_add_sub
 from tinyq.ops.emitter import Emitter
 from tinyq.ops.registry import Overlap, Prepared, Refusal, register_op, variant
@@ -33,13 +34,14 @@ class ConvData(Prepared):
     add: AddData | None = None  # the fused residual ADD
     residual: int = -1          # its other operand
     conv_first: bool = False    # the convolution result is the ADD's first operand
+    dtype: str = "int8"         # of the activations; int16: bias and bias_full are the int64 bias
 
     def macs(self) -> int:
         n = self.win
         return n.batches * n.out_h * n.out_w * n.out_c * n.k_h * n.k_w * n.in_c
 
     def overlaps(self) -> list[Overlap]:
-        res = [Overlap(self.input, self.output, self.win.trailing_delta())]
+        res = [Overlap(self.input, self.output, self.win.trailing_delta(2 if self.dtype == "int16" else 1))]
         if self.add is not None:    # the sum may overwrite the residual element by element
             res.append(Overlap(self.residual, self.output, 0))
         return res
@@ -64,8 +66,66 @@ def _fused_add(op: Op, g: Graph) -> tuple[AddData | None, int, bool]:
     return prepare_add_sub(add_op, g), (b if a == op.body_output else a), a == op.body_output
 
 
+def weights_bias_s16(op: Op, g: Graph, oc: int) -> np.ndarray:
+    """TFLM's checks on a 16x8 convolution's int8 weights (symmetric, per-tensor or per-channel
+    along dimension 0) and int64 bias; the bias as int64 (zeros without one). TFLM's int16
+    kernel with an int32 bias accumulates in int32 and requantizes with the int32 rounding: not
+    compiled (no model of the suite has one)."""
+    w = g.t(op.inputs[1])
+    if w.dtype != "int8" or not w.is_quantized:
+        raise Refusal(f"int16 CONV_2D needs quantized int8 weights, got {w.dtype} for '{w.name}'")
+    if w.shape[0] != oc:
+        raise Refusal(f"weights have {w.shape[0]} output channels, the output {oc}")
+    if len(w.scale) not in (1, oc) or (len(w.scale) > 1 and w.quantized_dimension != 0):
+        raise Refusal(f"per-channel weights must have {oc} scales along dimension 0")
+    if np.any(w.zero_point != 0):
+        raise Refusal("weights must be symmetric (zero point 0)")
+    bias = np.zeros(oc, np.int64)
+    if len(op.inputs) > 2 and op.inputs[2] >= 0:
+        b = g.t(op.inputs[2])
+        if b.dtype != "int64" or not b.is_const or b.num_elements != oc:
+            raise Refusal(f"int16 CONV_2D needs a constant int64 bias vector of {oc} values, got {b.dtype} {b.shape}")
+        bias = b.data.astype(np.int64).reshape(-1)
+    need_activation(op)
+    return bias
+
+
+def check_s16_requant(taps: int, bias: np.ndarray, shift: np.ndarray) -> None:
+    """TFLM's int64 MultiplyByQuantizedMultiplier assumes |acc| < 2^47 and shift in [-31, 7]
+    (beyond, the C would overflow or shift by a negative amount)."""
+    bound = taps * 32768 * 128 + int(np.abs(bias).max(initial=0))
+    if bound >= 1 << 47:
+        raise Refusal(f"the int64 accumulator may reach {bound}, beyond TFLM's 2^47 bound")
+    if shift.size and (int(shift.min()) < -31 or int(shift.max()) > 7):
+        raise Refusal("an output multiplier's shift is outside TFLM's [-31, 7]")
+
+
+def prepare_s16(op: Op, g: Graph) -> ConvData:
+    """16x8: int16 input and output (zero points 0, as TFLM requires), int8 weights, int64 bias."""
+    if op.epilogue:
+        raise Refusal(f"int16 {op.label}: a fused residual ADD is int8 only")
+    reason, _ = need_quantized(op, g, [0, -1], ("int16",))
+    if reason:
+        raise Refusal(reason)
+    inp, w, out = g.t(op.inputs[0]), g.t(op.inputs[1]), g.t(op.outputs[0])
+    if not w.is_const or len(w.shape) != 4 or len(inp.shape) != 4:
+        raise Refusal("needs 4-D NHWC input and constant OHWI weights")
+    if w.shape[3] != inp.shape[3]:
+        raise Refusal("grouped convolution is not supported")
+    oc = int(out.shape[3]) if len(out.shape) == 4 else -1
+    bias = weights_bias_s16(op, g, oc)
+    win = window(op.options, inp, out, int(w.shape[1]), int(w.shape[2]))
+    mult, shift = per_channel_multipliers(inp, w, out, oc)
+    check_s16_requant(win.k_h * win.k_w * win.in_c, bias, shift)
+    act_min, act_max = fused_range_of(op, out)
+    return ConvData(op.index, op.opcode, op.inputs[0], op.inputs[1], op.outputs[0], win, w.data,
+                    0, 0, mult, shift, bias, bias, act_min, act_max, dtype="int16")
+
+
 @register_op("CONV_2D")
 def prepare(op: Op, g: Graph) -> ConvData:
+    if g.t(op.inputs[0]).dtype == "int16":
+        return prepare_s16(op, g)
     result = op.body_output if op.epilogue else op.outputs[0]
     reason = need_int8(op, g, [0, 1]) or need_int8(Op(op.index, op.opcode, [result], []), g, [0])
     if reason:
@@ -87,7 +147,8 @@ def prepare(op: Op, g: Graph) -> ConvData:
                     add, residual, conv_first)
 
 
-@variant("CONV_2D", "portable", ["conv_2d.c", "conv_2d.h", "add.h", "tq_broadcast.h"])
+@variant("CONV_2D", "portable", ["conv_2d.c", "conv_2d.h", "add.h", "tq_broadcast.h"],
+         applies=lambda d: d.dtype == "int8")
 def lower_portable(d: ConvData, em: Emitter) -> None:
     add_p = em.params("tq_add_params", d.add.params, suffix="_add") if d.add else "0"
     em.include("conv_2d.h")
@@ -101,6 +162,18 @@ def lower_portable(d: ConvData, em: Emitter) -> None:
     residual = em.tensor(d.residual) if d.add else "0"
     em.call(f"tq_conv_2d_s8({p}, {em.tensor(d.input)}, {em.tensor(d.weights)}, {residual}, "
             f"{em.tensor(d.output)})")
+
+
+@variant("CONV_2D", "portable", ["conv_2d_s16.c", "conv_2d_s16.h"], applies=lambda d: d.dtype == "int16",
+         name="conv_2d_portable_s16")
+def lower_portable_s16(d: ConvData, em: Emitter) -> None:
+    em.include("conv_2d_s16.h")
+    p = em.params("tq_conv_s16_params", {
+        "geo": d.win.c_init(), "act_min": d.act_min, "act_max": d.act_max,
+        "mult": em.const(d.mult, "mult"), "shift": em.const(d.shift, "shift"),
+        "bias": em.const(d.bias.astype(np.int64), "bias64"),
+    })
+    em.call(f"tq_conv_2d_s16({p}, {em.tensor(d.input)}, {em.tensor(d.weights)}, {em.tensor(d.output)})")
 
 
 # ---- the Cortex-M DSP variant: int16-widened weights, SMLAD inner loop ----
@@ -144,7 +217,8 @@ def _fused_add_dsp(d: ConvData, em: Emitter) -> dict[str, object]:
             "add_zp": f["out_offset"], "add_min": f["act_min"], "add_max": f["act_max"]}
 
 
-@variant("CONV_2D", "dsp", ["conv_2d_dsp.c", "conv_2d_dsp.h", *DSP_SOURCES], scratch=dsp_scratch)
+@variant("CONV_2D", "dsp", ["conv_2d_dsp.c", "conv_2d_dsp.h", *DSP_SOURCES], scratch=dsp_scratch,
+         applies=lambda d: d.dtype == "int8")
 def lower_dsp(d: ConvData, em: Emitter) -> None:
     win, oc = d.win, d.win.out_c
     rq, factor, exact = requant_for(d.w.reshape(oc, -1), d.bias, d.mult, d.shift, d.output_zp)
