@@ -44,8 +44,14 @@ class Tensor:
         return int(np.prod(self.shape, dtype=np.int64)) if self.shape else 1
 
     @property
+    def itemsize(self) -> int:
+        """Bytes per element; 0 for a dtype tinyq does not know (the validator refuses those
+        wherever an op or the graph uses them)."""
+        return DTYPE_SIZE.get(self.dtype, 0)
+
+    @property
     def nbytes(self) -> int:
-        return self.num_elements * DTYPE_SIZE[self.dtype]
+        return self.num_elements * self.itemsize
 
     @property
     def qscale(self) -> float:

@@ -6,6 +6,7 @@ import argparse
 from tinyq.boards import load_board
 from tinyq.ops.lower import KERNEL_CHOICES, family_help
 from tinyq.workflows.compile import compile
+from tinyq.workflows.verify import check_output_dir
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -19,6 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     board = load_board(args.board) if args.board else None   # an unknown board fails before compiling
+    check_output_dir(args.out, "-o")                            # so does an output folder it cannot create
     gen = compile(args.model, board=board, kernels=args.kernels)   # refuses unsupported ops before writing
     summary = (f"{len(gen.graph.ops)} layers, {gen.macs:,} MACs, arena {gen.arena_bytes:,} B, "
                f"constants {gen.const_bytes:,} B")

@@ -17,5 +17,5 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     info = inspect_model(args.model, passes=not args.no_passes)
-    print(json.dumps(info, indent=2) if args.json else format_report(info))
+    print(json.dumps(info, indent=2, allow_nan=False) if args.json else format_report(info))
     return 0

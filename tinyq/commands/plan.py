@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 from tinyq.boards import load_board
+from tinyq.errors import TinyqError
 from tinyq.ops.lower import KERNEL_CHOICES, family_help
 from tinyq.plan.budget import budget, require_fit
 from tinyq.workflows.compile import compile
+from tinyq.workflows.verify import check_output_file
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -22,17 +25,35 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def _check_elf(path: str) -> Path:
+    p = Path(path)
+    if not p.is_file():
+        raise TinyqError(f"no such ELF file: {path}", "build first: `tinyq build MODEL --board BOARD`")
+    try:
+        with open(p, "rb") as f:
+            magic = f.read(4)
+    except OSError as exc:
+        raise TinyqError(f"cannot read {path}: {exc.strerror or exc}", "check the path and its permissions") from None
+    if magic != b"\x7fELF":
+        raise TinyqError(f"{path} is not an ELF file", "pass the firmware.elf that `tinyq build` wrote")
+    return p
+
+
 def run(args: argparse.Namespace) -> int:
     board = load_board(args.board)
+    elf = _check_elf(args.elf) if args.elf else None
+    if args.plot is not None:
+        check_output_file(args.plot, "--plot")
     gen = compile(args.model, board=board, kernels=args.kernels)
-    if args.elf:
-        from pathlib import Path
-
-        from tinyq.errors import TinyqError
+    if elf is not None:
         from tinyq.targets.gcc_build import elf_sizes
-        if not Path(args.elf).is_file():
-            raise TinyqError(f"no such ELF file: {args.elf}", "build first: `tinyq build MODEL --board BOARD`")
-        text, data, bss = elf_sizes(Path(args.elf))
+        try:
+            text, data, bss = elf_sizes(elf)
+        except TinyqError:
+            raise
+        except Exception as exc:
+            raise TinyqError(f"cannot read the section sizes of {elf}: {exc}",
+                             "pass the firmware.elf that `tinyq build` wrote") from None
         b = budget(gen, board, text, data, bss)
     else:
         b = budget(gen, board)

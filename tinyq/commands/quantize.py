@@ -24,11 +24,19 @@ def run(args: argparse.Namespace) -> int:
     from tinyq.workflows.quantize.calib import load_data
     from tinyq.workflows.quantize.loader import load_source
 
+    if not args.compare and args.out is not None and not args.out.strip():
+        raise TinyqError("-o: the output file name is empty", "give a file name, e.g. -o model_int8.tflite")
     if not args.compare and not args.out:
         raise TinyqError("say where to write the model: -o OUT.tflite", "or use --compare --report DIR")
     if args.calib is None and (args.mode == "int8" or args.compare):
         raise TinyqError("int8 quantization needs calibration data",
                          "pass --calib DATA (.npy/.npz with the model's input shape, or an image folder)")
+    if args.out is not None and not args.compare:
+        from tinyq.workflows.verify import check_output_file
+        check_output_file(args.out, "-o")
+    if args.compare:
+        from tinyq.workflows.verify import check_output_dir
+        check_output_dir(args.report, "--report")
     src = load_source(args.model)
     calib = None
     if args.calib:

@@ -4,16 +4,18 @@ from __future__ import annotations
 import argparse
 import json
 
-from tinyq.workflows.verify import verify
+from tinyq.workflows.verify import MAX_SAMPLES, check_output_dir, check_verify_args, verify
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("verify", help="check the generated C bit-exact against TFLM on random inputs")
     p.add_argument("model", help="int8 .tflite file")
-    p.add_argument("--samples", type=int, default=100, help="random inputs to try (default 100)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--samples", type=int, default=100, help=f"random inputs to try, 1 to {MAX_SAMPLES:,} (default 100)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random inputs (>= 0)")
     p.add_argument("--layers", action="store_true", help="diff every intermediate tensor, name the first op that differs")
-    p.add_argument("--sanitize", action="store_true", help="build with -fsanitize=address,undefined")
+    p.add_argument("--sanitize", action="store_true",
+                   help="build with -fsanitize=address,undefined and the arena check (each layer writes "
+                        "only its outputs and scratch)")
     p.add_argument("--keep", metavar="DIR", help="keep the generated sources and host build in DIR")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--kernels", choices=["dsp", "dsp8", "portable"], default="dsp",
@@ -23,6 +25,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    check_verify_args(args.samples, args.seed)
+    if args.keep is not None:
+        check_output_dir(args.keep, "--keep")
     rep = verify(args.model, kernels=args.kernels, samples=args.samples, seed=args.seed, layers=args.layers,
                  sanitize=args.sanitize, work_dir=args.keep)
     if args.json:
@@ -31,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
         status = "BIT-EXACT" if rep.ok else "MISMATCH"
         print(f"{rep.model}: {status}  samples={rep.samples} elements={rep.elements} "
               f"mismatches={rep.mismatches} max_abs_diff={rep.max_abs_diff} arena={rep.arena_bytes} B"
-              + (" (ASan+UBSan)" if rep.sanitized else ""))
+              + (" (ASan+UBSan, arena check)" if rep.sanitized else ""))
         if rep.first_bad_layer:
             b = rep.first_bad_layer
             print(f"first differing layer: op {b['index']} {b['op']} -> '{b['tensor']}' "

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from tinyq.errors import ModelError
+from tinyq.frontend.validate import validate
 from tinyq.ir import DTYPE_SIZE, Graph, Op, Tensor
 
 try:  # the schema module that ai-edge-litert installs (generated flatbuffer code)
@@ -17,7 +18,9 @@ except ImportError:  # pragma: no cover - tflite-micro ships the same module
 
 _TYPE_NAMES = {v: k.lower() for k, v in vars(schema.TensorType).items() if not k.startswith("_")}
 _OP_NAMES = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
+_OPTION_TYPES = {v: k for k, v in vars(schema.BuiltinOptions).items() if not k.startswith("_")}
 _PADDING = {0: "SAME", 1: "VALID"}
+MAX_MODEL_BYTES = 512 << 20   # a model file tinyq reads into memory at all
 _ACTIVATION = {0: "NONE", 1: "RELU", 2: "RELU_N1_TO_1", 3: "RELU6", 4: "TANH", 5: "SIGN_BIT"}
 _NP_DTYPES = {
     "int8": np.int8, "uint8": np.uint8, "bool": np.bool_, "int16": np.int16,
@@ -43,6 +46,12 @@ def _options(opts: Any) -> dict[str, Any]:
             value = _ACTIVATION.get(value, value)
         elif isinstance(value, np.ndarray):
             value = value.tolist()
+        elif isinstance(value, (bytes, bytearray)):
+            value = bytes(value).hex()       # JSON-safe; no option tinyq reads is bytes
+        elif isinstance(value, list):
+            value = [v.hex() if isinstance(v, (bytes, bytearray)) else v for v in value]
+        elif value is not None and not isinstance(value, (bool, int, float, str)):
+            continue                         # nested tables (none in the options tinyq reads)
         out[key] = value
     return out
 
@@ -52,7 +61,17 @@ def read_tflite(path: str | Path) -> Graph:
     path = Path(path)
     if not path.is_file():
         raise ModelError(f"model file not found: {path}", "check the path; tinyq reads .tflite files")
-    return parse_tflite(path.read_bytes(), name=path.stem)
+    try:
+        size = path.stat().st_size
+        if size > MAX_MODEL_BYTES:
+            raise ModelError(f"model file {path} is {size:,} bytes, more than tinyq reads "
+                             f"({MAX_MODEL_BYTES >> 20} MiB)",
+                             "a microcontroller model is at most a few MiB; is this the right file?")
+        buf = path.read_bytes()
+    except OSError as exc:
+        raise ModelError(f"cannot read model file {path}: {exc.strerror or exc}",
+                         "check the path and its permissions") from None
+    return parse_tflite(buf, name=path.stem)
 
 
 def parse_tflite(buf: bytes, name: str = "model") -> Graph:
@@ -128,13 +147,16 @@ def _to_graph(model: Any, buf: bytes, name: str) -> Graph:
         if allow_missing and idx == -1:
             return idx
         if not 0 <= idx < len(tensors):
-            raise ModelError(f"'{name}': {where} refers to tensor {idx}, but there are {len(tensors)}")
+            raise ModelError(f"'{name}': {where} refers to tensor {idx}, but there are {len(tensors)}",
+                             "the file is corrupt: every tensor index must name one of its tensors")
         return idx
 
     ops: list[Op] = []
+    option_types: list[str | None] = []
     for i, o in enumerate(sg.operators or []):
         if not 0 <= o.opcodeIndex < len(codes):
-            raise ModelError(f"'{name}': op {i} has opcode index {o.opcodeIndex} out of range")
+            raise ModelError(f"'{name}': op {i} has opcode index {o.opcodeIndex} out of range",
+                             f"the file has {len(codes)} operator codes; it is corrupt")
         code = codes[o.opcodeIndex]
         builtin = max(int(code.builtinCode), int(code.deprecatedBuiltinCode))
         opname = _OP_NAMES.get(builtin, f"BUILTIN_{builtin}")
@@ -143,13 +165,17 @@ def _to_graph(model: Any, buf: bytes, name: str) -> Graph:
         ins = [check_index(x, f"op {i} ({opname}) input", True) for x in (o.inputs if o.inputs is not None else [])]
         outs = [check_index(x, f"op {i} ({opname}) output") for x in (o.outputs if o.outputs is not None else [])]
         ops.append(Op(i, opname, ins, outs, _options(o.builtinOptions), int(code.version)))
+        option_types.append(None if o.builtinOptions is None else
+                            _OPTION_TYPES.get(int(o.builtinOptionsType), type(o.builtinOptions).__name__))
     inputs = [check_index(x, "graph input") for x in (sg.inputs if sg.inputs is not None else [])]
     outputs = [check_index(x, "graph output") for x in (sg.outputs if sg.outputs is not None else [])]
     if not inputs or not outputs:
         raise ModelError(f"'{name}' declares no graph inputs or outputs")
-    return Graph(tensors, ops, inputs, outputs, name=_c_identifier(name))
+    g = Graph(tensors, ops, inputs, outputs, name=_c_identifier(name))
+    validate(g, option_types)
+    return g
 
 
 def _c_identifier(name: str) -> str:
-    ident = re.sub(r"\W", "_", name)
+    ident = re.sub(r"[^A-Za-z0-9_]", "_", name)[:64]
     return ident if ident and not ident[0].isdigit() else "m_" + ident

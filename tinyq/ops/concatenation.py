@@ -54,6 +54,9 @@ def prepare(op: Op, g: Graph) -> ConcatData:
         if len(t.shape) != len(out.shape) or any(
                 a != b for d, (a, b) in enumerate(zip(t.shape, out.shape)) if d != axis):
             raise Refusal(f"input '{t.name}' {tuple(t.shape)} does not match output {tuple(out.shape)} off axis {axis}")
+    if sum(int(t.shape[axis]) for t in ins) != int(out.shape[axis]):
+        raise Refusal(f"the inputs' sizes along axis {axis} add up to {sum(int(t.shape[axis]) for t in ins)}, "
+                      f"the output has {out.shape[axis]}")
     outer = int(np.prod(out.shape[:axis], dtype=np.int64)) if axis else 1
     chunks = np.array([int(np.prod(t.shape[axis:], dtype=np.int64)) for t in ins], np.int32)
     return ConcatData(op.index, op.opcode, tuple(op.inputs), op.outputs[0], outer, chunks)

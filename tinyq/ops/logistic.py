@@ -13,6 +13,9 @@ def sigmoid_fields(op: Op, g: Graph) -> dict[str, int]:
     """TFLM's Logistic/Tanh preparation: input scaled to Q4.27 via frexp."""
     inp = g.t(op.inputs[0])
     mult, shift = frexp_multiplier(inp.qscale * float(1 << (31 - INPUT_INTEGER_BITS)))
+    if shift < 0:
+        # TFLM's input radius needs a non-negative left shift: an input scale below ~2^-28
+        raise Refusal(f"input scale {inp.qscale:.3g} is too small for {op.opcode} (TFLM's Q4.27 input needs >= 2^-28)")
     return {"count": inp.num_elements, "input_zero_point": inp.qzero,
             "input_range_radius": input_radius(INPUT_INTEGER_BITS, shift),
             "input_multiplier": mult, "input_left_shift": shift}

@@ -28,7 +28,11 @@ def prepare(op: Op, g: Graph) -> UnaryData:
     if out.qzero != -128 or abs(out.qscale - 1 / 256) > 1e-8 * 256:
         raise Refusal("int8 softmax output must have scale 1/256 and zero point -128")
     inp = g.t(op.inputs[0])
-    mult, shift, diff_min = softmax_scaling(float(op.options.get("beta", 1.0)), inp.qscale)
+    beta = float(op.options.get("beta", 1.0))
+    if not beta * inp.qscale * (1 << (31 - SCALED_DIFF_INT_BITS)) >= 0.5:
+        # below that TFLM's input multiplier needs a negative left shift, which its kernel cannot do
+        raise Refusal(f"beta {beta:.3g} x input scale {inp.qscale:.3g} is too small for the int8 softmax")
+    mult, shift, diff_min = softmax_scaling(beta, inp.qscale)
     depth = inp.shape[-1]
     return unary_data(op, {
         "outer": inp.num_elements // depth, "depth": depth, "input_multiplier": mult,

@@ -55,6 +55,18 @@ EVALUATORS: dict[str, Evaluator] = {
 _INT_DTYPES = ("int32", "int64")
 
 
+def _operands(op: Op, g: Graph, n_in: int, n_out: int = 1) -> None:
+    """Refuse an op with fewer than n_in inputs / n_out outputs (present, in range) than the
+    shape inference below reads."""
+    n = len(g.tensors)
+    ins_ok = len(op.inputs) >= n_in and all(0 <= t < n for t in op.inputs[:n_in])
+    outs_ok = len(op.outputs) >= n_out and all(0 <= t < n for t in op.outputs[:n_out])
+    if not (ins_ok and outs_ok):
+        raise ModelError(f"op {op.index} ({op.opcode}) has inputs {op.inputs} and outputs {op.outputs}; "
+                         f"it needs at least {n_in} input(s) and {n_out} output(s)",
+                         "the file is corrupt")
+
+
 def _foldable(op: Op, g: Graph) -> bool:
     if op.opcode not in EVALUATORS or len(op.outputs) != 1:
         return False
@@ -74,6 +86,7 @@ def _reshape_target(op: Op, g: Graph) -> list[int]:
 
 
 def _infer_reshape(op: Op, g: Graph) -> None:
+    _operands(op, g, 1)
     inp, out = g.t(op.inputs[0]), g.t(op.outputs[0])
     if op.opcode != "RESHAPE":
         if out.num_elements != inp.num_elements:
@@ -81,23 +94,70 @@ def _infer_reshape(op: Op, g: Graph) -> None:
                              f"{inp.num_elements} elements of its input")
         return
     target = _reshape_target(op, g)
-    if -1 in target:
-        known = int(np.prod([d for d in target if d != -1])) or 1
-        target = [inp.num_elements // known if d == -1 else d for d in target]
-    if int(np.prod(target)) != inp.num_elements:
+    if target.count(-1) > 1 or any(d < -1 for d in target) or len(target) > 6:
         if out.num_elements == inp.num_elements:
             return  # trust the file's static shape
-        raise ModelError(f"op {op.index} RESHAPE: cannot reshape {inp.shape} to {target}")
+        raise ModelError(f"op {op.index} RESHAPE: invalid target shape {target}", "the file is corrupt")
+    if -1 in target:
+        known = 1
+        for d in target:
+            known *= d if d != -1 else 1
+        known = known or 1
+        target = [inp.num_elements // known if d == -1 else d for d in target]
+    total = 1
+    for d in target:
+        total *= d
+    if total != inp.num_elements:
+        if out.num_elements == inp.num_elements:
+            return  # trust the file's static shape
+        raise ModelError(f"op {op.index} RESHAPE: cannot reshape {inp.shape} to {target}", "the file is corrupt")
+    if not (_dynamic(inp) or _dynamic(out)):
+        # a static file: TFLM keeps the output tensor's own shape, which must hold the elements
+        if out.num_elements != inp.num_elements:
+            raise ModelError(f"op {op.index} RESHAPE: output tensor {out.index} has shape {list(out.shape)}, "
+                             f"{out.num_elements} elements, its input {list(inp.shape)} {inp.num_elements}",
+                             "a reshape keeps the number of elements; the file is corrupt")
+        return
     out.shape = tuple(target)
 
 
 def _infer_fully_connected(op: Op, g: Graph) -> None:
     inp, w, out = g.t(op.inputs[0]), g.t(op.inputs[1]), g.t(op.outputs[0])
     units, depth = w.shape
+    if depth < 1 or inp.num_elements % depth:
+        return  # leave the file's shape; the op's prepare step refuses the mismatch
     if op.options.get("keep_num_dims"):
-        out.shape = tuple(inp.shape[:-1]) + (units,)
+        shape = tuple(inp.shape[:-1]) + (units,)
     else:
-        out.shape = (inp.num_elements // depth, units)
+        shape = (inp.num_elements // depth, units)
+    n = 1
+    for d in shape:
+        n *= int(d)
+    if not _dynamic(out) and out.shape and out.shape[-1] != units:
+        raise ModelError(f"op {op.index} FULLY_CONNECTED: output tensor {out.index} has shape {list(out.shape)}, "
+                         f"but the weights {list(w.shape)} make {units} units",
+                         "the output's last dimension is the weights' first; the file is corrupt")
+    if _dynamic(out) or _dynamic(inp):
+        out.shape = shape
+    # else: a static shape that disagrees with the weights stays, and the op's prepare refuses it
+
+
+def _dynamic(t: Tensor) -> bool:
+    return t.shape_signature is not None and -1 in t.shape_signature
+
+
+def _same_shape(op: Op, g: Graph) -> None:
+    """The output takes its input's shape. Where they hold different numbers of elements, that
+    is a placeholder shape only in a model converted with a dynamic dimension; otherwise the
+    file is inconsistent (TFLM would run the op over a different size than tinyq)."""
+    inp, out = g.t(op.inputs[0]), g.t(op.outputs[0])
+    if not (_dynamic(inp) or _dynamic(out)):
+        if out.num_elements != inp.num_elements:
+            raise ModelError(f"op {op.index} ({op.opcode}): output tensor {out.index} has shape {list(out.shape)}, "
+                             f"its input tensor {inp.index} {list(inp.shape)}; they must hold the same elements",
+                             "the file is corrupt")
+        return   # a static file: TFLM keeps the output's own shape
+    out.shape = inp.shape
 
 
 def fold_shape_operands(g: Graph) -> int:
@@ -109,7 +169,15 @@ def fold_shape_operands(g: Graph) -> int:
             out = g.t(op.outputs[0])
             vals = [g.t(i).data if i >= 0 and g.t(i).is_const else None for i in op.inputs]
             ins = [g.t(i) for i in op.inputs if i >= 0]
-            value = np.asarray(EVALUATORS[op.opcode](op, vals, ins)).astype(out.dtype)
+            try:
+                value = np.asarray(EVALUATORS[op.opcode](op, vals, ins)).astype(out.dtype)
+            except (IndexError, ValueError, TypeError, KeyError, OverflowError) as exc:
+                raise ModelError(f"op {op.index} ({op.opcode}): cannot evaluate this shape computation "
+                                 f"on its constant operands ({exc.__class__.__name__}: {exc})",
+                                 "the file is corrupt") from None
+            if value.size >= 2**20:
+                raise ModelError(f"op {op.index} ({op.opcode}) folds to {value.size:,} values",
+                                 "shape arithmetic is small; the file is corrupt")
             out.data, out.shape = value, tuple(value.shape)
             changed += 1
         elif op.opcode in SHAPE_ONLY_OPS:
@@ -117,10 +185,11 @@ def fold_shape_operands(g: Graph) -> int:
             if len(op.inputs) > 1:
                 op.inputs = op.inputs[:1]
                 changed += 1
-        elif op.opcode == "FULLY_CONNECTED" and g.t(op.inputs[1]).is_const and len(g.t(op.inputs[1]).shape) == 2:
+        elif (op.opcode == "FULLY_CONNECTED" and len(op.inputs) >= 2 and op.inputs[0] >= 0 and op.inputs[1] >= 0
+              and op.outputs and g.t(op.inputs[1]).is_const and len(g.t(op.inputs[1]).shape) == 2):
             _infer_fully_connected(op, g)
-        elif op.opcode in SAME_SHAPE_OPS and op.inputs and op.inputs[0] >= 0:
-            g.t(op.outputs[0]).shape = g.t(op.inputs[0]).shape
+        elif op.opcode in SAME_SHAPE_OPS and op.inputs and op.inputs[0] >= 0 and op.outputs:
+            _same_shape(op, g)
     # Ops whose outputs became constants are dead now unless a graph output needs them.
     g.ops = [op for op in g.ops if not all(g.t(o).is_const for o in op.outputs) or
              any(o in g.outputs for o in op.outputs)]

@@ -14,6 +14,10 @@ from tinyq.resources import firmware_dir
 from tinyq.targets.firmware import C_WARNINGS
 
 CFLAGS = ["-std=c99", "-O2", *C_WARNINGS]
+
+
+class ArenaCheckError(ToolchainError):
+    """The -DTQ_CHECK_ARENA build caught a layer writing outside its outputs and scratch."""
 SANITIZE = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer", "-g"]
 
 
@@ -26,12 +30,18 @@ def find_cc() -> str:
 
 
 def build_host(src_dir: str | Path, exe: str | Path | None = None, sanitize: bool = False,
-               profile: bool = False) -> Path:
-    """Compile every .c in src_dir plus the host harness. Returns the executable's path."""
+               profile: bool = False, check_arena: bool | None = None) -> Path:
+    """Compile every .c in src_dir plus the host harness. Returns the executable's path.
+
+    check_arena (default: with sanitize): -DTQ_CHECK_ARENA, the harness checks after every layer
+    that it wrote no arena byte outside its outputs and scratch (firmware/host/host_main.c)."""
+    if check_arena is None:
+        check_arena = sanitize
     src_dir = Path(src_dir)
     exe = Path(exe) if exe else src_dir / ("model_host_asan" if sanitize else "model_host")
     sources = sorted(str(p) for p in src_dir.glob("*.c")) + [str(firmware_dir() / "host" / "host_main.c")]
-    cmd = [find_cc(), *CFLAGS, *(SANITIZE if sanitize else []), *(["-DTQ_PROFILE"] if profile else []),
+    defines = (["-DTQ_PROFILE"] if profile or check_arena else []) + (["-DTQ_CHECK_ARENA"] if check_arena else [])
+    cmd = [find_cc(), *CFLAGS, *(SANITIZE if sanitize else []), *defines,
            "-I", str(src_dir), *sources, "-o", str(exe)]
     res = subprocess.run(cmd, capture_output=True, text=True)
     if res.returncode != 0:
@@ -51,6 +61,12 @@ def run_host(exe: str | Path, graph: Graph, inputs: list[np.ndarray], layers: bo
     env = dict(os.environ, ASAN_OPTIONS="detect_leaks=0:abort_on_error=0")
     res = subprocess.run([str(exe), "layers" if layers else "run"], input=blob, capture_output=True,
                          timeout=timeout, env=env)
+    err = res.stderr.decode(errors="replace")
+    if res.returncode != 0 and "tq_check_arena:" in err:
+        line = next(ln for ln in err.splitlines() if "tq_check_arena:" in ln)
+        raise ArenaCheckError(line.split("tq_check_arena: ", 1)[1],
+                              "a kernel wrote outside its output tensor: this is a tinyq bug; please "
+                              "report it with the model")
     if res.returncode != 0:
         raise ToolchainError(f"generated code failed on the host (exit {res.returncode}):\n"
                              f"{res.stderr.decode(errors='replace')[-4000:]}",

@@ -1,12 +1,37 @@
 """`tinyq inspect`: what a model holds and what compiling it costs, before generating anything."""
 from __future__ import annotations
 
+import math
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from tinyq.frontend.tflite_reader import read_tflite
 from tinyq.ir import Graph, Tensor
 from tinyq.ops.lower import op_macs, unsupported_ops
 from tinyq.passes.pipeline import optimize
+
+
+def jsonable(v: Any) -> Any:
+    """A value strict JSON can hold: NaN/Infinity become null, bytes hex, numpy scalars Python ones."""
+    if isinstance(v, dict):
+        return {str(k): jsonable(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [jsonable(x) for x in v]
+    if isinstance(v, (bytes, bytearray)):
+        return bytes(v).hex()
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
+    if isinstance(v, (int, np.integer)):
+        return int(v)
+    if isinstance(v, (float, np.floating)):
+        return float(v) if math.isfinite(float(v)) else None
+    if isinstance(v, np.ndarray):
+        return jsonable(v.tolist())
+    if v is None or isinstance(v, str):
+        return v
+    return str(v)
 
 
 def _quant(t: Tensor) -> dict | None:
@@ -16,7 +41,7 @@ def _quant(t: Tensor) -> dict | None:
     if t.per_channel:
         return {"per_channel": True, "axis": t.quantized_dimension, "channels": len(t.scale),
                 "scale_min": float(t.scale.min()), "scale_max": float(t.scale.max())}
-    return {"per_channel": False, "scale": float(t.scale[0]), "zero_point": int(t.zero_point[0])}
+    return {"per_channel": False, "scale": float(t.scale[0]), "zero_point": t.qzero}
 
 
 def _tensor(t: Tensor) -> dict:
@@ -41,7 +66,7 @@ def inspect_model(path: str | Path, passes: bool = True) -> dict:
             "param_bytes": params, "macs": m, "supported": op.index not in bad,
             **({"unsupported_reason": bad[op.index]} if op.index in bad else {}),
         })
-    return {
+    return jsonable({
         "model": Path(path).name,
         "ops_in_file": raw_ops, "ops": ops, "passes": stats,
         "inputs": [_tensor(g.t(i)) for i in g.inputs],
@@ -50,7 +75,7 @@ def inspect_model(path: str | Path, passes: bool = True) -> dict:
         "param_bytes": int(sum(t.nbytes for t in g.tensors if t.is_const)),
         "total_macs": int(sum(macs)),
         "unsupported": [{"index": i, "op": g.ops[i].opcode, "reason": why} for i, why in bad.items()],
-    }
+    })
 
 
 def format_report(info: dict) -> str:
@@ -60,7 +85,7 @@ def format_report(info: dict) -> str:
     for io in ("inputs", "outputs"):
         for t in info[io]:
             q = t["quantization"]
-            qs = f" scale={q['scale']:.6g} zp={q['zero_point']}" if q and not q["per_channel"] else ""
+            qs = f" scale={q['scale']:.6g} zp={q['zero_point']}" if q and not q["per_channel"] and q["scale"] is not None else ""
             lines.append(f"  {io[:-1]}: {t['name']} {t['dtype']}{t['shape']}{qs}")
     lines.append(f"  {'#':>3} {'op':<20} {'output':<18} {'params B':>10} {'MACs':>12}  note")
     for op in info["ops"]:
