@@ -6,6 +6,8 @@ from typing import Any
 
 import numpy as np
 
+from tinyq.errors import InternalError
+
 # Bytes per element of the dtypes the frontend understands.
 DTYPE_SIZE = {
     "int8": 1, "uint8": 1, "bool": 1, "int16": 2, "float16": 2,
@@ -56,12 +58,14 @@ class Tensor:
     @property
     def qscale(self) -> float:
         """The per-tensor scale as a Python float (exactly the float32 value in the file)."""
-        assert self.scale is not None
+        if self.scale is None or not len(self.scale):
+            raise InternalError(f"tensor '{self.name}' has no quantization scale", "tinyq.ir")
         return float(np.float32(self.scale[0]))
 
     @property
     def qzero(self) -> int:
-        assert self.zero_point is not None
+        if self.zero_point is None:
+            raise InternalError(f"tensor '{self.name}' has no zero point", "tinyq.ir")
         return int(self.zero_point[0]) if len(self.zero_point) else 0
 
 

@@ -37,7 +37,8 @@ def jsonable(v: Any) -> Any:
 def _quant(t: Tensor) -> dict | None:
     if not t.is_quantized:
         return None
-    assert t.scale is not None and t.zero_point is not None
+    if t.scale is None or t.zero_point is None:
+        return None
     if t.per_channel:
         return {"per_channel": True, "axis": t.quantized_dimension, "channels": len(t.scale),
                 "scale_min": float(t.scale.min()), "scale_max": float(t.scale.max())}
