@@ -213,7 +213,7 @@ static void pixel3x3(const int8_t *base, int32_t dy, int32_t ch, int32_t blocks,
 }
 
 /* Requantize a block of n < 4 channels (the last block of a channel count not divisible by 4). */
-static void store_tail(const tq_dw_dsp_params *p, const acc4 *a, int32_t c, int32_t n, int8_t *out)
+static void store_tail(const tq_dw_dsp_params *restrict p, const acc4 *a, int32_t c, int32_t n, int8_t *out)
 {
     const int32_t accs[4] = {a->a0, a->a1, a->a2, a->a3};
     for (int32_t j = 0; j < n; ++j) {
@@ -222,7 +222,7 @@ static void store_tail(const tq_dw_dsp_params *p, const acc4 *a, int32_t c, int3
     }
 }
 
-void tq_depthwise_conv_2d_dsp_s8(const tq_dw_dsp_params *p, const int8_t *in, const int32_t *w, int8_t *out,
+void tq_depthwise_conv_2d_dsp_s8(const tq_dw_dsp_params *restrict p, const int8_t *in, const int32_t *w, int8_t *out,
                                  void *scratch)
 {
     /* locals, not *p: stores through int8_t * would force reloads */

@@ -22,7 +22,7 @@ typedef struct {
 
 /* NHWC int8 depthwise convolution, bit-exact with TFLM's reference DepthwiseConvPerChannel.
  * Output pixels in raster order, all channels of a pixel after reading only its window. */
-void tq_depthwise_conv_2d_dsp_s8(const tq_dw_dsp_params *p, const int8_t *in, const int32_t *w, int8_t *out,
+void tq_depthwise_conv_2d_dsp_s8(const tq_dw_dsp_params *restrict p, const int8_t *in, const int32_t *w, int8_t *out,
                                  void *scratch);
 
 /* Scratch (sized by tinyq/ops/depthwise_conv_2d.py): the input zero point, channels + 4 times
