@@ -28,6 +28,14 @@ def test_weights_are_a_permutation_in_the_order_the_kernel_reads() -> None:
     assert got.tolist() == np.concatenate(want).tolist()
 
 
+@pytest.mark.parametrize("shape", [(2, 256), (3, 10), (1, 1)])
+def test_fewer_than_four_output_channels_are_all_leftover_rows(shape) -> None:
+    """VWW's 2-class head: no whole block of 4 channels, the rows stay as they are."""
+    from tinyq.ops.fully_connected import dsp8_weights
+    w = (np.arange(shape[0] * shape[1]) % 251 - 125).reshape(shape).astype(np.int8)
+    assert dsp8_weights(w).tolist() == w.reshape(-1).tolist()
+
+
 @pytest.mark.parametrize("name", COMMITTED)
 def test_bit_exact_on_the_host(name) -> None:
     from tinyq.workflows.compile import compile

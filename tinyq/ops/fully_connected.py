@@ -106,7 +106,8 @@ def dsp8_weights(w: np.ndarray) -> np.ndarray:
     blocks = w[:full].reshape(full // 4, 4, in_depth)
     groups = blocks[:, :, :body].reshape(full // 4, 4, body // 4, 4).transpose(0, 2, 1, 3)
     tails = blocks[:, :, body:]
-    head = np.concatenate([groups.reshape(full // 4, -1), tails.reshape(full // 4, -1)], axis=1)
+    head = np.concatenate([groups.reshape(full // 4, 4 * body), tails.reshape(full // 4, 4 * (in_depth - body))],
+                          axis=1)
     return np.concatenate([head.reshape(-1), w[full:].reshape(-1)]).astype(np.int8)
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tinyq.errors import UnsupportedOpError
+from tinyq.errors import InternalError, UnsupportedOpError
 from tinyq.ir import Graph, Op
 from tinyq.ops.emitter import Emitter, OpCode
 from tinyq.ops.registry import FAMILIES, REGISTRY, Prepared, Refusal, Variant, load_all, pick, prepare
@@ -124,8 +124,12 @@ def lower(graph: Graph, family: str = "dsp") -> Lowered:
         v = pick(data, family)
         if v is None:
             raise UnsupportedOpError(f"op {op.index} {op.opcode}: no kernel variant handles this instance")
-        em.begin_op(op, v.scratch(data))
-        v.lower(data, em)
+        try:
+            em.begin_op(op, v.scratch(data))
+            v.lower(data, em)
+        except (IndexError, KeyError, ValueError, TypeError, AttributeError, ArithmeticError) as exc:
+            # a fault in tinyq's lowering, not in the model (that was prepared and accepted)
+            raise InternalError(f"{exc.__class__.__name__}: {exc}", f"lowering {v.name} of op {op.index}") from exc
         for t in op.reads + op.outputs:  # every touched tensor is planned
             if t >= 0 and not graph.t(t).is_const:
                 em.used_tensors.add(t)
