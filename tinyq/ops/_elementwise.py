@@ -111,3 +111,20 @@ def register_max_min(name: str) -> None:
     @variant(name, "portable", [f"{low}.c", f"{low}.h", "tq_broadcast.h"])
     def lower(d: BinaryData, em: Any) -> None:
         lower_binary(d, em, f"{low}.h", f"tq_{low}_params", f"tq_{low}_s8")
+
+
+_SUFFIX = {"int8": "s8", "int16": "s16"}
+
+
+def register_binary_variants(op: str, stem: str, dtypes: tuple[str, ...] = ("int8", "int16")) -> None:
+    """One portable variant per activation type for a binary kernel family `tq_<stem>_s8/_s16`
+    (params struct `tq_<stem>_params`, header `<stem>.h`): `<op>_portable`, `<op>_portable_s16`."""
+    for dtype in dtypes:
+        suffix = _SUFFIX[dtype]
+        name = f"{op.lower()}_portable" + ("" if dtype == "int8" else f"_{suffix}")
+
+        def lower(d: BinaryData, em: Any, func: str = f"tq_{stem}_{suffix}") -> None:
+            lower_binary(d, em, f"{stem}.h", f"tq_{stem}_params", func)
+
+        variant(op, "portable", [f"{stem}.c", f"{stem}.h", "tq_broadcast.h"],
+                applies=lambda d, want=dtype: d.dtype == want, name=name)(lower)

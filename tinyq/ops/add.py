@@ -3,9 +3,8 @@ from __future__ import annotations
 
 from tinyq.ir import Graph, Op
 from tinyq.ops._common import fused_range, fused_range_of
-from tinyq.ops._elementwise import BinaryData, binary_check, binary_data, broadcast_init, lower_binary
-from tinyq.ops.emitter import Emitter
-from tinyq.ops.registry import Refusal, register_op, variant
+from tinyq.ops._elementwise import BinaryData, binary_check, binary_data, broadcast_init, register_binary_variants
+from tinyq.ops.registry import Refusal, register_op
 from tinyq.quant import quantize_multiplier_smaller_than_one_exp
 
 LEFT_SHIFT = 20        # TFLM's headroom for int8 ADD/SUB
@@ -37,14 +36,4 @@ def prepare_add_sub(op: Op, g: Graph) -> BinaryData:
 
 
 register_op("ADD")(prepare_add_sub)
-
-
-@variant("ADD", "portable", ["add.c", "add.h", "tq_broadcast.h"], applies=lambda d: d.dtype == "int8")
-def lower(d: BinaryData, em: Emitter) -> None:
-    lower_binary(d, em, "add.h", "tq_add_params", "tq_add_s8")
-
-
-@variant("ADD", "portable", ["add.c", "add.h", "tq_broadcast.h"], applies=lambda d: d.dtype == "int16",
-         name="add_portable_s16")
-def lower_s16(d: BinaryData, em: Emitter) -> None:
-    lower_binary(d, em, "add.h", "tq_add_params", "tq_add_s16")
+register_binary_variants("ADD", "add")
