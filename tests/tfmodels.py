@@ -14,8 +14,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 def convert_int8(model, path: str | Path, input_shapes: list[tuple[int, ...]], *,
                  per_channel: bool = True, samples: int = 32, seed: int = 0,
-                 int8_io: bool = True, low: float = -1.0, high: float = 1.0) -> Path:
-    """Full-integer quantize a Keras model (or tf.function-able callable) to `path`.
+                 int8_io: bool = True, low: float = -1.0, high: float = 1.0, int16: bool = False) -> Path:
+    """Full-integer quantize a Keras model (or tf.function-able callable) to `path`; with `int16`,
+    in 16x8 mode (int16 activations and I/O, int8 weights, int64 biases).
 
     input_shapes exclude the batch dimension; the batch is whatever the Keras model declares
     (keras_model(batch=1) fixes it, batch=None leaves it unknown)."""
@@ -30,10 +31,13 @@ def convert_int8(model, path: str | Path, input_shapes: list[tuple[int, ...]], *
     conv = tf.lite.TFLiteConverter.from_keras_model(model)
     conv.optimizations = [tf.lite.Optimize.DEFAULT]
     conv.representative_dataset = rep
-    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    if int16:
+        conv.target_spec.supported_ops = [tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]
+    else:
+        conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
     if int8_io:
-        conv.inference_input_type = tf.int8
-        conv.inference_output_type = tf.int8
+        conv.inference_input_type = tf.int16 if int16 else tf.int8
+        conv.inference_output_type = tf.int16 if int16 else tf.int8
     if not per_channel:
         conv._experimental_disable_per_channel = True
     path = Path(path)

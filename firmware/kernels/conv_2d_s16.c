@@ -2,24 +2,6 @@
 
 #include "tq_common.h"
 
-/* sum(w[i] * x[i]) over n taps; exact: int32 partial sums over runs of at most 256 products. */
-static inline int64_t dot_s16(const int8_t *w, const int16_t *x, int32_t n)
-{
-    int64_t acc = 0;
-    while (n > 0) {
-        const int32_t run = n < 256 ? n : 256;
-        int32_t part = 0;
-        for (int32_t i = 0; i < run; ++i) {
-            part += (int32_t)w[i] * (int32_t)x[i];
-        }
-        acc += part;
-        w += run;
-        x += run;
-        n -= run;
-    }
-    return acc;
-}
-
 void tq_conv_2d_s16(const tq_conv_s16_params *p, const int16_t *in, const int8_t *w, int16_t *out)
 {
     const tq_window *g = &p->geo;
@@ -44,13 +26,13 @@ void tq_conv_2d_s16(const tq_conv_s16_params *p, const int16_t *in, const int8_t
                         const int16_t *row = in_b + y * g->in_w * in_c;
                         const int8_t *wr = wc + ky * tap_len;
                         if (g->dil_w == 1 && x0 >= 0 && x0 + g->k_w <= g->in_w) {
-                            acc += dot_s16(wr, row + x0 * in_c, tap_len);   /* one contiguous run */
+                            acc += tq_dot_s16(wr, row + x0 * in_c, tap_len);   /* one contiguous run */
                             continue;
                         }
                         for (int32_t kx = 0; kx < g->k_w; ++kx) {
                             const int32_t x = x0 + kx * g->dil_w;
                             if (x >= 0 && x < g->in_w) {
-                                acc += dot_s16(wr + kx * in_c, row + x * in_c, in_c);
+                                acc += tq_dot_s16(wr + kx * in_c, row + x * in_c, in_c);
                             }
                         }
                     }

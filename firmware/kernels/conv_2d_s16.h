@@ -4,6 +4,7 @@
 #include <stdint.h>
 
 #include "tq_common.h"
+#include "tq_s16.h"
 
 /* Geometry and quantization of one 16x8 CONV_2D (int16 activations, int8 weights, int64 bias),
  * fixed at generation time. Input and output zero points are 0 (TFLM requires it), so there is
@@ -15,18 +16,6 @@ typedef struct {
     const int32_t *shift;       /* per output channel, in [-31, 7] */
     const int64_t *bias;        /* per output channel (zeros where the model has none) */
 } tq_conv_s16_params;
-
-/* TFLM's MultiplyByQuantizedMultiplier(int64_t x, int32_t multiplier, int shift): the Q31
- * multiplier rounded to Q15 (0x7FFF from 0x7FFF0000 up), one 64-bit product, one rounding
- * shift by 15 - shift (half up: + 2^(total - 1), then an arithmetic shift, i.e. floor).
- * Needs |x| < 2^47 and shift in [-31, 7] (checked at generation time). */
-static inline int32_t tq_requantize_s64(int64_t x, int32_t multiplier, int shift)
-{
-    const int64_t reduced = multiplier < 0x7FFF0000 ? (int64_t)((multiplier + (1 << 15)) >> 16) : 0x7FFF;
-    const int total_shift = 15 - shift;
-    const int64_t round = (int64_t)1 << (total_shift - 1);
-    return (int32_t)((x * reduced + round) >> total_shift);
-}
 
 /* NHWC int16 convolution, weights OHWI int8. Bit-exact with TFLM's reference ConvPerChannel for
  * int16 input with int64 bias: acc = sum(w * in) + bias[c] in int64 (partial sums of at most 256

@@ -16,11 +16,11 @@ static void window(const tq_pool_params *p, int32_t oy, int32_t ox,
 }
 
 /* sum / count rounded half away from zero, clamped (TFLM's AveragePool). */
-static inline int8_t average(const tq_pool_params *p, int32_t sum, int32_t count)
+static inline int32_t average(const tq_pool_params *p, int32_t sum, int32_t count)
 {
     /* count > 0 always: the generator rejects windows entirely in the padding. */
     sum = sum > 0 ? (sum + count / 2) / count : (sum - count / 2) / count;
-    return (int8_t)TQ_CLAMP(sum, p->act_min, p->act_max);
+    return TQ_CLAMP(sum, p->act_min, p->act_max);
 }
 
 /* Channels 4 at a time: one word load and two SXTAB16 per window tap add 4 inputs into the
@@ -45,15 +45,68 @@ static void average_simd(const tq_pool_params *p, const int8_t *in, int8_t *out)
                             s13 = tq_sxtab16_ror8(s13, v);
                         }
                     }
-                    out[c] = average(p, tq_lo16(s02), count);
-                    out[c + 1] = average(p, tq_lo16(s13), count);
-                    out[c + 2] = average(p, tq_hi16(s02), count);
-                    out[c + 3] = average(p, tq_hi16(s13), count);
+                    out[c] = (int8_t)average(p, tq_lo16(s02), count);
+                    out[c + 1] = (int8_t)average(p, tq_lo16(s13), count);
+                    out[c + 2] = (int8_t)average(p, tq_hi16(s02), count);
+                    out[c + 3] = (int8_t)average(p, tq_hi16(s13), count);
                 }
             }
         }
     }
 }
+
+/* One scalar average/max pool per activation type T (TFLM's AveragePool / MaxPool are the same
+ * templates for int8 and int16: int32 sums, rounding half away from zero, the type's lowest
+ * value as the empty maximum). */
+#define TQ_DEFINE_POOLS(SUFFIX, T, LOWEST)                                                       \
+    static void average_scalar_##SUFFIX(const tq_pool_params *p, const T *in, T *out)            \
+    {                                                                                             \
+        const int32_t c_n = p->geo.in_c;                                                          \
+        for (int32_t b = 0; b < p->geo.batches; ++b) {                                            \
+            const T *in_b = in + (int32_t)b * p->geo.in_h * p->geo.in_w * c_n;                    \
+            for (int32_t oy = 0; oy < p->geo.out_h; ++oy) {                                       \
+                for (int32_t ox = 0; ox < p->geo.out_w; ++ox) {                                   \
+                    int32_t y0, y1, x0, x1;                                                       \
+                    window(p, oy, ox, &y0, &y1, &x0, &x1);                                        \
+                    const int32_t count = (y1 - y0) * (x1 - x0);                                  \
+                    for (int32_t c = 0; c < c_n; ++c) {                                           \
+                        int32_t acc = 0;                                                          \
+                        for (int32_t y = y0; y < y1; ++y) {                                       \
+                            for (int32_t x = x0; x < x1; ++x) {                                   \
+                                acc += in_b[(y * p->geo.in_w + x) * c_n + c];                     \
+                            }                                                                     \
+                        }                                                                         \
+                        *out++ = (T)average(p, acc, count);                                       \
+                    }                                                                             \
+                }                                                                                 \
+            }                                                                                     \
+        }                                                                                         \
+    }                                                                                             \
+    void tq_max_pool_2d_##SUFFIX(const tq_pool_params *p, const T *in, T *out)                   \
+    {                                                                                             \
+        const int32_t c_n = p->geo.in_c;                                                          \
+        for (int32_t b = 0; b < p->geo.batches; ++b) {                                            \
+            const T *in_b = in + (int32_t)b * p->geo.in_h * p->geo.in_w * c_n;                    \
+            for (int32_t oy = 0; oy < p->geo.out_h; ++oy) {                                       \
+                for (int32_t ox = 0; ox < p->geo.out_w; ++ox) {                                   \
+                    int32_t y0, y1, x0, x1;                                                       \
+                    window(p, oy, ox, &y0, &y1, &x0, &x1);                                        \
+                    for (int32_t c = 0; c < c_n; ++c) {                                           \
+                        int32_t m = LOWEST;                                                       \
+                        for (int32_t y = y0; y < y1; ++y) {                                       \
+                            for (int32_t x = x0; x < x1; ++x) {                                   \
+                                m = TQ_MAX(m, (int32_t)in_b[(y * p->geo.in_w + x) * c_n + c]);    \
+                            }                                                                     \
+                        }                                                                         \
+                        *out++ = (T)TQ_CLAMP(m, p->act_min, p->act_max);                          \
+                    }                                                                             \
+                }                                                                                 \
+            }                                                                                     \
+        }                                                                                         \
+    }
+
+TQ_DEFINE_POOLS(s8, int8_t, -128)
+TQ_DEFINE_POOLS(s16, int16_t, -32768)
 
 void tq_average_pool_2d_s8(const tq_pool_params *p, const int8_t *in, int8_t *out)
 {
@@ -61,47 +114,10 @@ void tq_average_pool_2d_s8(const tq_pool_params *p, const int8_t *in, int8_t *ou
         average_simd(p, in, out);
         return;
     }
-    const int32_t c_n = p->geo.in_c;
-    for (int32_t b = 0; b < p->geo.batches; ++b) {
-        const int8_t *in_b = in + (int32_t)b * p->geo.in_h * p->geo.in_w * c_n;
-        for (int32_t oy = 0; oy < p->geo.out_h; ++oy) {
-            for (int32_t ox = 0; ox < p->geo.out_w; ++ox) {
-                int32_t y0, y1, x0, x1;
-                window(p, oy, ox, &y0, &y1, &x0, &x1);
-                const int32_t count = (y1 - y0) * (x1 - x0);
-                for (int32_t c = 0; c < c_n; ++c) {
-                    int32_t acc = 0;
-                    for (int32_t y = y0; y < y1; ++y) {
-                        for (int32_t x = x0; x < x1; ++x) {
-                            acc += in_b[(y * p->geo.in_w + x) * c_n + c];
-                        }
-                    }
-                    *out++ = average(p, acc, count);
-                }
-            }
-        }
-    }
+    average_scalar_s8(p, in, out);
 }
 
-void tq_max_pool_2d_s8(const tq_pool_params *p, const int8_t *in, int8_t *out)
+void tq_average_pool_2d_s16(const tq_pool_params *p, const int16_t *in, int16_t *out)
 {
-    const int32_t c_n = p->geo.in_c;
-    for (int32_t b = 0; b < p->geo.batches; ++b) {
-        const int8_t *in_b = in + (int32_t)b * p->geo.in_h * p->geo.in_w * c_n;
-        for (int32_t oy = 0; oy < p->geo.out_h; ++oy) {
-            for (int32_t ox = 0; ox < p->geo.out_w; ++ox) {
-                int32_t y0, y1, x0, x1;
-                window(p, oy, ox, &y0, &y1, &x0, &x1);
-                for (int32_t c = 0; c < c_n; ++c) {
-                    int32_t m = -128;
-                    for (int32_t y = y0; y < y1; ++y) {
-                        for (int32_t x = x0; x < x1; ++x) {
-                            m = TQ_MAX(m, (int32_t)in_b[(y * p->geo.in_w + x) * c_n + c]);
-                        }
-                    }
-                    *out++ = (int8_t)TQ_CLAMP(m, p->act_min, p->act_max);
-                }
-            }
-        }
-    }
+    average_scalar_s16(p, in, out);
 }

@@ -1,6 +1,6 @@
 #include "transpose_conv.h"
 
-#include "conv_2d_s16.h"
+#include "tq_s16.h"
 #include "tq_common.h"
 
 /* The output rows [ky_lo, ky_hi) of filter taps an input row y reaches inside the output. */

@@ -25,7 +25,7 @@ typedef struct {
  * accumulator plus bias is requantized and clamped. The output is written only after the whole
  * input has been read, so it may overlap the input in any way.
  * int16 (zero points 0): int64 accumulators, TFLM's int64 MultiplyByQuantizedMultiplier
- * (tq_requantize_s64, conv_2d_s16.h). int8: int32 accumulators, (in + input_offset) * w,
+ * (tq_requantize_s64, tq_s16.h). int8: int32 accumulators, (in + input_offset) * w,
  * tq_requantize, + output_offset.
  * Scratch (sized by scratch_bytes in tinyq/ops/transpose_conv.py): one accumulator per output
  * element, int64_t for int16, int32_t for int8; 8-byte aligned (the planner aligns to 16). */

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tinyq.ir import Graph, Op
-from tinyq.ops._common import fused_range, need_int8
+from tinyq.ops._common import fused_range_of, need_quantized
 from tinyq.ops._window import Window, need_activation, window
 from tinyq.ops.constants import TQ_POOL_SIMD_MAX_TAPS
 from tinyq.ops.emitter import Emitter
@@ -22,13 +22,14 @@ class PoolData(Prepared):
     win: Window
     act_min: int
     act_max: int
+    dtype: str = "int8"         # of the activations (int16: 16x8 models)
 
     def overlaps(self) -> list[Overlap]:
-        return [Overlap(self.input, self.output, self.win.trailing_delta())]
+        return [Overlap(self.input, self.output, self.win.trailing_delta(2 if self.dtype == "int16" else 1))]
 
 
 def prepare_pool(op: Op, g: Graph) -> PoolData:
-    reason = need_int8(op, g, [0, -1])
+    reason, dtype = need_quantized(op, g, [0, -1])
     if reason:
         raise Refusal(reason)
     inp, out = g.t(op.inputs[0]), g.t(op.outputs[0])
@@ -44,8 +45,8 @@ def prepare_pool(op: Op, g: Graph) -> PoolData:
     if win.pad_h >= k_h or win.pad_w >= k_w:
         # a window entirely inside the padding would divide by zero; TFLM fails on it too
         raise Refusal("a pooling window lies entirely in the padding")
-    act_min, act_max = fused_range(op, out)
-    return PoolData(op.index, op.opcode, op.inputs[0], op.outputs[0], win, act_min, act_max)
+    act_min, act_max = fused_range_of(op, out)
+    return PoolData(op.index, op.opcode, op.inputs[0], op.outputs[0], win, act_min, act_max, dtype)
 
 
 def lower_pool(d: PoolData, em: Emitter, func: str, simd: bool) -> None:
@@ -59,14 +60,20 @@ def lower_pool(d: PoolData, em: Emitter, func: str, simd: bool) -> None:
     em.call(f"{func}({p}, {em.tensor(d.input)}, {em.tensor(d.output)})")
 
 
-def register_pool(name: str, func: str) -> None:
-    """Both pools: one prepare step, a portable variant and a DSP one (SXTAB16 sums)."""
+def register_pool(name: str, stem: str) -> None:
+    """Both pools: one prepare step; for int8 a portable variant and a DSP one (SXTAB16 sums),
+    for int16 a portable one (`tq_<stem>_s8`, `tq_<stem>_s16`)."""
     register_op(name)(prepare_pool)
 
-    @variant(name, "portable", POOL_SOURCES)
+    @variant(name, "portable", POOL_SOURCES, applies=lambda d: d.dtype == "int8")
     def lower_portable(d: PoolData, em: Emitter) -> None:
-        lower_pool(d, em, func, simd=False)
+        lower_pool(d, em, f"tq_{stem}_s8", simd=False)
 
-    @variant(name, "dsp", POOL_SOURCES)
+    @variant(name, "dsp", POOL_SOURCES, applies=lambda d: d.dtype == "int8")
     def lower_dsp(d: PoolData, em: Emitter) -> None:
-        lower_pool(d, em, func, simd=True)
+        lower_pool(d, em, f"tq_{stem}_s8", simd=True)
+
+    @variant(name, "portable", POOL_SOURCES, applies=lambda d: d.dtype == "int16",
+             name=f"{name.lower()}_portable_s16")
+    def lower_portable_s16(d: PoolData, em: Emitter) -> None:
+        lower_pool(d, em, f"tq_{stem}_s16", simd=False)

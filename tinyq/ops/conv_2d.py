@@ -66,25 +66,26 @@ def _fused_add(op: Op, g: Graph) -> tuple[AddData | None, int, bool]:
     return prepare_add_sub(add_op, g), (b if a == op.body_output else a), a == op.body_output
 
 
-def weights_bias_s16(op: Op, g: Graph, oc: int) -> np.ndarray:
-    """TFLM's checks on a 16x8 convolution's int8 weights (symmetric, per-tensor or per-channel
-    along dimension 0) and int64 bias; the bias as int64 (zeros without one). TFLM's int16
-    kernel with an int32 bias accumulates in int32 and requantizes with the int32 rounding: not
-    compiled (no model of the suite has one)."""
+def weights_bias_s16(op: Op, g: Graph, oc: int, channel_axis: int = 0) -> np.ndarray:
+    """TFLM's checks on a 16x8 convolution's (or FULLY_CONNECTED's) int8 weights (symmetric,
+    per-tensor or per-channel along `channel_axis`) and int64 bias; the bias as int64 (zeros
+    without one). TFLM's int16 kernels with an int32 bias accumulate in int32 and requantize with
+    the int32 rounding: not compiled (TensorFlow's 16x8 converter always writes int64 biases)."""
     w = g.t(op.inputs[1])
     if w.dtype != "int8" or not w.is_quantized:
-        raise Refusal(f"int16 CONV_2D needs quantized int8 weights, got {w.dtype} for '{w.name}'")
-    if w.shape[0] != oc:
-        raise Refusal(f"weights have {w.shape[0]} output channels, the output {oc}")
-    if len(w.scale) not in (1, oc) or (len(w.scale) > 1 and w.quantized_dimension != 0):
-        raise Refusal(f"per-channel weights must have {oc} scales along dimension 0")
+        raise Refusal(f"int16 {op.opcode} needs quantized int8 weights, got {w.dtype} for '{w.name}'")
+    if w.shape[channel_axis] != oc:
+        raise Refusal(f"weights have {w.shape[channel_axis]} output channels, the output {oc}")
+    if len(w.scale) not in (1, oc) or (len(w.scale) > 1 and w.quantized_dimension != channel_axis):
+        raise Refusal(f"per-channel weights must have {oc} scales along dimension {channel_axis}")
     if np.any(w.zero_point != 0):
         raise Refusal("weights must be symmetric (zero point 0)")
     bias = np.zeros(oc, np.int64)
     if len(op.inputs) > 2 and op.inputs[2] >= 0:
         b = g.t(op.inputs[2])
         if b.dtype != "int64" or not b.is_const or b.num_elements != oc:
-            raise Refusal(f"int16 CONV_2D needs a constant int64 bias vector of {oc} values, got {b.dtype} {b.shape}")
+            raise Refusal(f"int16 {op.opcode} needs a constant int64 bias vector of {oc} values, "
+                          f"got {b.dtype} {list(b.shape)}")
         bias = b.data.astype(np.int64).reshape(-1)
     need_activation(op)
     return bias
@@ -164,7 +165,7 @@ def lower_portable(d: ConvData, em: Emitter) -> None:
             f"{em.tensor(d.output)})")
 
 
-@variant("CONV_2D", "portable", ["conv_2d_s16.c", "conv_2d_s16.h"], applies=lambda d: d.dtype == "int16",
+@variant("CONV_2D", "portable", ["conv_2d_s16.c", "conv_2d_s16.h", "tq_s16.h"], applies=lambda d: d.dtype == "int16",
          name="conv_2d_portable_s16")
 def lower_portable_s16(d: ConvData, em: Emitter) -> None:
     em.include("conv_2d_s16.h")

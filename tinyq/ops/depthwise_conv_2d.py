@@ -1,4 +1,5 @@
-"""DEPTHWISE_CONV_2D, int8, any depth multiplier and dilation, per-tensor or per-channel weights."""
+"""DEPTHWISE_CONV_2D, int8 or 16x8 (int16 activations, int8 weights, int64 bias), any depth
+multiplier and dilation, per-tensor or per-channel weights."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -6,10 +7,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from tinyq.ir import Graph, Op
-from tinyq.ops._common import fused_range, need_int8, per_channel_multipliers
+from tinyq.ops._common import fused_range, fused_range_of, need_int8, need_quantized, per_channel_multipliers
 from tinyq.ops._dsp_layout import DSP_SOURCES, depthwise_weights, pad4, requant_for, scaled_int32
 from tinyq.ops._window import Window, conv_weights_check, window
-from tinyq.ops.conv_2d import bias_terms
+from tinyq.ops.conv_2d import bias_terms, check_s16_requant, weights_bias_s16
 from tinyq.ops.emitter import Emitter
 from tinyq.ops.registry import Overlap, Prepared, Refusal, register_op, variant
 
@@ -29,6 +30,7 @@ class DepthwiseData(Prepared):
     bias_full: np.ndarray
     act_min: int
     act_max: int
+    dtype: str = "int8"         # of the activations; int16: bias and bias_full are the int64 bias
 
     @property
     def depth_mult(self) -> int:
@@ -39,12 +41,15 @@ class DepthwiseData(Prepared):
         return n.batches * n.out_h * n.out_w * n.out_c * n.k_h * n.k_w
 
     def overlaps(self) -> list[Overlap]:
-        return [Overlap(self.input, self.output, self.win.trailing_delta())]
+        return [Overlap(self.input, self.output, self.win.trailing_delta(2 if self.dtype == "int16" else 1))]
 
 
 @register_op("DEPTHWISE_CONV_2D")
 def prepare(op: Op, g: Graph) -> DepthwiseData:
-    reason = need_int8(op, g, [0, 1, -1])
+    if g.t(op.inputs[0]).dtype == "int16":
+        reason, _ = need_quantized(op, g, [0, -1], ("int16",))
+    else:
+        reason = need_int8(op, g, [0, 1, -1])
     if reason:
         raise Refusal(reason)
     inp, w, out = g.t(op.inputs[0]), g.t(op.inputs[1]), g.t(op.outputs[0])
@@ -57,6 +62,14 @@ def prepare(op: Op, g: Graph) -> DepthwiseData:
     if dm not in (None, 0, oc // in_c) and in_c != 1:
         # TFLM ignores the option in favour of the shapes; a file where they disagree is corrupt
         raise Refusal(f"depth_multiplier {dm} disagrees with {in_c} input and {oc} output channels")
+    if inp.dtype == "int16":
+        bias = weights_bias_s16(op, g, oc, channel_axis=3)
+        win = window(op.options, inp, out, int(w.shape[1]), int(w.shape[2]))
+        mult, shift = per_channel_multipliers(inp, w, out, oc)
+        check_s16_requant(win.k_h * win.k_w, bias, shift)
+        act_min, act_max = fused_range_of(op, out)
+        return DepthwiseData(op.index, op.opcode, op.inputs[0], op.inputs[1], op.outputs[0], win, w.data,
+                             0, 0, mult, shift, bias, bias, act_min, act_max, dtype="int16")
     conv_weights_check(op, g, 3, oc)
     win = window(op.options, inp, out, int(w.shape[1]), int(w.shape[2]))
     mult, shift = per_channel_multipliers(inp, w, out, oc)
@@ -66,7 +79,8 @@ def prepare(op: Op, g: Graph) -> DepthwiseData:
                          inp.qzero, out.qzero, mult, shift, bias, bias_full, act_min, act_max)
 
 
-@variant("DEPTHWISE_CONV_2D", "portable", ["depthwise_conv_2d.c", "depthwise_conv_2d.h"])
+@variant("DEPTHWISE_CONV_2D", "portable", ["depthwise_conv_2d.c", "depthwise_conv_2d.h"],
+         applies=lambda d: d.dtype == "int8")
 def lower_portable(d: DepthwiseData, em: Emitter) -> None:
     em.include("depthwise_conv_2d.h")
     p = em.params("tq_dw_params", {
@@ -78,13 +92,25 @@ def lower_portable(d: DepthwiseData, em: Emitter) -> None:
     em.call(f"tq_depthwise_conv_2d_s8({p}, {em.tensor(d.input)}, {em.tensor(d.weights)}, {em.tensor(d.output)})")
 
 
+@variant("DEPTHWISE_CONV_2D", "portable", ["depthwise_conv_2d_s16.c", "depthwise_conv_2d_s16.h", "tq_s16.h"],
+         applies=lambda d: d.dtype == "int16", name="depthwise_conv_2d_portable_s16")
+def lower_portable_s16(d: DepthwiseData, em: Emitter) -> None:
+    em.include("depthwise_conv_2d_s16.h")
+    p = em.params("tq_dw_s16_params", {
+        "geo": d.win.c_init(), "depth_mult": d.depth_mult, "act_min": d.act_min, "act_max": d.act_max,
+        "mult": em.const(d.mult, "mult"), "shift": em.const(d.shift, "shift"),
+        "bias": em.const(d.bias.astype(np.int64), "bias64"),
+    })
+    em.call(f"tq_depthwise_conv_2d_s16({p}, {em.tensor(d.input)}, {em.tensor(d.weights)}, {em.tensor(d.output)})")
+
+
 def dsp_scratch(d: DepthwiseData) -> int:
     """A 32-bit accumulator chunk row per channel plus a zero-point word for the padding taps."""
     return d.win.out_c + 4
 
 
 @variant("DEPTHWISE_CONV_2D", "dsp", ["depthwise_conv_2d_dsp.c", "depthwise_conv_2d_dsp.h", *DSP_SOURCES],
-         scratch=dsp_scratch, applies=lambda d: d.depth_mult == 1)
+         scratch=dsp_scratch, applies=lambda d: d.dtype == "int8" and d.depth_mult == 1)
 def lower_dsp(d: DepthwiseData, em: Emitter) -> None:
     win, oc = d.win, d.win.out_c
     taps = d.w.reshape(-1, oc)

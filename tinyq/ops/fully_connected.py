@@ -1,4 +1,5 @@
-"""FULLY_CONNECTED, int8, per-tensor or per-channel weights."""
+"""FULLY_CONNECTED, int8 or 16x8 (int16 activations, int8 weights, int64 bias), per-tensor or
+per-channel weights."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -6,8 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from tinyq.ir import Graph, Op
-from tinyq.ops._common import fused_range, need_int8, per_channel_multipliers
+from tinyq.ops._common import fused_range, fused_range_of, need_int8, need_quantized, per_channel_multipliers
 from tinyq.ops._dsp_layout import DSP_SOURCES, matmul_weights, pad4, requant_for, scaled_int32
+from tinyq.ops.conv_2d import check_s16_requant, weights_bias_s16
 from tinyq.ops.emitter import Emitter
 from tinyq.ops.registry import Prepared, Refusal, register_op, variant
 
@@ -28,6 +30,7 @@ class FcData(Prepared):
     output_zp: int
     act_min: int
     act_max: int
+    dtype: str = "int8"         # of the activations
 
     def macs(self) -> int:
         return self.batches * self.in_depth * self.out_depth
@@ -35,7 +38,8 @@ class FcData(Prepared):
 
 @register_op("FULLY_CONNECTED")
 def prepare(op: Op, g: Graph) -> FcData:
-    reason = need_int8(op, g, [0, 1, -1])
+    s16 = g.t(op.inputs[0]).dtype == "int16"
+    reason = need_quantized(op, g, [0, -1], ("int16",))[0] if s16 else need_int8(op, g, [0, 1, -1])
     if reason:
         raise Refusal(reason)
     inp, w, out = g.t(op.inputs[0]), g.t(op.inputs[1]), g.t(op.outputs[0])
@@ -49,6 +53,13 @@ def prepare(op: Op, g: Graph) -> FcData:
     batches = inp.num_elements // in_depth
     if out.num_elements != batches * out_depth:
         raise Refusal(f"output has {out.num_elements} values, the weights make {batches} x {out_depth}")
+    if s16:
+        bias = weights_bias_s16(op, g, out_depth)
+        mult, shift = per_channel_multipliers(inp, w, out, out_depth)
+        check_s16_requant(in_depth, bias, shift)
+        act_min, act_max = fused_range_of(op, out)
+        return FcData(op.index, op.opcode, op.inputs[0], op.inputs[1], op.outputs[0], batches, in_depth,
+                      out_depth, w.data, bias, bias, mult, shift, 0, act_min, act_max, dtype="int16")
     bias = np.zeros(out_depth, np.int64)
     if len(op.inputs) > 2 and op.inputs[2] >= 0:
         b = g.t(op.inputs[2])
@@ -63,7 +74,8 @@ def prepare(op: Op, g: Graph) -> FcData:
                   out_depth, w.data, bias, folded, mult, shift, out.qzero, act_min, act_max)
 
 
-@variant("FULLY_CONNECTED", "portable", ["fully_connected.c", "fully_connected.h"])
+@variant("FULLY_CONNECTED", "portable", ["fully_connected.c", "fully_connected.h"],
+         applies=lambda d: d.dtype == "int8")
 def lower_portable(d: FcData, em: Emitter) -> None:
     em.include("fully_connected.h")
     p = em.params("tq_fc_params", {
@@ -75,13 +87,26 @@ def lower_portable(d: FcData, em: Emitter) -> None:
     em.call(f"tq_fully_connected_s8({p}, {em.tensor(d.input)}, {em.tensor(d.weights)}, {em.tensor(d.output)})")
 
 
+@variant("FULLY_CONNECTED", "portable", ["fully_connected_s16.c", "fully_connected_s16.h", "tq_s16.h"],
+         applies=lambda d: d.dtype == "int16", name="fully_connected_portable_s16")
+def lower_portable_s16(d: FcData, em: Emitter) -> None:
+    em.include("fully_connected_s16.h")
+    p = em.params("tq_fc_s16_params", {
+        "batches": d.batches, "in_depth": d.in_depth, "out_depth": d.out_depth,
+        "act_min": d.act_min, "act_max": d.act_max,
+        "mult": em.const(d.mult, "mult"), "shift": em.const(d.shift, "shift"),
+        "bias": em.const(d.bias.astype(np.int64), "bias64"),
+    })
+    em.call(f"tq_fully_connected_s16({p}, {em.tensor(d.input)}, {em.tensor(d.weights)}, {em.tensor(d.output)})")
+
+
 def dsp_scratch(d: FcData) -> int:
     """Rows not a multiple of 4 long are widened on the fly into one group-padded row."""
     return 4 * -(-d.in_depth // 4) if d.in_depth % 4 else 0
 
 
 @variant("FULLY_CONNECTED", "dsp", ["fully_connected_dsp.c", "fully_connected_dsp.h", *DSP_SOURCES],
-         scratch=dsp_scratch)
+         scratch=dsp_scratch, applies=lambda d: d.dtype == "int8")
 def lower_dsp(d: FcData, em: Emitter) -> None:
     rq, factor, exact = requant_for(d.w, d.model_bias, d.mult, d.shift, d.output_zp)
     words, groups = matmul_weights(d.w.astype(np.int64) * factor[:, None])
@@ -111,7 +136,8 @@ def dsp8_weights(w: np.ndarray) -> np.ndarray:
     return np.concatenate([head.reshape(-1), w[full:].reshape(-1)]).astype(np.int8)
 
 
-@variant("FULLY_CONNECTED", "dsp8", ["fully_connected_dsp8.c", "fully_connected_dsp8.h", "tq_dsp.h"])
+@variant("FULLY_CONNECTED", "dsp8", ["fully_connected_dsp8.c", "fully_connected_dsp8.h", "tq_dsp.h"],
+         applies=lambda d: d.dtype == "int8")
 def lower_dsp8(d: FcData, em: Emitter) -> None:
     """The model's int8 weights, 1 byte each, permuted so one pointer walks them and widened at
     run time by SXTB16. The fast requantization's factor 2^(ls + 1), which "dsp" folds into its

@@ -115,7 +115,7 @@ def _params(d: TransposeConvData, em: Emitter) -> str:
     })
 
 
-SOURCES = ["transpose_conv.c", "transpose_conv.h", "conv_2d_s16.h"]
+SOURCES = ["transpose_conv.c", "transpose_conv.h", "tq_s16.h"]
 
 
 @variant("TRANSPOSE_CONV", "portable", SOURCES, scratch=scratch_bytes, applies=lambda d: d.dtype == "int16",

@@ -29,7 +29,8 @@ def fuse_residual_adds(g: Graph) -> int:
             continue
         other = b if t == a else a
         out = op.outputs[0]
-        if not (g.t(other).shape == g.t(t).shape == g.t(out).shape) or g.t(other).is_const:
+        # int8 only: the 16x8 convolution has no epilogue (its int16 ADD runs on its own)
+        if not (g.t(other).shape == g.t(t).shape == g.t(out).shape) or g.t(other).is_const or g.t(t).dtype != "int8":
             k += 1
             continue
         conv.epilogue = [op]
