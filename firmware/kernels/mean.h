@@ -24,5 +24,8 @@ typedef struct {
 /* Bit-exact with TFLM's int8 MEAN (integer QuantizedMeanOrSum): requantize (sum - n * zp_in)
  * with 1/n folded into the multiplier, then add the output zero point and saturate. */
 void tq_mean_s8(const tq_mean_params *p, const int8_t *in, int8_t *out);
+/* The same for int16 (TFLM's int16 MEAN is the same template; sums in int32: at most 65535
+ * elements per mean, checked at generation time). */
+void tq_mean_s16(const tq_mean_params *p, const int16_t *in, int16_t *out);
 
 #endif

@@ -15,5 +15,7 @@ typedef struct {
 
 /* Bit-exact with TFLM's reference int8 Mul (and its broadcast variant). May run in place. */
 void tq_mul_s8(const tq_mul_params *p, const int8_t *in1, const int8_t *in2, int8_t *out);
+/* The same for int16 (16x8 models: zero points 0). */
+void tq_mul_s16(const tq_mul_params *p, const int16_t *in1, const int16_t *in2, int16_t *out);
 
 #endif

@@ -21,4 +21,8 @@ typedef struct {
 
 void tq_clamp_s8(const tq_clamp_params *p, const int8_t *in, int8_t *out);
 
+/* The same for int16 activations. */
+void tq_relu_s16(const tq_relu_params *p, const int16_t *in, int16_t *out);
+void tq_clamp_s16(const tq_clamp_params *p, const int16_t *in, int16_t *out);
+
 #endif

@@ -69,4 +69,9 @@ static inline int8_t tq_sat_s8(int32_t x)
     return (int8_t)TQ_CLAMP(x, -128, 127);
 }
 
+static inline int16_t tq_sat_s16(int32_t x)
+{
+    return (int16_t)(x < -32768 ? -32768 : (x > 32767 ? 32767 : x));
+}
+
 #endif /* TQ_COMMON_H */

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tinyq.ir import Graph, Op
-from tinyq.ops._common import need_int8
+from tinyq.ops._common import need_int8, need_quantized
 from tinyq.ops.registry import Overlap, Prepared, Refusal
 from tinyq.quant import round_half_away
 
@@ -30,10 +30,15 @@ class UnaryData(Prepared):
         return [Overlap(self.input, self.output)] if self.in_place else []
 
 
-def unary_check(op: Op, g: Graph) -> None:
-    reason = need_int8(op, g, [0, -1])
+def unary_check(op: Op, g: Graph, dtypes: tuple[str, ...] = ("int8",), int16_zero: bool = True) -> str:
+    """Input and output quantized, of one of `dtypes`; the type."""
+    if dtypes == ("int8",):
+        reason, dtype = need_int8(op, g, [0, -1]), "int8"
+    else:
+        reason, dtype = need_quantized(op, g, [0, -1], dtypes, int16_zero)
     if reason:
         raise Refusal(reason)
+    return dtype
 
 
 def unary_data(op: Op, params: dict[str, Any], in_place: bool = True, mac_count: int = 0,

@@ -1,6 +1,6 @@
-"""CONCATENATION, int8, any axis: a byte copy.
+"""CONCATENATION, int8 or int16, any axis: a byte copy.
 
-TFLM's int8 kernel does not requantize: its Prepare requires every input to have exactly the
+TFLM's int8 and int16 kernels do not requantize: its Prepare requires every input to have exactly the
 output's scale and zero point (older releases skipped the check and copied bytes regardless).
 The converter arranges that, inserting int8 -> int8 QUANTIZE ops where ranges differ; a model
 that breaks the rule is rejected here as TFLM rejects it."""
@@ -15,6 +15,7 @@ from tinyq.ops.emitter import Emitter
 from tinyq.ops.registry import Prepared, Refusal, register_op, variant
 
 MAX_DIMS = 6   # TFLM's RuntimeShape::kMaxSmallSize
+ELEM_BYTES = {"int8": 1, "int16": 2}
 
 
 @dataclass(frozen=True, eq=False)
@@ -37,14 +38,15 @@ def prepare(op: Op, g: Graph) -> ConcatData:
         raise Refusal(f"{len(out.shape)}-D tensors are not supported (TFLM handles 1 to {MAX_DIMS} dimensions)")
     ins = [g.t(i) for i in op.inputs]
     for t in ins + [out]:
-        if t.dtype != "int8":
-            raise Refusal(f"needs int8 tensors, got {t.dtype} for '{t.name}'")
+        if t.dtype not in ELEM_BYTES or t.dtype != out.dtype:
+            raise Refusal(f"needs int8 or int16 tensors of one type, got {t.dtype} for '{t.name}' "
+                          f"(output {out.dtype})")
     for t in ins:
         if out.is_quantized and (not t.is_quantized or t.per_channel or t.qscale != out.qscale
                                  or t.qzero != out.qzero):
             got = f"scale {t.qscale:.9g}, zero point {t.qzero}" if t.is_quantized else "no quantization"
             raise Refusal(f"input '{t.name}' has {got} but the output has scale {out.qscale:.9g}, zero point "
-                          f"{out.qzero}; TFLM's int8 CONCATENATION does not requantize (re-convert the model "
+                          f"{out.qzero}; TFLM's {out.dtype} CONCATENATION does not requantize (re-convert the model "
                           "so the converter inserts QUANTIZE ops)")
     axis = int(op.options.get("axis", 0))
     axis = axis + len(out.shape) if axis < 0 else axis
@@ -58,7 +60,8 @@ def prepare(op: Op, g: Graph) -> ConcatData:
         raise Refusal(f"the inputs' sizes along axis {axis} add up to {sum(int(t.shape[axis]) for t in ins)}, "
                       f"the output has {out.shape[axis]}")
     outer = int(np.prod(out.shape[:axis], dtype=np.int64)) if axis else 1
-    chunks = np.array([int(np.prod(t.shape[axis:], dtype=np.int64)) for t in ins], np.int32)
+    size = ELEM_BYTES[out.dtype]
+    chunks = np.array([size * int(np.prod(t.shape[axis:], dtype=np.int64)) for t in ins], np.int32)
     return ConcatData(op.index, op.opcode, tuple(op.inputs), op.outputs[0], outer, chunks)
 
 
@@ -69,4 +72,4 @@ def lower(d: ConcatData, em: Emitter) -> None:
                                        "chunk": em.const(d.chunks, "chunk")})
     ins = ", ".join(f"(const int8_t *){em.tensor(i)}" for i in d.inputs)
     em.call(f"{{ const int8_t *const ins[{len(d.inputs)}] = {{ {ins} }}; "
-            f"tq_concatenation({p}, ins, {em.tensor(d.output)}); }}")
+            f"tq_concatenation({p}, ins, (int8_t *){em.tensor(d.output)}); }}")

@@ -1,4 +1,4 @@
-"""MEAN, int8, over any set of axes, with or without keep_dims (Keras' global average pooling
+"""MEAN, int8 or int16, over any set of axes, with or without keep_dims (Keras' global average pooling
 and friends)."""
 from __future__ import annotations
 
@@ -49,7 +49,8 @@ def _arr(v: list[int]) -> str:
 
 @register_op("MEAN")
 def prepare(op: Op, g: Graph) -> UnaryData:
-    unary_check(op, g)
+    # TFLM's int16 MEAN subtracts and adds zero points like int8's: any zero point works
+    dtype = unary_check(op, g, ("int8", "int16"), int16_zero=False)
     inp, out = g.t(op.inputs[0]), g.t(op.outputs[0])
     axes_t = g.t(op.inputs[1])
     if not axes_t.is_const or axes_t.data is None:
@@ -65,6 +66,8 @@ def prepare(op: Op, g: Graph) -> UnaryData:
     if out_count != out.num_elements:
         raise Refusal("output shape disagrees with the reduced axes")
     reduce = int(np.prod([s for s, _ in red], dtype=np.int64))
+    if dtype == "int16" and reduce > 65535:
+        raise Refusal(f"an int16 MEAN over {reduce} elements may overflow TFLM's int32 sum (at most 65535)")
     # Even when input and output quantization are equal, today's TFLM requantizes (older
     # releases took a truncating integer mean there; tests/test_op_elementwise.py pins this).
     mult, shift = mean_multiplier(inp.qscale, out.qscale, reduce)
@@ -75,9 +78,14 @@ def prepare(op: Op, g: Graph) -> UnaryData:
         "red_dims": _arr([s for s, _ in red]), "red_strides": _arr([t for _, t in red]),
         "reduce": reduce,
         "input_zero_point": inp.qzero, "output_zero_point": out.qzero, "mult": mult, "shift": shift,
-    }, in_place=False)
+    }, in_place=False, dtype=dtype)
 
 
-@variant("MEAN", "portable", ["mean.c", "mean.h"])
+@variant("MEAN", "portable", ["mean.c", "mean.h"], applies=lambda d: d.dtype == "int8")
 def lower(d: UnaryData, em: Emitter) -> None:
     lower_unary(d, em, "mean.h", "tq_mean_params", "tq_mean_s8")
+
+
+@variant("MEAN", "portable", ["mean.c", "mean.h"], applies=lambda d: d.dtype == "int16", name="mean_portable_s16")
+def lower_s16(d: UnaryData, em: Emitter) -> None:
+    lower_unary(d, em, "mean.h", "tq_mean_params", "tq_mean_s16")

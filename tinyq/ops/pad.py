@@ -40,7 +40,8 @@ def _check(op: Op, g: Graph) -> np.ndarray:
     if _has_value(op):
         v = g.t(op.inputs[2])
         if not v.is_const or v.data is None or v.dtype != inp.dtype:
-            raise Refusal(f"the padding value must be a constant {inp.dtype} tensor")
+            raise Refusal(f"the padding value must be a constant {inp.dtype} tensor, got {v.dtype} "
+                          "(TFLM's Prepare rejects differing input and constant_values types too)")
         # TFLM requires the value in the output's quantization.
         if out.is_quantized and v.is_quantized and (v.qscale != out.qscale or v.qzero != out.qzero):
             raise Refusal("the padding value must be quantized like the output (TFLM requires it)")
