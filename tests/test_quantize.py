@@ -28,12 +28,36 @@ def test_example_compare_report_meets_targets(digits, tmp_path, capsys) -> None:
     assert main(["quantize", str(build / "digits.keras"), "--calib", str(build / "calib.npz"), "--compare",
                  "--eval", str(build / "eval.npz"), "--report", str(rep)]) == 0
     res = {r["mode"]: r for r in json.loads((rep / "report.json").read_text())}
-    assert set(res) == {"float32", "float16", "dynamic", "int8"}
+    assert set(res) == {"float32", "float16", "dynamic", "int16x8", "int8"}
     assert res["int8"]["ratio_to_float32"] <= 0.3
+    assert res["int16x8"]["ratio_to_float32"] <= 0.4 and res["int16x8"]["error"] is None
+    assert res["float32"]["top1"] - res["int16x8"]["top1"] <= 0.01
     assert res["float16"]["ratio_to_float32"] <= 0.55
     assert res["float32"]["top1"] > 0.9
     assert res["float32"]["top1"] - res["int8"]["top1"] <= 0.01
-    assert (rep / "report.png").stat().st_size > 1000 and "| int8 |" in (rep / "report.md").read_text()
+    md = (rep / "report.md").read_text()
+    assert (rep / "report.png").stat().st_size > 1000 and "| int8 |" in md and "| int16x8 |" in md
+
+
+def test_example_int16x8_is_bit_exact_and_int16_io(digits, tmp_path, capsys) -> None:
+    _, build = digits
+    out = tmp_path / "m16.tflite"
+    assert main(["quantize", str(build / "digits.keras"), "--calib", str(build / "calib.npz"), "--mode", "int16x8",
+                 "-o", str(out)]) == 0
+    assert "int16 activations, int16 input/output" in capsys.readouterr().out
+    from tinyq.frontend.tflite_reader import read_tflite
+    g = read_tflite(out)
+    assert g.t(g.inputs[0]).dtype == g.t(g.outputs[0]).dtype == "int16"
+    rep = verify(out, samples=20, seed=3)
+    assert rep.mismatches == 0 and rep.elements == 200
+
+
+def test_int16x8_with_int8_io_is_refused_before_converting(digits, capsys) -> None:
+    _, build = digits
+    assert main(["quantize", str(build / "digits.keras"), "--calib", str(build / "calib.npz"), "--mode", "int16x8",
+                 "--io", "int8", "-o", "x.tflite"]) == 2
+    err = capsys.readouterr().err
+    assert "--io int8 is not possible with --mode int16x8" in err and "--io int16" in err
 
 
 def test_example_int8_is_bit_exact(digits) -> None:
@@ -174,8 +198,9 @@ MLPERF_SOURCES = {"ad01.h5": (640,), "pretrainedResnet.h5": (32, 32, 3), "vww_96
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("mode", ["int8", "int16x8"])
 @pytest.mark.parametrize("name", sorted(MLPERF_SOURCES))
-def test_mlperf_sources_quantize_and_verify(name, tmp_path) -> None:
+def test_mlperf_sources_quantize_and_verify(name, mode, tmp_path) -> None:
     if not (MLPERF_DIR / name).exists():
         pytest.skip(f"{name} not in {MLPERF_DIR}")
     src = MLPERF_DIR / name
@@ -183,8 +208,8 @@ def test_mlperf_sources_quantize_and_verify(name, tmp_path) -> None:
     calib = tmp_path / "calib.npy"
     np.save(calib, rng.standard_normal((24, *MLPERF_SOURCES[name])).astype(np.float32))   # user-supplied data stand-in
     out = tmp_path / "q.tflite"
-    assert main(["quantize", str(src), "--calib", str(calib), "-o", str(out)]) == 0
-    rep = verify(out, samples=10, seed=1)
+    assert main(["quantize", str(src), "--calib", str(calib), "--mode", mode, "-o", str(out)]) == 0
+    rep = verify(out, samples=20 if mode == "int16x8" else 10, seed=1)
     assert rep.mismatches == 0, rep.to_dict()
 
 

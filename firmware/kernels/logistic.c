@@ -26,3 +26,25 @@ void tq_logistic_s8(const tq_sigmoid_params *p, const int8_t *in, int8_t *out)
         }
     }
 }
+
+/* x (in units of 1/(3 * 4096)) -> sigmoid(x) in Q15: entries every 2^9 units (1/24), the low 9
+ * bits interpolate; the result is symmetric about 1/2 and rounded to 16 bits. */
+void tq_logistic_s16(const tq_sigmoid_s16_params *p, const int16_t *in, int16_t *out)
+{
+    const int32_t shift = p->input_left_shift;
+    const int32_t round = shift > 0 ? (int32_t)1 << (shift - 1) : 0;
+    for (int32_t i = 0; i < p->count; ++i) {
+        const int32_t x = ((int32_t)in[i] * p->input_multiplier + round) >> shift;
+        const uint32_t ax = (uint32_t)(x < 0 ? -x : x);
+        const uint32_t hi = ax >> 9;
+        uint32_t r;
+        if (hi >= 255) {
+            r = (uint32_t)0x7FFF << 10;     /* saturated */
+        } else {
+            const uint32_t a = p->table[hi], b = p->table[hi + 1];
+            r = (a << 9) + (ax & 0x1FF) * (b - a);
+        }
+        r = x >= 0 ? r + (1u << 9) : (1u << 25) - r + (1u << 9) - 1;
+        out[i] = (int16_t)(r >> 10);
+    }
+}

@@ -35,3 +35,25 @@ void tq_tanh_s8(const tq_sigmoid_params *p, const int8_t *in, int8_t *out)
         }
     }
 }
+
+/* tanh(x) = 2 sigmoid(2x) - 1: the same table at twice the input resolution (entries every 2^8
+ * units), the table's 1/2 subtracted, rounded to Q15. */
+void tq_tanh_s16(const tq_sigmoid_s16_params *p, const int16_t *in, int16_t *out)
+{
+    const int32_t shift = p->input_left_shift;
+    const int32_t round = shift > 0 ? (int32_t)1 << (shift - 1) : 0;
+    for (int32_t i = 0; i < p->count; ++i) {
+        const int32_t x = ((int32_t)in[i] * p->input_multiplier + round) >> shift;
+        const uint32_t ax = (uint32_t)(x < 0 ? -x : x);
+        const uint32_t hi = ax >> 8;
+        int32_t r;
+        if (hi >= 255) {
+            r = 0xFFFF << 8;                /* saturated */
+        } else {
+            const uint32_t a = p->table[hi], b = p->table[hi + 1];
+            r = (int32_t)((a << 8) + (ax & 0xFF) * (b - a));
+        }
+        r = x >= 0 ? r - (1 << 23) + (1 << 7) : -r + (1 << 23) + (1 << 7) - 1;
+        out[i] = (int16_t)(r >> 8);
+    }
+}

@@ -1,4 +1,4 @@
-"""tinyq quantize MODEL: post-training quantization (int8, float16, dynamic, float32), or --compare."""
+"""tinyq quantize MODEL: post-training quantization (int8, int16x8, float16, dynamic, float32), or --compare."""
 from __future__ import annotations
 
 import argparse
@@ -13,8 +13,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("model", help=".keras/.h5 file or SavedModel folder")
     p.add_argument("-o", "--out", help="output .tflite (single mode)")
     p.add_argument("--calib", help="representative data: .npy, .npz (x) or a folder of images")
-    p.add_argument("--mode", default="int8", choices=["int8", "float16", "dynamic", "float32"])
-    p.add_argument("--compare", action="store_true", help="convert to all four modes and write a report")
+    p.add_argument("--mode", default="int8", choices=["int8", "int16x8", "float16", "dynamic", "float32"],
+                   help="int16x8: int16 activations, int8 weights, int64 biases (default: %(default)s)")
+    p.add_argument("--io", choices=["int8", "int16", "float32"],
+                   help="input/output type: int8 (int8's default), int16 (int16x8's default) or float32")
+    p.add_argument("--compare", action="store_true", help="convert to every mode and write a report")
     p.add_argument("--eval", help="labelled data for --compare: .npz with x and y (default: the calibration data)")
     p.add_argument("--report", default="quantize_report", help="report folder for --compare (default: %(default)s)")
     p.set_defaults(func=run)
@@ -28,8 +31,11 @@ def run(args: argparse.Namespace) -> int:
         raise TinyqError("-o: the output file name is empty", "give a file name, e.g. -o model_int8.tflite")
     if not args.compare and not args.out:
         raise TinyqError("say where to write the model: -o OUT.tflite", "or use --compare --report DIR")
-    if args.calib is None and (args.mode == "int8" or args.compare):
-        raise TinyqError("int8 quantization needs calibration data",
+    from tinyq.workflows.quantize.convert import INTEGER_MODES, check_io
+
+    io = check_io(args.mode, args.io)
+    if args.calib is None and (args.mode in INTEGER_MODES or args.compare):
+        raise TinyqError(f"{'int8' if args.compare else args.mode} quantization needs calibration data",
                          "pass --calib DATA (.npy/.npz with the model's input shape, or an image folder)")
     if args.out is not None and not args.compare:
         from tinyq.workflows.verify import check_output_file
@@ -47,13 +53,15 @@ def run(args: argparse.Namespace) -> int:
     from tinyq.workflows.quantize.convert import convert
 
     print(f"converting {src.path.name} to {args.mode} ...", file=sys.stderr)
-    blob = convert(src, args.mode, calib)
+    blob = convert(src, args.mode, calib, io=io)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_bytes(blob)
-    kind = {"int8": "full integer: int8 input/output, per-channel weights", "float16": "float16 weights",
-            "dynamic": "int8 weights, float activations", "float32": "no quantization"}[args.mode]
+    kind = {"int8": f"full integer: {io} input/output, per-channel weights",
+            "int16x8": f"int16 activations, {io} input/output, int8 per-channel weights, int64 biases",
+            "float16": "float16 weights", "dynamic": "int8 weights, float activations",
+            "float32": "no quantization"}[args.mode]
     print(f"wrote {args.out}: {len(blob):,} bytes ({args.mode}: {kind})")
-    if args.mode == "int8":
+    if args.mode in INTEGER_MODES:
         _say_uncompilable(blob)
     return 0
 

@@ -12,7 +12,7 @@ import numpy as np
 from tinyq.ir import Graph, Op
 
 CTYPES = {
-    "int8": "int8_t", "uint8": "uint8_t", "bool": "uint8_t", "int16": "int16_t",
+    "int8": "int8_t", "uint8": "uint8_t", "bool": "uint8_t", "int16": "int16_t", "uint16": "uint16_t",
     "int32": "int32_t", "int64": "int64_t", "float32": "float", "float64": "double",
 }
 

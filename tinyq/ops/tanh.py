@@ -1,21 +1,30 @@
-"""TANH, int8 (output scale 1/128, zero point 0)."""
+"""TANH, int8 (output scale 1/128, zero point 0) or int16 (zero points 0, output scale 2^-15)."""
 from __future__ import annotations
 
 from tinyq.ir import Graph, Op
 from tinyq.ops._unary import UnaryData, lower_unary, unary_check, unary_data
 from tinyq.ops.emitter import Emitter
-from tinyq.ops.logistic import sigmoid_fields
+from tinyq.ops.logistic import lower_sigmoid_s16, sigmoid_fields, sigmoid_fields_s16
 from tinyq.ops.registry import Refusal, register_op, variant
 
 
 @register_op("TANH")
 def prepare(op: Op, g: Graph) -> UnaryData:
+    if g.t(op.inputs[0]).dtype == "int16":
+        # tanh's power-of-two case also takes input scale 2^-11 (shift 1)
+        return unary_data(op, sigmoid_fields_s16(op, g, (0, 1)), dtype="int16")
     unary_check(op, g)
     if g.t(op.outputs[0]).qzero != 0:
         raise Refusal("int8 tanh output must have zero point 0")
     return unary_data(op, sigmoid_fields(op, g))
 
 
-@variant("TANH", "portable", ["tanh.c", "tanh.h", "logistic.h", "tq_fixedpoint.h"])
+@variant("TANH", "portable", ["tanh.c", "tanh.h", "logistic.h", "tq_fixedpoint.h"], applies=lambda d: d.dtype == "int8")
 def lower(d: UnaryData, em: Emitter) -> None:
     lower_unary(d, em, "tanh.h", "tq_sigmoid_params", "tq_tanh_s8")
+
+
+@variant("TANH", "portable", ["tanh.c", "tanh.h", "logistic.h", "tq_fixedpoint.h"], applies=lambda d: d.dtype == "int16",
+         name="tanh_portable_s16")
+def lower_s16(d: UnaryData, em: Emitter) -> None:
+    lower_sigmoid_s16(d, em, "tanh.h", "tq_tanh_s16")

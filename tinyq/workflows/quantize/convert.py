@@ -1,4 +1,4 @@
-"""Post-training quantization with TensorFlow's converter: int8, float16, dynamic range, float32."""
+"""Post-training quantization with TensorFlow's converter: int8, int16x8, float16, dynamic range, float32."""
 from __future__ import annotations
 
 import re
@@ -11,7 +11,11 @@ from tinyq.workflows.quantize.loader import SourceModel
 from tinyq.workflows.quantize.quiet import quiet
 from tinyq.workflows.quantize.tflite_ops import float_ops
 
-MODES = ("int8", "float16", "dynamic", "float32")
+MODES = ("int8", "int16x8", "float16", "dynamic", "float32")
+INTEGER_MODES = ("int8", "int16x8")
+# the model's input/output type per mode: the default first, then what the converter accepts
+IO_TYPES = {"int8": ("int8", "float32"), "int16x8": ("int16", "float32"),
+            "float16": ("float32",), "dynamic": ("float32",), "float32": ("float32",)}
 MIN_CALIB = 100
 
 
@@ -40,40 +44,60 @@ def _converter(src: SourceModel):
     return tf.lite.TFLiteConverter.from_concrete_functions([fn.get_concrete_function(spec)], src.module)
 
 
-def convert(src: SourceModel, mode: str = "int8", calib: np.ndarray | None = None,
-            progress: bool = True) -> bytes:
-    """The .tflite bytes of `src` in `mode`. int8 = full integer: int8 input and output,
-    per-channel weights, int8 builtin ops only; anything left in float is an error."""
-    import tensorflow as tf
-
+def check_io(mode: str, io: str | None) -> str:
+    """The input/output type for `mode` (its default when `io` is None), or a clear refusal."""
     if mode not in MODES:
         raise QuantizeError(f"unknown mode '{mode}'", f"choose one of {', '.join(MODES)}")
-    if mode == "int8" and (calib is None or len(calib) == 0):
+    allowed = IO_TYPES[mode]
+    if io is None:
+        return allowed[0]
+    if io not in allowed:
+        why = {"int16x8": "TensorFlow's 16x8 converter takes int16 or float32 input/output, not int8",
+               "int8": "full-integer int8 models take int8 or float32 input/output"}.get(
+            mode, f"{mode} models keep float32 input/output")
+        raise QuantizeError(f"--io {io} is not possible with --mode {mode}: {why}",
+                            f"use --io {' or --io '.join(allowed)}")
+    return io
+
+
+def convert(src: SourceModel, mode: str = "int8", calib: np.ndarray | None = None,
+            progress: bool = True, io: str | None = None) -> bytes:
+    """The .tflite bytes of `src` in `mode`. int8 = full integer: int8 input and output,
+    per-channel weights, int8 builtin ops only; int16x8 = int16 activations (and input/output),
+    int8 weights, int64 biases; anything left in float is an error. `io` overrides the
+    input/output type where the converter allows it (see IO_TYPES)."""
+    import tensorflow as tf
+
+    io = check_io(mode, io)
+    if mode in INTEGER_MODES and (calib is None or len(calib) == 0):
         raise QuantizeError("full-integer quantization needs calibration data",
                             "pass --calib DATA (.npy/.npz/images)")
     failure = None
     with quiet() as cap:
         try:
             conv = _converter(src)
-            if mode in ("int8", "float16", "dynamic"):
+            if mode != "float32":
                 conv.optimizations = [tf.lite.Optimize.DEFAULT]
             if mode == "float16":
                 conv.target_spec.supported_types = [tf.float16]
-            if mode == "int8":
+            if mode in INTEGER_MODES:
                 conv.representative_dataset = lambda: _representative(calib, cap.console if progress else None)
-                conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-                conv.inference_input_type = tf.int8
-                conv.inference_output_type = tf.int8
+                conv.target_spec.supported_ops = [
+                    tf.lite.OpsSet.TFLITE_BUILTINS_INT8 if mode == "int8"
+                    else tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]
+                io_type = {"int8": tf.int8, "int16": tf.int16, "float32": tf.float32}[io]
+                conv.inference_input_type = io_type
+                conv.inference_output_type = io_type
             blob = conv.convert()
         except Exception as exc:  # the converter raises several types; the op names are in the text
             failure = (exc, cap.text())
     if failure is not None:
         raise _conversion_error(mode, *failure)
-    if mode == "int8":
+    if mode in INTEGER_MODES:
         left = float_ops(blob)
         if left:
-            raise QuantizeError(f"the model cannot be fully integer-quantized: {', '.join(left)} "
-                                "stay in float (no int8 kernel in TensorFlow Lite)",
+            raise QuantizeError(f"the model cannot be fully integer-quantized ({mode}): {', '.join(left)} "
+                                f"stay in float (no {mode} kernel in TensorFlow Lite)",
                                 "replace those layers, or use --mode dynamic/float16 to keep them in float")
     return blob
 
@@ -82,12 +106,14 @@ def _conversion_error(mode: str, exc: Exception, log: str) -> QuantizeError:
     msg = str(exc)
     text = msg + "\n" + log
     ops = set(re.findall(r"'(?:tf|tfl)\.(\w+)' op", text))
-    ops |= set(re.findall(r"[Qq]uantization not yet supported for op: '?(\w+)'?", text))
+    ops |= set(re.findall(r"[Qq]uantization (?:to 16x8-bit )?not yet supported for op: '?(\w+)'?", text))
     ops |= set(re.findall(r"failed to legalize operation '(?:tf|tfl)\.(\w+)'", text))
     what = f" (ops: {', '.join(sorted(ops))})" if ops else ""
     first = next((ln.strip() for ln in text.splitlines() if "error" in ln.lower()), msg.splitlines()[0] if msg else "")
-    return QuantizeError(f"TensorFlow could not convert the model to {mode}{what}: {first[:300]}",
-                         "replace the unsupported layers, or try --mode dynamic/float16 to keep them in float")
+    hint = ("TensorFlow has fewer 16x8 kernels than int8 ones: try --mode int8, or replace those layers"
+            if mode == "int16x8" else
+            "replace the unsupported layers, or try --mode dynamic/float16 to keep them in float")
+    return QuantizeError(f"TensorFlow could not convert the model to {mode}{what}: {first[:300]}", hint)
 
 
 def _representative(calib: np.ndarray, console: IO[str] | None) -> Iterator[list[np.ndarray]]:
