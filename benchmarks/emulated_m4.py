@@ -1,12 +1,14 @@
 """Instructions per inference on the emulated Cortex-M4 (QEMU mps2-an386, -icount), against TFLM.
 
-    python benchmarks/emulated_m4.py [MODEL.tflite ...] [--samples N] [--kernels dsp|portable]
+    python benchmarks/emulated_m4.py [MODEL.tflite ...] [--samples N] [--kernels dsp|portable] [--int16x8]
 
 Builds each model's firmware (default: the four MLPerf Tiny int8 models from ../shared), runs it in
 the emulator, and prints per model: instructions per inference, the ratio to TFLM + CMSIS-NN and
 to TFLM's reference kernels (../shared/baselines/tflm_emulated_m4.md), MACs per instruction, flash
 and RAM against TFLM's, and the per-layer table of the model furthest from its target (0.5x
-CMSIS-NN). Every figure comes from one run of the real firmware."""
+CMSIS-NN). With --int16x8, the MLPerf Keras/SavedModel sources are also quantized in 16x8 mode
+(int16 activations; calibration data synthesized: standard normal, 32 samples) and their builds
+are printed next to the int8 ones. Every figure comes from one run of the real firmware."""
 from __future__ import annotations
 
 import argparse
@@ -18,6 +20,26 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 MLPERF = ["kws_ref_model", "vww_96_int8", "pretrainedResnet_quant", "ad01_int8"]
+# the int8 model -> its float source and input shape, for the 16x8 builds
+SOURCES = {"kws_ref_model": ("kws_ref_model_savedmodel", (49, 10, 1)), "vww_96_int8": ("vww_96.h5", (96, 96, 3)),
+           "pretrainedResnet_quant": ("pretrainedResnet.h5", (32, 32, 3)), "ad01_int8": ("ad01.h5", (640,))}
+
+
+def quantize_16x8(name: str, out: Path) -> Path | None:
+    """The MLPerf source of `name` in 16x8 mode, or None where it is absent."""
+    import numpy as np
+
+    from tinyq.workflows.quantize.convert import convert
+    from tinyq.workflows.quantize.loader import load_source
+
+    src_name, shape = SOURCES[name]
+    src = SHARED / "models" / "mlperf_tiny" / src_name
+    if not src.exists():
+        print(f"skipping the 16x8 build of {name}: {src} not found")
+        return None
+    calib = np.random.default_rng(0).standard_normal((32, *shape)).astype(np.float32)
+    out.write_bytes(convert(load_source(src), "int16x8", calib, progress=False))
+    return out
 
 
 def tflm_baseline(path: Path) -> dict[tuple[str, str], dict[str, int]]:
@@ -39,6 +61,7 @@ def main() -> int:
     ap.add_argument("--samples", type=int, default=10)
     ap.add_argument("--kernels", choices=["dsp", "dsp8", "portable"], default="dsp",
                     help="kernel family (portable: int8 weights, smallest flash)")
+    ap.add_argument("--int16x8", action="store_true", help="also build the MLPerf sources in 16x8 mode")
     args = ap.parse_args()
     from tinyq.workflows.deploy import DeployOptions, deploy
 
@@ -58,6 +81,15 @@ def main() -> int:
             reports[m.stem] = rep
             cm, ref = base.get((m.stem, "cmsis_nn")), base.get((m.stem, "ref"))
             rows.append((m.stem, rep, cm, ref))
+        rows16 = []
+        for m in models if args.int16x8 else []:
+            if m.stem not in SOURCES:
+                continue
+            q = quantize_16x8(m.stem, Path(tmp) / f"{m.stem}_16x8.tflite")
+            if q is not None:
+                rows16.append((m.stem, reports[m.stem], deploy(DeployOptions(
+                    model=q, emulate=True, samples=args.samples, out=Path(tmp) / q.stem, quiet=True,
+                    kernels=args.kernels))))
     print(f"{'model':<24} {'bit-exact':>9} {'instructions':>13} {'vs CMSIS-NN':>11} {'vs ref':>7} "
           f"{'MACs/instr':>10} {'flash B':>9} {'vs TFLM':>7} {'RAM-stack B':>11} {'vs arena':>8}")
     for name, rep, cm, ref in rows:
@@ -74,6 +106,14 @@ def main() -> int:
                    "int16 for SMLAD, traded for speed; `--kernels portable` keeps them int8"
                    if rep["kernels"] == "dsp" else f"constants {rep['weights_bytes']:,} B")
             print(f"{'':<24} flash is {over:,} B over the model's {raw:,} B of weights + 16 KB: {why}")
+    if rows16:
+        print(f"\n16x8 (int16 activations) next to int8, {args.kernels} kernels:")
+        print(f"{'model':<24} {'bit-exact':>9} {'int8 instr':>13} {'16x8 instr':>13} {'16x8/int8':>9} "
+              f"{'MACs/instr':>10} {'flash B':>9} {'RAM-stack B':>11} {'arena B':>8}")
+        for name, r8, r16 in rows16:
+            print(f"{name:<24} {str(r16['bit_exact']):>9} {r8['instructions']:>13,} {r16['instructions']:>13,} "
+                  f"{r16['instructions'] / r8['instructions']:>8.2f}x {r16['macs_per_instruction']:>10} "
+                  f"{r16['flash_bytes']:>9,} {r16['ram_excluding_stack']:>11,} {r16['arena_bytes']:>8,}")
     worst = max(rows, key=lambda r: r[1]["instructions"] / r[2]["instructions"] if r[2] else 0)
     name, rep = worst[0], worst[1]
     print(f"\nper layer, {name} (furthest from 0.5x CMSIS-NN):")

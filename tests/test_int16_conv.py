@@ -67,7 +67,8 @@ def test_int16_conv_keeps_the_int8_variants_off(models) -> None:
     from tinyq.ops.lower import lower
     from tinyq.passes.pipeline import load
 
-    for fam in ("dsp", "portable"):
+    for fam, name, src in (("dsp", "conv_2d_dsp_s16", "s16_dsp.c"), ("dsp8", "conv_2d_dsp_s16", "s16_dsp.c"),
+                           ("portable", "conv_2d_portable_s16", "conv_2d_s16.c")):
         low = lower(load(models["conv16_same_relu"]), fam)
-        assert [layer.variant.name for layer in low.layers] == ["conv_2d_portable_s16"]
-        assert "conv_2d_s16.c" in low.sources and "conv_2d.c" not in low.sources
+        assert [layer.variant.name for layer in low.layers] == [name]
+        assert src in low.sources and "conv_2d.c" not in low.sources and "conv_2d_dsp.c" not in low.sources

@@ -9,6 +9,7 @@ import numpy as np
 
 from tinyq.ir import Graph, Op
 from tinyq.ops._common import fused_range, fused_range_of, need_int8, need_quantized, per_channel_multipliers
+from tinyq.ops._dsp16 import S16_DSP_SOURCES, even, rows16, rq16_fields, wide
 from tinyq.ops._dsp_layout import DSP_SOURCES, matmul_weights, pad4, requant_for, residual_add_tables, scaled_int32
 from tinyq.ops._window import Window, conv_weights_check, need_activation, window
 from tinyq.ops.add import AddData, prepare_add_sub
@@ -175,6 +176,34 @@ def lower_portable_s16(d: ConvData, em: Emitter) -> None:
         "bias": em.const(d.bias.astype(np.int64), "bias64"),
     })
     em.call(f"tq_conv_2d_s16({p}, {em.tensor(d.input)}, {em.tensor(d.weights)}, {em.tensor(d.output)})")
+
+
+# ---- 16x8 on the Cortex-M DSP extension: int16 activation pairs times int16-widened weights ----
+
+def _direct_s16(w: Window) -> bool:
+    return w.k_h == w.k_w == 1 and w.pad_h == w.pad_w == 0 and w.in_c % 2 == 0
+
+
+def dsp_s16_scratch(d: ConvData) -> int:
+    """One output pixel's window as int16, unless a 1x1 convolution reads its input in place."""
+    w = d.win
+    return 0 if _direct_s16(w) else 2 * even(w.k_h * w.k_w * w.in_c)
+
+
+@variant("CONV_2D", "dsp", S16_DSP_SOURCES, scratch=dsp_s16_scratch, applies=lambda d: d.dtype == "int16",
+         name="conv_2d_dsp_s16")
+def lower_dsp_s16(d: ConvData, em: Emitter) -> None:
+    w, oc = d.win, d.win.out_c
+    taps = w.k_h * w.k_w * w.in_c
+    em.include("s16_dsp.h")
+    p = em.params("tq_conv_dsp_s16_params", {
+        "geo": w.c_init(), "direct": int(_direct_s16(w)), "wide": wide(taps), "col_len": even(taps),
+        "act_min": d.act_min, "act_max": d.act_max,
+        **rq16_fields(em, d.mult, d.shift, d.bias, taps),
+    })
+    scratch = "(int16_t *)" + em.scratch() if dsp_s16_scratch(d) else "0"
+    em.call(f"tq_conv_2d_dsp_s16({p}, {em.tensor(d.input)}, {em.const(rows16(d.w, oc), 'w16')}, "
+            f"{em.tensor(d.output)}, {scratch})")
 
 
 # ---- the Cortex-M DSP variant: int16-widened weights, SMLAD inner loop ----

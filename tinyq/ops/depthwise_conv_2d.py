@@ -8,6 +8,7 @@ import numpy as np
 
 from tinyq.ir import Graph, Op
 from tinyq.ops._common import fused_range, fused_range_of, need_int8, need_quantized, per_channel_multipliers
+from tinyq.ops._dsp16 import S16_DSP_SOURCES, even, rq16_fields
 from tinyq.ops._dsp_layout import DSP_SOURCES, depthwise_weights, pad4, requant_for, scaled_int32
 from tinyq.ops._window import Window, conv_weights_check, window
 from tinyq.ops.conv_2d import bias_terms, check_s16_requant, weights_bias_s16
@@ -102,6 +103,20 @@ def lower_portable_s16(d: DepthwiseData, em: Emitter) -> None:
         "bias": em.const(d.bias.astype(np.int64), "bias64"),
     })
     em.call(f"tq_depthwise_conv_2d_s16({p}, {em.tensor(d.input)}, {em.tensor(d.weights)}, {em.tensor(d.output)})")
+
+
+@variant("DEPTHWISE_CONV_2D", "dsp", S16_DSP_SOURCES, name="depthwise_conv_2d_dsp_s16",
+         applies=lambda d: d.dtype == "int16" and d.depth_mult == 1 and d.win.k_h * d.win.k_w < 512)
+def lower_dsp_s16(d: DepthwiseData, em: Emitter) -> None:
+    win, c = d.win, d.win.out_c
+    w16 = np.zeros((win.k_h * win.k_w, even(c)), np.int16)
+    w16[:, :c] = d.w.reshape(-1, c)
+    em.include("s16_dsp.h")
+    p = em.params("tq_dw_dsp_s16_params", {
+        "geo": win.c_init(), "act_min": d.act_min, "act_max": d.act_max,
+        **rq16_fields(em, d.mult, d.shift, d.bias, win.k_h * win.k_w),
+    })
+    em.call(f"tq_depthwise_conv_2d_dsp_s16({p}, {em.tensor(d.input)}, {em.const(w16, 'w16')}, {em.tensor(d.output)})")
 
 
 def dsp_scratch(d: DepthwiseData) -> int:

@@ -8,6 +8,7 @@ import numpy as np
 
 from tinyq.ir import Graph, Op
 from tinyq.ops._common import fused_range, fused_range_of, need_int8, need_quantized, per_channel_multipliers
+from tinyq.ops._dsp16 import S16_DSP_SOURCES, even, rows16, rq16_fields, wide
 from tinyq.ops._dsp_layout import DSP_SOURCES, matmul_weights, pad4, requant_for, scaled_int32
 from tinyq.ops.conv_2d import check_s16_requant, weights_bias_s16
 from tinyq.ops.emitter import Emitter
@@ -98,6 +99,25 @@ def lower_portable_s16(d: FcData, em: Emitter) -> None:
         "bias": em.const(d.bias.astype(np.int64), "bias64"),
     })
     em.call(f"tq_fully_connected_s16({p}, {em.tensor(d.input)}, {em.tensor(d.weights)}, {em.tensor(d.output)})")
+
+
+def dsp_s16_scratch(d: FcData) -> int:
+    """An odd-length input row is copied with a zero behind it (the kernel reads int16 pairs)."""
+    return 2 * even(d.in_depth) if d.in_depth % 2 else 0
+
+
+@variant("FULLY_CONNECTED", "dsp", S16_DSP_SOURCES, scratch=dsp_s16_scratch, applies=lambda d: d.dtype == "int16",
+         name="fully_connected_dsp_s16")
+def lower_dsp_s16(d: FcData, em: Emitter) -> None:
+    em.include("s16_dsp.h")
+    p = em.params("tq_fc_dsp_s16_params", {
+        "batches": d.batches, "in_depth": d.in_depth, "out_depth": d.out_depth, "row_len": even(d.in_depth),
+        "wide": wide(d.in_depth), "act_min": d.act_min, "act_max": d.act_max,
+        **rq16_fields(em, d.mult, d.shift, d.bias, d.in_depth),
+    })
+    scratch = "(int16_t *)" + em.scratch() if dsp_s16_scratch(d) else "0"
+    em.call(f"tq_fully_connected_dsp_s16({p}, {em.tensor(d.input)}, {em.const(rows16(d.w, d.out_depth), 'w16')}, "
+            f"{em.tensor(d.output)}, {scratch})")
 
 
 def dsp_scratch(d: FcData) -> int:

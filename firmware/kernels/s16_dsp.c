@@ -1,0 +1,232 @@
+#include "s16_dsp.h"
+
+#include <string.h>
+
+#include "tq_dsp.h"
+
+enum { RUN_PAIRS = 255 };   /* 510 products of |x * w| <= 2^22 stay below 2^31 */
+
+/* Channel c's requantized value of an accumulator without its bias. */
+static inline int32_t rq16(const tq_rq16_layer *q, int32_t c, int64_t acc)
+{
+    if (q->fast) {
+        return tq_smmlar((int32_t)acc + q->bias32[c], q->m32[c], 0);
+    }
+    return (int32_t)(((acc + q->bias[c]) * q->rq[c].reduced + q->round[c]) >> q->rq[c].total_shift);
+}
+
+static inline int16_t store16(int32_t v, int32_t lo, int32_t hi)
+{
+    return (int16_t)TQ_CLAMP(v, lo, hi);
+}
+
+/* acc[0..3] += sum over `pairs` word pairs of x and the four weight rows w, w + stride, ... */
+static inline void dot4(const int16_t *x, const int16_t *w, int32_t stride, int32_t pairs, int32_t acc[4])
+{
+    const int16_t *w1 = w + stride, *w2 = w1 + stride, *w3 = w2 + stride;
+    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+    for (int32_t i = 0; i < pairs; ++i, x += 2, w += 2, w1 += 2, w2 += 2, w3 += 2) {
+        const int32_t xv = tq_read_s32(x);
+        a0 = tq_smlad(xv, tq_read_s32(w), a0);
+        a1 = tq_smlad(xv, tq_read_s32(w1), a1);
+        a2 = tq_smlad(xv, tq_read_s32(w2), a2);
+        a3 = tq_smlad(xv, tq_read_s32(w3), a3);
+    }
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+}
+
+static inline int32_t dot1(const int16_t *x, const int16_t *w, int32_t pairs)
+{
+    int32_t a = 0;
+    for (int32_t i = 0; i < pairs; ++i, x += 2, w += 2) {
+        a = tq_smlad(tq_read_s32(x), tq_read_s32(w), a);
+    }
+    return a;
+}
+
+/* The fast form: int32 accumulators that start at the bias, one SMMLAR per output. */
+static void matvec_fast(const int16_t *x, const int16_t *w16, int32_t len, int32_t channels,
+                        const tq_rq16_layer *q, int32_t lo, int32_t hi, int16_t *out)
+{
+    const int32_t pairs = len / 2;
+    const int32_t *bias = q->bias32, *m32 = q->m32;
+    int32_t c = 0;
+    for (; c + 4 <= channels; c += 4) {
+        const int16_t *w0 = w16 + c * len, *w1 = w0 + len, *w2 = w1 + len, *w3 = w2 + len;
+        const int16_t *xp = x;
+        int32_t a0 = bias[c], a1 = bias[c + 1], a2 = bias[c + 2], a3 = bias[c + 3];
+        for (int32_t i = 0; i < pairs; ++i, xp += 2, w0 += 2, w1 += 2, w2 += 2, w3 += 2) {
+            const int32_t xv = tq_read_s32(xp);
+            a0 = tq_smlad(xv, tq_read_s32(w0), a0);
+            a1 = tq_smlad(xv, tq_read_s32(w1), a1);
+            a2 = tq_smlad(xv, tq_read_s32(w2), a2);
+            a3 = tq_smlad(xv, tq_read_s32(w3), a3);
+        }
+        out[c] = store16(tq_smmlar(a0, m32[c], 0), lo, hi);
+        out[c + 1] = store16(tq_smmlar(a1, m32[c + 1], 0), lo, hi);
+        out[c + 2] = store16(tq_smmlar(a2, m32[c + 2], 0), lo, hi);
+        out[c + 3] = store16(tq_smmlar(a3, m32[c + 3], 0), lo, hi);
+    }
+    for (; c < channels; ++c) {
+        out[c] = store16(tq_smmlar(bias[c] + dot1(x, w16 + c * len, pairs), m32[c], 0), lo, hi);
+    }
+}
+
+/* out[c] for every channel of one row x (len int16, even) against w16 rows of len. */
+static void matvec(const int16_t *x, const int16_t *w16, int32_t len, int32_t channels, int16_t wide,
+                   const tq_rq16_layer *q, int32_t lo, int32_t hi, int16_t *out)
+{
+    if (q->fast) {
+        matvec_fast(x, w16, len, channels, q, lo, hi, out);
+        return;
+    }
+    const int32_t pairs = len / 2;
+    int32_t c = 0;
+    for (; c + 4 <= channels; c += 4) {
+        const int16_t *wc = w16 + c * len;
+        int64_t s[4] = {0, 0, 0, 0};
+        if (!wide) {
+            int32_t acc[4] = {0, 0, 0, 0};
+            dot4(x, wc, len, pairs, acc);
+            for (int k = 0; k < 4; ++k) {
+                s[k] += acc[k];
+            }
+        } else {
+            for (int32_t done = 0; done < pairs; done += RUN_PAIRS) {
+                const int32_t n = pairs - done < RUN_PAIRS ? pairs - done : RUN_PAIRS;
+                int32_t acc[4] = {0, 0, 0, 0};
+                dot4(x + 2 * done, wc + 2 * done, len, n, acc);
+                for (int k = 0; k < 4; ++k) {
+                    s[k] += acc[k];
+                }
+            }
+        }
+        for (int k = 0; k < 4; ++k) {
+            out[c + k] = store16(rq16(q, c + k, s[k]), lo, hi);
+        }
+    }
+    for (; c < channels; ++c) {
+        const int16_t *wc = w16 + c * len;
+        int64_t s = 0;
+        for (int32_t done = 0; done < pairs; done += RUN_PAIRS) {
+            const int32_t n = pairs - done < RUN_PAIRS ? pairs - done : RUN_PAIRS;
+            s += dot1(x + 2 * done, wc + 2 * done, n);
+        }
+        out[c] = store16(rq16(q, c, s), lo, hi);
+    }
+}
+
+void tq_conv_2d_dsp_s16(const tq_conv_dsp_s16_params *p, const int16_t *in, const int16_t *w16,
+                        int16_t *out, int16_t *scratch)
+{
+    const tq_window *g = &p->geo;
+    const int32_t in_c = g->in_c, out_c = g->out_c, len = p->col_len;
+    const int32_t run = (int32_t)g->k_w * in_c;       /* one window row, contiguous without dilation */
+    for (int32_t b = 0; b < g->batches; ++b) {
+        const int16_t *in_b = in + b * g->in_h * g->in_w * in_c;
+        for (int32_t oy = 0; oy < g->out_h; ++oy) {
+            const int32_t y0 = oy * g->stride_h - g->pad_h;
+            for (int32_t ox = 0; ox < g->out_w; ++ox, out += out_c) {
+                const int32_t x0 = ox * g->stride_w - g->pad_w;
+                const int16_t *col = scratch;
+                if (p->direct) {
+                    col = in_b + (y0 * g->in_w + x0) * in_c;
+                } else {
+                    int16_t *dst = scratch;
+                    for (int32_t ky = 0; ky < g->k_h; ++ky, dst += run) {
+                        const int32_t y = y0 + ky * g->dil_h;
+                        if (y < 0 || y >= g->in_h) {
+                            memset(dst, 0, (size_t)run * sizeof *dst);
+                            continue;
+                        }
+                        const int16_t *row = in_b + y * g->in_w * in_c;
+                        if (g->dil_w == 1 && x0 >= 0 && x0 + g->k_w <= g->in_w) {
+                            memcpy(dst, row + x0 * in_c, (size_t)run * sizeof *dst);
+                            continue;
+                        }
+                        for (int32_t kx = 0; kx < g->k_w; ++kx) {
+                            const int32_t x = x0 + kx * g->dil_w;
+                            if (x >= 0 && x < g->in_w) {
+                                memcpy(dst + kx * in_c, row + x * in_c, (size_t)in_c * sizeof *dst);
+                            } else {
+                                memset(dst + kx * in_c, 0, (size_t)in_c * sizeof *dst);
+                            }
+                        }
+                    }
+                    if (len > run * g->k_h) {
+                        scratch[len - 1] = 0;   /* the even-length pad */
+                    }
+                }
+                matvec(col, w16, len, out_c, p->wide, &p->q, p->act_min, p->act_max, out);
+            }
+        }
+    }
+}
+
+void tq_fully_connected_dsp_s16(const tq_fc_dsp_s16_params *p, const int16_t *in, const int16_t *w16,
+                                int16_t *out, int16_t *scratch)
+{
+    for (int32_t b = 0; b < p->batches; ++b, in += p->in_depth, out += p->out_depth) {
+        const int16_t *row = in;
+        if (p->row_len != p->in_depth) {
+            memcpy(scratch, in, (size_t)p->in_depth * sizeof *scratch);
+            scratch[p->in_depth] = 0;
+            row = scratch;
+        }
+        matvec(row, w16, p->row_len, p->out_depth, p->wide, &p->q, p->act_min, p->act_max, out);
+    }
+}
+
+enum { DW_CHUNK = 64 };      /* channels accumulated at a time (256 B of stack) */
+
+void tq_depthwise_conv_2d_dsp_s16(const tq_dw_dsp_s16_params *p, const int16_t *in, const int16_t *w16,
+                                  int16_t *out)
+{
+    const tq_window *g = &p->geo;
+    const int32_t c_n = g->in_c, c_pad = (c_n + 1) & ~1;
+    int32_t acc[DW_CHUNK];
+    for (int32_t b = 0; b < g->batches; ++b) {
+        const int16_t *in_b = in + b * g->in_h * g->in_w * c_n;
+        for (int32_t oy = 0; oy < g->out_h; ++oy) {
+            const int32_t y0 = oy * g->stride_h - g->pad_h;
+            for (int32_t ox = 0; ox < g->out_w; ++ox, out += c_n) {
+                const int32_t x0 = ox * g->stride_w - g->pad_w;
+                for (int32_t c0 = 0; c0 < c_n; c0 += DW_CHUNK) {
+                    const int32_t n = c_n - c0 < DW_CHUNK ? c_n - c0 : DW_CHUNK;
+                    const int32_t pairs = n / 2;
+                    memset(acc, 0, (size_t)n * sizeof acc[0]);
+                    for (int32_t ky = 0; ky < g->k_h; ++ky) {
+                        const int32_t y = y0 + ky * g->dil_h;
+                        if (y < 0 || y >= g->in_h) {
+                            continue;
+                        }
+                        for (int32_t kx = 0; kx < g->k_w; ++kx) {
+                            const int32_t x = x0 + kx * g->dil_w;
+                            if (x < 0 || x >= g->in_w) {
+                                continue;
+                            }
+                            /* one tap: (x_c, x_c+1) times (w_c, w_c+1) into two accumulators */
+                            const int16_t *xp = in_b + (y * g->in_w + x) * c_n + c0;
+                            const int16_t *wp = w16 + (ky * g->k_w + kx) * c_pad + c0;
+                            int32_t *ap = acc;
+                            for (int32_t i = 0; i < pairs; ++i, xp += 2, wp += 2, ap += 2) {
+                                const int32_t xv = tq_read_s32(xp), wv = tq_read_s32(wp);
+                                ap[0] = tq_smlabb(xv, wv, ap[0]);
+                                ap[1] = tq_smlatt(xv, wv, ap[1]);
+                            }
+                            if (n & 1) {
+                                ap[0] += (int32_t)xp[0] * (int32_t)wp[0];
+                            }
+                        }
+                    }
+                    for (int32_t k = 0; k < n; ++k) {
+                        out[c0 + k] = store16(rq16(&p->q, c0 + k, acc[k]), p->act_min, p->act_max);
+                    }
+                }
+            }
+        }
+    }
+}
