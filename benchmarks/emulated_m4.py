@@ -115,13 +115,19 @@ def main() -> int:
                   f"{r16['instructions'] / r8['instructions']:>8.2f}x {r16['macs_per_instruction']:>10} "
                   f"{r16['flash_bytes']:>9,} {r16['ram_excluding_stack']:>11,} {r16['arena_bytes']:>8,}")
     worst = max(rows, key=lambda r: r[1]["instructions"] / r[2]["instructions"] if r[2] else 0)
-    name, rep = worst[0], worst[1]
-    print(f"\nper layer, {name} (furthest from 0.5x CMSIS-NN):")
+    print_layers(f"{worst[0]} (furthest from 0.5x CMSIS-NN)", worst[1])
+    if rows16:
+        w16 = max(rows16, key=lambda r: r[2]["instructions"] / r[1]["instructions"])
+        print_layers(f"{w16[0]} in 16x8 (furthest from its int8 build)", w16[2])
+    return 0
+
+
+def print_layers(title: str, rep) -> None:
+    print(f"\nper layer, {title}:")
     print(f"  {'#':>3} {'layer':<34} {'MACs':>11} {'instructions':>13} {'MACs/instr':>10}")
     for layer in rep["layers"]:
         print(f"  {layer['index']:>3} {layer['label'][:34]:<34} {layer['macs']:>11,} {layer['instructions']:>13,} "
               f"{layer['macs_per_instruction'] if layer['macs_per_instruction'] is not None else '-':>10}")
-    return 0
 
 
 if __name__ == "__main__":

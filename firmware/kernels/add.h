@@ -4,6 +4,7 @@
 #include <stdint.h>
 
 #include "tq_broadcast.h"
+#include "tq_s16.h"
 #include "tq_common.h"
 
 /* Both inputs are rescaled to a common scale with 20 bits of headroom (15 for int16), summed,
@@ -35,9 +36,9 @@ static inline int16_t tq_add_one_s16(const tq_add_params *p, int32_t x1, int32_t
 {
     const int32_t a = (int32_t)((uint32_t)(x1 + p->in1_offset) << p->left_shift);
     const int32_t b = (int32_t)((uint32_t)(x2 + p->in2_offset) << p->left_shift);
-    const int32_t sum = tq_requantize_lt1(a, p->in1_mult, p->in1_shift) +
-                        tq_requantize_lt1(b, p->in2_mult, p->in2_shift);
-    const int32_t r = tq_requantize_lt1(sum, p->out_mult, p->out_shift) + p->out_offset;
+    const int32_t sum = tq_requantize_lt1_fast(a, p->in1_mult, p->in1_shift) +
+                        tq_requantize_lt1_fast(b, p->in2_mult, p->in2_shift);
+    const int32_t r = tq_requantize_lt1_fast(sum, p->out_mult, p->out_shift) + p->out_offset;
     return (int16_t)TQ_CLAMP(r, p->act_min, p->act_max);
 }
 

@@ -116,7 +116,8 @@ def register_max_min(name: str) -> None:
 _SUFFIX = {"int8": "s8", "int16": "s16"}
 
 
-def register_binary_variants(op: str, stem: str, dtypes: tuple[str, ...] = ("int8", "int16")) -> None:
+def register_binary_variants(op: str, stem: str, dtypes: tuple[str, ...] = ("int8", "int16"),
+                             headers: tuple[str, ...] = ()) -> None:
     """One portable variant per activation type for a binary kernel family `tq_<stem>_s8/_s16`
     (params struct `tq_<stem>_params`, header `<stem>.h`): `<op>_portable`, `<op>_portable_s16`."""
     for dtype in dtypes:
@@ -126,5 +127,5 @@ def register_binary_variants(op: str, stem: str, dtypes: tuple[str, ...] = ("int
         def lower(d: BinaryData, em: Any, func: str = f"tq_{stem}_{suffix}") -> None:
             lower_binary(d, em, f"{stem}.h", f"tq_{stem}_params", func)
 
-        variant(op, "portable", [f"{stem}.c", f"{stem}.h", "tq_broadcast.h"],
+        variant(op, "portable", [f"{stem}.c", f"{stem}.h", "tq_broadcast.h", *headers],
                 applies=lambda d, want=dtype: d.dtype == want, name=name)(lower)

@@ -36,4 +36,4 @@ def prepare_add_sub(op: Op, g: Graph) -> BinaryData:
 
 
 register_op("ADD")(prepare_add_sub)
-register_binary_variants("ADD", "add")
+register_binary_variants("ADD", "add", headers=("tq_s16.h",))

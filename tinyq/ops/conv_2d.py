@@ -149,7 +149,7 @@ def prepare(op: Op, g: Graph) -> ConvData:
                     add, residual, conv_first)
 
 
-@variant("CONV_2D", "portable", ["conv_2d.c", "conv_2d.h", "add.h", "tq_broadcast.h"],
+@variant("CONV_2D", "portable", ["conv_2d.c", "conv_2d.h", "add.h", "tq_broadcast.h", "tq_s16.h"],
          applies=lambda d: d.dtype == "int8")
 def lower_portable(d: ConvData, em: Emitter) -> None:
     add_p = em.params("tq_add_params", d.add.params, suffix="_add") if d.add else "0"

@@ -6,4 +6,4 @@ from tinyq.ops.add import prepare_add_sub
 from tinyq.ops.registry import register_op
 
 register_op("SUB")(prepare_add_sub)
-register_binary_variants("SUB", "sub")
+register_binary_variants("SUB", "sub", headers=("tq_s16.h",))
