@@ -113,10 +113,10 @@ def _vector_body(x):
 ])
 def test_16x8_models_deploy_bit_exact_in_emulation(name, shapes, body, opts, tmp_path) -> None:
     """Together these hold every op of a 16x8 model on the emulated Cortex-M4 (DSP kernels)."""
-    from tfmodels import convert_int8, keras_model
-
     from tinyq.frontend.tflite_reader import read_tflite
     from tinyq.workflows.deploy import DeployOptions, deploy
+
+    from tfmodels import convert_int8, keras_model
 
     path = convert_int8(keras_model(shapes, body, seed=3), tmp_path / f"{name}.tflite", shapes, int16=True, **opts)
     ops = {op.opcode for op in read_tflite(path).ops}
