@@ -40,7 +40,7 @@ def test_example_compare_report_meets_targets(digits, tmp_path, capsys) -> None:
 
 
 def test_example_int16x8_is_bit_exact_and_int16_io(digits, tmp_path, capsys) -> None:
-    _, build = digits
+    model8, build = digits
     out = tmp_path / "m16.tflite"
     assert main(["quantize", str(build / "digits.keras"), "--calib", str(build / "calib.npz"), "--mode", "int16x8",
                  "-o", str(out)]) == 0
@@ -50,6 +50,12 @@ def test_example_int16x8_is_bit_exact_and_int16_io(digits, tmp_path, capsys) -> 
     assert g.t(g.inputs[0]).dtype == g.t(g.outputs[0]).dtype == "int16"
     rep = verify(out, samples=20, seed=3)
     assert rep.mismatches == 0 and rep.elements == 200
+    # the plan counts 2-byte activations and 8-byte biases
+    from tinyq.workflows.compile import compile
+    c16, c8 = compile(out), compile(model8)
+    assert c16.arena_bytes >= 1.9 * c8.arena_bytes
+    biases = [t for t in c16.graph.tensors if t.dtype == "int64" and t.is_const]
+    assert biases and all(t.nbytes == 8 * t.num_elements for t in biases)
 
 
 def test_int16x8_with_int8_io_is_refused_before_converting(digits, capsys) -> None:

@@ -11,7 +11,8 @@ enum { RUN_PAIRS = 255 };   /* 510 products of |x * w| <= 2^22 stay below 2^31 *
 static inline int32_t rq16(const tq_rq16_layer *q, int32_t c, int64_t acc)
 {
     if (q->fast) {
-        return tq_smmlar((int32_t)acc + q->bias32[c], q->m32[c], 0);
+        const tq_rq16_fast *f = &q->fq[c];
+        return tq_smmlar((int32_t)((uint32_t)((int32_t)acc + q->bias32[c]) << f->pre), f->m32, f->add);
     }
     return (int32_t)(((acc + q->bias[c]) * q->rq[c].reduced + q->round[c]) >> q->rq[c].total_shift);
 }
@@ -48,6 +49,11 @@ static inline int32_t dot1(const int16_t *x, const int16_t *w, int32_t pairs)
     return a;
 }
 
+static inline int32_t fast_rq(const tq_rq16_fast *f, int32_t x)
+{
+    return tq_smmlar((int32_t)((uint32_t)x << f->pre), f->m32, f->add);
+}
+
 /* Two int16 pairs (8 bytes, 4-byte aligned) from *p, advancing it: one LDRD on the device. */
 static inline void ld2(const int16_t **p, int32_t *a, int32_t *b)
 {
@@ -67,7 +73,8 @@ static void matvec_fast(const int16_t *x, const int16_t *w16, int32_t len, int32
                         const tq_rq16_layer *q, int32_t lo, int32_t hi, int16_t *out)
 {
     const int32_t pairs = len / 2;
-    const int32_t *bias = q->bias32, *m32 = q->m32;
+    const int32_t *bias = q->bias32;
+    const tq_rq16_fast *fq = q->fq;
     int32_t c = 0;
     for (; c + 4 <= channels; c += 4) {
         const int16_t *w0 = w16 + c * len, *w1 = w0 + len, *w2 = w1 + len, *w3 = w2 + len;
@@ -94,13 +101,13 @@ static void matvec_fast(const int16_t *x, const int16_t *w16, int32_t len, int32
             a2 = tq_smlad(xv, tq_read_s32(w2), a2);
             a3 = tq_smlad(xv, tq_read_s32(w3), a3);
         }
-        out[c] = store16(tq_smmlar(a0, m32[c], 0), lo, hi);
-        out[c + 1] = store16(tq_smmlar(a1, m32[c + 1], 0), lo, hi);
-        out[c + 2] = store16(tq_smmlar(a2, m32[c + 2], 0), lo, hi);
-        out[c + 3] = store16(tq_smmlar(a3, m32[c + 3], 0), lo, hi);
+        out[c] = store16(fast_rq(&fq[c], a0), lo, hi);
+        out[c + 1] = store16(fast_rq(&fq[c + 1], a1), lo, hi);
+        out[c + 2] = store16(fast_rq(&fq[c + 2], a2), lo, hi);
+        out[c + 3] = store16(fast_rq(&fq[c + 3], a3), lo, hi);
     }
     for (; c < channels; ++c) {
-        out[c] = store16(tq_smmlar(bias[c] + dot1(x, w16 + c * len, pairs), m32[c], 0), lo, hi);
+        out[c] = store16(fast_rq(&fq[c], bias[c] + dot1(x, w16 + c * len, pairs)), lo, hi);
     }
 }
 
@@ -151,7 +158,11 @@ static void matvec(const int16_t *x, const int16_t *w16, int32_t len, int32_t ch
 void tq_conv_2d_dsp_s16(const tq_conv_dsp_s16_params *p, const int16_t *in, const int16_t *w16,
                         int16_t *out, int16_t *scratch)
 {
-    const tq_window *g = &p->geo;
+    const tq_window geo = p->geo;      /* locals: the int16 stores could alias the struct's fields */
+    const tq_window *g = &geo;
+    const tq_rq16_layer q = p->q;
+    const int32_t lo = p->act_min, hi = p->act_max;
+    const int16_t direct = p->direct, wide_acc = p->wide;
     const int32_t in_c = g->in_c, out_c = g->out_c, len = p->col_len;
     const int32_t run = (int32_t)g->k_w * in_c;       /* one window row, contiguous without dilation */
     for (int32_t b = 0; b < g->batches; ++b) {
@@ -161,7 +172,7 @@ void tq_conv_2d_dsp_s16(const tq_conv_dsp_s16_params *p, const int16_t *in, cons
             for (int32_t ox = 0; ox < g->out_w; ++ox, out += out_c) {
                 const int32_t x0 = ox * g->stride_w - g->pad_w;
                 const int16_t *col = scratch;
-                if (p->direct) {
+                if (direct) {
                     col = in_b + (y0 * g->in_w + x0) * in_c;
                 } else {
                     int16_t *dst = scratch;
@@ -189,7 +200,7 @@ void tq_conv_2d_dsp_s16(const tq_conv_dsp_s16_params *p, const int16_t *in, cons
                         scratch[len - 1] = 0;   /* the even-length pad */
                     }
                 }
-                matvec(col, w16, len, out_c, p->wide, &p->q, p->act_min, p->act_max, out);
+                matvec(col, w16, len, out_c, wide_acc, &q, lo, hi, out);
             }
         }
     }
@@ -209,51 +220,70 @@ void tq_fully_connected_dsp_s16(const tq_fc_dsp_s16_params *p, const int16_t *in
     }
 }
 
-enum { DW_CHUNK = 64 };      /* channels accumulated at a time (256 B of stack) */
+/* [*lo, *hi): the taps k of a window starting at p0 (stride dil, k_n taps) inside [0, n). */
+static inline void tap_range(int32_t p0, int32_t dil, int32_t k_n, int32_t n, int32_t *lo, int32_t *hi)
+{
+    *lo = p0 < 0 ? (-p0 + dil - 1) / dil : 0;
+    const int32_t h = n - p0 <= 0 ? 0 : (n - p0 + dil - 1) / dil;
+    *hi = h < k_n ? h : k_n;
+    if (*hi < *lo) {
+        *hi = *lo;
+    }
+}
 
+/* Per output pixel: the window clipped to the image once, then four channels at a time over its
+ * taps (two SMLABB/SMLATT pairs per tap on the channels' int16 pairs), then pairs, then one. */
 void tq_depthwise_conv_2d_dsp_s16(const tq_dw_dsp_s16_params *p, const int16_t *in, const int16_t *w16,
                                   int16_t *out)
 {
-    const tq_window *g = &p->geo;
-    const int32_t c_n = g->in_c, c_pad = (c_n + 1) & ~1;
-    int32_t acc[DW_CHUNK];
-    for (int32_t b = 0; b < g->batches; ++b) {
-        const int16_t *in_b = in + b * g->in_h * g->in_w * c_n;
-        for (int32_t oy = 0; oy < g->out_h; ++oy) {
-            const int32_t y0 = oy * g->stride_h - g->pad_h;
-            for (int32_t ox = 0; ox < g->out_w; ++ox, out += c_n) {
-                const int32_t x0 = ox * g->stride_w - g->pad_w;
-                for (int32_t c0 = 0; c0 < c_n; c0 += DW_CHUNK) {
-                    const int32_t n = c_n - c0 < DW_CHUNK ? c_n - c0 : DW_CHUNK;
-                    const int32_t pairs = n / 2;
-                    memset(acc, 0, (size_t)n * sizeof acc[0]);
-                    for (int32_t ky = 0; ky < g->k_h; ++ky) {
-                        const int32_t y = y0 + ky * g->dil_h;
-                        if (y < 0 || y >= g->in_h) {
-                            continue;
-                        }
-                        for (int32_t kx = 0; kx < g->k_w; ++kx) {
-                            const int32_t x = x0 + kx * g->dil_w;
-                            if (x < 0 || x >= g->in_w) {
-                                continue;
-                            }
-                            /* one tap: (x_c, x_c+1) times (w_c, w_c+1) into two accumulators */
-                            const int16_t *xp = in_b + (y * g->in_w + x) * c_n + c0;
-                            const int16_t *wp = w16 + (ky * g->k_w + kx) * c_pad + c0;
-                            int32_t *ap = acc;
-                            for (int32_t i = 0; i < pairs; ++i, xp += 2, wp += 2, ap += 2) {
-                                const int32_t xv = tq_read_s32(xp), wv = tq_read_s32(wp);
-                                ap[0] = tq_smlabb(xv, wv, ap[0]);
-                                ap[1] = tq_smlatt(xv, wv, ap[1]);
-                            }
-                            if (n & 1) {
-                                ap[0] += (int32_t)xp[0] * (int32_t)wp[0];
-                            }
+    /* the geometry in locals: the int16 output stores could alias the int16 struct fields */
+    const tq_window g = p->geo;
+    const tq_rq16_layer q = p->q;
+    const int32_t lo = p->act_min, hi = p->act_max;
+    const int32_t c_n = g.in_c, c_pad = (c_n + 1) & ~1, in_w = g.in_w, k_w = g.k_w;
+    const int32_t x_step = g.dil_w * c_n, y_step = g.dil_h * in_w * c_n, w_row = k_w * c_pad;
+    for (int32_t b = 0; b < g.batches; ++b) {
+        const int16_t *in_b = in + b * g.in_h * in_w * c_n;
+        for (int32_t oy = 0; oy < g.out_h; ++oy) {
+            const int32_t y0 = oy * g.stride_h - g.pad_h;
+            int32_t ky0, ky1;
+            tap_range(y0, g.dil_h, g.k_h, g.in_h, &ky0, &ky1);
+            for (int32_t ox = 0; ox < g.out_w; ++ox, out += c_n) {
+                const int32_t x0 = ox * g.stride_w - g.pad_w;
+                int32_t kx0, kx1;
+                tap_range(x0, g.dil_w, k_w, in_w, &kx0, &kx1);
+                const int32_t nx = kx1 - kx0, ny = ky1 - ky0;
+                const int16_t *base = in_b + ((y0 + ky0 * g.dil_h) * in_w + x0 + kx0 * g.dil_w) * c_n;
+                const int16_t *wbase = w16 + ky0 * w_row + kx0 * c_pad;
+                int32_t c = 0;
+                for (; c + 4 <= c_n; c += 4) {
+                    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+                    const int16_t *xr = base + c, *wr = wbase + c;
+                    for (int32_t ky = 0; ky < ny; ++ky, xr += y_step, wr += w_row) {
+                        const int16_t *xp = xr, *wp = wr;
+                        for (int32_t k = 0; k < nx; ++k, xp += x_step, wp += c_pad) {
+                            const int32_t x01 = tq_read_s32(xp), x23 = tq_read_s32(xp + 2);
+                            const int32_t w01 = tq_read_s32(wp), w23 = tq_read_s32(wp + 2);
+                            a0 = tq_smlabb(x01, w01, a0);
+                            a1 = tq_smlatt(x01, w01, a1);
+                            a2 = tq_smlabb(x23, w23, a2);
+                            a3 = tq_smlatt(x23, w23, a3);
                         }
                     }
-                    for (int32_t k = 0; k < n; ++k) {
-                        out[c0 + k] = store16(rq16(&p->q, c0 + k, acc[k]), p->act_min, p->act_max);
+                    out[c] = store16(rq16(&q, c, a0), lo, hi);
+                    out[c + 1] = store16(rq16(&q, c + 1, a1), lo, hi);
+                    out[c + 2] = store16(rq16(&q, c + 2, a2), lo, hi);
+                    out[c + 3] = store16(rq16(&q, c + 3, a3), lo, hi);
+                }
+                for (; c < c_n; ++c) {
+                    int32_t a = 0;
+                    const int16_t *xr = base + c, *wr = wbase + c;
+                    for (int32_t ky = 0; ky < ny; ++ky, xr += y_step, wr += w_row) {
+                        for (int32_t k = 0; k < nx; ++k) {
+                            a += (int32_t)xr[k * x_step] * (int32_t)wr[k * c_pad];
+                        }
                     }
+                    out[c] = store16(rq16(&q, c, a), lo, hi);
                 }
             }
         }

@@ -18,13 +18,25 @@ typedef struct {
     int32_t total_shift;
 } tq_rq16;
 
-/* The requantization fields of every 16x8 DSP parameter struct. With `fast` (set when every
- * channel's total shift is in [16, 32] and accumulator + bias provably fits int32), a channel
- * is one SMMLAR: (x * (reduced << (32 - total)) + 2^31) >> 32 equals TFLM's
- * (x * reduced + 2^(total - 1)) >> total exactly, the product being exact in 64 bits. */
+/* The fast requantization of one channel: y = SMMLAR(x << pre, m32, add), where x is the
+ * accumulator plus bias. With total = 15 - shift and reduced the Q15 multiplier, TFLM computes
+ * (x * reduced + 2^(total - 1)) >> total. For total in [16, 32]: m32 = reduced << (32 - total),
+ * pre = 0; for total < 16: m32 = reduced << 16, pre = 16 - total. Either way the 64-bit product
+ * x * 2^pre * m32 is x * reduced * 2^(32 - total) exactly and SMMLAR's rounding is TFLM's. A
+ * channel whose weights are all zero outputs a constant: m32 = 0, add = that value. The
+ * generator checks |x| << pre < 2^31 per channel from the weights and bias. */
+typedef struct {
+    int32_t m32;
+    int32_t add;
+    int32_t pre;
+    int32_t unused;             /* 16-byte rows */
+} tq_rq16_fast;
+
+/* The requantization fields of every 16x8 DSP parameter struct: the fast form when every
+ * channel has one, else TFLM's int64 arithmetic. */
 typedef struct {
     int16_t fast;
-    const int32_t *m32;         /* fast: reduced << (32 - total) per channel */
+    const tq_rq16_fast *fq;     /* fast: per channel */
     const int32_t *bias32;      /* fast: the bias per channel */
     const tq_rq16 *rq;          /* otherwise: per channel */
     const int64_t *round;       /* otherwise: 2^(total - 1) per channel */

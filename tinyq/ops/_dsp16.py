@@ -31,16 +31,33 @@ def rq16(mult: np.ndarray, shift: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return rows, rounds
 
 
-def rq16_fields(em, mult: np.ndarray, shift: np.ndarray, bias: np.ndarray, taps: int) -> dict[str, str]:
-    """The tq_rq16_layer initializer of a layer with `taps` products per output (s16_dsp.h)."""
-    rows, rounds = rq16(mult, shift)
-    total = rows[:, 1].astype(np.int64)
-    bound = taps * 32768 * 128 + int(np.abs(bias).max(initial=0))
-    fast = bool(bound < 2**31 and len(total) and total.min() >= 16 and total.max() <= 32)
-    if fast:
-        m32 = (rows[:, 0].astype(np.int64) << (32 - total)).astype(np.int32)
-        return {"q": f"{{ .fast = 1, .m32 = {em.const(m32, 'm32')}, "
+def fast_rows(w_rows: np.ndarray, mult: np.ndarray, shift: np.ndarray, bias: np.ndarray) -> np.ndarray | None:
+    """tq_rq16_fast rows int32 [C, 4] (s16_dsp.h), or None if a channel has no exact fast form.
+    w_rows[c] are channel c's int8 weights: |x| <= 32768 * sum|w| + |bias| bounds its input."""
+    rows, _ = rq16(mult, shift)
+    out = np.zeros((len(mult), 4), np.int32)
+    absw = np.abs(w_rows.astype(np.int64)).reshape(len(mult), -1).sum(axis=1)
+    for c, ((reduced, total), b) in enumerate(zip(rows.tolist(), bias.tolist())):
+        bound = 32768 * int(absw[c]) + abs(int(b))
+        if absw[c] == 0:            # constant channel: TFLM's value of the bias alone
+            out[c] = (0, (int(b) * reduced + (1 << (total - 1))) >> total, 0, 0)
+            if abs(int(b)) >= 2**31:
+                return None
+            continue
+        pre = max(16 - total, 0)
+        if total > 32 or (bound << pre) >= 2**31:
+            return None
+        out[c] = (reduced << (16 if pre else 32 - total), 0, pre, 0)
+    return out
+
+
+def rq16_fields(em, mult: np.ndarray, shift: np.ndarray, bias: np.ndarray, w_rows: np.ndarray) -> dict[str, str]:
+    """The tq_rq16_layer initializer of a layer whose channel c has weights w_rows[c]."""
+    fast = fast_rows(w_rows, mult, shift, bias)
+    if fast is not None:
+        return {"q": f"{{ .fast = 1, .fq = (const tq_rq16_fast *){em.const(fast, 'rq16f')}, "
                      f".bias32 = {em.const(bias.astype(np.int32), 'bias')} }}"}
+    rows, rounds = rq16(mult, shift)
     return {"q": f"{{ .fast = 0, .rq = (const tq_rq16 *){em.const(rows, 'rq16')}, "
                  f".round = {em.const(rounds, 'round64')}, .bias = {em.const(bias.astype(np.int64), 'bias64')} }}"}
 

@@ -199,7 +199,7 @@ def lower_dsp_s16(d: ConvData, em: Emitter) -> None:
     p = em.params("tq_conv_dsp_s16_params", {
         "geo": w.c_init(), "direct": int(_direct_s16(w)), "wide": wide(taps), "col_len": even(taps),
         "act_min": d.act_min, "act_max": d.act_max,
-        **rq16_fields(em, d.mult, d.shift, d.bias, taps),
+        **rq16_fields(em, d.mult, d.shift, d.bias, d.w.reshape(oc, -1)),
     })
     scratch = "(int16_t *)" + em.scratch() if dsp_s16_scratch(d) else "0"
     em.call(f"tq_conv_2d_dsp_s16({p}, {em.tensor(d.input)}, {em.const(rows16(d.w, oc), 'w16')}, "

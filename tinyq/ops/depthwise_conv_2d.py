@@ -114,7 +114,7 @@ def lower_dsp_s16(d: DepthwiseData, em: Emitter) -> None:
     em.include("s16_dsp.h")
     p = em.params("tq_dw_dsp_s16_params", {
         "geo": win.c_init(), "act_min": d.act_min, "act_max": d.act_max,
-        **rq16_fields(em, d.mult, d.shift, d.bias, win.k_h * win.k_w),
+        **rq16_fields(em, d.mult, d.shift, d.bias, d.w.reshape(-1, c).T),
     })
     em.call(f"tq_depthwise_conv_2d_dsp_s16({p}, {em.tensor(d.input)}, {em.const(w16, 'w16')}, {em.tensor(d.output)})")
 

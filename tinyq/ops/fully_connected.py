@@ -113,7 +113,7 @@ def lower_dsp_s16(d: FcData, em: Emitter) -> None:
     p = em.params("tq_fc_dsp_s16_params", {
         "batches": d.batches, "in_depth": d.in_depth, "out_depth": d.out_depth, "row_len": even(d.in_depth),
         "wide": wide(d.in_depth), "act_min": d.act_min, "act_max": d.act_max,
-        **rq16_fields(em, d.mult, d.shift, d.bias, d.in_depth),
+        **rq16_fields(em, d.mult, d.shift, d.bias, d.w),
     })
     scratch = "(int16_t *)" + em.scratch() if dsp_s16_scratch(d) else "0"
     em.call(f"tq_fully_connected_dsp_s16({p}, {em.tensor(d.input)}, {em.const(rows16(d.w, d.out_depth), 'w16')}, "
