@@ -128,3 +128,52 @@ def test_16x8_models_deploy_bit_exact_in_emulation(name, shapes, body, opts, tmp
     assert expect <= ops, ops
     rep = deploy(DeployOptions(model=path, emulate=True, samples=10, seed=2, out=tmp_path / "dep", quiet=True))
     assert rep["bit_exact"] and rep["mismatches"] == 0 and rep["samples"] == 10, rep
+
+
+def _int8_edges(blob: bytes) -> bytes:
+    """A mixed graph from a 16x8 model with float I/O: the float input becomes int8 (same range)
+    and the output DEQUANTIZE a QUANTIZE int16 -> int8, so int8 parts and the int16 body are
+    joined by QUANTIZE ops, as in a model whose sensitive middle layers run in 16x8."""
+    import flatbuffers
+    from ai_edge_litert import schema_py_generated as schema
+
+    m = schema.ModelT.InitFromObj(schema.Model.GetRootAs(blob, 0))
+    sg = m.subgraphs[0]
+    names = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
+    code = [names[max(c.builtinCode, c.deprecatedBuiltinCode)] for c in m.operatorCodes]
+    quantize = next(i for i, c in enumerate(code) if c == "QUANTIZE")
+    for op in sg.operators:
+        if code[op.opcodeIndex] == "DEQUANTIZE":
+            op.opcodeIndex = quantize            # int16 -> int8 instead of int16 -> float
+    for t_index in list(sg.inputs) + list(sg.outputs):
+        t = sg.tensors[t_index]
+        src = sg.tensors[next(op.outputs[0] for op in sg.operators if t_index in op.inputs)] \
+            if t_index in sg.inputs else sg.tensors[next(op.inputs[0] for op in sg.operators if t_index in op.outputs)]
+        lo, hi = -src.quantization.scale[0] * 32768, src.quantization.scale[0] * 32767
+        q = schema.QuantizationParametersT()
+        q.scale, q.zeroPoint = [float((hi - lo) / 255)], [int(round(-128 - lo / ((hi - lo) / 255)))]
+        t.type, t.quantization = schema.TensorType.INT8, q
+    b = flatbuffers.Builder(1024)
+    b.Finish(m.Pack(b), file_identifier=b"TFL3")
+    return bytes(b.Output())
+
+
+def test_mixed_int8_int16_graph_plans_and_runs(model_dir) -> None:
+    from tfmodels import convert_int8, keras_model
+
+    from tinyq.frontend.tflite_reader import read_tflite
+    from tinyq.workflows.compile import compile
+
+    f = convert_int8(keras_model([(20,)], _vector_body, seed=5), model_dir / "mixed_src.tflite", [(20,)],
+                     int16=True, int8_io=False)
+    path = model_dir / "mixed.tflite"
+    path.write_bytes(_int8_edges(f.read_bytes()))
+    g = read_tflite(path)
+    assert g.t(g.inputs[0]).dtype == g.t(g.outputs[0]).dtype == "int8"
+    q = [op for op in g.ops if op.opcode == "QUANTIZE"]
+    assert [(g.t(op.inputs[0]).dtype, g.t(op.outputs[0]).dtype) for op in (q[0], q[-1])] == \
+        [("int8", "int16"), ("int16", "int8")]
+    c = compile(path)
+    assert "tq_requantize_s8_s16(" in c.files["model.c"] and "tq_requantize_s16_s8(" in c.files["model.c"]
+    rep = verify(path, samples=100, seed=4)
+    assert rep.elements == 400 and rep.mismatches == 0, rep.to_dict()

@@ -217,6 +217,11 @@ def test_mlperf_sources_quantize_and_verify(name, mode, tmp_path) -> None:
     assert main(["quantize", str(src), "--calib", str(calib), "--mode", mode, "-o", str(out)]) == 0
     rep = verify(out, samples=20 if mode == "int16x8" else 10, seed=1)
     assert rep.mismatches == 0, rep.to_dict()
+    if mode == "int16x8":
+        # and on the emulated Cortex-M4 with the 16x8 DSP kernels
+        from tinyq.workflows.deploy import DeployOptions, deploy
+        dep = deploy(DeployOptions(model=out, emulate=True, samples=5, out=tmp_path / "dep", quiet=True))
+        assert dep["bit_exact"] and dep["samples"] == 5, dep
 
 
 def test_mlperf_path_helper_skips_cleanly() -> None:

@@ -233,8 +233,17 @@ static inline void tap_range(int32_t p0, int32_t dil, int32_t k_n, int32_t n, in
 
 /* Per output pixel: the window clipped to the image once, then four channels at a time over its
  * taps (two SMLABB/SMLATT pairs per tap on the channels' int16 pairs), then pairs, then one. */
-void tq_depthwise_conv_2d_dsp_s16(const tq_dw_dsp_s16_params *p, const int16_t *in, const int16_t *w16,
-                                  int16_t *out)
+/* The requantization of channel c: `fast` is a constant in each specialised copy of dw_body. */
+static inline __attribute__((always_inline)) int32_t rq_of(const tq_rq16_layer *q, int fast, int32_t c, int32_t acc)
+{
+    if (fast) {
+        return fast_rq(&q->fq[c], acc + q->bias32[c]);
+    }
+    return (int32_t)(((acc + q->bias[c]) * q->rq[c].reduced + q->round[c]) >> q->rq[c].total_shift);
+}
+
+static inline __attribute__((always_inline)) void dw_body(const tq_dw_dsp_s16_params *p, const int16_t *in,
+                                                          const int16_t *w16, int16_t *out, const int fast)
 {
     /* the geometry in locals: the int16 output stores could alias the int16 struct fields */
     const tq_window g = p->geo;
@@ -270,10 +279,10 @@ void tq_depthwise_conv_2d_dsp_s16(const tq_dw_dsp_s16_params *p, const int16_t *
                             a3 = tq_smlatt(x23, w23, a3);
                         }
                     }
-                    out[c] = store16(rq16(&q, c, a0), lo, hi);
-                    out[c + 1] = store16(rq16(&q, c + 1, a1), lo, hi);
-                    out[c + 2] = store16(rq16(&q, c + 2, a2), lo, hi);
-                    out[c + 3] = store16(rq16(&q, c + 3, a3), lo, hi);
+                    out[c] = store16(rq_of(&q, fast, c, a0), lo, hi);
+                    out[c + 1] = store16(rq_of(&q, fast, c + 1, a1), lo, hi);
+                    out[c + 2] = store16(rq_of(&q, fast, c + 2, a2), lo, hi);
+                    out[c + 3] = store16(rq_of(&q, fast, c + 3, a3), lo, hi);
                 }
                 for (; c < c_n; ++c) {
                     int32_t a = 0;
@@ -283,9 +292,19 @@ void tq_depthwise_conv_2d_dsp_s16(const tq_dw_dsp_s16_params *p, const int16_t *
                             a += (int32_t)xr[k * x_step] * (int32_t)wr[k * c_pad];
                         }
                     }
-                    out[c] = store16(rq16(&q, c, a), lo, hi);
+                    out[c] = store16(rq_of(&q, fast, c, a), lo, hi);
                 }
             }
         }
+    }
+}
+
+void tq_depthwise_conv_2d_dsp_s16(const tq_dw_dsp_s16_params *p, const int16_t *in, const int16_t *w16,
+                                  int16_t *out)
+{
+    if (p->q.fast) {
+        dw_body(p, in, w16, out, 1);
+    } else {
+        dw_body(p, in, w16, out, 0);
     }
 }
