@@ -24,6 +24,8 @@ CASES: dict[str, tuple[list[tuple[int, ...]], Callable, dict]] = {
     "dw_same_s1": ([(9, 9, 4)], lambda x: L.DepthwiseConv2D(3, padding="same")(x), {}),
     "dw_s2_relu6": ([(11, 11, 8)], lambda x: L.DepthwiseConv2D(3, strides=2, padding="same", activation="relu6")(x), {}),
     "dw_mult2": ([(8, 8, 3)], lambda x: L.DepthwiseConv2D(3, depth_multiplier=2, padding="valid")(x), {}),
+    "dw_one_channel_mult8_s2": ([(20, 16, 1)], lambda x: L.DepthwiseConv2D(5, strides=2, depth_multiplier=8,
+                                                                           padding="same")(x), {}),
     "dw_dilated": ([(12, 12, 4)], lambda x: L.DepthwiseConv2D(3, dilation_rate=2, padding="same")(x), {}),
     "dw_per_tensor": ([(8, 8, 4)], lambda x: L.DepthwiseConv2D(3, padding="same")(x), {"per_channel": False}),
     "separable": ([(10, 10, 4)], lambda x: L.SeparableConv2D(8, 3, padding="same", activation="relu")(x), {}),

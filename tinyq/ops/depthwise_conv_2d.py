@@ -11,7 +11,11 @@ from tinyq.ops._common import fused_range, fused_range_of, need_int8, need_quant
 from tinyq.ops._dsp16 import S16_DSP_SOURCES, even, rq16_fields
 from tinyq.ops._dsp_layout import DSP_SOURCES, depthwise_weights, pad4, requant_for, scaled_int32
 from tinyq.ops._window import Window, conv_weights_check, window
-from tinyq.ops.conv_2d import bias_terms, check_s16_requant, weights_bias_s16
+from tinyq.ops.conv_2d import ConvData, bias_terms, check_s16_requant, weights_bias_s16
+from tinyq.ops.conv_2d import dsp_s16_scratch as conv_dsp_s16_scratch
+from tinyq.ops.conv_2d import dsp_scratch as conv_dsp_scratch
+from tinyq.ops.conv_2d import lower_dsp as conv_lower_dsp
+from tinyq.ops.conv_2d import lower_dsp_s16 as conv_lower_dsp_s16
 from tinyq.ops.emitter import Emitter
 from tinyq.ops.registry import Overlap, Prepared, Refusal, register_op, variant
 
@@ -117,6 +121,33 @@ def lower_dsp_s16(d: DepthwiseData, em: Emitter) -> None:
         **rq16_fields(em, d.mult, d.shift, d.bias, d.w.reshape(-1, c).T),
     })
     em.call(f"tq_depthwise_conv_2d_dsp_s16({p}, {em.tensor(d.input)}, {em.const(w16, 'w16')}, {em.tensor(d.output)})")
+
+
+# ---- one input channel, depth multiplier M: a convolution with in_c = 1 and M filters ----
+
+def as_conv(d: DepthwiseData) -> ConvData:
+    """The same layer as a CONV_2D: with one input channel the [1, kh, kw, M] depthwise weights are
+    M OHWI filters [M, kh, kw, 1], and every constant (bias, multipliers, window) is the same."""
+    return ConvData(d.index, d.opcode, d.input, d.weights, d.output, d.win, d.w.transpose(3, 1, 2, 0).copy(),
+                    d.input_zp, d.output_zp, d.mult, d.shift, d.bias, d.bias_full, d.act_min, d.act_max,
+                    dtype=d.dtype)
+
+
+def _one_channel(d: DepthwiseData) -> bool:
+    return d.win.in_c == 1 and d.depth_mult > 1
+
+
+@variant("DEPTHWISE_CONV_2D", "dsp", ["conv_2d_dsp.c", "conv_2d_dsp.h", *DSP_SOURCES],
+         scratch=lambda d: conv_dsp_scratch(as_conv(d)), applies=lambda d: d.dtype == "int8" and _one_channel(d),
+         name="depthwise_conv_2d_dsp_as_conv")
+def lower_dsp_as_conv(d: DepthwiseData, em: Emitter) -> None:
+    conv_lower_dsp(as_conv(d), em)
+
+
+@variant("DEPTHWISE_CONV_2D", "dsp", S16_DSP_SOURCES, scratch=lambda d: conv_dsp_s16_scratch(as_conv(d)),
+         applies=lambda d: d.dtype == "int16" and _one_channel(d), name="depthwise_conv_2d_dsp_as_conv_s16")
+def lower_dsp_as_conv_s16(d: DepthwiseData, em: Emitter) -> None:
+    conv_lower_dsp_s16(as_conv(d), em)
 
 
 def dsp_scratch(d: DepthwiseData) -> int:
