@@ -159,10 +159,10 @@ def _int8_edges(blob: bytes) -> bytes:
 
 
 def test_mixed_int8_int16_graph_plans_and_runs(model_dir) -> None:
-    from tfmodels import convert_int8, keras_model
-
     from tinyq.frontend.tflite_reader import read_tflite
     from tinyq.workflows.compile import compile
+
+    from tfmodels import convert_int8, keras_model
 
     f = convert_int8(keras_model([(20,)], _vector_body, seed=5), model_dir / "mixed_src.tflite", [(20,)],
                      int16=True, int8_io=False)
