@@ -180,3 +180,27 @@ def test_one_channel_depthwise_with_a_multiplier_runs_as_a_convolution() -> None
         d = prepare(op, g)
         assert pick(d, "dsp").name == want, d
         assert pick(d, "portable").name.startswith("depthwise_conv_2d_portable")
+
+
+def test_int8_elementwise_activations_become_tables_on_the_dsp_family() -> None:
+    """LEAKY_RELU / RELU / RELU6 (int8) are 256-entry tables built from their own arithmetic for
+    the DSP family (bit-exactness: tests/test_ops_tf.py), the requantizing kernels elsewhere."""
+    import numpy as np
+
+    from tinyq.ir import Graph, Op, Tensor
+    from tinyq.ops._unary import lut_table
+    from tinyq.ops.leaky_relu import leaky_relu_s8
+    from tinyq.ops.registry import pick, prepare
+
+    ts = [Tensor(0, "x", (1, 64), "int8", scale=np.array([0.05]), zero_point=np.array([3])),
+          Tensor(1, "y", (1, 64), "int8", scale=np.array([0.04]), zero_point=np.array([-7]))]
+    for opcode, opts in (("LEAKY_RELU", {"alpha": 0.1}), ("RELU", {}), ("RELU6", {})):
+        op = Op(0, opcode, [0], [1], opts)
+        d = prepare(op, Graph(ts, [op], [0], [1]))
+        assert pick(d, "dsp").name == f"{opcode.lower()}_lut"
+        assert not pick(d, "portable").name.endswith("_lut")
+    d = prepare(Op(0, "LEAKY_RELU", [0], [1], {"alpha": 0.1}), Graph(ts, [op], [0], [1]))
+    t = lut_table(lambda x: leaky_relu_s8(d.params, x))
+    # index (uint8)x: entry 0 is x = 0, entry 255 is x = -1, entry 128 is x = -128
+    assert t[0] == leaky_relu_s8(d.params, 0) and t[255] == leaky_relu_s8(d.params, -1)
+    assert t[128] == leaky_relu_s8(d.params, -128) and t[127] == leaky_relu_s8(d.params, 127)

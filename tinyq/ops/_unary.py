@@ -5,6 +5,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from tinyq.ir import Graph, Op
 from tinyq.ops._common import need_int8, need_quantized
 from tinyq.ops.registry import Overlap, Prepared, Refusal
@@ -51,6 +53,22 @@ def lower_unary(d: UnaryData, em: Any, header: str, ctype: str, func: str) -> No
     em.include(header)
     p = em.params(ctype, d.params)
     em.call(f"{func}({p}, {em.tensor(d.input)}, {em.tensor(d.output)})")
+
+
+LUT_SOURCES = ["lut.c", "lut.h"]
+
+
+def lut_table(f) -> np.ndarray:
+    """int8[256] with table[u] = f(x) for x = (int8)u: what tq_lut_s8 indexes with (uint8_t)x."""
+    xs = np.arange(256, dtype=np.int64)
+    return np.array([f(int(x) - 256 if x >= 128 else int(x)) for x in xs], np.int8)
+
+
+def lower_lut(d: UnaryData, em: Any, f) -> None:
+    """An int8 element-wise op as a table of f (its exact arithmetic on Python ints)."""
+    em.include("lut.h")
+    p = em.params("tq_lut_params", {"count": d.params["count"], "table": em.const(lut_table(f), "lut")})
+    em.call(f"tq_lut_s8({p}, {em.tensor(d.input)}, {em.tensor(d.output)})")
 
 
 def frexp_multiplier(real: float) -> tuple[int, int]:

@@ -5,10 +5,10 @@ import numpy as np
 
 from tinyq.ir import Graph, Op
 from tinyq.ops._common import need_quantized
-from tinyq.ops._unary import UnaryData, lower_unary, unary_check, unary_data
+from tinyq.ops._unary import LUT_SOURCES, UnaryData, lower_lut, lower_unary, unary_check, unary_data
 from tinyq.ops.emitter import Emitter
 from tinyq.ops.registry import Refusal, register_op, variant
-from tinyq.quant import quantize_multiplier
+from tinyq.quant import quantize_multiplier, tflm_requantize
 
 
 @register_op("LEAKY_RELU")
@@ -38,6 +38,19 @@ def prepare(op: Op, g: Graph) -> UnaryData:
 @variant("LEAKY_RELU", "portable", ["leaky_relu.c", "leaky_relu.h"], applies=lambda d: d.dtype == "int8")
 def lower(d: UnaryData, em: Emitter) -> None:
     lower_unary(d, em, "leaky_relu.h", "tq_leaky_relu_params", "tq_leaky_relu_s8")
+
+
+def leaky_relu_s8(p: dict, x: int) -> int:
+    """tq_leaky_relu_s8 on one value (TFLM's int8 LeakyRelu)."""
+    v = x - p["input_offset"]
+    r = tflm_requantize(v, p["mult_identity"], p["shift_identity"]) if v >= 0 else \
+        tflm_requantize(v, p["mult_alpha"], p["shift_alpha"])
+    return max(-128, min(127, p["output_offset"] + r))
+
+
+@variant("LEAKY_RELU", "dsp", LUT_SOURCES, applies=lambda d: d.dtype == "int8", name="leaky_relu_lut")
+def lower_lut_s8(d: UnaryData, em: Emitter) -> None:
+    lower_lut(d, em, lambda x: leaky_relu_s8(d.params, x))
 
 
 @variant("LEAKY_RELU", "portable", ["leaky_relu.c", "leaky_relu.h"], applies=lambda d: d.dtype == "int16",

@@ -6,10 +6,10 @@ import numpy as np
 
 from tinyq.ir import Graph, Op
 from tinyq.ops._common import DTYPE_RANGE
-from tinyq.ops._unary import UnaryData, lower_unary, unary_check, unary_data
+from tinyq.ops._unary import LUT_SOURCES, UnaryData, lower_lut, lower_unary, unary_check, unary_data
 from tinyq.ops.emitter import Emitter
 from tinyq.ops.registry import register_op, variant
-from tinyq.quant import quantize_multiplier, round_half_away
+from tinyq.quant import quantize_multiplier, round_half_away, tflm_requantize
 
 
 def _q(value: float, scale: float, zero_point: int) -> int:
@@ -52,3 +52,16 @@ for _name in ("RELU", "RELU_N1_TO_1", "RELU6"):
                  name=f"{_name.lower()}_portable" + ("" if _dtype == "int8" else "_s16"))
         def lower_relu(d: UnaryData, em: Emitter, func: str = f"{_func}_{_suffix}", ctype: str = _ctype) -> None:
             lower_unary(d, em, "relu.h", ctype, func)
+
+
+def relu_s8(p: dict, x: int) -> int:
+    """tq_relu_s8 on one value: requantize, then clamp."""
+    v = p["output_offset"] + tflm_requantize(x - p["input_offset"], p["mult"], p["shift"])
+    return max(p["act_min"], min(p["act_max"], v))
+
+
+for _name in ("RELU", "RELU_N1_TO_1", "RELU6"):
+    @variant(_name, "dsp", LUT_SOURCES, applies=lambda d: d.dtype == "int8", name=f"{_name.lower()}_lut")
+    def lower_relu_lut(d: UnaryData, em: Emitter, clamp: bool = _name == "RELU6") -> None:
+        p = d.params
+        lower_lut(d, em, (lambda x: max(p["lo"], min(p["hi"], x))) if clamp else (lambda x: relu_s8(p, x)))

@@ -1,0 +1,21 @@
+#include "lut.h"
+
+#include <string.h>
+
+void tq_lut_s8(const tq_lut_params *p, const int8_t *in, int8_t *out)
+{
+    const int8_t *t = p->table;
+    int32_t i = 0;
+    /* four elements per word load: the byte lanes index the table directly */
+    for (; i + 4 <= p->count; i += 4) {
+        uint32_t v;
+        memcpy(&v, in + i, 4);
+        out[i] = t[v & 0xFF];
+        out[i + 1] = t[(v >> 8) & 0xFF];
+        out[i + 2] = t[(v >> 16) & 0xFF];
+        out[i + 3] = t[v >> 24];
+    }
+    for (; i < p->count; ++i) {
+        out[i] = t[(uint8_t)in[i]];
+    }
+}

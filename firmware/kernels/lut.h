@@ -1,0 +1,17 @@
+#ifndef TQ_LUT_H
+#define TQ_LUT_H
+
+#include <stdint.h>
+
+/* An int8 -> int8 element-wise op as a 256-entry table, computed at generation time with the op's
+ * own TFLM arithmetic on every possible input: exact by construction, about 3 instructions per
+ * element instead of a requantization each. */
+typedef struct {
+    int32_t count;
+    const int8_t *table;    /* table[(uint8_t)x] = f(x) */
+} tq_lut_params;
+
+/* May run in place (each element is read before it is written). */
+void tq_lut_s8(const tq_lut_params *p, const int8_t *in, int8_t *out);
+
+#endif
