@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, mlperf_path
 
+import tinyq
 from tinyq.boards import list_boards, load_board
 from tinyq.errors import DoesNotFitError, TinyqError
 from tinyq.targets.firmware import arch_flags, build_spec, emulation_board
@@ -23,7 +24,7 @@ EMULATED = {
     "netduinoplus2": ("netduinoplus2", "cortex-m4", "dsp"),
     "mps2_an500": ("mps2-an500", "cortex-m7", "dsp"),
     "mps2_an505": ("mps2-an505", "cortex-m33", "dsp"),
-    "mps3_an547": ("mps3-an547", "cortex-m55", "dsp"),
+    "mps3_an547": ("mps3-an547", "cortex-m55", "mve"),
 }
 NEEDS_QEMU = pytest.mark.skipif(shutil.which("qemu-system-arm") is None or shutil.which("arm-none-eabi-gcc") is None,
                                 reason="needs qemu-system-arm and arm-none-eabi-gcc (scripts/setup.sh)")
@@ -39,6 +40,7 @@ def test_emulated_board_files(name: str) -> None:
     assert spec.sources[-1] == ROOT / "firmware" / "boards" / name / "board.c"
     assert f"-mcpu={b.core}" in arch_flags(b)
     assert f"ORIGIN = 0x{b.flash_origin:08X}" in spec.linker_script
+    assert tinyq.compile(EXAMPLE, board=b).kernels == EMULATED[name][2]
 
 
 def test_emulate_picks_the_machine_for_the_core() -> None:
