@@ -8,12 +8,13 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, mlperf_path
 
 import tinyq
 from tinyq.boards import list_boards, load_board
 from tinyq.errors import DoesNotFitError, TinyqError
 from tinyq.targets.firmware import arch_flags, build_spec, emulation_board
+
+from conftest import ROOT, mlperf_path
 
 EXAMPLE = ROOT / "examples" / "digits" / "digits_int8.tflite"
 # board -> (QEMU machine, QEMU cpu, kernel family the board's auto choice gives)

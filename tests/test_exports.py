@@ -10,7 +10,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import ROOT
 
 import tinyq
 from tinyq.cli import main
@@ -18,6 +17,8 @@ from tinyq.errors import TinyqError
 from tinyq.targets.exports import library_name, write_export
 from tinyq.targets.reference import run_reference
 from tinyq.workflows.verify import random_inputs
+
+from conftest import ROOT
 
 EXAMPLE = ROOT / "examples" / "digits" / "digits_int8.tflite"
 MODELS = [EXAMPLE, ROOT / "tests" / "models" / "conv2_shortcut_add.tflite"]

@@ -8,10 +8,11 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
 
 import tinyq
 from tinyq.ops import mve
+
+from conftest import ROOT
 
 MODELS = ROOT / "tests" / "models"
 # Every path of the three kernels: 1x1 and 3x3 windows, SAME borders, stride 2, dilation 2,

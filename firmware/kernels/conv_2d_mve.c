@@ -7,7 +7,7 @@
  * the window (y0, x0): for each valid filter row its valid taps, one contiguous run each with
  * dilation 1; where the window touches the padding each run adds input_offset times its
  * weights' sum (bias then lacks the offset term: bias_full holds it for the whole filter). */
-static void window4(const tq_conv_params *p, const int8_t *in_b, const int8_t *wb, int32_t y0, int32_t x0,
+__attribute__((noinline)) static void window4(const tq_conv_params *p, const int8_t *in_b, const int8_t *wb, int32_t y0, int32_t x0,
                     int interior, int32_t oc, int32_t n, int32_t acc[4])
 {
     const int32_t in_c = p->geo.in_c, tap_len = (int32_t)p->geo.k_w * in_c;
@@ -56,7 +56,10 @@ void tq_conv_2d_mve_s8(const tq_conv_params *p, const int8_t *in, const int8_t *
     (void)residual;   /* the lowering uses this kernel only without a fused ADD */
     int32_t acc[4];
     const int32_t in_c = p->geo.in_c, out_c = p->geo.out_c;
-    const int32_t filt_len = (int32_t)p->geo.k_h * p->geo.k_w * in_c;
+    const int32_t tap_len = (int32_t)p->geo.k_w * in_c;          /* one filter row */
+    const int32_t filt_len = (int32_t)p->geo.k_h * tap_len;      /* one output channel's filter */
+    const int32_t run = p->geo.dil_w == 1 ? tap_len : in_c;      /* contiguous bytes per dot product */
+    const int32_t runs = p->geo.dil_w == 1 ? 1 : p->geo.k_w;
     for (int32_t b = 0; b < p->geo.batches; ++b) {
         const int8_t *in_b = in + (int32_t)b * p->geo.in_h * p->geo.in_w * in_c;
         for (int32_t oy = 0; oy < p->geo.out_h; ++oy) {
@@ -68,7 +71,22 @@ void tq_conv_2d_mve_s8(const tq_conv_params *p, const int8_t *in, const int8_t *
                                      x0 + (p->geo.k_w - 1) * p->geo.dil_w < p->geo.in_w;
                 for (int32_t oc = 0; oc < out_c; oc += 4) {
                     const int32_t n = TQ_MIN(4, out_c - oc);
-                    window4(p, in_b, w + oc * filt_len, y0, x0, interior, oc, n, acc);
+                    if (interior && n == 4) {
+                        /* the common case, kept out of window4: whole rows, four channels */
+                        const int8_t *wb = w + oc * filt_len;
+                        for (int32_t j = 0; j < 4; ++j) {
+                            acc[j] = p->bias_full[oc + j];
+                        }
+                        for (int32_t ky = 0; ky < p->geo.k_h; ++ky) {
+                            const int8_t *row = in_b + ((y0 + ky * p->geo.dil_h) * p->geo.in_w + x0) * in_c;
+                            for (int32_t r = 0; r < runs; ++r) {
+                                tq_mve_dot4(row + r * p->geo.dil_w * in_c, wb + ky * tap_len + r * in_c, filt_len, run,
+                                            acc);
+                            }
+                        }
+                    } else {
+                        window4(p, in_b, w + oc * filt_len, y0, x0, interior, oc, n, acc);
+                    }
                     tq_mve_requant4(acc, p->mult + oc, p->shift + oc, n, p->output_offset, p->act_min, p->act_max,
                                     out + oc);
                 }
