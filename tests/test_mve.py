@@ -25,10 +25,11 @@ FC = ["fc_in64_out16", "fc_in10_out7", "fc_batch3_in12_out5"]
 
 @pytest.fixture
 def every_conv(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Let the MVE convolution take layers whose runs are shorter than a vector too (the
-    lowering leaves those to the DSP kernel, which is faster there), so its border, dilated and
-    tail paths all run."""
+    """Let the MVE kernels take the layers the lowering leaves to the DSP ones where those are
+    faster (convolutions with runs shorter than a vector, depthwise layers wider than 8
+    channels), so every path of them runs: borders, dilation, tails."""
     monkeypatch.setattr(mve, "MIN_RUN", 1)
+    monkeypatch.setattr(mve, "MAX_DW_CHANNELS", 1 << 15)
 
 
 def _variants(model: str) -> list[str]:
@@ -41,7 +42,8 @@ def test_which_layers_take_mve() -> None:
     assert _variants("conv1x1_c16") == ["conv_2d_mve"]
     assert _variants("conv3x3_same_c3") == ["conv_2d_dsp"]            # filter rows of 9 bytes
     assert _variants("conv3x3_residual_add") == ["conv_2d_dsp"]       # a fused ADD: the DSP tables
-    assert _variants("dw3x3_s1_same_c8") == ["depthwise_conv_2d_mve"]
+    assert _variants("dw3x3_s1_same_c8") == ["depthwise_conv_2d_mve"]     # 8 channels
+    assert _variants("dw3x3_s2_same_c20") == ["depthwise_conv_2d_dsp"]    # 20: the DSP assembly
     assert _variants("dw3x3_mult2") == ["depthwise_conv_2d_portable"]  # depth multiplier 2
     assert _variants("fc_in10_out7") == ["fully_connected_mve"]
     assert tinyq.compile(MODELS / "conv1x1_c16.tflite", board="mps3_an547", kernels="dsp").kernels == "dsp"
