@@ -114,6 +114,9 @@ def test_zephyr_module_layout(tmp_path: Path) -> None:
     cmake_dir, kconfig = out / meta["build"]["cmake"], out / meta["build"]["kconfig"]
     text = (cmake_dir / "CMakeLists.txt").read_text()
     symbol = re.search(r"^config (\w+)$", kconfig.read_text(), re.M).group(1)
+    kconfiglib = pytest.importorskip("kconfiglib")   # the Kconfig parser Zephyr's build runs
+    k = kconfiglib.Kconfig(str(kconfig), warn_to_stderr=False)
+    assert k.syms[symbol].type == kconfiglib.BOOL and k.syms[symbol].nodes[0].prompt and not k.warnings
     assert f"if(CONFIG_{symbol})" in text and "zephyr_library()" in text
     listed = re.findall(r"\$\{CMAKE_CURRENT_LIST_DIR\}/\.\./src/(\S+\.c)", text)
     assert sorted(listed) == sorted(p.name for p in (out / "src").glob("*.c")) and "model.c" in listed
