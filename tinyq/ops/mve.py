@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from tinyq.ops import conv_2d, depthwise_conv_2d, fully_connected
 from tinyq.ops.emitter import Emitter
-from tinyq.ops.registry import variant
+from tinyq.ops.registry import REGISTRY, variant
 
 
 class _Renamed:
@@ -29,6 +29,13 @@ class _Renamed:
         if not stmt.startswith(old + "("):
             raise ValueError(f"the portable lowering called {stmt.split('(')[0]}, not {old}")
         self._em.call(new + stmt[len(old):])
+
+
+def _headers(op: str, lower) -> list[str]:
+    """The headers of the portable variant lowered by `lower` (its sources less the .c files):
+    the MVE kernel's header includes the portable one for its parameter struct."""
+    v = next(v for v in REGISTRY[op].variants if v.lower is lower)
+    return [s for s in v.sources if not s.endswith(".c")]
 
 
 def _int8(d) -> bool:
@@ -58,23 +65,23 @@ def conv_applies(d: conv_2d.ConvData) -> bool:
     return _int8(d) and d.add is None and (w.k_w * w.in_c if w.dil_w == 1 else w.in_c) >= MIN_RUN
 
 
-@variant("CONV_2D", "mve", ["conv_2d_mve.c", "conv_2d_mve.h", "conv_2d.h", "tq_mve.h", "add.h", "tq_broadcast.h"],
-         applies=conv_applies)
+@variant("CONV_2D", "mve", ["conv_2d_mve.c", "conv_2d_mve.h", "tq_mve.h",
+                            *_headers("CONV_2D", conv_2d.lower_portable)], applies=conv_applies)
 def lower_conv(d: conv_2d.ConvData, em: Emitter) -> None:
     conv_2d.lower_portable(d, _Renamed(em, ("conv_2d.h", "conv_2d_mve.h"),    # type: ignore[arg-type]
                                        ("tq_conv_2d_s8", "tq_conv_2d_mve_s8")))
 
 
-@variant("DEPTHWISE_CONV_2D", "mve", ["depthwise_conv_2d_mve.c", "depthwise_conv_2d_mve.h",
-                                      "depthwise_conv_2d.h", "tq_mve.h"],
+@variant("DEPTHWISE_CONV_2D", "mve", ["depthwise_conv_2d_mve.c", "depthwise_conv_2d_mve.h", "tq_mve.h",
+                                      *_headers("DEPTHWISE_CONV_2D", depthwise_conv_2d.lower_portable)],
          applies=depthwise_applies)
 def lower_depthwise(d: depthwise_conv_2d.DepthwiseData, em: Emitter) -> None:
     depthwise_conv_2d.lower_portable(d, _Renamed(em, ("depthwise_conv_2d.h", "depthwise_conv_2d_mve.h"),  # type: ignore[arg-type]
                                                  ("tq_depthwise_conv_2d_s8", "tq_depthwise_conv_2d_mve_s8")))
 
 
-@variant("FULLY_CONNECTED", "mve", ["fully_connected_mve.c", "fully_connected_mve.h", "fully_connected.h",
-                                    "tq_mve.h"], applies=_int8)
+@variant("FULLY_CONNECTED", "mve", ["fully_connected_mve.c", "fully_connected_mve.h", "tq_mve.h",
+                                    *_headers("FULLY_CONNECTED", fully_connected.lower_portable)], applies=_int8)
 def lower_fc(d: fully_connected.FcData, em: Emitter) -> None:
     fully_connected.lower_portable(d, _Renamed(em, ("fully_connected.h", "fully_connected_mve.h"),  # type: ignore[arg-type]
                                                ("tq_fully_connected_s8", "tq_fully_connected_mve_s8")))
