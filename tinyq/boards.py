@@ -19,8 +19,8 @@ else:  # pragma: no cover
 class Board:
     name: str
     description: str
-    core: str                 # cortex-m0plus | cortex-m4 | cortex-m7
-    fpu: str                  # none | fpv4-sp-d16 | fpv5-d16 | fpv5-sp-d16
+    core: str                 # cortex-m0 | cortex-m0plus | cortex-m3 | cortex-m4 | cortex-m7 | cortex-m33 | cortex-m55
+    fpu: str                  # none | fpv4-sp-d16 | fpv5-d16 | fpv5-sp-d16 | auto (the core's own: M55)
     float_abi: str            # soft | hard
     clock_hz: int
     dsp: bool                 # has the DSP extension (SMLAD etc.)
@@ -39,6 +39,9 @@ class Board:
     flasher_target: str       # the target name the flasher knows (pyOCD target, OpenOCD cfg)
     emulator: dict[str, Any] = field(default_factory=dict)   # e.g. {"qemu_machine": "mps2-an386"}
     pins: dict[str, Any] = field(default_factory=dict)       # board-specific pins (UART TX/RX)
+    mve: bool = False         # has the M-profile Vector Extension (Helium: Cortex-M55)
+    emulate_on: str = ""      # the emulation board `--emulate` runs on; "": the one for its core
+    cflags: list[str] = field(default_factory=list)          # extra C flags this board's builds need
     path: Path | None = None
 
     @property
@@ -87,7 +90,8 @@ def load_board(name: str) -> Board:
             baud=int(ser.get("baud", 115200)), uart=ser.get("driver", "none"),
             cycle_counter=d.get("cycle_counter", "dwt"),
             flasher=flasher.get("default", "pyocd"), flasher_target=flasher.get("target", ""),
-            emulator=d.get("emulator", {}), pins=d.get("pins", {}), path=path,
+            emulator=d.get("emulator", {}), pins=d.get("pins", {}), mve=bool(d.get("mve", False)),
+            emulate_on=str(d.get("emulate_on", "")), cflags=[str(f) for f in d.get("cflags", [])], path=path,
         )
     except KeyError as exc:
         raise TinyqError(f"board file {path} lacks the key {exc}") from None

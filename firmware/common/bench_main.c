@@ -136,7 +136,13 @@ static void calibrate(uint16_t seq, uint32_t n)
 {
     uint32_t reg = n ? n : 1u;
     const uint32_t t0 = tq_counter();
+#if defined(__thumb2__)
     __asm volatile("1:\n subs %0, %0, #1\n bne 1b" : "+r"(reg) : : "cc");
+#else
+    /* ARMv6-M (Cortex-M0/M0+): GCC's inline asm is in divided syntax there, where the 16-bit
+     * flag-setting subtract is spelled "sub" and takes a low register. */
+    __asm volatile("1:\n sub %0, #1\n bne 1b" : "+l"(reg) : : "cc");
+#endif
     const uint32_t delta = tq_counter() - t0;
     uint8_t v[4];
     put_u32(v, delta);

@@ -18,9 +18,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "only its outputs and scratch)")
     p.add_argument("--keep", metavar="DIR", help="keep the generated sources and host build in DIR")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
-    p.add_argument("--kernels", choices=["dsp", "dsp8", "portable"], default="dsp",
+    p.add_argument("--kernels", choices=["dsp", "dsp8", "mve", "portable"], default="dsp",
                    help="kernel family to check: dsp (the Cortex-M4 kernels, their instructions written "
-                        "in C on the host; default) or portable")
+                        "in C on the host; default), dsp8, mve (the Helium kernels' algorithm in C) or portable")
     p.set_defaults(func=run)
 
 

@@ -33,6 +33,9 @@ FALLBACK: dict[str, tuple[str, ...]] = {
     "portable": ("portable",),
     "dsp": ("dsp", "portable"),
     "dsp8": ("dsp8", "dsp", "portable"),
+    # Helium (Cortex-M55): CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED in tinyq/ops/mve.py,
+    # every other layer the DSP kernels'
+    "mve": ("mve", "dsp", "portable"),
 }
 FAMILIES = tuple(FALLBACK)
 

@@ -7,15 +7,32 @@ from pathlib import Path
 
 import jinja2
 
-from tinyq.boards import Board
+from tinyq.boards import Board, load_board
 from tinyq.errors import TinyqError
 from tinyq.resources import firmware_dir, templates_dir
 
 # One warning set for every C build, host and target alike: code clean on one is clean on both.
 C_WARNINGS = ["-Wall", "-Wextra", "-Werror", "-Wshadow", "-Wvla"]
 
-# Where an emulated run happens for a board that has no emulator of its own.
-EMULATION_BOARD = {"nrf52840": "mps2_an386", "nano33ble": "mps2_an386", "mps2_an386": "mps2_an386"}
+# Where `--emulate` runs a board that has no emulator of its own: the emulated machine with its
+# core (a board's `emulate_on` overrides). The Cortex-M0+ runs on the micro:bit's M0: the same
+# ARMv6-M instruction set, and QEMU has no M0+ machine.
+EMULATION_BY_CORE = {"cortex-m0": "microbit", "cortex-m0plus": "microbit", "cortex-m3": "mps2_an385",
+                     "cortex-m4": "mps2_an386", "cortex-m7": "mps2_an500", "cortex-m33": "mps2_an505",
+                     "cortex-m55": "mps3_an547"}
+CORES = tuple(EMULATION_BY_CORE)
+
+
+def emulation_board(target: Board) -> Board:
+    """The emulated board an `--emulate` run of `target` uses: itself if emulated, else its
+    `emulate_on` board or the machine with its core."""
+    if target.emulated:
+        return target
+    name = target.emulate_on or EMULATION_BY_CORE.get(target.core, "")
+    if not name:
+        raise TinyqError(f"no emulator for board {target.name} (core {target.core})",
+                         "emulated cores: " + ", ".join(CORES))
+    return load_board(name)
 
 
 @dataclass
@@ -30,9 +47,12 @@ class BuildSpec:
 
 
 def arch_flags(board: Board) -> list[str]:
-    cpu = {"cortex-m0plus": "cortex-m0plus", "cortex-m4": "cortex-m4", "cortex-m7": "cortex-m7"}[board.core]
-    flags = [f"-mcpu={cpu}", "-mthumb"]
-    if board.fpu != "none":
+    if board.core not in CORES:
+        raise TinyqError(f"board {board.name}: unknown core {board.core!r}", "cores: " + ", ".join(CORES))
+    flags = [f"-mcpu={board.core}", "-mthumb"]
+    if board.fpu == "auto":     # the core's own FPU (and, on the M55, MVE): -mfpu=auto from -mcpu
+        flags += [f"-mfloat-abi={board.float_abi}"]
+    elif board.fpu != "none":
         flags += [f"-mfpu={board.fpu}", f"-mfloat-abi={board.float_abi}"]
     else:
         flags += ["-mfloat-abi=soft"]
@@ -57,7 +77,7 @@ def build_spec(board: Board, opt: str = "-O2") -> BuildSpec:
         if key in board.pins:
             defines.append(f"-DTQ_{key.upper()}_PIN={int(board.pins[key])}u")
     cflags = [*arch, "-std=c99", opt, "-g", *C_WARNINGS, "-ffunction-sections",
-              "-fdata-sections", "-ffp-contract=off", *defines]
+              "-fdata-sections", "-ffp-contract=off", *board.cflags, *defines]
     ldflags = [*arch, "-nostartfiles", "--specs=nano.specs", "--specs=nosys.specs",
                "-Wl,--gc-sections", "-Wl,--print-memory-usage"]
     return BuildSpec(board, sorted(common.glob("*.c")) + [board_dir / "board.c"], [common, board_dir],

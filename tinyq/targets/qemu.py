@@ -1,4 +1,4 @@
-"""Run firmware in QEMU (mps2-an386, Cortex-M4F) with exact instruction counting and the UART
+"""Run firmware in QEMU (the board's `[emulator]` machine) with exact instruction counting and the UART
 on a TCP socket, always under a timeout, always killed on the way out."""
 from __future__ import annotations
 
@@ -15,15 +15,17 @@ from tinyq.boards import Board
 from tinyq.errors import ToolchainError
 
 QEMU_HINT = "install QEMU: `apt-get install qemu-system-arm`"
-FAULT_EXIT = 3          # tq_fault() in firmware/boards/mps2_an386/board.c ends the run with this code
+FAULT_EXIT = 3          # tq_fault() in every emulated board.c ends the run with this code
 
 
 def ticks_to_instructions(ticks: int, board: Board) -> int:
-    """With -icount shift=S each instruction advances virtual time by 2^S ns; the CMSDK timer
-    ticks at the board's clock, so one instruction is 2^S * clock / 1e9 ticks (3.2 at S=7, 25 MHz).
-    Rounding is exact: the two timer reads are each off by less than one tick (< 0.5 instruction)."""
+    """With -icount shift=S each instruction advances virtual time by 2^S ns; the board's timer
+    ticks at `[emulator] counter_hz` (default: its clock), so one instruction is
+    2^S * counter_hz / 1e9 ticks (3.2 at S=7, 25 MHz; 2.048 for the micro:bit's 16 MHz TIMER0).
+    Rounding is exact while that is above 2: the two timer reads are each off by less than one
+    tick (< 0.5 instruction)."""
     shift = int(board.emulator.get("icount_shift", 7))
-    ticks_per_instruction = (1 << shift) * board.clock_hz / 1e9
+    ticks_per_instruction = (1 << shift) * int(board.emulator.get("counter_hz", board.clock_hz)) / 1e9
     return round(ticks / ticks_per_instruction)
 
 
@@ -50,7 +52,7 @@ class Qemu:
         if not exe:
             raise ToolchainError("qemu-system-arm not found", QEMU_HINT)
         if not self.board.emulated:
-            raise ToolchainError(f"board {self.board.name} has no emulator", "use --board mps2_an386")
+            raise ToolchainError(f"board {self.board.name} has no emulator", "use an emulated board (with an [emulator] table)")
         em = self.board.emulator
         cmd = [exe, "-M", em.get("qemu_machine", "mps2-an386"), "-cpu", em.get("qemu_cpu", "cortex-m4"),
                "-nographic", "-monitor", "none", "-kernel", str(self.elf),

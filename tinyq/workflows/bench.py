@@ -9,7 +9,7 @@ import numpy as np
 from tinyq.boards import Board, load_board
 from tinyq.errors import TinyqError
 from tinyq.plan.compiled import Compiled
-from tinyq.targets.firmware import EMULATION_BOARD, build_spec
+from tinyq.targets.firmware import build_spec, emulation_board
 from tinyq.targets.gcc_build import build
 from tinyq.targets.protocol import Link, ProtocolError
 from tinyq.targets.qemu import ticks_to_instructions
@@ -85,8 +85,7 @@ def run_bench(link: Link, gen: Compiled, model_path: str | Path, board: Board, s
     out_specs = [(g.t(t).dtype, g.t(t).shape) for t in g.outputs]
     emulated = info.get("counter") == "qemu_timer"
     # `--board nrf52840` against the emulator: convert with the emulation board's clock and shift
-    counter_board = board if board.emulated or not emulated else \
-        load_board(EMULATION_BOARD.get(board.name, "mps2_an386"))
+    counter_board = board if board.emulated or not emulated else emulation_board(board)
     counter_check = check_counter(link, counter_board, emulated)
     convert = (lambda t: ticks_to_instructions(t, counter_board)) if emulated else (lambda t: t)
     totals, layer_sums, mismatches, stack = [], [0] * len(g.ops), 0, 0
@@ -141,15 +140,12 @@ def run_emulated_bench(model_path: str | Path, board: str = "nrf52840", samples:
     """Generate, build with arm-none-eabi-gcc, run in QEMU and bench: the emulated deploy in one call.
 
     `board` is the target (its RAM/flash are what the figures are checked against); the run happens
-    on its emulation board (mps2_an386 for the nRF52840). Returns the bench report plus board,
+    on its emulation board (the machine with its core: mps2_an386 for the nRF52840). Returns the bench report plus board,
     flash_bytes (text+data), ram_bytes (data+bss+reserved stack), static_ram_bytes, elf."""
     import tempfile
 
     target = load_board(board)
-    run_board = load_board(EMULATION_BOARD.get(target.name, target.name))
-    if not run_board.emulated:
-        raise TinyqError(f"no emulator for board {target.name}",
-                         "emulation exists for: " + ", ".join(sorted(EMULATION_BOARD)))
+    run_board = emulation_board(target)
     model_path = Path(model_path)
     gen = compile(model_path, board=target, kernels=kernels)
     work = Path(out) if out else Path(tempfile.mkdtemp(prefix="tinyq-emu-"))

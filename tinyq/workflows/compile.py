@@ -17,9 +17,12 @@ def compile(model: str | Path | Graph, board: str | Board | None = None, kernels
 
     board: a board name or `Board` (decides the kernel family with kernels="auto": the DSP
     kernels where the board has the DSP extension); None compiles for the host check.
-    kernels: "auto", "dsp" or "portable". A `Graph` must already have gone through the passes."""
+    kernels: "auto", "dsp", "dsp8", "mve" or "portable" (auto: mve on a Helium core, dsp where the
+    board has the DSP extension, else portable). A `Graph` must already have gone through the passes."""
     b = load_board(board) if isinstance(board, str) else board
     family = resolve_family(kernels, None if b is None else b.dsp)
+    if kernels == "auto" and b is not None and b.mve:
+        family = "mve"     # Helium where the layer has an MVE kernel, else the DSP one
     if isinstance(model, Graph):
         graph, name = model, source or model.name
     else:

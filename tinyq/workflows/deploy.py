@@ -12,7 +12,7 @@ from tinyq.boards import load_board
 from tinyq.errors import TinyqError
 from tinyq.plan.budget import budget, require_fit
 from tinyq.plan.compiled import Compiled
-from tinyq.targets.firmware import EMULATION_BOARD
+from tinyq.targets.firmware import emulation_board
 from tinyq.targets.flash import flash
 from tinyq.targets.platformio import build_project, write_project
 from tinyq.workflows.bench import format_bench, run_bench
@@ -60,10 +60,7 @@ def deploy(opt: DeployOptions) -> DeployReport:
     target = load_board(opt.board)
     if not opt.emulate and not opt.port:
         raise TinyqError("say where the board is: --port PORT (e.g. /dev/ttyACM0) or --emulate")
-    run_board = load_board(EMULATION_BOARD.get(target.name, target.name)) if opt.emulate else target
-    if opt.emulate and not run_board.emulated:
-        raise TinyqError(f"no emulator for {target.name}", "emulation exists for: " +
-                         ", ".join(sorted(k for k, v in EMULATION_BOARD.items())))
+    run_board = emulation_board(target) if opt.emulate else target
     prog = Progress(5, opt.quiet)
     t_start = time.monotonic()
     with prog.stage("plan", f"planning {opt.model.name} for {target.name}"):

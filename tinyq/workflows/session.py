@@ -12,6 +12,10 @@ from tinyq.targets.protocol import Link, ProtocolError, open_port
 from tinyq.targets.qemu import Qemu
 
 LINK_TIMEOUT = 120.0   # seconds for one answer: the slowest emulated inference stays well below
+# The first request of an emulated session is retried after this long: QEMU's STM32 USART drops
+# what arrives before the firmware has enabled it (the CMSDK and nRF51 UARTs hold it back), so
+# the bytes of a request sent right after connecting can be lost; the retry goes through.
+HELLO_TIMEOUT = 2.0
 
 
 @contextmanager
@@ -27,6 +31,7 @@ def device_session(board: Board, *, elf: Path | None = None, port: str | None = 
             try:
                 link = Link(ser, timeout=min(timeout, emulator_timeout))
                 try:
+                    link.request(b"H", timeout=HELLO_TIMEOUT)
                     yield link
                     link.quit()
                 except ProtocolError as exc:
