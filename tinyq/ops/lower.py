@@ -97,8 +97,9 @@ def op_macs(graph: Graph) -> list[int]:
 
 def family_help() -> str:
     return ("kernel family: dsp (int16-widened weights, fastest on Cortex-M4/M7/M33), dsp8 (DSP kernels "
-            "keeping int8 weights where one exists: less flash), portable (plain C, int8 weights); "
-            "auto: dsp unless the board lacks the DSP extension")
+            "keeping int8 weights where one exists: less flash), mve (Helium kernels for Cortex-M55, int8 "
+            "weights, falling back to dsp), portable (plain C, int8 weights); auto: the board's own "
+            "(dsp unless it lacks the DSP extension)")
 
 
 def resolve_family(choice: str, has_dsp: bool | None) -> str:
