@@ -4,7 +4,9 @@ from __future__ import annotations
 from tinyq.ir import Graph, Op
 from tinyq.ops._common import fused_range, fused_range_of
 from tinyq.ops._elementwise import BinaryData, binary_check, binary_data, broadcast_init, register_binary_variants
-from tinyq.ops.registry import Refusal, register_op
+from tinyq.ops._dsp_layout import DSP_SOURCES, residual_add_tables
+from tinyq.ops.emitter import Emitter
+from tinyq.ops.registry import Refusal, register_op, variant
 from tinyq.quant import quantize_multiplier_smaller_than_one_exp
 
 LEFT_SHIFT = 20        # TFLM's headroom for int8 ADD/SUB
@@ -37,3 +39,18 @@ def prepare_add_sub(op: Op, g: Graph) -> BinaryData:
 
 register_op("ADD")(prepare_add_sub)
 register_binary_variants("ADD", "add", headers=("tq_s16.h",))
+
+
+@variant("ADD", "dsp", ["add_dsp.c", "add_dsp.h", "tq_broadcast.h", *DSP_SOURCES],
+         applies=lambda d: d.dtype == "int8", name="add_dsp")
+def lower_dsp(d: BinaryData, em: Emitter) -> None:
+    """Two byte-indexed tables of TFLM's per-input rescale, one sum, one fast requantization."""
+    f = d.params
+    lut1, lut2, row, exact = residual_add_tables(f, conv_first=True)
+    em.include("add_dsp.h")
+    p = em.params("tq_add_dsp_params", {
+        "shape": f["shape"], "lut1": em.const(lut1, "addlut"), "lut2": em.const(lut2, "addlut"),
+        "rq": "{" + ", ".join(str(int(v)) for v in row) + "}", "exact": exact,
+        "zp": f["out_offset"], "act_min": f["act_min"], "act_max": f["act_max"],
+    })
+    em.call(f"tq_add_dsp_s8({p}, {em.tensor(d.a)}, {em.tensor(d.b)}, {em.tensor(d.output)})")
