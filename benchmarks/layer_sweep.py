@@ -137,9 +137,9 @@ def main() -> int:
                     help="activation bytes per merged model (inputs and outputs stay live: RAM)")
     args = ap.parse_args()
 
-    from tfmodels import convert_int8, keras_model
-
     from tinyq.workflows.deploy import DeployOptions, deploy
+
+    from tfmodels import convert_int8, keras_model
 
     cases = [c for c in grid() if not args.only or c.family in args.only.split(",")]
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="tinyq-sweep-"))

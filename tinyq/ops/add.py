@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from tinyq.ir import Graph, Op
 from tinyq.ops._common import fused_range, fused_range_of
-from tinyq.ops._elementwise import BinaryData, binary_check, binary_data, broadcast_init, register_binary_variants
 from tinyq.ops._dsp_layout import DSP_SOURCES, residual_add_tables
+from tinyq.ops._elementwise import BinaryData, binary_check, binary_data, broadcast_init, register_binary_variants
 from tinyq.ops.emitter import Emitter
 from tinyq.ops.registry import Refusal, register_op, variant
 from tinyq.quant import quantize_multiplier_smaller_than_one_exp
