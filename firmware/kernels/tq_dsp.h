@@ -61,6 +61,7 @@ static inline int32_t tq_sxtb16_ror8(int32_t x)
 static inline int32_t tq_smlad(int32_t a, int32_t b, int32_t acc) { return __smlad((int16x2_t)a, (int16x2_t)b, acc); }
 static inline int32_t tq_smlabb(int32_t a, int32_t b, int32_t acc) { return __smlabb(a, b, acc); }
 static inline int32_t tq_smlatt(int32_t a, int32_t b, int32_t acc) { return __smlatt(a, b, acc); }
+static inline int32_t tq_smlabt(int32_t a, int32_t b, int32_t acc) { return __smlabt(a, b, acc); }
 /* acc + bytes 0 and 2 of x (sign-extended), halfwise */
 static inline int32_t tq_sxtab16(int32_t acc, int32_t x) { return (int32_t)__sxtab16((uint32_t)acc, (uint32_t)x); }
 /* acc + bytes 1 and 3 of x (sign-extended), halfwise */
@@ -100,6 +101,10 @@ static inline int32_t tq_smlabb(int32_t a, int32_t b, int32_t acc)
 static inline int32_t tq_smlatt(int32_t a, int32_t b, int32_t acc)
 {
     return (int32_t)((uint32_t)acc + (uint32_t)(tq_hi16(a) * tq_hi16(b)));
+}
+static inline int32_t tq_smlabt(int32_t a, int32_t b, int32_t acc)
+{
+    return (int32_t)((uint32_t)acc + (uint32_t)(tq_lo16(a) * tq_hi16(b)));
 }
 static inline int32_t tq_sadd16(int32_t a, int32_t b)
 {

@@ -150,6 +150,28 @@ def lower_dsp_as_conv_s16(d: DepthwiseData, em: Emitter) -> None:
     conv_lower_dsp_s16(as_conv(d), em)
 
 
+@variant("DEPTHWISE_CONV_2D", "dsp", ["depthwise_mult_dsp.c", "depthwise_mult_dsp.h", *DSP_SOURCES],
+         applies=lambda d: d.dtype == "int8" and d.depth_mult > 1 and d.win.in_c > 1 and d.depth_mult <= 32,
+         name="depthwise_conv_2d_dsp_mult")
+def lower_dsp_mult(d: DepthwiseData, em: Emitter) -> None:
+    """Multiplier > 1: the input value shared by its depth_mult outputs, int16 weights scaled for
+    the fast requantization (TFLM's arithmetic where the generator cannot prove it exact)."""
+    oc = d.win.out_c
+    taps = d.w.reshape(-1, oc)
+    rq, factor, exact = requant_for(taps.T, d.bias, d.mult, d.shift, d.output_zp)
+    w16 = (taps.astype(np.int64) * factor[None, :]).astype(np.int16)
+    em.include("depthwise_mult_dsp.h")
+    p = em.params("tq_dw_mult_dsp_params", {
+        "geo": d.win.c_init(), "depth_mult": d.depth_mult,
+        "input_offset": -d.input_zp, "output_offset": d.output_zp, "act_min": d.act_min, "act_max": d.act_max,
+        "rq": f"(const tq_rq *){em.const(rq, 'rq')}", "rq_exact": exact,
+        "bias": em.const(scaled_int32(d.bias, factor), "bias"),
+        "bias_full": em.const(scaled_int32(d.bias_full, factor), "bias"),
+    })
+    em.call(f"tq_depthwise_conv_2d_mult_dsp_s8({p}, {em.tensor(d.input)}, {em.const(w16, 'w16')}, "
+            f"{em.tensor(d.output)})")
+
+
 def dsp_scratch(d: DepthwiseData) -> int:
     """A 32-bit accumulator chunk row per channel plus a zero-point word for the padding taps."""
     return d.win.out_c + 4
