@@ -19,3 +19,10 @@ void tq_lut_s8(const tq_lut_params *p, const int8_t *in, int8_t *out)
         out[i] = t[(uint8_t)in[i]];
     }
 }
+
+void tq_lut_inputs_s8(int8_t *xs)
+{
+    for (int32_t u = 0; u < 256; ++u) {
+        xs[u] = (int8_t)(uint8_t)u;
+    }
+}

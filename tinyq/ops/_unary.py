@@ -71,6 +71,24 @@ def lower_lut(d: UnaryData, em: Any, f) -> None:
     em.call(f"tq_lut_s8({p}, {em.tensor(d.input)}, {em.tensor(d.output)})")
 
 
+LUT_MIN_COUNT = 256     # below this many elements the first run's 256 evaluations do not pay
+
+
+def lower_lut_on_device(d: UnaryData, em: Any, header: str, ctype: str, func: str) -> None:
+    """An int8 element-wise op as a table the device fills on the model's first invocation by
+    running the op's own kernel `func` over the 256 possible inputs (256 B of static RAM); every
+    run after that is a table lookup. Exact by construction: the table holds that kernel's results."""
+    em.include(header)
+    em.include("lut.h")
+    p = em.params(ctype, d.params)
+    i = em.cur.index
+    em.call(f"{{ static int8_t lut{i}[256]; static uint8_t lut{i}_ready; "
+            f"if (!lut{i}_ready) {{ {ctype} q = *{p}; int8_t xs[256]; q.count = 256; "
+            f"tq_lut_inputs_s8(xs); {func}(&q, xs, lut{i}); lut{i}_ready = 1; }} "
+            f"const tq_lut_params t = {{ {d.params['count']}, lut{i} }}; "
+            f"tq_lut_s8(&t, {em.tensor(d.input)}, {em.tensor(d.output)}); }}")
+
+
 def frexp_multiplier(real: float) -> tuple[int, int]:
     """The (multiplier, exponent) LOGISTIC and TANH compute with frexp and round, without
     QuantizeMultiplier's renormalisation."""

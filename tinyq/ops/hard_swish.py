@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinyq.ir import Graph, Op
-from tinyq.ops._unary import UnaryData, lower_unary, unary_check, unary_data
+from tinyq.ops._unary import LUT_MIN_COUNT, LUT_SOURCES, UnaryData, lower_lut_on_device, lower_unary, unary_check, unary_data
 from tinyq.ops.emitter import Emitter
 from tinyq.ops.registry import Refusal, register_op, variant
 from tinyq.quant import quantize_multiplier
@@ -43,3 +43,9 @@ def prepare(op: Op, g: Graph) -> UnaryData:
 @variant("HARD_SWISH", "portable", ["hard_swish.c", "hard_swish.h"])
 def lower(d: UnaryData, em: Emitter) -> None:
     lower_unary(d, em, "hard_swish.h", "tq_hard_swish_params", "tq_hard_swish_s8")
+
+
+@variant("HARD_SWISH", "dsp", ["hard_swish.c", "hard_swish.h", *LUT_SOURCES], name="hard_swish_lut",
+         applies=lambda d: d.dtype == "int8" and d.params["count"] >= LUT_MIN_COUNT)
+def lower_lut(d: UnaryData, em: Emitter) -> None:
+    lower_lut_on_device(d, em, "hard_swish.h", "tq_hard_swish_params", "tq_hard_swish_s8")

@@ -5,7 +5,17 @@ import math
 
 from tinyq.ir import Graph, Op
 from tinyq.ops._lut16 import sigmoid_table_u16
-from tinyq.ops._unary import UnaryData, frexp_multiplier, input_radius, lower_unary, unary_check, unary_data
+from tinyq.ops._unary import (
+    LUT_MIN_COUNT,
+    LUT_SOURCES,
+    UnaryData,
+    frexp_multiplier,
+    input_radius,
+    lower_lut_on_device,
+    lower_unary,
+    unary_check,
+    unary_data,
+)
 from tinyq.ops.emitter import Emitter
 from tinyq.ops.registry import Refusal, register_op, variant
 
@@ -83,3 +93,9 @@ def lower(d: UnaryData, em: Emitter) -> None:
          name="logistic_portable_s16")
 def lower_s16(d: UnaryData, em: Emitter) -> None:
     lower_sigmoid_s16(d, em, "logistic.h", "tq_logistic_s16")
+
+
+@variant("LOGISTIC", "dsp", ["logistic.c", "logistic.h", "tq_fixedpoint.h", *LUT_SOURCES], name="logistic_lut",
+         applies=lambda d: d.dtype == "int8" and d.params["count"] >= LUT_MIN_COUNT)
+def lower_lut(d: UnaryData, em: Emitter) -> None:
+    lower_lut_on_device(d, em, "logistic.h", "tq_sigmoid_params", "tq_logistic_s8")

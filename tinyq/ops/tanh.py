@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from tinyq.ir import Graph, Op
-from tinyq.ops._unary import UnaryData, lower_unary, unary_check, unary_data
+from tinyq.ops._unary import LUT_MIN_COUNT, LUT_SOURCES, UnaryData, lower_lut_on_device, lower_unary, unary_check, unary_data
 from tinyq.ops.emitter import Emitter
 from tinyq.ops.logistic import lower_sigmoid_s16, sigmoid_fields, sigmoid_fields_s16
 from tinyq.ops.registry import Refusal, register_op, variant
@@ -28,3 +28,9 @@ def lower(d: UnaryData, em: Emitter) -> None:
          name="tanh_portable_s16")
 def lower_s16(d: UnaryData, em: Emitter) -> None:
     lower_sigmoid_s16(d, em, "tanh.h", "tq_tanh_s16")
+
+
+@variant("TANH", "dsp", ["tanh.c", "tanh.h", "logistic.h", "tq_fixedpoint.h", *LUT_SOURCES], name="tanh_lut",
+         applies=lambda d: d.dtype == "int8" and d.params["count"] >= LUT_MIN_COUNT)
+def lower_lut(d: UnaryData, em: Emitter) -> None:
+    lower_lut_on_device(d, em, "tanh.h", "tq_sigmoid_params", "tq_tanh_s8")
