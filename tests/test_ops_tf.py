@@ -32,6 +32,8 @@ CASES: dict[str, tuple[list[tuple[int, ...]], Callable, dict]] = {
     "avgpool_valid": ([(8, 8, 4)], lambda x: L.AveragePooling2D(2)(x), {}),
     "avgpool_same_s2": ([(9, 9, 3)], lambda x: L.AveragePooling2D(3, strides=2, padding="same")(x), {}),
     "maxpool_same": ([(9, 9, 3)], lambda x: L.MaxPooling2D(3, strides=2, padding="same")(x), {}),
+    "maxpool_then_relu": ([(8, 8, 8)], lambda x: L.ReLU(6.0)(L.MaxPooling2D(2)(L.Conv2D(8, 1)(x))),
+                          {"low": -8.0, "high": 8.0}),
     "dense_relu": ([(24,)], lambda x: L.Dense(10, activation="relu")(x), {}),
     "dense_per_tensor": ([(24,)], lambda x: L.Dense(10)(x), {"per_channel": False}),
     "softmax": ([(16,)], lambda x: L.Softmax()(L.Dense(10)(x)), {}),

@@ -1,5 +1,7 @@
 #include "pooling.h"
 
+#include <string.h>
+
 #include "tq_common.h"
 #include "tq_dsp.h"
 
@@ -82,7 +84,7 @@ static void average_simd(const tq_pool_params *p, const int8_t *in, int8_t *out)
             }                                                                                     \
         }                                                                                         \
     }                                                                                             \
-    void tq_max_pool_2d_##SUFFIX(const tq_pool_params *p, const T *in, T *out)                   \
+    static void max_scalar_##SUFFIX(const tq_pool_params *p, const T *in, T *out)                \
     {                                                                                             \
         const int32_t c_n = p->geo.in_c;                                                          \
         for (int32_t b = 0; b < p->geo.batches; ++b) {                                            \
@@ -120,4 +122,80 @@ void tq_average_pool_2d_s8(const tq_pool_params *p, const int8_t *in, int8_t *ou
 void tq_average_pool_2d_s16(const tq_pool_params *p, const int16_t *in, int16_t *out)
 {
     average_scalar_s16(p, in, out);
+}
+
+/* Four channels per word: SSUB8 sets the per-byte GE flags, SEL keeps the larger bytes. */
+static inline int32_t max4(int32_t a, int32_t b)
+{
+#ifdef TQ_HAVE_DSP
+    (void)__ssub8((int8x4_t)a, (int8x4_t)b);
+    return (int32_t)__sel((uint8x4_t)a, (uint8x4_t)b);
+#else
+    uint32_t r = 0;
+    for (int k = 0; k < 32; k += 8) {
+        const int8_t x = (int8_t)((uint32_t)a >> k), y = (int8_t)((uint32_t)b >> k);
+        r |= (uint32_t)(uint8_t)(x > y ? x : y) << k;
+    }
+    return (int32_t)r;
+#endif
+}
+
+static inline int32_t min4(int32_t a, int32_t b)
+{
+#ifdef TQ_HAVE_DSP
+    (void)__ssub8((int8x4_t)a, (int8x4_t)b);
+    return (int32_t)__sel((uint8x4_t)b, (uint8x4_t)a);
+#else
+    uint32_t r = 0;
+    for (int k = 0; k < 32; k += 8) {
+        const int8_t x = (int8_t)((uint32_t)a >> k), y = (int8_t)((uint32_t)b >> k);
+        r |= (uint32_t)(uint8_t)(x < y ? x : y) << k;
+    }
+    return (int32_t)r;
+#endif
+}
+
+static void max_simd(const tq_pool_params *p, const int8_t *in, int8_t *out)
+{
+    const tq_window g = p->geo;
+    const int32_t c_n = g.in_c, row = g.in_w * c_n;
+    const int32_t lo4 = (int32_t)(0x01010101u * (uint8_t)(int8_t)p->act_min);
+    const int32_t hi4 = (int32_t)(0x01010101u * (uint8_t)(int8_t)p->act_max);
+    const int clamp = p->act_min > -128 || p->act_max < 127;
+    for (int32_t b = 0; b < g.batches; ++b) {
+        const int8_t *in_b = in + (int32_t)b * g.in_h * row;
+        for (int32_t oy = 0; oy < g.out_h; ++oy) {
+            for (int32_t ox = 0; ox < g.out_w; ++ox, out += c_n) {
+                int32_t y0, y1, x0, x1;
+                window(p, oy, ox, &y0, &y1, &x0, &x1);
+                for (int32_t c = 0; c < c_n; c += 4) {
+                    int32_t m = (int32_t)0x80808080u;     /* four -128s */
+                    for (int32_t y = y0; y < y1; ++y) {
+                        const int8_t *px = in_b + y * row + x0 * c_n + c;
+                        for (int32_t x = x0; x < x1; ++x, px += c_n) {
+                            m = max4(m, tq_read_s32(px));
+                        }
+                    }
+                    if (clamp) {
+                        m = min4(max4(m, lo4), hi4);
+                    }
+                    memcpy(out + c, &m, 4);
+                }
+            }
+        }
+    }
+}
+
+void tq_max_pool_2d_s8(const tq_pool_params *p, const int8_t *in, int8_t *out)
+{
+    if (p->simd && (p->geo.in_c & 3) == 0) {
+        max_simd(p, in, out);
+        return;
+    }
+    max_scalar_s8(p, in, out);
+}
+
+void tq_max_pool_2d_s16(const tq_pool_params *p, const int16_t *in, int16_t *out)
+{
+    max_scalar_s16(p, in, out);
 }
