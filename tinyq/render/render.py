@@ -52,6 +52,7 @@ def _io_info(graph: Graph, index: int, ptr: str) -> dict:
     t = graph.t(index)
     return {
         "name": t.name, "dtype": t.dtype, "shape": t.shape, "nbytes": t.nbytes, "ptr": ptr,
+        "ctype": CTYPES.get(t.dtype, "uint8_t"), "elements": t.num_elements,
         "scale_c": _float_literal(t.qscale) if t.is_quantized else "1.0f",
         "zero_point": t.qzero if t.is_quantized else 0,
     }

@@ -8,6 +8,7 @@ import numpy as np
 
 from tinyq.boards import Board, load_board
 from tinyq.errors import TinyqError
+from tinyq.ir import Tensor
 from tinyq.plan.compiled import Compiled
 from tinyq.targets.firmware import EMULATION_BOARD, build_spec
 from tinyq.targets.gcc_build import build
@@ -23,7 +24,12 @@ CAL_SHORT, CAL_LONG = 1_000, 51_000   # calibration loop lengths (iterations of 
 
 
 def load_inputs(gen: Compiled, data: str | Path | None, samples: int, seed: int) -> list[np.ndarray]:
-    """Inputs from a .npy file (N x input shape, single-input models) or `samples` random ones."""
+    """Inputs from a .npy file (N x input shape, single-input models) or `samples` random ones.
+
+    The file holds the model's own input type (uint8, int8, int16, float32, ...); float data for a
+    quantized integer input is quantized with the input's scale and zero point (float division,
+    round half away from zero, saturated: TFLM's AffineQuantize), integer data of another integer
+    type is taken when every value fits the input's type."""
     g = gen.graph
     if samples < 1:
         raise TinyqError(f"--samples must be at least 1, not {samples}")
@@ -38,11 +44,35 @@ def load_inputs(gen: Compiled, data: str | Path | None, samples: int, seed: int)
     shape = tuple(t.shape)
     if arr.ndim == len(shape) and shape[:1] == (1,) and tuple(arr.shape[1:]) == shape[1:]:
         arr = arr.reshape((arr.shape[0], *shape))   # (N, 640) for a (1, 640) input: the batch of one is implied
-    if len(g.inputs) != 1 or arr.dtype != np.dtype(t.dtype) or tuple(arr.shape[1:]) != shape or not len(arr):
+    if len(g.inputs) != 1 or tuple(arr.shape[1:]) != shape or not len(arr):
         raise TinyqError(f"{data}: expected {want}, got {arr.dtype} {arr.shape}"
                          + ("" if len(g.inputs) == 1 else f" (the model has {len(g.inputs)} inputs: use random ones)"),
-                         "quantize your inputs to the model's input type first")
-    return [arr[:samples]]
+                         "save one sample per row, in the model's input shape")
+    return [_as_input_type(arr[:samples], t, data, want)]
+
+
+def _as_input_type(arr: np.ndarray, t: Tensor, data: str | Path, want: str) -> np.ndarray:
+    """`arr` as the input tensor's dtype (see load_inputs), or a clear error."""
+    target = np.dtype(t.dtype)
+    if arr.dtype == target:
+        return arr
+    if arr.dtype.kind == "f" and target.kind in "iu" and t.is_quantized:
+        if not np.isfinite(arr).all():
+            raise TinyqError(f"{data}: the float inputs hold NaN or infinite values", "clean the data first")
+        info = np.iinfo(target)
+        scaled = arr.astype(np.float32) / np.float32(t.qscale)
+        q = np.sign(scaled) * np.floor(np.abs(scaled).astype(np.float64) + 0.5) + t.qzero
+        return np.clip(q, info.min, info.max).astype(target)
+    if arr.dtype.kind in "iub" and target.kind in "iu":
+        info = np.iinfo(target)
+        if arr.size and (arr.min() < info.min or arr.max() > info.max):
+            raise TinyqError(f"{data}: {arr.dtype} values in [{arr.min()}, {arr.max()}] do not fit the model's "
+                             f"{t.dtype} input [{info.min}, {info.max}]", f"save {want}")
+        return arr.astype(target)
+    if arr.dtype.kind == "f" and target.kind == "f":
+        return arr.astype(target)
+    raise TinyqError(f"{data}: expected {want}, got {arr.dtype} {arr.shape}",
+                     "quantize your inputs to the model's input type first")
 
 
 def check_counter(link: Link, board: Board, emulated: bool) -> dict:
