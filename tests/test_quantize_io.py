@@ -130,8 +130,13 @@ def _float_io_model(path: Path) -> Path:
     return _convert(keras_model([(5,)], lambda x: L.Dense(3)(x)), path, (5,), None, low=-1.0)
 
 
-def test_every_quantize_pair_is_bit_exact(tmp_path: Path) -> None:
-    path = quantize_chain(_float_io_model(tmp_path / "f.tflite"), tmp_path / "chain.tflite")
+@pytest.fixture(scope="module")
+def float_io(tmp_path_factory) -> Path:
+    return _float_io_model(tmp_path_factory.mktemp("qio") / "f.tflite")
+
+
+def test_every_quantize_pair_is_bit_exact(float_io: Path, tmp_path: Path) -> None:
+    path = quantize_chain(float_io, tmp_path / "chain.tflite")
     g = load(path)
     pairs = {(g.t(op.inputs[0]).dtype, g.t(op.outputs[0]).dtype) for op in g.ops if op.opcode == "QUANTIZE"}
     assert pairs == {("float32", "int8"), ("int8", "int16"), ("int16", "int16"), ("int16", "int8"),
@@ -141,6 +146,42 @@ def test_every_quantize_pair_is_bit_exact(tmp_path: Path) -> None:
     xs = [np.random.default_rng(3).uniform(-3.0, 3.0, size=(100, 1, 6, 5)).astype(np.float32)]
     rep = verify(path, inputs=xs)
     assert rep.elements == 100 * 30 * (len(CHAIN) + 1) and rep.mismatches == 0, rep.to_dict()
+    assert rep.reference == "TFLM"
+
+
+def test_uint8_requantize_falls_back_to_litert_reference(float_io: Path, tmp_path: Path) -> None:
+    """uint8 -> uint8 is TFLite's, not TFLM's: verify says it compared with LiteRT's reference
+    kernels, and why."""
+    chain = [("float32", 0.0, 0), ("int8", 0.02, 0), ("uint8", 0.02, 128), ("uint8", 0.013, 100),
+             ("uint8", 0.031, 7), ("int8", 0.03, 0)]
+    path = quantize_chain(float_io, tmp_path / "u8u8.tflite", chain + [("int16", 0.0004, 0)])
+    rep = verify(path, samples=100, seed=4, layers=True)
+    assert rep.reference == "LiteRT BUILTIN_REF" and "UINT8" in rep.reference_note
+    assert rep.ok and rep.elements > 0, rep.to_dict()
+
+
+@pytest.mark.parametrize("dtype", ["UINT32", "COMPLEX64", "STRING", "RESOURCE", "UINT16"])
+def test_inspect_shows_types_tinyq_does_not_compile(dtype: str, float_io: Path, tmp_path: Path) -> None:
+    """inspect lists a tensor type tinyq cannot compile; compile refuses it naming the tensor."""
+    from tensorflow.lite.python import schema_py_generated as s
+    from tensorflow.lite.tools import flatbuffer_utils as fbu
+
+    from tinyq.errors import UnsupportedOpError
+    from tinyq.workflows.compile import compile
+    from tinyq.workflows.inspect import format_report, inspect_model
+
+    m = fbu.read_model(str(float_io))
+    sub = m.subgraphs[0]
+    out = sub.tensors[sub.outputs[0]]
+    out.type, out.quantization = getattr(s.TensorType, dtype), None
+    path = tmp_path / f"odd_{dtype}.tflite"
+    fbu.write_model(m, str(path))
+    info = inspect_model(path)
+    assert info["outputs"][0]["dtype"] == dtype.lower()
+    assert any(f"type {dtype}" in u["reason"] for u in info["unsupported"]), info["unsupported"]
+    assert dtype.lower() in format_report(info)
+    with pytest.raises(UnsupportedOpError, match=f"has type {dtype}, which tinyq does not compile"):
+        compile(path)
 
 
 @pytest.mark.slow

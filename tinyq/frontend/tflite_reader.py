@@ -131,8 +131,14 @@ def _to_graph(model: Any, buf: bytes, name: str) -> Graph:
         data = None
         if raw is not None:
             if dtype not in _NP_DTYPES:
-                raise ModelError(f"'{name}': constant tensor {i} has unsupported type {dtype.upper()}",
-                                 "tinyq compiles int8 models; re-quantize with `tinyq quantize`")
+                if dtype.startswith("type"):
+                    raise ModelError(f"'{name}': constant tensor {i} has type number {dtype[4:]}, which no "
+                                     "TFLite schema defines", "the file is corrupt or from a newer schema")
+                # a string or other constant tinyq does not compile: kept as its raw bytes, so that
+                # `inspect` shows it and the ops that read it refuse it
+                tensors.append(Tensor(i, (t.name or b"").decode(errors="replace"), shape, dtype, scale, zp,
+                                      qdim, np.frombuffer(raw, dtype=np.uint8).copy()))
+                continue
             n = int(np.prod(shape, dtype=np.int64)) if shape else 1
             if len(raw) != n * DTYPE_SIZE[dtype]:
                 raise ModelError(f"'{name}': tensor {i} ({t.name.decode(errors='replace')}) expects "

@@ -14,7 +14,7 @@ from tinyq.targets.firmware import EMULATION_BOARD, build_spec
 from tinyq.targets.gcc_build import build
 from tinyq.targets.protocol import Link, ProtocolError
 from tinyq.targets.qemu import ticks_to_instructions
-from tinyq.targets.reference import run_reference
+from tinyq.targets.reference import run_golden
 from tinyq.workflows.compile import compile
 from tinyq.workflows.reports import BenchReport, LayerFigures
 from tinyq.workflows.session import device_session
@@ -111,7 +111,8 @@ def run_bench(link: Link, gen: Compiled, model_path: str | Path, board: Board, s
                             f"not '{g.name}' ({len(g.ops)} layers)", "build and flash the firmware for this model")
     xs = load_inputs(gen, data, samples, seed)
     n = len(xs[0])
-    want, _ = run_reference(model_path, xs, len(g.outputs))
+    golden = run_golden(model_path, xs, len(g.outputs))   # samples in order: variables carry over
+    want = golden.outputs
     out_specs = [(g.t(t).dtype, g.t(t).shape) for t in g.outputs]
     emulated = info.get("counter") == "qemu_timer"
     # `--board nrf52840` against the emulator: convert with the emulation board's clock and shift
@@ -135,7 +136,7 @@ def run_bench(link: Link, gen: Compiled, model_path: str | Path, board: Board, s
     return BenchReport(board.name, g.name, n, mismatches, "instructions" if emulated else "cycles", totals, stack,
                        gen.arena_bytes, gen.macs, counter_check,
                        f"QEMU {counter_board.emulator.get('qemu_machine')}" if emulated else board.name, layers,
-                       clock_hz=None if emulated else board.clock_hz)
+                       clock_hz=None if emulated else board.clock_hz, reference=golden.reference)
 
 
 def _counter_line(check: dict) -> str:
@@ -150,7 +151,8 @@ def format_bench(rep: dict) -> str:
     unit = rep["counter"]
     where = rep["board"] + (f" ({rep['run_on']})" if rep.get("run_on", rep["board"]) != rep["board"] else "")
     lines = [f"{rep['model']} on {where}: {'BIT-EXACT' if rep['bit_exact'] else 'MISMATCH'} over "
-             f"{rep['samples']} inputs ({rep['mismatches']} differing elements)",
+             f"{rep['samples']} inputs ({rep['mismatches']} differing elements"
+             f"{'' if rep.get('reference', 'TFLM') == 'TFLM' else ', against ' + rep['reference']})",
              f"  {unit} per inference: {rep[unit]:,} (min {rep[unit + '_min']:,}, max {rep[unit + '_max']:,}"
              f"{', identical every run' if rep['repeatable'] else ''})"
              + (f", {rep['latency_ms']} ms" if "latency_ms" in rep else ""),
