@@ -14,6 +14,7 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -40,7 +41,7 @@ class Golden:
 
 
 def _run(model_path: str | Path, inputs: list[np.ndarray], num_outputs: int, layer_tensors: list[int] | None,
-         timeout: float, engine: str) -> tuple[list[list[np.ndarray]], list[list[np.ndarray]]]:
+         timeout: float, engine: str) -> tuple[list[list[np.ndarray]], list[list[np.ndarray]], list[str]]:
     job = {"model": str(model_path), "inputs": inputs, "num_outputs": num_outputs,
            "layers": layer_tensors or [], "engine": engine}
     who = "TFLM's interpreter" if engine == TFLM else "LiteRT's reference kernels"
@@ -57,7 +58,7 @@ def _run(model_path: str | Path, inputs: list[np.ndarray], num_outputs: int, lay
             "TFLM rejects this model, so there is no reference to compare with; a model converted "
             "with a fixed batch of 1 and sensible quantization ranges avoids most such failures")
     out = pickle.loads(res.stdout)
-    return out["outputs"], out["layers"]
+    return out["outputs"], out["layers"], out.get("notes", [])
 
 
 def run_reference(model_path: str | Path, inputs: list[np.ndarray], num_outputs: int,
@@ -67,7 +68,8 @@ def run_reference(model_path: str | Path, inputs: list[np.ndarray], num_outputs:
     over from one sample to the next, as on the device). inputs: one array per model input,
     leading sample axis. Returns (outputs per sample, the requested intermediate tensors per
     sample)."""
-    return _run(model_path, inputs, num_outputs, layer_tensors, timeout, TFLM)
+    outs, layers, _ = _run(model_path, inputs, num_outputs, layer_tensors, timeout, TFLM)
+    return outs, layers
 
 
 def run_golden(model_path: str | Path, inputs: list[np.ndarray], num_outputs: int,
@@ -80,10 +82,10 @@ def run_golden(model_path: str | Path, inputs: list[np.ndarray], num_outputs: in
         if not fallback:
             raise
         try:
-            outs, layers = _run(model_path, inputs, num_outputs, layer_tensors, timeout, LITERT_REF)
+            outs, layers, notes = _run(model_path, inputs, num_outputs, layer_tensors, timeout, LITERT_REF)
         except ReferenceError_ as ref_exc:
             raise ReferenceError_(f"{tflm_exc}; the fallback, {ref_exc}", tflm_exc.hint) from None
-        return Golden(outs, layers, LITERT_REF, str(tflm_exc))
+        return Golden(outs, layers, LITERT_REF, str(tflm_exc) + "".join(f" ({n})" for n in notes))
 
 
 def _worker() -> None:
@@ -117,15 +119,48 @@ def _worker() -> None:
     sys.stdout.buffer.write(pickle.dumps({"outputs": outputs, "layers": layers}))
 
 
+def _litert_interpreter(path: str, preserve: bool) -> tuple[Any, list[str]]:
+    """LiteRT's interpreter on its reference kernels. Where its resolver registers an op only up to
+    an older version than the file names (TILE 3: the version that added int8, which its templated
+    copy kernel handles anyway), the file's op version is lowered until the resolver has it; the
+    notes say which."""
+    import re
+
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+    data, notes = Path(path).read_bytes(), []
+    for _ in range(16):
+        try:
+            interp = Interpreter(model_content=data, experimental_op_resolver_type=OpResolverType.BUILTIN_REF,
+                                 experimental_preserve_all_tensors=preserve)
+            interp.allocate_tensors()
+            return interp, notes
+        except (RuntimeError, ValueError) as exc:
+            m = re.search(r"Didn't find op for builtin opcode '(\w+)' version '(\d+)'", str(exc))
+            if not m or int(m.group(2)) <= 1:
+                raise
+            data = _lower_op_version(data, m.group(1), int(m.group(2)))
+            notes.append(f"{m.group(1)} version {m.group(2)} run as {int(m.group(2)) - 1}")
+    raise RuntimeError("cannot find op versions LiteRT's reference resolver registers")
+
+
+def _lower_op_version(data: bytes, opname: str, version: int) -> bytes:
+    from tensorflow.lite.python import schema_py_generated as schema
+    from tensorflow.lite.tools import flatbuffer_utils as fbu
+
+    m = fbu.convert_bytearray_to_object(bytearray(data))
+    code = getattr(schema.BuiltinOperator, opname)
+    for c in m.operatorCodes:
+        if max(c.builtinCode, c.deprecatedBuiltinCode) == code and c.version == version:
+            c.version = version - 1
+    return bytes(fbu.convert_object_to_bytearray(m))
+
+
 def _worker_litert(job: dict) -> None:
     """The same job on LiteRT's interpreter with its reference kernels only (no XNNPACK, no
     optimized kernels), samples in order on one interpreter."""
-    from ai_edge_litert.interpreter import Interpreter, OpResolverType
-
     try:
-        interp = Interpreter(model_path=job["model"], experimental_op_resolver_type=OpResolverType.BUILTIN_REF,
-                             experimental_preserve_all_tensors=bool(job["layers"]))
-        interp.allocate_tensors()
+        interp, notes = _litert_interpreter(job["model"], bool(job["layers"]))
     except (RuntimeError, ValueError) as exc:
         print(f"cannot allocate the model: {exc}", file=sys.stderr)
         sys.exit(3)
@@ -141,7 +176,7 @@ def _worker_litert(job: dict) -> None:
             sys.exit(4)
         outputs.append([np.array(interp.get_tensor(d["index"])) for d in outs[:job["num_outputs"]]])
         layers.append([np.array(interp.get_tensor(t)) for t in job["layers"]])
-    sys.stdout.buffer.write(pickle.dumps({"outputs": outputs, "layers": layers}))
+    sys.stdout.buffer.write(pickle.dumps({"outputs": outputs, "layers": layers, "notes": notes}))
 
 
 if __name__ == "__main__":

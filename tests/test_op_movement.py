@@ -1,0 +1,58 @@
+"""Data-movement ops (SPLIT, SPLIT_V, UNPACK, PACK, TILE, BROADCAST_TO, FILL, SLICE, GATHER,
+SPACE_TO_DEPTH, DEPTH_TO_SPACE, ...), in models TensorFlow quantizes itself, against TFLM (or,
+where TFLM has no kernel, LiteRT's reference kernels) bit for bit."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from tinyq.passes.pipeline import load
+from tinyq.workflows.verify import verify
+
+pytestmark = pytest.mark.tf
+
+tf = pytest.importorskip("tensorflow")
+L = tf.keras.layers
+
+
+def _lam(fn: Callable) -> Callable:
+    return lambda x: L.Lambda(fn)(x)
+
+
+def _cat(ts: list) -> "tf.Tensor":
+    """Several outputs as one (each through its own op, so every copy is checked)."""
+    return tf.concat([tf.reshape(t, [1, -1]) for t in ts], axis=1)
+
+
+# name -> (input shapes, body, opcodes that must appear, reference used)
+CASES: dict[str, tuple[list[tuple[int, ...]], Callable, set[str], str]] = {
+    "split_channels": ([(4, 5, 6)], _lam(lambda t: _cat([u * 2.0 for u in tf.split(t, 3, axis=-1)])), {"SPLIT"}, "TFLM"),
+    "split_rows_view": ([(6, 5)], _lam(lambda t: _cat([tf.nn.relu(u) for u in tf.split(t, 2, axis=1)])),
+                        {"SPLIT"}, "TFLM"),
+    "split_v_axis1": ([(7, 4)], _lam(lambda t: _cat([u * 3.0 for u in tf.split(t, [2, 4, 1], axis=1)])), {"SPLIT_V"}, "TFLM"),
+    "unpack_axis1": ([(3, 4, 2)], _lam(lambda t: _cat([u * 2.0 for u in tf.unstack(t, axis=2)])), {"UNPACK"}, "TFLM"),
+    "pack_axis2": ([(3, 4), (3, 4)], _lam(lambda t: tf.stack([t[0], t[1] * 2.0, t[0] - t[1]], axis=2)), {"PACK"}, "TFLM"),
+    "tile": ([(2, 3, 2)], _lam(lambda t: tf.tile(t, [1, 2, 1, 3])), {"TILE"}, "LiteRT BUILTIN_REF"),
+    "broadcast_to": ([(1, 3, 1)], _lam(lambda t: tf.broadcast_to(t, [1, 4, 3, 5])), {"BROADCAST_TO"}, "TFLM"),
+}
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory) -> dict[str, Path]:
+    from tfmodels import convert_int8, keras_model
+
+    d = tmp_path_factory.mktemp("movement")
+    return {name: convert_int8(keras_model(shapes, body, seed=i), d / f"{name}.tflite", shapes)
+            for i, (name, (shapes, body, _, _)) in enumerate(sorted(CASES.items()))}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_bit_exact(case: str, models: dict[str, Path]) -> None:
+    path = models[case]
+    opcodes = {op.opcode for op in load(path).ops}
+    assert CASES[case][2] <= opcodes, f"the converter produced {sorted(opcodes)}"
+    rep = verify(path, samples=100, seed=3, sanitize=case in ("split_channels", "tile"))
+    assert rep.elements > 0 and rep.mismatches == 0, rep.to_dict()
+    assert rep.reference == CASES[case][3], rep.reference_note
