@@ -35,6 +35,13 @@ CASES: dict[str, tuple[list[tuple[int, ...]], Callable, set[str], str]] = {
     "unpack_axis1": ([(3, 4, 2)], _lam(lambda t: _cat([u * 2.0 for u in tf.unstack(t, axis=2)])), {"UNPACK"}, "TFLM"),
     "pack_axis2": ([(3, 4), (3, 4)], _lam(lambda t: tf.stack([t[0], t[1] * 2.0, t[0] - t[1]], axis=2)), {"PACK"}, "TFLM"),
     "tile": ([(2, 3, 2)], _lam(lambda t: tf.tile(t, [1, 2, 1, 3])), {"TILE"}, "LiteRT BUILTIN_REF"),
+    "slice": ([(5, 6, 4)], _lam(lambda t: tf.slice(t, [0, 1, 2, 1], [1, 3, -1, 2]) * 2.0), {"SLICE"}, "TFLM"),
+    "space_to_depth": ([(6, 4, 3)], _lam(lambda t: tf.nn.space_to_depth(t, 2) * 2.0), {"SPACE_TO_DEPTH"}, "TFLM"),
+    "depth_to_space": ([(3, 2, 8)], _lam(lambda t: tf.nn.depth_to_space(t, 2) * 2.0), {"DEPTH_TO_SPACE"}, "TFLM"),
+    "gather_const": ([(5, 4)], _lam(lambda t: tf.gather(t, [3, 0, 0, 4], axis=1) * 2.0), {"GATHER"}, "TFLM"),
+    "gather_nd_const": ([(4, 3, 2)], _lam(lambda t: tf.gather_nd(t[0], [[1, 2], [3, 0], [0, 1]]) * 2.0),
+                        {"GATHER_ND"}, "TFLM"),
+    "fill_runtime_value": ([(4,)], _lam(lambda t: tf.fill([1, 3, 5], t[0, 1]) + t[0, 2]), {"FILL"}, "TFLM"),
     "broadcast_to": ([(1, 3, 1)], _lam(lambda t: tf.broadcast_to(t, [1, 4, 3, 5])), {"BROADCAST_TO"}, "TFLM"),
 }
 
