@@ -44,6 +44,9 @@ CASES: dict[str, tuple[list[tuple[int, ...]], Callable, set[str]]] = {
     "sum_axes_keep": ([(4, 5, 6)], _lam(lambda t: tf.reduce_sum(t, axis=[1, 3], keepdims=True)), {"SUM"}),
     "prelu_channel": ([(5, 5, 4)], lambda x: L.PReLU(shared_axes=[1, 2], alpha_initializer=_uniform(-0.5, 0.9))(
         L.Conv2D(4, 3)(x)), {"PRELU"}),
+    "log_softmax": ([(10,)], _lam(lambda t: tf.nn.log_softmax(t * 3.0)), {"LOG_SOFTMAX"}),
+    "log_softmax_wide": ([(3, 7)], _lam(lambda t: tf.nn.log_softmax(t * 20.0)), {"LOG_SOFTMAX"}),
+    "log_softmax_narrow": ([(12,)], _lam(lambda t: tf.nn.log_softmax(t * 0.1)), {"LOG_SOFTMAX"}),
     "prelu_full": ([(3, 6)], lambda x: L.PReLU(alpha_initializer=_uniform(0.0, 0.5))(x), {"PRELU"}),
 }
 
