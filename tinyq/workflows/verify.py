@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from tinyq.errors import TinyqError
-from tinyq.ir import Graph
+from tinyq.ir import Graph, Op
 from tinyq.targets.host import build_host, run_host
 from tinyq.targets.reference import TFLM, run_golden
 from tinyq.workflows.compile import compile
@@ -138,7 +138,7 @@ def verify(model: str | Path, samples: int = 100, seed: int = 0, layers: bool = 
         got, dumps = run_host(exe, g, xs, layers=layers)
     # (layer dumps: each op's first output; ops without one, ASSIGN_VARIABLE, dump nothing)
     golden = run_golden(reference_model or model, xs, len(g.outputs),
-                        [op.outputs[0] for op in g.ops if op.outputs] if layers else None)
+                        [op.outputs[0] for op in g.ops if _dumped(g, op)] if layers else None)
     want_all = golden.outputs
     ref_layers = [_spread(golden.layers[s], g) for s in range(n)] if layers else []
     elements = mismatches = 0
@@ -154,7 +154,7 @@ def verify(model: str | Path, samples: int = 100, seed: int = 0, layers: bool = 
             mismatches += bad
             max_diff = max(max_diff, diff)
         for li, op in enumerate(g.ops if layers else []):
-            if not op.outputs:
+            if not _dumped(g, op):
                 continue
             t = g.t(op.outputs[0])
             mine = np.frombuffer(dumps[s][li], dtype=t.dtype)
@@ -167,7 +167,13 @@ def verify(model: str | Path, samples: int = 100, seed: int = 0, layers: bool = 
                         first_bad, layer_stats, golden.reference, golden.tflm_error)
 
 
+def _dumped(g: Graph, op: Op) -> bool:
+    """Whether `--layers` compares this op's first output (ASSIGN_VARIABLE has none, a
+    VAR_HANDLE's is a handle without memory)."""
+    return bool(op.outputs) and g.t(op.outputs[0]).itemsize > 0
+
+
 def _spread(dumps: list[np.ndarray], g: Graph) -> list[np.ndarray]:
-    """Per op, its reference dump (an empty array for an op without outputs)."""
+    """Per op, its reference dump (an empty array for an op without one)."""
     it = iter(dumps)
-    return [next(it) if op.outputs else np.zeros(0) for op in g.ops]
+    return [next(it) if _dumped(g, op) else np.zeros(0) for op in g.ops]

@@ -1,0 +1,116 @@
+"""Streaming models that keep state between invocations in resource variables (VAR_HANDLE,
+READ_VARIABLE, ASSIGN_VARIABLE, CALL_ONCE): the generated C and TFLM each run one model instance
+over a sequence of inputs, compared at every step."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tinyq.passes.pipeline import load
+from tinyq.workflows.verify import verify
+
+pytestmark = pytest.mark.tf
+
+tf = pytest.importorskip("tensorflow")
+
+
+def _convert(module, path: Path, shape: tuple[int, ...], *, quantize_variables: bool) -> Path:
+    rng = np.random.default_rng(0)
+    saved = path.with_suffix(".saved")
+    tf.saved_model.save(module, str(saved), signatures=module.__call__)
+
+    def rep():
+        for _ in range(32):
+            yield [rng.uniform(-1, 1, size=shape).astype(np.float32)]
+
+    conv = tf.lite.TFLiteConverter.from_saved_model(str(saved))
+    conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    conv.representative_dataset = rep
+    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    conv.inference_input_type = conv.inference_output_type = tf.int8
+    conv.experimental_enable_resource_variables = True
+    conv._experimental_variable_quantization = quantize_variables
+    path.write_bytes(conv.convert())
+    return path
+
+
+def frame_buffer_model(path: Path, frames: int = 4, width: int = 3, quantize_variables: bool = True) -> Path:
+    """A streaming classifier: the last `frames` input frames in a variable (shifted by one every
+    step), a dense layer over them; the state starts at a non-zero constant (CALL_ONCE)."""
+    rng = np.random.default_rng(1)
+
+    class Stream(tf.Module):
+        def __init__(self):
+            self.state = tf.Variable(rng.uniform(-0.5, 0.5, (1, frames, width)).astype(np.float32), trainable=False)
+            self.w = tf.constant(rng.uniform(-1, 1, (frames * width, 5)).astype(np.float32))
+
+        @tf.function(input_signature=[tf.TensorSpec([1, 1, width], tf.float32)])
+        def __call__(self, x):
+            new = tf.concat([self.state[:, 1:, :], x], axis=1)
+            self.state.assign(new)
+            return tf.nn.relu(tf.matmul(tf.reshape(new, [1, frames * width]), self.w))
+
+    return _convert(Stream(), path, (1, 1, width), quantize_variables=quantize_variables)
+
+
+def leaky_state_model(path: Path) -> Path:
+    """A float state (the converter leaves it float, with QUANTIZE/DEQUANTIZE around it) updated as
+    s = s/2 + x: every output depends on the whole history."""
+    class Leaky(tf.Module):
+        def __init__(self):
+            self.s = tf.Variable(tf.zeros([1, 6]), trainable=False)
+
+        @tf.function(input_signature=[tf.TensorSpec([1, 6], tf.float32)])
+        def __call__(self, x):
+            self.s.assign(self.s * 0.5 + x)
+            return self.s + 0.0
+
+    return _convert(Leaky(), path, (1, 6), quantize_variables=False)
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory) -> dict[str, Path]:
+    d = tmp_path_factory.mktemp("stream")
+    return {"frames": frame_buffer_model(d / "frames.tflite"), "leaky": leaky_state_model(d / "leaky.tflite")}
+
+
+@pytest.mark.parametrize("name", ["frames", "leaky"])
+def test_streams_bit_exact_over_consecutive_steps(name: str, models: dict[str, Path]) -> None:
+    g = load(models[name])
+    ops = [op.opcode for op in g.ops]
+    # the dead-code pass keeps the state update, which reaches no output in its own step
+    assert {"CALL_ONCE", "VAR_HANDLE", "READ_VARIABLE", "ASSIGN_VARIABLE"} <= set(ops), ops
+    rep = verify(models[name], samples=60, seed=2, sanitize=True)
+    assert rep.samples == 60 and rep.mismatches == 0 and rep.reference == "TFLM", rep.to_dict()
+
+
+def test_state_carries_over_and_reset_restores_it(models: dict[str, Path], tmp_path: Path) -> None:
+    """The same input fed 6 times gives changing outputs (the state moves); with
+    tinyq_model_reset() before each, every one is the first step's output."""
+    from tinyq.targets.host import build_host, run_host
+    from tinyq.targets.reference import run_reference
+    from tinyq.workflows.compile import compile
+
+    gen = compile(models["leaky"])
+    assert gen.variable_bytes == 6 * 4 and "void tinyq_model_reset(void);" in gen.files["model.h"]
+    gen.write(tmp_path)
+    exe = build_host(tmp_path)
+    x = np.random.default_rng(4).integers(-128, 128, size=(1, 1, 6), dtype=np.int8)
+    xs = [np.repeat(x, 6, axis=0)]
+    stream, _ = run_host(exe, gen.graph, xs)
+    fresh, _ = run_host(exe, gen.graph, xs, reset_each=True)
+    want, _ = run_reference(models["leaky"], xs, 1)
+    assert [o[0].tolist() for o in stream] == [w[0].tolist() for w in want]
+    assert len({o[0].tobytes() for o in stream}) > 1
+    assert all(o[0].tobytes() == stream[0][0].tobytes() for o in fresh)
+
+
+def test_variables_live_outside_the_arena(models: dict[str, Path]) -> None:
+    from tinyq.workflows.compile import compile
+
+    gen = compile(models["frames"])
+    assert gen.variable_bytes == 12          # int8[1, 4, 3], quantized by the converter
+    c = gen.files["model.c"]
+    assert "static int8_t tq_var_0[12]" in c and "if (!tq_call_once_done)" in c
