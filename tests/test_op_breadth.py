@@ -47,8 +47,28 @@ CASES: dict[str, tuple[list[tuple[int, ...]], Callable, set[str]]] = {
     "log_softmax": ([(10,)], _lam(lambda t: tf.nn.log_softmax(t * 3.0)), {"LOG_SOFTMAX"}),
     "log_softmax_wide": ([(3, 7)], _lam(lambda t: tf.nn.log_softmax(t * 20.0)), {"LOG_SOFTMAX"}),
     "log_softmax_narrow": ([(12,)], _lam(lambda t: tf.nn.log_softmax(t * 0.1)), {"LOG_SOFTMAX"}),
+    "greater_select": ([(4, 6)], _lam(lambda t: tf.where(t > 0.1, t, t * -0.5)), {"GREATER", "SELECT"}),
+    "less_equal_select_bcast": ([(3, 4, 5), (1, 5)], _lam(lambda t: tf.where(tf.less_equal(t[0], t[1]), t[0], t[1] * 2.0)),
+                                {"LESS_EQUAL", "SELECT_V2"}),
+    "equal_not_equal": ([(4, 5), (4, 5)], _lam(lambda t: tf.where(tf.equal(t[0], t[1]), t[0], t[1])
+                                                 + t[1]), {"EQUAL"}),
+    "greater_equal_less": ([(6,), (6,)], _lam(lambda t: tf.where(tf.greater_equal(t[0], t[1]), t[0], t[1])
+                                               + tf.where(tf.less(t[0], 0.3), t[1], t[0])), {"GREATER_EQUAL", "LESS"}),
+    "arg_max_i64": ([(5, 7)], _lam(lambda t: tf.argmax(t * 2.0, axis=-1)), {"ARG_MAX"}),
+    "arg_min_i32": ([(5, 7)], _lam(lambda t: tf.argmin(t * 2.0, axis=1, output_type=tf.int32)), {"ARG_MIN"}),
+    "gather_runtime_index": ([(4, 6)], _lam(lambda t: tf.gather(t * 2.0, tf.argmax(t[0], output_type=tf.int32), axis=1)),
+                             {"GATHER", "ARG_MAX"}),
+    "abs": ([(12,)], lambda x: L.Lambda(lambda t: tf.abs(t))(L.Dense(8)(x)), {"ABS"}),
+    "rsqrt": ([(4, 5)], _lam(lambda t: tf.math.rsqrt(tf.nn.relu(t) + 0.05)), {"RSQRT"}),
+    "cast_bool": ([(4, 5)], _lam(lambda t: tf.cast(t > 0.2, tf.float32) * 0.5 + t), {"CAST"}),
     "prelu_full": ([(3, 6)], lambda x: L.PReLU(alpha_initializer=_uniform(0.0, 0.5))(x), {"PRELU"}),
 }
+
+
+# where TFLM has no kernel: its ARG_MAX has no int64 output, it has no SELECT (only SELECT_V2)
+LITERT_ONLY = {"arg_max_i64": "LiteRT BUILTIN_REF", "greater_select": "LiteRT BUILTIN_REF",
+               "equal_not_equal": "LiteRT BUILTIN_REF", "greater_equal_less": "LiteRT BUILTIN_REF"}
+SANITIZED = {"resize_bilinear_half_pixel", "sum_axes_keep", "less_equal_select_bcast", "gather_runtime_index", "cast_bool"}
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +85,48 @@ def test_bit_exact(case: str, models: dict[str, Path]) -> None:
     path = models[case]
     opcodes = {op.opcode for op in load(path).ops}
     assert CASES[case][2] <= opcodes, f"the converter produced {sorted(opcodes)}"
-    rep = verify(path, samples=100, seed=5, sanitize=case in ("resize_bilinear_half_pixel", "sum_axes_keep"))
+    rep = verify(path, samples=100, seed=5, sanitize=case in SANITIZED)
     assert rep.elements > 0 and rep.mismatches == 0, rep.to_dict()
-    assert rep.reference == "TFLM", rep.reference_note
+    assert rep.reference == LITERT_ONLY.get(case, "TFLM"), rep.reference_note
+
+
+def int8_island(src: Path, dst: Path, opcode: str) -> Path:
+    """`src` with its float `opcode` run on the int8 tensors around it: each input a DEQUANTIZE
+    feeds is replaced by that DEQUANTIZE's int8 input, an output a QUANTIZE reads by that
+    QUANTIZE's int8 output (the converter keeps some ops TFLM runs in int8 in float: ELU, NEG,
+    NOT_EQUAL). The DEQUANTIZEs left without readers are dead code."""
+    from tensorflow.lite.python import schema_py_generated as s
+    from tensorflow.lite.tools import flatbuffer_utils as fbu
+
+    m = fbu.read_model(str(src))
+    sub = m.subgraphs[0]
+    code = {i: max(c.builtinCode, c.deprecatedBuiltinCode) for i, c in enumerate(m.operatorCodes)}
+    B = s.BuiltinOperator
+    op = next(o for o in sub.operators if code[o.opcodeIndex] == getattr(B, opcode))
+    deq = {int(o.outputs[0]): int(o.inputs[0]) for o in sub.operators if code[o.opcodeIndex] == B.DEQUANTIZE}
+    op.inputs = [deq.get(int(t), int(t)) for t in op.inputs]
+    q = [o for o in sub.operators if code[o.opcodeIndex] == B.QUANTIZE and list(o.inputs) == [op.outputs[0]]]
+    if q:
+        op.outputs = list(q[0].outputs)
+        sub.operators = [o for o in sub.operators if o is not q[0]]
+    fbu.write_model(m, str(dst))
+    return dst
+
+
+@pytest.mark.parametrize("opcode, body", [  # (TFLM has no integer NEG: LiteRT's reference checks it)
+    ("ELU", lambda x: L.ELU()(L.Dense(8)(x))),
+    # (NEG alone: LiteRT's reference FULLY_CONNECTED rounds differently from TFLM's at rare ties)
+    ("NEG", lambda x: L.Lambda(lambda t: -t)(x)),
+    ("NOT_EQUAL", lambda x: L.Lambda(lambda t: tf.cast(tf.not_equal(t, t[:, ::-1]), tf.float32))(L.Dense(8)(x))),
+])
+def test_int8_kernels_the_converter_leaves_in_float(opcode: str, body: Callable, tmp_path: Path) -> None:
+    from tfmodels import convert_int8, keras_model
+
+    src = convert_int8(keras_model([(12,)], body, seed=3), tmp_path / "f.tflite", [(12,)])
+    path = int8_island(src, tmp_path / f"{opcode}.tflite", opcode)
+    g = load(path)
+    op = next(o for o in g.ops if o.opcode == opcode)
+    assert g.t(op.inputs[0]).dtype == "int8"
+    rep = verify(path, samples=100, seed=6)
+    assert rep.elements > 0 and rep.mismatches == 0, rep.to_dict()
+    assert rep.reference == ("LiteRT BUILTIN_REF" if opcode == "NEG" else "TFLM"), rep.reference_note
