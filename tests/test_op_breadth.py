@@ -61,6 +61,10 @@ CASES: dict[str, tuple[list[tuple[int, ...]], Callable, set[str]]] = {
     "abs": ([(12,)], lambda x: L.Lambda(lambda t: tf.abs(t))(L.Dense(8)(x)), {"ABS"}),
     "rsqrt": ([(4, 5)], _lam(lambda t: tf.math.rsqrt(tf.nn.relu(t) + 0.05)), {"RSQRT"}),
     "cast_bool": ([(4, 5)], _lam(lambda t: tf.cast(t > 0.2, tf.float32) * 0.5 + t), {"CAST"}),
+    "squared_difference": ([(4, 5), (4, 5)], _lam(lambda t: tf.math.squared_difference(t[0], t[1] * 1.7)),
+                           {"SQUARED_DIFFERENCE"}),
+    "squared_difference_bcast": ([(3, 4, 5), (5,)], _lam(lambda t: tf.math.squared_difference(t[0] * 0.6, t[1])),
+                                 {"SQUARED_DIFFERENCE"}),
     "prelu_full": ([(3, 6)], lambda x: L.PReLU(alpha_initializer=_uniform(0.0, 0.5))(x), {"PRELU"}),
 }
 

@@ -42,6 +42,16 @@ CASES: dict[str, tuple[list[tuple[int, ...]], Callable, set[str], str]] = {
     "gather_nd_const": ([(4, 3, 2)], _lam(lambda t: tf.gather_nd(t[0], [[1, 2], [3, 0], [0, 1]]) * 2.0),
                         {"GATHER_ND"}, "TFLM"),
     "fill_runtime_value": ([(4,)], _lam(lambda t: tf.fill([1, 3, 5], t[0, 1]) + t[0, 2]), {"FILL"}, "TFLM"),
+    "mirror_pad_reflect": ([(5, 6, 3)], _lam(lambda t: tf.pad(t, [[0, 0], [2, 1], [1, 3], [0, 0]], mode="REFLECT") * 2.0),
+                           {"MIRROR_PAD"}, "TFLM"),
+    "mirror_pad_symmetric": ([(4, 5)], _lam(lambda t: tf.pad(t, [[0, 0], [1, 2], [3, 0]], mode="SYMMETRIC") * 2.0),
+                             {"MIRROR_PAD"}, "TFLM"),
+    "reverse": ([(4, 5, 3)], _lam(lambda t: tf.reverse(t, axis=[1, 2]) * 2.0), {"REVERSE_V2"}, "TFLM"),
+    "space_to_batch": ([(5, 6, 3)], _lam(lambda t: tf.space_to_batch_nd(t, [2, 3], [[1, 0], [2, 1]]) * 2.0),
+                       {"SPACE_TO_BATCH_ND"}, "TFLM"),
+    "batch_to_space": ([(4, 5, 3)], _lam(lambda t: tf.batch_to_space(tf.concat([t, t * 0.5, t * -0.7, t * 0.25], 0), [2, 2],
+                                                                        [[1, 0], [0, 2]]) * 2.0),
+                       {"BATCH_TO_SPACE_ND"}, "TFLM"),
     "broadcast_to": ([(1, 3, 1)], _lam(lambda t: tf.broadcast_to(t, [1, 4, 3, 5])), {"BROADCAST_TO"}, "TFLM"),
 }
 

@@ -88,10 +88,11 @@ class CopyData(Prepared):
     copies: tuple[tuple[int, int, Copy], ...]
     views: tuple[tuple[int, int, int], ...] = ()
     dtype: str = "int8"
+    fill: int | None = None    # a byte every output byte is set to before the copies (padding)
 
 
 def copy_data(op: Op, g: Graph, copies: list[tuple[int, int, Copy]],
-              views: list[tuple[int, int, int]] | None = None) -> CopyData:
+              views: list[tuple[int, int, int]] | None = None, fill: int | None = None) -> CopyData:
     """The record for `op`: every tensor it moves must have one dtype (the bytes move unchanged,
     as in TFLM, which copies the raw data whatever the quantization)."""
     ts = [g.t(t) for t in op.outputs] + [g.t(s) for s, _, _ in copies] + [g.t(s) for _, s, _ in views or []]
@@ -103,10 +104,14 @@ def copy_data(op: Op, g: Graph, copies: list[tuple[int, int, Copy]],
     if not elem:
         raise Refusal(f"type {dtype} is not supported")
     fixed = [(s, d, c) for (s, d, c), c in zip(copies, check([c for _, _, c in copies]))] if copies else []
-    return CopyData(op.index, op.opcode, elem, tuple(fixed), tuple(views or ()), dtype)
+    return CopyData(op.index, op.opcode, elem, tuple(fixed), tuple(views or ()), dtype, fill)
 
 
 def lower_copies(d: CopyData, em: Emitter) -> None:
+    if d.fill is not None:
+        out = em.graph.t(em.op.outputs[0]) if em.op is not None else None
+        if out is not None:
+            em.call(f"memset({em.tensor(out.index)}, {d.fill & 0xFF}, {out.nbytes})")
     for out, inp, off in d.views:
         em.alias(out, inp, off)
     for k, (src, dst, c) in enumerate(d.copies):
