@@ -65,13 +65,18 @@ CASES: dict[str, tuple[list[tuple[int, ...]], Callable, set[str]]] = {
                            {"SQUARED_DIFFERENCE"}),
     "squared_difference_bcast": ([(3, 4, 5), (5,)], _lam(lambda t: tf.math.squared_difference(t[0] * 0.6, t[1])),
                                  {"SQUARED_DIFFERENCE"}),
+    "logical": ([(4, 6), (4, 6)], _lam(lambda t: tf.where(tf.logical_or(
+        tf.logical_and(t[0] > 0.0, t[1] < 0.2), tf.logical_not(tf.logical_and(t[1] > -0.3, t[0] < 0.5))), t[0], t[1])),
+                {"LOGICAL_AND", "LOGICAL_OR", "LOGICAL_NOT"}),
+    "reduce_all": ([(4, 6)], _lam(lambda t: tf.where(tf.reduce_all(t > -0.8, axis=1, keepdims=True), t, t * 0.5)),
+                   {"REDUCE_ALL"}),
     "prelu_full": ([(3, 6)], lambda x: L.PReLU(alpha_initializer=_uniform(0.0, 0.5))(x), {"PRELU"}),
 }
 
 
 # where TFLM has no kernel: its ARG_MAX has no int64 output, it has no SELECT (only SELECT_V2)
-LITERT_ONLY = {"arg_max_i64": "LiteRT BUILTIN_REF", "greater_select": "LiteRT BUILTIN_REF",
-               "equal_not_equal": "LiteRT BUILTIN_REF", "greater_equal_less": "LiteRT BUILTIN_REF"}
+LITERT_ONLY = {case: "LiteRT BUILTIN_REF"
+               for case in ("arg_max_i64", "greater_select", "equal_not_equal", "logical", "greater_equal_less")}
 SANITIZED = {"resize_bilinear_half_pixel", "sum_axes_keep", "less_equal_select_bcast", "gather_runtime_index", "cast_bool"}
 
 

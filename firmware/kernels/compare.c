@@ -40,3 +40,19 @@ void tq_compare_u8(const tq_compare_params *p, const uint8_t *a, const uint8_t *
 {
     TQ_BROADCAST_LOOP(&p->shape, out[o] = decide(p->kind, a[i1] != 0, b[i2] != 0));
 }
+
+void tq_logical_u8(const tq_compare_params *p, const uint8_t *a, const uint8_t *b, uint8_t *out)
+{
+    if (p->kind == 0) {
+        TQ_BROADCAST_LOOP(&p->shape, out[o] = (uint8_t)(a[i1] && b[i2]));
+    } else {
+        TQ_BROADCAST_LOOP(&p->shape, out[o] = (uint8_t)(a[i1] || b[i2]));
+    }
+}
+
+void tq_logical_not_u8(const tq_compare_params *p, const uint8_t *a, uint8_t *out)
+{
+    for (int32_t i = 0; i < p->shape.count; ++i) {
+        out[i] = (uint8_t)!a[i];
+    }
+}

@@ -22,4 +22,9 @@ void tq_compare_s16(const tq_compare_params *p, const int16_t *a, const int16_t 
 void tq_compare_s32(const tq_compare_params *p, const int32_t *a, const int32_t *b, uint8_t *out);
 void tq_compare_u8(const tq_compare_params *p, const uint8_t *a, const uint8_t *b, uint8_t *out);
 
+/* LOGICAL_AND / LOGICAL_OR (kind 0 / 1) on bool bytes with broadcasting, LOGICAL_NOT element-wise
+ * (count in shape.count). Each may run in place on an input of the output's shape. */
+void tq_logical_u8(const tq_compare_params *p, const uint8_t *a, const uint8_t *b, uint8_t *out);
+void tq_logical_not_u8(const tq_compare_params *p, const uint8_t *a, uint8_t *out);
+
 #endif

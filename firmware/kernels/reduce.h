@@ -30,5 +30,7 @@ void tq_reduce_min_s8(const tq_reduce_params *p, const int8_t *in, int8_t *out);
  * int16 values cannot overflow; larger reductions are refused at generation time. */
 void tq_reduce_sum_s8(const tq_reduce_params *p, const int8_t *in, int8_t *out);
 void tq_reduce_sum_s16(const tq_reduce_params *p, const int16_t *in, int16_t *out);
+/* REDUCE_ALL, bool (one byte each): 1 when every reduced element is non-zero. */
+void tq_reduce_all_b(const tq_reduce_params *p, const uint8_t *in, uint8_t *out);
 
 #endif

@@ -1,6 +1,6 @@
 """EQUAL, NOT_EQUAL, GREATER, GREATER_EQUAL, LESS, LESS_EQUAL with broadcasting and a bool output:
 int8 (and int16 for the orderings) rescaled as TFLM's *WithScaling comparisons, int32 and bool
-compared raw."""
+compared raw; and the bool LOGICAL_AND, LOGICAL_OR, LOGICAL_NOT."""
 from __future__ import annotations
 
 from tinyq.ir import Graph, Op
@@ -45,3 +45,31 @@ for _name in KINDS:
     @variant(_name, "portable", ["compare.c", "compare.h", "tq_broadcast.h"])
     def lower(d: BinaryData, em: Emitter) -> None:
         lower_binary(d, em, "compare.h", "tq_compare_params", f"tq_compare_{SUFFIX[d.dtype]}")
+
+
+@register_op("LOGICAL_AND", "LOGICAL_OR", "LOGICAL_NOT")
+def prepare_logical(op: Op, g: Graph) -> BinaryData:
+    ts = [g.t(t) for t in op.inputs + op.outputs]
+    if any(t.dtype != "bool" for t in ts):
+        raise Refusal(f"{op.opcode} needs bool tensors, got {[t.dtype for t in ts]}")
+    if any(len(t.shape) > _MAX_RANK for t in ts):
+        raise Refusal(f"more than {_MAX_RANK} dimensions (TFLM broadcasts 4-D)")
+    if op.opcode == "LOGICAL_NOT":
+        params = {"shape": f"{{ .count = {g.t(op.outputs[0]).num_elements}, .broadcast = 0 }}"}
+        return BinaryData(op.index, op.opcode, op.inputs[0], op.inputs[0], op.outputs[0], params, (op.inputs[0],),
+                          0, "bool")
+    params = {"shape": broadcast_init(op, g), "kind": int(op.opcode == "LOGICAL_OR")}
+    return BinaryData(op.index, op.opcode, op.inputs[0], op.inputs[1], op.outputs[0], params, (), 0, "bool")
+
+
+for _name in ("LOGICAL_AND", "LOGICAL_OR"):
+    @variant(_name, "portable", ["compare.c", "compare.h", "tq_broadcast.h"])
+    def lower_logical(d: BinaryData, em: Emitter) -> None:
+        lower_binary(d, em, "compare.h", "tq_compare_params", "tq_logical_u8")
+
+
+@variant("LOGICAL_NOT", "portable", ["compare.c", "compare.h", "tq_broadcast.h"])
+def lower_not(d: BinaryData, em: Emitter) -> None:
+    em.include("compare.h")
+    p = em.params("tq_compare_params", d.params)
+    em.call(f"tq_logical_not_u8({p}, {em.tensor(d.a)}, {em.tensor(d.output)})")
