@@ -103,7 +103,7 @@ def int8_island(src: Path, dst: Path, opcode: str) -> Path:
     """`src` with its float `opcode` run on the int8 tensors around it: each input a DEQUANTIZE
     feeds is replaced by that DEQUANTIZE's int8 input, an output a QUANTIZE reads by that
     QUANTIZE's int8 output (the converter keeps some ops TFLM runs in int8 in float: ELU, NEG,
-    NOT_EQUAL). The DEQUANTIZEs left without readers are dead code."""
+    NOT_EQUAL, ADD_N). The DEQUANTIZEs left without readers are dead code."""
     from tensorflow.lite.python import schema_py_generated as s
     from tensorflow.lite.tools import flatbuffer_utils as fbu
 
@@ -126,6 +126,7 @@ def int8_island(src: Path, dst: Path, opcode: str) -> Path:
     ("ELU", lambda x: L.ELU()(L.Dense(8)(x))),
     # (NEG alone: LiteRT's reference FULLY_CONNECTED rounds differently from TFLM's at rare ties)
     ("NEG", lambda x: L.Lambda(lambda t: -t)(x)),
+    ("ADD_N", lambda x: L.Lambda(lambda t: tf.math.add_n(tf.split(t, 3, axis=-1)))(x)),
     ("NOT_EQUAL", lambda x: L.Lambda(lambda t: tf.cast(tf.not_equal(t, t[:, ::-1]), tf.float32))(L.Dense(8)(x))),
 ])
 def test_int8_kernels_the_converter_leaves_in_float(opcode: str, body: Callable, tmp_path: Path) -> None:

@@ -48,7 +48,7 @@ TFLM_OPS: dict[str, str] = {
 
 # what tinyq compiles of each op it has (types; "bytes" = any element type, copied unchanged)
 TINYQ: dict[str, str] = {
-    "ABS": "int8, int16", "ADD": "int8, int16", "ARG_MAX": "int8, int16, int32 -> int32, int64",
+    "ABS": "int8, int16", "ADD": "int8, int16", "ADD_N": "int8", "ARG_MAX": "int8, int16, int32 -> int32, int64",
     "ARG_MIN": "int8, int16, int32 -> int32, int64", "ASSIGN_VARIABLE": "bytes (static RAM)",
     "AVERAGE_POOL_2D": "int8", "BATCH_TO_SPACE_ND": "bytes", "BROADCAST_TO": "bytes", "CALL_ONCE": "constant initial values",
     "CAST": "int8, uint8, int16, int32, int64, float32, bool", "CONCATENATION": "int8", "CONV_2D": "int8, 16x8",
