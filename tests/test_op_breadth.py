@@ -70,6 +70,8 @@ CASES: dict[str, tuple[list[tuple[int, ...]], Callable, set[str]]] = {
                 {"LOGICAL_AND", "LOGICAL_OR", "LOGICAL_NOT"}),
     "reduce_all": ([(4, 6)], _lam(lambda t: tf.where(tf.reduce_all(t > -0.8, axis=1, keepdims=True), t, t * 0.5)),
                    {"REDUCE_ALL"}),
+    "div": ([(4, 5), (4, 5)], _lam(lambda t: t[0] / (tf.nn.relu(t[1]) + 0.5)), {"DIV"}),
+    "div_bcast": ([(3, 4, 5), (5,)], _lam(lambda t: t[0] / (t[1] * t[1] + 0.3)), {"DIV"}),
     "prelu_full": ([(3, 6)], lambda x: L.PReLU(alpha_initializer=_uniform(0.0, 0.5))(x), {"PRELU"}),
 }
 
