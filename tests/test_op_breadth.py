@@ -128,6 +128,9 @@ def int8_island(src: Path, dst: Path, opcode: str) -> Path:
     ("ELU", lambda x: L.ELU()(L.Dense(8)(x))),
     # (NEG alone: LiteRT's reference FULLY_CONNECTED rounds differently from TFLM's at rare ties)
     ("NEG", lambda x: L.Lambda(lambda t: -t)(x)),
+    ("CUMSUM", lambda x: L.Lambda(lambda t: tf.math.cumsum(t, axis=1))(L.Dense(8)(x))),
+    ("CUMSUM", lambda x: L.Lambda(lambda t: tf.math.cumsum(tf.reshape(t, [1, 4, 3]), axis=1, exclusive=True,
+                                                           reverse=True))(x)),
     ("ADD_N", lambda x: L.Lambda(lambda t: tf.math.add_n(tf.split(t, 3, axis=-1)))(x)),
     ("NOT_EQUAL", lambda x: L.Lambda(lambda t: tf.cast(tf.not_equal(t, t[:, ::-1]), tf.float32))(L.Dense(8)(x))),
 ])

@@ -10,7 +10,7 @@ from conftest import ROOT
 def test_architecture_op_table_is_current() -> None:
     doc = (ROOT / "docs" / "ARCHITECTURE.md").read_text()
     table = doc.split("<!-- optable:begin -->\n", 1)[1].split("\n<!-- optable:end -->", 1)[0]
-    assert table == markdown(), "regenerate it: python -m tinyq.ops.optable"
+    assert table == markdown(), "regenerate it: python -m tinyq.ops.optable --write docs/ARCHITECTURE.md"
 
 
 def test_every_compiled_op_says_what_it_compiles() -> None:

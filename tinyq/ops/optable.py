@@ -52,7 +52,8 @@ TINYQ: dict[str, str] = {
     "ARG_MIN": "int8, int16, int32 -> int32, int64", "ASSIGN_VARIABLE": "bytes (static RAM)",
     "AVERAGE_POOL_2D": "int8", "BATCH_TO_SPACE_ND": "bytes", "BROADCAST_TO": "bytes", "CALL_ONCE": "constant initial values",
     "CAST": "int8, uint8, int16, int32, int64, float32, bool", "CONCATENATION": "int8", "CONV_2D": "int8, 16x8",
-    "DEPTH_TO_SPACE": "bytes", "DIV": "int8", "DEPTHWISE_CONV_2D": "int8", "DEQUANTIZE": "int8, uint8, int16 -> float32",
+    "CUMSUM": "int8", "DEPTH_TO_SPACE": "bytes", "DIV": "int8", "DEPTHWISE_CONV_2D": "int8",
+    "DEQUANTIZE": "int8, uint8, int16 -> float32",
     "ELU": "int8", "EQUAL": "int8, int32, bool", "EXPAND_DIMS": "bytes (a view)", "FILL": "bytes",
     "FULLY_CONNECTED": "int8", "GATHER": "bytes (int32/int64 indices)", "GATHER_ND": "bytes (int32 indices)",
     "GREATER": "int8, int16, int32", "GREATER_EQUAL": "int8, int16, int32", "HARD_SWISH": "int8",
@@ -103,5 +104,20 @@ def markdown() -> str:
     return "\n".join(rows)
 
 
+def write(doc: str) -> None:
+    """Replace the table between the optable markers of the Markdown file `doc`."""
+    from pathlib import Path
+
+    p = Path(doc)
+    head, rest = p.read_text().split("<!-- optable:begin -->\n", 1)
+    tail = rest.split("\n<!-- optable:end -->", 1)[1]
+    p.write_text(f"{head}<!-- optable:begin -->\n{markdown()}\n<!-- optable:end -->{tail}")
+
+
 if __name__ == "__main__":
-    print(markdown())
+    import sys
+
+    if sys.argv[1:2] == ["--write"]:
+        write(sys.argv[2])
+    else:
+        print(markdown())
