@@ -72,6 +72,8 @@ CASES: dict[str, tuple[list[tuple[int, ...]], Callable, set[str]]] = {
                    {"REDUCE_ALL"}),
     "div": ([(4, 5), (4, 5)], _lam(lambda t: t[0] / (tf.nn.relu(t[1]) + 0.5)), {"DIV"}),
     "div_bcast": ([(3, 4, 5), (5,)], _lam(lambda t: t[0] / (t[1] * t[1] + 0.3)), {"DIV"}),
+    "l2_normalization": ([(3, 10)], lambda x: L.Lambda(lambda t: tf.math.l2_normalize(t, axis=-1))(L.Dense(10)(x)),
+                         {"L2_NORMALIZATION"}),
     "prelu_full": ([(3, 6)], lambda x: L.PReLU(alpha_initializer=_uniform(0.0, 0.5))(x), {"PRELU"}),
 }
 

@@ -57,7 +57,7 @@ TINYQ: dict[str, str] = {
     "ELU": "int8", "EQUAL": "int8, int32, bool", "EXPAND_DIMS": "bytes (a view)", "FILL": "bytes",
     "FULLY_CONNECTED": "int8", "GATHER": "bytes (int32/int64 indices)", "GATHER_ND": "bytes (int32 indices)",
     "GREATER": "int8, int16, int32", "GREATER_EQUAL": "int8, int16, int32", "HARD_SWISH": "int8",
-    "LEAKY_RELU": "int8, int16", "LESS": "int8, int16, int32", "LESS_EQUAL": "int8, int16, int32",
+    "L2_NORMALIZATION": "int8", "LEAKY_RELU": "int8, int16", "LESS": "int8, int16, int32", "LESS_EQUAL": "int8, int16, int32",
     "LOG_SOFTMAX": "int8", "LOGICAL_AND": "bool", "LOGICAL_NOT": "bool", "LOGICAL_OR": "bool",
     "LOGISTIC": "int8", "MAX_POOL_2D": "int8", "MAXIMUM": "int8", "MEAN": "int8",
     "MINIMUM": "int8", "MIRROR_PAD": "bytes", "MUL": "int8", "NEG": "int8, int16 (TFLite's)",
