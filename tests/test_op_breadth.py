@@ -74,6 +74,9 @@ CASES: dict[str, tuple[list[tuple[int, ...]], Callable, set[str]]] = {
     "div_bcast": ([(3, 4, 5), (5,)], _lam(lambda t: t[0] / (t[1] * t[1] + 0.3)), {"DIV"}),
     "l2_normalization": ([(3, 10)], lambda x: L.Lambda(lambda t: tf.math.l2_normalize(t, axis=-1))(L.Dense(10)(x)),
                          {"L2_NORMALIZATION"}),
+    "batch_matmul": ([(3, 4, 5), (3, 5, 6)], _lam(lambda t: tf.matmul(t[0], t[1])), {"BATCH_MATMUL"}),
+    # (transpose_a / transpose_b: TF's own calibration of the converted model fails)
+    "batch_matmul_bcast": ([(2, 3, 4, 5), (5, 6)], _lam(lambda t: tf.matmul(t[0], t[1])), {"BATCH_MATMUL"}),
     "prelu_full": ([(3, 6)], lambda x: L.PReLU(alpha_initializer=_uniform(0.0, 0.5))(x), {"PRELU"}),
 }
 
@@ -147,3 +150,25 @@ def test_int8_kernels_the_converter_leaves_in_float(opcode: str, body: Callable,
     rep = verify(path, samples=100, seed=6)
     assert rep.elements > 0 and rep.mismatches == 0, rep.to_dict()
     assert rep.reference == ("LiteRT BUILTIN_REF" if opcode == "NEG" else "TFLM"), rep.reference_note
+
+
+@pytest.mark.parametrize("adj_x, adj_y", [(True, False), (False, True), (True, True)])
+def test_batch_matmul_adjoints(adj_x: bool, adj_y: bool, models: dict[str, Path], tmp_path: Path) -> None:
+    """adj_x / adj_y on the converted model (TF's calibration of a transposed matmul fails): the
+    operand shapes swapped to match, the quantization as the converter chose it."""
+    from tensorflow.lite.tools import flatbuffer_utils as fbu
+
+    m = fbu.read_model(str(models["batch_matmul"]))
+    sub = m.subgraphs[0]
+    op = next(o for o in sub.operators if o.builtinOptions is not None and hasattr(o.builtinOptions, "adjX"))
+    op.builtinOptions.adjX, op.builtinOptions.adjY = adj_x, adj_y
+    for k, flag in ((0, adj_x), (1, adj_y)):
+        t = sub.tensors[op.inputs[k]]
+        if flag:
+            t.shape = [*t.shape[:-2], t.shape[-1], t.shape[-2]]
+            if t.shapeSignature is not None:
+                t.shapeSignature = list(t.shape)
+    path = tmp_path / "adj.tflite"
+    fbu.write_model(m, str(path))
+    rep = verify(path, samples=100, seed=8)
+    assert rep.elements > 0 and rep.mismatches == 0 and rep.reference == "TFLM", rep.to_dict()

@@ -50,7 +50,8 @@ TFLM_OPS: dict[str, str] = {
 TINYQ: dict[str, str] = {
     "ABS": "int8, int16", "ADD": "int8, int16", "ADD_N": "int8", "ARG_MAX": "int8, int16, int32 -> int32, int64",
     "ARG_MIN": "int8, int16, int32 -> int32, int64", "ASSIGN_VARIABLE": "bytes (static RAM)",
-    "AVERAGE_POOL_2D": "int8", "BATCH_TO_SPACE_ND": "bytes", "BROADCAST_TO": "bytes", "CALL_ONCE": "constant initial values",
+    "AVERAGE_POOL_2D": "int8", "BATCH_MATMUL": "int8", "BATCH_TO_SPACE_ND": "bytes", "BROADCAST_TO": "bytes",
+    "CALL_ONCE": "constant initial values",
     "CAST": "int8, uint8, int16, int32, int64, float32, bool", "CONCATENATION": "int8", "CONV_2D": "int8, 16x8",
     "CUMSUM": "int8", "DEPTH_TO_SPACE": "bytes", "DIV": "int8", "DEPTHWISE_CONV_2D": "int8",
     "DEQUANTIZE": "int8, uint8, int16 -> float32",
@@ -79,6 +80,7 @@ FLOAT_ONLY = "not compiled: float32 only in TFLM (tinyq compiles integer models)
 WHY_NOT = {op: FLOAT_ONLY for op, t in TFLM_OPS.items() if t == "float32"}
 WHY_NOT.update({"IF": "not planned: control flow", "WHILE": "not planned: control flow",
                 "SHAPE": "folded at generation time (shapes are static)",
+                "EMBEDDING_LOOKUP": "not planned: hybrid (int8 table, float32 output); integer models use GATHER",
                 "BROADCAST_ARGS": "folded at generation time where its operands are constant"})
 
 
