@@ -114,3 +114,16 @@ def test_variables_live_outside_the_arena(models: dict[str, Path]) -> None:
     assert gen.variable_bytes == 12          # int8[1, 4, 3], quantized by the converter
     c = gen.files["model.c"]
     assert "static int8_t tq_var_0[12]" in c and "if (!tq_call_once_done)" in c
+
+
+@pytest.mark.slow
+def test_stream_deploys_bit_exact_step_by_step(models: dict[str, Path], tmp_path: Path) -> None:
+    """On the emulated Cortex-M4 the firmware keeps the state between bench runs: 20 consecutive
+    steps, each compared with TFLM's step (its interpreter runs the same sequence)."""
+    from tinyq.workflows.deploy import DeployOptions, deploy
+
+    rep = deploy(DeployOptions(model=models["frames"], emulate=True, samples=20, seed=3, out=tmp_path / "d",
+                               quiet=True))
+    assert rep["bit_exact"] and rep["samples"] == 20 and rep["mismatches"] == 0
+    assert rep["reference"] == "TFLM"
+    assert "ASSIGN_VARIABLE" in [layer["op"] for layer in rep["layers"]]
