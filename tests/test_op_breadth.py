@@ -172,3 +172,30 @@ def test_batch_matmul_adjoints(adj_x: bool, adj_y: bool, models: dict[str, Path]
     fbu.write_model(m, str(path))
     rep = verify(path, samples=100, seed=8)
     assert rep.elements > 0 and rep.mismatches == 0 and rep.reference == "TFLM", rep.to_dict()
+
+
+@pytest.mark.slow
+def test_new_kernels_deploy_bit_exact_on_the_emulator(tmp_path: Path) -> None:
+    """A detection-head-like model through the new kernels (RESIZE_BILINEAR, SPLIT, PRELU,
+    REDUCE_MAX, SQUARED_DIFFERENCE, LOG_SOFTMAX, GATHER, ARG_MAX), built for the Cortex-M4 and run
+    in QEMU, bit-exact with TFLM."""
+    from tfmodels import convert_int8, keras_model
+
+    from tinyq.workflows.deploy import DeployOptions, deploy
+
+    def body(x):
+        y = L.Conv2D(6, 3, padding="same")(x)
+        y = L.Lambda(lambda t: tf.compat.v1.image.resize_bilinear(t, (10, 10)))(y)
+        a, b = L.Lambda(lambda t: tf.split(t, 2, axis=-1))(y)
+        a = L.PReLU(shared_axes=[1, 2])(a)
+        z = L.Lambda(lambda t: tf.reduce_max(t[0], axis=[1, 2]) + tf.reduce_mean(tf.math.squared_difference(t[0], t[1]),
+                                                                                 axis=[1, 2]))([a, b])
+        z = L.Dense(5)(z)
+        return L.Lambda(lambda t: tf.nn.log_softmax(t) + tf.gather(t, tf.argmax(t, axis=-1, output_type=tf.int32),
+                                                                    axis=1))(z)
+
+    path = convert_int8(keras_model([(5, 5, 3)], body, seed=11), tmp_path / "head.tflite", [(5, 5, 3)])
+    ops = {op.opcode for op in load(path).ops}
+    assert {"RESIZE_BILINEAR", "SPLIT", "PRELU", "REDUCE_MAX", "SQUARED_DIFFERENCE", "LOG_SOFTMAX"} <= ops, ops
+    rep = deploy(DeployOptions(model=path, emulate=True, samples=20, seed=2, out=tmp_path / "d", quiet=True))
+    assert rep["bit_exact"] and rep["samples"] == 20, rep.to_dict()
