@@ -89,20 +89,16 @@ SANITIZED = {"resize_bilinear_half_pixel", "sum_axes_keep", "less_equal_select_b
 
 @pytest.fixture(scope="module")
 def models(tmp_path_factory) -> dict[str, Path]:
-    from tfmodels import convert_int8, keras_model
+    from tfmodels import convert_cases
 
-    d = tmp_path_factory.mktemp("breadth")
-    return {name: convert_int8(keras_model(shapes, body, seed=i), d / f"{name}.tflite", shapes)
-            for i, (name, (shapes, body, _)) in enumerate(sorted(CASES.items()))}
+    return convert_cases(CASES, tmp_path_factory.mktemp("breadth"))
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_bit_exact(case: str, models: dict[str, Path]) -> None:
-    path = models[case]
-    opcodes = {op.opcode for op in load(path).ops}
-    assert CASES[case][2] <= opcodes, f"the converter produced {sorted(opcodes)}"
-    rep = verify(path, samples=100, seed=5, sanitize=case in SANITIZED)
-    assert rep.elements > 0 and rep.mismatches == 0, rep.to_dict()
+    from tfmodels import verify_case
+
+    rep = verify_case(models[case], CASES[case][2], 100, 5, sanitize=case in SANITIZED)
     assert rep.reference == LITERT_ONLY.get(case, "TFLM"), rep.reference_note
 
 
@@ -179,9 +175,9 @@ def test_new_kernels_deploy_bit_exact_on_the_emulator(tmp_path: Path) -> None:
     """A detection-head-like model through the new kernels (RESIZE_BILINEAR, SPLIT, PRELU,
     REDUCE_MAX, SQUARED_DIFFERENCE, LOG_SOFTMAX, GATHER, ARG_MAX), built for the Cortex-M4 and run
     in QEMU, bit-exact with TFLM."""
-    from tfmodels import convert_int8, keras_model
-
     from tinyq.workflows.deploy import DeployOptions, deploy
+
+    from tfmodels import convert_int8, keras_model
 
     def body(x):
         y = L.Conv2D(6, 3, padding="same")(x)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tinyq.ir import Graph, Op
+from tinyq.ops._resize import resize_geometry
 from tinyq.ops.emitter import Emitter
 from tinyq.ops.registry import Prepared, Refusal, register_op, variant
 
@@ -53,22 +54,14 @@ class BilinearData(Prepared):
 
 @register_op("RESIZE_BILINEAR")
 def prepare(op: Op, g: Graph) -> BilinearData:
-    inp, out = g.t(op.inputs[0]), g.t(op.outputs[0])
-    if inp.dtype != "int8" or out.dtype != "int8":
-        raise Refusal(f"needs int8 tensors (as TFLM), got {inp.dtype} -> {out.dtype}")
-    if len(inp.shape) != 4 or len(out.shape) != 4:
-        raise Refusal("needs 4-D NHWC tensors (as TFLM)")
-    if not g.t(op.inputs[1]).is_const:
-        raise Refusal("the size must be constant (as TFLM requires)")
+    n, ih, iw, c, oh, ow = resize_geometry(op, g)
     align = bool(op.options.get("align_corners", False))
     half = bool(op.options.get("half_pixel_centers", False))
     if align and half:
         raise Refusal("align_corners and half_pixel_centers together (TFLM rejects it)")
-    n, ih, iw, c = (int(v) for v in inp.shape)
     size = [int(v) for v in np.asarray(g.t(op.inputs[1]).data).ravel()]
-    if size != [int(out.shape[1]), int(out.shape[2])] or int(out.shape[0]) != n or int(out.shape[3]) != c:
-        raise Refusal(f"size {size} disagrees with the output {list(out.shape)}")
-    oh, ow = size
+    if size != [oh, ow]:
+        raise Refusal(f"size {size} disagrees with the output {list(g.t(op.outputs[0]).shape)}")
     if min(oh, ow, ih, iw) < 1 or max(ih, iw, oh, ow) > 1 << 20:
         raise Refusal("sizes must be between 1 and 2^20 (the 10-bit fixed point must not overflow)")
     rows = np.stack(interpolation(ih, oh, align, half), axis=1).astype(np.int32)

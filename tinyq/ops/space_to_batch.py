@@ -33,26 +33,37 @@ def _strides(s: list[int]) -> list[int]:
     return [s[1] * s[2] * s[3], s[2] * s[3], s[3], 1]
 
 
+def _blocks(batches: int, block: tuple[int, int], pad: tuple[int, int], small: tuple[int, int],
+            big: tuple[int, int], small_strides: list[int], big_strides: list[int], c: int
+            ) -> list[tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...], int, int]]:
+    """Per block offset (sy, sx), the rows and columns of the blocked (`small`) image whose pixel
+    (y * bh + sy - pad_top, x * bw + sx - pad_left) lies inside the `big` image: (dims, small
+    strides, big strides, small offset, big offset), in elements."""
+    (bh, bw), (pt, pl), (sh, sw), (hh, ww) = block, pad, small, big
+    res = []
+    for sy in range(bh):
+        for sx in range(bw):
+            y0, y1 = max(0, _ceil_div(pt - sy, bh)), min(sh, _ceil_div(hh + pt - sy, bh))
+            x0, x1 = max(0, _ceil_div(pl - sx, bw)), min(sw, _ceil_div(ww + pl - sx, bw))
+            if y1 <= y0 or x1 <= x0:
+                continue
+            res.append(((batches, y1 - y0, x1 - x0, c),
+                        tuple(small_strides), (big_strides[0], bh * big_strides[1], bw * big_strides[2], 1),
+                        (sy * bw + sx) * batches * small_strides[0] + y0 * small_strides[1] + x0 * small_strides[2],
+                        (y0 * bh + sy - pt) * big_strides[1] + (x0 * bw + sx - pl) * big_strides[2]))
+    return res
+
+
 @register_op("SPACE_TO_BATCH_ND")
 def prepare_s2b(op: Op, g: Graph) -> CopyData:
     (n, h, w, c), oshape, (bh, bw), (pt, pb, pl, pr) = _geometry(op, g)
     if (h + pt + pb) % bh or (w + pl + pr) % bw or oshape != [n * bh * bw, (h + pt + pb) // bh,
                                                               (w + pl + pr) // bw, c]:
         raise Refusal(f"output {oshape} is not the input {[n, h, w, c]} padded and blocked")
-    oh, ow = oshape[1], oshape[2]
-    si, so = _strides([n, h, w, c]), _strides(oshape)
-    copies = []
-    for sy in range(bh):
-        for sx in range(bw):
-            # output row oy reads input row oy * bh + sy - pt, where that lies in [0, h)
-            y0, y1 = max(0, _ceil_div(pt - sy, bh)), min(oh, _ceil_div(h + pt - sy, bh))
-            x0, x1 = max(0, _ceil_div(pl - sx, bw)), min(ow, _ceil_div(w + pl - sx, bw))
-            if y1 <= y0 or x1 <= x0:
-                continue
-            copies.append((op.inputs[0], op.outputs[0], Copy(
-                (n, y1 - y0, x1 - x0, c), (si[0], bh * si[1], bw * si[2], 1), tuple(so),
-                in_offset=(y0 * bh + sy - pt) * si[1] + (x0 * bw + sx - pl) * si[2],
-                out_offset=(sy * bw + sx) * n * so[0] + y0 * so[1] + x0 * so[2])))
+    # the output is the blocked image: output row oy reads input row oy * bh + sy - pt
+    copies = [(op.inputs[0], op.outputs[0], Copy(dims, big_s, small_s, in_offset=big_off, out_offset=small_off))
+              for dims, small_s, big_s, small_off, big_off in _blocks(
+                  n, (bh, bw), (pt, pl), (oshape[1], oshape[2]), (h, w), _strides(oshape), _strides([n, h, w, c]), c)]
     out = g.t(op.outputs[0])
     return copy_data(op, g, copies, fill=out.qzero if out.is_quantized else 0)
 
@@ -62,20 +73,11 @@ def prepare_b2s(op: Op, g: Graph) -> CopyData:
     (nb, h, w, c), oshape, (bh, bw), (ct, cb, cl, cr) = _geometry(op, g)
     if nb % (bh * bw) or oshape != [nb // (bh * bw), h * bh - ct - cb, w * bw - cl - cr, c]:
         raise Refusal(f"output {oshape} is not the input {[nb, h, w, c]} unblocked and cropped")
-    n, oh, ow = oshape[0], oshape[1], oshape[2]
-    si, so = _strides([nb, h, w, c]), _strides(oshape)
-    copies = []
-    for sy in range(bh):
-        for sx in range(bw):
-            # input row iy lands on output row iy * bh + sy - ct, where that lies in [0, oh)
-            y0, y1 = max(0, _ceil_div(ct - sy, bh)), min(h, _ceil_div(oh + ct - sy, bh))
-            x0, x1 = max(0, _ceil_div(cl - sx, bw)), min(w, _ceil_div(ow + cl - sx, bw))
-            if y1 <= y0 or x1 <= x0:
-                continue
-            copies.append((op.inputs[0], op.outputs[0], Copy(
-                (n, y1 - y0, x1 - x0, c), tuple(si), (so[0], bh * so[1], bw * so[2], 1),
-                in_offset=(sy * bw + sx) * n * si[0] + y0 * si[1] + x0 * si[2],
-                out_offset=(y0 * bh + sy - ct) * so[1] + (x0 * bw + sx - cl) * so[2])))
+    # the input is the blocked image: input row iy lands on output row iy * bh + sy - ct
+    copies = [(op.inputs[0], op.outputs[0], Copy(dims, small_s, big_s, in_offset=small_off, out_offset=big_off))
+              for dims, small_s, big_s, small_off, big_off in _blocks(
+                  oshape[0], (bh, bw), (ct, cl), (h, w), (oshape[1], oshape[2]), _strides([nb, h, w, c]),
+                  _strides(oshape), c)]
     return copy_data(op, g, copies)
 
 
