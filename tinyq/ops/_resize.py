@@ -1,8 +1,24 @@
 """What the RESIZE ops share: the int8 NHWC checks and the geometry."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from tinyq.ir import Graph, Op
-from tinyq.ops.registry import Refusal
+from tinyq.ops.registry import Prepared, Refusal
+
+
+@dataclass(frozen=True, eq=False)
+class ResizeGeometry(Prepared):
+    """The operands and geometry of an NHWC resize (each op adds its source tables)."""
+
+    input: int
+    output: int
+    batches: int
+    in_h: int
+    in_w: int
+    depth: int
+    out_h: int
+    out_w: int
 
 
 def resize_geometry(op: Op, g: Graph) -> tuple[int, int, int, int, int, int]:

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from tinyq.ir import Graph, Op
-from tinyq.ops._resize import resize_geometry
+from tinyq.ops._resize import ResizeGeometry, resize_geometry
 from tinyq.ops.emitter import Emitter
-from tinyq.ops.registry import Prepared, Refusal, register_op, variant
+from tinyq.ops.registry import Refusal, register_op, variant
 
 ONE = 1 << 10
 
@@ -39,15 +39,7 @@ def interpolation(in_size: int, out_size: int, align_corners: bool, half_pixel: 
 
 
 @dataclass(frozen=True, eq=False)
-class BilinearData(Prepared):
-    input: int
-    output: int
-    batches: int
-    in_h: int
-    in_w: int
-    depth: int
-    out_h: int
-    out_w: int
+class BilinearData(ResizeGeometry):
     rows: np.ndarray   # int32 [out_h, 3]: y0, y1, fraction
     cols: np.ndarray   # int32 [out_w, 3]: x0, x1, fraction
 

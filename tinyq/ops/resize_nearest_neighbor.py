@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from tinyq.ir import Graph, Op
-from tinyq.ops._resize import resize_geometry
+from tinyq.ops._resize import ResizeGeometry, resize_geometry
 from tinyq.ops.emitter import Emitter
-from tinyq.ops.registry import Prepared, register_op, variant
+from tinyq.ops.registry import register_op, variant
 from tinyq.quant import round_half_away
 
 
@@ -31,17 +31,9 @@ def nearest_indices(in_size: int, out_size: int, align_corners: bool, half_pixel
 
 
 @dataclass(frozen=True, eq=False)
-class ResizeData(Prepared):
+class ResizeData(ResizeGeometry):
     """Geometry and the source row (`src_y`) and column (`src_x`) of every output pixel."""
 
-    input: int
-    output: int
-    batches: int
-    in_h: int
-    in_w: int
-    depth: int
-    out_h: int
-    out_w: int
     src_y: np.ndarray   # int32 [out_h]
     src_x: np.ndarray   # int32 [out_w]
 
