@@ -195,3 +195,38 @@ def test_new_kernels_deploy_bit_exact_on_the_emulator(tmp_path: Path) -> None:
     assert {"RESIZE_BILINEAR", "SPLIT", "PRELU", "REDUCE_MAX", "SQUARED_DIFFERENCE", "LOG_SOFTMAX"} <= ops, ops
     rep = deploy(DeployOptions(model=path, emulate=True, samples=20, seed=2, out=tmp_path / "d", quiet=True))
     assert rep["bit_exact"] and rep["samples"] == 20, rep.to_dict()
+
+
+# int16 kernels, in models the converter quantizes 16x8 (int16 activations): (body, opcodes whose
+# int16 instance must appear). (The converter has no 16x8 comparisons, so tinyq has none either.)
+INT16_CASES: dict[str, tuple[Callable, set[str]]] = {
+    "sum": (_lam(lambda t: tf.reduce_sum(t, axis=-1)), {"SUM"}),
+    "squared_difference": (_lam(lambda t: tf.math.squared_difference(t, t[:, ::-1, :])), {"SQUARED_DIFFERENCE"}),
+    "abs": (_lam(lambda t: tf.abs(t)), {"ABS"}),
+}
+
+
+@pytest.mark.parametrize("case", sorted(INT16_CASES))
+def test_int16_kernels_bit_exact(case: str, tmp_path: Path) -> None:
+    import numpy as np
+
+    from tfmodels import keras_model
+
+    body, want = INT16_CASES[case]
+    rng = np.random.default_rng(0)
+
+    def rep():
+        for _ in range(16):
+            yield [rng.uniform(-1, 1, size=(1, 4, 6)).astype(np.float32)]
+
+    conv = tf.lite.TFLiteConverter.from_keras_model(keras_model([(4, 6)], body, seed=2))
+    conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    conv.representative_dataset = rep
+    conv.target_spec.supported_ops = [tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]
+    path = tmp_path / f"{case}16.tflite"
+    path.write_bytes(conv.convert())
+    g = load(path)
+    found = {op.opcode for op in g.ops if op.inputs and g.t(op.inputs[0]).dtype == "int16"}
+    assert want <= found, f"int16 ops in the converted model: {sorted(found)}"
+    rep_ = verify(path, samples=100, seed=3)
+    assert rep_.elements > 0 and rep_.mismatches == 0, rep_.to_dict()

@@ -25,12 +25,6 @@ void tq_compare_s8(const tq_compare_params *p, const int8_t *a, const int8_t *b,
                                                  scaled(b[i2], p->in2_offset, p->in2_mult, p->in2_shift)));
 }
 
-void tq_compare_s16(const tq_compare_params *p, const int16_t *a, const int16_t *b, uint8_t *out)
-{
-    TQ_BROADCAST_LOOP(&p->shape, out[o] = decide(p->kind, scaled(a[i1], p->in1_offset, p->in1_mult, p->in1_shift),
-                                                 scaled(b[i2], p->in2_offset, p->in2_mult, p->in2_shift)));
-}
-
 void tq_compare_s32(const tq_compare_params *p, const int32_t *a, const int32_t *b, uint8_t *out)
 {
     TQ_BROADCAST_LOOP(&p->shape, out[o] = decide(p->kind, a[i1], b[i2]));

@@ -14,11 +14,10 @@ typedef struct {
     int32_t in2_offset, in2_mult, in2_shift;   /* QuantizeMultiplierSmallerThanOneExp */
 } tq_compare_params;
 
-/* Comparisons with a bool (one byte, 0/1) output, broadcasting. int8 / int16: TFLM's
+/* Comparisons with a bool (one byte, 0/1) output, broadcasting. int8: TFLM's
  * *WithScaling: each input (x - zp) << 8 rescaled by its own scale, then compared. int32 and
  * bool (uint8): the raw values. The output may not overlap the inputs. */
 void tq_compare_s8(const tq_compare_params *p, const int8_t *a, const int8_t *b, uint8_t *out);
-void tq_compare_s16(const tq_compare_params *p, const int16_t *a, const int16_t *b, uint8_t *out);
 void tq_compare_s32(const tq_compare_params *p, const int32_t *a, const int32_t *b, uint8_t *out);
 void tq_compare_u8(const tq_compare_params *p, const uint8_t *a, const uint8_t *b, uint8_t *out);
 

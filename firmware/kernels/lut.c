@@ -22,11 +22,3 @@ void tq_abs_s16(const tq_abs_params *p, const int16_t *in, int16_t *out)
         out[i] = (int16_t)TQ_CLAMP(v, INT16_MIN, INT16_MAX);
     }
 }
-
-void tq_neg_s16(const tq_abs_params *p, const int16_t *in, int16_t *out)
-{
-    for (int32_t i = 0; i < p->count; ++i) {
-        const int32_t v = -(int32_t)in[i];
-        out[i] = (int16_t)(v > INT16_MAX ? INT16_MAX : v);   /* -32768 saturates, as int8 does */
-    }
-}

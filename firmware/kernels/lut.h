@@ -14,14 +14,13 @@ void tq_lut_s8(const tq_lut_params *p, const int8_t *in, int8_t *out);
 
 typedef struct {
     int32_t count;
-    int32_t input_offset, output_offset;   /* -zp_in, zp_out (0 for int16 ABS) */
+    int32_t input_offset, output_offset;   /* -zp_in, zp_out (0 for int16) */
     int32_t rescale;                       /* 0: in and out have one scale */
     int32_t mult, shift;                   /* else scale_in / scale_out */
 } tq_abs_params;
 
-/* int16 ABS (TFLM's AbsEvalQuantized: |x - zp| rescaled when the scales differ, + zp_out,
- * saturated) and NEG (TFLite's raw negation, saturated; only the count is read). May run in place. */
+/* ABS, int16 (TFLM's AbsEvalQuantized: |x - zp| rescaled when the scales differ, + zp_out,
+ * saturated). May run in place. */
 void tq_abs_s16(const tq_abs_params *p, const int16_t *in, int16_t *out);
-void tq_neg_s16(const tq_abs_params *p, const int16_t *in, int16_t *out);
 
 #endif

@@ -1,5 +1,5 @@
 """EQUAL, NOT_EQUAL, GREATER, GREATER_EQUAL, LESS, LESS_EQUAL with broadcasting and a bool output:
-int8 (and int16 for the orderings) rescaled as TFLM's *WithScaling comparisons, int32 and bool
+int8 rescaled as TFLM's *WithScaling comparisons, int32 and bool
 compared raw; and the bool LOGICAL_AND, LOGICAL_OR, LOGICAL_NOT."""
 from __future__ import annotations
 
@@ -10,13 +10,14 @@ from tinyq.ops.registry import Refusal, register_op, variant
 from tinyq.quant import quantize_multiplier_smaller_than_one_exp
 
 KINDS = ["EQUAL", "NOT_EQUAL", "GREATER", "GREATER_EQUAL", "LESS", "LESS_EQUAL"]
-SUFFIX = {"int8": "s8", "int16": "s16", "int32": "s32", "bool": "u8"}
+SUFFIX = {"int8": "s8", "int32": "s32", "bool": "u8"}
 _MAX_RANK = 4
 
 
 def _types(opcode: str) -> tuple[str, ...]:
     """The input types TFLM compares (its comparisons.cc)."""
-    return ("int8", "int32", "bool") if opcode in ("EQUAL", "NOT_EQUAL") else ("int8", "int16", "int32")
+    # (TFLM also orders int16; TensorFlow's converter never writes those, so they are not compiled)
+    return ("int8", "int32", "bool") if opcode in ("EQUAL", "NOT_EQUAL") else ("int8", "int32")
 
 
 @register_op(*KINDS)
@@ -30,9 +31,9 @@ def prepare(op: Op, g: Graph) -> BinaryData:
     if any(len(t.shape) > _MAX_RANK for t in (a, b, out)):
         raise Refusal(f"more than {_MAX_RANK} dimensions (TFLM broadcasts 4-D)")
     params: dict = {"shape": broadcast_init(op, g), "kind": KINDS.index(op.opcode)}
-    if a.dtype in ("int8", "int16"):
+    if a.dtype == "int8":
         if not (a.is_quantized and b.is_quantized) or a.per_channel or b.per_channel:
-            raise Refusal("int8/int16 comparisons need per-tensor quantized inputs")
+            raise Refusal("int8 comparisons need per-tensor quantized inputs")
         for k, t in ((1, a), (2, b)):
             if not 0 < t.qscale < 1:
                 raise Refusal(f"input scale {t.qscale} must lie in (0, 1) (QuantizeMultiplierSmallerThanOneExp)")

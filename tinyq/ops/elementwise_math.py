@@ -1,5 +1,5 @@
 """Element-wise int8 math as 256-entry tables computed here in TFLM's own arithmetic (ABS, NEG,
-RSQRT, ELU: the kernel is one lookup per element), and int16 ABS / NEG as small kernels."""
+RSQRT, ELU: the kernel is one lookup per element), and int16 ABS as a small kernel."""
 from __future__ import annotations
 
 import ctypes
@@ -123,12 +123,9 @@ def prepare_abs(op: Op, g: Graph) -> UnaryData:
 
 @register_op("NEG")
 def prepare_neg(op: Op, g: Graph) -> UnaryData:
-    """TFLM has no integer NEG; TFLite's reference negates the raw values, saturated (-128 gives
-    127; measured), the converter giving the output the quantization that makes that exact."""
-    dtype, *_ = _tensors(op, g, ("int8", "int16"))
-    if dtype == "int16":
-        return unary_data(op, {"count": g.t(op.outputs[0]).num_elements, "input_offset": 0, "output_offset": 0,
-                               "rescale": 0, "mult": 0, "shift": 0}, dtype="int16")
+    """TFLM has no integer NEG; TFLite's reference negates the raw int8 values (measured: -128
+    stays -128), the converter giving the output the quantization that makes that exact."""
+    _tensors(op, g, ("int8",))
     return _lut(op, g, np.array([-(b - 256 if b > 127 else b) for b in range(256)]).astype(np.int8))
 
 
@@ -163,7 +160,7 @@ def prepare_elu(op: Op, g: Graph) -> UnaryData:
 
 def _lower(d: UnaryData, em: Emitter) -> None:
     if d.dtype == "int16":
-        lower_unary(d, em, "lut.h", "tq_abs_params", f"tq_{d.opcode.lower()}_s16")
+        lower_unary(d, em, "lut.h", "tq_abs_params", "tq_abs_s16")
         return
     em.include("lut.h")
     p = em.params("tq_lut_params", {"count": d.params["count"], "table": em.const(d.params["table"], "lut")})
