@@ -28,6 +28,7 @@ class Tensor:
     quantized_dimension: int = 0
     data: np.ndarray | None = None
     shape_signature: tuple[int, ...] | None = None  # -1 marks an unknown (batch) dimension
+    is_variable: bool = False   # state an op keeps across invocations (an LSTM's hidden and cell state)
 
     @property
     def is_const(self) -> bool:

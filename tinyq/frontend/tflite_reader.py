@@ -143,7 +143,7 @@ def _tensors(model: Any, sg: Any, buf: bytes, name: str) -> list[Tensor]:
             data = np.frombuffer(raw, dtype=_NP_DTYPES[dtype]).reshape(shape).copy()
         sig = tuple(int(d) for d in t.shapeSignature) if t.shapeSignature is not None else None
         tensors.append(Tensor(i, (t.name or b"").decode(errors="replace"), shape, dtype,
-                              scale, zp, qdim, data, sig))
+                              scale, zp, qdim, data, sig, bool(getattr(t, "isVariable", False))))
     return tensors
 
 

@@ -41,6 +41,11 @@ INT16_MAX = 32767
 ZERO_POINT_RANGE = {"int8": (-128, 127), "uint8": (0, 255), "int16": (0, 0), "int32": (0, 0),
                     "int64": (0, 0)}
 
+# Recurrent ops whose "fused activation" is a gate's nonlinearity (TANH, SIGMOID), computed in
+# int16 inside the op, not a clamp of its quantized output.
+GATE_ACTIVATION_OPS = ("UNIDIRECTIONAL_SEQUENCE_LSTM", "BIDIRECTIONAL_SEQUENCE_LSTM", "LSTM",
+                       "UNIDIRECTIONAL_SEQUENCE_RNN", "RNN", "SVDF")
+
 # Ops whose effect is not an output tensor: they write a resource variable (or run the
 # subgraph that initialises them).
 NO_OUTPUT_OPS = ("CALL_ONCE", "ASSIGN_VARIABLE")
@@ -245,7 +250,7 @@ def _check_graph(g: Graph) -> None:
                 continue
             if not 0 <= t < n:
                 raise ModelError(f"{m}: {w} reads tensor {t}, but there are {n}", "the file is corrupt")
-            if not g.t(t).is_const and t not in written:
+            if not g.t(t).is_const and not g.t(t).is_variable and t not in written:
                 later = next((o.index for o in g.ops if t in o.outputs), None)
                 raise ModelError(f"{m}: {w} reads {_tname(g.t(t))} before any op writes it"
                                  + (f" (op {later} writes it later)" if later is not None else
@@ -332,7 +337,7 @@ def _check_shapes(g: Graph, op: Op) -> None:
 def _check_activation(g: Graph, op: Op) -> None:
     """TFLM's CalculateActivationRangeQuantized knows NONE, RELU, RELU6 and RELU_N1_TO_1 only."""
     act = op.options.get("fused_activation_function", "NONE")
-    if act in ("NONE", "RELU", "RELU6", "RELU_N1_TO_1"):
+    if act in ("NONE", "RELU", "RELU6", "RELU_N1_TO_1") or op.opcode in GATE_ACTIVATION_OPS:
         return
     if any(0 <= t < len(g.tensors) and g.t(t).dtype in ("int8", "int16", "uint8") for t in op.outputs):
         raise ModelError(f"{_where(op)} has fused activation {act} on a quantized output",

@@ -136,7 +136,7 @@ def lower(graph: Graph, family: str = "dsp") -> Lowered:
             # a fault in tinyq's lowering, not in the model (that was prepared and accepted)
             raise InternalError(f"{exc.__class__.__name__}: {exc}", f"lowering {v.name} of op {op.index}") from exc
         for t in op.reads + op.outputs:  # every touched tensor is planned
-            if t >= 0 and not graph.t(t).is_const and graph.t(t).itemsize:
+            if t >= 0 and not graph.t(t).is_const and graph.t(t).itemsize and not graph.t(t).is_variable:
                 em.used_tensors.add(t)
         layers.append(Layer(op, data, v, em.cur))
     return Lowered(graph, family, layers, em)

@@ -63,6 +63,7 @@ def render(lowered: Lowered, plan: ArenaPlan, source: str = "") -> Compiled:
     graph, em = lowered.graph, lowered.emitter
     compiled = Compiled(lowered, plan, source or graph.name)
     planned = {t for t in range(len(graph.tensors)) if not graph.t(t).is_const and graph.t(t).itemsize
+               and not graph.t(t).is_variable
                and (t in em.used_tensors or t in graph.inputs or t in graph.outputs)}
     macros = [{"name": f"T{t}", "ctype": CTYPES.get(graph.t(t).dtype, "int8_t"), "offset": compiled.tensor_offset(t),
                "comment": f"{graph.t(t).name} {graph.t(t).dtype}[{'x'.join(map(str, graph.t(t).shape))}]"}
