@@ -71,7 +71,8 @@ TINYQ: dict[str, str] = {
     "SELECT_V2": "bytes", "SLICE": "bytes", "SOFTMAX": "int8", "SPACE_TO_BATCH_ND": "bytes",
     "SPACE_TO_DEPTH": "bytes", "SPLIT": "bytes (views where contiguous)", "SPLIT_V": "bytes (views where contiguous)",
     "SQUARED_DIFFERENCE": "int8, int16", "SQUEEZE": "bytes (a view)", "STRIDED_SLICE": "int8, int16",
-    "SUB": "int8, int16", "SUM": "int8, int16", "TANH": "int8", "TRANSPOSE": "int8", "TRANSPOSE_CONV": "int8, 16x8",
+    "SUB": "int8, int16", "SUM": "int8, int16", "SVDF": "int8 (int16 state in static RAM)", "TANH": "int8",
+    "TRANSPOSE": "int8", "TRANSPOSE_CONV": "int8, 16x8",
     "UNPACK": "bytes (views where contiguous)", "VAR_HANDLE": "resolved at generation time", "ZEROS_LIKE": "bytes",
     # TFLite builtins TFLM lacks, compiled for the models that use them (checked against LiteRT's reference)
     "TILE": "bytes", "SELECT": "bytes", "RELU_N1_TO_1": "int8",
