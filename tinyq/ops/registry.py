@@ -158,6 +158,12 @@ def prepare(op: Op, g: Graph) -> Prepared | Refusal:
             return Refusal(f"tensor '{g.t(t).name}' has type {dtype.upper()}, which tinyq does not compile "
                            "(int8, uint8, int16, int32, int64, bool and float32 tensors)")
     if spec is None:
+        from tinyq.ops.optable import TFLM_OPS, WHY_NOT  # (the op table imports this module)
+        why = WHY_NOT.get(op.opcode)
+        if why:
+            return Refusal(f"no kernel ({why.removeprefix('not compiled: ').removeprefix('not planned: ')})")
+        if op.opcode in TFLM_OPS:
+            return Refusal("no kernel yet (a TFLM op tinyq does not compile: see the op table in docs/ARCHITECTURE.md)")
         return Refusal("no kernel")
     try:
         return spec.prepare(op, g)
