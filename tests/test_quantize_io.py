@@ -200,3 +200,24 @@ def test_uint8_image_model_deploys_bit_exact(tmp_path: Path, capsys) -> None:
     rep = json.loads(capsys.readouterr().out)
     assert rep["bit_exact"] is True and rep["samples"] == 12 and rep["mismatches"] == 0
     assert [layer["op"] for layer in rep["layers"]][0] == "QUANTIZE"
+
+
+@pytest.mark.slow
+def test_float_input_16x8_model_deploys_with_float_data(tmp_path: Path, capsys) -> None:
+    """A float-I/O 16x8 model (float32 -> int16 QUANTIZE in front, int16 -> float32 DEQUANTIZE
+    behind) through `deploy --emulate`, fed a float32 --data file: floats over the serial link,
+    bit-exact with TFLM."""
+    import json
+
+    from tinyq.cli import main
+
+    from tfmodels import keras_model
+
+    m = keras_model([(5, 5, 3)], lambda x: L.Conv2D(4, 3)(x), seed=4)
+    path = _convert(m, tmp_path / "f16x8.tflite", (5, 5, 3), None, int16=True, low=-1.0)
+    np.save(tmp_path / "x.npy", np.random.default_rng(2).uniform(-1, 1, (8, 1, 5, 5, 3)).astype(np.float32))
+    capsys.readouterr()
+    assert main(["deploy", "--model", str(path), "--board", "nrf52840", "--emulate", "--samples", "8",
+                 "--data", str(tmp_path / "x.npy"), "--out", str(tmp_path / "dep"), "--json"]) == 0
+    rep = json.loads(capsys.readouterr().out)
+    assert rep["bit_exact"] is True and rep["samples"] == 8
