@@ -83,6 +83,11 @@ def prepare_all(graph: Graph) -> list[Prepared]:
             bad.append(f"op {op.index} {op.opcode} ({got.reason})")
         else:
             records.append(got)
+    for kind, ts in (("input", graph.inputs), ("output", graph.outputs)):
+        for t in ts:
+            if not graph.t(t).itemsize:
+                bad.append(f"graph {kind} '{graph.t(t).name}' of type {graph.t(t).dtype.upper()}, which tinyq "
+                           "does not compile")
     if bad:
         raise UnsupportedOpError(
             f"model '{graph.name}' uses unsupported operators: " + "; ".join(bad),
