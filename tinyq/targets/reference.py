@@ -5,8 +5,9 @@ TFLITE_CHECK), and that must become a clear error, not a dead CLI.
 
 Where TFLM itself cannot run a model (its current commit has no TILE kernel, its FILL rejects
 a computed shape, it has no uint8 -> uint8 QUANTIZE), `run_golden` falls back to LiteRT's
-reference kernels (`OpResolverType.BUILTIN_REF`, package ai-edge-litert: the same
-reference_ops code TFLM's kernels are built from, without TFLM's kernel list) and says so."""
+reference kernels (`OpResolverType.BUILTIN_REF`, package ai-edge-litert: mostly the reference_ops
+code TFLM's kernels are built from, though not identical everywhere: its FULLY_CONNECTED rounds
+differently at rare ties) and says so."""
 from __future__ import annotations
 
 import pickle
