@@ -227,8 +227,10 @@ def test_bench_cli_against_the_emulator(ad01_emulated, capsys, tmp_path) -> None
 
 
 @pytest.mark.parametrize("content, message", [
-    (None, "cannot read inputs"), (np.zeros((2, 640), np.float32), "expected an array of int8"),
+    (None, "cannot read inputs"), (np.zeros((2, 640), np.complex64), "expected an array of int8"),
     (np.zeros((2, 639), np.int8), "expected an array of int8"),
+    (np.full((2, 640), 300, np.int32), "do not fit the model's int8 input"),
+    (np.full((2, 640), np.nan, np.float32), "NaN or infinite"),
 ])
 def test_bad_data_files_are_clear_errors(tmp_path, content, message) -> None:
     gen = compile(mlperf_path("ad01_int8"))
@@ -238,6 +240,21 @@ def test_bad_data_files_are_clear_errors(tmp_path, content, message) -> None:
     with pytest.raises(TinyqError, match=message):
         load_inputs(gen, path, 10, 0)
     assert load_inputs(gen, None, 4, 0)[0].shape == (4, 1, 640)
+
+
+def test_data_files_in_other_types_become_the_input_type(tmp_path) -> None:
+    """float data is quantized with the input's scale and zero point (TFLM's AffineQuantize:
+    float division, halves away from zero, saturated); integers that fit are taken as they are."""
+    gen = compile(mlperf_path("ad01_int8"))
+    t = gen.graph.t(gen.graph.inputs[0])
+    s, z = t.qscale, t.qzero
+    x = np.array([[0.0, 2.5 * s, -2.5 * s, 1000.0, -1000.0] + [s] * 635], np.float32)
+    np.save(tmp_path / "f.npy", x)
+    got = load_inputs(gen, tmp_path / "f.npy", 10, 0)[0]
+    assert got.dtype == np.int8 and got.shape == (1, 1, 640)
+    assert got[0, 0, :5].tolist() == [z, min(127, z + 3), max(-128, z - 3), 127, -128]
+    np.save(tmp_path / "i.npy", np.arange(-320, 320, dtype=np.int64).reshape(1, 640) // 3)
+    assert load_inputs(gen, tmp_path / "i.npy", 10, 0)[0].dtype == np.int8
 
 
 def test_bench_missing_device_fails_fast(capsys) -> None:

@@ -86,21 +86,16 @@ SANITIZED = {"add_bcast_first", "mean_axes_1_3", "softmax_4d"}
 @pytest.fixture(scope="module")
 def models(tmp_path_factory) -> dict[str, Path]:
     """Every case converted once for the module."""
-    from tfmodels import convert_int8, keras_model
+    from tfmodels import convert_cases
 
-    d = tmp_path_factory.mktemp("elementwise")
-    return {name: convert_int8(keras_model(shapes, body, seed=i), d / f"{name}.tflite", shapes)
-            for i, (name, (shapes, body, _)) in enumerate(sorted(CASES.items()))}
+    return convert_cases(CASES, tmp_path_factory.mktemp("elementwise"))
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_bit_exact(case: str, models: dict[str, Path]) -> None:
-    path = models[case]
-    opcodes = {op.opcode for op in load(path).ops}
-    assert CASES[case][2] <= opcodes, f"the converter produced {sorted(opcodes)}"
-    rep = verify(path, samples=24, seed=3, sanitize=case in SANITIZED)
-    assert rep.elements > 0
-    assert rep.mismatches == 0, rep.to_dict()
+    from tfmodels import verify_case
+
+    verify_case(models[case], CASES[case][2], 24, 3, sanitize=case in SANITIZED)
 
 
 def _same_quant_mean(src: Path, dst: Path) -> Path:

@@ -51,6 +51,28 @@ def keras_model(inputs_shapes: list[tuple[int, ...]], body: Callable, seed: int 
     import tensorflow as tf
 
     tf.keras.utils.set_random_seed(seed)
-    ins = [tf.keras.Input(shape=s, batch_size=batch) for s in inputs_shapes]
+    # Named so that they sort in order: the converter orders a signature's inputs by name, and
+    # Keras' automatic names (keras_tensor_99, keras_tensor_100) stop sorting in creation order as
+    # the session's counter grows, which fed the representative data to the wrong inputs.
+    ins = [tf.keras.Input(shape=s, batch_size=batch, name=f"input_{k:02d}") for k, s in enumerate(inputs_shapes)]
     out = body(ins if len(ins) > 1 else ins[0])
     return tf.keras.Model(ins if len(ins) > 1 else ins[0], out)
+
+
+def convert_cases(cases: dict, out_dir: Path) -> dict[str, Path]:
+    """Every case (name -> (input shapes, body, ...)) built as a Keras model and converted to full
+    int8 once, seeded by its position in name order."""
+    return {name: convert_int8(keras_model(case[0], case[1], seed=i), Path(out_dir) / f"{name}.tflite", case[0])
+            for i, (name, case) in enumerate(sorted(cases.items()))}
+
+
+def verify_case(path: Path, want_ops: set[str], samples: int, seed: int, sanitize: bool = False):
+    """The converted model holds `want_ops` and is bit-exact with its reference; the report."""
+    from tinyq.passes.pipeline import load
+    from tinyq.workflows.verify import verify
+
+    opcodes = {op.opcode for op in load(path).ops}
+    assert want_ops <= opcodes, f"the converter produced {sorted(opcodes)}"
+    rep = verify(path, samples=samples, seed=seed, sanitize=sanitize)
+    assert rep.elements > 0 and rep.mismatches == 0, rep.to_dict()
+    return rep

@@ -28,6 +28,7 @@ class Tensor:
     quantized_dimension: int = 0
     data: np.ndarray | None = None
     shape_signature: tuple[int, ...] | None = None  # -1 marks an unknown (batch) dimension
+    is_variable: bool = False   # state an op keeps across invocations (an LSTM's hidden and cell state)
 
     @property
     def is_const(self) -> bool:
@@ -97,6 +98,21 @@ class Op:
         return "+".join([self.opcode, *(e.opcode for e in self.epilogue)])
 
 
+def variable_key(options: dict[str, Any]) -> str:
+    """A resource variable's identity: VAR_HANDLE's container and shared name (as the reader
+    stores them, hex)."""
+    return f"{options.get('container') or ''}/{options.get('shared_name') or ''}"
+
+
+@dataclass
+class InitSubgraph:
+    """A subgraph CALL_ONCE runs: the constant it assigns to each variable (by variable_key),
+    or `problem`, why tinyq cannot run it at generation time."""
+
+    values: dict[str, Tensor] = field(default_factory=dict)
+    problem: str = ""
+
+
 @dataclass
 class Graph:
     tensors: list[Tensor]
@@ -104,6 +120,7 @@ class Graph:
     inputs: list[int]
     outputs: list[int]
     name: str = "model"
+    init_subgraphs: dict[int, InitSubgraph] = field(default_factory=dict)   # by subgraph index
 
     def t(self, index: int) -> Tensor:
         return self.tensors[index]

@@ -3,6 +3,8 @@
  *   model_host run     each sample = all inputs back to back; writes all outputs back to back
  *   model_host layers  same, but before each sample's outputs writes every layer's first output
  *                      (built with -DTQ_PROFILE so the per-layer hook is called)
+ *   model_host reset   as run, but tinyq_model_reset() before every sample: each one is the first
+ *                      step of a fresh stream (models with resource variables keep state otherwise)
  *
  * Built with -DTQ_CHECK_ARENA (and -DTQ_PROFILE; `tinyq verify --sanitize` does), it also checks
  * after every layer that the layer changed no arena byte outside its own outputs and scratch,
@@ -112,7 +114,11 @@ static int read_exact(void *dst, size_t n)
 int main(int argc, char **argv)
 {
     g_dump_layers = argc > 1 && strcmp(argv[1], "layers") == 0;
+    const int reset_each = argc > 1 && strcmp(argv[1], "reset") == 0;
     for (;;) {
+        if (reset_each) {
+            tinyq_model_reset();
+        }
         for (int i = 0; i < TQ_MODEL_NUM_INPUTS; ++i) {
             if (!read_exact(tinyq_model_input(i), tq_model_input_bytes[i])) {
                 if (i == 0 && feof(stdin)) {

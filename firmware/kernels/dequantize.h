@@ -9,8 +9,10 @@ typedef struct {
     int32_t zero_point;
 } tq_dequantize_params;
 
-/* int8 -> float32: (float)(scale * (q - zero_point)) with the product in double, as TFLM. Walks
- * backwards, so the (4x larger) output may overlap the input from its start. */
+/* int8 / uint8 / int16 -> float32: (float)(scale * (q - zero_point)) with the product in double,
+ * as TFLM. Walks backwards, so the (2x or 4x larger) output may overlap the input from its start. */
 void tq_dequantize_s8_f32(const tq_dequantize_params *p, const int8_t *in, float *out);
+void tq_dequantize_u8_f32(const tq_dequantize_params *p, const uint8_t *in, float *out);
+void tq_dequantize_s16_f32(const tq_dequantize_params *p, const int16_t *in, float *out);
 
 #endif

@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "tq_common.h"
+
 void tq_lut_s8(const tq_lut_params *p, const int8_t *in, int8_t *out)
 {
     const int8_t *t = p->table;
@@ -24,5 +26,18 @@ void tq_lut_inputs_s8(int8_t *xs)
 {
     for (int32_t u = 0; u < 256; ++u) {
         xs[u] = (int8_t)(uint8_t)u;
+    }
+}
+
+void tq_abs_s16(const tq_abs_params *p, const int16_t *in, int16_t *out)
+{
+    for (int32_t i = 0; i < p->count; ++i) {
+        int32_t v = in[i] + p->input_offset;
+        v = v < 0 ? -v : v;
+        if (p->rescale) {
+            v = tq_requantize(v, p->mult, (int)p->shift);
+        }
+        v += p->output_offset;
+        out[i] = (int16_t)TQ_CLAMP(v, INT16_MIN, INT16_MAX);
     }
 }

@@ -80,3 +80,8 @@ TQ_REQUANTIZE(tq_requantize_s16_s16, int16_t, int16_t, INT16_MIN, INT16_MAX)
 TQ_REQUANTIZE(tq_requantize_s16_s32, int16_t, int32_t, INT32_MIN, INT32_MAX)
 TQ_REQUANTIZE(tq_requantize_s32_s8, int32_t, int8_t, INT8_MIN, INT8_MAX)
 TQ_REQUANTIZE(tq_requantize_s32_s16, int32_t, int16_t, INT16_MIN, INT16_MAX)
+/* uint8 I/O: with equal scales and zero points 128 apart this is TFLM's "^ 0x80" fast path
+ * (the multiplier is exactly 1 then, so the general loop gives the same bytes). */
+TQ_REQUANTIZE(tq_requantize_u8_s8, uint8_t, int8_t, INT8_MIN, INT8_MAX)
+TQ_REQUANTIZE(tq_requantize_s8_u8, int8_t, uint8_t, 0, UINT8_MAX)
+TQ_REQUANTIZE(tq_requantize_u8_u8, uint8_t, uint8_t, 0, UINT8_MAX)

@@ -37,5 +37,10 @@ void tq_requantize_s16_s16(const tq_requantize_params *p, const int16_t *in, int
 void tq_requantize_s16_s32(const tq_requantize_params *p, const int16_t *in, int32_t *out);
 void tq_requantize_s32_s8(const tq_requantize_params *p, const int32_t *in, int8_t *out);
 void tq_requantize_s32_s16(const tq_requantize_params *p, const int32_t *in, int16_t *out);
+/* uint8 at the model's edges (TFLM's uint8 -> int8 and int8 -> uint8; uint8 -> uint8 is TFLite's):
+ * the same arithmetic, saturated to [0, 255] for a uint8 output. May run in place. */
+void tq_requantize_u8_s8(const tq_requantize_params *p, const uint8_t *in, int8_t *out);
+void tq_requantize_s8_u8(const tq_requantize_params *p, const int8_t *in, uint8_t *out);
+void tq_requantize_u8_u8(const tq_requantize_params *p, const uint8_t *in, uint8_t *out);
 
 #endif

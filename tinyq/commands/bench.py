@@ -19,7 +19,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--board", default="nrf52840")
     p.add_argument("--samples", type=int, default=10)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--data", help=".npy of int8 inputs (N x input shape)")
+    p.add_argument("--data", help=".npy of inputs (N x input shape) in the model's input type (uint8, int8, "
+                                  "int16, float32); float data for an integer input is quantized with its scale")
     p.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for each answer")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=run)

@@ -25,7 +25,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     where.add_argument("--emulate", action="store_true", help="run in QEMU instead of on hardware")
     p.add_argument("--samples", type=int, default=10, help="inputs to benchmark (default 10)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--data", help=".npy of int8 inputs (N x input shape) instead of random ones")
+    p.add_argument("--data", help=".npy of inputs (N x input shape) in the model's input type (float data "
+                                  "for an integer input is quantized) instead of random ones")
     p.add_argument("--flasher", choices=["pyocd", "openocd", "jlink", "nrfjprog"])
     p.add_argument("--out", default="build/tinyq", help="where the project and report go")
     p.add_argument("--config", default="tinyq.toml", help="project file with a [deploy] table")

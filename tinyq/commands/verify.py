@@ -1,4 +1,5 @@
-"""tinyq verify MODEL: generated C on the host vs TFLM's interpreter."""
+"""tinyq verify MODEL: generated C on the host vs TFLM's interpreter (LiteRT's reference kernels where
+TFLM cannot run the model)."""
 from __future__ import annotations
 
 import argparse
@@ -36,7 +37,10 @@ def run(args: argparse.Namespace) -> int:
         status = "BIT-EXACT" if rep.ok else "MISMATCH"
         print(f"{rep.model}: {status}  samples={rep.samples} elements={rep.elements} "
               f"mismatches={rep.mismatches} max_abs_diff={rep.max_abs_diff} arena={rep.arena_bytes} B"
-              + (" (ASan+UBSan, arena check)" if rep.sanitized else ""))
+              + (" (ASan+UBSan, arena check)" if rep.sanitized else "") + f"  reference: {rep.reference}")
+        if rep.reference_note:
+            print(f"  (TFLM cannot run this model, so LiteRT's reference kernels were the reference: "
+                  f"{rep.reference_note[:300]})")
         if rep.first_bad_layer:
             b = rep.first_bad_layer
             print(f"first differing layer: op {b['index']} {b['op']} -> '{b['tensor']}' "

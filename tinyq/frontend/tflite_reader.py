@@ -9,7 +9,7 @@ import numpy as np
 
 from tinyq.errors import ModelError
 from tinyq.frontend.validate import validate
-from tinyq.ir import DTYPE_SIZE, Graph, Op, Tensor
+from tinyq.ir import DTYPE_SIZE, Graph, InitSubgraph, Op, Tensor, variable_key
 
 try:  # the schema module that ai-edge-litert installs (generated flatbuffer code)
     from ai_edge_litert import schema_py_generated as schema
@@ -108,11 +108,8 @@ def _buffer_bytes(model: Any, index: int, buf: bytes, name: str) -> bytes | None
     return None
 
 
-def _to_graph(model: Any, buf: bytes, name: str) -> Graph:
-    if not model.subgraphs:
-        raise ModelError(f"'{name}' has no subgraph")
-    sg = model.subgraphs[0]
-    codes = model.operatorCodes or []
+def _tensors(model: Any, sg: Any, buf: bytes, name: str) -> list[Tensor]:
+    """The tensors of one subgraph, constants with their data."""
     tensors: list[Tensor] = []
     for i, t in enumerate(sg.tensors or []):
         dtype = _TYPE_NAMES.get(t.type, f"type{t.type}")
@@ -131,8 +128,14 @@ def _to_graph(model: Any, buf: bytes, name: str) -> Graph:
         data = None
         if raw is not None:
             if dtype not in _NP_DTYPES:
-                raise ModelError(f"'{name}': constant tensor {i} has unsupported type {dtype.upper()}",
-                                 "tinyq compiles int8 models; re-quantize with `tinyq quantize`")
+                if dtype.startswith("type"):
+                    raise ModelError(f"'{name}': constant tensor {i} has type number {dtype[4:]}, which no "
+                                     "TFLite schema defines", "the file is corrupt or from a newer schema")
+                # a string or other constant tinyq does not compile: kept as its raw bytes, so that
+                # `inspect` shows it and the ops that read it refuse it
+                tensors.append(Tensor(i, (t.name or b"").decode(errors="replace"), shape, dtype, scale, zp,
+                                      qdim, np.frombuffer(raw, dtype=np.uint8).copy()))
+                continue
             n = int(np.prod(shape, dtype=np.int64)) if shape else 1
             if len(raw) != n * DTYPE_SIZE[dtype]:
                 raise ModelError(f"'{name}': tensor {i} ({t.name.decode(errors='replace')}) expects "
@@ -140,7 +143,16 @@ def _to_graph(model: Any, buf: bytes, name: str) -> Graph:
             data = np.frombuffer(raw, dtype=_NP_DTYPES[dtype]).reshape(shape).copy()
         sig = tuple(int(d) for d in t.shapeSignature) if t.shapeSignature is not None else None
         tensors.append(Tensor(i, (t.name or b"").decode(errors="replace"), shape, dtype,
-                              scale, zp, qdim, data, sig))
+                              scale, zp, qdim, data, sig, bool(getattr(t, "isVariable", False))))
+    return tensors
+
+
+def _to_graph(model: Any, buf: bytes, name: str) -> Graph:
+    if not model.subgraphs:
+        raise ModelError(f"'{name}' has no subgraph")
+    sg = model.subgraphs[0]
+    codes = model.operatorCodes or []
+    tensors = _tensors(model, sg, buf, name)
 
     def check_index(idx: int, where: str, allow_missing: bool = False) -> int:
         idx = int(idx)
@@ -173,7 +185,32 @@ def _to_graph(model: Any, buf: bytes, name: str) -> Graph:
         raise ModelError(f"'{name}' declares no graph inputs or outputs")
     g = Graph(tensors, ops, inputs, outputs, name=_c_identifier(name))
     validate(g, option_types)
+    for k in range(1, len(model.subgraphs)):
+        g.init_subgraphs[k] = _init_subgraph(model, k, buf, name)
     return g
+
+
+def _init_subgraph(model: Any, k: int, buf: bytes, name: str) -> InitSubgraph:
+    """What a subgraph CALL_ONCE may run does, if it only assigns constants to resource
+    variables (what the converter writes for a variable's initial value); otherwise why not."""
+    sg = model.subgraphs[k]
+    codes = model.operatorCodes or []
+    tensors = _tensors(model, sg, buf, f"{name} subgraph {k}")
+    handles: dict[int, str] = {}
+    init = InitSubgraph()
+    for i, o in enumerate(sg.operators or []):
+        code = codes[o.opcodeIndex] if 0 <= o.opcodeIndex < len(codes) else None
+        opname = _OP_NAMES.get(max(int(code.builtinCode), int(code.deprecatedBuiltinCode)), "?") if code else "?"
+        ins = [int(x) for x in (o.inputs if o.inputs is not None else [])]
+        outs = [int(x) for x in (o.outputs if o.outputs is not None else [])]
+        if opname == "VAR_HANDLE" and len(outs) == 1:
+            handles[outs[0]] = variable_key(_options(o.builtinOptions))
+        elif (opname == "ASSIGN_VARIABLE" and len(ins) == 2 and ins[0] in handles
+              and 0 <= ins[1] < len(tensors) and tensors[ins[1]].is_const):
+            init.values[handles[ins[0]]] = tensors[ins[1]]
+        else:
+            init.problem = init.problem or f"its op {i} ({opname}) does more than assign a constant to a variable"
+    return init
 
 
 def _c_identifier(name: str) -> str:

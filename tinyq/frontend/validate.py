@@ -6,7 +6,8 @@ tinyq's C types can hold, and raises `ModelError` naming the op index, opcode, t
 with a hint. Op-specific semantics (weight layouts, supported combinations) stay in each op's
 prepare step (`tinyq/ops/`), which refuses with a reason instead.
 
-- Tensors: a known dtype where an op or the graph uses it; non-negative dimensions, at most
+- Tensors: a dtype of the schema where an op or the graph uses it (the ops refuse the ones
+  tinyq does not compile); non-negative dimensions, at most
   6 of them, every element count and byte size below 2^31; quantization parameters finite, in
   [1e-30, 1e30] and > 0, as many zero points as scales, per-channel arrays as long as the
   quantized dimension, zero points in the dtype's range (int8 [-128, 127], uint8 [0, 255],
@@ -39,6 +40,15 @@ MAX_REQUANT_RATIO = 2.0**30    # QuantizeMultiplier's shift stays <= 30 below th
 INT16_MAX = 32767
 ZERO_POINT_RANGE = {"int8": (-128, 127), "uint8": (0, 255), "int16": (0, 0), "int32": (0, 0),
                     "int64": (0, 0)}
+
+# Recurrent ops whose "fused activation" is a gate's nonlinearity (TANH, SIGMOID), computed in
+# int16 inside the op, not a clamp of its quantized output.
+GATE_ACTIVATION_OPS = ("UNIDIRECTIONAL_SEQUENCE_LSTM", "BIDIRECTIONAL_SEQUENCE_LSTM", "LSTM",
+                       "UNIDIRECTIONAL_SEQUENCE_RNN", "RNN", "SVDF")
+
+# Ops whose effect is not an output tensor: they write a resource variable (or run the
+# subgraph that initialises them).
+NO_OUTPUT_OPS = ("CALL_ONCE", "ASSIGN_VARIABLE")
 
 # The options type each op must have (TFLite schema names), and whether it may be missing
 # (True: TFLM's defaults are what the converter writes; False: the geometry lives in them).
@@ -142,10 +152,12 @@ def _used_tensors(g: Graph) -> set[int]:
 def _check_tensor(g: Graph, t: Tensor, used: bool) -> None:
     name = f"'{g.name}': {_tname(t)}"
     if t.dtype not in DTYPE_SIZE:
-        if used:
-            raise ModelError(f"{name} has type {t.dtype.upper()}, which tinyq does not handle",
-                             "tinyq compiles int8 models (int8/int16/int32 tensors); "
-                             "re-quantize with `tinyq quantize`")
+        # A type of the schema tinyq does not compile (uint32, resource, string, complex64, ...) is
+        # shown by `inspect`; the ops that use it refuse it (tinyq/ops/registry.py). Only a type
+        # number outside the schema means a corrupt file.
+        if used and t.dtype.startswith("type"):
+            raise ModelError(f"{name} has type number {t.dtype[4:]}, which no TFLite schema defines",
+                             "the file is corrupt or from a newer schema; re-convert it")
         return
     if len(t.shape) > MAX_RANK:
         raise ModelError(f"{name} has {len(t.shape)} dimensions {list(t.shape)}, more than {MAX_RANK}",
@@ -221,7 +233,7 @@ def _check_graph(g: Graph) -> None:
     written: dict[int, int] = {i: -1 for i in g.inputs}   # tensor -> op that wrote it (-1: the caller)
     for op in g.ops:
         w = _where(op)
-        if not op.outputs:
+        if not op.outputs and op.opcode not in NO_OUTPUT_OPS:
             raise ModelError(f"{m}: {w} has no outputs", "the file is corrupt")
         if op.opcode in ARITY:
             lo, hi, n_out, optional = ARITY[op.opcode]
@@ -238,7 +250,7 @@ def _check_graph(g: Graph) -> None:
                 continue
             if not 0 <= t < n:
                 raise ModelError(f"{m}: {w} reads tensor {t}, but there are {n}", "the file is corrupt")
-            if not g.t(t).is_const and t not in written:
+            if not g.t(t).is_const and not g.t(t).is_variable and t not in written:
                 later = next((o.index for o in g.ops if t in o.outputs), None)
                 raise ModelError(f"{m}: {w} reads {_tname(g.t(t))} before any op writes it"
                                  + (f" (op {later} writes it later)" if later is not None else
@@ -325,7 +337,7 @@ def _check_shapes(g: Graph, op: Op) -> None:
 def _check_activation(g: Graph, op: Op) -> None:
     """TFLM's CalculateActivationRangeQuantized knows NONE, RELU, RELU6 and RELU_N1_TO_1 only."""
     act = op.options.get("fused_activation_function", "NONE")
-    if act in ("NONE", "RELU", "RELU6", "RELU_N1_TO_1"):
+    if act in ("NONE", "RELU", "RELU6", "RELU_N1_TO_1") or op.opcode in GATE_ACTIVATION_OPS:
         return
     if any(0 <= t < len(g.tensors) and g.t(t).dtype in ("int8", "int16", "uint8") for t in op.outputs):
         raise ModelError(f"{_where(op)} has fused activation {act} on a quantized output",

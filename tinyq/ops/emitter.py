@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tinyq.ir import Graph, Op
+from tinyq.ir import DTYPE_SIZE, Graph, Op
 
 CTYPES = {
     "int8": "int8_t", "uint8": "uint8_t", "bool": "uint8_t", "int16": "int16_t", "uint16": "uint16_t",
@@ -54,6 +54,17 @@ def _float_literal(v: float) -> str:
 
 
 @dataclass
+class StaticBuffer:
+    """A buffer in static RAM outside the arena that outlives an invocation (a resource
+    variable's value), zeroed at start-up and by tinyq_model_reset()."""
+    name: str
+    ctype: str
+    count: int
+    nbytes: int
+    comment: str = ""
+
+
+@dataclass
 class OpCode:
     """What one op contributes to model.c."""
     index: int
@@ -78,6 +89,7 @@ class Emitter:
         self.op: Op | None = None
         self.used_tensors: set[int] = set()
         self.aliases: dict[int, tuple[int, int]] = {}  # tensor -> (tensor it views, byte offset)
+        self.statics: dict[str, StaticBuffer] = {}     # by key (a resource variable's identity)
 
     # --- called by the generator -------------------------------------------------------------
     def begin_op(self, op: Op, scratch_bytes: int = 0) -> None:
@@ -130,6 +142,14 @@ class Emitter:
         """The current op's scratch buffer (16-byte aligned, planned into the arena), of the size
         its variant's scratch function gave; "0" when that is zero."""
         return f"S{self.cur.index}" if self.cur.scratch_bytes else "0"
+
+    def static(self, key: str, dtype: str, count: int, comment: str = "") -> str:
+        """The static buffer for `key` (created on first use): its C name. Every use of one key
+        must agree on type and size (the op's prepare step checks that)."""
+        if key not in self.statics:
+            self.statics[key] = StaticBuffer(f"tq_var_{len(self.statics)}", CTYPES[dtype], max(int(count), 1),
+                                             DTYPE_SIZE[dtype] * int(count), comment)
+        return self.statics[key].name
 
     def include(self, header: str) -> None:
         self.includes.add(header)

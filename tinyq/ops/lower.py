@@ -54,6 +54,11 @@ class Lowered:
     def const_bytes(self) -> int:
         return sum(c.nbytes for c in self.emitter.consts)
 
+    @property
+    def static_bytes(self) -> int:
+        """Static RAM outside the arena: resource variables kept across invocations."""
+        return sum(b.nbytes for b in self.emitter.statics.values())
+
 
 def unsupported_ops(graph: Graph) -> list[tuple[int, str, str]]:
     """(op index, opcode, reason) for every op tinyq cannot compile."""
@@ -78,6 +83,11 @@ def prepare_all(graph: Graph) -> list[Prepared]:
             bad.append(f"op {op.index} {op.opcode} ({got.reason})")
         else:
             records.append(got)
+    for kind, ts in (("input", graph.inputs), ("output", graph.outputs)):
+        for t in ts:
+            if not graph.t(t).itemsize:
+                bad.append(f"graph {kind} '{graph.t(t).name}' of type {graph.t(t).dtype.upper()}, which tinyq "
+                           "does not compile")
     if bad:
         raise UnsupportedOpError(
             f"model '{graph.name}' uses unsupported operators: " + "; ".join(bad),
@@ -132,7 +142,7 @@ def lower(graph: Graph, family: str = "dsp") -> Lowered:
             # a fault in tinyq's lowering, not in the model (that was prepared and accepted)
             raise InternalError(f"{exc.__class__.__name__}: {exc}", f"lowering {v.name} of op {op.index}") from exc
         for t in op.reads + op.outputs:  # every touched tensor is planned
-            if t >= 0 and not graph.t(t).is_const:
+            if t >= 0 and not graph.t(t).is_const and graph.t(t).itemsize and not graph.t(t).is_variable:
                 em.used_tensors.add(t)
         layers.append(Layer(op, data, v, em.cur))
     return Lowered(graph, family, layers, em)

@@ -1,5 +1,8 @@
 """QUANTIZE: float32 -> int8/int16 (the model's float input), or requantization between int8,
-int16 and int32 (TFLM's Requantize: the pairs its quantize_common.cc accepts)."""
+int16 and int32 (TFLM's Requantize: the pairs its quantize_common.cc accepts), and uint8 <-> int8
+at the edges of models exported with uint8 I/O (camera models: same scale, zero point +128).
+uint8 -> uint8 is TFLite's (TFLM has no kernel for it; `tinyq verify` then checks it against
+LiteRT's reference kernels)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -10,11 +13,12 @@ from tinyq.ops.emitter import Emitter, _float_literal
 from tinyq.ops.registry import Refusal, register_op, variant
 from tinyq.quant import quantize_multiplier
 
-SUFFIX = {"int8": "s8", "int16": "s16", "int32": "s32"}
-# (input, output) pairs TFLM's PrepareQuantizeReference requantizes (uint8 aside).
+SUFFIX = {"int8": "s8", "int16": "s16", "int32": "s32", "uint8": "u8"}
+# (input, output) pairs TFLM's PrepareQuantizeReference requantizes, plus TFLite's uint8 -> uint8.
 REQUANTIZE = {("int8", "int8"), ("int8", "int16"), ("int8", "int32"), ("int16", "int8"), ("int16", "int16"),
-              ("int16", "int32"), ("int32", "int8"), ("int32", "int16")}
-BYTES = {"int8": 1, "int16": 2, "int32": 4}
+              ("int16", "int32"), ("int32", "int8"), ("int32", "int16"),
+              ("uint8", "int8"), ("int8", "uint8"), ("uint8", "uint8")}
+BYTES = {"int8": 1, "int16": 2, "int32": 4, "uint8": 1}
 
 
 @dataclass(frozen=True, eq=False)
@@ -35,11 +39,12 @@ def prepare(op: Op, g: Graph) -> QuantizeData:
     and may run in place when both types have the same size (one element in, one out at the
     same offset)."""
     inp, out = g.t(op.inputs[0]), g.t(op.outputs[0])
-    if out.dtype not in ("int8", "int16", "int32") or not out.is_quantized or out.per_channel:
-        raise Refusal(f"only quantization to int8, int16 or int32 is supported, not {out.dtype}")
+    if out.dtype not in BYTES or not out.is_quantized or out.per_channel:
+        raise Refusal(f"only per-tensor quantization to int8, uint8, int16 or int32 is supported, "
+                      f"not {out.dtype}")
     if inp.dtype == "float32":
-        if out.dtype == "int32":
-            raise Refusal("float32 -> int32 quantization is not supported (TFLM has no kernel for it)")
+        if out.dtype in ("int32", "uint8"):
+            raise Refusal(f"float32 -> {out.dtype} quantization is not supported (TFLM has no kernel for it)")
         # TFLM divides in float (val / static_cast<float>(scale)); measured: a double division
         # rounds differently on inputs next to (k + 1/2) * scale.
         return _data(op, {"count": out.num_elements, "scale": _float_literal(out.qscale),

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, TypeVar
 
 from tinyq.errors import InternalError
-from tinyq.ir import Graph, Op
+from tinyq.ir import DTYPE_SIZE, Graph, Op
 
 if TYPE_CHECKING:
     from tinyq.ops.emitter import Emitter
@@ -38,6 +38,12 @@ FALLBACK: dict[str, tuple[str, ...]] = {
     "mve": ("mve", "dsp", "portable"),
 }
 FAMILIES = tuple(FALLBACK)
+
+# Tensor types without an element size that some ops still compile: a resource handle is a
+# variable's id, resolved at generation time (tinyq/ops/variables.py).
+UNSIZED_TYPE_OPS: dict[str, tuple[str, ...]] = {
+    "resource": ("VAR_HANDLE", "READ_VARIABLE", "ASSIGN_VARIABLE"),
+}
 
 
 class Refusal(Exception):
@@ -149,7 +155,18 @@ def prepare(op: Op, g: Graph) -> Prepared | Refusal:
     """The op's prepared record, or the reason it cannot be compiled."""
     load_all()
     spec = REGISTRY.get(op.opcode)
+    for t in op.inputs + op.outputs:
+        dtype = g.t(t).dtype if t >= 0 else "int8"
+        if dtype not in DTYPE_SIZE and op.opcode not in UNSIZED_TYPE_OPS.get(dtype, ()):
+            return Refusal(f"tensor '{g.t(t).name}' has type {dtype.upper()}, which tinyq does not compile "
+                           "(int8, uint8, int16, int32, int64, bool and float32 tensors)")
     if spec is None:
+        from tinyq.ops.optable import TFLM_OPS, WHY_NOT  # (the op table imports this module)
+        why = WHY_NOT.get(op.opcode)
+        if why:
+            return Refusal(f"no kernel ({why.removeprefix('not compiled: ').removeprefix('not planned: ')})")
+        if op.opcode in TFLM_OPS:
+            return Refusal("no kernel yet (a TFLM op tinyq does not compile: see the op table in docs/ARCHITECTURE.md)")
         return Refusal("no kernel")
     try:
         return spec.prepare(op, g)

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from tinyq.ir import Graph, Op
+from tinyq.ops._resize import ResizeGeometry, resize_geometry
 from tinyq.ops.emitter import Emitter
-from tinyq.ops.registry import Prepared, Refusal, register_op, variant
+from tinyq.ops.registry import register_op, variant
 from tinyq.quant import round_half_away
 
 
@@ -30,34 +31,16 @@ def nearest_indices(in_size: int, out_size: int, align_corners: bool, half_pixel
 
 
 @dataclass(frozen=True, eq=False)
-class ResizeData(Prepared):
+class ResizeData(ResizeGeometry):
     """Geometry and the source row (`src_y`) and column (`src_x`) of every output pixel."""
 
-    input: int
-    output: int
-    batches: int
-    in_h: int
-    in_w: int
-    depth: int
-    out_h: int
-    out_w: int
     src_y: np.ndarray   # int32 [out_h]
     src_x: np.ndarray   # int32 [out_w]
 
 
 @register_op("RESIZE_NEAREST_NEIGHBOR")
 def prepare(op: Op, g: Graph) -> ResizeData:
-    inp, out = g.t(op.inputs[0]), g.t(op.outputs[0])
-    if inp.dtype != "int8" or out.dtype != "int8":
-        raise Refusal(f"needs int8 tensors, got {inp.dtype} -> {out.dtype}")
-    if len(inp.shape) != 4 or len(out.shape) != 4:
-        raise Refusal("needs 4-D NHWC tensors (as TFLM)")
-    if not g.t(op.inputs[1]).is_const:
-        raise Refusal("the size must be constant (as TFLM requires)")
-    if out.shape[0] != inp.shape[0] or out.shape[3] != inp.shape[3]:
-        raise Refusal("batch and channels must not change")
-    n, ih, iw, c = (int(v) for v in inp.shape)
-    oh, ow = int(out.shape[1]), int(out.shape[2])
+    n, ih, iw, c, oh, ow = resize_geometry(op, g)
     align = bool(op.options.get("align_corners", False))
     half = bool(op.options.get("half_pixel_centers", False))
     return ResizeData(op.index, op.opcode, op.inputs[0], op.outputs[0], n, ih, iw, c, oh, ow,

@@ -191,7 +191,8 @@ def fold_shape_operands(g: Graph) -> int:
         elif op.opcode in SAME_SHAPE_OPS and op.inputs and op.inputs[0] >= 0 and op.outputs:
             _same_shape(op, g)
     # Ops whose outputs became constants are dead now unless a graph output needs them.
-    g.ops = [op for op in g.ops if not all(g.t(o).is_const for o in op.outputs) or
+    # (An op without outputs, ASSIGN_VARIABLE, has an effect instead: never folded away.)
+    g.ops = [op for op in g.ops if not op.outputs or not all(g.t(o).is_const for o in op.outputs) or
              any(o in g.outputs for o in op.outputs)]
     g.renumber()
     return changed

@@ -60,7 +60,7 @@ def budget(gen: Compiled, board: Board, text: int | None = None, data: int = 0, 
     if text is None:
         code = RUNTIME_FLASH + KERNEL_FLASH * kernels
         flash = gen.const_bytes + code
-        static = gen.arena_bytes + RUNTIME_RAM + PER_LAYER_RAM * len(gen.graph.ops)
+        static = gen.arena_bytes + gen.variable_bytes + RUNTIME_RAM + PER_LAYER_RAM * len(gen.graph.ops)
         measured = False
     else:
         flash = text + data

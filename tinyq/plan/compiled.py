@@ -44,6 +44,11 @@ class Compiled:
         return self.lowered.const_bytes
 
     @property
+    def variable_bytes(self) -> int:
+        """Static RAM of the resource variables (outside the arena, kept across invocations)."""
+        return self.lowered.static_bytes
+
+    @property
     def layer_macs(self) -> list[int]:
         return self.lowered.layer_macs
 

@@ -38,8 +38,8 @@ def buffers(lowered: Lowered) -> list[Buffer]:
     last: dict[int, int] = {}
 
     def touch(t: int, pos: int) -> None:
-        if t < 0 or g.t(t).is_const:
-            return
+        if t < 0 or g.t(t).is_const or not g.t(t).itemsize or g.t(t).is_variable:
+            return   # (a resource handle has no memory; a variable tensor lives in static RAM)
         r = root(lowered, t)
         first[r] = min(first.get(r, pos), pos)
         last[r] = max(last.get(r, pos), pos)

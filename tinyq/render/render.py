@@ -52,6 +52,7 @@ def _io_info(graph: Graph, index: int, ptr: str) -> dict:
     t = graph.t(index)
     return {
         "name": t.name, "dtype": t.dtype, "shape": t.shape, "nbytes": t.nbytes, "ptr": ptr,
+        "ctype": CTYPES.get(t.dtype, "uint8_t"), "elements": t.num_elements,
         "scale_c": _float_literal(t.qscale) if t.is_quantized else "1.0f",
         "zero_point": t.qzero if t.is_quantized else 0,
     }
@@ -61,8 +62,9 @@ def render(lowered: Lowered, plan: ArenaPlan, source: str = "") -> Compiled:
     """The C files of a lowered model placed by `plan`."""
     graph, em = lowered.graph, lowered.emitter
     compiled = Compiled(lowered, plan, source or graph.name)
-    planned = {t for t in range(len(graph.tensors))
-               if not graph.t(t).is_const and (t in em.used_tensors or t in graph.inputs or t in graph.outputs)}
+    planned = {t for t in range(len(graph.tensors)) if not graph.t(t).is_const and graph.t(t).itemsize
+               and not graph.t(t).is_variable
+               and (t in em.used_tensors or t in graph.inputs or t in graph.outputs)}
     macros = [{"name": f"T{t}", "ctype": CTYPES.get(graph.t(t).dtype, "int8_t"), "offset": compiled.tensor_offset(t),
                "comment": f"{graph.t(t).name} {graph.t(t).dtype}[{'x'.join(map(str, graph.t(t).shape))}]"}
               for t in sorted(planned)]
@@ -95,6 +97,7 @@ def render(lowered: Lowered, plan: ArenaPlan, source: str = "") -> Compiled:
         "consts": em.consts, "const_bytes": lowered.const_bytes,
         "tensor_macros": macros, "ops": em.ops, "includes": sorted(em.includes),
         "output_copies": [], "write_first": write_first, "write_ranges": write_ranges,
+        "statics": list(em.statics.values()), "variable_bytes": lowered.static_bytes,
     }
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir())),
                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,

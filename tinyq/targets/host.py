@@ -51,15 +51,18 @@ def build_host(src_dir: str | Path, exe: str | Path | None = None, sanitize: boo
 
 
 def run_host(exe: str | Path, graph: Graph, inputs: list[np.ndarray], layers: bool = False,
-             timeout: float = 600) -> tuple[list[list[np.ndarray]], list[list[bytes]]]:
+             timeout: float = 600, reset_each: bool = False) -> tuple[list[list[np.ndarray]], list[list[bytes]]]:
     """Run samples through the host executable.
 
     inputs: one array per graph input, each with a leading sample axis.
+    Samples run in order on one model instance (a streaming model's variables carry over), or
+    with reset_each, each after tinyq_model_reset().
     Returns (outputs per sample, layer dumps per sample (raw bytes per layer) if layers)."""
     n = len(inputs[0])
     blob = b"".join(b"".join(np.ascontiguousarray(x[s]).tobytes() for x in inputs) for s in range(n))
     env = dict(os.environ, ASAN_OPTIONS="detect_leaks=0:abort_on_error=0")
-    res = subprocess.run([str(exe), "layers" if layers else "run"], input=blob, capture_output=True,
+    mode = "layers" if layers else "reset" if reset_each else "run"
+    res = subprocess.run([str(exe), mode], input=blob, capture_output=True,
                          timeout=timeout, env=env)
     err = res.stderr.decode(errors="replace")
     if res.returncode != 0 and "tq_check_arena:" in err:

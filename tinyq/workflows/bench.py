@@ -8,12 +8,13 @@ import numpy as np
 
 from tinyq.boards import Board, load_board
 from tinyq.errors import TinyqError
+from tinyq.ir import Tensor
 from tinyq.plan.compiled import Compiled
 from tinyq.targets.firmware import build_spec, emulation_board
 from tinyq.targets.gcc_build import build
 from tinyq.targets.protocol import Link, ProtocolError
 from tinyq.targets.qemu import ticks_to_instructions
-from tinyq.targets.reference import run_reference
+from tinyq.targets.reference import run_golden
 from tinyq.workflows.compile import compile
 from tinyq.workflows.reports import BenchReport, LayerFigures
 from tinyq.workflows.session import device_session
@@ -23,7 +24,12 @@ CAL_SHORT, CAL_LONG = 1_000, 51_000   # calibration loop lengths (iterations of 
 
 
 def load_inputs(gen: Compiled, data: str | Path | None, samples: int, seed: int) -> list[np.ndarray]:
-    """Inputs from a .npy file (N x input shape, single-input models) or `samples` random ones."""
+    """Inputs from a .npy file (N x input shape, single-input models) or `samples` random ones.
+
+    The file holds the model's own input type (uint8, int8, int16, float32, ...); float data for a
+    quantized integer input is quantized with the input's scale and zero point (float division,
+    round half away from zero, saturated: TFLM's AffineQuantize), integer data of another integer
+    type is taken when every value fits the input's type."""
     g = gen.graph
     if samples < 1:
         raise TinyqError(f"--samples must be at least 1, not {samples}")
@@ -38,11 +44,35 @@ def load_inputs(gen: Compiled, data: str | Path | None, samples: int, seed: int)
     shape = tuple(t.shape)
     if arr.ndim == len(shape) and shape[:1] == (1,) and tuple(arr.shape[1:]) == shape[1:]:
         arr = arr.reshape((arr.shape[0], *shape))   # (N, 640) for a (1, 640) input: the batch of one is implied
-    if len(g.inputs) != 1 or arr.dtype != np.dtype(t.dtype) or tuple(arr.shape[1:]) != shape or not len(arr):
+    if len(g.inputs) != 1 or tuple(arr.shape[1:]) != shape or not len(arr):
         raise TinyqError(f"{data}: expected {want}, got {arr.dtype} {arr.shape}"
                          + ("" if len(g.inputs) == 1 else f" (the model has {len(g.inputs)} inputs: use random ones)"),
-                         "quantize your inputs to the model's input type first")
-    return [arr[:samples]]
+                         "save one sample per row, in the model's input shape")
+    return [_as_input_type(arr[:samples], t, data, want)]
+
+
+def _as_input_type(arr: np.ndarray, t: Tensor, data: str | Path, want: str) -> np.ndarray:
+    """`arr` as the input tensor's dtype (see load_inputs), or a clear error."""
+    target = np.dtype(t.dtype)
+    if arr.dtype == target:
+        return arr
+    if arr.dtype.kind == "f" and target.kind in "iu" and t.is_quantized:
+        if not np.isfinite(arr).all():
+            raise TinyqError(f"{data}: the float inputs hold NaN or infinite values", "clean the data first")
+        info = np.iinfo(target)
+        scaled = arr.astype(np.float32) / np.float32(t.qscale)
+        q = np.sign(scaled) * np.floor(np.abs(scaled).astype(np.float64) + 0.5) + t.qzero
+        return np.clip(q, info.min, info.max).astype(target)
+    if arr.dtype.kind in "iub" and target.kind in "iu":
+        info = np.iinfo(target)
+        if arr.size and (arr.min() < info.min or arr.max() > info.max):
+            raise TinyqError(f"{data}: {arr.dtype} values in [{arr.min()}, {arr.max()}] do not fit the model's "
+                             f"{t.dtype} input [{info.min}, {info.max}]", f"save {want}")
+        return arr.astype(target)
+    if arr.dtype.kind == "f" and target.kind == "f":
+        return arr.astype(target)
+    raise TinyqError(f"{data}: expected {want}, got {arr.dtype} {arr.shape}",
+                     "quantize your inputs to the model's input type first")
 
 
 def check_counter(link: Link, board: Board, emulated: bool) -> dict:
@@ -81,7 +111,8 @@ def run_bench(link: Link, gen: Compiled, model_path: str | Path, board: Board, s
                             f"not '{g.name}' ({len(g.ops)} layers)", "build and flash the firmware for this model")
     xs = load_inputs(gen, data, samples, seed)
     n = len(xs[0])
-    want, _ = run_reference(model_path, xs, len(g.outputs))
+    golden = run_golden(model_path, xs, len(g.outputs))   # samples in order: variables carry over
+    want = golden.outputs
     out_specs = [(g.t(t).dtype, g.t(t).shape) for t in g.outputs]
     emulated = info.get("counter") == "qemu_timer"
     # `--board nrf52840` against the emulator: convert with the emulation board's clock and shift
@@ -104,7 +135,7 @@ def run_bench(link: Link, gen: Compiled, model_path: str | Path, board: Board, s
     return BenchReport(board.name, g.name, n, mismatches, "instructions" if emulated else "cycles", totals, stack,
                        gen.arena_bytes, gen.macs, counter_check,
                        f"QEMU {counter_board.emulator.get('qemu_machine')}" if emulated else board.name, layers,
-                       clock_hz=None if emulated else board.clock_hz)
+                       clock_hz=None if emulated else board.clock_hz, reference=golden.reference)
 
 
 def _counter_line(check: dict) -> str:
@@ -119,7 +150,8 @@ def format_bench(rep: dict) -> str:
     unit = rep["counter"]
     where = rep["board"] + (f" ({rep['run_on']})" if rep.get("run_on", rep["board"]) != rep["board"] else "")
     lines = [f"{rep['model']} on {where}: {'BIT-EXACT' if rep['bit_exact'] else 'MISMATCH'} over "
-             f"{rep['samples']} inputs ({rep['mismatches']} differing elements)",
+             f"{rep['samples']} inputs ({rep['mismatches']} differing elements"
+             f"{'' if rep.get('reference', 'TFLM') == 'TFLM' else ', against ' + rep['reference']})",
              f"  {unit} per inference: {rep[unit]:,} (min {rep[unit + '_min']:,}, max {rep[unit + '_max']:,}"
              f"{', identical every run' if rep['repeatable'] else ''})"
              + (f", {rep['latency_ms']} ms" if "latency_ms" in rep else ""),

@@ -10,6 +10,7 @@ import numpy as np
 from tinyq.frontend.tflite_reader import read_tflite
 from tinyq.ir import Graph, Tensor
 from tinyq.ops.lower import op_macs, unsupported_ops
+from tinyq.ops.optable import missing
 from tinyq.passes.pipeline import optimize
 
 
@@ -76,6 +77,7 @@ def inspect_model(path: str | Path, passes: bool = True) -> dict:
         "param_bytes": int(sum(t.nbytes for t in g.tensors if t.is_const)),
         "total_macs": int(sum(macs)),
         "unsupported": [{"index": i, "op": g.ops[i].opcode, "reason": why} for i, why in bad.items()],
+        "tflm_ops_tinyq_lacks": missing(),
     })
 
 
@@ -99,4 +101,7 @@ def format_report(info: dict) -> str:
         lines.append(f"  {len(info['unsupported'])} unsupported op(s): {', '.join(names)}")
     else:
         lines.append("  all ops supported")
+    if info.get("tflm_ops_tinyq_lacks"):
+        lines.append("  TFLM integer ops tinyq does not compile yet (docs/ARCHITECTURE.md, op table): "
+                     + ", ".join(info["tflm_ops_tinyq_lacks"]))
     return "\n".join(lines)

@@ -61,6 +61,7 @@ class BenchReport(_AsDict):
     layers: list[LayerFigures]
     clock_hz: int | None = None     # hardware runs: the board's clock, for latencies
     build: dict[str, Any] = field(default_factory=dict)   # sizes of the firmware it ran
+    reference: str = "TFLM"         # what the outputs were compared with (see targets/reference.py)
 
     @property
     def bit_exact(self) -> bool:
@@ -81,7 +82,7 @@ class BenchReport(_AsDict):
             unit: med, f"{unit}_min": min(self.totals), f"{unit}_max": max(self.totals),
             "repeatable": len(set(self.totals)) == 1, "stack_bytes": self.stack_bytes,
             "arena_bytes": self.arena_bytes, "macs": self.macs, per: round(self.macs / med, 3) if med else None,
-            "counter_check": self.counter_check, "run_on": self.run_on,
+            "counter_check": self.counter_check, "run_on": self.run_on, "reference": self.reference,
         }
         if self.clock_hz:
             for key, v in (("latency_ms", med), ("latency_ms_min", min(self.totals)),

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 
 from tinyq.errors import TinyqError
-from tinyq.ir import Graph
+from tinyq.ir import Graph, Op
 from tinyq.targets.host import build_host, run_host
-from tinyq.targets.reference import run_reference
+from tinyq.targets.reference import TFLM, run_golden
 from tinyq.workflows.compile import compile
 
 
@@ -26,6 +26,8 @@ class VerifyReport:
     sanitized: bool = False
     first_bad_layer: dict | None = None
     layers: list[dict] = field(default_factory=list)
+    reference: str = TFLM           # what the outputs were compared with (LiteRT's reference
+    reference_note: str = ""        # kernels where TFLM cannot run the model: then why)
 
     @property
     def ok(self) -> bool:
@@ -35,6 +37,8 @@ class VerifyReport:
         d = asdict(self)
         if not self.layers:
             d.pop("layers")
+        if not self.reference_note:
+            d.pop("reference_note")
         return d
 
 
@@ -132,13 +136,17 @@ def verify(model: str | Path, samples: int = 100, seed: int = 0, layers: bool = 
         xs = inputs if inputs is not None else random_inputs(g, samples, seed)
         n = len(xs[0])
         got, dumps = run_host(exe, g, xs, layers=layers)
-    want_all, ref_layers = run_reference(reference_model or model, xs, len(g.outputs),
-                                         [op.outputs[0] for op in g.ops] if layers else None)
+    # (layer dumps: each op's first output; ops without one, ASSIGN_VARIABLE, dump nothing)
+    golden = run_golden(reference_model or model, xs, len(g.outputs),
+                        [op.outputs[0] for op in g.ops if _dumped(g, op)] if layers else None)
+    want_all = golden.outputs
+    ref_layers = [_spread(golden.layers[s], g) for s in range(n)] if layers else []
     elements = mismatches = 0
     max_diff: int | float = 0
     first_bad = None
-    layer_stats: list[dict] = [{"index": op.index, "op": op.opcode, "tensor": g.t(op.outputs[0]).name,
-                                "mismatches": 0} for op in g.ops] if layers else []
+    layer_stats: list[dict] = [{"index": op.index, "op": op.opcode,
+                                "tensor": g.t(op.outputs[0]).name if op.outputs else "", "mismatches": 0}
+                               for op in g.ops] if layers else []
     for s in range(n):
         for w, o in zip(want_all[s], got[s]):
             bad, diff = compare(w, o)
@@ -146,6 +154,8 @@ def verify(model: str | Path, samples: int = 100, seed: int = 0, layers: bool = 
             mismatches += bad
             max_diff = max(max_diff, diff)
         for li, op in enumerate(g.ops if layers else []):
+            if not _dumped(g, op):
+                continue
             t = g.t(op.outputs[0])
             mine = np.frombuffer(dumps[s][li], dtype=t.dtype)
             bad = compare(ref_layers[s][li].astype(t.dtype), mine)[0]
@@ -154,4 +164,16 @@ def verify(model: str | Path, samples: int = 100, seed: int = 0, layers: bool = 
                 first_bad = {"index": op.index, "op": op.opcode, "tensor": t.name, "sample": s,
                              "mismatches": bad, "elements": int(t.num_elements)}
     return VerifyReport(g.name, n, elements, mismatches, max_diff, gen.arena_bytes, sanitize,
-                        first_bad, layer_stats)
+                        first_bad, layer_stats, golden.reference, golden.tflm_error)
+
+
+def _dumped(g: Graph, op: Op) -> bool:
+    """Whether `--layers` compares this op's first output (ASSIGN_VARIABLE has none, a
+    VAR_HANDLE's is a handle without memory)."""
+    return bool(op.outputs) and g.t(op.outputs[0]).itemsize > 0
+
+
+def _spread(dumps: list[np.ndarray], g: Graph) -> list[np.ndarray]:
+    """Per op, its reference dump (an empty array for an op without one)."""
+    it = iter(dumps)
+    return [next(it) if _dumped(g, op) else np.zeros(0) for op in g.ops]
