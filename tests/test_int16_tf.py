@@ -23,7 +23,7 @@ NOT_CONVERTIBLE = {"hard_swish", "hard_swish_table", "dw_per_tensor"}
 # TFLM refuses these in 16x8, so tinyq does too, with TFLM's reason.
 REFUSED = {"padv2_value": "constant_values types"}
 # Not compiled yet (strict: the test fails once they are, so the entry must go).
-PENDING = {"float_io": "DEQUANTIZE int16 -> float32"}
+PENDING: dict[str, str] = {}
 # int16 LEAKY_RELU: tinyq follows TFLM's own golden outputs (tests/test_seanet.py: float multiplier
 # ratios), the installed interpreter computes them in double; the two differ by 1 at near-ties
 # (docs/ARCHITECTURE.md). Here: at most 1 apart, on at most 2% of the elements.
@@ -108,8 +108,7 @@ def _vector_body(x):
 @pytest.mark.parametrize("name,shapes,body,opts", [
     ("image16", [(10, 10, 3)], _image_body, {}),
     ("vector16", [(20,)], _vector_body, {}),
-    pytest.param("vector16_float_io", [(20,)], _vector_body, {"int8_io": False},
-                 marks=pytest.mark.xfail(strict=True, reason=PENDING["float_io"])),
+    ("vector16_float_io", [(20,)], _vector_body, {"int8_io": False}),
 ])
 def test_16x8_models_deploy_bit_exact_in_emulation(name, shapes, body, opts, tmp_path) -> None:
     """Together these hold every op of a 16x8 model on the emulated Cortex-M4 (DSP kernels)."""
