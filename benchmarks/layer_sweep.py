@@ -230,7 +230,7 @@ def _heatmap(cases: list[Case], results: dict[int, tuple[float, str]], png: Path
         ax.set_xticks(range(len(cins)), cins)
         ax.set_yticks(range(len(ks)), [f"{k}x{k}" for k in ks])
         ax.set_xlabel("input channels")
-        ax.set_title(f"CONV_2D stride {s}, 32 filters: MACs/instr")
+        ax.set_title(f"CONV_2D, stride {s}, 32 filters", fontsize=9)
         for (r, cc), v in np.ndenumerate(m):
             if v == v:
                 ax.text(cc, r, f"{v:.2f}", ha="center", va="center", color="w", fontsize=7)
@@ -243,7 +243,7 @@ def _heatmap(cases: list[Case], results: dict[int, tuple[float, str]], png: Path
     axes[2].set_xticks(range(len(cs)), cs)
     axes[2].set_yticks(range(len(ms)), [f"x{v}" for v in ms])
     axes[2].set_xlabel("channels")
-    axes[2].set_title("DEPTHWISE 3x3 stride 1: MACs/instr")
+    axes[2].set_title("DEPTHWISE 3x3, stride 1 (MACs/instr)", fontsize=9)
     for (r, cc), v in np.ndenumerate(m):
         if v == v:
             axes[2].text(cc, r, f"{v:.2f}", ha="center", va="center", color="w", fontsize=7)
