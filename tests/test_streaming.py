@@ -17,23 +17,14 @@ tf = pytest.importorskip("tensorflow")
 
 
 def _convert(module, path: Path, shape: tuple[int, ...], *, quantize_variables: bool) -> Path:
-    rng = np.random.default_rng(0)
+    from tfmodels import quantize_with
+
     saved = path.with_suffix(".saved")
     tf.saved_model.save(module, str(saved), signatures=module.__call__)
-
-    def rep():
-        for _ in range(32):
-            yield [rng.uniform(-1, 1, size=shape).astype(np.float32)]
-
     conv = tf.lite.TFLiteConverter.from_saved_model(str(saved))
-    conv.optimizations = [tf.lite.Optimize.DEFAULT]
-    conv.representative_dataset = rep
-    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    conv.inference_input_type = conv.inference_output_type = tf.int8
     conv.experimental_enable_resource_variables = True
     conv._experimental_variable_quantization = quantize_variables
-    path.write_bytes(conv.convert())
-    return path
+    return quantize_with(conv, path, [shape], samples=32)
 
 
 def frame_buffer_model(path: Path, frames: int = 4, width: int = 3, quantize_variables: bool = True) -> Path:
@@ -141,19 +132,9 @@ def test_keras_lstm_classifier_is_inspected_and_refused_clearly(tmp_path: Path) 
     tf_keras.utils.set_random_seed(0)
     m = tf_keras.Sequential([tf_keras.Input(shape=(6, 4), batch_size=1), tf_keras.layers.LSTM(8),
                              tf_keras.layers.Dense(3)])
-    rng = np.random.default_rng(0)
+    from tfmodels import quantize_with
 
-    def rep():
-        for _ in range(16):
-            yield [rng.uniform(-1, 1, (1, 6, 4)).astype(np.float32)]
-
-    conv = tf.lite.TFLiteConverter.from_keras_model(m)
-    conv.optimizations = [tf.lite.Optimize.DEFAULT]
-    conv.representative_dataset = rep
-    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    conv.inference_input_type = conv.inference_output_type = tf.int8
-    path = tmp_path / "lstm.tflite"
-    path.write_bytes(conv.convert())
+    path = quantize_with(tf.lite.TFLiteConverter.from_keras_model(m), tmp_path / "lstm.tflite", [(1, 6, 4)])
     info = inspect_model(path)
     assert [u["op"] for u in info["unsupported"]] == ["UNIDIRECTIONAL_SEQUENCE_LSTM"]
     assert "UNIDIRECTIONAL_SEQUENCE_LSTM" in info["tflm_ops_tinyq_lacks"]
