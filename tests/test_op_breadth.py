@@ -208,23 +208,12 @@ INT16_CASES: dict[str, tuple[Callable, set[str]]] = {
 
 @pytest.mark.parametrize("case", sorted(INT16_CASES))
 def test_int16_kernels_bit_exact(case: str, tmp_path: Path) -> None:
-    import numpy as np
 
-    from tfmodels import keras_model
+    from tfmodels import keras_model, quantize_with
 
     body, want = INT16_CASES[case]
-    rng = np.random.default_rng(0)
-
-    def rep():
-        for _ in range(16):
-            yield [rng.uniform(-1, 1, size=(1, 4, 6)).astype(np.float32)]
-
-    conv = tf.lite.TFLiteConverter.from_keras_model(keras_model([(4, 6)], body, seed=2))
-    conv.optimizations = [tf.lite.Optimize.DEFAULT]
-    conv.representative_dataset = rep
-    conv.target_spec.supported_ops = [tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]
-    path = tmp_path / f"{case}16.tflite"
-    path.write_bytes(conv.convert())
+    path = quantize_with(tf.lite.TFLiteConverter.from_keras_model(keras_model([(4, 6)], body, seed=2)),
+                         tmp_path / f"{case}16.tflite", [(1, 4, 6)], int16=True, io=None)
     g = load(path)
     found = {op.opcode for op in g.ops if op.inputs and g.t(op.inputs[0]).dtype == "int16"}
     assert want <= found, f"int16 ops in the converted model: {sorted(found)}"

@@ -74,7 +74,6 @@ def test_bit_exact(case: str, models: dict[str, Path]) -> None:
 def test_dynamic_update_slice_with_computed_indices(tmp_path: Path) -> None:
     """DYNAMIC_UPDATE_SLICE (from a tf.function: Keras has no layer for it) with start indices
     computed at run time by an ARG_MAX, the column index clamped."""
-    import numpy as np
     from tensorflow.compiler.tf2xla.python import xla
 
     @tf.function(input_signature=[tf.TensorSpec([1, 5, 6, 2], tf.float32), tf.TensorSpec([1, 2, 3, 2], tf.float32)])
@@ -82,19 +81,10 @@ def test_dynamic_update_slice_with_computed_indices(tmp_path: Path) -> None:
         row = tf.argmax(a[0, :, 0, 0], output_type=tf.int32)
         return xla.dynamic_update_slice(a * 1.0, u * 0.5, tf.stack([0, row, 4, 0]))
 
-    rng = np.random.default_rng(0)
+    from tfmodels import quantize_with
 
-    def rep():
-        for _ in range(16):
-            yield [rng.uniform(-1, 1, (1, 5, 6, 2)).astype(np.float32), rng.uniform(-1, 1, (1, 2, 3, 2)).astype(np.float32)]
-
-    conv = tf.lite.TFLiteConverter.from_concrete_functions([fn.get_concrete_function()], fn)
-    conv.optimizations = [tf.lite.Optimize.DEFAULT]
-    conv.representative_dataset = rep
-    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    conv.inference_input_type = conv.inference_output_type = tf.int8
-    path = tmp_path / "dus.tflite"
-    path.write_bytes(conv.convert())
+    path = quantize_with(tf.lite.TFLiteConverter.from_concrete_functions([fn.get_concrete_function()], fn),
+                         tmp_path / "dus.tflite", [(1, 5, 6, 2), (1, 2, 3, 2)])
     assert "DYNAMIC_UPDATE_SLICE" in {op.opcode for op in load(path).ops}
     rep_ = verify(path, samples=100, seed=4, sanitize=True)
     assert rep_.elements > 0 and rep_.mismatches == 0 and rep_.reference == "TFLM", rep_.to_dict()

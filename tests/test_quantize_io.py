@@ -17,22 +17,10 @@ L = tf.keras.layers
 
 
 def _convert(model, path: Path, shape: tuple[int, ...], io, *, int16: bool = False, low: float = 0.0) -> Path:
-    rng = np.random.default_rng(0)
+    from tfmodels import quantize_with
 
-    def rep():
-        for _ in range(16):
-            yield [rng.uniform(low, 1.0, size=(1, *shape)).astype(np.float32)]
-
-    conv = tf.lite.TFLiteConverter.from_keras_model(model)
-    conv.optimizations = [tf.lite.Optimize.DEFAULT]
-    conv.representative_dataset = rep
-    conv.target_spec.supported_ops = [
-        tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8 if int16
-        else tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    if io is not None:
-        conv.inference_input_type = conv.inference_output_type = io
-    path.write_bytes(conv.convert())
-    return path
+    return quantize_with(tf.lite.TFLiteConverter.from_keras_model(model), path, [(1, *shape)], low=low, int16=int16,
+                         io=None if io is None else io.name)
 
 
 def uint8_image_model(path: Path) -> Path:

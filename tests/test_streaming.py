@@ -17,23 +17,14 @@ tf = pytest.importorskip("tensorflow")
 
 
 def _convert(module, path: Path, shape: tuple[int, ...], *, quantize_variables: bool) -> Path:
-    rng = np.random.default_rng(0)
+    from tfmodels import quantize_with
+
     saved = path.with_suffix(".saved")
     tf.saved_model.save(module, str(saved), signatures=module.__call__)
-
-    def rep():
-        for _ in range(32):
-            yield [rng.uniform(-1, 1, size=shape).astype(np.float32)]
-
     conv = tf.lite.TFLiteConverter.from_saved_model(str(saved))
-    conv.optimizations = [tf.lite.Optimize.DEFAULT]
-    conv.representative_dataset = rep
-    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    conv.inference_input_type = conv.inference_output_type = tf.int8
     conv.experimental_enable_resource_variables = True
     conv._experimental_variable_quantization = quantize_variables
-    path.write_bytes(conv.convert())
-    return path
+    return quantize_with(conv, path, [shape], samples=32)
 
 
 def frame_buffer_model(path: Path, frames: int = 4, width: int = 3, quantize_variables: bool = True) -> Path:
@@ -141,19 +132,9 @@ def test_keras_lstm_classifier_is_inspected_and_refused_clearly(tmp_path: Path) 
     tf_keras.utils.set_random_seed(0)
     m = tf_keras.Sequential([tf_keras.Input(shape=(6, 4), batch_size=1), tf_keras.layers.LSTM(8),
                              tf_keras.layers.Dense(3)])
-    rng = np.random.default_rng(0)
+    from tfmodels import quantize_with
 
-    def rep():
-        for _ in range(16):
-            yield [rng.uniform(-1, 1, (1, 6, 4)).astype(np.float32)]
-
-    conv = tf.lite.TFLiteConverter.from_keras_model(m)
-    conv.optimizations = [tf.lite.Optimize.DEFAULT]
-    conv.representative_dataset = rep
-    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    conv.inference_input_type = conv.inference_output_type = tf.int8
-    path = tmp_path / "lstm.tflite"
-    path.write_bytes(conv.convert())
+    path = quantize_with(tf.lite.TFLiteConverter.from_keras_model(m), tmp_path / "lstm.tflite", [(1, 6, 4)])
     info = inspect_model(path)
     assert [u["op"] for u in info["unsupported"]] == ["UNIDIRECTIONAL_SEQUENCE_LSTM"]
     assert "UNIDIRECTIONAL_SEQUENCE_LSTM" in info["tflm_ops_tinyq_lacks"]
@@ -222,3 +203,63 @@ def test_svdf_state_bit_exact_over_consecutive_steps(batches: int, rank: int, me
     path = svdf_model(models["leaky"], tmp_path / "svdf.tflite", batches=batches, rank=rank, memory=memory)
     rep = verify(path, samples=60, seed=batches + rank, sanitize=True)
     assert rep.samples == 60 and rep.elements > 0 and rep.mismatches == 0 and rep.reference == "TFLM", rep.to_dict()
+
+
+def _keras3_lstm_classifier(tmp_path: Path, cell: str = "LSTM") -> tuple[Path, Path]:
+    """A Keras 3 recurrent classifier over 8 steps of 5 features, saved as .keras, and its
+    calibration data."""
+    keras = pytest.importorskip("keras")
+    keras.utils.set_random_seed(1)
+    layer = getattr(keras.layers, cell)
+    m = keras.Sequential([keras.Input(shape=(8, 5)), layer(12), keras.layers.Dense(4), keras.layers.Softmax()])
+    path = tmp_path / f"{cell.lower()}.keras"
+    m.save(path)
+    calib = tmp_path / "calib.npy"
+    np.save(calib, np.random.default_rng(0).uniform(-1, 1, (128, 8, 5)).astype(np.float32))
+    return path, calib
+
+
+@pytest.mark.parametrize("cell", ["LSTM", "GRU"])
+def test_keras3_recurrent_classifier_quantizes_unrolled_and_is_bit_exact(cell: str, tmp_path: Path) -> None:
+    """`tinyq quantize` unrolls Keras 3's LSTM / GRU over the fixed time steps (the fused layer
+    crashes TensorFlow's int8 converter): the model becomes ops tinyq compiles (SPLIT, UNPACK,
+    FULLY_CONNECTED, LOGISTIC, TANH, MUL, ADD, SUB), bit-exact with TFLM."""
+    from tinyq.cli import main
+
+    path, calib = _keras3_lstm_classifier(tmp_path, cell)
+    out = tmp_path / "q.tflite"
+    assert main(["quantize", str(path), "--calib", str(calib), "-o", str(out)]) == 0
+    ops = {op.opcode for op in load(out).ops}
+    assert "UNIDIRECTIONAL_SEQUENCE_LSTM" not in ops and {"FULLY_CONNECTED", "LOGISTIC", "TANH"} <= ops, ops
+    rep = verify(out, samples=100, seed=6)
+    assert rep.mismatches == 0 and rep.reference == "TFLM", rep.to_dict()
+
+
+@pytest.mark.slow
+def test_keras3_lstm_classifier_deploys_bit_exact(tmp_path: Path, capsys) -> None:
+    import json
+
+    from tinyq.cli import main
+
+    path, calib = _keras3_lstm_classifier(tmp_path)
+    out = tmp_path / "q.tflite"
+    assert main(["quantize", str(path), "--calib", str(calib), "-o", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["deploy", "--model", str(out), "--board", "nrf52840", "--emulate", "--samples", "10",
+                 "--out", str(tmp_path / "dep"), "--json"]) == 0
+    rep = json.loads(capsys.readouterr().out)
+    assert rep["bit_exact"] is True and rep["samples"] == 10 and rep["mismatches"] == 0
+
+
+def test_keras3_bidirectional_is_refused_before_converting(tmp_path: Path, capsys) -> None:
+    keras = pytest.importorskip("keras")
+    from tinyq.cli import main
+
+    m = keras.Sequential([keras.Input(shape=(6, 3)), keras.layers.Bidirectional(keras.layers.LSTM(4)),
+                          keras.layers.Dense(2)])
+    m.save(tmp_path / "bi.keras")
+    np.save(tmp_path / "c.npy", np.zeros((4, 6, 3), np.float32))
+    assert main(["quantize", str(tmp_path / "bi.keras"), "--calib", str(tmp_path / "c.npy"),
+                 "-o", str(tmp_path / "o.tflite")]) == 2
+    err = capsys.readouterr().err
+    assert "Bidirectional" in err and "crash" in err and "Traceback" not in err

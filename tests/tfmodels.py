@@ -76,3 +76,28 @@ def verify_case(path: Path, want_ops: set[str], samples: int, seed: int, sanitiz
     rep = verify(path, samples=samples, seed=seed, sanitize=sanitize)
     assert rep.elements > 0 and rep.mismatches == 0, rep.to_dict()
     return rep
+
+
+def quantize_with(conv, path: str | Path, input_shapes: list[tuple[int, ...]], *, samples: int = 16, seed: int = 0,
+                  low: float = -1.0, high: float = 1.0, int16: bool = False, io: str | None = "int8") -> Path:
+    """Full-integer quantize with an already made converter (from a SavedModel, a tf.function, a
+    tf_keras model): a seeded uniform representative dataset of `input_shapes` (batch included),
+    int8 (or 16x8 with `int16`) builtins, `io` the inference input/output type (None: float)."""
+    import tensorflow as tf
+
+    rng = np.random.default_rng(seed)
+
+    def rep():
+        for _ in range(samples):
+            yield [rng.uniform(low, high, size=s).astype(np.float32) for s in input_shapes]
+
+    conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    conv.representative_dataset = rep
+    conv.target_spec.supported_ops = [
+        tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8 if int16
+        else tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    if io is not None:
+        conv.inference_input_type = conv.inference_output_type = getattr(tf, io)
+    path = Path(path)
+    path.write_bytes(conv.convert())
+    return path

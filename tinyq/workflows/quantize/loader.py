@@ -19,6 +19,7 @@ class SourceModel:
     keras: Any = None               # the keras.Model, for kind == "keras"
     signature: Any = None           # the serving function, for kind == "savedmodel"
     module: Any = None              # the loaded SavedModel: keeps the signature's variables alive
+    unrolled: bool = False          # its recurrent layers were unrolled for the int8 converter
 
 
 def load_source(path: str | Path) -> SourceModel:
