@@ -82,7 +82,7 @@ def convert(src: SourceModel, mode: str = "int8", calib: np.ndarray | None = Non
     if mode in INTEGER_MODES:
         left = float_ops(blob)
         if left:
-            raise QuantizeError(f"the model cannot be fully integer-quantized ({mode}): {', '.join(left)} "
+            raise QuantizeError(f"the model cannot be fully integer-quantized: {', '.join(left)} "
                                 f"stay in float (no {mode} kernel in TensorFlow Lite)",
                                 "replace those layers, or use --mode dynamic/float16 to keep them in float")
     return blob
