@@ -55,7 +55,8 @@ def write_export(gen: Compiled, fmt: str, out_dir: str | Path, board: Board | No
         if board is None:
             raise TinyqError("--format platformio needs --board", "e.g. --board nrf52840")
         from tinyq.targets.platformio import write_project
-        return write_project(gen, board.name, out)
+        # the board's own file: a custom .toml must not be swapped for the built-in of its name
+        return write_project(gen, str(board.path) if board.path else board.name, out)
     arm_board = board if board is not None else load_board(DEFAULT_ARM_BOARD)
     ctx = {"version": __version__, "model": gen.graph.name, "lib": library_name(gen), "kernels": gen.kernels,
            "board": board.name if board else "", "arch_flags": " ".join(arch_flags(arm_board)),
