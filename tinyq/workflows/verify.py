@@ -11,7 +11,8 @@ import numpy as np
 from tinyq.errors import TinyqError
 from tinyq.ir import Graph
 from tinyq.targets.host import build_host, run_host
-from tinyq.targets.reference import run_reference
+from tinyq.targets.reference import run_litert, run_reference
+from tinyq.plan.compiled import Compiled
 from tinyq.workflows.compile import compile
 
 
@@ -26,6 +27,11 @@ class VerifyReport:
     sanitized: bool = False
     first_bad_layer: dict | None = None
     layers: list[dict] = field(default_factory=list)
+    # float models: LiteRT is the reference and `mismatches` counts elements beyond the tolerance
+    reference: str = "tflm"
+    tolerance: float | None = None
+    max_rel_err: float | None = None
+    top1_agreement: float | None = None
 
     @property
     def ok(self) -> bool:
@@ -109,6 +115,34 @@ def compare(want: np.ndarray, got: np.ndarray) -> tuple[int, int | float]:
     return int(np.count_nonzero(diff)), int(diff.max(initial=0))
 
 
+# Float models are compared with LiteRT within this tolerance, not bit for bit: the kernels sum
+# in their own order and use their own exp(), so an element may differ from LiteRT's by rounding.
+# An element passes when |tinyq - LiteRT| <= FLOAT_TOLERANCE * max(1, max |LiteRT| of that
+# output tensor in that sample) (`max_rel_err` is the largest such ratio).
+FLOAT_TOLERANCE = 1e-4
+
+
+def is_float_model(gen: Compiled) -> bool:
+    """True when a layer runs a float32 kernel (the model's activations are float)."""
+    return any(layer.data.kernel_dtype == "float32" for layer in gen.lowered.layers)
+
+
+def compare_float(want: np.ndarray, got: np.ndarray) -> tuple[int, float, float]:
+    """(elements beyond FLOAT_TOLERANCE, largest absolute difference, largest normalized one)."""
+    w, o = np.asarray(want, np.float64).reshape(-1), np.asarray(got, np.float64).reshape(-1)
+    if w.size != o.size:
+        return max(w.size, o.size), float("inf"), float("inf")
+    if w.dtype.kind != "f" or np.asarray(want).dtype.kind != "f":
+        bad, diff = compare(want, got)
+        return bad, float(diff), float(diff)
+    diff = np.abs(w - o)
+    diff[np.isnan(w) & np.isnan(o)] = 0.0
+    diff[np.isnan(diff)] = np.inf
+    norm = max(1.0, float(np.abs(w[np.isfinite(w)]).max(initial=0.0)))
+    rel = diff / norm
+    return int(np.count_nonzero(rel > FLOAT_TOLERANCE)), float(diff.max(initial=0.0)), float(rel.max(initial=0.0))
+
+
 def verify(model: str | Path, samples: int = 100, seed: int = 0, layers: bool = False,
            sanitize: bool = False, work_dir: str | Path | None = None,
            inputs: list[np.ndarray] | None = None,
@@ -132,8 +166,11 @@ def verify(model: str | Path, samples: int = 100, seed: int = 0, layers: bool = 
         xs = inputs if inputs is not None else random_inputs(g, samples, seed)
         n = len(xs[0])
         got, dumps = run_host(exe, g, xs, layers=layers)
-    want_all, ref_layers = run_reference(reference_model or model, xs, len(g.outputs),
-                                         [op.outputs[0] for op in g.ops] if layers else None)
+    want_tensors = [op.outputs[0] for op in g.ops] if layers else None
+    if is_float_model(gen):
+        want, ref = run_litert(reference_model or model, xs, len(g.outputs), want_tensors)
+        return _float_report(gen, n, got, want, dumps, ref, layers, sanitize)
+    want_all, ref_layers = run_reference(reference_model or model, xs, len(g.outputs), want_tensors)
     elements = mismatches = 0
     max_diff: int | float = 0
     first_bad = None
@@ -155,3 +192,34 @@ def verify(model: str | Path, samples: int = 100, seed: int = 0, layers: bool = 
                              "mismatches": bad, "elements": int(t.num_elements)}
     return VerifyReport(g.name, n, elements, mismatches, max_diff, gen.arena_bytes, sanitize,
                         first_bad, layer_stats)
+
+
+def _float_report(gen: Compiled, n: int, got: list[list[np.ndarray]], want: list[list[np.ndarray]],
+                  dumps: list[list[bytes]], ref_layers: list[list[np.ndarray]], layers: bool,
+                  sanitize: bool) -> VerifyReport:
+    """A float model's outputs (and with `layers` every op's) against LiteRT's, within
+    FLOAT_TOLERANCE; top-1 agreement on the first output's last axis."""
+    g = gen.graph
+    elements = bad = agree = 0
+    max_abs = max_rel = 0.0
+    for s in range(n):
+        for w, o in zip(want[s], got[s]):
+            b, d, r = compare_float(w, o)
+            elements, bad, max_abs, max_rel = elements + w.size, bad + b, max(max_abs, d), max(max_rel, r)
+        w0, o0 = np.asarray(want[s][0]), np.asarray(got[s][0])
+        agree += int(np.array_equal(w0.reshape(-1, w0.shape[-1] if w0.ndim else 1).argmax(-1),
+                                    o0.reshape(-1, o0.shape[-1] if o0.ndim else 1).argmax(-1)))
+    first_bad, stats = None, []
+    for li, op in enumerate(g.ops if layers else []):
+        t = g.t(op.outputs[0])
+        count = 0
+        for s in range(n):
+            b = compare_float(ref_layers[s][li], np.frombuffer(dumps[s][li], dtype=t.dtype))[0]
+            count += b
+            if b and first_bad is None:
+                first_bad = {"index": op.index, "op": op.opcode, "tensor": t.name, "sample": s,
+                             "mismatches": b, "elements": int(t.num_elements)}
+        stats.append({"index": op.index, "op": op.opcode, "tensor": t.name, "mismatches": count})
+    return VerifyReport(g.name, n, elements, bad, max_abs, gen.arena_bytes, sanitize, first_bad, stats,
+                        reference="litert", tolerance=FLOAT_TOLERANCE, max_rel_err=max_rel,
+                        top1_agreement=agree / n if n else None)

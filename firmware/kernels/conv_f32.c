@@ -1,0 +1,98 @@
+#include "conv_f32.h"
+
+#include "tq_f32.h"
+
+/* The filter taps [k0, k1) along one axis whose input index lies inside [0, size). */
+static inline void tap_range(int32_t origin, int32_t dil, int32_t k, int32_t size, int32_t *k0, int32_t *k1)
+{
+    int32_t a = 0, b = k;
+    while (a < b && origin + a * dil < 0) {
+        ++a;
+    }
+    while (b > a && origin + (b - 1) * dil >= size) {
+        --b;
+    }
+    *k0 = a;
+    *k1 = b;
+}
+
+void tq_conv_2d_f32(const tq_conv_f32_params *p, const float *in, const float *w, float *out)
+{
+    const tq_window g = p->geo;
+    const int32_t in_c = g.in_c;
+    const int32_t filt_len = (int32_t)g.k_h * g.k_w * in_c;
+    for (int32_t b = 0; b < g.batches; ++b) {
+        const float *in_b = in + (int32_t)b * g.in_h * g.in_w * in_c;
+        for (int32_t oy = 0; oy < g.out_h; ++oy) {
+            const int32_t y0 = oy * g.stride_h - g.pad_h;
+            int32_t ky0, ky1;
+            tap_range(y0, g.dil_h, g.k_h, g.in_h, &ky0, &ky1);
+            for (int32_t ox = 0; ox < g.out_w; ++ox) {
+                const int32_t x0 = ox * g.stride_w - g.pad_w;
+                int32_t kx0, kx1;
+                tap_range(x0, g.dil_w, g.k_w, g.in_w, &kx0, &kx1);
+                for (int32_t oc = 0; oc < g.out_c; ++oc) {
+                    const float *wc = w + oc * filt_len;
+                    float acc = 0.0f;
+                    for (int32_t ky = ky0; ky < ky1; ++ky) {
+                        const float *row = in_b + (y0 + ky * g.dil_h) * g.in_w * in_c;
+                        for (int32_t kx = kx0; kx < kx1; ++kx) {
+                            const float *px = row + (x0 + kx * g.dil_w) * in_c;
+                            const float *wk = wc + (ky * g.k_w + kx) * in_c;
+                            for (int32_t ic = 0; ic < in_c; ++ic) {
+                                acc += px[ic] * wk[ic];
+                            }
+                        }
+                    }
+                    *out++ = tq_clampf(acc + p->bias[oc], p->act_min, p->act_max);
+                }
+            }
+        }
+    }
+}
+
+void tq_depthwise_conv_2d_f32(const tq_conv_f32_params *p, const float *in, const float *w, float *out)
+{
+    const tq_window g = p->geo;
+    const int32_t in_c = g.in_c, out_c = g.out_c, mult = p->depth_multiplier;
+    for (int32_t b = 0; b < g.batches; ++b) {
+        const float *in_b = in + (int32_t)b * g.in_h * g.in_w * in_c;
+        for (int32_t oy = 0; oy < g.out_h; ++oy) {
+            const int32_t y0 = oy * g.stride_h - g.pad_h;
+            int32_t ky0, ky1;
+            tap_range(y0, g.dil_h, g.k_h, g.in_h, &ky0, &ky1);
+            for (int32_t ox = 0; ox < g.out_w; ++ox) {
+                const int32_t x0 = ox * g.stride_w - g.pad_w;
+                int32_t kx0, kx1;
+                tap_range(x0, g.dil_w, g.k_w, g.in_w, &kx0, &kx1);
+                for (int32_t oc = 0; oc < out_c; ++oc) {
+                    const int32_t ic = oc / mult;
+                    float acc = 0.0f;
+                    for (int32_t ky = ky0; ky < ky1; ++ky) {
+                        const float *row = in_b + (y0 + ky * g.dil_h) * g.in_w * in_c + ic;
+                        const float *wr = w + ky * g.k_w * out_c + oc;
+                        for (int32_t kx = kx0; kx < kx1; ++kx) {
+                            acc += row[(x0 + kx * g.dil_w) * in_c] * wr[kx * out_c];
+                        }
+                    }
+                    *out++ = tq_clampf(acc + p->bias[oc], p->act_min, p->act_max);
+                }
+            }
+        }
+    }
+}
+
+void tq_fully_connected_f32(const tq_fc_f32_params *p, const float *in, const float *w, float *out)
+{
+    for (int32_t b = 0; b < p->batches; ++b) {
+        const float *x = in + b * p->in_depth;
+        for (int32_t o = 0; o < p->out_depth; ++o) {
+            const float *wr = w + o * p->in_depth;
+            float acc = 0.0f;
+            for (int32_t i = 0; i < p->in_depth; ++i) {
+                acc += x[i] * wr[i];
+            }
+            *out++ = tq_clampf(acc + p->bias[o], p->act_min, p->act_max);
+        }
+    }
+}

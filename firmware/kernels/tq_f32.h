@@ -1,0 +1,55 @@
+/* What the float32 kernels share: the fused activation clamp and an expf without libm.
+ *
+ * Float kernels follow TFLite's float reference arithmetic (LiteRT's interpreter is their
+ * reference), not bit for bit: sums are taken in the kernels' own order, and exp() is the
+ * polynomial below (relative error below 2e-7 over the float range). `tinyq verify` compares
+ * float models with a tolerance (tinyq/workflows/verify.py). */
+#ifndef TQ_F32_H
+#define TQ_F32_H
+
+#include <stdint.h>
+#include <string.h>
+
+static inline float tq_clampf(float x, float lo, float hi)
+{
+    return x < lo ? lo : (x > hi ? hi : x);
+}
+
+/* e^x: x = k ln2 + r with |r| <= ln2/2, e^r by its degree-7 Taylor polynomial (Horner), times
+ * 2^k built in the exponent bits. 0 below -87.3 (where e^x is denormal), +inf above 88.7. */
+static inline float tq_expf(float x)
+{
+    if (x != x) {
+        return x;
+    }
+    if (x < -87.3f) {
+        return 0.0f;
+    }
+    if (x > 88.72f) {
+        return 1.0f / 0.0f;
+    }
+    const float kf = x * 1.44269504f;
+    const int32_t k = (int32_t)(kf < 0.0f ? kf - 0.5f : kf + 0.5f);
+    /* ln2 split in two so k * ln2_hi is exact in float */
+    const float r = (x - (float)k * 0.693145752f) - (float)k * 1.42860677e-6f;
+    float p = 1.0f / 5040.0f;
+    p = p * r + 1.0f / 720.0f;
+    p = p * r + 1.0f / 120.0f;
+    p = p * r + 1.0f / 24.0f;
+    p = p * r + 1.0f / 6.0f;
+    p = p * r + 0.5f;
+    p = p * r + 1.0f;
+    p = p * r + 1.0f;
+    /* k may reach 128 just below the overflow bound: scale in two steps */
+    const int32_t k1 = k > 127 ? 127 : k;
+    uint32_t bits = (uint32_t)(k1 + 127) << 23;
+    float scale;
+    memcpy(&scale, &bits, sizeof scale);
+    p *= scale;
+    if (k > k1) {
+        p *= 2.0f;
+    }
+    return p;
+}
+
+#endif /* TQ_F32_H */

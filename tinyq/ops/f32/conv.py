@@ -1,0 +1,66 @@
+"""float32 CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED (firmware/kernels/conv_f32.c)."""
+from __future__ import annotations
+
+from tinyq.ir import Graph, Op
+from tinyq.ops._window import window
+from tinyq.ops.f32._base import CONV_SOURCES, F32Data, act_bounds, bias_f32, const_f32, need_f32, register_lowering
+from tinyq.ops.registry import Refusal, register_op
+
+
+@register_op("CONV_2D", dtype="float32")
+def prepare_conv(op: Op, g: Graph) -> F32Data:
+    need_f32(op, g, [0, 1, 2])
+    inp, out = g.t(op.inputs[0]), g.t(op.outputs[0])
+    w = const_f32(op, g, 1, 4)
+    if len(inp.shape) != 4 or w.shape[3] != inp.shape[3]:
+        raise Refusal("needs a 4-D NHWC input and OHWI weights of its depth (no grouped convolution)")
+    win = window(op.options, inp, out, int(w.shape[1]), int(w.shape[2]))
+    if w.shape[0] != win.out_c:
+        raise Refusal(f"weights have {w.shape[0]} output channels, the output {win.out_c}")
+    return F32Data(op.index, op.opcode, "tq_conv_2d_f32", "tq_conv_f32_params",
+                   (op.inputs[0], op.inputs[1], op.outputs[0]),
+                   {"geo": win.c_init(), "depth_multiplier": 1, **act_bounds(op),
+                    "bias": bias_f32(op, g, win.out_c)}, op.outputs[0],
+                   trailing=((op.inputs[0], win.trailing_delta(4)),),
+                   mac_count=win.batches * win.out_h * win.out_w * win.out_c * win.k_h * win.k_w * win.in_c)
+
+
+@register_op("DEPTHWISE_CONV_2D", dtype="float32")
+def prepare_depthwise(op: Op, g: Graph) -> F32Data:
+    need_f32(op, g, [0, 1, 2])
+    inp, out = g.t(op.inputs[0]), g.t(op.outputs[0])
+    w = const_f32(op, g, 1, 4)
+    if len(inp.shape) != 4 or len(out.shape) != 4:
+        raise Refusal("needs 4-D NHWC input and output")
+    win = window(op.options, inp, out, int(w.shape[1]), int(w.shape[2]))
+    mult = win.out_c // max(win.in_c, 1)
+    if w.shape[0] != 1 or w.shape[3] != win.out_c or mult * win.in_c != win.out_c:
+        raise Refusal(f"weights {list(w.shape)} do not fit {win.in_c} -> {win.out_c} channels")
+    return F32Data(op.index, op.opcode, "tq_depthwise_conv_2d_f32", "tq_conv_f32_params",
+                   (op.inputs[0], op.inputs[1], op.outputs[0]),
+                   {"geo": win.c_init(), "depth_multiplier": mult, **act_bounds(op),
+                    "bias": bias_f32(op, g, win.out_c)}, op.outputs[0],
+                   trailing=((op.inputs[0], win.trailing_delta(4)),),
+                   mac_count=win.batches * win.out_h * win.out_w * win.out_c * win.k_h * win.k_w)
+
+
+@register_op("FULLY_CONNECTED", dtype="float32")
+def prepare_fc(op: Op, g: Graph) -> F32Data:
+    need_f32(op, g, [0, 1, 2])
+    inp, out = g.t(op.inputs[0]), g.t(op.outputs[0])
+    w = const_f32(op, g, 1, 2)
+    out_depth, in_depth = (int(v) for v in w.shape)
+    if in_depth < 1 or inp.num_elements % in_depth:
+        raise Refusal(f"input of {inp.num_elements} values is not whole rows of {in_depth}")
+    batches = inp.num_elements // in_depth
+    if out.num_elements != batches * out_depth:
+        raise Refusal(f"output has {out.num_elements} values, the weights make {batches} x {out_depth}")
+    return F32Data(op.index, op.opcode, "tq_fully_connected_f32", "tq_fc_f32_params",
+                   (op.inputs[0], op.inputs[1], op.outputs[0]),
+                   {"batches": batches, "in_depth": in_depth, "out_depth": out_depth, **act_bounds(op),
+                    "bias": bias_f32(op, g, out_depth)}, op.outputs[0],
+                   mac_count=batches * in_depth * out_depth)
+
+
+for _name in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"):
+    register_lowering(_name, CONV_SOURCES, "conv_f32.h")
