@@ -10,9 +10,9 @@ import numpy as np
 
 from tinyq.errors import TinyqError
 from tinyq.ir import Graph
+from tinyq.plan.compiled import Compiled
 from tinyq.targets.host import build_host, run_host
 from tinyq.targets.reference import run_litert, run_reference
-from tinyq.plan.compiled import Compiled
 from tinyq.workflows.compile import compile
 
 

@@ -1,0 +1,66 @@
+"""float32 models TensorFlow converts without quantization, every float32 kernel, against LiteRT's
+interpreter within verify's stated tolerance (FLOAT_TOLERANCE), sanitized."""
+from __future__ import annotations
+
+from typing import Callable
+
+import pytest
+
+from tinyq.passes.pipeline import load
+from tinyq.workflows.verify import FLOAT_TOLERANCE, verify
+
+pytestmark = pytest.mark.tf
+
+tf = pytest.importorskip("tensorflow")
+L = tf.keras.layers
+
+
+def _cat_conv(x):
+    """x next to a 1x1 convolution of it: a tensor no fused activation can absorb."""
+    return L.Concatenate()([x, L.Conv2D(3, 1)(x)])
+
+
+# name -> (input shapes, body, opcodes the float model must contain)
+CASES: dict[str, tuple[list[tuple[int, ...]], Callable, set[str]]] = {
+    "conv": ([(13, 11, 3)], lambda x: L.Conv2D(5, 3, dilation_rate=2, padding="valid")(
+        L.Conv2D(6, 3, strides=2, padding="same", activation="relu")(x)), {"CONV_2D"}),
+    "depthwise": ([(11, 11, 4)], lambda x: L.DepthwiseConv2D(3, depth_multiplier=2, padding="valid")(
+        L.DepthwiseConv2D(3, strides=2, padding="same", activation="relu6")(x)), {"DEPTHWISE_CONV_2D"}),
+    "dense_softmax": ([(24,)], lambda x: L.Softmax()(L.Dense(10)(L.Dense(16, activation="relu")(x))),
+                      {"FULLY_CONNECTED", "SOFTMAX"}),
+    "add_sub_mul": ([(5, 5, 3), (1, 1, 3)], lambda xs: L.Multiply()([
+        L.Add()([xs[0], L.Lambda(lambda t: t[0] - t[1])([xs[0], xs[1]])]),
+        L.Lambda(lambda t: t * 0.5 + t)(xs[0])]), {"ADD", "SUB", "MUL"}),
+    "pools_mean": ([(9, 9, 4)], lambda x: L.Concatenate()([
+        L.GlobalAveragePooling2D()(L.AveragePooling2D(3, strides=2, padding="same")(x)),
+        L.Lambda(lambda t: tf.reduce_mean(t, axis=[1, 3]))(L.MaxPooling2D(2)(x))]),
+                   {"AVERAGE_POOL_2D", "MAX_POOL_2D", "MEAN", "CONCATENATION"}),
+    "pad_concat": ([(5, 5, 2)], lambda x: L.Concatenate(axis=1)([
+        L.ZeroPadding2D(((1, 2), (0, 1)))(x),
+        L.Lambda(lambda t: tf.pad(t, [[0, 0], [0, 3], [0, 1], [0, 0]], constant_values=0.5))(x)]),
+                   {"PAD", "PADV2", "CONCATENATION"}),
+    "activations": ([(4, 4, 3)], lambda x: L.Concatenate()([
+        L.ReLU()(_cat_conv(x)), L.ReLU(6.0)(_cat_conv(x)), L.LeakyReLU(negative_slope=0.1)(_cat_conv(x)),
+        L.Activation("sigmoid")(_cat_conv(x)), L.Activation("tanh")(_cat_conv(x))]),
+                    {"RELU", "RELU6", "LEAKY_RELU", "LOGISTIC", "TANH"}),
+}
+
+
+def convert_float(model, path):
+    """Convert a Keras model to a float32 .tflite (no quantization)."""
+    path.write_bytes(tf.lite.TFLiteConverter.from_keras_model(model).convert())
+    return path
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_f32_within_tolerance_of_litert(case: str, tmp_path) -> None:
+    from tfmodels import keras_model
+
+    shapes, body, ops = CASES[case]
+    path = convert_float(keras_model(shapes, body, seed=sum(map(ord, case))), tmp_path / f"{case}.tflite")
+    assert ops <= {op.opcode for op in load(path).ops}
+    rep = verify(path, samples=20, seed=3, layers=True, sanitize=True)
+    assert rep.reference == "litert" and rep.tolerance == FLOAT_TOLERANCE
+    assert rep.elements > 0 and rep.first_bad_layer is None, rep.to_dict()
+    assert rep.mismatches == 0 and rep.max_rel_err is not None and rep.max_rel_err <= FLOAT_TOLERANCE, rep.to_dict()
+    assert rep.top1_agreement == 1.0
