@@ -13,11 +13,11 @@ from tinyq.targets.firmware import build_spec, emulation_board
 from tinyq.targets.gcc_build import build
 from tinyq.targets.protocol import Link, ProtocolError
 from tinyq.targets.qemu import ticks_to_instructions
-from tinyq.targets.reference import run_reference
+from tinyq.targets.reference import run_litert, run_reference
 from tinyq.workflows.compile import compile
 from tinyq.workflows.reports import BenchReport, LayerFigures
 from tinyq.workflows.session import device_session
-from tinyq.workflows.verify import compare, random_inputs
+from tinyq.workflows.verify import FLOAT_TOLERANCE, compare, compare_float, is_float_model, random_inputs
 
 CAL_SHORT, CAL_LONG = 1_000, 51_000   # calibration loop lengths (iterations of subs + bne)
 
@@ -81,7 +81,8 @@ def run_bench(link: Link, gen: Compiled, model_path: str | Path, board: Board, s
                             f"not '{g.name}' ({len(g.ops)} layers)", "build and flash the firmware for this model")
     xs = load_inputs(gen, data, samples, seed)
     n = len(xs[0])
-    want, _ = run_reference(model_path, xs, len(g.outputs))
+    floats = is_float_model(gen)    # float kernels: LiteRT within the tolerance, not TFLM bit for bit
+    want, _ = (run_litert if floats else run_reference)(model_path, xs, len(g.outputs))
     out_specs = [(g.t(t).dtype, g.t(t).shape) for t in g.outputs]
     emulated = info.get("counter") == "qemu_timer"
     # `--board nrf52840` against the emulator: convert with the emulation board's clock and shift
@@ -90,10 +91,16 @@ def run_bench(link: Link, gen: Compiled, model_path: str | Path, board: Board, s
     convert = (lambda t: ticks_to_instructions(t, counter_board)) if emulated else (lambda t: t)
     totals, layer_sums, mismatches, stack = [], [0] * len(g.ops), 0, 0
     first_layers: list[int] = []
+    max_rel, outputs = 0.0, []
     for s in range(n):
         r = link.run([x[s] for x in xs], out_specs, layers=len(g.ops))   # answer length and layer count checked
+        outputs.append(r.outputs)
         for w, o in zip(want[s], r.outputs):
-            mismatches += compare(w, o)[0]
+            if floats:
+                bad, _, rel = compare_float(w, o)
+                mismatches, max_rel = mismatches + bad, max(max_rel, rel)
+            else:
+                mismatches += compare(w, o)[0]
         totals.append(convert(r.total))
         layers = [convert(v) for v in r.layers]
         first_layers = first_layers or layers
@@ -104,7 +111,9 @@ def run_bench(link: Link, gen: Compiled, model_path: str | Path, board: Board, s
     return BenchReport(board.name, g.name, n, mismatches, "instructions" if emulated else "cycles", totals, stack,
                        gen.arena_bytes, gen.macs, counter_check,
                        f"QEMU {counter_board.emulator.get('qemu_machine')}" if emulated else board.name, layers,
-                       clock_hz=None if emulated else board.clock_hz)
+                       clock_hz=None if emulated else board.clock_hz,
+                       reference="litert" if floats else "tflm", tolerance=FLOAT_TOLERANCE if floats else None,
+                       max_rel_err=max_rel if floats else None, outputs=outputs)
 
 
 def _counter_line(check: dict) -> str:
@@ -118,7 +127,11 @@ def _counter_line(check: dict) -> str:
 def format_bench(rep: dict) -> str:
     unit = rep["counter"]
     where = rep["board"] + (f" ({rep['run_on']})" if rep.get("run_on", rep["board"]) != rep["board"] else "")
-    lines = [f"{rep['model']} on {where}: {'BIT-EXACT' if rep['bit_exact'] else 'MISMATCH'} over "
+    if rep.get("reference") == "litert":
+        status = f"WITHIN {rep['tolerance']:g} OF LITERT" if rep["bit_exact"] else "BEYOND TOLERANCE"
+    else:
+        status = "BIT-EXACT" if rep["bit_exact"] else "MISMATCH"
+    lines = [f"{rep['model']} on {where}: {status} over "
              f"{rep['samples']} inputs ({rep['mismatches']} differing elements)",
              f"  {unit} per inference: {rep[unit]:,} (min {rep[unit + '_min']:,}, max {rep[unit + '_max']:,}"
              f"{', identical every run' if rep['repeatable'] else ''})"

@@ -104,7 +104,7 @@ def markdown_report(rep: dict) -> str:
     unit = rep["counter"]
     lines = [f"# tinyq deploy: {rep['model']} on {rep['board']}", "",
              f"- run on: {rep['run_on']}",
-             f"- bit-exact with TFLM: **{rep['bit_exact']}** over {rep['samples']} inputs",
+             (f"- within {rep['tolerance']:g} of LiteRT: **{rep['bit_exact']}** over {rep['samples']} inputs (max relative error {rep['max_rel_err']:.3g})" if rep.get("reference") == "litert" else f"- bit-exact with TFLM: **{rep['bit_exact']}** over {rep['samples']} inputs"),
              f"- {unit} per inference: **{rep[unit]:,}** (min {rep[unit + '_min']:,}, max {rep[unit + '_max']:,})"
              + (f", {rep['latency_ms']} ms" if "latency_ms" in rep else ""),
              f"- MACs: {rep['macs']:,} ({rep['macs_per_' + unit[:-1]]} per {unit[:-1]})",

@@ -61,6 +61,11 @@ class BenchReport(_AsDict):
     layers: list[LayerFigures]
     clock_hz: int | None = None     # hardware runs: the board's clock, for latencies
     build: dict[str, Any] = field(default_factory=dict)   # sizes of the firmware it ran
+    # float models: compared with LiteRT within `tolerance` (mismatches: elements beyond it)
+    reference: str = "tflm"
+    tolerance: float | None = None
+    max_rel_err: float | None = None
+    outputs: list[list[Any]] = field(default_factory=list, repr=False)   # the device's, per sample
 
     @property
     def bit_exact(self) -> bool:
@@ -83,6 +88,8 @@ class BenchReport(_AsDict):
             "arena_bytes": self.arena_bytes, "macs": self.macs, per: round(self.macs / med, 3) if med else None,
             "counter_check": self.counter_check, "run_on": self.run_on,
         }
+        if self.reference != "tflm":
+            d.update(reference=self.reference, tolerance=self.tolerance, max_rel_err=self.max_rel_err)
         if self.clock_hz:
             for key, v in (("latency_ms", med), ("latency_ms_min", min(self.totals)),
                            ("latency_ms_max", max(self.totals))):
