@@ -100,11 +100,18 @@ def format_report(rep: dict) -> str:
     return head + "\n" + format_bench(rep)
 
 
+def _exactness_line(rep: dict) -> str:
+    if rep.get("reference") == "litert":
+        return (f"- within {rep['tolerance']:g} of LiteRT: **{rep['bit_exact']}** over {rep['samples']} inputs "
+                f"(max relative error {rep['max_rel_err']:.3g})")
+    return f"- bit-exact with TFLM: **{rep['bit_exact']}** over {rep['samples']} inputs"
+
+
 def markdown_report(rep: dict) -> str:
     unit = rep["counter"]
     lines = [f"# tinyq deploy: {rep['model']} on {rep['board']}", "",
              f"- run on: {rep['run_on']}",
-             (f"- within {rep['tolerance']:g} of LiteRT: **{rep['bit_exact']}** over {rep['samples']} inputs (max relative error {rep['max_rel_err']:.3g})" if rep.get("reference") == "litert" else f"- bit-exact with TFLM: **{rep['bit_exact']}** over {rep['samples']} inputs"),
+             _exactness_line(rep),
              f"- {unit} per inference: **{rep[unit]:,}** (min {rep[unit + '_min']:,}, max {rep[unit + '_max']:,})"
              + (f", {rep['latency_ms']} ms" if "latency_ms" in rep else ""),
              f"- MACs: {rep['macs']:,} ({rep['macs_per_' + unit[:-1]]} per {unit[:-1]})",
