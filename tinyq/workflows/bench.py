@@ -2,6 +2,8 @@
 latency, per-layer counts."""
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -73,7 +75,8 @@ def check_counter(link: Link, board: Board, emulated: bool) -> dict:
 
 
 def run_bench(link: Link, gen: Compiled, model_path: str | Path, board: Board, samples: int = 10,
-              seed: int = 0, data: str | Path | None = None) -> BenchReport:
+              seed: int = 0, data: str | Path | None = None, progress: bool = False) -> BenchReport:
+    """progress: a bar with the ETA on stderr while the samples run (an evaluation set)."""
     g = gen.graph
     info = link.info()   # its integer fields are checked there
     if info.get("layers") != str(len(g.ops)) or info.get("model") != g.name:
@@ -92,7 +95,11 @@ def run_bench(link: Link, gen: Compiled, model_path: str | Path, board: Board, s
     totals, layer_sums, mismatches, stack = [], [0] * len(g.ops), 0, 0
     first_layers: list[int] = []
     max_rel, outputs = 0.0, []
-    for s in range(n):
+    steps: Iterable[int] = range(n)
+    if progress:
+        from tqdm import tqdm
+        steps = tqdm(steps, desc=f"{g.name} on {board.name}", unit="sample", file=sys.stderr, leave=False)
+    for s in steps:
         r = link.run([x[s] for x in xs], out_specs, layers=len(g.ops))   # answer length and layer count checked
         outputs.append(r.outputs)
         for w, o in zip(want[s], r.outputs):

@@ -35,6 +35,7 @@ class DeployOptions:
     baud: int | None = None
     quiet: bool = False
     kernels: str = "auto"       # auto: the DSP kernels where the board has the DSP extension
+    progress: bool = False      # a progress bar with the ETA while the inputs stream through the board
 
 
 class Progress:
@@ -80,7 +81,7 @@ def deploy(opt: DeployOptions) -> DeployReport:
     with prog.stage("bench", f"benchmarking {opt.samples} inputs over serial"):
         where = {"elf": image.elf} if opt.emulate else {"port": opt.port, "baud": opt.baud}
         with device_session(run_board, **where) as link:
-            rep = run_bench(link, gen, opt.model, run_board, opt.samples, opt.seed, opt.data)
+            rep = run_bench(link, gen, opt.model, run_board, opt.samples, opt.seed, opt.data, progress=opt.progress)
     rep.board = target.name
     rep.run_on = f"QEMU {run_board.emulator.get('qemu_machine')}" if opt.emulate else target.name
     memory = {
