@@ -64,3 +64,32 @@ def test_f32_within_tolerance_of_litert(case: str, tmp_path) -> None:
     assert rep.elements > 0 and rep.first_bad_layer is None, rep.to_dict()
     assert rep.mismatches == 0 and rep.max_rel_err is not None and rep.max_rel_err <= FLOAT_TOLERANCE, rep.to_dict()
     assert rep.top1_agreement == 1.0
+
+
+def test_float16_weights_stay_half_and_match_litert(tmp_path) -> None:
+    """TensorFlow's float16 conversion: DEQUANTIZE(float16) folded away, conv/depthwise/dense weights
+    kept as float16 constants (half the bytes), biases and the ADD's constant as float32."""
+    from tinyq.workflows.compile import compile
+
+    from tfmodels import keras_model
+
+    model = keras_model([(8, 8, 3)], lambda x: L.Dense(6)(L.Flatten()(L.Lambda(lambda t: t + 0.25)(
+        L.DepthwiseConv2D(3, padding="same")(L.Conv2D(8, 3, activation="relu")(x))))), seed=5)
+    paths = {}
+    for name, types in (("f32", None), ("f16", [tf.float16])):
+        conv = tf.lite.TFLiteConverter.from_keras_model(model)
+        if types:
+            conv.optimizations = [tf.lite.Optimize.DEFAULT]
+            conv.target_spec.supported_types = types
+        paths[name] = tmp_path / f"{name}.tflite"
+        paths[name].write_bytes(conv.convert())
+    g = load(paths["f16"])
+    assert "DEQUANTIZE" in {op.opcode for op in load(paths["f16"], passes=False).ops}
+    assert "DEQUANTIZE" not in {op.opcode for op in g.ops}
+    weights = [g.t(op.inputs[1]) for op in g.ops if op.opcode in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED")]
+    assert len(weights) == 3 and all(w.dtype == "float16" for w in weights)
+    f16, f32 = compile(paths["f16"]), compile(paths["f32"])
+    w_bytes = sum(w.num_elements for w in weights)
+    assert f32.const_bytes - f16.const_bytes == 2 * w_bytes    # 2 bytes saved per weight
+    rep = verify(paths["f16"], samples=20, seed=1, layers=True, sanitize=True)
+    assert rep.reference == "litert" and rep.mismatches == 0 and rep.first_bad_layer is None, rep.to_dict()

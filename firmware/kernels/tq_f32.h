@@ -52,4 +52,39 @@ static inline float tq_expf(float x)
     return p;
 }
 
+/* IEEE half (its bits) -> float, exact. VCVTB where the FPU has the half-precision conversions:
+ * __ARM_FP bit 1, or any VFPv4 (__ARM_FEATURE_FMA: Cortex-M4F's FPv4-SP has them, though GCC's
+ * __ARM_FP for it is 4); bit arithmetic elsewhere (soft-float cores, the host). */
+static inline float tq_h2f(uint16_t h)
+{
+#if defined(__ARM_FP) && ((__ARM_FP & 2) || defined(__ARM_FEATURE_FMA))
+    const uint32_t u = h;
+    float in, f;
+    memcpy(&in, &u, sizeof in);
+    __asm__("vcvtb.f32.f16 %0, %1" : "=t"(f) : "t"(in));
+    return f;
+#else
+    const uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
+    const uint32_t exp = (h >> 10) & 0x1fu;
+    uint32_t mant = h & 0x3ffu, bits;
+    if (exp == 0x1fu) {
+        bits = sign | 0x7f800000u | (mant << 13);           /* inf, nan */
+    } else if (exp != 0) {
+        bits = sign | ((exp + 112u) << 23) | (mant << 13);
+    } else if (mant == 0) {
+        bits = sign;
+    } else {                                                /* subnormal: normalize */
+        uint32_t e = 113;
+        while (!(mant & 0x400u)) {
+            mant <<= 1;
+            --e;
+        }
+        bits = sign | (e << 23) | ((mant & 0x3ffu) << 13);
+    }
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    return f;
+#endif
+}
+
 #endif /* TQ_F32_H */

@@ -1,17 +1,33 @@
-"""float32 CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED (firmware/kernels/conv_f32.c)."""
+"""float32 CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED (firmware/kernels/conv_f32.c), with
+float32 weights or float16 ones (a float16 model's, kept by tinyq/passes/fold_float16.py: the
+`_f16w` kernels convert them as they read them)."""
 from __future__ import annotations
+
+import numpy as np
 
 from tinyq.ir import Graph, Op
 from tinyq.ops._window import window
-from tinyq.ops.f32._base import CONV_SOURCES, F32Data, act_bounds, bias_f32, const_f32, need_f32, register_lowering
-from tinyq.ops.registry import Refusal, register_op
+from tinyq.ops.emitter import Emitter
+from tinyq.ops.f32._base import CONV_SOURCES, F32Data, act_bounds, bias_f32, need_f32
+from tinyq.ops.registry import Refusal, register_op, variant
+
+
+def _weights(op: Op, g: Graph, ndim: int) -> np.ndarray:
+    """The constant float32 or float16 weights (input 1), `ndim`-D."""
+    w = g.t(op.inputs[1])
+    if w.dtype not in ("float32", "float16") or not w.is_const or w.data is None:
+        need_f32(op, g, [1])    # says why (a dynamic-range model's int8 weights, ...)
+        raise Refusal(f"weights '{w.name}' must be a constant float32 or float16 tensor")
+    if len(w.shape) != ndim:
+        raise Refusal(f"weights '{w.name}' must be {ndim}-D, got {list(w.shape)}")
+    return np.asarray(w.data).reshape(w.shape)
 
 
 @register_op("CONV_2D", dtype="float32")
 def prepare_conv(op: Op, g: Graph) -> F32Data:
-    need_f32(op, g, [0, 1, 2])
+    need_f32(op, g, [0, 2])
     inp, out = g.t(op.inputs[0]), g.t(op.outputs[0])
-    w = const_f32(op, g, 1, 4)
+    w = _weights(op, g, 4)
     if len(inp.shape) != 4 or w.shape[3] != inp.shape[3]:
         raise Refusal("needs a 4-D NHWC input and OHWI weights of its depth (no grouped convolution)")
     win = window(op.options, inp, out, int(w.shape[1]), int(w.shape[2]))
@@ -27,9 +43,9 @@ def prepare_conv(op: Op, g: Graph) -> F32Data:
 
 @register_op("DEPTHWISE_CONV_2D", dtype="float32")
 def prepare_depthwise(op: Op, g: Graph) -> F32Data:
-    need_f32(op, g, [0, 1, 2])
+    need_f32(op, g, [0, 2])
     inp, out = g.t(op.inputs[0]), g.t(op.outputs[0])
-    w = const_f32(op, g, 1, 4)
+    w = _weights(op, g, 4)
     if len(inp.shape) != 4 or len(out.shape) != 4:
         raise Refusal("needs 4-D NHWC input and output")
     win = window(op.options, inp, out, int(w.shape[1]), int(w.shape[2]))
@@ -46,9 +62,9 @@ def prepare_depthwise(op: Op, g: Graph) -> F32Data:
 
 @register_op("FULLY_CONNECTED", dtype="float32")
 def prepare_fc(op: Op, g: Graph) -> F32Data:
-    need_f32(op, g, [0, 1, 2])
+    need_f32(op, g, [0, 2])
     inp, out = g.t(op.inputs[0]), g.t(op.outputs[0])
-    w = const_f32(op, g, 1, 2)
+    w = _weights(op, g, 2)
     out_depth, in_depth = (int(v) for v in w.shape)
     if in_depth < 1 or inp.num_elements % in_depth:
         raise Refusal(f"input of {inp.num_elements} values is not whole rows of {in_depth}")
@@ -62,5 +78,20 @@ def prepare_fc(op: Op, g: Graph) -> F32Data:
                    mac_count=batches * in_depth * out_depth)
 
 
+def lower_weighted(d: F32Data, em: Emitter) -> None:
+    """The kernel for the weights' type: float16 ones as their bits (uint16_t), half the flash."""
+    inp, weights, out = d.args
+    w = em.graph.t(weights)
+    em.include("conv_f32.h")
+    fields = {k: em.const(v, "f32") if isinstance(v, np.ndarray) else v for k, v in d.params.items()}
+    p = em.params(d.ctype, fields)
+    if w.dtype == "float16":
+        wexpr = em.const(np.asarray(w.data, np.float16).view(np.uint16), "w16", w.name)
+        func = d.func.replace("_f32", "_f16w")
+    else:
+        wexpr, func = em.tensor(weights), d.func
+    em.call(f"{func}({p}, {em.tensor(inp)}, {wexpr}, {em.tensor(out)})")
+
+
 for _name in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"):
-    register_lowering(_name, CONV_SOURCES, "conv_f32.h")
+    variant(_name, "portable", CONV_SOURCES, dtype="float32")(lower_weighted)
