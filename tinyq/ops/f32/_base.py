@@ -36,6 +36,7 @@ class F32Data(Prepared):
     in_place: tuple[int, ...] = ()          # inputs the output may overwrite element by element
     trailing: tuple[tuple[int, int], ...] = ()   # (input, delta) of a window kernel
     mac_count: int = 0
+    scratch_bytes: int = 0
 
     def macs(self) -> int:
         return self.mac_count
@@ -51,8 +52,8 @@ def need_f32(op: Op, g: Graph, inputs: list[int], what: str = "") -> None:
             [g.t(o) for o in op.outputs]:
         if t.dtype != "float32":
             if t.dtype == "int8" and t.is_const:
-                raise Refusal(f"int8 weights '{t.name}' with float32 activations (a dynamic-range "
-                              "model): not compiled yet; quantize with `tinyq quantize --mode int8`")
+                raise Refusal(f"int8 constant '{t.name}' with float32 activations: only the weights of "
+                              "CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED may be int8 (dynamic range)")
             raise Refusal(f"float32 {op.opcode}{what} needs float32 tensors, got {t.dtype} for '{t.name}'")
     if op.epilogue:
         raise Refusal(f"float32 {op.label}: no fused epilogue")
