@@ -7,7 +7,7 @@ from typing import Callable
 import pytest
 
 from tinyq.passes.pipeline import load
-from tinyq.workflows.verify import FLOAT_TOLERANCE, verify
+from tinyq.workflows.verify import FLOAT_TOLERANCE, HYBRID_TOLERANCE, verify
 
 pytestmark = pytest.mark.tf
 
@@ -92,4 +92,37 @@ def test_float16_weights_stay_half_and_match_litert(tmp_path) -> None:
     w_bytes = sum(w.num_elements for w in weights)
     assert f32.const_bytes - f16.const_bytes == 2 * w_bytes    # 2 bytes saved per weight
     rep = verify(paths["f16"], samples=20, seed=1, layers=True, sanitize=True)
+    assert rep.reference == "litert" and rep.mismatches == 0 and rep.first_bad_layer is None, rep.to_dict()
+
+
+@pytest.mark.parametrize("asymmetric", [True, False])
+def test_dynamic_range_matches_litert_hybrid_kernels(tmp_path, asymmetric: bool) -> None:
+    """TensorFlow's dynamic-range conversion (int8 weights for the layers of >= 1024 weights,
+    float activations) against LiteRT's hybrid kernels, per layer; the int8 weights stay int8."""
+    from tinyq.workflows.compile import compile
+
+    from tfmodels import keras_model
+
+    # Per-tensor weights (asymmetric=False) give the per-tensor hybrid convolution, which quantizes
+    # its input symmetrically. No depthwise layer then: LiteRT's hybrid depthwise indexes the weight
+    # scales per channel even when the file has one (reads past the array), so it is no reference.
+    dw = (lambda t: L.DepthwiseConv2D(3, padding="same")(t)) if asymmetric else (lambda t: t)
+    model = keras_model([(8, 8, 8)], lambda x: L.Dense(40, activation="relu")(L.Flatten()(
+        dw(L.Conv2D(128, 3, padding="same", activation="relu6")(x)))), seed=9)
+    conv = tf.lite.TFLiteConverter.from_keras_model(model)
+    conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    if not asymmetric:
+        conv._experimental_disable_per_channel = True
+    path = tmp_path / "dyn.tflite"
+    path.write_bytes(conv.convert())
+    g = load(path)
+    hybrid = [op for op in g.ops if len(op.inputs) > 1 and g.t(op.inputs[1]).dtype == "int8"]
+    kinds = {"CONV_2D", "FULLY_CONNECTED"} | ({"DEPTHWISE_CONV_2D"} if asymmetric else set())
+    assert {op.opcode for op in hybrid} == kinds
+    assert all(len(g.t(op.inputs[1]).scale) > 1 for op in hybrid if op.opcode != "FULLY_CONNECTED") == asymmetric
+    gen = compile(path)
+    assert {layer.variant.name for layer in gen.lowered.layers if layer.op in hybrid} == {
+        f"{k.lower()}_hybrid" for k in kinds}
+    rep = verify(path, samples=30, seed=2, layers=True, sanitize=True)
+    assert rep.tolerance == HYBRID_TOLERANCE
     assert rep.reference == "litert" and rep.mismatches == 0 and rep.first_bad_layer is None, rep.to_dict()

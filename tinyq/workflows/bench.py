@@ -19,7 +19,7 @@ from tinyq.targets.reference import run_litert, run_reference
 from tinyq.workflows.compile import compile
 from tinyq.workflows.reports import BenchReport, LayerFigures
 from tinyq.workflows.session import device_session
-from tinyq.workflows.verify import FLOAT_TOLERANCE, compare, compare_float, is_float_model, random_inputs
+from tinyq.workflows.verify import compare, compare_float, float_tolerance, is_float_model, random_inputs
 
 CAL_SHORT, CAL_LONG = 1_000, 51_000   # calibration loop lengths (iterations of subs + bne)
 
@@ -86,6 +86,7 @@ def run_bench(link: Link, gen: Compiled, model_path: str | Path, board: Board, s
     n = len(xs[0])
     floats = is_float_model(gen)    # float kernels: LiteRT within the tolerance, not TFLM bit for bit
     want, _ = (run_litert if floats else run_reference)(model_path, xs, len(g.outputs))
+    tol = float_tolerance(gen)
     out_specs = [(g.t(t).dtype, g.t(t).shape) for t in g.outputs]
     emulated = info.get("counter") == "qemu_timer"
     # `--board nrf52840` against the emulator: convert with the emulation board's clock and shift
@@ -104,7 +105,7 @@ def run_bench(link: Link, gen: Compiled, model_path: str | Path, board: Board, s
         outputs.append(r.outputs)
         for w, o in zip(want[s], r.outputs):
             if floats:
-                bad, _, rel = compare_float(w, o)
+                bad, _, rel = compare_float(w, o, tol)
                 mismatches, max_rel = mismatches + bad, max(max_rel, rel)
             else:
                 mismatches += compare(w, o)[0]
@@ -119,7 +120,7 @@ def run_bench(link: Link, gen: Compiled, model_path: str | Path, board: Board, s
                        gen.arena_bytes, gen.macs, counter_check,
                        f"QEMU {counter_board.emulator.get('qemu_machine')}" if emulated else board.name, layers,
                        clock_hz=None if emulated else board.clock_hz,
-                       reference="litert" if floats else "tflm", tolerance=FLOAT_TOLERANCE if floats else None,
+                       reference="litert" if floats else "tflm", tolerance=tol if floats else None,
                        max_rel_err=max_rel if floats else None, outputs=outputs)
 
 
