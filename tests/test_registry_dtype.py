@@ -28,12 +28,23 @@ def test_prepare_dispatches_on_the_first_input_type(dtype: str, kernel_dtype: st
         assert v is not None and v.dtype == kernel_dtype    # never the other type's kernel
 
 
-def test_float_input_with_int8_weights_is_refused_with_a_reason() -> None:
+def test_float_input_with_int8_weights_is_a_hybrid_layer() -> None:
     op, g = _fc("float32")
+    q = {"scale": np.array([0.1], np.float32), "zero_point": np.array([0])}
+    g.tensors[1] = Tensor(1, "w", (3, 4), "int8", data=np.ones((3, 4), np.int8), **q)
+    data = prepare(op, g)
+    assert isinstance(data, Prepared) and data.kernel_dtype == "float32"
+    v = pick(data, "dsp")
+    assert v is not None and v.name == "fully_connected_hybrid"
     g.tensors[1] = Tensor(1, "w", (3, 4), "int8", data=np.ones((3, 4), np.int8),
-                          scale=np.array([0.1], np.float32), zero_point=np.array([0]))
+                          scale=np.array([0.1], np.float32), zero_point=np.array([3]))
     got = prepare(op, g)
-    assert isinstance(got, Refusal) and "dynamic-range" in got.reason
+    assert isinstance(got, Refusal) and "symmetric" in got.reason
+    # an int8 constant where only float32 fits (an ADD operand) is refused, saying what may be int8
+    ts = [Tensor(0, "x", (1, 4), "float32"), Tensor(1, "c", (1, 4), "int8", data=np.ones((1, 4), np.int8), **q),
+          Tensor(2, "y", (1, 4), "float32")]
+    got = prepare(Op(0, "ADD", [0, 1], [2]), Graph(ts, [], [0], [2]))
+    assert isinstance(got, Refusal) and "dynamic range" in got.reason
 
 
 def test_typed_registration_is_separate_and_checked() -> None:

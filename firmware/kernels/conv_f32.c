@@ -2,20 +2,6 @@
 
 #include "tq_f32.h"
 
-/* The filter taps [k0, k1) along one axis whose input index lies inside [0, size). */
-static inline void tap_range(int32_t origin, int32_t dil, int32_t k, int32_t size, int32_t *k0, int32_t *k1)
-{
-    int32_t a = 0, b = k;
-    while (a < b && origin + a * dil < 0) {
-        ++a;
-    }
-    while (b > a && origin + (b - 1) * dil >= size) {
-        --b;
-    }
-    *k0 = a;
-    *k1 = b;
-}
-
 /* Each kernel written once over its weight type WT and LOAD(w, i), the i-th weight as float: a
  * plain load for float32 weights, tq_h2f for float16 ones. */
 #define TQ_CONV_2D(name, WT, LOAD)                                                               \
@@ -29,11 +15,11 @@ static inline void tap_range(int32_t origin, int32_t dil, int32_t k, int32_t siz
             for (int32_t oy = 0; oy < g.out_h; ++oy) {                                           \
                 const int32_t y0 = oy * g.stride_h - g.pad_h;                                    \
                 int32_t ky0, ky1;                                                                \
-                tap_range(y0, g.dil_h, g.k_h, g.in_h, &ky0, &ky1);                               \
+                tq_tap_range(y0, g.dil_h, g.k_h, g.in_h, &ky0, &ky1);                               \
                 for (int32_t ox = 0; ox < g.out_w; ++ox) {                                       \
                     const int32_t x0 = ox * g.stride_w - g.pad_w;                                \
                     int32_t kx0, kx1;                                                            \
-                    tap_range(x0, g.dil_w, g.k_w, g.in_w, &kx0, &kx1);                           \
+                    tq_tap_range(x0, g.dil_w, g.k_w, g.in_w, &kx0, &kx1);                           \
                     for (int32_t oc = 0; oc < g.out_c; ++oc) {                                   \
                         const WT *wc = w + oc * filt_len;                                        \
                         float acc = 0.0f;                                                        \
@@ -64,11 +50,11 @@ static inline void tap_range(int32_t origin, int32_t dil, int32_t k, int32_t siz
             for (int32_t oy = 0; oy < g.out_h; ++oy) {                                           \
                 const int32_t y0 = oy * g.stride_h - g.pad_h;                                    \
                 int32_t ky0, ky1;                                                                \
-                tap_range(y0, g.dil_h, g.k_h, g.in_h, &ky0, &ky1);                               \
+                tq_tap_range(y0, g.dil_h, g.k_h, g.in_h, &ky0, &ky1);                               \
                 for (int32_t ox = 0; ox < g.out_w; ++ox) {                                       \
                     const int32_t x0 = ox * g.stride_w - g.pad_w;                                \
                     int32_t kx0, kx1;                                                            \
-                    tap_range(x0, g.dil_w, g.k_w, g.in_w, &kx0, &kx1);                           \
+                    tq_tap_range(x0, g.dil_w, g.k_w, g.in_w, &kx0, &kx1);                           \
                     for (int32_t oc = 0; oc < out_c; ++oc) {                                     \
                         const int32_t ic = oc / mult;                                            \
                         float acc = 0.0f;                                                        \

@@ -82,20 +82,6 @@ void tq_fully_connected_hybrid(const tq_fc_hybrid_params *p, const float *in, co
     }
 }
 
-/* The window's taps [k0, k1) along one axis inside [0, size). */
-static inline void taps(int32_t origin, int32_t dil, int32_t k, int32_t size, int32_t *k0, int32_t *k1)
-{
-    int32_t a = 0, b = k;
-    while (a < b && origin + a * dil < 0) {
-        ++a;
-    }
-    while (b > a && origin + (b - 1) * dil >= size) {
-        --b;
-    }
-    *k0 = a;
-    *k1 = b;
-}
-
 static void conv_hybrid(const tq_conv_hybrid_params *p, const float *in, const int8_t *w, float *out,
                         int8_t *scratch, int depthwise)
 {
@@ -109,11 +95,11 @@ static void conv_hybrid(const tq_conv_hybrid_params *p, const float *in, const i
         for (int32_t oy = 0; oy < g.out_h; ++oy) {
             const int32_t y0 = oy * g.stride_h - g.pad_h;
             int32_t ky0, ky1;
-            taps(y0, g.dil_h, g.k_h, g.in_h, &ky0, &ky1);
+            tq_tap_range(y0, g.dil_h, g.k_h, g.in_h, &ky0, &ky1);
             for (int32_t ox = 0; ox < g.out_w; ++ox) {
                 const int32_t x0 = ox * g.stride_w - g.pad_w;
                 int32_t kx0, kx1;
-                taps(x0, g.dil_w, g.k_w, g.in_w, &kx0, &kx1);
+                tq_tap_range(x0, g.dil_w, g.k_w, g.in_w, &kx0, &kx1);
                 for (int32_t oc = 0; oc < out_c; ++oc) {
                     int32_t acc = 0;
                     for (int32_t ky = ky0; ky < ky1; ++ky) {

@@ -120,10 +120,12 @@ def compare(want: np.ndarray, got: np.ndarray) -> tuple[int, int | float]:
 # An element passes when |tinyq - LiteRT| <= FLOAT_TOLERANCE * max(1, max |LiteRT| of that
 # output tensor in that sample) (`max_rel_err` is the largest such ratio).
 FLOAT_TOLERANCE = 1e-4
-# Dynamic-range (hybrid) layers quantize their float input on the fly: where an input lands within
-# float rounding of a quantization tie, LiteRT's kernel and tinyq's may round it to neighbouring
-# int8 steps, which moves an output by one weight x scale product (measured up to 1.2e-4).
-HYBRID_TOLERANCE = 1e-3
+# Dynamic-range (hybrid) layers quantize their float input on the fly. An input element within
+# float rounding of a quantization tie (the previous layer's float output differs from LiteRT's
+# by rounding) may go to the neighbouring int8 step, which moves every output of its window by
+# one step x weight x scale, and later layers carry that on: measured up to 3.2e-3 of the largest
+# output on ResNet-8 (a 5x5 patch after one such input), 1.2e-4 on single layers.
+HYBRID_TOLERANCE = 1e-2
 
 
 def float_tolerance(gen: Compiled) -> float:
