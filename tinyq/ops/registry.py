@@ -20,7 +20,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Callable, TypeVar, cast
 
 from tinyq.errors import InternalError
 from tinyq.ir import Graph, Op
@@ -68,8 +68,9 @@ class Prepared:
     index: int
     opcode: str
     # None for the op's own prepare step; "float32" for a record from a prepare step registered
-    # with `register_op(..., dtype="float32")`: only variants registered with that dtype lower it
-    kernel_dtype: ClassVar[str | None] = None
+    # with `register_op(..., dtype="float32")`: only variants registered with that dtype lower it.
+    # A plain class attribute, not a field (records are copied field by field).
+    kernel_dtype = cast("str | None", None)
 
     def macs(self) -> int:
         return 0

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 
@@ -27,7 +27,7 @@ class F32Data(Prepared):
     """One float32 kernel call `func(&params, args...)`: `args` are tensor indices (inputs, then
     the output), `params` the fields of the `ctype` struct (ndarrays become const arrays)."""
 
-    kernel_dtype: ClassVar[str | None] = "float32"
+    kernel_dtype = "float32"    # a class attribute, not a field (see Prepared)
     func: str
     ctype: str
     args: tuple[int, ...]
