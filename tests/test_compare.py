@@ -51,3 +51,23 @@ def test_digits_every_mode_side_by_side(tmp_path, capsys) -> None:
     # measured, not assumed: the int8 kernels run the same network in fewer instructions
     assert rows["int8"]["instructions"] < rows["float32"]["instructions"]
     assert (report / "compare.md").read_text().count("| int8 |") == 1 and (report / "compare.png").stat().st_size > 0
+
+
+@pytest.mark.tf
+@pytest.mark.slow
+def test_deploy_eval_reports_device_top1_and_confusion(tmp_path, capsys) -> None:
+    pytest.importorskip("tensorflow")
+    from pathlib import Path
+
+    from tinyq.workflows.example import example_model
+
+    model = example_model()     # the committed int8 example
+    ev = Path(model).parent / "eval.npz"
+    assert main(["deploy", "--model", str(model), "--emulate", "--eval", str(ev), "--samples", "25",
+                 "--out", str(tmp_path), "--json"]) == 0
+    rep = json.loads(capsys.readouterr().out)
+    e = rep["eval"]
+    assert rep["samples"] == e["samples"] == 25 and rep["bit_exact"]
+    assert e["device_top1"] >= 0.9 and e["agreement"] == 1.0     # int8 on the device = LiteRT's int8 classes
+    assert sum(map(sum, e["confusion"])) == 25 and sum(e["confusion"][i][i] for i in range(len(e["confusion"]))) \
+        == round(25 * e["device_top1"])

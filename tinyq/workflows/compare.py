@@ -92,6 +92,38 @@ def _classes(y: np.ndarray) -> np.ndarray:
     return np.asarray(y).reshape(len(y), -1).argmax(axis=1)
 
 
+def device_accuracy(outputs: list[list[np.ndarray]], labels: np.ndarray | None,
+                    reference: np.ndarray | None) -> dict[str, Any]:
+    """From the device's outputs per sample: top-1 against `labels`, agreement with the `reference`
+    classes (another model's or the host's), and the confusion matrix (rows: label, columns:
+    the device's class)."""
+    dev = _classes(np.stack([o[0] for o in outputs]))
+    res: dict[str, Any] = {"samples": len(dev), "device_top1": None, "agreement": None, "confusion": None}
+    if labels is not None:
+        labels = np.asarray(labels).reshape(-1)[:len(dev)].astype(np.int64)
+        res["device_top1"] = float(np.mean(dev == labels))
+        k = int(max(labels.max(initial=0), dev.max(initial=0))) + 1
+        conf = np.zeros((k, k), np.int64)
+        np.add.at(conf, (labels, dev), 1)
+        res["confusion"] = conf.tolist()
+    if reference is not None:
+        res["agreement"] = float(np.mean(dev == np.asarray(reference)[:len(dev)]))
+    return res
+
+
+def eval_inputs(model: str | Path, x: np.ndarray, out: Path) -> Path:
+    """`x` (float samples) in the model's input type, saved as the .npy deploy streams."""
+    path = out / f"{Path(model).stem}_eval_inputs.npy"
+    np.save(path, _quantized_inputs(Path(model), np.asarray(x, np.float32)))
+    return path
+
+
+def host_classes(model: str | Path, x: np.ndarray, progress: bool = True) -> np.ndarray:
+    """The classes LiteRT's interpreter gives the same samples on the host."""
+    from tinyq.workflows.quantize.evaluate import predict
+    return _classes(predict(Path(model).read_bytes(), np.asarray(x, np.float32), progress=progress, desc="host"))
+
+
 def _fit(gen: Any, board: Any) -> tuple[bool, dict[str, int], int, int]:
     b = budget(gen, board)
     over = {k: v for k, v in (("ram", b.ram_bytes - b.ram_budget), ("flash", b.flash_bytes - b.flash_budget)) if v > 0}
@@ -145,8 +177,7 @@ def compare(model: str | Path, calib: np.ndarray, x_eval: np.ndarray, y_eval: np
             row.note = "does not fit: " + ", ".join(f"{k} {v:,} B too many" for k, v in row.over.items())
             say(f"   {row.note}")
             continue
-        data = out / f"{src.path.stem}_{mode}_inputs.npy"
-        np.save(data, _quantized_inputs(path, x))
+        data = eval_inputs(path, x, out)
         say(f"   deploying and evaluating {len(x)} samples on {target.name}" + (" (emulated)" if emulate else ""))
         try:
             rep = deploy(DeployOptions(model=path, board=target.name, emulate=emulate, port=port, samples=len(x),
@@ -159,15 +190,8 @@ def compare(model: str | Path, calib: np.ndarray, x_eval: np.ndarray, y_eval: np
         row.counter, row.count = d["counter"], d[d["counter"]]
         row.latency_ms = d.get("latency_ms")
         row.exact = bool(d["bit_exact"])
-        dev = _classes(np.stack([o[0] for o in rep.bench.outputs]))
-        if labels is not None:
-            row.device_top1 = float(np.mean(dev == labels))
-            k = int(max(labels.max(initial=0), dev.max(initial=0))) + 1
-            conf = np.zeros((k, k), np.int64)
-            np.add.at(conf, (labels.astype(np.int64), dev), 1)
-            row.confusion = conf.tolist()
-        if ref_classes is not None:
-            row.agreement = float(np.mean(dev == ref_classes))
+        acc = device_accuracy(rep.bench.outputs, labels, ref_classes)
+        row.device_top1, row.agreement, row.confusion = acc["device_top1"], acc["agreement"], acc["confusion"]
     run_on = f"QEMU ({target.name} emulated)" if emulate else target.name
     return CompareReport(target.name, run_on, Path(model).name, len(x), rows, synthetic)
 

@@ -98,7 +98,16 @@ def format_report(rep: dict) -> str:
             f"without stack {rep['ram_excluding_stack']:,} B); flash {rep['flash_bytes']:,} / "
             f"{rep['flash_budget']:,} B (weights {rep['weights_bytes']:,} B)\n"
             f"  wall time {rep['wall_seconds']} s: " + ", ".join(f"{k} {v}s" for k, v in rep["stage_seconds"].items()))
-    return head + "\n" + format_bench(rep)
+    text = head + "\n" + format_bench(rep)
+    ev = rep.get("eval")
+    if ev:
+        pct = (lambda v: "-" if v is None else f"{100 * v:.2f}%")  # noqa: E731
+        text += (f"\n  evaluation on the device: {ev['samples']} samples, top-1 {pct(ev['device_top1'])}, "
+                 f"agreement with the host (LiteRT) {pct(ev['agreement'])}")
+        if ev.get("confusion"):
+            text += "\n  confusion (rows: label, columns: device):\n" + "\n".join(
+                "    " + " ".join(f"{v:4d}" for v in row) for row in ev["confusion"])
+    return text
 
 
 def _exactness_line(rep: dict) -> str:

@@ -114,14 +114,19 @@ class DeployReport(_AsDict):
     elf: str
     stage_seconds: dict[str, float]
     wall_seconds: float
+    eval: dict[str, Any] | None = None      # --eval: device top-1, agreement with the host, confusion
+
 
     @property
     def bit_exact(self) -> bool:
         return self.bench.bit_exact
 
     def to_dict(self) -> dict[str, Any]:
-        return {**self.bench.to_dict(), **self.memory, "kernels": self.kernels, "elf": self.elf,
-                "stage_seconds": self.stage_seconds, "wall_seconds": self.wall_seconds}
+        d = {**self.bench.to_dict(), **self.memory, "kernels": self.kernels, "elf": self.elf,
+             "stage_seconds": self.stage_seconds, "wall_seconds": self.wall_seconds}
+        if self.eval is not None:
+            d["eval"] = self.eval
+        return d
 
     def text(self) -> str:
         from tinyq.workflows.deploy import format_report
