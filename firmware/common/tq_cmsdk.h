@@ -58,6 +58,36 @@ static inline void tq_semihost_exit(int code)
     }
 }
 
+/* A semihosting call (op in r0, argument block in r1); returns r0. */
+static inline uint32_t tq_semihost_call(uint32_t op, volatile uint32_t *args)
+{
+    register uint32_t r0 __asm("r0") = op;
+    register volatile uint32_t *r1 __asm("r1") = args;
+    __asm volatile("bkpt 0xAB" : "+r"(r0) : "r"(r1) : "memory");
+    return r0;
+}
+
+/* `len` bytes of host file `name` from byte `offset` into dst (SYS_OPEN "rb", SYS_SEEK,
+ * SYS_READ, SYS_CLOSE): 0 when all were read. Relative names are the emulator's folder. */
+static inline int tq_semihost_read(const char *name, uint32_t offset, uint8_t *dst, uint32_t len)
+{
+    uint32_t n = 0;
+    while (name[n]) {
+        ++n;
+    }
+    volatile uint32_t open_args[3] = {(uint32_t)(uintptr_t)name, 1u, n};
+    const uint32_t fd = tq_semihost_call(0x01u, open_args);
+    if (fd == 0xFFFFFFFFu) {
+        return -1;
+    }
+    volatile uint32_t seek_args[2] = {fd, offset};
+    volatile uint32_t read_args[3] = {fd, (uint32_t)(uintptr_t)dst, len};
+    const int ok = tq_semihost_call(0x0Au, seek_args) == 0 && tq_semihost_call(0x06u, read_args) == 0;
+    volatile uint32_t close_args[1] = {fd};
+    (void)tq_semihost_call(0x02u, close_args);
+    return ok ? 0 : -1;
+}
+
 /* A whole board from this header: a board.c that defines TQ_CMSDK_UART0 (and TQ_CMSDK_TIMER0
  * with TQ_CMSDK_COUNTER_HZ, its clock) and then includes this file gets every function of
  * tq_board.h. Without TQ_CMSDK_TIMER0 the board.c defines tq_counter_kind, tq_counter_hz,
@@ -94,6 +124,17 @@ uint8_t tq_uart_read_byte(void)
 void tq_board_exit(int code)
 {
     tq_semihost_exit(code);
+}
+
+/* Every CMSDK board here is emulated with semihosting on: the bench's 'F' inputs come from a file. */
+int tq_board_has_files(void)
+{
+    return 1;
+}
+
+int tq_board_file_read(const char *name, uint32_t offset, uint8_t *dst, uint32_t len)
+{
+    return tq_semihost_read(name, offset, dst, len);
 }
 
 void tq_fault(void)

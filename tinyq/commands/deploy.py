@@ -23,10 +23,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     where = p.add_mutually_exclusive_group()
     where.add_argument("--port", help="serial port of the board, or a pyserial URL")
     where.add_argument("--emulate", action="store_true", help="run in QEMU instead of on hardware")
-    p.add_argument("--samples", type=int, default=10, help="inputs to benchmark (default 10)")
+    p.add_argument("--samples", type=int, help="inputs to benchmark (default 10; with --eval all of its samples)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--data", help=".npy of inputs (N x input shape) in the model's input type (float data "
                                   "for an integer input is quantized) instead of random ones")
+    p.add_argument("--eval", metavar="XY.npz",
+                   help="labelled float samples (.npz with x, and y): stream them through the board and report "
+                        "top-1 on the device, agreement with the host (LiteRT) and the confusion matrix; "
+                        "--samples caps how many (default: all)")
     p.add_argument("--flasher", choices=["pyocd", "openocd", "jlink", "nrfjprog"])
     p.add_argument("--out", default="build/tinyq", help="where the project and report go")
     p.add_argument("--config", default="tinyq.toml", help="project file with a [deploy] table")
@@ -45,6 +49,14 @@ def _config(path: str) -> dict:
         raise TinyqError(f"{p} is not valid TOML: {exc}") from None
 
 
+def _input_shape(model: Path) -> list[int]:
+    """The model's input shape without its batch of one (what --eval's samples must have)."""
+    from tinyq.passes.pipeline import load
+    g = load(model)
+    shape = list(g.t(g.inputs[0]).shape)
+    return shape[1:] if shape and shape[0] == 1 else shape
+
+
 def default_model() -> Path:
     """The bundled example (examples/digits), trained and quantized on first use."""
     from tinyq.workflows.example import example_model
@@ -56,10 +68,27 @@ def run(args: argparse.Namespace) -> int:
     model = Path(args.model or cfg.get("model") or default_model())
     opt = DeployOptions(kernels=args.kernels, model=model, board=args.board or cfg.get("board", "nrf52840"),
                         emulate=args.emulate or (not args.port and bool(cfg.get("emulate", False))),
-                        port=args.port or cfg.get("port"), samples=args.samples, seed=args.seed,
+                        port=args.port or cfg.get("port"), samples=10 if args.samples is None else args.samples, seed=args.seed,
                         data=args.data or cfg.get("data"), out=Path(args.out), flasher=args.flasher,
                         quiet=False)
+    ev = None
+    if args.eval:
+        from tinyq.workflows.compare import eval_inputs, host_classes
+        from tinyq.workflows.quantize.calib import load_data
+        from tinyq.workflows.verify import check_output_dir
+
+        if args.data:
+            raise TinyqError("--eval and --data both give the inputs", "use one of them")
+        out = check_output_dir(args.out, "--out")
+        x, y = load_data(args.eval, tuple(_input_shape(model)), labels=True)
+        n = len(x) if args.samples is None else min(args.samples, len(x))
+        x, y = x[:n], None if y is None else y[:n]
+        opt.data, opt.samples, opt.progress = str(eval_inputs(model, x, out)), n, True
+        ev = (y, host_classes(model, x))
     rep = deploy(opt)
+    if ev is not None:
+        from tinyq.workflows.compare import device_accuracy
+        rep.eval = device_accuracy(rep.bench.outputs, ev[0], ev[1])
     Path(args.out).mkdir(parents=True, exist_ok=True)
     md = Path(args.out) / "report.md"
     md.write_text(rep.markdown())

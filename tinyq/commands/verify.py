@@ -10,7 +10,7 @@ from tinyq.workflows.verify import MAX_SAMPLES, check_output_dir, check_verify_a
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("verify", help="check the generated C bit-exact against TFLM on random inputs")
-    p.add_argument("model", help="int8 .tflite file")
+    p.add_argument("model", help="int8, 16x8 or float32 .tflite file (float32: against LiteRT within a tolerance)")
     p.add_argument("--samples", type=int, default=100, help=f"random inputs to try, 1 to {MAX_SAMPLES:,} (default 100)")
     p.add_argument("--seed", type=int, default=0, help="seed of the random inputs (>= 0)")
     p.add_argument("--layers", action="store_true", help="diff every intermediate tensor, name the first op that differs")
@@ -34,13 +34,20 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(rep.to_dict(), indent=2))
     else:
-        status = "BIT-EXACT" if rep.ok else "MISMATCH"
-        print(f"{rep.model}: {status}  samples={rep.samples} elements={rep.elements} "
-              f"mismatches={rep.mismatches} max_abs_diff={rep.max_abs_diff} arena={rep.arena_bytes} B"
-              + (" (ASan+UBSan, arena check)" if rep.sanitized else "") + f"  reference: {rep.reference}")
-        if rep.reference_note:
-            print(f"  (TFLM cannot run this model, so LiteRT's reference kernels were the reference: "
-                  f"{rep.reference_note[:300]})")
+        if rep.tolerance is not None:
+            status = f"WITHIN {rep.tolerance:g} OF LITERT" if rep.ok else "BEYOND TOLERANCE"
+            print(f"{rep.model}: {status}  samples={rep.samples} elements={rep.elements} "
+                  f"beyond={rep.mismatches} max_abs_diff={rep.max_abs_diff:.3g} "
+                  f"max_rel_err={rep.max_rel_err:.3g} top1_agreement={rep.top1_agreement:.1%} "
+                  f"arena={rep.arena_bytes} B" + (" (ASan+UBSan, arena check)" if rep.sanitized else ""))
+        else:
+            status = "BIT-EXACT" if rep.ok else "MISMATCH"
+            print(f"{rep.model}: {status}  samples={rep.samples} elements={rep.elements} "
+                  f"mismatches={rep.mismatches} max_abs_diff={rep.max_abs_diff} arena={rep.arena_bytes} B"
+                  + (" (ASan+UBSan, arena check)" if rep.sanitized else "") + f"  reference: {rep.reference}")
+            if rep.reference_note:
+                print(f"  (TFLM cannot run this model, so LiteRT's reference kernels were the reference: "
+                      f"{rep.reference_note[:300]})")
         if rep.first_bad_layer:
             b = rep.first_bad_layer
             print(f"first differing layer: op {b['index']} {b['op']} -> '{b['tensor']}' "

@@ -8,7 +8,10 @@ An op module (one per builtin, like TFLM's kernels) registers two kinds of thing
   instance tinyq cannot compile. MACs, in-place pairs and the planner's overlaps are methods of
   the record, so nothing is computed twice.
 - `@variant("CONV_2D", "dsp", sources=[...], scratch=fn, applies=fn)` on `lower(data, em)`: one
-  kernel that computes the op, in a family (`portable`, `dsp`; later `int16`, `float32`, `mve`).
+  kernel that computes the op, in a family (`portable`, `dsp`, `dsp8`, `mve`).
+- `@register_op("CONV_2D", dtype="float32")`: a second prepare step, for instances whose first
+  input is float32, from another module (tinyq/ops/f32/); its records set
+  `kernel_dtype = "float32"` and are lowered only by variants registered with `dtype="float32"`.
   `scratch(data)` is the variant's scratch size in bytes, stated beside its kernel; `applies(data)`
   says whether this variant can run this instance. `pick` chooses per layer.
 """
@@ -17,7 +20,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, TypeVar
+from typing import TYPE_CHECKING, Callable, TypeVar, cast
 
 from tinyq.errors import InternalError
 from tinyq.ir import DTYPE_SIZE, Graph, Op
@@ -70,6 +73,10 @@ class Prepared:
 
     index: int
     opcode: str
+    # None for the op's own prepare step; "float32" for a record from a prepare step registered
+    # with `register_op(..., dtype="float32")`: only variants registered with that dtype lower it.
+    # A plain class attribute, not a field (records are copied field by field).
+    kernel_dtype = cast("str | None", None)
 
     def macs(self) -> int:
         return 0
@@ -103,41 +110,55 @@ class Variant:
     sources: tuple[str, ...] = ()
     scratch: Callable[[Prepared], int] = _no_scratch
     applies: Callable[[Prepared], bool] = _always
+    dtype: str | None = None    # the `kernel_dtype` of the records it lowers
 
 
 @dataclass
 class OpDef:
+    """An op: its prepare step (None while only typed ones are registered), the prepare steps for
+    other activation types registered from their own modules (dtype -> fn), and its variants."""
+
     name: str
-    prepare: PrepareFn
+    prepare: PrepareFn | None
     variants: list[Variant] = field(default_factory=list)
+    typed: dict[str, PrepareFn] = field(default_factory=dict)
 
 
 REGISTRY: dict[str, OpDef] = {}
 
 
-def register_op(*names: str) -> Callable[[PrepareFn], PrepareFn]:
-    """Decorator for an op's prepare function (several builtins may share one)."""
+def register_op(*names: str, dtype: str | None = None) -> Callable[[PrepareFn], PrepareFn]:
+    """Decorator for an op's prepare function (several builtins may share one). With `dtype`
+    (e.g. "float32"), the prepare step for instances whose first input has that type, kept apart
+    from the op's own one so another module can add it."""
     def deco(fn: PrepareFn) -> PrepareFn:
         for name in names:
-            if name in REGISTRY:
+            spec = REGISTRY.setdefault(name, OpDef(name, None))
+            if (spec.prepare is not None) if dtype is None else (dtype in spec.typed):
                 raise InternalError(f"op {name} registered twice", "tinyq.ops")
-            REGISTRY[name] = OpDef(name, fn)
+            if dtype is None:
+                spec.prepare = fn
+            else:
+                spec.typed[dtype] = fn
         return fn
     return deco
 
 
 def variant(op: str, family: str, sources: tuple[str, ...] | list[str] = (), *,
             scratch: Callable[..., int] | None = None, applies: Callable[..., bool] | None = None,
-            name: str | None = None) -> Callable[[LowerFn], LowerFn]:
-    """Decorator for a kernel variant's lowering function `lower(data, em)`."""
+            name: str | None = None, dtype: str | None = None) -> Callable[[LowerFn], LowerFn]:
+    """Decorator for a kernel variant's lowering function `lower(data, em)`; `dtype` as the
+    prepare step's whose records it lowers."""
     if family not in FAMILIES:
         raise InternalError(f"unknown kernel family {family!r} for {op}", "tinyq.ops")
 
     def deco(fn: LowerFn) -> LowerFn:
-        if op not in REGISTRY:
+        spec = REGISTRY.get(op)
+        if spec is None or (spec.prepare is None if dtype is None else dtype not in spec.typed):
             raise InternalError(f"variant for {op} registered before its prepare step", "tinyq.ops")
-        REGISTRY[op].variants.append(Variant(op, family, name or f"{op.lower()}_{family}", fn,
-                                             tuple(sources), scratch or _no_scratch, applies or _always))
+        default = f"{op.lower()}_{family}" + (f"_{dtype}" if dtype else "")
+        spec.variants.append(Variant(op, family, name or default, fn, tuple(sources),
+                                     scratch or _no_scratch, applies or _always, dtype))
         return fn
     return deco
 
@@ -168,8 +189,12 @@ def prepare(op: Op, g: Graph) -> Prepared | Refusal:
         if op.opcode in TFLM_OPS:
             return Refusal("no kernel yet (a TFLM op tinyq does not compile: see the op table in docs/ARCHITECTURE.md)")
         return Refusal("no kernel")
+    first = g.t(op.inputs[0]).dtype if op.inputs and op.inputs[0] >= 0 else None
+    fn = spec.typed.get(first, spec.prepare) if first else spec.prepare
+    if fn is None:
+        return Refusal(f"no kernel for {first} tensors")
     try:
-        return spec.prepare(op, g)
+        return fn(op, g)
     except Refusal as r:
         return r
     except (IndexError, KeyError, ValueError, TypeError, AttributeError, ArithmeticError) as exc:
@@ -182,6 +207,6 @@ def pick(data: Prepared, family: str) -> Variant | None:
     variants = REGISTRY[data.opcode].variants
     for fam in FALLBACK[family]:
         for v in variants:
-            if v.family == fam and v.applies(data):
+            if v.family == fam and v.dtype == data.kernel_dtype and v.applies(data):
                 return v
     return None

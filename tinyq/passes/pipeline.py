@@ -6,6 +6,7 @@ from pathlib import Path
 from tinyq.frontend.tflite_reader import read_tflite
 from tinyq.ir import Graph
 from tinyq.passes.dce import eliminate_dead_ops
+from tinyq.passes.fold_float16 import fold_float16_constants
 from tinyq.passes.fold_shapes import fold_shape_operands
 from tinyq.passes.fuse_activation import fuse_activations
 from tinyq.passes.fuse_residual import fuse_residual_adds
@@ -13,7 +14,8 @@ from tinyq.passes.fuse_residual import fuse_residual_adds
 
 def optimize(g: Graph) -> dict[str, int]:
     """Run every pass in order; returns how much each changed."""
-    stats = {"shape_operands_folded": fold_shape_operands(g)}
+    stats = {"float16_constants_folded": fold_float16_constants(g)}
+    stats["shape_operands_folded"] = fold_shape_operands(g)
     stats["dead_ops_removed"] = eliminate_dead_ops(g)
     stats["activations_fused"] = fuse_activations(g)
     stats["residual_adds_fused"] = fuse_residual_adds(g)

@@ -22,6 +22,7 @@ import struct
 import time
 import zlib
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, NamedTuple
 
 import numpy as np
@@ -34,7 +35,8 @@ HEAD = 9                       # sync, type, seq, length
 TAIL = 4                       # CRC-32
 MAX_PAYLOAD = 4 << 20
 # What the host takes from the device, by frame type: (shortest, longest) payload.
-ANSWER_LENGTHS = {b"H": (0, 1 << 16), b"R": (12, MAX_PAYLOAD), b"C": (4, 4), b"Q": (0, 0), b"E": (0, 1024)}
+ANSWER_LENGTHS = {b"H": (0, 1 << 16), b"R": (12, MAX_PAYLOAD), b"F": (12, MAX_PAYLOAD), b"C": (4, 4), b"Q": (0, 0),
+                  b"E": (0, 1024)}
 INT_INFO_FIELDS = ("layers", "arena", "counter_hz")
 LIST_INFO_FIELDS = ("inputs", "outputs")
 MAX_RETRIES = 100
@@ -190,7 +192,9 @@ class Link:
         self.clock = clock
         self.seq = random.randrange(1 << 16) if seq is None else seq & 0xFFFF
         self.stats = LinkStats()
-        self._r_length: int | None = None     # the exact 'R' answer length, when known
+        self._r_length: int | None = None     # the exact 'R' (or 'F') answer length, when known
+        # an emulator's folder the firmware reads files from by semihosting ('F' requests), if any
+        self.files_dir: Path | None = None
         self._longest = 0                     # the longest request frame sent
         self._device_longest = 0              # the longest request the device takes (from 'H')
         self._scanner = FrameScanner(self._accept)
@@ -235,7 +239,7 @@ class Link:
 
     # -- frames -------------------------------------------------------------------------------
     def _accept(self, kind: bytes, length: int) -> bool:
-        if kind == b"R" and self._r_length is not None:
+        if kind in (b"R", b"F") and self._r_length is not None:
             return length == self._r_length
         lo, hi = ANSWER_LENGTHS.get(kind, (1, 0))
         return lo <= length <= hi
@@ -307,8 +311,8 @@ class Link:
                 return ev.payload
 
     def _length_message(self, kind: bytes, length: int) -> str:
-        if kind == b"R" and self._r_length is not None:
-            return (f"the device's 'R' answer has {length:,} bytes, expected {self._r_length:,}: "
+        if kind in (b"R", b"F") and self._r_length is not None:
+            return (f"the device's '{kind.decode()}' answer has {length:,} bytes, expected {self._r_length:,}: "
                     "is it running the firmware built for this model?")
         if kind not in ANSWER_LENGTHS:
             return f"the device answered with a '{_show(kind)}' frame, a type the host does not know"
@@ -389,15 +393,19 @@ class Link:
             self._device_longest = HEAD + sum(int(v) for v in fields["inputs"].split(",")) + TAIL
         return fields
 
-    def run(self, inputs: list[np.ndarray], outputs: list[tuple[str, tuple[int, ...]]],
+    def run(self, inputs: list[np.ndarray] | int, outputs: list[tuple[str, tuple[int, ...]]],
             timeout: float | None = None, layers: int | None = None) -> RunResult:
-        """One inference. `layers` (the model's layer count) makes the answer's length exact."""
-        payload = b"".join(np.ascontiguousarray(x).tobytes() for x in inputs)
+        """One inference. `layers` (the model's layer count) makes the answer's length exact.
+        `inputs` an int: the byte offset of this sample's inputs in the device's inputs file
+        (an 'F' request: no serial transfer, see firmware/common/bench_main.c)."""
+        kind = b"F" if isinstance(inputs, int) else b"R"
+        payload = (struct.pack("<I", inputs) if isinstance(inputs, int)
+                   else b"".join(np.ascontiguousarray(x).tobytes() for x in inputs))
         sizes = [int(np.prod(shape)) * np.dtype(dtype).itemsize for dtype, shape in outputs]
         out_bytes = sum(sizes)
         self._r_length = None if layers is None else 12 + 4 * layers + out_bytes
         try:
-            body = self.request(b"R", payload, timeout)
+            body = self.request(kind, payload, timeout)
         finally:
             self._r_length = None
         if len(body) < 12:

@@ -46,6 +46,9 @@ class Qemu:
         self.proc: subprocess.Popen | None = None
         self.port_url = ""
         self._log = tempfile.TemporaryFile()
+        # QEMU's folder: the semihosting files the firmware opens by relative name (the bench's
+        # inputs file) live here, not in the caller's folder
+        self.workdir = Path(tempfile.mkdtemp(prefix="tinyq-qemu-"))
 
     def command(self, port: int) -> list[str]:
         exe = shutil.which("qemu-system-arm")
@@ -55,7 +58,7 @@ class Qemu:
             raise ToolchainError(f"board {self.board.name} has no emulator", "use an emulated board (with an [emulator] table)")
         em = self.board.emulator
         cmd = [exe, "-M", em.get("qemu_machine", "mps2-an386"), "-cpu", em.get("qemu_cpu", "cortex-m4"),
-               "-nographic", "-monitor", "none", "-kernel", str(self.elf),
+               "-nographic", "-monitor", "none", "-kernel", str(self.elf.resolve()),
                "-icount", f"shift={int(em.get('icount_shift', 7))},align=off,sleep=off",
                "-semihosting-config", "enable=on,target=native",
                "-serial", f"tcp:127.0.0.1:{port},server=on,wait=on,nodelay=on"]
@@ -79,7 +82,7 @@ class Qemu:
             self._log.seek(0)
             self._log.truncate()
             self.proc = subprocess.Popen(self.command(port), stdin=subprocess.DEVNULL, stdout=self._log,
-                                         stderr=subprocess.STDOUT, start_new_session=True)
+                                         stderr=subprocess.STDOUT, start_new_session=True, cwd=self.workdir)
             if self._wait_listening():
                 self.port_url = f"socket://127.0.0.1:{port}"
                 return self
@@ -146,3 +149,4 @@ class Qemu:
     def __exit__(self, *exc) -> None:
         self.kill()
         self._log.close()
+        shutil.rmtree(self.workdir, ignore_errors=True)

@@ -27,7 +27,8 @@ class ReferenceError_(TinyqError):
 
 
 TFLM = "TFLM"
-LITERT_REF = "LiteRT BUILTIN_REF"
+LITERT_REF = "LiteRT BUILTIN_REF"   # the fallback where TFLM cannot run an integer model
+LITERT = "LiteRT"                   # float models: LiteRT's own kernels, within a tolerance
 
 
 @dataclass
@@ -87,6 +88,34 @@ def run_golden(model_path: str | Path, inputs: list[np.ndarray], num_outputs: in
         except ReferenceError_ as ref_exc:
             raise ReferenceError_(f"{tflm_exc}; the fallback, {ref_exc}", tflm_exc.hint) from None
         return Golden(outs, layers, LITERT_REF, str(tflm_exc) + "".join(f" ({n})" for n in notes))
+
+
+def run_litert(model_path: str | Path, inputs: list[np.ndarray], num_outputs: int,
+               layer_tensors: list[int] | None = None) -> tuple[list[list[np.ndarray]], list[list[np.ndarray]]]:
+    """Run every sample through LiteRT's interpreter (`ai_edge_litert`), the reference of float
+    models. Same arguments and results as `run_reference`."""
+    try:
+        from ai_edge_litert.interpreter import Interpreter, OpResolverType
+    except ImportError:
+        raise ReferenceError_("LiteRT's interpreter (ai_edge_litert) is not installed",
+                              "pip install ai-edge-litert") from None
+    try:
+        # TFLite's own kernels (its float and hybrid ones), not the XNNPACK delegate
+        interp = Interpreter(model_path=str(model_path), num_threads=1,
+                             experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES,
+                             experimental_preserve_all_tensors=bool(layer_tensors))
+        interp.allocate_tensors()
+    except (RuntimeError, ValueError) as exc:
+        raise ReferenceError_(f"LiteRT cannot load {Path(model_path).name}: {exc}") from None
+    ins, outs = interp.get_input_details(), interp.get_output_details()
+    outputs, layers = [], []
+    for s in range(len(inputs[0])):
+        for d, x in zip(ins, inputs):
+            interp.set_tensor(d["index"], x[s].reshape(d["shape"]).astype(d["dtype"]))
+        interp.invoke()
+        outputs.append([np.array(interp.get_tensor(outs[i]["index"])) for i in range(num_outputs)])
+        layers.append([np.array(interp.get_tensor(t)) for t in layer_tensors or []])
+    return outputs, layers
 
 
 def _worker() -> None:

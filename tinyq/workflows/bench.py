@@ -2,6 +2,8 @@
 latency, per-layer counts."""
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -14,11 +16,11 @@ from tinyq.targets.firmware import build_spec, emulation_board
 from tinyq.targets.gcc_build import build
 from tinyq.targets.protocol import Link, ProtocolError
 from tinyq.targets.qemu import ticks_to_instructions
-from tinyq.targets.reference import run_golden
+from tinyq.targets.reference import LITERT, run_golden, run_litert
 from tinyq.workflows.compile import compile
 from tinyq.workflows.reports import BenchReport, LayerFigures
 from tinyq.workflows.session import device_session
-from tinyq.workflows.verify import compare, random_inputs
+from tinyq.workflows.verify import compare, compare_float, float_tolerance, is_float_model, random_inputs
 
 CAL_SHORT, CAL_LONG = 1_000, 51_000   # calibration loop lengths (iterations of subs + bne)
 
@@ -103,7 +105,8 @@ def check_counter(link: Link, board: Board, emulated: bool) -> dict:
 
 
 def run_bench(link: Link, gen: Compiled, model_path: str | Path, board: Board, samples: int = 10,
-              seed: int = 0, data: str | Path | None = None) -> BenchReport:
+              seed: int = 0, data: str | Path | None = None, progress: bool = False) -> BenchReport:
+    """progress: a bar with the ETA on stderr while the samples run (an evaluation set)."""
     g = gen.graph
     info = link.info()   # its integer fields are checked there
     if info.get("layers") != str(len(g.ops)) or info.get("model") != g.name:
@@ -111,8 +114,14 @@ def run_bench(link: Link, gen: Compiled, model_path: str | Path, board: Board, s
                             f"not '{g.name}' ({len(g.ops)} layers)", "build and flash the firmware for this model")
     xs = load_inputs(gen, data, samples, seed)
     n = len(xs[0])
-    golden = run_golden(model_path, xs, len(g.outputs))   # samples in order: variables carry over
-    want = golden.outputs
+    floats = is_float_model(gen)    # float kernels: LiteRT within the tolerance, not TFLM bit for bit
+    if floats:
+        want, _ = run_litert(model_path, xs, len(g.outputs))
+        reference = LITERT
+    else:
+        golden = run_golden(model_path, xs, len(g.outputs))   # samples in order: variables carry over
+        want, reference = golden.outputs, golden.reference
+    tol = float_tolerance(gen)
     out_specs = [(g.t(t).dtype, g.t(t).shape) for t in g.outputs]
     emulated = info.get("counter") == "qemu_timer"
     # `--board nrf52840` against the emulator: convert with the emulation board's clock and shift
@@ -121,10 +130,31 @@ def run_bench(link: Link, gen: Compiled, model_path: str | Path, board: Board, s
     convert = (lambda t: ticks_to_instructions(t, counter_board)) if emulated else (lambda t: t)
     totals, layer_sums, mismatches, stack = [], [0] * len(g.ops), 0, 0
     first_layers: list[int] = []
-    for s in range(n):
-        r = link.run([x[s] for x in xs], out_specs, layers=len(g.ops))   # answer length and layer count checked
+    max_rel, outputs = 0.0, []
+    steps: Iterable[int] = range(n)
+    if progress:
+        from tqdm import tqdm
+        steps = tqdm(steps, desc=f"{g.name} on {board.name}", unit="sample", file=sys.stderr, leave=False)
+    # Emulated with semihosting: the samples go into a file the firmware reads ('F' requests)
+    # instead of through the emulated UART (~15 KB/s)
+    files = link.files_dir is not None and info.get("files") == "1"
+    sample_bytes = sum(int(np.prod(x.shape[1:])) * x.dtype.itemsize for x in xs)
+    if files:
+        assert link.files_dir is not None
+        with open(link.files_dir / "tq_inputs.bin", "wb") as f:
+            for s in range(n):
+                for x in xs:
+                    f.write(np.ascontiguousarray(x[s]).tobytes())
+    for s in steps:
+        sample: list[np.ndarray] | int = s * sample_bytes if files else [x[s] for x in xs]
+        r = link.run(sample, out_specs, layers=len(g.ops))   # answer length and layer count checked
+        outputs.append(r.outputs)
         for w, o in zip(want[s], r.outputs):
-            mismatches += compare(w, o)[0]
+            if floats:
+                bad, _, rel = compare_float(w, o, tol)
+                mismatches, max_rel = mismatches + bad, max(max_rel, rel)
+            else:
+                mismatches += compare(w, o)[0]
         totals.append(convert(r.total))
         layers = [convert(v) for v in r.layers]
         first_layers = first_layers or layers
@@ -135,7 +165,9 @@ def run_bench(link: Link, gen: Compiled, model_path: str | Path, board: Board, s
     return BenchReport(board.name, g.name, n, mismatches, "instructions" if emulated else "cycles", totals, stack,
                        gen.arena_bytes, gen.macs, counter_check,
                        f"QEMU {counter_board.emulator.get('qemu_machine')}" if emulated else board.name, layers,
-                       clock_hz=None if emulated else board.clock_hz, reference=golden.reference)
+                       clock_hz=None if emulated else board.clock_hz,
+                       reference=reference, tolerance=tol if floats else None,
+                       max_rel_err=max_rel if floats else None, outputs=outputs)
 
 
 def _counter_line(check: dict) -> str:
@@ -149,9 +181,13 @@ def _counter_line(check: dict) -> str:
 def format_bench(rep: dict) -> str:
     unit = rep["counter"]
     where = rep["board"] + (f" ({rep['run_on']})" if rep.get("run_on", rep["board"]) != rep["board"] else "")
-    lines = [f"{rep['model']} on {where}: {'BIT-EXACT' if rep['bit_exact'] else 'MISMATCH'} over "
+    if rep.get("tolerance") is not None:
+        status = f"WITHIN {rep['tolerance']:g} OF LITERT" if rep["bit_exact"] else "BEYOND TOLERANCE"
+    else:
+        status = "BIT-EXACT" if rep["bit_exact"] else "MISMATCH"
+    lines = [f"{rep['model']} on {where}: {status} over "
              f"{rep['samples']} inputs ({rep['mismatches']} differing elements"
-             f"{'' if rep.get('reference', 'TFLM') == 'TFLM' else ', against ' + rep['reference']})",
+             f"{'' if rep.get('reference', 'TFLM') in ('TFLM', LITERT) else ', against ' + rep['reference']})",
              f"  {unit} per inference: {rep[unit]:,} (min {rep[unit + '_min']:,}, max {rep[unit + '_max']:,}"
              f"{', identical every run' if rep['repeatable'] else ''})"
              + (f", {rep['latency_ms']} ms" if "latency_ms" in rep else ""),

@@ -35,6 +35,7 @@ class DeployOptions:
     baud: int | None = None
     quiet: bool = False
     kernels: str = "auto"       # auto: the DSP kernels where the board has the DSP extension
+    progress: bool = False      # a progress bar with the ETA while the inputs stream through the board
 
 
 class Progress:
@@ -80,7 +81,7 @@ def deploy(opt: DeployOptions) -> DeployReport:
     with prog.stage("bench", f"benchmarking {opt.samples} inputs over serial"):
         where = {"elf": image.elf} if opt.emulate else {"port": opt.port, "baud": opt.baud}
         with device_session(run_board, **where) as link:
-            rep = run_bench(link, gen, opt.model, run_board, opt.samples, opt.seed, opt.data)
+            rep = run_bench(link, gen, opt.model, run_board, opt.samples, opt.seed, opt.data, progress=opt.progress)
     rep.board = target.name
     rep.run_on = f"QEMU {run_board.emulator.get('qemu_machine')}" if opt.emulate else target.name
     memory = {
@@ -97,14 +98,30 @@ def format_report(rep: dict) -> str:
             f"without stack {rep['ram_excluding_stack']:,} B); flash {rep['flash_bytes']:,} / "
             f"{rep['flash_budget']:,} B (weights {rep['weights_bytes']:,} B)\n"
             f"  wall time {rep['wall_seconds']} s: " + ", ".join(f"{k} {v}s" for k, v in rep["stage_seconds"].items()))
-    return head + "\n" + format_bench(rep)
+    text = head + "\n" + format_bench(rep)
+    ev = rep.get("eval")
+    if ev:
+        pct = (lambda v: "-" if v is None else f"{100 * v:.2f}%")  # noqa: E731
+        text += (f"\n  evaluation on the device: {ev['samples']} samples, top-1 {pct(ev['device_top1'])}, "
+                 f"agreement with the host (LiteRT) {pct(ev['agreement'])}")
+        if ev.get("confusion"):
+            text += "\n  confusion (rows: label, columns: device):\n" + "\n".join(
+                "    " + " ".join(f"{v:4d}" for v in row) for row in ev["confusion"])
+    return text
+
+
+def _exactness_line(rep: dict) -> str:
+    if rep.get("tolerance") is not None:
+        return (f"- within {rep['tolerance']:g} of LiteRT: **{rep['bit_exact']}** over {rep['samples']} inputs "
+                f"(max relative error {rep['max_rel_err']:.3g})")
+    return f"- bit-exact with TFLM: **{rep['bit_exact']}** over {rep['samples']} inputs"
 
 
 def markdown_report(rep: dict) -> str:
     unit = rep["counter"]
     lines = [f"# tinyq deploy: {rep['model']} on {rep['board']}", "",
              f"- run on: {rep['run_on']}",
-             f"- bit-exact with TFLM: **{rep['bit_exact']}** over {rep['samples']} inputs",
+             _exactness_line(rep),
              f"- {unit} per inference: **{rep[unit]:,}** (min {rep[unit + '_min']:,}, max {rep[unit + '_max']:,})"
              + (f", {rep['latency_ms']} ms" if "latency_ms" in rep else ""),
              f"- MACs: {rep['macs']:,} ({rep['macs_per_' + unit[:-1]]} per {unit[:-1]})",

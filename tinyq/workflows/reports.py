@@ -62,6 +62,10 @@ class BenchReport(_AsDict):
     clock_hz: int | None = None     # hardware runs: the board's clock, for latencies
     build: dict[str, Any] = field(default_factory=dict)   # sizes of the firmware it ran
     reference: str = "TFLM"         # what the outputs were compared with (see targets/reference.py)
+    # float models: compared with LiteRT within `tolerance` (mismatches: elements beyond it)
+    tolerance: float | None = None
+    max_rel_err: float | None = None
+    outputs: list[list[Any]] = field(default_factory=list, repr=False)   # the device's, per sample
 
     @property
     def bit_exact(self) -> bool:
@@ -84,6 +88,8 @@ class BenchReport(_AsDict):
             "arena_bytes": self.arena_bytes, "macs": self.macs, per: round(self.macs / med, 3) if med else None,
             "counter_check": self.counter_check, "run_on": self.run_on, "reference": self.reference,
         }
+        if self.tolerance is not None:
+            d.update(tolerance=self.tolerance, max_rel_err=self.max_rel_err)
         if self.clock_hz:
             for key, v in (("latency_ms", med), ("latency_ms_min", min(self.totals)),
                            ("latency_ms_max", max(self.totals))):
@@ -108,14 +114,19 @@ class DeployReport(_AsDict):
     elf: str
     stage_seconds: dict[str, float]
     wall_seconds: float
+    eval: dict[str, Any] | None = None      # --eval: device top-1, agreement with the host, confusion
+
 
     @property
     def bit_exact(self) -> bool:
         return self.bench.bit_exact
 
     def to_dict(self) -> dict[str, Any]:
-        return {**self.bench.to_dict(), **self.memory, "kernels": self.kernels, "elf": self.elf,
-                "stage_seconds": self.stage_seconds, "wall_seconds": self.wall_seconds}
+        d = {**self.bench.to_dict(), **self.memory, "kernels": self.kernels, "elf": self.elf,
+             "stage_seconds": self.stage_seconds, "wall_seconds": self.wall_seconds}
+        if self.eval is not None:
+            d["eval"] = self.eval
+        return d
 
     def text(self) -> str:
         from tinyq.workflows.deploy import format_report

@@ -30,6 +30,7 @@ def device_session(board: Board, *, elf: Path | None = None, port: str | None = 
             ser = open_port(q.port_url, board.baud)
             try:
                 link = Link(ser, timeout=min(timeout, emulator_timeout))
+                link.files_dir = q.workdir     # where the firmware's semihosting reads files ('F')
                 try:
                     link.request(b"H", timeout=HELLO_TIMEOUT)
                     yield link
