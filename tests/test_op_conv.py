@@ -248,28 +248,29 @@ def _convert(model, path: Path, mode: str) -> Path:
 
 
 @pytest.mark.tf
-@pytest.mark.parametrize("mode,words", [("int16", "int16")])  # float32 compiles: tests/test_f32_tf.py
-def test_unsupported_types_are_refused_with_a_reason(tmp_path, mode: str, words: str) -> None:
+def test_16x8_convolutions_compile_and_unsupported_combinations_are_refused(tmp_path) -> None:
+    """16x8 CONV_2D and DEPTHWISE_CONV_2D compile; an int16 one with an int32 bias (TFLM's int16
+    kernels then accumulate and round in int32, which tinyq does not compile) is refused, naming
+    the op, the type and the reason."""
     tf = pytest.importorskip("tensorflow")
     from tinyq.errors import UnsupportedOpError
-    from tinyq.ops.registry import load_all
+    from tinyq.ops.registry import Refusal, load_all, prepare
     from tinyq.workflows.compile import compile
 
     from tfmodels import keras_model
 
     L = tf.keras.layers
     model = keras_model([(6, 6, 3)], lambda x: L.DepthwiseConv2D(3)(L.Conv2D(4, 3, padding="same")(x)))
-    g, ops = _conv_ops(_convert(model, tmp_path / f"{mode}.tflite", mode))
+    g, ops = _conv_ops(_convert(model, tmp_path / "int16.tflite", "int16"))
     assert {op.opcode for op in ops} == {"CONV_2D", "DEPTHWISE_CONV_2D"}
-    from tinyq.ops.registry import Refusal, prepare
     load_all()
-    # int16 CONV_2D compiles now (16x8); int16 DEPTHWISE_CONV_2D is still refused
-    supported = {"CONV_2D"} if mode == "int16" else set()
     for op in ops:
         got = prepare(op, g)
-        if op.opcode in supported:
-            assert not isinstance(got, Refusal), got.reason
-        else:
-            assert isinstance(got, Refusal) and words in got.reason, (op.opcode, got)
-    with pytest.raises(UnsupportedOpError, match="DEPTHWISE_CONV_2D" if supported else "CONV_2D"):
+        assert not isinstance(got, Refusal), got.reason
+    conv = next(op for op in ops if op.opcode == "CONV_2D")
+    bias = g.t(conv.inputs[2])
+    bias.dtype, bias.data = "int32", bias.data.astype(np.int32)
+    got = prepare(conv, g)
+    assert isinstance(got, Refusal) and "int64 bias" in got.reason and "int32" in got.reason, got
+    with pytest.raises(UnsupportedOpError, match="CONV_2D"):
         compile(g)
