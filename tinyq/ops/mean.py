@@ -42,6 +42,28 @@ def mean_multiplier(in_scale: float, out_scale: float, n: int) -> tuple[int, int
     return mult, shift - s
 
 
+def reduction_groups(op: Op, g: Graph, max_dims: int = MAX_DIMS
+                     ) -> tuple[list[tuple[int, int]], list[tuple[int, int]], int, int]:
+    """The checks every reduction (MEAN, SUM, REDUCE_*) shares and its plan: constant axes in
+    range, at most `max_dims` dimensions, an output of the kept size. Returns (kept groups,
+    reduced groups, output elements, elements per reduction); see split_dims."""
+    inp, out = g.t(op.inputs[0]), g.t(op.outputs[0])
+    axes_t = g.t(op.inputs[1])
+    if not axes_t.is_const or axes_t.data is None:
+        raise Refusal("axes must be constant")
+    rank = len(inp.shape)
+    if rank > max_dims:
+        raise Refusal(f"inputs of rank {rank} > {max_dims} are not supported")
+    axes = [int(a) for a in np.asarray(axes_t.data).ravel()]
+    if any(not -rank <= a < rank for a in axes):
+        raise Refusal(f"axis out of range for a rank-{rank} input")
+    keep, red = split_dims(tuple(inp.shape), sorted({a % rank for a in axes}))
+    out_count = int(np.prod([s for s, _ in keep], dtype=np.int64))
+    if out_count != out.num_elements:
+        raise Refusal("output shape disagrees with the reduced axes")
+    return keep, red, out_count, int(np.prod([s for s, _ in red], dtype=np.int64))
+
+
 def _arr(v: list[int]) -> str:
     """A C array initializer padded to MAX_DIMS."""
     return "{ " + ", ".join(str(int(x)) for x in v + [0] * (MAX_DIMS - len(v))) + " }"
@@ -52,20 +74,7 @@ def prepare(op: Op, g: Graph) -> UnaryData:
     # TFLM's int16 MEAN subtracts and adds zero points like int8's: any zero point works
     dtype = unary_check(op, g, ("int8", "int16"), int16_zero=False)
     inp, out = g.t(op.inputs[0]), g.t(op.outputs[0])
-    axes_t = g.t(op.inputs[1])
-    if not axes_t.is_const or axes_t.data is None:
-        raise Refusal("axes must be constant")
-    rank = len(inp.shape)
-    if rank > MAX_DIMS:
-        raise Refusal(f"inputs of rank {rank} > {MAX_DIMS} are not supported")
-    raw_axes = [int(a) for a in np.asarray(axes_t.data).ravel()]
-    if any(not -rank <= a < rank for a in raw_axes):
-        raise Refusal(f"axis out of range for a rank-{rank} input")
-    keep, red = split_dims(tuple(inp.shape), sorted({a % rank for a in raw_axes}))
-    out_count = int(np.prod([s for s, _ in keep], dtype=np.int64))
-    if out_count != out.num_elements:
-        raise Refusal("output shape disagrees with the reduced axes")
-    reduce = int(np.prod([s for s, _ in red], dtype=np.int64))
+    keep, red, out_count, reduce = reduction_groups(op, g)
     if dtype == "int16" and reduce > 65535:
         raise Refusal(f"an int16 MEAN over {reduce} elements may overflow TFLM's int32 sum (at most 65535)")
     # Even when input and output quantization are equal, today's TFLM requantizes (older

@@ -2,13 +2,11 @@
 axes, with or without keep_dims, as TFLM's reduce kernels."""
 from __future__ import annotations
 
-import numpy as np
-
 from tinyq.ir import Graph, Op
 from tinyq.ops._common import need_quantized
 from tinyq.ops._unary import UnaryData, lower_unary, unary_data
 from tinyq.ops.emitter import Emitter
-from tinyq.ops.mean import split_dims
+from tinyq.ops.mean import reduction_groups
 from tinyq.ops.registry import Refusal, register_op, variant
 from tinyq.quant import quantize_multiplier
 
@@ -31,20 +29,7 @@ def prepare(op: Op, g: Graph) -> UnaryData:
     if reason:
         raise Refusal(reason + ("" if op.opcode in ("SUM", "REDUCE_ALL") else " (TFLM has int8 only)"))
     inp, out = g.t(op.inputs[0]), g.t(op.outputs[0])
-    axes_t = g.t(op.inputs[1])
-    if not axes_t.is_const or axes_t.data is None:
-        raise Refusal("axes must be constant")
-    rank = len(inp.shape)
-    if rank > MAX_DIMS:
-        raise Refusal(f"inputs of rank {rank} > {MAX_DIMS} are not supported")
-    axes = [int(a) for a in np.asarray(axes_t.data).ravel()]
-    if any(not -rank <= a < rank for a in axes):
-        raise Refusal(f"axis out of range for a rank-{rank} input")
-    keep, red = split_dims(tuple(inp.shape), sorted({a % rank for a in axes}))
-    out_count = int(np.prod([s for s, _ in keep], dtype=np.int64))
-    if out_count != out.num_elements:
-        raise Refusal("output shape disagrees with the reduced axes")
-    reduce = int(np.prod([s for s, _ in red], dtype=np.int64))
+    keep, red, out_count, reduce = reduction_groups(op, g, MAX_DIMS)
     mult = shift = 0
     if op.opcode == "SUM":
         if reduce > MAX_SUM_TERMS:

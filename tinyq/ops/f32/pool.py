@@ -1,12 +1,10 @@
 """float32 AVERAGE_POOL_2D, MAX_POOL_2D, MEAN and SOFTMAX (firmware/kernels/pool_f32.c)."""
 from __future__ import annotations
 
-import numpy as np
-
 from tinyq.ir import Graph, Op
 from tinyq.ops._window import window
 from tinyq.ops.f32._base import POOL_SOURCES, F32Data, act_bounds, need_f32, register_lowering
-from tinyq.ops.mean import split_dims
+from tinyq.ops.mean import reduction_groups
 from tinyq.ops.registry import Refusal, register_op
 
 MEAN_DIMS = 6   # TQ_MEAN_F32_DIMS in pool_f32.h
@@ -34,20 +32,8 @@ def _arr(v: list[int]) -> str:
 @register_op("MEAN", dtype="float32")
 def prepare_mean(op: Op, g: Graph) -> F32Data:
     need_f32(op, g, [0])
-    inp, out = g.t(op.inputs[0]), g.t(op.outputs[0])
-    axes_t = g.t(op.inputs[1])
-    if not axes_t.is_const or axes_t.data is None:
-        raise Refusal("axes must be constant")
-    rank = len(inp.shape)
-    if rank > MEAN_DIMS:
-        raise Refusal(f"inputs of rank {rank} > {MEAN_DIMS} are not supported")
-    axes = [int(a) for a in np.asarray(axes_t.data).ravel()]
-    if any(not -rank <= a < rank for a in axes):
-        raise Refusal(f"axis out of range for a rank-{rank} input")
-    keep, red = split_dims(tuple(inp.shape), sorted({a % rank for a in axes}))
-    if int(np.prod([s for s, _ in keep], dtype=np.int64)) != out.num_elements:
-        raise Refusal("output shape disagrees with the reduced axes")
-    count = int(np.prod([s for s, _ in red], dtype=np.int64))
+    inp = g.t(op.inputs[0])
+    keep, red, _, count = reduction_groups(op, g, MEAN_DIMS)
     return F32Data(op.index, op.opcode, "tq_mean_f32", "tq_mean_f32_params", (op.inputs[0], op.outputs[0]), {
         "n_kept": len(keep), "n_red": len(red),
         "kept_size": _arr([s for s, _ in keep]), "kept_stride": _arr([t for _, t in keep]),
