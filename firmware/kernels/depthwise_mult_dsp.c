@@ -1,16 +1,5 @@
 #include "depthwise_mult_dsp.h"
 
-
-static inline void tap_range(int32_t p0, int32_t dil, int32_t k_n, int32_t n, int32_t *lo, int32_t *hi)
-{
-    *lo = p0 < 0 ? (-p0 + dil - 1) / dil : 0;
-    const int32_t h = n - p0 <= 0 ? 0 : (n - p0 + dil - 1) / dil;
-    *hi = h < k_n ? h : k_n;
-    if (*hi < *lo) {
-        *hi = *lo;
-    }
-}
-
 /* Two or four outputs of one input channel, accumulated in registers over the clipped window:
  * weight pairs feed SMLABB / SMLABT with the input value (plus its offset) in the bottom half. */
 static void outputs2(const int8_t *px0, const int16_t *wk0, int32_t ny, int32_t nx, int32_t y_step,
@@ -65,11 +54,11 @@ void tq_depthwise_conv_2d_mult_dsp_s8(const tq_dw_mult_dsp_params *p, const int8
         for (int32_t oy = 0; oy < g.out_h; ++oy) {
             const int32_t y0 = oy * g.stride_h - g.pad_h;
             int32_t ky0, ky1;
-            tap_range(y0, g.dil_h, g.k_h, g.in_h, &ky0, &ky1);
+            tq_tap_range(y0, g.dil_h, g.k_h, g.in_h, &ky0, &ky1);
             for (int32_t ox = 0; ox < g.out_w; ++ox, out += out_c) {
                 const int32_t x0 = ox * g.stride_w - g.pad_w;
                 int32_t kx0, kx1;
-                tap_range(x0, g.dil_w, g.k_w, in_w, &kx0, &kx1);
+                tq_tap_range(x0, g.dil_w, g.k_w, in_w, &kx0, &kx1);
                 const int interior = ky0 == 0 && ky1 == g.k_h && kx0 == 0 && kx1 == g.k_w;
                 const int32_t off = interior ? 0 : p->input_offset;
                 const int32_t *bias = interior ? p->bias_full : p->bias;

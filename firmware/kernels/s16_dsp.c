@@ -220,17 +220,6 @@ void tq_fully_connected_dsp_s16(const tq_fc_dsp_s16_params *p, const int16_t *in
     }
 }
 
-/* [*lo, *hi): the taps k of a window starting at p0 (stride dil, k_n taps) inside [0, n). */
-static inline void tap_range(int32_t p0, int32_t dil, int32_t k_n, int32_t n, int32_t *lo, int32_t *hi)
-{
-    *lo = p0 < 0 ? (-p0 + dil - 1) / dil : 0;
-    const int32_t h = n - p0 <= 0 ? 0 : (n - p0 + dil - 1) / dil;
-    *hi = h < k_n ? h : k_n;
-    if (*hi < *lo) {
-        *hi = *lo;
-    }
-}
-
 /* Per output pixel: the window clipped to the image once, then four channels at a time over its
  * taps (two SMLABB/SMLATT pairs per tap on the channels' int16 pairs), then pairs, then one. */
 /* The requantization of channel c: `fast` is a constant in each specialised copy of dw_body. */
@@ -256,11 +245,11 @@ static inline __attribute__((always_inline)) void dw_body(const tq_dw_dsp_s16_pa
         for (int32_t oy = 0; oy < g.out_h; ++oy) {
             const int32_t y0 = oy * g.stride_h - g.pad_h;
             int32_t ky0, ky1;
-            tap_range(y0, g.dil_h, g.k_h, g.in_h, &ky0, &ky1);
+            tq_tap_range(y0, g.dil_h, g.k_h, g.in_h, &ky0, &ky1);
             for (int32_t ox = 0; ox < g.out_w; ++ox, out += c_n) {
                 const int32_t x0 = ox * g.stride_w - g.pad_w;
                 int32_t kx0, kx1;
-                tap_range(x0, g.dil_w, k_w, in_w, &kx0, &kx1);
+                tq_tap_range(x0, g.dil_w, k_w, in_w, &kx0, &kx1);
                 const int32_t nx = kx1 - kx0, ny = ky1 - ky0;
                 const int16_t *base = in_b + ((y0 + ky0 * g.dil_h) * in_w + x0 + kx0 * g.dil_w) * c_n;
                 const int16_t *wbase = w16 + ky0 * w_row + kx0 * c_pad;

@@ -64,6 +64,17 @@ typedef struct {
     int16_t k_h, k_w, stride_h, stride_w, dil_h, dil_w, pad_h, pad_w;
 } tq_window;
 
+/* [*k0, *k1): the taps k < k_n of a window starting at `origin` (dilation `dil`) that fall
+ * inside [0, size): the window clipped to the image once per output pixel. */
+static inline void tq_tap_range(int32_t origin, int32_t dil, int32_t k_n, int32_t size, int32_t *k0, int32_t *k1)
+{
+    const int32_t lo = origin < 0 ? (-origin + dil - 1) / dil : 0;
+    const int32_t h = size - origin <= 0 ? 0 : (size - origin + dil - 1) / dil;
+    const int32_t hi = h < k_n ? h : k_n;
+    *k0 = lo;
+    *k1 = hi < lo ? lo : hi;
+}
+
 static inline int8_t tq_sat_s8(int32_t x)
 {
     return (int8_t)TQ_CLAMP(x, -128, 127);

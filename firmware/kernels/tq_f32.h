@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "tq_common.h"
+
 static inline float tq_clampf(float x, float lo, float hi)
 {
     return x < lo ? lo : (x > hi ? hi : x);
@@ -50,21 +52,6 @@ static inline float tq_expf(float x)
         p *= 2.0f;
     }
     return p;
-}
-
-/* The filter taps [k0, k1) along one axis of a window at `origin` (dilation `dil`, k taps) whose
- * input index lies inside [0, size): the window kernels skip the padding instead of testing it. */
-static inline void tq_tap_range(int32_t origin, int32_t dil, int32_t k, int32_t size, int32_t *k0, int32_t *k1)
-{
-    int32_t a = 0, b = k;
-    while (a < b && origin + a * dil < 0) {
-        ++a;
-    }
-    while (b > a && origin + (b - 1) * dil >= size) {
-        --b;
-    }
-    *k0 = a;
-    *k1 = b;
 }
 
 /* IEEE half (its bits) -> float, exact. VCVTB where the FPU has the half-precision conversions:
