@@ -55,10 +55,11 @@ void tq_profile_start(void)
     g_last = tq_counter();
 }
 
+/* Summed: a layer of a patch stage reports once per band of rows. */
 void tq_profile_layer_done(int layer)
 {
     const uint32_t now = tq_counter();
-    g_layer_counts[layer] = now - g_last;
+    g_layer_counts[layer] += now - g_last;
     g_last = tq_counter();  /* exclude this hook's own bookkeeping from the next layer */
 }
 
@@ -173,6 +174,9 @@ static void calibrate(uint16_t seq, uint32_t n)
 
 static void run_inference(uint8_t type, uint16_t seq)
 {
+    for (int l = 0; l < TQ_MODEL_NUM_LAYERS; ++l) {
+        g_layer_counts[l] = 0;    /* (outside the measured time) */
+    }
     const uint32_t t0 = tq_counter();
     tinyq_model_invoke();
     const uint32_t total = tq_counter() - t0;

@@ -6,6 +6,7 @@ import argparse
 
 from tinyq.boards import load_board
 from tinyq.ops.lower import KERNEL_CHOICES, family_help
+from tinyq.plan.patch import PATCH_HELP
 from tinyq.targets.exports import FORMATS
 from tinyq.workflows.compile import compile
 from tinyq.workflows.verify import check_output_dir
@@ -34,6 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "platformio (the default with --board), cmake, make, zephyr or arduino (a library "
                         "with one header, model.h, and an example program)")
     p.add_argument("--kernels", choices=KERNEL_CHOICES, default="auto", help=family_help())
+    p.add_argument("--patch", default="auto", metavar="MODE", help=PATCH_HELP)
     p.set_defaults(func=run)
 
 
@@ -46,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     if fmt == "platformio" and board is None:
         raise TinyqError("--format platformio needs --board", "e.g. --board nrf52840")
     check_output_dir(args.out, "-o")                            # so does an output folder it cannot create
-    gen = compile(args.model, board=board, kernels=args.kernels)   # refuses unsupported ops before writing
+    gen = compile(args.model, board=board, kernels=args.kernels, patch=args.patch)   # refuses unsupported ops before writing
     summary = (f"{len(gen.graph.ops)} layers, {gen.macs:,} MACs, arena {gen.arena_bytes:,} B, "
                f"constants {gen.const_bytes:,} B, {gen.kernels} kernels")
     out = write_export(gen, fmt, args.out, board)

@@ -9,6 +9,7 @@ from tinyq.boards import load_board
 from tinyq.errors import TinyqError
 from tinyq.ops.lower import KERNEL_CHOICES, family_help
 from tinyq.plan.budget import budget, require_fit
+from tinyq.plan.patch import PATCH_HELP
 from tinyq.workflows.compile import compile
 from tinyq.workflows.verify import check_output_file
 
@@ -19,6 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--board", default="nrf52840", help="board name or .toml file (default nrf52840)")
     p.add_argument("--json", action="store_true")
     p.add_argument("--kernels", choices=KERNEL_CHOICES, default="auto", help=family_help())
+    p.add_argument("--patch", default="auto", metavar="MODE", help=PATCH_HELP)
     p.add_argument("--plot", metavar="FILE.png", help="draw the arena: tensors over (op, offset)")
     p.add_argument("--elf", metavar="FIRMWARE.elf",
                    help="a firmware built with this model: use its real sizes instead of estimates")
@@ -44,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     elf = _check_elf(args.elf) if args.elf else None
     if args.plot is not None:
         check_output_file(args.plot, "--plot")
-    gen = compile(args.model, board=board, kernels=args.kernels)
+    gen = compile(args.model, board=board, kernels=args.kernels, patch=args.patch)
     if elf is not None:
         from tinyq.targets.gcc_build import elf_sizes
         try:
@@ -61,12 +63,14 @@ def run(args: argparse.Namespace) -> int:
         from tinyq.plan.plot import plot_arena
         plot_arena(gen, args.plot)
     if args.json:
-        print(json.dumps(b.to_dict(), indent=2))
+        print(json.dumps({**b.to_dict(), "patches": gen.patches.to_dict() if gen.patches else None}, indent=2))
     else:
         print(f"{gen.graph.name} on {board.name}: arena {b.arena_bytes:,} B; RAM {b.ram_bytes:,} / {b.ram_budget:,} B "
               f"(static {b.static_ram_bytes:,} + stack {b.stack_bytes:,} + serial {b.serial_bytes:,}); "
               f"flash {b.flash_bytes:,} / {b.flash_budget:,} B (weights {b.weights_bytes:,} + code "
               f"{'' if b.measured else '~'}{b.code_bytes:,}{', from the ELF' if b.measured else ''}); "
               f"{'fits' if b.fits else 'DOES NOT FIT'}")
+        if gen.patches is not None and (gen.patches.stage is not None or args.patch != "auto"):
+            print(gen.patches.text(gen.graph))
     require_fit(b, gen.graph.name)
     return 0

@@ -7,7 +7,7 @@ from typing import Any
 from tinyq.ir import Graph, Op
 from tinyq.ops._common import need_int8, need_quantized
 from tinyq.ops._window import FUSED_ACTIVATIONS
-from tinyq.ops.registry import Overlap, Prepared, Refusal, register_op, variant
+from tinyq.ops.registry import Overlap, Prepared, Refusal, Rows, elementwise_rows, register_op, variant
 
 
 @dataclass(frozen=True, eq=False)
@@ -21,6 +21,9 @@ class BinaryData(Prepared):
     in_place: tuple[int, ...] = ()
     mac_count: int = 0
     dtype: str = "int8"     # of the inputs and the output (one type)
+
+    def row_deps(self, g: Graph) -> Rows | None:
+        return elementwise_rows(g, (self.a, self.b), self.output)
 
     def macs(self) -> int:
         return self.mac_count
@@ -108,7 +111,7 @@ def register_max_min(name: str) -> None:
         binary_check(op, g)
         return binary_data(op, g, {"shape": broadcast_init(op, g)})
 
-    @variant(name, "portable", [f"{low}.c", f"{low}.h", "tq_broadcast.h"])
+    @variant(name, "portable", [f"{low}.c", f"{low}.h", "tq_broadcast.h"], rows="bcast")
     def lower(d: BinaryData, em: Any) -> None:
         lower_binary(d, em, f"{low}.h", f"tq_{low}_params", f"tq_{low}_s8")
 
@@ -128,4 +131,4 @@ def register_binary_variants(op: str, stem: str, dtypes: tuple[str, ...] = ("int
             lower_binary(d, em, f"{stem}.h", f"tq_{stem}_params", func)
 
         variant(op, "portable", [f"{stem}.c", f"{stem}.h", "tq_broadcast.h", *headers],
-                applies=lambda d, want=dtype: d.dtype == want, name=name)(lower)
+                applies=lambda d, want=dtype: d.dtype == want, name=name, rows="bcast")(lower)

@@ -10,7 +10,7 @@ from tinyq.ops._common import fused_range_of, need_quantized
 from tinyq.ops._window import Window, need_activation, window
 from tinyq.ops.constants import TQ_POOL_SIMD_MAX_TAPS
 from tinyq.ops.emitter import Emitter
-from tinyq.ops.registry import Overlap, Prepared, Refusal, register_op, variant
+from tinyq.ops.registry import Overlap, Prepared, Refusal, Rows, register_op, variant
 
 POOL_SOURCES = ["pooling.c", "pooling.h", "tq_dsp.h"]
 
@@ -26,6 +26,9 @@ class PoolData(Prepared):
 
     def overlaps(self) -> list[Overlap]:
         return [Overlap(self.input, self.output, self.win.trailing_delta(2 if self.dtype == "int16" else 1))]
+
+    def row_deps(self, g: Graph) -> Rows | None:
+        return self.win.rows(self.input, self.output)
 
 
 def prepare_pool(op: Op, g: Graph) -> PoolData:
@@ -65,15 +68,15 @@ def register_pool(name: str, stem: str) -> None:
     for int16 a portable one (`tq_<stem>_s8`, `tq_<stem>_s16`)."""
     register_op(name)(prepare_pool)
 
-    @variant(name, "portable", POOL_SOURCES, applies=lambda d: d.dtype == "int8")
+    @variant(name, "portable", POOL_SOURCES, applies=lambda d: d.dtype == "int8", rows="geo")
     def lower_portable(d: PoolData, em: Emitter) -> None:
         lower_pool(d, em, f"tq_{stem}_s8", simd=False)
 
-    @variant(name, "dsp", POOL_SOURCES, applies=lambda d: d.dtype == "int8")
+    @variant(name, "dsp", POOL_SOURCES, applies=lambda d: d.dtype == "int8", rows="geo")
     def lower_dsp(d: PoolData, em: Emitter) -> None:
         lower_pool(d, em, f"tq_{stem}_s8", simd=True)
 
     @variant(name, "portable", POOL_SOURCES, applies=lambda d: d.dtype == "int16",
-             name=f"{name.lower()}_portable_s16")
+             name=f"{name.lower()}_portable_s16", rows="geo")
     def lower_portable_s16(d: PoolData, em: Emitter) -> None:
         lower_pool(d, em, f"tq_{stem}_s16", simd=False)

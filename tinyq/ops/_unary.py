@@ -9,7 +9,7 @@ import numpy as np
 
 from tinyq.ir import Graph, Op
 from tinyq.ops._common import need_int8, need_quantized
-from tinyq.ops.registry import Overlap, Prepared, Refusal
+from tinyq.ops.registry import Overlap, Prepared, Refusal, Rows, elementwise_rows
 from tinyq.quant import round_half_away
 
 
@@ -30,6 +30,9 @@ class UnaryData(Prepared):
 
     def overlaps(self) -> list[Overlap]:
         return [Overlap(self.input, self.output)] if self.in_place else []
+
+    def row_deps(self, g: Graph) -> Rows | None:
+        return elementwise_rows(g, (self.input,), self.output)
 
 
 def unary_check(op: Op, g: Graph, dtypes: tuple[str, ...] = ("int8",), int16_zero: bool = True) -> str:

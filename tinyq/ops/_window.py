@@ -22,7 +22,7 @@ import numpy as np
 
 from tinyq.ir import Graph, Op, Tensor
 from tinyq.ops.constants import TQ_DIM_MAX
-from tinyq.ops.registry import Refusal
+from tinyq.ops.registry import Refusal, Rows
 
 FUSED_ACTIVATIONS = ("NONE", "RELU", "RELU6", "RELU_N1_TO_1")
 INT16_MAX = TQ_DIM_MAX  # the kernels' parameter structs hold dimensions as int16_t
@@ -72,6 +72,13 @@ class Window:
     def c_init(self) -> str:
         """The C initializer of the kernels' shared `tq_window` (firmware/kernels/tq_common.h)."""
         return "{ " + ", ".join(f".{k} = {v}" for k, v in self.fields().items()) + " }"
+
+    def rows(self, windowed: int, output: int, same: tuple[int, ...] = ()) -> Rows | None:
+        """The op's row dependence (one image only: batches run one after the other)."""
+        if self.batches != 1:
+            return None
+        return Rows(windowed, output, self.in_h, self.out_h, self.stride_h, self.pad_h,
+                    (self.k_h - 1) * self.dil_h + 1, same)
 
     def trailing_delta(self, elem_bytes: int = 1) -> int:
         """Largest d such that the output may start at offset(input) + d (module docstring)."""

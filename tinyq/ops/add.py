@@ -42,7 +42,7 @@ register_binary_variants("ADD", "add", headers=("tq_s16.h",))
 
 
 @variant("ADD", "dsp", ["add_dsp.c", "add_dsp.h", "tq_broadcast.h", *DSP_SOURCES],
-         applies=lambda d: d.dtype == "int8", name="add_dsp")
+         applies=lambda d: d.dtype == "int8", name="add_dsp", rows="bcast")
 def lower_dsp(d: BinaryData, em: Emitter) -> None:
     """Two byte-indexed tables of TFLM's per-input rescale, one sum, one fast requantization."""
     f = d.params

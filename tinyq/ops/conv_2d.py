@@ -14,7 +14,7 @@ from tinyq.ops._dsp_layout import DSP_SOURCES, matmul_weights, pad4, requant_for
 from tinyq.ops._window import Window, conv_weights_check, need_activation, window
 from tinyq.ops.add import AddData, prepare_add_sub
 from tinyq.ops.emitter import Emitter
-from tinyq.ops.registry import Overlap, Prepared, Refusal, register_op, variant
+from tinyq.ops.registry import Overlap, Prepared, Refusal, Rows, register_op, variant
 
 
 @dataclass(frozen=True, eq=False)
@@ -46,6 +46,11 @@ class ConvData(Prepared):
         if self.add is not None:    # the sum may overwrite the residual element by element
             res.append(Overlap(self.residual, self.output, 0))
         return res
+
+    def row_deps(self, g: Graph) -> Rows | None:
+        if self.add is not None and self.residual == self.input:
+            return None   # one tensor read at two different rows
+        return self.win.rows(self.input, self.output, (self.residual,) if self.add is not None else ())
 
 
 def bias_terms(op: Op, g: Graph, channels: int, wsum: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -150,7 +155,7 @@ def prepare(op: Op, g: Graph) -> ConvData:
 
 
 @variant("CONV_2D", "portable", ["conv_2d.c", "conv_2d.h", "add.h", "tq_broadcast.h", "tq_s16.h"],
-         applies=lambda d: d.dtype == "int8")
+         applies=lambda d: d.dtype == "int8", rows="geo")
 def lower_portable(d: ConvData, em: Emitter) -> None:
     add_p = em.params("tq_add_params", d.add.params, suffix="_add") if d.add else "0"
     em.include("conv_2d.h")
@@ -167,7 +172,7 @@ def lower_portable(d: ConvData, em: Emitter) -> None:
 
 
 @variant("CONV_2D", "portable", ["conv_2d_s16.c", "conv_2d_s16.h", "tq_s16.h"], applies=lambda d: d.dtype == "int16",
-         name="conv_2d_portable_s16")
+         name="conv_2d_portable_s16", rows="geo")
 def lower_portable_s16(d: ConvData, em: Emitter) -> None:
     em.include("conv_2d_s16.h")
     p = em.params("tq_conv_s16_params", {
@@ -191,7 +196,7 @@ def dsp_s16_scratch(d: ConvData) -> int:
 
 
 @variant("CONV_2D", "dsp", S16_DSP_SOURCES, scratch=dsp_s16_scratch, applies=lambda d: d.dtype == "int16",
-         name="conv_2d_dsp_s16")
+         name="conv_2d_dsp_s16", rows="geo")
 def lower_dsp_s16(d: ConvData, em: Emitter) -> None:
     w, oc = d.win, d.win.out_c
     taps = w.k_h * w.k_w * w.in_c
@@ -248,7 +253,7 @@ def _fused_add_dsp(d: ConvData, em: Emitter) -> dict[str, object]:
 
 
 @variant("CONV_2D", "dsp", ["conv_2d_dsp.c", "conv_2d_dsp.h", *DSP_SOURCES], scratch=dsp_scratch,
-         applies=lambda d: d.dtype == "int8")
+         applies=lambda d: d.dtype == "int8", rows="geo")
 def lower_dsp(d: ConvData, em: Emitter) -> None:
     win, oc = d.win, d.win.out_c
     rq, factor, exact = requant_for(d.w.reshape(oc, -1), d.bias, d.mult, d.shift, d.output_zp)

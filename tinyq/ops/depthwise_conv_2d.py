@@ -17,7 +17,7 @@ from tinyq.ops.conv_2d import dsp_scratch as conv_dsp_scratch
 from tinyq.ops.conv_2d import lower_dsp as conv_lower_dsp
 from tinyq.ops.conv_2d import lower_dsp_s16 as conv_lower_dsp_s16
 from tinyq.ops.emitter import Emitter
-from tinyq.ops.registry import Overlap, Prepared, Refusal, register_op, variant
+from tinyq.ops.registry import Overlap, Prepared, Refusal, Rows, register_op, variant
 
 
 @dataclass(frozen=True, eq=False)
@@ -47,6 +47,9 @@ class DepthwiseData(Prepared):
 
     def overlaps(self) -> list[Overlap]:
         return [Overlap(self.input, self.output, self.win.trailing_delta(2 if self.dtype == "int16" else 1))]
+
+    def row_deps(self, g: Graph) -> Rows | None:
+        return self.win.rows(self.input, self.output)
 
 
 @register_op("DEPTHWISE_CONV_2D")
@@ -85,7 +88,7 @@ def prepare(op: Op, g: Graph) -> DepthwiseData:
 
 
 @variant("DEPTHWISE_CONV_2D", "portable", ["depthwise_conv_2d.c", "depthwise_conv_2d.h"],
-         applies=lambda d: d.dtype == "int8")
+         applies=lambda d: d.dtype == "int8", rows="geo")
 def lower_portable(d: DepthwiseData, em: Emitter) -> None:
     em.include("depthwise_conv_2d.h")
     p = em.params("tq_dw_params", {
@@ -98,7 +101,7 @@ def lower_portable(d: DepthwiseData, em: Emitter) -> None:
 
 
 @variant("DEPTHWISE_CONV_2D", "portable", ["depthwise_conv_2d_s16.c", "depthwise_conv_2d_s16.h", "tq_s16.h"],
-         applies=lambda d: d.dtype == "int16", name="depthwise_conv_2d_portable_s16")
+         applies=lambda d: d.dtype == "int16", name="depthwise_conv_2d_portable_s16", rows="geo")
 def lower_portable_s16(d: DepthwiseData, em: Emitter) -> None:
     em.include("depthwise_conv_2d_s16.h")
     p = em.params("tq_dw_s16_params", {
@@ -110,7 +113,7 @@ def lower_portable_s16(d: DepthwiseData, em: Emitter) -> None:
 
 
 @variant("DEPTHWISE_CONV_2D", "dsp", S16_DSP_SOURCES, name="depthwise_conv_2d_dsp_s16",
-         applies=lambda d: d.dtype == "int16" and d.depth_mult == 1 and d.win.k_h * d.win.k_w < 512)
+         applies=lambda d: d.dtype == "int16" and d.depth_mult == 1 and d.win.k_h * d.win.k_w < 512, rows="geo")
 def lower_dsp_s16(d: DepthwiseData, em: Emitter) -> None:
     win, c = d.win, d.win.out_c
     w16 = np.zeros((win.k_h * win.k_w, even(c)), np.int16)
@@ -139,20 +142,20 @@ def _one_channel(d: DepthwiseData) -> bool:
 
 @variant("DEPTHWISE_CONV_2D", "dsp", ["conv_2d_dsp.c", "conv_2d_dsp.h", *DSP_SOURCES],
          scratch=lambda d: conv_dsp_scratch(as_conv(d)), applies=lambda d: d.dtype == "int8" and _one_channel(d),
-         name="depthwise_conv_2d_dsp_as_conv")
+         name="depthwise_conv_2d_dsp_as_conv", rows="geo")
 def lower_dsp_as_conv(d: DepthwiseData, em: Emitter) -> None:
     conv_lower_dsp(as_conv(d), em)
 
 
 @variant("DEPTHWISE_CONV_2D", "dsp", S16_DSP_SOURCES, scratch=lambda d: conv_dsp_s16_scratch(as_conv(d)),
-         applies=lambda d: d.dtype == "int16" and _one_channel(d), name="depthwise_conv_2d_dsp_as_conv_s16")
+         applies=lambda d: d.dtype == "int16" and _one_channel(d), name="depthwise_conv_2d_dsp_as_conv_s16", rows="geo")
 def lower_dsp_as_conv_s16(d: DepthwiseData, em: Emitter) -> None:
     conv_lower_dsp_s16(as_conv(d), em)
 
 
 @variant("DEPTHWISE_CONV_2D", "dsp", ["depthwise_mult_dsp.c", "depthwise_mult_dsp.h", *DSP_SOURCES],
          applies=lambda d: d.dtype == "int8" and d.depth_mult > 1 and d.win.in_c > 1 and d.depth_mult <= 32,
-         name="depthwise_conv_2d_dsp_mult")
+         name="depthwise_conv_2d_dsp_mult", rows="geo")
 def lower_dsp_mult(d: DepthwiseData, em: Emitter) -> None:
     """Multiplier > 1: the input value shared by its depth_mult outputs, int16 weights scaled for
     the fast requantization (TFLM's arithmetic where the generator cannot prove it exact)."""
@@ -178,7 +181,7 @@ def dsp_scratch(d: DepthwiseData) -> int:
 
 
 @variant("DEPTHWISE_CONV_2D", "dsp", ["depthwise_conv_2d_dsp.c", "depthwise_conv_2d_dsp.h", *DSP_SOURCES],
-         scratch=dsp_scratch, applies=lambda d: d.dtype == "int8" and d.depth_mult == 1)
+         scratch=dsp_scratch, applies=lambda d: d.dtype == "int8" and d.depth_mult == 1, rows="geo")
 def lower_dsp(d: DepthwiseData, em: Emitter) -> None:
     win, oc = d.win, d.win.out_c
     taps = d.w.reshape(-1, oc)

@@ -72,6 +72,7 @@ class OpCode:
     label: str
     statements: list[str] = field(default_factory=list)
     params: list[str] = field(default_factory=list)   # struct definitions
+    param_types: dict[str, str] = field(default_factory=dict)   # struct name -> its C type
     scratch_bytes: int = 0
 
 
@@ -132,6 +133,7 @@ class Emitter:
         name = f"op{self.cur.index}_p{suffix}"
         body = ",\n    ".join(f".{k} = {_c_value(v)}" for k, v in fields.items())
         self.cur.params.append(f"static const {ctype} {name} = {{\n    {body}\n}};")
+        self.cur.param_types[name] = ctype
         return f"&{name}"
 
     def call(self, statement: str) -> None:

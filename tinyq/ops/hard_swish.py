@@ -40,7 +40,7 @@ def prepare(op: Op, g: Graph) -> UnaryData:
     })
 
 
-@variant("HARD_SWISH", "portable", ["hard_swish.c", "hard_swish.h"])
+@variant("HARD_SWISH", "portable", ["hard_swish.c", "hard_swish.h"], rows="count")
 def lower(d: UnaryData, em: Emitter) -> None:
     lower_unary(d, em, "hard_swish.h", "tq_hard_swish_params", "tq_hard_swish_s8")
 

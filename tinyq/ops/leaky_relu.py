@@ -35,7 +35,8 @@ def prepare(op: Op, g: Graph) -> UnaryData:
     }, dtype=dtype)
 
 
-@variant("LEAKY_RELU", "portable", ["leaky_relu.c", "leaky_relu.h"], applies=lambda d: d.dtype == "int8")
+@variant("LEAKY_RELU", "portable", ["leaky_relu.c", "leaky_relu.h"], applies=lambda d: d.dtype == "int8",
+         rows="count")
 def lower(d: UnaryData, em: Emitter) -> None:
     lower_unary(d, em, "leaky_relu.h", "tq_leaky_relu_params", "tq_leaky_relu_s8")
 
@@ -48,12 +49,12 @@ def leaky_relu_s8(p: dict, x: int) -> int:
     return max(-128, min(127, p["output_offset"] + r))
 
 
-@variant("LEAKY_RELU", "dsp", LUT_SOURCES, applies=lambda d: d.dtype == "int8", name="leaky_relu_lut")
+@variant("LEAKY_RELU", "dsp", LUT_SOURCES, applies=lambda d: d.dtype == "int8", name="leaky_relu_lut", rows="count")
 def lower_lut_s8(d: UnaryData, em: Emitter) -> None:
     lower_lut(d, em, lambda x: leaky_relu_s8(d.params, x))
 
 
 @variant("LEAKY_RELU", "portable", ["leaky_relu.c", "leaky_relu.h"], applies=lambda d: d.dtype == "int16",
-         name="leaky_relu_portable_s16")
+         name="leaky_relu_portable_s16", rows="count")
 def lower_s16(d: UnaryData, em: Emitter) -> None:
     lower_unary(d, em, "leaky_relu.h", "tq_leaky_relu_params", "tq_leaky_relu_s16")

@@ -28,7 +28,7 @@ register_binary_variants("MUL", "mul")
 
 
 @variant("MUL", "dsp", ["mul_dsp.c", "mul_dsp.h", "tq_broadcast.h", *DSP_SOURCES],
-         applies=lambda d: d.dtype == "int8", name="mul_dsp")
+         applies=lambda d: d.dtype == "int8", name="mul_dsp", rows="bcast")
 def lower_dsp(d: BinaryData, em: Emitter) -> None:
     """The product requantized with SMMLAR (tq_rq_fast) where provably exact."""
     f = d.params

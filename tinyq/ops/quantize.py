@@ -60,7 +60,7 @@ def prepare(op: Op, g: Graph) -> QuantizeData:
                  BYTES[inp.dtype] == BYTES[out.dtype], inp.dtype, out.dtype)
 
 
-@variant("QUANTIZE", "portable", ["quantize.c", "quantize.h"])
+@variant("QUANTIZE", "portable", ["quantize.c", "quantize.h"], rows="count")
 def lower(d: QuantizeData, em: Emitter) -> None:
     if d.dtype == "float32":
         lower_unary(d, em, "quantize.h", "tq_quantize_params", f"tq_quantize_f32_{SUFFIX[d.out_dtype]}")

@@ -67,6 +67,31 @@ class Overlap:
     delta: int = 0
 
 
+@dataclass(frozen=True)
+class Rows:
+    """How an op's output rows (NHWC height) depend on its inputs' rows, for patch-based execution
+    (tinyq/plan/patch.py): output row o reads rows [o * stride - pad, o * stride - pad + extent)
+    of `windowed` (clipped to the image) and row o of each `same` tensor (a fused residual)."""
+
+    windowed: int
+    output: int
+    in_h: int
+    out_h: int
+    stride: int
+    pad: int
+    extent: int                 # (k_h - 1) * dilation + 1
+    same: tuple[int, ...] = ()
+
+
+def elementwise_rows(g: Graph, inputs: tuple[int, ...], output: int) -> Rows | None:
+    """Rows of an element-wise op whose operands all have the output's 4-D, batch-1 shape: row o
+    of the output reads row o of each input."""
+    shape = tuple(g.t(output).shape)
+    if len(shape) != 4 or shape[0] != 1 or any(tuple(g.t(t).shape) != shape for t in inputs):
+        return None
+    return Rows(inputs[0], output, shape[1], shape[1], 1, 0, 1, tuple(inputs[1:]))
+
+
 @dataclass(frozen=True, eq=False)
 class Prepared:
     """Base of every op's prepared record. Subclasses add named operands and constants."""
@@ -84,6 +109,11 @@ class Prepared:
     def overlaps(self) -> list[Overlap]:
         """Input/output pairs that may share memory (element-wise in place, windows trailing)."""
         return []
+
+    def row_deps(self, g: Graph) -> Rows | None:
+        """How the output's rows depend on the inputs' (a 2-D window op or an element-wise op over
+        one image), None for any other op."""
+        return None
 
 
 P = TypeVar("P", bound=Prepared)
@@ -111,6 +141,11 @@ class Variant:
     scratch: Callable[[Prepared], int] = _no_scratch
     applies: Callable[[Prepared], bool] = _always
     dtype: str | None = None    # the `kernel_dtype` of the records it lowers
+    # How the kernel can compute a band of output rows from a band of input rows (patch-based
+    # execution): "geo", it reads its rows from its parameter struct's `geo` (tq_window) at run
+    # time; "count", an element-wise kernel walking `count` elements flat; "bcast", one walking
+    # `shape` (tq_bcast) without broadcasting; "" not at all.
+    rows: str = ""
 
 
 @dataclass
@@ -146,11 +181,14 @@ def register_op(*names: str, dtype: str | None = None) -> Callable[[PrepareFn], 
 
 def variant(op: str, family: str, sources: tuple[str, ...] | list[str] = (), *,
             scratch: Callable[..., int] | None = None, applies: Callable[..., bool] | None = None,
-            name: str | None = None, dtype: str | None = None) -> Callable[[LowerFn], LowerFn]:
+            name: str | None = None, dtype: str | None = None, rows: str = "") -> Callable[[LowerFn], LowerFn]:
     """Decorator for a kernel variant's lowering function `lower(data, em)`; `dtype` as the
-    prepare step's whose records it lowers."""
+    prepare step's whose records it lowers; `rows`: the kernel runs on a band of rows given by
+    its params' `geo` (see `Variant.rows`)."""
     if family not in FAMILIES:
         raise InternalError(f"unknown kernel family {family!r} for {op}", "tinyq.ops")
+    if rows not in ("", "geo", "count", "bcast"):
+        raise InternalError(f"unknown rows contract {rows!r} for {op}", "tinyq.ops")
 
     def deco(fn: LowerFn) -> LowerFn:
         spec = REGISTRY.get(op)
@@ -158,7 +196,7 @@ def variant(op: str, family: str, sources: tuple[str, ...] | list[str] = (), *,
             raise InternalError(f"variant for {op} registered before its prepare step", "tinyq.ops")
         default = f"{op.lower()}_{family}" + (f"_{dtype}" if dtype else "")
         spec.variants.append(Variant(op, family, name or default, fn, tuple(sources),
-                                     scratch or _no_scratch, applies or _always, dtype))
+                                     scratch or _no_scratch, applies or _always, dtype, rows))
         return fn
     return deco
 

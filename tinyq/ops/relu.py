@@ -49,7 +49,7 @@ for _name in ("RELU", "RELU_N1_TO_1", "RELU6"):
         _func, _ctype = ("tq_clamp", "tq_clamp_params") if _name == "RELU6" else ("tq_relu", "tq_relu_params")
 
         @variant(_name, "portable", ["relu.c", "relu.h"], applies=lambda d, t=_dtype: d.dtype == t,
-                 name=f"{_name.lower()}_portable" + ("" if _dtype == "int8" else "_s16"))
+                 name=f"{_name.lower()}_portable" + ("" if _dtype == "int8" else "_s16"), rows="count")
         def lower_relu(d: UnaryData, em: Emitter, func: str = f"{_func}_{_suffix}", ctype: str = _ctype) -> None:
             lower_unary(d, em, "relu.h", ctype, func)
 
@@ -61,7 +61,7 @@ def relu_s8(p: dict, x: int) -> int:
 
 
 for _name in ("RELU", "RELU_N1_TO_1", "RELU6"):
-    @variant(_name, "dsp", LUT_SOURCES, applies=lambda d: d.dtype == "int8", name=f"{_name.lower()}_lut")
+    @variant(_name, "dsp", LUT_SOURCES, applies=lambda d: d.dtype == "int8", name=f"{_name.lower()}_lut", rows="count")
     def lower_relu_lut(d: UnaryData, em: Emitter, clamp: bool = _name == "RELU6") -> None:
         p = d.params
         lower_lut(d, em, (lambda x: max(p["lo"], min(p["hi"], x))) if clamp else (lambda x: relu_s8(p, x)))

@@ -5,6 +5,7 @@ from dataclasses import asdict, dataclass, field
 
 from tinyq.boards import Board
 from tinyq.errors import DoesNotFitError
+from tinyq.ops.lower import Lowered
 from tinyq.plan.compiled import Compiled
 
 # Estimates for what is not the model itself, measured on the benchmark firmware (GCC -O2,
@@ -40,6 +41,13 @@ class Budget:
         d["fits"] = self.fits
         d["ram_excluding_stack"] = self.ram_bytes - self.stack_bytes
         return d
+
+
+def arena_limit(lowered: Lowered, board: Board) -> int:
+    """The largest arena that leaves room on the board for the stack, the serial buffers and the
+    other statics (the same estimate `budget` makes)."""
+    static = lowered.static_bytes + RUNTIME_RAM + PER_LAYER_RAM * len(lowered.graph.ops)
+    return board.ram_budget - board.stack_bytes - board.serial_bytes - static
 
 
 def peak_tensors(gen: Compiled) -> list[dict]:

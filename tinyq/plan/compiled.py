@@ -10,14 +10,48 @@ from tinyq.ir import Graph
 from tinyq.ops.lower import Lowered
 from tinyq.plan.arena import ArenaPlan, plan_arena, validate
 from tinyq.plan.liveness import buffers, byte_offset, root
+from tinyq.plan.patch import AUTO_MIN_SAVING, PatchReport, best_stage, check, parse_mode, stage_buffers
 from tinyq.resources import kernels_dir
 
 
-def plan(lowered: Lowered) -> ArenaPlan:
+def plan(lowered: Lowered, patch: str = "off", arena_limit: int | None = None) -> ArenaPlan:
     """Place every buffer; refuse (PlanError) a plan that breaks its own invariant."""
-    p = plan_arena(buffers(lowered))
+    return plan_with_patches(lowered, patch, arena_limit)[0]
+
+
+def plan_with_patches(lowered: Lowered, patch: str = "auto",
+                      arena_limit: int | None = None) -> tuple[ArenaPlan, PatchReport]:
+    """The arena plan, with a patch stage where `patch` asks for one (tinyq/plan/patch.py):
+    "off"; "max" (the smallest arena, whatever it costs); "max-overhead=PCT" (the smallest
+    arena within PCT% more instructions); "auto" (within 10%, and only when the model does not
+    fit `arena_limit` without it or it saves more than 30% of the arena)."""
+    mode, bound = parse_mode(patch)
+    bufs = buffers(lowered)
+    p = plan_arena(bufs)
     validate(p)   # no two buffers live at once overlap, unless a kernel allows it
-    return p
+    macs = sum(lowered.layer_macs)
+    if mode == "off":
+        return p, PatchReport(mode, None, p.arena_bytes, p.arena_bytes, macs, "--patch off")
+    stage, quick = best_stage(lowered, bufs, bound, macs)
+    if stage is None or quick >= p.arena_bytes:
+        return p, PatchReport(mode, None, p.arena_bytes, p.arena_bytes, macs,
+                              "no run of window ops whose patches make the arena smaller")
+    check(stage, lowered.graph)
+    pp = plan_arena(stage_buffers(bufs, stage))
+    validate(pp)
+    if pp.arena_bytes >= p.arena_bytes:
+        return p, PatchReport(mode, None, p.arena_bytes, p.arena_bytes, macs, "patches would not make the arena smaller")
+    saving = 1 - pp.arena_bytes / max(p.arena_bytes, 1)
+    if mode == "auto":
+        fits = arena_limit is None or p.arena_bytes <= arena_limit
+        if fits and saving <= AUTO_MIN_SAVING:
+            return p, PatchReport(mode, None, p.arena_bytes, p.arena_bytes, macs,
+                                  f"the model fits without them and they would save only {100 * saving:.0f}% "
+                                  f"of the arena (auto patches for more than {100 * AUTO_MIN_SAVING:.0f}%)")
+        why = "the model does not fit without them" if not fits else f"they save {100 * saving:.0f}% of the arena"
+    else:
+        why = f"--patch {patch}"
+    return pp, PatchReport(mode, stage, p.arena_bytes, pp.arena_bytes, macs, why)
 
 
 @dataclass
@@ -25,6 +59,7 @@ class Compiled:
     lowered: Lowered
     plan: ArenaPlan
     source: str = ""                                      # the model file's name
+    patches: PatchReport | None = None
     files: dict[str, str] = field(default_factory=dict)   # rendered file name -> text
 
     @property
@@ -58,11 +93,18 @@ class Compiled:
 
     @property
     def sources(self) -> list[str]:
-        return self.lowered.sources
+        extra = ["tq_patch.h"] if self.patches is not None and self.patches.stage is not None else []
+        return sorted({*self.lowered.sources, *extra})
 
     @property
     def labels(self) -> list[str]:
         return [layer.code.label for layer in self.lowered.layers]
+
+    def tensor_bytes(self, t: int) -> int:
+        """Bytes the arena holds of a planned tensor (a band holds only some rows)."""
+        st = self.patches.stage if self.patches else None
+        band = st.band_of(t) if st else None
+        return band.nbytes if band else self.graph.t(t).nbytes
 
     def tensor_offset(self, t: int) -> int:
         """Byte offset of a planned tensor in the arena."""

@@ -1,14 +1,18 @@
 """Render a lowered, planned model into `model.h` and `model.c` (templates only, no decisions)."""
 from __future__ import annotations
 
+import re
+
 import jinja2
 
 from tinyq import __version__
+from tinyq.errors import InternalError
 from tinyq.ir import Graph
 from tinyq.ops.emitter import CTYPES, _float_literal
 from tinyq.ops.lower import Lowered
 from tinyq.plan.arena import ArenaPlan
 from tinyq.plan.compiled import Compiled
+from tinyq.plan.patch import PatchReport, Stage
 from tinyq.resources import templates_dir
 
 
@@ -58,10 +62,97 @@ def _io_info(graph: Graph, index: int, ptr: str) -> dict:
     }
 
 
-def render(lowered: Lowered, plan: ArenaPlan, source: str = "") -> Compiled:
-    """The C files of a lowered model placed by `plan`."""
+def _table(name: str, rows: list[list[int]]) -> str:
+    ctype = "uint8_t" if max((v for r in rows for v in r), default=0) < 256 else "uint16_t"
+    body = ",\n".join("            {" + ", ".join(str(int(v)) for v in r) + "}" for r in rows)
+    return f"static const {ctype} {name}[{len(rows)}][{len(rows[0])}] = {{\n{body}\n        }};"
+
+
+def _stage_block(lowered: Lowered, stage: Stage) -> list[str]:
+    """The C of a patch stage: a loop over steps; in each, every op of the stage computes the
+    rows its schedule gives (tinyq/plan/patch.py), on a copy of its parameters narrowed to them
+    (tq_patch_geo), reading and writing through pointers into the bands."""
+    g = lowered.graph
+    n = len(stage.deps)
+    hi = [[0] * n] + stage.hi.tolist()
+    band_col = {b.tensor: j for j, b in enumerate(stage.bands)}
+    base = stage.base.tolist()
+    out = [f"/* ops {stage.first}..{stage.last} run in {stage.steps} bands of rows, patch by patch "
+           f"(tinyq/plan/patch.py): {len(stage.bands)} intermediate tensors held a few rows at a time */",
+           "{",
+           "    " + _table("tq_patch_done", hi),
+           "    " + _table("tq_patch_base", base),
+           f"    for (int32_t k = 0; k < {stage.steps}; ++k) {{",
+           "        const int32_t prev = k ? k - 1 : 0;"]
+
+    def ptr(t: int, row: str) -> str:
+        elems = int(g.t(t).shape[2]) * int(g.t(t).shape[3])
+        if t in band_col:
+            row = f"({row} - (int32_t)tq_patch_base[k][{band_col[t]}])"
+        return f"(T{t} + {row} * {elems})"
+
+    for i, d in enumerate(stage.deps):
+        pos = stage.first + i
+        layer = lowered.layers[pos]
+        code = layer.code
+        pname = f"op{code.index}_p"
+        ctype = code.param_types.get(pname)
+        stmts = "\n".join(code.statements)
+        if ctype is None or f"&{pname}" not in stmts:
+            raise InternalError(f"variant {layer.variant.name} declares rows=True but its call does not take "
+                                f"&{pname}", "tinyq.render")
+        subst = {d.windowed: ptr(d.windowed, "i0"), d.output: ptr(d.output, "o0")}
+        for r in d.same:
+            subst[r] = ptr(r, "o0")
+        stmts = re.sub(rf"&{pname}\b", "&q", stmts)
+        stmts = re.sub(r"\bT(\d+)\b", lambda m: subst.get(int(m.group(1)), m.group(0)), stmts)
+        out.append(f"        /* {code.index}: {c_comment(code.label)} */")
+        b = stage.band_of(d.output)
+        if b is not None:
+            j = band_col[d.output]
+            out.append(f"        if (k && tq_patch_base[k][{j}] != tq_patch_base[prev][{j}]) {{   /* keep the rows still read */")
+            out.append(f"            tq_patch_shift(T{d.output}, (tq_patch_base[k][{j}] - tq_patch_base[prev][{j}]) * "
+                       f"{b.row_bytes}, (tq_patch_done[k][{i}] - tq_patch_base[k][{j}]) * {b.row_bytes});")
+            out.append("        }")
+        out.append(f"        if (tq_patch_done[k + 1][{i}] > tq_patch_done[k][{i}]) {{")
+        out.append(f"            const int32_t o0 = tq_patch_done[k][{i}];")
+        out.append(f"            {ctype} q = {pname};")
+        n_rows = f"(tq_patch_done[k + 1][{i}] - o0)"
+        kind = layer.variant.rows
+        if kind == "geo":
+            out.append(f"            const int32_t i0 = tq_patch_geo(&q.geo, o0, {n_rows});")
+        else:   # element-wise: the same rows of every operand, `count` elements of them
+            count = "q.count" if kind == "count" else "q.shape.count"
+            elems = int(g.t(d.output).shape[2]) * int(g.t(d.output).shape[3])
+            out.append("            const int32_t i0 = o0;")
+            out.append(f"            {count} = {n_rows} * {elems};")
+        out.extend("            " + s for s in stmts.split("\n"))
+        out.append("        }")
+        out.append(f"        TQ_PROFILE_LAYER({pos});")
+    out += ["    }", "}"]
+    return out
+
+
+def _invoke(lowered: Lowered, patches: PatchReport | None) -> list[str]:
+    """The body of tinyq_model_invoke: each op's statements, a patch stage as one loop."""
+    stage = patches.stage if patches else None
+    lines: list[str] = []
+    for pos, layer in enumerate(lowered.layers):
+        if stage is not None and stage.first <= pos <= stage.last:
+            if pos == stage.first:
+                lines += _stage_block(lowered, stage)
+            continue
+        lines.append(f"/* {layer.code.index}: {c_comment(layer.code.label)} */")
+        lines += layer.code.statements
+        lines.append(f"TQ_PROFILE_LAYER({pos});")
+    return lines
+
+
+def render(lowered: Lowered, plan: ArenaPlan, source: str = "", patches: PatchReport | None = None) -> Compiled:
+    """The C files of a lowered model placed by `plan` (with the patch stage of `patches`)."""
     graph, em = lowered.graph, lowered.emitter
-    compiled = Compiled(lowered, plan, source or graph.name)
+    compiled = Compiled(lowered, plan, source or graph.name, patches=patches)
+    stage = patches.stage if patches else None
     planned = {t for t in range(len(graph.tensors)) if not graph.t(t).is_const and graph.t(t).itemsize
                and not graph.t(t).is_variable
                and (t in em.used_tensors or t in graph.inputs or t in graph.outputs)}
@@ -74,8 +165,9 @@ def render(lowered: Lowered, plan: ArenaPlan, source: str = "") -> Compiled:
     layers = []
     for layer in lowered.layers:
         out = layer.op.outputs[0] if layer.op.outputs else -1
+        whole = out >= 0 and out in planned and not (stage and stage.band_of(out))
         layers.append({"label": layer.code.label, "macs": layer.macs, "out_tensor": out,
-                       "out_ptr": f"(const void *)T{out}" if out >= 0 and out in planned else "0",
+                       "out_ptr": f"(const void *)T{out}" if whole else "0",
                        "out_bytes": graph.t(out).nbytes if out >= 0 else 0})
     # per layer, the arena ranges it may write (its stored outputs and its scratch), for the
     # host's -DTQ_CHECK_ARENA build
@@ -84,7 +176,7 @@ def render(lowered: Lowered, plan: ArenaPlan, source: str = "") -> Compiled:
         for t in layer.op.outputs:
             if t >= 0 and t in planned and graph.t(t).nbytes:
                 lo = compiled.tensor_offset(t)
-                write_ranges.append((lo, lo + graph.t(t).nbytes))
+                write_ranges.append((lo, lo + compiled.tensor_bytes(t)))
         if layer.scratch_bytes:
             lo = plan.offsets[("s", layer.op.index)]
             write_ranges.append((lo, lo + layer.scratch_bytes))
@@ -95,7 +187,8 @@ def render(lowered: Lowered, plan: ArenaPlan, source: str = "") -> Compiled:
         "outputs": [_io_info(graph, t, f"T{t}") for t in graph.outputs],
         "layers": layers, "arena_bytes": plan.arena_bytes, "macs": compiled.macs,
         "consts": em.consts, "const_bytes": lowered.const_bytes,
-        "tensor_macros": macros, "ops": em.ops, "includes": sorted(em.includes),
+        "tensor_macros": macros, "ops": em.ops, "includes": sorted(em.includes | ({"tq_patch.h"} if stage else set())),
+        "invoke": _invoke(lowered, patches),
         "output_copies": [], "write_first": write_first, "write_ranges": write_ranges,
         "statics": list(em.statics.values()), "variable_bytes": lowered.static_bytes,
     }

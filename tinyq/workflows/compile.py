@@ -7,12 +7,13 @@ from tinyq.boards import Board, load_board
 from tinyq.ir import Graph
 from tinyq.ops.lower import lower, resolve_family
 from tinyq.passes.pipeline import load
-from tinyq.plan.compiled import Compiled, plan
+from tinyq.plan.budget import arena_limit
+from tinyq.plan.compiled import Compiled, plan_with_patches
 from tinyq.render.render import render
 
 
 def compile(model: str | Path | Graph, board: str | Board | None = None, kernels: str = "auto",
-            source: str | None = None) -> Compiled:
+            source: str | None = None, patch: str = "auto") -> Compiled:
     """Read, optimize, lower, plan and render a model.
 
     board: a board name or `Board` (decides the kernel family with kernels="auto": the DSP
@@ -28,4 +29,5 @@ def compile(model: str | Path | Graph, board: str | Board | None = None, kernels
     else:
         graph, name = load(model), source or Path(model).name
     lowered = lower(graph, family)
-    return render(lowered, plan(lowered), name)
+    arena, patches = plan_with_patches(lowered, patch, arena_limit(lowered, b) if b is not None else None)
+    return render(lowered, arena, name, patches)

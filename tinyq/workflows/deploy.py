@@ -35,6 +35,7 @@ class DeployOptions:
     baud: int | None = None
     quiet: bool = False
     kernels: str = "auto"       # auto: the DSP kernels where the board has the DSP extension
+    patch: str = "auto"         # patch-based execution (tinyq/plan/patch.py)
     progress: bool = False      # a progress bar with the ETA while the inputs stream through the board
 
 
@@ -65,7 +66,7 @@ def deploy(opt: DeployOptions) -> DeployReport:
     prog = Progress(5, opt.quiet)
     t_start = time.monotonic()
     with prog.stage("plan", f"planning {opt.model.name} for {target.name}"):
-        gen: Compiled = compile(opt.model, board=target, kernels=opt.kernels)
+        gen: Compiled = compile(opt.model, board=target, kernels=opt.kernels, patch=opt.patch)
         plan = budget(gen, target)
         require_fit(plan, gen.graph.name)   # refuse before anything is built
     project = opt.out / run_board.name
@@ -88,6 +89,8 @@ def deploy(opt: DeployOptions) -> DeployReport:
         "ram_bytes": built.ram_bytes, "ram_excluding_stack": built.ram_bytes - built.stack_bytes,
         "flash_bytes": built.flash_bytes, "ram_budget": built.ram_budget, "flash_budget": built.flash_budget,
         "weights_bytes": gen.const_bytes, "model_weight_bytes": gen.graph.param_bytes,
+        "arena_bytes": gen.arena_bytes,
+        "patches": gen.patches.to_dict() if gen.patches is not None else None,
     }
     return DeployReport(rep, memory, gen.kernels, str(image.elf), prog.times, round(time.monotonic() - t_start, 1))
 

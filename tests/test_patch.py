@@ -1,0 +1,182 @@
+"""Patch-based execution (tinyq/plan/patch.py): runs of window ops computed a band of rows at a
+time, bit-exact with TFLM, in less arena; the planner's invariants and policy."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from tinyq.errors import TinyqError
+from tinyq.plan.arena import PlanError
+from tinyq.plan.patch import check, parse_mode
+
+tf_only = pytest.mark.tf
+
+
+def _chain(tf, spec: list[tuple]):
+    """A body applying layers from a compact spec: ("c", filters, k, stride, padding, dilation),
+    ("d", k, stride, padding, multiplier), ("mp"/"ap", k, stride, padding), ("res", filters) (a
+    1x1 convolution added to its input: the fused residual ADD)."""
+    L = tf.keras.layers
+
+    def body(x):
+        for s in spec:
+            kind = s[0]
+            if kind == "c":
+                _, f, k, st, pad, dil = s
+                x = L.Conv2D(f, k, strides=st, padding=pad, dilation_rate=dil, activation="relu")(x)
+            elif kind == "d":
+                _, k, st, pad, m = s
+                x = L.DepthwiseConv2D(k, strides=st, padding=pad, depth_multiplier=m, activation="relu6")(x)
+            elif kind in ("mp", "ap"):
+                _, k, st, pad = s
+                cls = L.MaxPooling2D if kind == "mp" else L.AveragePooling2D
+                x = cls(k, strides=st, padding=pad)(x)
+            elif kind == "lr":                     # LEAKY_RELU, then an unfused ADD of it and its input
+                x = L.Add()([L.LeakyReLU(negative_slope=0.2)(x), x])
+            elif kind == "res":
+                y = L.DepthwiseConv2D(3, padding="same", activation="relu")(x)
+                x = L.Add()([L.Conv2D(int(x.shape[-1]), 1)(y), x])
+        return x
+    return body
+
+
+# Each chain widens its input, then narrows it at the end: the intermediate tensors are what
+# patches keep small, and the whole output at the end has every element of the last band compared.
+CHAINS = {
+    "k3_s2_same": ((40, 36, 3), [("c", 24, 3, 1, "same", 1), ("d", 3, 1, "same", 1), ("c", 16, 1, 1, "valid", 1),
+                                 ("c", 4, 3, 2, "same", 1)]),
+    "k5_k7_valid": ((41, 30, 2), [("c", 24, 5, 1, "valid", 1), ("d", 7, 2, "valid", 1), ("c", 4, 3, 1, "valid", 1)]),
+    "dilated_pools": ((33, 20, 4), [("c", 24, 3, 1, "same", 2), ("mp", 3, 1, "same"), ("c", 16, 3, 1, "same", 1),
+                                    ("ap", 3, 1, "same"), ("ap", 2, 2, "same"), ("c", 4, 1, 1, "same", 1)]),
+    "residual_blocks": ((32, 24, 4), [("c", 16, 3, 1, "same", 1), ("res",), ("res",), ("d", 3, 2, "same", 1),
+                                      ("res",), ("c", 4, 1, 1, "same", 1)]),
+    "mult_and_one_channel": ((36, 16, 1), [("d", 5, 1, "same", 8), ("d", 3, 1, "same", 2), ("c", 4, 1, 2, "same", 1)]),
+    "elementwise": ((30, 28, 3), [("c", 16, 3, 1, "same", 1), ("lr",), ("d", 3, 1, "same", 1), ("lr",),
+                                  ("c", 4, 3, 2, "same", 1)]),
+    "tall_1d": ((96, 1, 4), [("c", 32, (9, 1), 1, "same", 1), ("c", 16, (5, 1), 2, "valid", 1),
+                             ("d", (3, 1), 1, "same", 1), ("c", 4, 1, 1, "same", 1)]),
+}
+
+
+@tf_only
+@pytest.mark.parametrize("name", sorted(CHAINS))
+@pytest.mark.parametrize("kernels", ["dsp", "portable"])
+def test_patched_chains_are_bit_exact(name: str, kernels: str, tmp_path: Path) -> None:
+    tf = pytest.importorskip("tensorflow")
+    from tinyq.workflows.compile import compile
+    from tinyq.workflows.verify import verify
+
+    from tfmodels import convert_int8, keras_model
+
+    shape, spec = CHAINS[name]
+    path = tmp_path / f"{name}.tflite"
+    if not path.exists():
+        convert_int8(keras_model([shape], _chain(tf, spec), seed=sorted(CHAINS).index(name)), path, [shape],
+                     samples=8)
+    whole = compile(path, kernels=kernels, patch="off")
+    gen = compile(path, kernels=kernels, patch="max")
+    assert gen.patches is not None and gen.patches.stage is not None, gen.patches
+    assert gen.arena_bytes < whole.arena_bytes
+    rep = verify(path, samples=25, seed=1, kernels=kernels, patch="max", sanitize=kernels == "dsp")
+    assert rep.elements > 0 and rep.mismatches == 0, rep.to_dict()
+
+
+@tf_only
+def test_patched_16x8_chain_is_bit_exact(tmp_path: Path) -> None:
+    tf = pytest.importorskip("tensorflow")
+    from tinyq.workflows.compile import compile
+    from tinyq.workflows.verify import verify
+
+    from tfmodels import convert_int8, keras_model
+
+    shape, spec = CHAINS["dilated_pools"]     # (16x8 has no fused residual ADD: the ADD would end the run)
+    path = convert_int8(keras_model([shape], _chain(tf, spec), seed=5), tmp_path / "s16.tflite", [shape],
+                        samples=8, int16=True)
+    gen = compile(path, patch="max")
+    assert gen.patches is not None and gen.patches.stage is not None
+    rep = verify(path, samples=25, seed=2, patch="max")
+    assert rep.elements > 0 and rep.mismatches == 0, rep.to_dict()
+
+
+@tf_only
+def test_patched_uint8_input_model_is_bit_exact(tmp_path: Path) -> None:
+    """A camera model's QUANTIZE uint8 -> int8 at the input runs in the stage too: its int8 copy
+    of the image becomes a band instead of a second whole image."""
+    tf = pytest.importorskip("tensorflow")
+    from tinyq.workflows.compile import compile
+    from tinyq.workflows.verify import verify
+
+    from tfmodels import keras_model, quantize_with
+
+    shape, spec = CHAINS["elementwise"]
+    m = keras_model([shape], _chain(tf, spec), seed=7)
+    path = quantize_with(tf.lite.TFLiteConverter.from_keras_model(m), tmp_path / "u8.tflite", [(1, *shape)],
+                         low=0.0, io="uint8")
+    gen = compile(path, patch="max")
+    st = gen.patches.stage
+    assert st is not None and gen.graph.ops[st.first].opcode == "QUANTIZE", gen.patches
+    rep = verify(path, samples=25, seed=3, patch="max", sanitize=True)
+    assert rep.elements > 0 and rep.mismatches == 0, rep.to_dict()
+
+
+@pytest.fixture(scope="module")
+def chain_model(tmp_path_factory) -> Path:
+    tf = pytest.importorskip("tensorflow")
+    from tfmodels import convert_int8, keras_model
+
+    shape, spec = CHAINS["k3_s2_same"]
+    return convert_int8(keras_model([shape], _chain(tf, spec), seed=0),
+                        tmp_path_factory.mktemp("patch") / "chain.tflite", [shape], samples=8)
+
+
+@tf_only
+def test_schedule_check_catches_a_band_too_small(chain_model: Path) -> None:
+    from tinyq.workflows.compile import compile
+
+    gen = compile(chain_model, patch="max")
+    st = gen.patches.stage
+    check(st, gen.graph)                                   # the planner's own stage holds
+    big = max(st.bands, key=lambda b: b.rows)
+    st.bands[st.bands.index(big)] = replace(big, rows=big.rows - 1)
+    with pytest.raises(PlanError, match="band"):
+        check(st, gen.graph)
+
+
+@tf_only
+def test_auto_off_and_bounds(chain_model: Path) -> None:
+    from tinyq.workflows.compile import compile
+
+    off = compile(chain_model, patch="off")
+    assert off.patches.stage is None and "--patch off" in off.patches.reason
+    # a bound nothing meets: no stage; a loose one: the same stage as max
+    assert compile(chain_model, patch="max-overhead=0").patches.stage is None
+    loose = compile(chain_model, patch="max-overhead=50")
+    assert loose.patches.stage is not None and loose.patches.overhead_pct <= 50
+    assert loose.arena_bytes == compile(chain_model, patch="max").arena_bytes
+    d = loose.patches.to_dict()
+    assert d["patched"] and d["extra_macs"] == 0 and d["saved_bytes"] == off.arena_bytes - loose.arena_bytes
+
+
+def test_bad_patch_mode_is_refused() -> None:
+    for bad in ("sometimes", "max-overhead=", "max-overhead=-3", "max-overhead=nan"):
+        with pytest.raises(TinyqError, match="--patch"):
+            parse_mode(bad)
+    assert parse_mode("max-overhead=15%") == ("bound", 15.0)
+
+
+@tf_only
+def test_plan_cli_reports_the_patch_schedule(chain_model: Path, tmp_path: Path) -> None:
+    out = subprocess.run([sys.executable, "-m", "tinyq.cli", "plan", str(chain_model), "--patch", "max", "--json",
+                          "--plot", str(tmp_path / "plan.png")], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    d = json.loads(out.stdout)["patches"]
+    assert d["patched"] and d["bands"] and d["steps"] > 1
+    assert (tmp_path / "plan.png").stat().st_size > 0
+    bad = subprocess.run([sys.executable, "-m", "tinyq.cli", "plan", str(chain_model), "--patch", "often"],
+                         capture_output=True, text=True)
+    assert bad.returncode != 0 and "--patch" in bad.stderr and "Traceback" not in bad.stderr

@@ -1,0 +1,382 @@
+"""Patch-based execution: a run of window ops (convolutions, depthwise, pools) computed a band of
+rows at a time, so that the large activations inside the run never exist whole.
+
+The idea is MCUNetV2's (Lin et al., NeurIPS 2021): the first stages of an image model hold the
+largest activations, and each of their output rows depends on a few input rows only. Here the
+patches are full-width bands of rows and the halo is cached rather than recomputed: every
+intermediate tensor of the run (a *band*) keeps, in a small buffer, only the rows its consumers
+still need, so each output row is computed exactly once (no extra MACs) and from the same inputs
+as without patches (bit-exact). The tensors entering the run and those leaving it stay whole.
+
+The schedule is a line-buffer dataflow worked out at generation time. In step k the run's first
+ops (those reading only whole tensors) produce their next rows, and every later op produces all
+the rows its input bands now allow (an output row o needs rows up to o * stride - pad + extent of
+its windowed input, and row o of a residual). At the start of step k, a band whose buffer would
+overflow is shifted: the rows still needed (from the lowest row any consumer reads next) move to
+the top of its buffer. A band's buffer holds `rows` rows: the most it ever needs at once, plus
+slack so that it shifts only every few steps (the copy is the only cost patches add, besides the
+calls themselves).
+
+Kernels are unchanged: each call gets a copy of the op's parameters whose `geo` (tq_window) says
+how many output rows to compute, from how many input rows, with how much top padding left (see
+tq_patch.h), and pointers into the bands; the window clipping of the kernel then falls exactly on
+the image borders. Variants declare that they can run this way (`rows=True`).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from tinyq.ir import Graph
+from tinyq.ops.lower import Lowered
+from tinyq.ops.registry import Rows
+from tinyq.plan.arena import Buffer, plan_arena
+
+PATCH_MODES = ("auto", "off", "max")
+DEFAULT_MAX_OVERHEAD = 10.0   # percent of the model's instructions, for auto
+AUTO_MIN_SAVING = 0.30        # auto patches a model that fits anyway only to save this much RAM
+CALL_COST = 150               # instructions per kernel call (setup, the geometry copy); measured
+COPY_COST = 0.35              # instructions per byte shifted (word copy, 4 words a loop)
+INSTR_PER_MAC = 1.0           # what a model costs without patches, for the overhead ratio
+STEP_CHOICES = (1, 2, 4, 8)   # rows of the first ops' outputs per step
+
+
+@dataclass(frozen=True)
+class Band:
+    """An intermediate tensor of the run, held `rows` rows at a time."""
+
+    tensor: int
+    producer: int              # position of its op in the stage
+    row_bytes: int
+    rows: int
+    height: int
+
+    @property
+    def nbytes(self) -> int:
+        return self.rows * self.row_bytes
+
+
+@dataclass
+class Stage:
+    """A run of ops (graph positions first..last) executed band by band."""
+
+    first: int
+    last: int
+    steps: int
+    deps: list[Rows]                       # per op of the run
+    bands: list[Band]
+    hi: np.ndarray                         # [steps, ops]: output rows of each op done after step k
+    base: np.ndarray                       # [steps, bands]: first row in each band's buffer in step k
+    shifted_bytes: int = 0                 # bytes the shifts copy per inference
+    calls: int = 0                         # kernel calls per inference (one per op without patches)
+    whole_outputs: list[int] = field(default_factory=list)
+
+    @property
+    def ops(self) -> range:
+        return range(self.first, self.last + 1)
+
+    def band_of(self, t: int) -> Band | None:
+        return next((b for b in self.bands if b.tensor == t), None)
+
+    def row_bytes(self, g: Graph, t: int) -> int:
+        shape = g.t(t).shape
+        return int(shape[2]) * int(shape[3]) * g.t(t).itemsize
+
+    def extra_instructions(self) -> int:
+        """What running patch by patch adds: the extra calls and the shifts."""
+        return int((self.calls - len(self.deps)) * CALL_COST + self.shifted_bytes * COPY_COST)
+
+
+@dataclass
+class PatchReport:
+    """What the planner chose and why (for `tinyq plan` and the compile summary)."""
+
+    mode: str
+    stage: Stage | None
+    arena_without: int
+    arena_with: int
+    model_macs: int
+    reason: str
+
+    @property
+    def saved_bytes(self) -> int:
+        return self.arena_without - self.arena_with if self.stage else 0
+
+    @property
+    def overhead_pct(self) -> float:
+        if self.stage is None or not self.model_macs:
+            return 0.0
+        return 100.0 * self.stage.extra_instructions() / (self.model_macs * INSTR_PER_MAC)
+
+    def to_dict(self) -> dict:
+        st = self.stage
+        return {
+            "mode": self.mode, "patched": st is not None, "reason": self.reason,
+            "arena_without_patches": self.arena_without, "arena": self.arena_with,
+            "saved_bytes": self.saved_bytes, "extra_macs": 0,
+            "estimated_overhead_pct": round(self.overhead_pct, 2),
+            **({"ops": [st.first, st.last], "steps": st.steps, "calls": st.calls,
+                "shifted_bytes": st.shifted_bytes,
+                "bands": [{"tensor": b.tensor, "rows": b.rows, "of_rows": b.height, "bytes": b.nbytes}
+                          for b in st.bands]} if st else {}),
+        }
+
+    def text(self, g: Graph) -> str:
+        st = self.stage
+        if st is None:
+            return f"patches: none ({self.reason})"
+        names = ", ".join(f"{g.t(b.tensor).name[:40]} {b.rows}/{b.height} rows" for b in st.bands[:6])
+        more = f" and {len(st.bands) - 6} more" if len(st.bands) > 6 else ""
+        return (f"patches: ops {st.first}..{st.last} run in {st.steps} bands of rows ({self.reason}); arena "
+                f"{self.arena_without:,} -> {self.arena_with:,} B ({self.saved_bytes:,} B saved); 0 extra MACs "
+                f"(halo rows cached), {st.calls} kernel calls instead of {len(st.deps)}, {st.shifted_bytes:,} B "
+                f"shifted, ~{self.overhead_pct:.1f}% more instructions; bands: {names}{more}")
+
+
+PATCH_HELP = ("patch-based execution of the first window layers, a band of rows at a time, so that their "
+              "large activations never exist whole: auto (default: where the model would not fit the board "
+              "otherwise, or it saves more than 30%% of the arena, within 10%% more instructions), off, max "
+              "(the smallest arena), max-overhead=PCT")
+
+
+def parse_mode(text: str) -> tuple[str, float]:
+    """`auto`, `off`, `max` or `max-overhead=PCT` -> (mode, overhead bound in percent)."""
+    from tinyq.errors import TinyqError
+    if text in PATCH_MODES:
+        return text, DEFAULT_MAX_OVERHEAD if text == "auto" else math.inf
+    if text.startswith("max-overhead="):
+        try:
+            pct = float(text.split("=", 1)[1].rstrip("%"))
+        except ValueError:
+            pct = -1.0
+        if pct >= 0 and math.isfinite(pct):
+            return "bound", pct
+    raise TinyqError(f"--patch {text!r} is not understood",
+                     "use --patch auto, off, max or max-overhead=PCT (e.g. max-overhead=15)")
+
+
+def _deps(lowered: Lowered, pos: int) -> Rows | None:
+    """The row dependence of the op at `pos` when its kernel can run on bands, else None."""
+    layer = lowered.layers[pos]
+    if not layer.variant.rows:
+        return None
+    g = lowered.graph
+    d = layer.data.row_deps(g)
+    if d is None:
+        return None
+    for t in (d.windowed, d.output, *d.same):
+        shape = g.t(t).shape
+        if len(shape) != 4 or shape[0] != 1 or t in lowered.emitter.aliases or g.t(t).is_variable:
+            return None
+    return d
+
+
+def _consumers(g: Graph) -> dict[int, list[int]]:
+    res: dict[int, list[int]] = {}
+    for pos, op in enumerate(g.ops):
+        for t in op.reads:
+            if t >= 0:
+                res.setdefault(t, []).append(pos)
+    return res
+
+
+def _ready(d: Rows, h_in: int) -> int:
+    """Output rows computable once `h_in` rows of the windowed input exist."""
+    if h_in >= d.in_h:
+        return d.out_h
+    return max(0, min(d.out_h, (h_in - d.extent + d.pad) // d.stride + 1))
+
+
+def progress(lowered: Lowered, first: int, last: int, steps: int) -> tuple[list[Rows], np.ndarray] | None:
+    """Rows of each op's output done after each step, for ops first..last in `steps` steps
+    ([steps, ops]); None if one of them cannot run on bands. An op's progress depends only on
+    the ops before it, so a shorter stage from the same first op is a prefix of this one."""
+    g = lowered.graph
+    deps = []
+    for pos in range(first, last + 1):
+        d = _deps(lowered, pos)
+        if d is None:
+            return None
+        deps.append(d)
+    produced = {d.output: i for i, d in enumerate(deps)}
+    n = len(deps)
+    hi = np.zeros((steps, n), np.int64)
+    for k in range(steps):
+        for i, d in enumerate(deps):
+            srcs = (d.windowed, *d.same)
+            if all(s not in produced for s in srcs):       # reads whole tensors only: paced
+                h = min(d.out_h, -(-(k + 1) * d.out_h // steps))
+            else:
+                def have(t: int) -> int:
+                    return int(hi[k, produced[t]]) if t in produced else int(g.t(t).shape[1])
+                h = _ready(d, have(d.windowed))
+                for s in d.same:
+                    h = min(h, have(s))
+            hi[k, i] = max(h, int(hi[k - 1, i]) if k else 0)
+    return deps, hi
+
+
+def schedule(lowered: Lowered, first: int, last: int, steps: int, slack: float = 0.0,
+             prog: tuple[list[Rows], np.ndarray] | None = None) -> Stage | None:
+    """The band schedule of ops first..last in `steps` steps, or None where they cannot stream
+    (an op that cannot run on bands, or nothing to gain: no intermediate tensor). `slack`: spare
+    rows per band, as a fraction of what it needs, so that it shifts less often. `prog`: a
+    `progress` of a stage from the same first op at least this long, to reuse."""
+    g = lowered.graph
+    if prog is None:
+        prog = progress(lowered, first, last, steps)
+        if prog is None:
+            return None
+    n = last - first + 1
+    deps, hi = prog[0][:n], prog[1][:, :n]
+    cons = _consumers(g)
+    produced = {d.output: i for i, d in enumerate(deps)}
+    inside = set(range(first, last + 1))
+    band_ts = [t for t in produced if t not in g.outputs and cons.get(t) and set(cons[t]) <= inside]
+    if not band_ts or any(hi[-1, i] != d.out_h for i, d in enumerate(deps)):
+        return None
+    done = np.vstack([np.zeros((1, n), np.int64), hi[:-1]])      # rows done before step k
+
+    bands: list[Band] = []
+    base = np.zeros((steps, len(band_ts)), np.int64)
+    shifted = 0
+    for j, t in enumerate(band_ts):
+        i = produced[t]
+        height = int(g.t(t).shape[1])
+        # the lowest row of t a consumer still reads in step k (none once it has finished)
+        low = np.full(steps, height, np.int64)
+        for pos in cons[t]:
+            c = pos - first
+            d = deps[c]
+            busy = done[:, c] < d.out_h
+            if d.windowed == t:
+                low = np.where(busy, np.minimum(low, np.maximum(0, done[:, c] * d.stride - d.pad)), low)
+            if t in d.same:
+                low = np.where(busy, np.minimum(low, done[:, c]), low)
+        low = np.minimum(low, done[:, i])           # rows not yet made are not kept either
+        need = int((hi[:, i] - low).max())
+        rows = min(height, max(1, need + int(math.ceil(need * slack))))
+        rb = int(g.t(t).shape[2]) * int(g.t(t).shape[3]) * g.t(t).itemsize
+        b = 0
+        for k in range(steps):
+            if int(hi[k, i]) - b > rows:
+                shifted += int(done[k, i] - low[k]) * rb
+                b = int(low[k])
+            base[k, j] = b
+        bands.append(Band(t, i, rb, rows, height))
+    calls = int(np.count_nonzero(hi - done))
+    whole = [d.output for d in deps if d.output not in band_ts]
+    return Stage(first, last, steps, deps, bands, hi.copy(), base, shifted, calls, whole)
+
+
+def check(stage: Stage, g: Graph) -> None:
+    """Raise PlanError unless, in every step, each op reads only rows its inputs hold (made, and
+    inside the band's buffer) and writes only inside its output's buffer: the invariant the
+    generated loop relies on, checked on every stage before it is used."""
+    from tinyq.plan.arena import PlanError
+    col = {b.tensor: j for j, b in enumerate(stage.bands)}
+    made = {d.output: i for i, d in enumerate(stage.deps)}
+    for k in range(stage.steps):
+        for i, d in enumerate(stage.deps):
+            o0, o1 = (int(stage.hi[k - 1, i]) if k else 0), int(stage.hi[k, i])
+            if o1 <= o0:
+                continue
+            y0 = o0 * d.stride - d.pad
+            reads = [(d.windowed, max(0, y0), min(d.in_h, (o1 - 1) * d.stride - d.pad + d.extent))]
+            reads += [(r, o0, o1) for r in d.same]
+            for t, a, z in [*reads, (d.output, o0, o1)]:
+                have = int(stage.hi[k, made[t]]) if t in made else int(g.t(t).shape[1])
+                if (t, a, z) != (d.output, o0, o1) and z > have:
+                    raise PlanError(f"patch step {k}: op {stage.first + i} reads rows [{a}, {z}) of tensor {t}, "
+                                    f"only {have} made")
+                if t in col:
+                    b = stage.bands[col[t]]
+                    base = int(stage.base[k, col[t]])
+                    if a < base or z - base > b.rows:
+                        raise PlanError(f"patch step {k}: op {stage.first + i} touches rows [{a}, {z}) of band {t}, "
+                                        f"which holds [{base}, {base + b.rows})")
+
+
+def stage_buffers(bufs: list[Buffer], stage: Stage) -> list[Buffer]:
+    """The arena's buffers with the stage applied: bands shrink to their rows and live through
+    the whole stage, the stage's other outputs live from its start, its inputs until its end.
+    Overlaps claimed by the stage's ops no longer hold (their calls interleave) and are dropped."""
+    bands = {("t", b.tensor): b for b in stage.bands}
+    produced = {("t", d.output) for d in stage.deps}
+    read = {("t", t) for d in stage.deps for t in (d.windowed, *d.same)}
+    out = []
+    for b in bufs:
+        nb = Buffer(b.key, b.size, b.first, b.last, list(b.inplace_of), dict(b.overlap_of))
+        if b.key in bands:
+            nb.size, nb.first, nb.last = bands[b.key].nbytes, stage.first, stage.last
+        elif b.key in produced:
+            nb.first = min(nb.first, stage.first)
+        if b.key in read and b.key not in produced:
+            nb.last = max(nb.last, stage.last)
+        if b.key in produced:
+            nb.overlap_of, nb.inplace_of = {}, []
+        out.append(nb)
+    return out
+
+
+def _runs(lowered: Lowered) -> list[tuple[int, int]]:
+    """Maximal runs of consecutive ops that can run on bands."""
+    runs, start = [], None
+    for pos in range(len(lowered.layers) + 1):
+        ok = pos < len(lowered.layers) and _deps(lowered, pos) is not None
+        if ok and start is None:
+            start = pos
+        elif not ok and start is not None:
+            runs.append((start, pos - 1))
+            start = None
+    return runs
+
+
+def _live_peak(bufs: list[Buffer]) -> int:
+    """The most bytes live at one op: what any placement needs at least (overlaps aside), a
+    cheap way to rank stages before placing the best ones."""
+    if not bufs:
+        return 0
+    lo = min(b.first for b in bufs)
+    hi = max(b.last for b in bufs)
+    acc = np.zeros(hi - lo + 2, np.int64)
+    for b in bufs:
+        acc[b.first - lo] += b.size
+        acc[b.last - lo + 1] -= b.size
+    return int(np.cumsum(acc).max())
+
+
+def best_stage(lowered: Lowered, bufs: list[Buffer], max_overhead_pct: float,
+               macs: int, keep: int = 3) -> tuple[Stage | None, int]:
+    """The stage that makes the arena smallest within the overhead bound (ranked by the live
+    peak, the best `keep` then placed by the quick greedy planner); among equals, the one with
+    the least overhead. Returns (stage or None, its quick arena)."""
+    budget = max_overhead_pct / 100.0 * max(macs, 1) * INSTR_PER_MAC
+    ranked: list[tuple[int, float, int, Stage]] = []
+    for first, end in _runs(lowered):
+        if end == first:
+            continue
+        d0 = _deps(lowered, first)
+        assert d0 is not None
+        for rows_per_step in STEP_CHOICES:
+            steps = max(1, -(-d0.out_h // rows_per_step))
+            prog = progress(lowered, first, end, steps)
+            if prog is None:
+                continue
+            for last in range(first + 1, end + 1):
+                for slack in (0.0, 0.5):
+                    st = schedule(lowered, first, last, steps, slack, prog)
+                    if st is None:
+                        continue
+                    extra = st.extra_instructions()
+                    if extra <= budget:
+                        ranked.append((_live_peak(stage_buffers(bufs, st)), float(extra), len(ranked), st))
+    ranked.sort(key=lambda r: r[:3])
+    best: tuple[int, float, Stage | None] = (plan_arena(bufs, search=False).arena_bytes, 0.0, None)
+    for _, extra, _, st in ranked[:keep]:
+        arena = plan_arena(stage_buffers(bufs, st), search=False).arena_bytes
+        if (arena, extra) < best[:2]:
+            best = (arena, extra, st)
+    return best[2], best[0]
