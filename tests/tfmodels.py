@@ -101,3 +101,59 @@ def quantize_with(conv, path: str | Path, input_shapes: list[tuple[int, ...]], *
     path = Path(path)
     path.write_bytes(conv.convert())
     return path
+
+
+def _blazeface_like(tf, x):
+    """BlazeFace-style: 5x5 depthwise blocks with residuals, max-pool shortcuts at stride 2."""
+    L = tf.keras.layers
+
+    def block(y, c_out: int, stride: int):
+        z = L.Conv2D(c_out, 1)(L.DepthwiseConv2D(5, strides=stride, padding="same")(y))
+        s = L.MaxPooling2D(2)(y) if stride == 2 else y
+        if c_out > y.shape[-1]:
+            s = L.Conv2D(c_out, 1)(s)
+        return L.ReLU()(L.Add()([z, s]))
+
+    y = L.Conv2D(24, 5, strides=2, padding="same", activation="relu")(x)
+    for c, s in ((24, 1), (28, 1), (32, 2), (36, 1), (42, 1), (48, 2), (56, 1), (64, 1), (72, 1), (80, 1),
+                 (88, 1), (96, 2), (96, 1), (96, 1)):
+        y = block(y, c, s)
+    return L.Flatten()(L.Conv2D(16, 1)(y))
+
+
+def _mcunet_like(tf, x):
+    """MCUNet-style backbone: inverted residual blocks with 3/5/7 kernels and expansion 3-4."""
+    L = tf.keras.layers
+
+    def ib(y, c_out: int, exp: int, k: int, stride: int):
+        c_in = y.shape[-1]
+        z = L.Conv2D(c_in * exp, 1, activation="relu6")(y) if exp > 1 else y
+        z = L.Conv2D(c_out, 1)(L.DepthwiseConv2D(k, strides=stride, padding="same", activation="relu6")(z))
+        return L.Add()([z, y]) if stride == 1 and c_in == c_out else z
+
+    y = ib(L.Conv2D(16, 3, strides=2, padding="same", activation="relu6")(x), 8, 1, 3, 1)
+    for c, e, k, s in ((16, 3, 7, 2), (16, 4, 3, 1), (24, 3, 5, 2), (24, 3, 3, 1), (24, 3, 5, 1), (40, 4, 7, 2),
+                       (40, 3, 3, 1), (48, 4, 5, 1), (96, 3, 5, 2), (96, 3, 3, 1)):
+        y = ib(y, c, e, k, s)
+    return L.Dense(10)(L.GlobalAveragePooling2D()(y))
+
+
+def image_model(name: str, path: str | Path) -> Path:
+    """An int8 image model with random weights, for patch-based execution: "mbv2_<px>"
+    (MobileNetV2 alpha 0.35, tf.keras.applications), "blaze_<px>" (BlazeFace-like detector),
+    "mcunet_<px>" (MCUNet-like backbone); the file at `path`, built once."""
+    import tensorflow as tf
+
+    path = Path(path)
+    if path.is_file():
+        return path
+    kind, px = name.rsplit("_", 1)
+    shape = (int(px), int(px), 3)
+    bodies = {
+        "mbv2": lambda x: tf.keras.applications.MobileNetV2(input_tensor=x, alpha=0.35, weights=None, classes=10,
+                                                            classifier_activation=None).output,
+        "blaze": lambda x: _blazeface_like(tf, x),
+        "mcunet": lambda x: _mcunet_like(tf, x),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return convert_int8(keras_model([shape], bodies[kind], seed=1), path, [shape], samples=4)

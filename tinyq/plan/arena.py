@@ -8,7 +8,9 @@ that moves buffers earlier in the order, stopping early when the liveness lower 
 
 Overlap: `Buffer.overlap_of[k] = d` says this buffer (an op's output) may start at any offset
 `<= offset(k) + d` even though it overlaps buffer k (that op's input, dying at the op): the kernel
-reads what it needs of k before it writes over it. Element-wise kernels have d = 0 (`inplace_of`);
+reads what it needs of k before it writes over it. A claim holds only for a buffer born while k
+is live (at k's last op, for an op's output; earlier, for a patch stage's buffers over the rows of
+its input already consumed, tinyq/plan/patch.py). Element-wise kernels have d = 0 (`inplace_of`);
 a convolution that walks its output in raster order has a negative d (its output trails its input
 by about one image row, see tinyq/plan/overlap.py).
 """
@@ -95,7 +97,7 @@ class _Problem:
         for i, b in enumerate(buffers):
             for k, d in b.allowed().items():
                 j = self.index.get(k)
-                if j is not None and j != i and buffers[j].last == b.first:
+                if j is not None and j != i and buffers[j].first <= b.first <= buffers[j].last:
                     self.rel[(i, j)] = d
         self.conflicts: list[list[int]] = [[] for _ in buffers]
         for i, j in itertools.combinations(range(len(buffers)), 2):
@@ -120,8 +122,10 @@ class _Problem:
         for i in order:
             size = self.bufs[i].size
             ivs = sorted(self.forbidden(i, j, offs[j]) for j in self.conflicts[i] if offs[j] >= 0)
-            # candidate starts: 0 and the aligned end of every forbidden interval
-            cands = sorted({0} | {align_up(max(hi, 0), a) for _, hi in ivs})
+            # candidate starts: 0, the aligned end of every forbidden interval, and where an
+            # allowed overlap lets the buffer sit over one already placed (as high as it may)
+            over = {offs[j] + self.rel[(i, j)] for j in self.conflicts[i] if offs[j] >= 0 and (i, j) in self.rel}
+            cands = sorted({0} | {align_up(max(hi, 0), a) for _, hi in ivs} | {v // a * a for v in over if v >= 0})
             chosen = None
             best_slack = None
             for c in cands:
@@ -153,7 +157,7 @@ class _Problem:
             live = [i for i, b in enumerate(self.bufs) if b.first <= pos <= b.last]
             total = sum(self.bufs[i].size for i in live)
             for (i, j), d in self.rel.items():
-                if self.bufs[i].first == pos:
+                if self.bufs[i].first <= pos <= min(self.bufs[i].last, self.bufs[j].last):
                     si, sj = self.bufs[i].size, self.bufs[j].size
                     # the most i and j can share: i at offset(j) + d, or at offset(j) if d > 0
                     d = min(max(d, -si), 0)
@@ -243,7 +247,7 @@ def validate(plan: ArenaPlan, align: int = ALIGN) -> None:
             continue
         for x, y, ox, oy in ((a, b, oa, ob), (b, a, ob, oa)):
             d = x.allowed().get(y.key)
-            if d is not None and y.last == x.first and ox - oy <= d:
+            if d is not None and y.first <= x.first <= y.last and ox - oy <= d:
                 break
         else:
             raise PlanError(f"buffers {a.key} [{oa}, {oa + a.size}) ops {a.first}..{a.last} and "

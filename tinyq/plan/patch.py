@@ -72,6 +72,8 @@ class Stage:
     shifted_bytes: int = 0                 # bytes the shifts copy per inference
     calls: int = 0                         # kernel calls per inference (one per op without patches)
     whole_outputs: list[int] = field(default_factory=list)
+    # per input the stage consumes for good: bytes of it no longer read, before each step
+    consumed: dict[int, np.ndarray] = field(default_factory=dict)
 
     @property
     def ops(self) -> range:
@@ -190,9 +192,12 @@ def _ready(d: Rows, h_in: int) -> int:
 
 
 def progress(lowered: Lowered, first: int, last: int, steps: int) -> tuple[list[Rows], np.ndarray] | None:
-    """Rows of each op's output done after each step, for ops first..last in `steps` steps
-    ([steps, ops]); None if one of them cannot run on bands. An op's progress depends only on
-    the ops before it, so a shorter stage from the same first op is a prefix of this one."""
+    """Rows of each op's output done after each step, for ops first..last ([steps', ops]); None
+    if one of them cannot run on bands. The ops reading only whole tensors finish in `steps`
+    steps; every op makes at most its share of rows per step (its height / `steps`), so that the
+    ops behind do not catch up in one burst at the end (a burst needs more rows in every band),
+    and the stage runs a few steps more instead. An op's progress depends only on the ops before
+    it, so a shorter stage from the same first op is a prefix of this one."""
     g = lowered.graph
     deps = []
     for pos in range(first, last + 1):
@@ -202,20 +207,29 @@ def progress(lowered: Lowered, first: int, last: int, steps: int) -> tuple[list[
         deps.append(d)
     produced = {d.output: i for i, d in enumerate(deps)}
     n = len(deps)
-    hi = np.zeros((steps, n), np.int64)
-    for k in range(steps):
+    rate = [max(1, -(-d.out_h // steps)) for d in deps]
+    rows: list[list[int]] = []
+    prev = [0] * n
+    for k in range(4 * steps + 8):
+        cur = [0] * n
         for i, d in enumerate(deps):
             srcs = (d.windowed, *d.same)
             if all(s not in produced for s in srcs):       # reads whole tensors only: paced
                 h = min(d.out_h, -(-(k + 1) * d.out_h // steps))
             else:
                 def have(t: int) -> int:
-                    return int(hi[k, produced[t]]) if t in produced else int(g.t(t).shape[1])
+                    return cur[produced[t]] if t in produced else int(g.t(t).shape[1])
                 h = _ready(d, have(d.windowed))
                 for s in d.same:
                     h = min(h, have(s))
-            hi[k, i] = max(h, int(hi[k - 1, i]) if k else 0)
-    return deps, hi
+            cur[i] = max(min(h, prev[i] + rate[i]), prev[i])
+        rows.append(cur)
+        prev = cur
+        if all(c == d.out_h for c, d in zip(cur, deps)):
+            break
+    else:
+        return None   # (cannot happen: every op progresses once its inputs are complete)
+    return deps, np.array(rows, np.int64)
 
 
 def schedule(lowered: Lowered, first: int, last: int, steps: int, slack: float = 0.0,
@@ -231,13 +245,34 @@ def schedule(lowered: Lowered, first: int, last: int, steps: int, slack: float =
             return None
     n = last - first + 1
     deps, hi = prog[0][:n], prog[1][:, :n]
+    finished = np.flatnonzero((hi == np.array([d.out_h for d in deps])).all(axis=1))
+    if not len(finished):
+        return None
+    hi = hi[:finished[0] + 1]                   # (steps after this stage's last op is done)
+    steps = len(hi)
     cons = _consumers(g)
     produced = {d.output: i for i, d in enumerate(deps)}
     inside = set(range(first, last + 1))
     band_ts = [t for t in produced if t not in g.outputs and cons.get(t) and set(cons[t]) <= inside]
-    if not band_ts or any(hi[-1, i] != d.out_h for i, d in enumerate(deps)):
+    if not band_ts:
         return None
     done = np.vstack([np.zeros((1, n), np.int64), hi[:-1]])      # rows done before step k
+
+    def still_read(t: int) -> np.ndarray:
+        """Per step, the lowest row of t a consumer in the stage still reads in that step or
+        later (t's height once none does)."""
+        low = np.full(steps, int(g.t(t).shape[1]), np.int64)
+        for pos in cons[t]:
+            c = pos - first
+            if not 0 <= c < n:
+                continue
+            d = deps[c]
+            busy = done[:, c] < d.out_h
+            if d.windowed == t:
+                low = np.where(busy, np.minimum(low, np.maximum(0, done[:, c] * d.stride - d.pad)), low)
+            if t in d.same:
+                low = np.where(busy, np.minimum(low, done[:, c]), low)
+        return low
 
     bands: list[Band] = []
     base = np.zeros((steps, len(band_ts)), np.int64)
@@ -245,17 +280,7 @@ def schedule(lowered: Lowered, first: int, last: int, steps: int, slack: float =
     for j, t in enumerate(band_ts):
         i = produced[t]
         height = int(g.t(t).shape[1])
-        # the lowest row of t a consumer still reads in step k (none once it has finished)
-        low = np.full(steps, height, np.int64)
-        for pos in cons[t]:
-            c = pos - first
-            d = deps[c]
-            busy = done[:, c] < d.out_h
-            if d.windowed == t:
-                low = np.where(busy, np.minimum(low, np.maximum(0, done[:, c] * d.stride - d.pad)), low)
-            if t in d.same:
-                low = np.where(busy, np.minimum(low, done[:, c]), low)
-        low = np.minimum(low, done[:, i])           # rows not yet made are not kept either
+        low = np.minimum(still_read(t), done[:, i])           # rows not yet made are not kept either
         need = int((hi[:, i] - low).max())
         rows = min(height, max(1, need + int(math.ceil(need * slack))))
         rb = int(g.t(t).shape[2]) * int(g.t(t).shape[3]) * g.t(t).itemsize
@@ -268,7 +293,38 @@ def schedule(lowered: Lowered, first: int, last: int, steps: int, slack: float =
         bands.append(Band(t, i, rb, rows, height))
     calls = int(np.count_nonzero(hi - done))
     whole = [d.output for d in deps if d.output not in band_ts]
-    return Stage(first, last, steps, deps, bands, hi.copy(), base, shifted, calls, whole)
+    # Inputs the stage consumes for good: the bytes of their rows no consumer reads any more,
+    # before each step, which the stage's own buffers may take over (`reuse`)
+    consumed = {}
+    for t in {s for d in deps for s in (d.windowed, *d.same)} - set(produced):
+        if t not in g.outputs and set(cons[t]) <= inside and not g.t(t).is_variable:
+            consumed[t] = still_read(t) * (int(g.t(t).shape[2]) * int(g.t(t).shape[3]) * g.t(t).itemsize)
+    st = Stage(first, last, steps, deps, bands, hi.copy(), base, shifted, calls, whole)
+    st.consumed = consumed
+    return st
+
+
+def reuse(stage: Stage, g: Graph) -> dict[int, dict[int, int]]:
+    """Per buffer the stage writes, the inputs it may overlap: buffer -> {input: d}, where it may
+    start up to d bytes past the input's start. A band is written from its first step on, all
+    over, so it must lie in the bytes already consumed by then; a whole output is written row by
+    row, so each step's rows must lie in the bytes consumed before that step."""
+    res: dict[int, dict[int, int]] = {}
+    bands = {b.tensor: b for b in stage.bands}
+    for i, d in enumerate(stage.deps):
+        t = d.output
+        started = np.flatnonzero(stage.hi[:, i] > 0)
+        if not len(started):
+            continue
+        k0 = int(started[0])
+        for u, dead in stage.consumed.items():
+            if t in bands:
+                delta = int(dead[k0]) - bands[t].nbytes
+            else:
+                rb = stage.row_bytes(g, t)
+                delta = int((dead - stage.hi[:, i] * rb)[k0:].min())
+            res.setdefault(t, {})[u] = delta
+    return res
 
 
 def check(stage: Stage, g: Graph) -> None:
@@ -299,10 +355,12 @@ def check(stage: Stage, g: Graph) -> None:
                                         f"which holds [{base}, {base + b.rows})")
 
 
-def stage_buffers(bufs: list[Buffer], stage: Stage) -> list[Buffer]:
+def stage_buffers(bufs: list[Buffer], stage: Stage, g: Graph | None = None) -> list[Buffer]:
     """The arena's buffers with the stage applied: bands shrink to their rows and live through
     the whole stage, the stage's other outputs live from its start, its inputs until its end.
-    Overlaps claimed by the stage's ops no longer hold (their calls interleave) and are dropped."""
+    Overlaps claimed by the stage's ops no longer hold (their calls interleave) and are dropped;
+    with `g`, the stage's buffers may take over the consumed rows of its inputs (`reuse`)."""
+    over = reuse(stage, g) if g is not None else {}
     bands = {("t", b.tensor): b for b in stage.bands}
     produced = {("t", d.output) for d in stage.deps}
     read = {("t", t) for d in stage.deps for t in (d.windowed, *d.same)}
@@ -316,7 +374,8 @@ def stage_buffers(bufs: list[Buffer], stage: Stage) -> list[Buffer]:
         if b.key in read and b.key not in produced:
             nb.last = max(nb.last, stage.last)
         if b.key in produced:
-            nb.overlap_of, nb.inplace_of = {}, []
+            nb.overlap_of = {("t", u): dd for u, dd in over.get(b.key[1], {}).items()}
+            nb.inplace_of = []
         out.append(nb)
     return out
 
@@ -335,24 +394,35 @@ def _runs(lowered: Lowered) -> list[tuple[int, int]]:
 
 
 def _live_peak(bufs: list[Buffer]) -> int:
-    """The most bytes live at one op: what any placement needs at least (overlaps aside), a
-    cheap way to rank stages before placing the best ones."""
+    """About the most bytes live at one op: the sizes live there, less what overlap claims may
+    share (a buffer over another one, up to that one's size): a cheap way to rank stages before
+    placing the best ones."""
     if not bufs:
         return 0
     lo = min(b.first for b in bufs)
     hi = max(b.last for b in bufs)
     acc = np.zeros(hi - lo + 2, np.int64)
+    size = {b.key: b.size for b in bufs}
+    shared: dict[object, int] = {}
     for b in bufs:
-        acc[b.first - lo] += b.size
-        acc[b.last - lo + 1] -= b.size
+        eff = b.size
+        for k, d in b.overlap_of.items():
+            if k in size:
+                room = size[k] - shared.get(k, 0)
+                take = max(0, min(room, b.size - max(0, -d)))
+                shared[k] = shared.get(k, 0) + take
+                eff -= take
+                break
+        acc[b.first - lo] += eff
+        acc[b.last - lo + 1] -= eff
     return int(np.cumsum(acc).max())
 
 
-def best_stage(lowered: Lowered, bufs: list[Buffer], max_overhead_pct: float,
-               macs: int, keep: int = 3) -> tuple[Stage | None, int]:
-    """The stage that makes the arena smallest within the overhead bound (ranked by the live
-    peak, the best `keep` then placed by the quick greedy planner); among equals, the one with
-    the least overhead. Returns (stage or None, its quick arena)."""
+def best_stages(lowered: Lowered, bufs: list[Buffer], max_overhead_pct: float,
+                macs: int, keep: int = 6) -> list[tuple[int, Stage]]:
+    """The stages within the overhead bound that make the arena smallest: ranked by the live
+    peak, the best `keep` then placed by the quick greedy planner; (its arena, stage), best
+    first (among equals, the one with the least overhead)."""
     budget = max_overhead_pct / 100.0 * max(macs, 1) * INSTR_PER_MAC
     ranked: list[tuple[int, float, int, Stage]] = []
     for first, end in _runs(lowered):
@@ -372,11 +442,10 @@ def best_stage(lowered: Lowered, bufs: list[Buffer], max_overhead_pct: float,
                         continue
                     extra = st.extra_instructions()
                     if extra <= budget:
-                        ranked.append((_live_peak(stage_buffers(bufs, st)), float(extra), len(ranked), st))
+                        ranked.append((_live_peak(stage_buffers(bufs, st, lowered.graph)), float(extra), len(ranked), st))
     ranked.sort(key=lambda r: r[:3])
-    best: tuple[int, float, Stage | None] = (plan_arena(bufs, search=False).arena_bytes, 0.0, None)
+    placed = []
     for _, extra, _, st in ranked[:keep]:
-        arena = plan_arena(stage_buffers(bufs, st), search=False).arena_bytes
-        if (arena, extra) < best[:2]:
-            best = (arena, extra, st)
-    return best[2], best[0]
+        placed.append((plan_arena(stage_buffers(bufs, st, lowered.graph), search=False).arena_bytes, extra, st))
+    placed.sort(key=lambda r: r[:2])
+    return [(arena, st) for arena, _, st in placed]

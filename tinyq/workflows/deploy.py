@@ -71,7 +71,7 @@ def deploy(opt: DeployOptions) -> DeployReport:
         require_fit(plan, gen.graph.name)   # refuse before anything is built
     project = opt.out / run_board.name
     with prog.stage("generate", f"generating the PlatformIO project in {project}"):
-        write_project(gen, run_board.name, project)
+        write_project(gen, str(run_board.path) if run_board.path else run_board.name, project)
     with prog.stage("build", "building the firmware (pio run, offline)"):
         image = build_project(project)
         built = budget(gen, target, image.text, image.data, image.bss)
