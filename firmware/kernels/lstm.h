@@ -1,0 +1,39 @@
+#ifndef TQ_LSTM_H
+#define TQ_LSTM_H
+
+#include <stdint.h>
+
+/* UNIDIRECTIONAL_SEQUENCE_LSTM, int8 (TFLM's integer LSTM). Gates are indexed i, f, c, o (input,
+ * forget, cell, output). Per batch row and time step:
+ *   gate[k] = act_k( sat16( sat16(rq(w_x[k] . x + b_x[k])) + sat16(rq(w_h[k] . h + b_h[k])) ) )
+ * at scale 2^-12 in, 2^-15 out (act: TFLM's int16 sigmoid, the cell gate's tanh or sigmoid);
+ *   c = clip( sat16( rq(f * c) + rq(i * g) ) ),   h = sat8( zp + rq(o * tanh(c)) )
+ * and h is written to the output row of that step. Rows are independent, so batch after batch,
+ * step after step gives TFLM's results for time-major and batch-major layouts alike. */
+typedef struct {
+    int32_t batches, steps, inputs, units;
+    int32_t time_major;                 /* in/out are [steps][batches][.], else [batches][steps][.] */
+    int32_t hidden_zero_point;
+    int32_t x_mult[4], x_shift[4];      /* input x weights -> gate (2^-12) */
+    int32_t h_mult[4], h_shift[4];      /* hidden state x weights -> gate */
+    int32_t fc_mult, fc_shift;          /* forget gate x cell state -> cell state */
+    int32_t ig_mult, ig_shift;          /* input gate x cell gate -> cell state */
+    int32_t out_mult, out_shift;        /* output gate x tanh(cell) -> hidden state (int8) */
+    int32_t cell_clip;                  /* 0: none, else the cell state is clamped to +-cell_clip */
+    int32_t cell_gate_sigmoid;          /* the cell gate's activation: 0 tanh, 1 sigmoid */
+    int32_t tanh_mult, tanh_shift;      /* cell state -> tanh input (see tq_sigmoid_s16_params) */
+    const int8_t *w_x;                  /* [4][units][inputs] */
+    const int8_t *w_h;                  /* [4][units][units] */
+    const int32_t *b_x;                 /* [4][units]: bias - input zero point * row sum */
+    const int32_t *b_h;                 /* [4][units]: -hidden zero point * row sum */
+    const uint16_t *table;              /* TFLite's sigmoid table (logistic.h) */
+} tq_lstm_params;
+
+/* hidden (int8) and cell (int16) hold batches x units values and persist across invocations.
+ * `armed` (or 0 when the hidden zero point is 0): while *armed is 0 the hidden state is first
+ * filled with its zero point (TFLM's reset value), then *armed is set. scratch: 5 x units int16.
+ * in and out must not overlap. */
+void tq_lstm_s8(const tq_lstm_params *p, const int8_t *in, int8_t *hidden, int16_t *cell, uint8_t *armed,
+                int8_t *out, int16_t *scratch);
+
+#endif

@@ -1,0 +1,194 @@
+"""UNIDIRECTIONAL_SEQUENCE_LSTM, int8 activations and weights with TFLM's integer arithmetic:
+each gate is two FULLY_CONNECTEDs (input and hidden state) to int16 at scale 2^-12, added with
+saturation, then TFLM's int16 sigmoid (or the cell activation); the int16 cell state and the
+int8 hidden state are updated by int16 multiplications requantized as TFLM's MUL does.
+
+What TFLM's kernel (its 2023 rewrite) runs is the standard Keras LSTM: all four gates, no
+peepholes, no projection, no layer norm, no CIFG. Everything else it rejects in Prepare, and so
+does this module. The hidden and cell state are variable tensors: static RAM outside the arena
+that carries over from one invocation to the next, reset by tinyq_model_reset() (the hidden state
+to its zero point, the cell state to 0, as TFLM resets variable tensors)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from tinyq.ir import Graph, Op, Tensor
+from tinyq.ops._lut16 import sigmoid_table_u16
+from tinyq.ops.emitter import Emitter
+from tinyq.ops.logistic import checked_log2
+from tinyq.ops.registry import Prepared, Refusal, register_op, variant
+from tinyq.quant import quantize_multiplier
+
+# TFLite's input positions (lstm_shared.h): the gates in the order input, forget, cell, output
+INPUT, HIDDEN, CELL = 0, 18, 19
+X_WEIGHTS, H_WEIGHTS, PEEPHOLES, BIASES = (1, 2, 3, 4), (5, 6, 7, 8), (9, 10, 11), (12, 13, 14, 15)
+PROJECTION, LAYER_NORM = (16, 17), (20, 21, 22, 23)
+GATE_SCALE = 2.0 ** -12     # the FULLY_CONNECTEDs' output: Q3.12, the int16 sigmoid/tanh input
+ACT_SCALE = 2.0 ** -15      # the int16 sigmoid/tanh output
+CELL_ACTIVATIONS = {"TANH": 0, "SIGMOID": 1}
+
+
+@dataclass(frozen=True, eq=False)
+class LstmData(Prepared):
+    input: int
+    hidden: int
+    cell: int
+    output: int
+    hidden_zp: int
+    fields: dict            # the scalar parameters of tq_lstm_params
+    w_x: np.ndarray         # int8 [4, units, inputs], gates i, f, c, o
+    w_h: np.ndarray         # int8 [4, units, units]
+    b_x: np.ndarray         # int32 [4, units]: bias - input_zp * row sums
+    b_h: np.ndarray         # int32 [4, units]: -hidden_zp * row sums
+    state_count: int        # batches * units
+
+    def macs(self) -> int:
+        f = self.fields
+        return int(f["batches"] * f["steps"] * 4 * f["units"] * (f["inputs"] + f["units"]))
+
+
+def _operand(op: Op, g: Graph, k: int) -> Tensor | None:
+    return g.t(op.inputs[k]) if k < len(op.inputs) and op.inputs[k] >= 0 else None
+
+
+def _check_variants(op: Op, g: Graph) -> None:
+    """TFLM's LstmTensors::ValidateTensorStatus: the standard LSTM only."""
+    absent = [k for k in (INPUT, HIDDEN, CELL, *X_WEIGHTS, *H_WEIGHTS, *BIASES) if _operand(op, g, k) is None]
+    if absent:
+        what = "coupled input and forget gates (CIFG: no input gate)" if 1 in absent or 5 in absent or 12 in absent \
+            else f"inputs {absent} omitted"
+        raise Refusal(f"TFLM's LSTM needs all four gates' weights and biases and both states: this one has {what}")
+    for kind, positions in (("peephole (cell-to-gate) weights", PEEPHOLES), ("a projection", PROJECTION),
+                            ("layer normalization", LAYER_NORM)):
+        if any(_operand(op, g, k) is not None for k in positions):
+            raise Refusal(f"the LSTM has {kind}, which TFLM's integer LSTM does not run (it rejects the model)")
+
+
+def _types(op: Op, g: Graph) -> None:
+    x, out = g.t(op.inputs[INPUT]), g.t(op.outputs[0])
+    h, c = g.t(op.inputs[HIDDEN]), g.t(op.inputs[CELL])
+    if not (h.is_variable and c.is_variable):
+        raise Refusal("the hidden and cell state must be variable tensors (TFLM keeps them between invocations)")
+    if x.dtype == "int16":
+        raise Refusal("int16 activations (16x8): tinyq compiles the int8 LSTM only (TensorFlow's converter "
+                      "does not quantize an LSTM to 16x8 either)")
+    ws = [g.t(op.inputs[k]) for k in (*X_WEIGHTS, *H_WEIGHTS)]
+    bs = [g.t(op.inputs[k]) for k in BIASES]
+    types = (x.dtype, h.dtype, out.dtype, c.dtype, {w.dtype for w in ws}, {b.dtype for b in bs})
+    if types != ("int8", "int8", "int8", "int16", {"int8"}, {"int32"}):
+        raise Refusal(f"needs int8 input, hidden state and output, int16 cell state, int8 weights and int32 "
+                      f"biases (TFLM's integer LSTM); got input {x.dtype}, hidden {h.dtype}, output {out.dtype}, "
+                      f"cell {c.dtype}, weights {sorted(types[4])}, biases {sorted(types[5])}")
+    for t in (x, h, c, out, *ws):
+        if not t.is_quantized or t.per_channel:
+            raise Refusal(f"'{t.name}' must be quantized per tensor (TFLM's LSTM reads one scale)")
+    for t in ws:
+        if t.qzero != 0 or not t.is_const:
+            raise Refusal(f"weights '{t.name}' must be constant and symmetric (zero point 0)")
+    if any(not b.is_const for b in bs):
+        raise Refusal("the gate biases must be constant")
+
+
+@register_op("UNIDIRECTIONAL_SEQUENCE_LSTM")
+def prepare(op: Op, g: Graph) -> LstmData:
+    if len(op.inputs) != 24 or len(op.outputs) != 1:
+        raise Refusal(f"TFLM's LSTM takes 24 inputs and 1 output, this one has {len(op.inputs)} and {len(op.outputs)}")
+    _check_variants(op, g)
+    _types(op, g)
+    x, out = g.t(op.inputs[INPUT]), g.t(op.outputs[0])
+    h, c = g.t(op.inputs[HIDDEN]), g.t(op.inputs[CELL])
+    time_major = bool(op.options.get("time_major", False))
+    if len(x.shape) != 3 or len(h.shape) != 2:
+        raise Refusal(f"the input must be 3-D and the hidden state 2-D (TFLM reads their dimensions), "
+                      f"got {list(x.shape)} and {list(h.shape)}")
+    steps, batches = (int(x.shape[0]), int(x.shape[1])) if time_major else (int(x.shape[1]), int(x.shape[0]))
+    inputs, units = int(x.shape[2]), int(h.shape[1])
+    for k in X_WEIGHTS + H_WEIGHTS:
+        w = g.t(op.inputs[k])
+        want = [units, inputs if k in X_WEIGHTS else units]
+        if [int(v) for v in w.shape] != want:
+            raise Refusal(f"weights '{w.name}' are {list(w.shape)}, TFLM needs {want}")
+    for k in BIASES:
+        if [int(v) for v in g.t(op.inputs[k]).shape] != [units]:
+            raise Refusal(f"bias '{g.t(op.inputs[k]).name}' must hold {units} values")
+    if h.num_elements != batches * units or c.num_elements != batches * units:
+        raise Refusal(f"the states must hold {batches} x {units} values")
+    if len(out.shape) != 3 or [int(v) for v in out.shape] != [int(x.shape[0]), int(x.shape[1]), units]:
+        raise Refusal(f"output {list(out.shape)} must be {[int(x.shape[0]), int(x.shape[1]), units]}")
+    act = op.options.get("fused_activation_function", "TANH")
+    if act not in CELL_ACTIVATIONS:
+        raise Refusal(f"cell activation {act}: TFLM's LSTM computes the cell gate with TANH or SIGMOID only")
+    clip = float(op.options.get("cell_clip", 0.0))
+    if clip < 0:
+        raise Refusal(f"cell_clip is {clip}; TFLM requires it >= 0 (0: no clipping)")
+
+    # TFLM's Prepare, constant by constant: gate FULLY_CONNECTEDs to Q3.12 (double products)
+    x_mult, x_shift, h_mult, h_shift = [], [], [], []
+    for kx, kh in zip(X_WEIGHTS, H_WEIGHTS):
+        m, s = quantize_multiplier(x.qscale * g.t(op.inputs[kx]).qscale / GATE_SCALE)
+        x_mult.append(m)
+        x_shift.append(s)
+        m, s = quantize_multiplier(h.qscale * g.t(op.inputs[kh]).qscale / GATE_SCALE)
+        h_mult.append(m)
+        h_shift.append(s)
+    w_x = np.stack([g.t(op.inputs[k]).data.astype(np.int8) for k in X_WEIGHTS])
+    w_h = np.stack([g.t(op.inputs[k]).data.astype(np.int8) for k in H_WEIGHTS])
+    bias = np.stack([g.t(op.inputs[k]).data.astype(np.int64) for k in BIASES])
+    # the zero points folded into the biases: sum w (x - zp) + b = sum w x + (b - zp sum w)
+    b_x = bias - x.qzero * w_x.astype(np.int64).sum(axis=2)
+    b_h = -h.qzero * w_h.astype(np.int64).sum(axis=2)
+    for b in (b_x, b_h):
+        if np.abs(b).max(initial=0) >= 2**31:
+            raise Refusal("a gate bias with its zero point folded in exceeds int32")
+    # the element-wise products (CreateInterGateMulParams: double scales)
+    fc_mult, fc_shift = quantize_multiplier(ACT_SCALE * c.qscale / c.qscale)
+    ig_mult, ig_shift = quantize_multiplier(ACT_SCALE * ACT_SCALE / c.qscale)
+    out_mult, out_shift = quantize_multiplier(ACT_SCALE * ACT_SCALE / h.qscale)
+    # tanh of the cell state: its scale taken as the nearest power of two, as TFLM does
+    _, power = checked_log2(c.qscale)
+    shift = 15 + power - 3
+    tanh_mult, tanh_shift = (3, -shift) if shift < 0 else (3 << shift, 0)
+    if tanh_mult > 3 << 14:
+        raise Refusal(f"cell state scale {c.qscale:.3g} is too coarse for TFLM's int16 tanh (the input "
+                      "multiplier would overflow int32)")
+    cell_clip = int(min(max(clip / c.qscale, -32768.0), 32767.0)) if clip > 0 else 0
+    fields = {
+        "batches": batches, "steps": steps, "inputs": inputs, "units": units, "time_major": int(time_major),
+        "hidden_zero_point": h.qzero,
+        "x_mult": x_mult, "x_shift": x_shift, "h_mult": h_mult, "h_shift": h_shift,
+        "fc_mult": fc_mult, "fc_shift": fc_shift, "ig_mult": ig_mult, "ig_shift": ig_shift,
+        "out_mult": out_mult, "out_shift": out_shift, "cell_clip": cell_clip,
+        "cell_gate_sigmoid": CELL_ACTIVATIONS[act], "tanh_mult": tanh_mult, "tanh_shift": tanh_shift,
+    }
+    return LstmData(op.index, op.opcode, op.inputs[INPUT], op.inputs[HIDDEN], op.inputs[CELL], op.outputs[0],
+                    h.qzero, fields, w_x, w_h, b_x.astype(np.int32), b_h.astype(np.int32), batches * units)
+
+
+def _scratch(d: LstmData) -> int:
+    # the four gates and tanh(cell) of one batch row, int16
+    return 2 * 5 * int(d.fields["units"])
+
+
+def _c_list(v: object) -> object:
+    return "{" + ", ".join(str(int(x)) for x in v) + "}" if isinstance(v, list) else v
+
+
+@variant("UNIDIRECTIONAL_SEQUENCE_LSTM", "portable", ["lstm.c", "lstm.h", "logistic.c", "logistic.h", "tanh.c",
+                                                      "tanh.h", "tq_fixedpoint.h"], scratch=_scratch)
+def lower(d: LstmData, em: Emitter) -> None:
+    em.include("lstm.h")
+    hidden = em.static(f"state:{d.hidden}", "int8", d.state_count, f"LSTM hidden state of op {d.index}")
+    cell = em.static(f"state:{d.cell}", "int16", d.state_count, f"LSTM cell state of op {d.index}")
+    # a zero hidden state is its zero point: filled on the first invocation after start-up or reset
+    armed = em.static(f"armed:{d.hidden}", "uint8", 1, f"LSTM hidden state of op {d.index} filled") \
+        if d.hidden_zp else "0"
+    p = em.params("tq_lstm_params", {
+        **{k: _c_list(v) for k, v in d.fields.items()},
+        "w_x": em.const(d.w_x, "lstm_wx"), "w_h": em.const(d.w_h, "lstm_wh"),
+        "b_x": em.const(d.b_x, "lstm_bx"), "b_h": em.const(d.b_h, "lstm_bh"),
+        "table": em.const(sigmoid_table_u16(), "sigmoid"),
+    })
+    em.call(f"tq_lstm_s8({p}, {em.tensor(d.input)}, {hidden}, {cell}, {armed}, {em.tensor(d.output)}, "
+            f"(int16_t *){em.scratch()})")
