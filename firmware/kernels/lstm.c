@@ -37,11 +37,7 @@ static void step(const tq_lstm_params *p, const int8_t *x, int8_t *h, int16_t *c
     }
     tq_logistic_s16(&sig2, gi, gi);             /* input and forget gates, adjacent */
     tq_logistic_s16(&sig1, go, go);
-    if (p->cell_gate_sigmoid) {
-        tq_logistic_s16(&sig1, gc, gc);
-    } else {
-        tq_tanh_s16(&sig1, gc, gc);
-    }
+    tq_tanh_s16(&sig1, gc, gc);
     for (int32_t u = 0; u < n; ++u) {
         const int32_t keep = tq_sat_s16(tq_requantize(gf[u] * c[u], p->fc_mult, (int)p->fc_shift));
         const int32_t add = tq_sat_s16(tq_requantize(gi[u] * gc[u], p->ig_mult, (int)p->ig_shift));

@@ -6,7 +6,7 @@
 /* UNIDIRECTIONAL_SEQUENCE_LSTM, int8 (TFLM's integer LSTM). Gates are indexed i, f, c, o (input,
  * forget, cell, output). Per batch row and time step:
  *   gate[k] = act_k( sat16( sat16(rq(w_x[k] . x + b_x[k])) + sat16(rq(w_h[k] . h + b_h[k])) ) )
- * at scale 2^-12 in, 2^-15 out (act: TFLM's int16 sigmoid, the cell gate's tanh or sigmoid);
+ * at scale 2^-12 in, 2^-15 out (act: TFLM's int16 sigmoid, tanh for the cell gate);
  *   c = clip( sat16( rq(f * c) + rq(i * g) ) ),   h = sat8( zp + rq(o * tanh(c)) )
  * and h is written to the output row of that step. Rows are independent, so batch after batch,
  * step after step gives TFLM's results for time-major and batch-major layouts alike. */
@@ -20,7 +20,6 @@ typedef struct {
     int32_t ig_mult, ig_shift;          /* input gate x cell gate -> cell state */
     int32_t out_mult, out_shift;        /* output gate x tanh(cell) -> hidden state (int8) */
     int32_t cell_clip;                  /* 0: none, else the cell state is clamped to +-cell_clip */
-    int32_t cell_gate_sigmoid;          /* the cell gate's activation: 0 tanh, 1 sigmoid */
     int32_t tanh_mult, tanh_shift;      /* cell state -> tanh input (see tq_sigmoid_s16_params) */
     const int8_t *w_x;                  /* [4][units][inputs] */
     const int8_t *w_h;                  /* [4][units][units] */

@@ -54,6 +54,8 @@ def run(args: argparse.Namespace) -> int:
 
     print(f"converting {src.path.name} to {args.mode} ...", file=sys.stderr)
     blob = convert(src, args.mode, calib, io=io)
+    if src.recurrent:
+        print(src.recurrent, file=sys.stderr)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_bytes(blob)
     kind = {"int8": f"full integer: {io} input/output, per-channel weights",

@@ -1,6 +1,6 @@
 """UNIDIRECTIONAL_SEQUENCE_LSTM, int8 activations and weights with TFLM's integer arithmetic:
 each gate is two FULLY_CONNECTEDs (input and hidden state) to int16 at scale 2^-12, added with
-saturation, then TFLM's int16 sigmoid (or the cell activation); the int16 cell state and the
+saturation, then TFLM's int16 sigmoid (tanh for the cell gate); the int16 cell state and the
 int8 hidden state are updated by int16 multiplications requantized as TFLM's MUL does.
 
 What TFLM's kernel (its 2023 rewrite) runs is the standard Keras LSTM: all four gates, no
@@ -27,7 +27,6 @@ X_WEIGHTS, H_WEIGHTS, PEEPHOLES, BIASES = (1, 2, 3, 4), (5, 6, 7, 8), (9, 10, 11
 PROJECTION, LAYER_NORM = (16, 17), (20, 21, 22, 23)
 GATE_SCALE = 2.0 ** -12     # the FULLY_CONNECTEDs' output: Q3.12, the int16 sigmoid/tanh input
 ACT_SCALE = 2.0 ** -15      # the int16 sigmoid/tanh output
-CELL_ACTIVATIONS = {"TANH": 0, "SIGMOID": 1}
 
 
 @dataclass(frozen=True, eq=False)
@@ -118,8 +117,9 @@ def prepare(op: Op, g: Graph) -> LstmData:
     if len(out.shape) != 3 or [int(v) for v in out.shape] != [int(x.shape[0]), int(x.shape[1]), units]:
         raise Refusal(f"output {list(out.shape)} must be {[int(x.shape[0]), int(x.shape[1]), units]}")
     act = op.options.get("fused_activation_function", "TANH")
-    if act not in CELL_ACTIVATIONS:
-        raise Refusal(f"cell activation {act}: TFLM's LSTM computes the cell gate with TANH or SIGMOID only")
+    if act != "TANH":
+        # (TFLM's kernel also has SIGMOID, which a .tflite file cannot express; others abort it)
+        raise Refusal(f"cell activation {act}: TFLM's integer LSTM computes the cell gate with TANH only")
     clip = float(op.options.get("cell_clip", 0.0))
     if clip < 0:
         raise Refusal(f"cell_clip is {clip}; TFLM requires it >= 0 (0: no clipping)")
@@ -160,7 +160,7 @@ def prepare(op: Op, g: Graph) -> LstmData:
         "x_mult": x_mult, "x_shift": x_shift, "h_mult": h_mult, "h_shift": h_shift,
         "fc_mult": fc_mult, "fc_shift": fc_shift, "ig_mult": ig_mult, "ig_shift": ig_shift,
         "out_mult": out_mult, "out_shift": out_shift, "cell_clip": cell_clip,
-        "cell_gate_sigmoid": CELL_ACTIVATIONS[act], "tanh_mult": tanh_mult, "tanh_shift": tanh_shift,
+        "tanh_mult": tanh_mult, "tanh_shift": tanh_shift,
     }
     return LstmData(op.index, op.opcode, op.inputs[INPUT], op.inputs[HIDDEN], op.inputs[CELL], op.outputs[0],
                     h.qzero, fields, w_x, w_h, b_x.astype(np.int32), b_h.astype(np.int32), batches * units)

@@ -7,7 +7,7 @@ from typing import IO, Iterator
 import numpy as np
 
 from tinyq.errors import TinyqError
-from tinyq.workflows.quantize.loader import SourceModel
+from tinyq.workflows.quantize.loader import SourceModel, all_layers
 from tinyq.workflows.quantize.quiet import quiet
 from tinyq.workflows.quantize.tflite_ops import float_ops
 
@@ -124,11 +124,16 @@ def _check_recurrent(src: SourceModel) -> None:
     recurrent layers unless they are unrolled. LSTM, GRU and SimpleRNN are unrolled here (the
     input's time steps are fixed), so the model converts to FULLY_CONNECTED, ADD, MUL, LOGISTIC,
     TANH, SPLIT and UNPACK per step, which tinyq compiles; the other recurrent layers are refused
-    before converting. (tf_keras, Keras 2, converts an LSTM to one fused
-    UNIDIRECTIONAL_SEQUENCE_LSTM instead, which tinyq does not compile yet.)"""
-    if src.kind != "keras" or type(src.keras).__module__.startswith("tf_keras"):
+    before converting. tf_keras (Keras 2) models (the loader uses tf_keras for Keras 2 SavedModels
+    and prefers it for .h5 files with LSTM layers) convert each LSTM to one fused UNIDIRECTIONAL_SEQUENCE_LSTM."""
+    if src.kind != "keras":
         return
-    names = {type(layer).__name__ for layer in _all_layers(src.keras)}
+    names = {type(layer).__name__ for layer in all_layers(src.keras)}
+    if type(src.keras).__module__.startswith("tf_keras"):
+        if "LSTM" in names:
+            src.recurrent = ("LSTM layers: one fused UNIDIRECTIONAL_SEQUENCE_LSTM each "
+                             "(a tf_keras model: TensorFlow's converter fuses Keras 2 LSTMs)")
+        return
     refused = sorted(names & set(NOT_CONVERTIBLE))
     if refused:
         raise QuantizeError(
@@ -136,14 +141,10 @@ def _check_recurrent(src: SourceModel) -> None:
             "converter", "use LSTM, GRU or SimpleRNN layers (tinyq unrolls them over the fixed time steps)")
     if names & set(UNROLLABLE):
         src.keras, src.unrolled = _unrolled(src.keras), True
-
-
-def _all_layers(model) -> list:
-    layers = []
-    for layer in getattr(model, "layers", []):
-        layers.append(layer)
-        layers.extend(_all_layers(layer))
-    return layers
+        src.recurrent = (f"{', '.join(sorted(names & set(UNROLLABLE)))} layers: unrolled over the "
+                         "fixed time steps (Keras 3 recurrent layers crash TensorFlow's int8 "
+                         "converter; a tf_keras (Keras 2) model, e.g. an .h5 saved by tf_keras, converts an "
+                         "LSTM to one fused UNIDIRECTIONAL_SEQUENCE_LSTM)")
 
 
 def _unrolled(model):
