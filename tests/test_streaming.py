@@ -120,31 +120,6 @@ def test_stream_deploys_bit_exact_step_by_step(models: dict[str, Path], tmp_path
     assert "ASSIGN_VARIABLE" in [layer["op"] for layer in rep["layers"]]
 
 
-def test_keras_lstm_classifier_is_inspected_and_refused_clearly(tmp_path: Path) -> None:
-    """tf_keras (Keras 2) converts an LSTM to one fused UNIDIRECTIONAL_SEQUENCE_LSTM whose hidden
-    and cell state are variable tensors: inspect reads it (the state tensors, the TANH cell
-    activation) and names the op tinyq does not compile yet; compile refuses it."""
-    tf_keras = pytest.importorskip("tf_keras")
-    from tinyq.errors import UnsupportedOpError
-    from tinyq.workflows.compile import compile
-    from tinyq.workflows.inspect import inspect_model
-
-    tf_keras.utils.set_random_seed(0)
-    m = tf_keras.Sequential([tf_keras.Input(shape=(6, 4), batch_size=1), tf_keras.layers.LSTM(8),
-                             tf_keras.layers.Dense(3)])
-    from tfmodels import quantize_with
-
-    path = quantize_with(tf.lite.TFLiteConverter.from_keras_model(m), tmp_path / "lstm.tflite", [(1, 6, 4)])
-    info = inspect_model(path)
-    assert [u["op"] for u in info["unsupported"]] == ["UNIDIRECTIONAL_SEQUENCE_LSTM"]
-    assert "UNIDIRECTIONAL_SEQUENCE_LSTM" in info["tflm_ops_tinyq_lacks"]
-    g = load(path)
-    lstm = g.ops[0]
-    assert [g.t(lstm.inputs[k]).is_variable for k in (18, 19)] == [True, True]
-    with pytest.raises(UnsupportedOpError, match="UNIDIRECTIONAL_SEQUENCE_LSTM"):
-        compile(path)
-
-
 def svdf_model(src: Path, dst: Path, batches: int = 1, inputs: int = 6, units: int = 3, rank: int = 2,
                memory: int = 5, seed: int = 0) -> Path:
     """A one-op SVDF model (TF's converter writes SVDF only from graphs Keras cannot build) on the
