@@ -173,6 +173,28 @@ def test_quantize_keeps_a_tf_keras_lstm_fused_and_says_so(tmp_path: Path, capsys
     assert rep.mismatches == 0 and rep.reference == "TFLM", rep.to_dict()
 
 
+def test_quantize_rebuilds_a_keras3_lstm_chain_in_tf_keras_fused(tmp_path: Path, capsys) -> None:
+    """A Keras 3 LSTM classifier (functional, a chain of layers) is rebuilt in tf_keras with the
+    same weights and converted to the fused op, not unrolled; `quantize` says how."""
+    keras = pytest.importorskip("keras")
+    from tinyq.cli import main
+
+    keras.utils.set_random_seed(2)
+    inp = keras.Input(shape=(7, 4))
+    y = keras.layers.LSTM(10)(inp)
+    y = keras.layers.Dropout(0.2)(y)
+    m = keras.Model(inp, keras.layers.Softmax()(keras.layers.Dense(3)(y)))
+    m.save(tmp_path / "k3.keras")
+    np.save(tmp_path / "c.npy", np.random.default_rng(1).uniform(-1, 1, (128, 7, 4)).astype(np.float32))
+    out = tmp_path / "q.tflite"
+    assert main(["quantize", str(tmp_path / "k3.keras"), "--calib", str(tmp_path / "c.npy"), "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "rebuilt in tf_keras" in err and "unrolled" not in err.split("rebuilt")[0], err
+    _lstm_op(out)
+    rep = verify(out, samples=100, seed=4)
+    assert rep.mismatches == 0 and rep.reference == "TFLM", rep.to_dict()
+
+
 @pytest.mark.slow
 def test_lstm_classifier_deploys_bit_exact(tmp_path: Path, capsys) -> None:
     import json

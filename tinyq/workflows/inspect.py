@@ -96,13 +96,14 @@ def format_report(info: dict) -> str:
             q = t["quantization"]
             qs = f" scale={q['scale']:.6g} zp={q['zero_point']}" if q and not q["per_channel"] and q["scale"] is not None else ""
             lines.append(f"  {io[:-1]}: {t['name']} {t['dtype']}{t['shape']}{qs}")
-    lines.append(f"  {'#':>3} {'op':<20} {'output':<18} {'params B':>10} {'MACs':>12}  note")
+    w = max([20] + [len(op["op"]) for op in info["ops"]])
+    lines.append(f"  {'#':>3} {'op':<{w}} {'output':<18} {'params B':>10} {'MACs':>12}  note")
     for op in info["ops"]:
         out = "x".join(map(str, op["outputs"][0])) if op["outputs"] else ""
         note = "" if op["supported"] else f"UNSUPPORTED: {op['unsupported_reason']}"
         if op.get("state_bytes"):
             note = f"{op['state_bytes']:,} B state kept between invocations" + (f"; {note}" if note else "")
-        lines.append(f"  {op['index']:>3} {op['op']:<20} {out:<18} {op['param_bytes']:>10,} {op['macs']:>12,}  {note}")
+        lines.append(f"  {op['index']:>3} {op['op']:<{w}} {out:<18} {op['param_bytes']:>10,} {op['macs']:>12,}  {note}")
     lines.append(f"  total MACs {info['total_macs']:,}")
     if info["unsupported"]:
         names = sorted({u["op"] for u in info["unsupported"]})

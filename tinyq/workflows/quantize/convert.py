@@ -71,7 +71,7 @@ def convert(src: SourceModel, mode: str = "int8", calib: np.ndarray | None = Non
         raise QuantizeError("full-integer quantization needs calibration data",
                             "pass --calib DATA (.npy/.npz/images)")
     if mode in INTEGER_MODES:
-        _check_recurrent(src)
+        _check_recurrent(src, mode, calib)
     blob = _convert_once(src, mode, calib, progress, io)
     # Measured: the first conversion of an unrolled recurrent model in a process now and then
     # leaves one SPLIT in float (a cold, loaded run); converting again in the same process does not.
@@ -119,18 +119,21 @@ UNROLLABLE = ("LSTM", "GRU", "SimpleRNN")
 NOT_CONVERTIBLE = ("Bidirectional", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D", "RNN")
 
 
-def _check_recurrent(src: SourceModel) -> None:
+def _check_recurrent(src: SourceModel, mode: str, calib: np.ndarray | None) -> None:
     """TensorFlow 2.21's int8 converter crashes the process (a segfault, no exception) on Keras 3's
     recurrent layers unless they are unrolled. LSTM, GRU and SimpleRNN are unrolled here (the
     input's time steps are fixed), so the model converts to FULLY_CONNECTED, ADD, MUL, LOGISTIC,
     TANH, SPLIT and UNPACK per step, which tinyq compiles; the other recurrent layers are refused
     before converting. tf_keras (Keras 2) models (the loader uses tf_keras for Keras 2 SavedModels
-    and prefers it for .h5 files with LSTM layers) convert each LSTM to one fused UNIDIRECTIONAL_SEQUENCE_LSTM."""
+    and prefers it for .h5 files with LSTM layers) convert each LSTM to one fused
+    UNIDIRECTIONAL_SEQUENCE_LSTM; so does, in int8, a Keras 3 model that is a chain of layers
+    whose recurrent layers are all standard LSTMs, rebuilt in tf_keras with the same weights (and kept only if it
+    computes the same float outputs on the calibration data)."""
     if src.kind != "keras":
         return
     names = {type(layer).__name__ for layer in all_layers(src.keras)}
     if type(src.keras).__module__.startswith("tf_keras"):
-        if "LSTM" in names:
+        if "LSTM" in names and not src.recurrent:
             src.recurrent = ("LSTM layers: one fused UNIDIRECTIONAL_SEQUENCE_LSTM each "
                              "(a tf_keras model: TensorFlow's converter fuses Keras 2 LSTMs)")
         return
@@ -139,12 +142,56 @@ def _check_recurrent(src: SourceModel) -> None:
         raise QuantizeError(
             f"{src.path.name} has Keras 3 recurrent layers ({', '.join(refused)}), which crash TensorFlow's int8 "
             "converter", "use LSTM, GRU or SimpleRNN layers (tinyq unrolls them over the fixed time steps)")
-    if names & set(UNROLLABLE):
+    copy = _tf_keras_copy(src.keras, calib) if mode == "int8" and names & set(UNROLLABLE) == {"LSTM"} else None
+    if copy is not None:
+        src.keras = copy
+        src.recurrent = ("LSTM layers: one fused UNIDIRECTIONAL_SEQUENCE_LSTM each (the Keras 3 model "
+                         "rebuilt in tf_keras, Keras 2, with the same weights and float outputs: TensorFlow's "
+                         "converter fuses Keras 2 LSTMs and crashes on Keras 3's)")
+    elif names & set(UNROLLABLE):
         src.keras, src.unrolled = _unrolled(src.keras), True
         src.recurrent = (f"{', '.join(sorted(names & set(UNROLLABLE)))} layers: unrolled over the "
                          "fixed time steps (Keras 3 recurrent layers crash TensorFlow's int8 "
                          "converter; a tf_keras (Keras 2) model, e.g. an .h5 saved by tf_keras, converts an "
                          "LSTM to one fused UNIDIRECTIONAL_SEQUENCE_LSTM)")
+
+
+def _tf_keras_copy(model, calib: np.ndarray | None):
+    """A tf_keras Sequential copy of a Keras 3 model that is a chain of layers (a Sequential one, or
+    a functional one without branches) whose LSTMs are standard (tanh, sigmoid: what TFLM runs;
+    TF 2.21's converter crashes on a fused LSTM with other activations), same weights, or None
+    where a layer has no tf_keras twin or the copy computes different float outputs (which is
+    also how a functional model with branches is told apart)."""
+    import inspect
+
+    import tf_keras
+
+    if calib is None or not len(calib):
+        return None
+    try:
+        layers = [tf_keras.Input(shape=tuple(model.input_shape[1:]))]
+        for layer in model.layers:
+            if type(layer).__name__ == "InputLayer":
+                continue
+            cls = getattr(tf_keras.layers, type(layer).__name__, None)
+            cfg = layer.get_config()
+            if cls is None or (type(layer).__name__ == "LSTM" and
+                               (cfg.get("activation"), cfg.get("recurrent_activation")) != ("tanh", "sigmoid")):
+                return None
+            # the arguments both versions share; initializers do not matter (the weights are copied)
+            accepted = set(inspect.signature(cls.__init__).parameters) - {"self", "kwargs"}
+            args = {k: v for k, v in cfg.items() if k in accepted and not k.endswith(
+                ("_initializer", "_regularizer", "_constraint"))}
+            layers.append(cls(name=cfg.get("name"), **args))
+        copy = tf_keras.Sequential(layers)
+        copy.set_weights(model.get_weights())
+        x = np.asarray(calib[:16], np.float32)
+        want, got = model(x).numpy(), copy(x).numpy()
+    except Exception:  # any layer or argument tf_keras does not take: keep the Keras 3 path
+        return None
+    if want.shape != got.shape or not np.allclose(got, want, rtol=1e-4, atol=1e-5 * float(np.abs(want).max())):
+        return None
+    return copy
 
 
 def _unrolled(model):
