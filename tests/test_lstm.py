@@ -20,8 +20,9 @@ LSTM = "UNIDIRECTIONAL_SEQUENCE_LSTM"
 
 
 def lstm_model(path: Path, units: int, steps: int, features: int, *, sequences: bool = True, batch: int = 1,
-               time_major: bool = False, head: int = 0, seed: int = 0) -> Path:
-    """A tf_keras LSTM (and a Dense head of `head` classes) converted to full int8."""
+               time_major: bool = False, head: int = 0, stacked: int = 0, seed: int = 0) -> Path:
+    """A tf_keras LSTM (then a second one of `stacked` units, a Dense head of `head` classes)
+    converted to full int8."""
     from tfmodels import quantize_with
 
     tf_keras.utils.set_random_seed(seed)
@@ -29,6 +30,8 @@ def lstm_model(path: Path, units: int, steps: int, features: int, *, sequences: 
     shape, lead = ((batch, features), steps) if time_major else ((steps, features), batch)
     layers = [tf_keras.Input(shape=shape, batch_size=lead),
               tf_keras.layers.LSTM(units, return_sequences=sequences, time_major=time_major)]
+    if stacked:
+        layers.append(tf_keras.layers.LSTM(stacked))
     if head:
         layers += [tf_keras.layers.Dense(head), tf_keras.layers.Softmax()]
     m = tf_keras.Sequential(layers)
@@ -52,6 +55,20 @@ def test_lstm_sizes_bit_exact(units: int, steps: int, features: int, sequences: 
     assert not op.options["time_major"] and g.t(op.inputs[18]).is_variable
     rep = verify(path, samples=100, seed=units + steps, sanitize=units == 12)
     assert rep.samples == 100 and rep.elements > 0 and rep.mismatches == 0 and rep.reference == "TFLM", rep.to_dict()
+
+
+def test_stacked_lstms_keep_their_own_state_bit_exact(tmp_path: Path) -> None:
+    from tinyq.workflows.compile import compile
+
+    path = lstm_model(tmp_path / "s.tflite", 10, 9, 4, stacked=6, head=3, seed=3)
+    g = load(path)
+    lstms = [op for op in g.ops if op.opcode == LSTM]
+    assert len(lstms) == 2
+    # int8 hidden + int16 cell state each, and a byte for a hidden state whose zero point is not 0
+    flags = sum(g.t(op.inputs[18]).qzero != 0 for op in lstms)
+    assert compile(path).variable_bytes == 3 * (10 + 6) + flags
+    rep = verify(path, samples=100, seed=5)
+    assert rep.mismatches == 0 and rep.reference == "TFLM", rep.to_dict()
 
 
 def test_time_major_with_batches_bit_exact(tmp_path: Path) -> None:
