@@ -122,6 +122,41 @@ def test_hidden_zero_point_cell_clip_and_reset(tmp_path: Path) -> None:
     assert all(o[0].tobytes() == stream[0][0].tobytes() for o in fresh)    # and reset restores it
 
 
+def _as_16x8(src: Path, dst: Path) -> Path:
+    """A one-LSTM int8 model from the converter recast as 16x8 (TensorFlow's converter does not
+    quantize an LSTM to 16x8, TFLM runs one): the input, hidden state and output int16 at 1/256
+    of their int8 scales, zero point 0, the biases int64 at the matching scale (x 256)."""
+    from tensorflow.lite.python import schema_py_generated as s
+    from tensorflow.lite.tools import flatbuffer_utils as fbu
+
+    m = fbu.read_model(str(src))
+    sub = m.subgraphs[0]
+    assert len(sub.operators) == 1
+    op = sub.operators[0]
+    for t in (op.inputs[0], op.inputs[18], op.outputs[0]):
+        q = sub.tensors[t].quantization
+        sub.tensors[t].type = s.TensorType.INT16
+        q.scale, q.zeroPoint = [float(np.float32(q.scale[0] / 256))], [0]
+    for b in {sub.tensors[op.inputs[k]].buffer for k in (12, 13, 14, 15)}:   # gates may share one
+        bias = np.frombuffer(bytes(m.buffers[b].data), np.int32).astype(np.int64) * 256
+        m.buffers[b].data = np.frombuffer(bias.tobytes(), np.uint8)
+    for k in (12, 13, 14, 15):
+        t = sub.tensors[op.inputs[k]]
+        t.type = s.TensorType.INT64
+        t.quantization.scale = [float(np.float32(t.quantization.scale[0] / 256))]
+    fbu.write_model(m, str(dst))
+    return dst
+
+
+def test_16x8_bit_exact(tmp_path: Path) -> None:
+    base = lstm_model(tmp_path / "b.tflite", 12, 8, 5, batch=2, seed=9)
+    path = _as_16x8(base, tmp_path / "s16.tflite")
+    g, op = _lstm_op(path)
+    assert g.t(op.inputs[0]).dtype == "int16" and g.t(op.inputs[12]).dtype == "int64"
+    rep = verify(path, samples=100, seed=6, sanitize=True)
+    assert rep.mismatches == 0 and rep.reference == "TFLM", rep.to_dict()
+
+
 def _with_inputs(src: Path, dst: Path, changes: dict[int, int], activation: int | None = None) -> Path:
     from tensorflow.lite.python import schema_py_generated as s
     from tensorflow.lite.tools import flatbuffer_utils as fbu

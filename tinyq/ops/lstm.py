@@ -1,7 +1,8 @@
-"""UNIDIRECTIONAL_SEQUENCE_LSTM, int8 activations and weights with TFLM's integer arithmetic:
-each gate is two FULLY_CONNECTEDs (input and hidden state) to int16 at scale 2^-12, added with
-saturation, then TFLM's int16 sigmoid (tanh for the cell gate); the int16 cell state and the
-int8 hidden state are updated by int16 multiplications requantized as TFLM's MUL does.
+"""UNIDIRECTIONAL_SEQUENCE_LSTM, int8 or 16x8 (int16 activations, int8 weights, int64 biases),
+with TFLM's integer arithmetic: each gate is two FULLY_CONNECTEDs (input and hidden state) to
+int16 at scale 2^-12, added with saturation, then TFLM's int16 sigmoid (tanh for the cell gate);
+the int16 cell state and the hidden state are updated by int16 multiplications requantized as
+TFLM's MUL does. (TensorFlow's converter makes no 16x8 LSTM; TFLM runs one, so tinyq does too.)
 
 What TFLM's kernel (its 2023 rewrite) runs is the standard Keras LSTM: all four gates, no
 peepholes, no projection, no layer norm, no CIFG. Everything else it rejects in Prepare, and so
@@ -39,9 +40,10 @@ class LstmData(Prepared):
     fields: dict            # the scalar parameters of tq_lstm_params
     w_x: np.ndarray         # int8 [4, units, inputs], gates i, f, c, o
     w_h: np.ndarray         # int8 [4, units, units]
-    b_x: np.ndarray         # int32 [4, units]: bias - input_zp * row sums
-    b_h: np.ndarray         # int32 [4, units]: -hidden_zp * row sums
+    b_x: np.ndarray         # [4, units]: bias - input_zp * row sums (int32; int64 for 16x8)
+    b_h: np.ndarray         # int32 [4, units]: -hidden_zp * row sums (int8 only)
     state_count: int        # batches * units
+    dtype: str = "int8"     # of the activations (input, hidden state, output)
 
     def macs(self) -> int:
         f = self.fields
@@ -65,21 +67,23 @@ def _check_variants(op: Op, g: Graph) -> None:
             raise Refusal(f"the LSTM has {kind}, which TFLM's integer LSTM does not run (it rejects the model)")
 
 
-def _types(op: Op, g: Graph) -> None:
+def _types(op: Op, g: Graph) -> str:
+    """The activation type (int8 or int16), once every tensor is of the types TFLM's integer LSTM
+    takes: int8 weights, an int16 cell state, and int8 activations with int32 biases or int16
+    ones (zero point 0) with int64 biases."""
     x, out = g.t(op.inputs[INPUT]), g.t(op.outputs[0])
     h, c = g.t(op.inputs[HIDDEN]), g.t(op.inputs[CELL])
     if not (h.is_variable and c.is_variable):
         raise Refusal("the hidden and cell state must be variable tensors (TFLM keeps them between invocations)")
-    if x.dtype == "int16":
-        raise Refusal("int16 activations (16x8): tinyq compiles the int8 LSTM only (TensorFlow's converter "
-                      "does not quantize an LSTM to 16x8 either)")
     ws = [g.t(op.inputs[k]) for k in (*X_WEIGHTS, *H_WEIGHTS)]
     bs = [g.t(op.inputs[k]) for k in BIASES]
     types = (x.dtype, h.dtype, out.dtype, c.dtype, {w.dtype for w in ws}, {b.dtype for b in bs})
-    if types != ("int8", "int8", "int8", "int16", {"int8"}, {"int32"}):
-        raise Refusal(f"needs int8 input, hidden state and output, int16 cell state, int8 weights and int32 "
-                      f"biases (TFLM's integer LSTM); got input {x.dtype}, hidden {h.dtype}, output {out.dtype}, "
-                      f"cell {c.dtype}, weights {sorted(types[4])}, biases {sorted(types[5])}")
+    bias = {"int8": "int32", "int16": "int64"}.get(x.dtype, "")
+    if types != (x.dtype, x.dtype, x.dtype, "int16", {"int8"}, {bias}):
+        raise Refusal(f"needs int8 input, hidden state and output with int32 biases (or all int16 with int64 "
+                      f"biases), an int16 cell state and int8 weights (TFLM's integer LSTM); got input {x.dtype}, "
+                      f"hidden {h.dtype}, output {out.dtype}, cell {c.dtype}, weights {sorted(types[4])}, "
+                      f"biases {sorted(types[5])}")
     for t in (x, h, c, out, *ws):
         if not t.is_quantized or t.per_channel:
             raise Refusal(f"'{t.name}' must be quantized per tensor (TFLM's LSTM reads one scale)")
@@ -88,6 +92,10 @@ def _types(op: Op, g: Graph) -> None:
             raise Refusal(f"weights '{t.name}' must be constant and symmetric (zero point 0)")
     if any(not b.is_const for b in bs):
         raise Refusal("the gate biases must be constant")
+    if x.dtype == "int16" and (x.qzero or h.qzero or out.qzero):
+        raise Refusal("16x8: the input, hidden state and output need zero point 0 (TFLM's int16 "
+                      "FULLY_CONNECTED ignores the input's)")
+    return x.dtype
 
 
 @register_op("UNIDIRECTIONAL_SEQUENCE_LSTM")
@@ -95,7 +103,7 @@ def prepare(op: Op, g: Graph) -> LstmData:
     if len(op.inputs) != 24 or len(op.outputs) != 1:
         raise Refusal(f"TFLM's LSTM takes 24 inputs and 1 output, this one has {len(op.inputs)} and {len(op.outputs)}")
     _check_variants(op, g)
-    _types(op, g)
+    dtype = _types(op, g)
     x, out = g.t(op.inputs[INPUT]), g.t(op.outputs[0])
     h, c = g.t(op.inputs[HIDDEN]), g.t(op.inputs[CELL])
     time_major = bool(op.options.get("time_major", False))
@@ -139,13 +147,15 @@ def prepare(op: Op, g: Graph) -> LstmData:
     # the zero points folded into the biases: sum w (x - zp) + b = sum w x + (b - zp sum w)
     b_x = bias - x.qzero * w_x.astype(np.int64).sum(axis=2)
     b_h = -h.qzero * w_h.astype(np.int64).sum(axis=2)
-    for b in (b_x, b_h):
+    for b in (b_x, b_h) if dtype == "int8" else ():
         if np.abs(b).max(initial=0) >= 2**31:
             raise Refusal("a gate bias with its zero point folded in exceeds int32")
+    if dtype == "int16" and max(x_shift + h_shift) > 7:
+        raise Refusal("16x8: a gate's scale ratio exceeds 2^7, beyond TFLM's 64-bit requantization")
     # the element-wise products (CreateInterGateMulParams: double scales)
     fc_mult, fc_shift = quantize_multiplier(ACT_SCALE * c.qscale / c.qscale)
     ig_mult, ig_shift = quantize_multiplier(ACT_SCALE * ACT_SCALE / c.qscale)
-    out_mult, out_shift = quantize_multiplier(ACT_SCALE * ACT_SCALE / h.qscale)
+    out_mult, out_shift = quantize_multiplier(ACT_SCALE * ACT_SCALE / h.qscale)   # to int8 or int16
     # tanh of the cell state: its scale taken as the nearest power of two, as TFLM does
     _, power = checked_log2(c.qscale)
     shift = 15 + power - 3
@@ -163,7 +173,8 @@ def prepare(op: Op, g: Graph) -> LstmData:
         "tanh_mult": tanh_mult, "tanh_shift": tanh_shift,
     }
     return LstmData(op.index, op.opcode, op.inputs[INPUT], op.inputs[HIDDEN], op.inputs[CELL], op.outputs[0],
-                    h.qzero, fields, w_x, w_h, b_x.astype(np.int32), b_h.astype(np.int32), batches * units)
+                    h.qzero, fields, w_x, w_h, b_x.astype(np.int32 if dtype == "int8" else np.int64),
+                    b_h.astype(np.int32), batches * units, dtype)
 
 
 def _scratch(d: LstmData) -> int:
@@ -175,20 +186,39 @@ def _c_list(v: object) -> object:
     return "{" + ", ".join(str(int(x)) for x in v) + "}" if isinstance(v, list) else v
 
 
-@variant("UNIDIRECTIONAL_SEQUENCE_LSTM", "portable", ["lstm.c", "lstm.h", "logistic.c", "logistic.h", "tanh.c",
-                                                      "tanh.h", "tq_fixedpoint.h"], scratch=_scratch)
+SOURCES = ["lstm.c", "lstm.h", "logistic.c", "logistic.h", "tanh.c", "tanh.h", "tq_fixedpoint.h", "tq_s16.h"]
+
+
+def _params(d: LstmData, em: Emitter, biases: dict[str, str]) -> str:
+    return em.params("tq_lstm_params", {
+        **{k: _c_list(v) for k, v in d.fields.items()},
+        "w_x": em.const(d.w_x, "lstm_wx"), "w_h": em.const(d.w_h, "lstm_wh"), **biases,
+        "table": em.const(sigmoid_table_u16(), "sigmoid"),
+    })
+
+
+def _states(d: LstmData, em: Emitter) -> tuple[str, str]:
+    return (em.static(f"state:{d.hidden}", d.dtype, d.state_count, f"LSTM hidden state of op {d.index}"),
+            em.static(f"state:{d.cell}", "int16", d.state_count, f"LSTM cell state of op {d.index}"))
+
+
+@variant("UNIDIRECTIONAL_SEQUENCE_LSTM", "portable", SOURCES, scratch=_scratch, applies=lambda d: d.dtype == "int8")
 def lower(d: LstmData, em: Emitter) -> None:
     em.include("lstm.h")
-    hidden = em.static(f"state:{d.hidden}", "int8", d.state_count, f"LSTM hidden state of op {d.index}")
-    cell = em.static(f"state:{d.cell}", "int16", d.state_count, f"LSTM cell state of op {d.index}")
+    hidden, cell = _states(d, em)
     # a zero hidden state is its zero point: filled on the first invocation after start-up or reset
     armed = em.static(f"armed:{d.hidden}", "uint8", 1, f"LSTM hidden state of op {d.index} filled") \
         if d.hidden_zp else "0"
-    p = em.params("tq_lstm_params", {
-        **{k: _c_list(v) for k, v in d.fields.items()},
-        "w_x": em.const(d.w_x, "lstm_wx"), "w_h": em.const(d.w_h, "lstm_wh"),
-        "b_x": em.const(d.b_x, "lstm_bx"), "b_h": em.const(d.b_h, "lstm_bh"),
-        "table": em.const(sigmoid_table_u16(), "sigmoid"),
-    })
+    p = _params(d, em, {"b_x": em.const(d.b_x, "lstm_bx"), "b_h": em.const(d.b_h, "lstm_bh")})
     em.call(f"tq_lstm_s8({p}, {em.tensor(d.input)}, {hidden}, {cell}, {armed}, {em.tensor(d.output)}, "
+            f"(int16_t *){em.scratch()})")
+
+
+@variant("UNIDIRECTIONAL_SEQUENCE_LSTM", "portable", SOURCES, scratch=_scratch, applies=lambda d: d.dtype == "int16",
+         name="unidirectional_sequence_lstm_portable_s16")
+def lower_s16(d: LstmData, em: Emitter) -> None:
+    em.include("lstm.h")
+    hidden, cell = _states(d, em)
+    p = _params(d, em, {"b_x64": em.const(d.b_x, "lstm_bx")})
+    em.call(f"tq_lstm_s16({p}, {em.tensor(d.input)}, {hidden}, {cell}, {em.tensor(d.output)}, "
             f"(int16_t *){em.scratch()})")
