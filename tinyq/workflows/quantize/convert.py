@@ -9,7 +9,7 @@ import numpy as np
 from tinyq.errors import TinyqError
 from tinyq.workflows.quantize.loader import SourceModel, all_layers
 from tinyq.workflows.quantize.quiet import quiet
-from tinyq.workflows.quantize.tflite_ops import float_ops
+from tinyq.workflows.quantize.tflite_ops import float_ops, list_ops
 
 MODES = ("int8", "int16x8", "float16", "dynamic", "float32")
 INTEGER_MODES = ("int8", "int16x8")
@@ -127,15 +127,15 @@ def _check_recurrent(src: SourceModel, mode: str, calib: np.ndarray | None) -> N
     before converting. tf_keras (Keras 2) models (the loader uses tf_keras for Keras 2 SavedModels
     and prefers it for .h5 files with LSTM layers) convert each LSTM to one fused
     UNIDIRECTIONAL_SEQUENCE_LSTM; so does, in int8, a Keras 3 model that is a chain of layers
-    whose recurrent layers are all standard LSTMs, rebuilt in tf_keras with the same weights (and kept only if it
-    computes the same float outputs on the calibration data)."""
+    whose recurrent layers are all standard LSTMs, rebuilt in tf_keras with the same weights
+    (kept only if it computes the same float outputs on the calibration data). Sets
+    `src.recurrent` to which of these happened (`describe_recurrent` says it)."""
     if src.kind != "keras":
         return
     names = {type(layer).__name__ for layer in all_layers(src.keras)}
     if type(src.keras).__module__.startswith("tf_keras"):
         if "LSTM" in names and not src.recurrent:
-            src.recurrent = ("LSTM layers: one fused UNIDIRECTIONAL_SEQUENCE_LSTM each "
-                             "(a tf_keras model: TensorFlow's converter fuses Keras 2 LSTMs)")
+            src.recurrent = "tf_keras"
         return
     refused = sorted(names & set(NOT_CONVERTIBLE))
     if refused:
@@ -144,16 +144,22 @@ def _check_recurrent(src: SourceModel, mode: str, calib: np.ndarray | None) -> N
             "converter", "use LSTM, GRU or SimpleRNN layers (tinyq unrolls them over the fixed time steps)")
     copy = _tf_keras_copy(src.keras, calib) if mode == "int8" and names & set(UNROLLABLE) == {"LSTM"} else None
     if copy is not None:
-        src.keras = copy
-        src.recurrent = ("LSTM layers: one fused UNIDIRECTIONAL_SEQUENCE_LSTM each (the Keras 3 model "
-                         "rebuilt in tf_keras, Keras 2, with the same weights and float outputs: TensorFlow's "
-                         "converter fuses Keras 2 LSTMs and crashes on Keras 3's)")
+        src.keras, src.recurrent = copy, "rebuilt"
     elif names & set(UNROLLABLE):
-        src.keras, src.unrolled = _unrolled(src.keras), True
-        src.recurrent = (f"{', '.join(sorted(names & set(UNROLLABLE)))} layers: unrolled over the "
-                         "fixed time steps (Keras 3 recurrent layers crash TensorFlow's int8 "
-                         "converter; a tf_keras (Keras 2) model, e.g. an .h5 saved by tf_keras, converts an "
-                         "LSTM to one fused UNIDIRECTIONAL_SEQUENCE_LSTM)")
+        src.keras, src.unrolled, src.recurrent = _unrolled(src.keras), True, "unrolled"
+
+
+def describe_recurrent(src: SourceModel, blob: bytes) -> str:
+    """How the model's recurrent layers were converted, for the user ("" without any)."""
+    fused = sum(o.name == "UNIDIRECTIONAL_SEQUENCE_LSTM" for o in list_ops(blob))
+    if src.recurrent == "unrolled":
+        return ("recurrent layers: unrolled over the fixed time steps (Keras 3's crash TensorFlow's int8 converter; "
+                "in int8, standard LSTMs (tanh, sigmoid) in a chain of layers are rebuilt in tf_keras and fused "
+                "instead, and a tf_keras model's LSTMs are fused)")
+    how = {"tf_keras": "a tf_keras model: TensorFlow's converter fuses Keras 2 LSTMs",
+           "rebuilt": "the Keras 3 model rebuilt in tf_keras, Keras 2, with the same weights and float outputs: "
+                      "TensorFlow's converter fuses Keras 2 LSTMs and crashes on Keras 3's"}.get(src.recurrent)
+    return f"LSTM layers: {fused} fused UNIDIRECTIONAL_SEQUENCE_LSTM op(s) ({how})" if how else ""
 
 
 def _tf_keras_copy(model, calib: np.ndarray | None):
@@ -174,7 +180,7 @@ def _tf_keras_copy(model, calib: np.ndarray | None):
             if type(layer).__name__ == "InputLayer":
                 continue
             cls = getattr(tf_keras.layers, type(layer).__name__, None)
-            cfg = layer.get_config()
+            cfg = {k: v for k, v in layer.get_config().items() if k != "unroll"}   # fused, not unrolled
             if cls is None or (type(layer).__name__ == "LSTM" and
                                (cfg.get("activation"), cfg.get("recurrent_activation")) != ("tanh", "sigmoid")):
                 return None

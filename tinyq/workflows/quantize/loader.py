@@ -20,7 +20,7 @@ class SourceModel:
     signature: Any = None           # the serving function, for kind == "savedmodel"
     module: Any = None              # the loaded SavedModel: keeps the signature's variables alive
     unrolled: bool = False          # its recurrent layers were unrolled for the int8 converter
-    recurrent: str = ""             # how its recurrent layers were converted (said to the user)
+    recurrent: str = ""             # how its recurrent layers convert: "", "tf_keras", "rebuilt", "unrolled"
 
 
 def load_source(path: str | Path) -> SourceModel:
