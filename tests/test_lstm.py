@@ -46,27 +46,33 @@ def _lstm_op(path: Path):
 
 
 @pytest.mark.parametrize("units, steps, features, sequences, batch", [
-    (4, 1, 3, True, 1), (8, 6, 4, False, 1), (16, 12, 5, True, 1), (32, 20, 8, False, 1), (12, 5, 3, True, 2),
+    (4, 1, 3, True, 1), (8, 6, 4, False, 1), (32, 20, 8, False, 1), (12, 5, 3, True, 2),
 ])
 def test_lstm_sizes_bit_exact(units: int, steps: int, features: int, sequences: bool, batch: int,
                               tmp_path: Path) -> None:
+    """Both kernels: the portable one, and the DSP one (its SMLAD pairs in C on the host)."""
     path = lstm_model(tmp_path / "m.tflite", units, steps, features, sequences=sequences, batch=batch, seed=units)
     g, op = _lstm_op(path)
     assert not op.options["time_major"] and g.t(op.inputs[18]).is_variable
-    rep = verify(path, samples=100, seed=units + steps, sanitize=units == 12)
+    kernels = "portable" if units in (8, 32) else "dsp"
+    rep = verify(path, samples=100, seed=units + steps, sanitize=units == 12, kernels=kernels)
     assert rep.samples == 100 and rep.elements > 0 and rep.mismatches == 0 and rep.reference == "TFLM", rep.to_dict()
 
 
 def test_stacked_lstms_keep_their_own_state_bit_exact(tmp_path: Path) -> None:
     from tinyq.workflows.compile import compile
 
+    # (the DSP variant pads the weight rows to whole words: 4 and 10 inputs, 10 and 6 units)
     path = lstm_model(tmp_path / "s.tflite", 10, 9, 4, stacked=6, head=3, seed=3)
     g = load(path)
     lstms = [op for op in g.ops if op.opcode == LSTM]
     assert len(lstms) == 2
     # int8 hidden + int16 cell state each, and a byte for a hidden state whose zero point is not 0
     flags = sum(g.t(op.inputs[18]).qzero != 0 for op in lstms)
-    assert compile(path).variable_bytes == 3 * (10 + 6) + flags
+    gen = compile(path)
+    assert gen.variable_bytes == 3 * (10 + 6) + flags
+    assert gen.files["model.c"].count("tq_lstm_dsp_s8(") == 2
+    assert compile(path, kernels="portable").files["model.c"].count("tq_lstm_s8(") == 2
     rep = verify(path, samples=100, seed=5)
     assert rep.mismatches == 0 and rep.reference == "TFLM", rep.to_dict()
 

@@ -1,9 +1,19 @@
 #include "lstm.h"
 
+#include <string.h>
+
 #include "logistic.h"
 #include "tanh.h"
 #include "tq_common.h"
+#include "tq_dsp.h"
 #include "tq_s16.h"
+
+/* TFLM's MultiplyByQuantizedMultiplier; for the usual right shifts in fewer instructions
+ * (tq_requantize_lt1_fast is bit-identical there) */
+static inline int32_t rq(int32_t x, int32_t multiplier, int32_t shift)
+{
+    return shift <= 0 ? tq_requantize_lt1_fast(x, multiplier, (int)shift) : tq_requantize(x, multiplier, (int)shift);
+}
 
 /* gate[u] = sat16(rq(w_x row . x + b_x)) + sat16(rq(w_h row . h + b_h)), saturated, for one gate */
 static void gate_fc_s8(const tq_lstm_params *p, int32_t k, const int8_t *x, const int8_t *h, int16_t *gate)
@@ -20,8 +30,8 @@ static void gate_fc_s8(const tq_lstm_params *p, int32_t k, const int8_t *x, cons
         }
         wx += n_in;
         wh += n;
-        const int32_t fx = tq_sat_s16(tq_requantize(ax, p->x_mult[k], (int)p->x_shift[k]));
-        const int32_t fh = tq_sat_s16(tq_requantize(ah, p->h_mult[k], (int)p->h_shift[k]));
+        const int32_t fx = tq_sat_s16(rq(ax, p->x_mult[k], p->x_shift[k]));
+        const int32_t fh = tq_sat_s16(rq(ah, p->h_mult[k], p->h_shift[k]));
         gate[u] = tq_sat_s16(fx + fh);
     }
 }
@@ -60,8 +70,8 @@ static void update_cell(const tq_lstm_params *p, int16_t *c, int16_t *scratch)
     tq_logistic_s16(&sig1, go, go);
     tq_tanh_s16(&sig1, gc, gc);
     for (int32_t u = 0; u < n; ++u) {
-        const int32_t keep = tq_sat_s16(tq_requantize(gf[u] * c[u], p->fc_mult, (int)p->fc_shift));
-        const int32_t add = tq_sat_s16(tq_requantize(gi[u] * gc[u], p->ig_mult, (int)p->ig_shift));
+        const int32_t keep = tq_sat_s16(rq(gf[u] * c[u], p->fc_mult, p->fc_shift));
+        const int32_t add = tq_sat_s16(rq(gi[u] * gc[u], p->ig_mult, p->ig_shift));
         int32_t v = tq_sat_s16(keep + add);
         if (p->cell_clip) {
             v = TQ_CLAMP(v, -p->cell_clip, p->cell_clip);
@@ -75,19 +85,25 @@ static void update_cell(const tq_lstm_params *p, int16_t *c, int16_t *scratch)
 static int32_t hidden_value(const tq_lstm_params *p, const int16_t *scratch, int32_t u)
 {
     const int16_t *go = scratch + 3 * p->units, *tc = scratch + 4 * p->units;
-    return p->hidden_zero_point + tq_requantize(tc[u] * go[u], p->out_mult, (int)p->out_shift);
+    return p->hidden_zero_point + rq(tc[u] * go[u], p->out_mult, p->out_shift);
+}
+
+/* the hidden state's initial value is its zero point: filled while *armed is 0 (see lstm.h) */
+static void arm(const tq_lstm_params *p, int8_t *hidden, uint8_t *armed)
+{
+    if (armed && !*armed) {
+        for (int32_t i = 0; i < p->batches * p->units; ++i) {
+            hidden[i] = (int8_t)p->hidden_zero_point;
+        }
+        *armed = 1;
+    }
 }
 
 void tq_lstm_s8(const tq_lstm_params *p, const int8_t *in, int8_t *hidden, int16_t *cell, uint8_t *armed,
                 int8_t *out, int16_t *scratch)
 {
     const int32_t nb = p->batches, nt = p->steps, n = p->units;
-    if (armed && !*armed) {
-        for (int32_t i = 0; i < nb * n; ++i) {
-            hidden[i] = (int8_t)p->hidden_zero_point;
-        }
-        *armed = 1;
-    }
+    arm(p, hidden, armed);
     for (int32_t b = 0; b < nb; ++b) {
         int8_t *h = hidden + b * n;
         for (int32_t t = 0; t < nt; ++t) {
@@ -118,6 +134,69 @@ void tq_lstm_s16(const tq_lstm_params *p, const int16_t *in, int16_t *hidden, in
             update_cell(p, cell + b * n, scratch);
             for (int32_t u = 0; u < n; ++u) {
                 h[u] = tq_sat_s16(hidden_value(p, scratch, u));
+                out[row * n + u] = h[u];
+            }
+        }
+    }
+}
+
+/* x[0..n) as int16 pairs (x0, x2), (x1, x3) per group of 4, the last group zero-padded */
+static void widen_pairs(const int8_t *x, int32_t n, int32_t *v)
+{
+    int32_t g = 0;
+    for (; g + 4 <= n; g += 4) {
+        const int32_t word = tq_read_s32(x + g);
+        *v++ = tq_sxtb16(word);
+        *v++ = tq_sxtb16_ror8(word);
+    }
+    if (g < n) {
+        int8_t tail[4] = {0, 0, 0, 0};
+        memcpy(tail, x + g, (size_t)(n - g));
+        const int32_t word = tq_read_s32(tail);
+        *v++ = tq_sxtb16(word);
+        *v = tq_sxtb16_ror8(word);
+    }
+}
+
+/* acc + w[0..n4) . v, w a padded int8 row, v its widened pairs */
+static inline int32_t dot_pairs(const int8_t *w, const int32_t *v, int32_t n4, int32_t acc)
+{
+    for (int32_t g = 0; g < n4; g += 4) {
+        const int32_t word = tq_read_s32(w + g);
+        int32_t v02, v13;
+        tq_ld2(&v, &v02, &v13);
+        acc = tq_smlad(tq_sxtb16(word), v02, acc);
+        acc = tq_smlad(tq_sxtb16_ror8(word), v13, acc);
+    }
+    return acc;
+}
+
+void tq_lstm_dsp_s8(const tq_lstm_params *p, const int8_t *in, int8_t *hidden, int16_t *cell, uint8_t *armed,
+                    int8_t *out, int32_t *scratch)
+{
+    const int32_t nb = p->batches, nt = p->steps, n = p->units, n_in4 = p->inputs4, n4 = p->units4;
+    int32_t *vx = scratch, *vh = scratch + n_in4 / 2;
+    int16_t *gates = (int16_t *)(void *)(vh + n4 / 2);
+    arm(p, hidden, armed);
+    for (int32_t b = 0; b < nb; ++b) {
+        int8_t *h = hidden + b * n;
+        for (int32_t t = 0; t < nt; ++t) {
+            const int32_t row = p->time_major ? t * nb + b : b * nt + t;
+            widen_pairs(in + row * p->inputs, p->inputs, vx);
+            widen_pairs(h, n, vh);              /* the previous hidden state */
+            for (int32_t k = 0; k < 4; ++k) {
+                const int8_t *wx = p->w_x + k * n * n_in4, *wh = p->w_h + k * n * n4;
+                for (int32_t u = 0; u < n; ++u) {
+                    const int32_t ax = dot_pairs(wx + u * n_in4, vx, n_in4, p->b_x[k * n + u]);
+                    const int32_t ah = dot_pairs(wh + u * n4, vh, n4, p->b_h[k * n + u]);
+                    const int32_t fx = tq_sat_s16(rq(ax, p->x_mult[k], p->x_shift[k]));
+                    const int32_t fh = tq_sat_s16(rq(ah, p->h_mult[k], p->h_shift[k]));
+                    gates[k * n + u] = tq_sat_s16(fx + fh);
+                }
+            }
+            update_cell(p, cell + b * n, gates);
+            for (int32_t u = 0; u < n; ++u) {
+                h[u] = tq_sat_s8(hidden_value(p, gates, u));
                 out[row * n + u] = h[u];
             }
         }

@@ -28,6 +28,7 @@ typedef struct {
     const int32_t *b_x;                 /* int8: [4][units], bias - input zero point * row sum */
     const int32_t *b_h;                 /* int8: [4][units], -hidden zero point * row sum */
     const int64_t *b_x64;               /* 16x8: [4][units], the biases (no recurrent ones) */
+    int32_t inputs4, units4;            /* dsp: the weight rows' lengths, padded to multiples of 4 */
     const uint16_t *table;              /* TFLite's sigmoid table (logistic.h) */
 } tq_lstm_params;
 
@@ -37,6 +38,13 @@ typedef struct {
  * in and out must not overlap. */
 void tq_lstm_s8(const tq_lstm_params *p, const int8_t *in, int8_t *hidden, int16_t *cell, uint8_t *armed,
                 int8_t *out, int16_t *scratch);
+/* The same on the DSP extension: w_x is [4][units][inputs4] and w_h [4][units][units4], int8,
+ * rows padded with zero weights; x and h are widened once per step into the scratch in SXTB16's
+ * pair order (per 4 values: x0 x2 | x1 x3), so 4 MACs are one word of weights, one LDRD, two
+ * SXTB16 and two SMLAD. Exact: the same int32 sums. scratch: (inputs4 + units4) / 2 int32, then
+ * 5 x units int16 (16-byte aligned, as planned). */
+void tq_lstm_dsp_s8(const tq_lstm_params *p, const int8_t *in, int8_t *hidden, int16_t *cell, uint8_t *armed,
+                    int8_t *out, int32_t *scratch);
 /* 16x8: TFLM resets an int16 variable tensor to 0, which the zero point 0 makes a zero state. */
 void tq_lstm_s16(const tq_lstm_params *p, const int16_t *in, int16_t *hidden, int16_t *cell, int16_t *out,
                  int16_t *scratch);

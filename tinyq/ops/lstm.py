@@ -186,14 +186,16 @@ def _c_list(v: object) -> object:
     return "{" + ", ".join(str(int(x)) for x in v) + "}" if isinstance(v, list) else v
 
 
-SOURCES = ["lstm.c", "lstm.h", "logistic.c", "logistic.h", "tanh.c", "tanh.h", "tq_fixedpoint.h", "tq_s16.h"]
+SOURCES = ["lstm.c", "lstm.h", "logistic.c", "logistic.h", "tanh.c", "tanh.h", "tq_fixedpoint.h", "tq_s16.h", "tq_dsp.h"]
 
 
-def _params(d: LstmData, em: Emitter, biases: dict[str, str]) -> str:
+def _params(d: LstmData, em: Emitter, biases: dict[str, str], w_x: np.ndarray | None = None,
+            w_h: np.ndarray | None = None, extra: dict | None = None) -> str:
     return em.params("tq_lstm_params", {
         **{k: _c_list(v) for k, v in d.fields.items()},
-        "w_x": em.const(d.w_x, "lstm_wx"), "w_h": em.const(d.w_h, "lstm_wh"), **biases,
-        "table": em.const(sigmoid_table_u16(), "sigmoid"),
+        "w_x": em.const(d.w_x if w_x is None else w_x, "lstm_wx"),
+        "w_h": em.const(d.w_h if w_h is None else w_h, "lstm_wh"), **biases,
+        "table": em.const(sigmoid_table_u16(), "sigmoid"), **(extra or {}),
     })
 
 
@@ -222,3 +224,32 @@ def lower_s16(d: LstmData, em: Emitter) -> None:
     p = _params(d, em, {"b_x64": em.const(d.b_x, "lstm_bx")})
     em.call(f"tq_lstm_s16({p}, {em.tensor(d.input)}, {hidden}, {cell}, {em.tensor(d.output)}, "
             f"(int16_t *){em.scratch()})")
+
+
+def _pad4(n: int) -> int:
+    return (n + 3) & ~3
+
+
+def _pad_rows(w: np.ndarray) -> np.ndarray:
+    """[4, units, n] -> [4, units, n rounded up to 4], zero weights in the new taps."""
+    return np.pad(w, ((0, 0), (0, 0), (0, _pad4(w.shape[2]) - w.shape[2]))).astype(np.int8)
+
+
+def _scratch_dsp(d: LstmData) -> int:
+    # the widened x and h (int16 pairs), then the gates and tanh(cell)
+    return 2 * (_pad4(int(d.fields["inputs"])) + _pad4(int(d.fields["units"]))) + _scratch(d)
+
+
+@variant("UNIDIRECTIONAL_SEQUENCE_LSTM", "dsp", SOURCES, scratch=_scratch_dsp, applies=lambda d: d.dtype == "int8",
+         name="unidirectional_sequence_lstm_dsp")
+def lower_dsp(d: LstmData, em: Emitter) -> None:
+    """The int8 weights kept (rows padded to whole words), multiplied two by two with SMLAD."""
+    em.include("lstm.h")
+    hidden, cell = _states(d, em)
+    armed = em.static(f"armed:{d.hidden}", "uint8", 1, f"LSTM hidden state of op {d.index} filled") \
+        if d.hidden_zp else "0"
+    p = _params(d, em, {"b_x": em.const(d.b_x, "lstm_bx"), "b_h": em.const(d.b_h, "lstm_bh")},
+                _pad_rows(d.w_x), _pad_rows(d.w_h),
+                {"inputs4": _pad4(int(d.fields["inputs"])), "units4": _pad4(int(d.fields["units"]))})
+    em.call(f"tq_lstm_dsp_s8({p}, {em.tensor(d.input)}, {hidden}, {cell}, {armed}, {em.tensor(d.output)}, "
+            f"(int32_t *){em.scratch()})")
