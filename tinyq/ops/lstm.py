@@ -152,6 +152,11 @@ def prepare(op: Op, g: Graph) -> LstmData:
             raise Refusal("a gate bias with its zero point folded in exceeds int32")
     if dtype == "int16" and max(x_shift + h_shift) > 7:
         raise Refusal("16x8: a gate's scale ratio exceeds 2^7, beyond TFLM's 64-bit requantization")
+    if dtype == "int16":
+        bound = np.abs(b_x).max(initial=0) + 32768 * max(np.abs(w_x.astype(np.int64)).sum(axis=2).max(initial=0),
+                                                      np.abs(w_h.astype(np.int64)).sum(axis=2).max(initial=0))
+        if bound >= 2**47:
+            raise Refusal("16x8: a gate's accumulator could exceed 2^47, beyond TFLM's 64-bit requantization")
     # the element-wise products (CreateInterGateMulParams: double scales)
     fc_mult, fc_shift = quantize_multiplier(ACT_SCALE * c.qscale / c.qscale)
     ig_mult, ig_shift = quantize_multiplier(ACT_SCALE * ACT_SCALE / c.qscale)
@@ -204,16 +209,26 @@ def _states(d: LstmData, em: Emitter) -> tuple[str, str]:
             em.static(f"state:{d.cell}", "int16", d.state_count, f"LSTM cell state of op {d.index}"))
 
 
-@variant("UNIDIRECTIONAL_SEQUENCE_LSTM", "portable", SOURCES, scratch=_scratch, applies=lambda d: d.dtype == "int8")
-def lower(d: LstmData, em: Emitter) -> None:
+def _lower_s8(d: LstmData, em: Emitter, dsp: bool) -> None:
     em.include("lstm.h")
     hidden, cell = _states(d, em)
     # a zero hidden state is its zero point: filled on the first invocation after start-up or reset
     armed = em.static(f"armed:{d.hidden}", "uint8", 1, f"LSTM hidden state of op {d.index} filled") \
         if d.hidden_zp else "0"
-    p = _params(d, em, {"b_x": em.const(d.b_x, "lstm_bx"), "b_h": em.const(d.b_h, "lstm_bh")})
-    em.call(f"tq_lstm_s8({p}, {em.tensor(d.input)}, {hidden}, {cell}, {armed}, {em.tensor(d.output)}, "
-            f"(int16_t *){em.scratch()})")
+    biases = {"b_x": em.const(d.b_x, "lstm_bx"), "b_h": em.const(d.b_h, "lstm_bh")}
+    if dsp:
+        p = _params(d, em, biases, _pad_rows(d.w_x), _pad_rows(d.w_h),
+                    {"inputs4": _pad4(int(d.fields["inputs"])), "units4": _pad4(int(d.fields["units"]))})
+    else:
+        p = _params(d, em, biases)
+    kernel, scratch = ("tq_lstm_dsp_s8", "(int32_t *)") if dsp else ("tq_lstm_s8", "(int16_t *)")
+    em.call(f"{kernel}({p}, {em.tensor(d.input)}, {hidden}, {cell}, {armed}, {em.tensor(d.output)}, "
+            f"{scratch}{em.scratch()})")
+
+
+@variant("UNIDIRECTIONAL_SEQUENCE_LSTM", "portable", SOURCES, scratch=_scratch, applies=lambda d: d.dtype == "int8")
+def lower(d: LstmData, em: Emitter) -> None:
+    _lower_s8(d, em, dsp=False)
 
 
 @variant("UNIDIRECTIONAL_SEQUENCE_LSTM", "portable", SOURCES, scratch=_scratch, applies=lambda d: d.dtype == "int16",
@@ -244,12 +259,4 @@ def _scratch_dsp(d: LstmData) -> int:
          name="unidirectional_sequence_lstm_dsp")
 def lower_dsp(d: LstmData, em: Emitter) -> None:
     """The int8 weights kept (rows padded to whole words), multiplied two by two with SMLAD."""
-    em.include("lstm.h")
-    hidden, cell = _states(d, em)
-    armed = em.static(f"armed:{d.hidden}", "uint8", 1, f"LSTM hidden state of op {d.index} filled") \
-        if d.hidden_zp else "0"
-    p = _params(d, em, {"b_x": em.const(d.b_x, "lstm_bx"), "b_h": em.const(d.b_h, "lstm_bh")},
-                _pad_rows(d.w_x), _pad_rows(d.w_h),
-                {"inputs4": _pad4(int(d.fields["inputs"])), "units4": _pad4(int(d.fields["units"]))})
-    em.call(f"tq_lstm_dsp_s8({p}, {em.tensor(d.input)}, {hidden}, {cell}, {armed}, {em.tensor(d.output)}, "
-            f"(int32_t *){em.scratch()})")
+    _lower_s8(d, em, dsp=True)
