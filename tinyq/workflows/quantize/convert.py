@@ -70,15 +70,22 @@ def convert(src: SourceModel, mode: str = "int8", calib: np.ndarray | None = Non
     if mode in INTEGER_MODES and (calib is None or len(calib) == 0):
         raise QuantizeError("full-integer quantization needs calibration data",
                             "pass --calib DATA (.npy/.npz/images)")
+    loaded = src.keras
     if mode in INTEGER_MODES:
         _check_recurrent(src, mode, calib)
-    blob = _convert_once(src, mode, calib, progress, io)
-    # Measured: the first conversion of an unrolled recurrent model in a process now and then
-    # leaves one SPLIT in float (a cold, loaded run); converting again in the same process does not.
-    attempts = 2 if src.unrolled else 0
-    while mode in INTEGER_MODES and float_ops(blob) and attempts:
-        attempts -= 1
+    try:
         blob = _convert_once(src, mode, calib, progress, io)
+        # Measured: the first conversion of an unrolled recurrent model in a process now and then
+        # leaves one SPLIT in float (a cold, loaded run); converting again in the same process does not.
+        attempts = 2 if src.unrolled else 0
+        while mode in INTEGER_MODES and float_ops(blob) and attempts:
+            attempts -= 1
+            blob = _convert_once(src, mode, calib, progress, io)
+    finally:
+        if src.recurrent == "rebuilt":
+            # the tf_keras copy is for this int8 conversion only: other modes (16x8 has no fused
+            # LSTM) start again from the model as it was
+            src.keras = loaded
     if mode in INTEGER_MODES:
         left = float_ops(blob)
         if left:
