@@ -120,31 +120,6 @@ def test_stream_deploys_bit_exact_step_by_step(models: dict[str, Path], tmp_path
     assert "ASSIGN_VARIABLE" in [layer["op"] for layer in rep["layers"]]
 
 
-def test_keras_lstm_classifier_is_inspected_and_refused_clearly(tmp_path: Path) -> None:
-    """tf_keras (Keras 2) converts an LSTM to one fused UNIDIRECTIONAL_SEQUENCE_LSTM whose hidden
-    and cell state are variable tensors: inspect reads it (the state tensors, the TANH cell
-    activation) and names the op tinyq does not compile yet; compile refuses it."""
-    tf_keras = pytest.importorskip("tf_keras")
-    from tinyq.errors import UnsupportedOpError
-    from tinyq.workflows.compile import compile
-    from tinyq.workflows.inspect import inspect_model
-
-    tf_keras.utils.set_random_seed(0)
-    m = tf_keras.Sequential([tf_keras.Input(shape=(6, 4), batch_size=1), tf_keras.layers.LSTM(8),
-                             tf_keras.layers.Dense(3)])
-    from tfmodels import quantize_with
-
-    path = quantize_with(tf.lite.TFLiteConverter.from_keras_model(m), tmp_path / "lstm.tflite", [(1, 6, 4)])
-    info = inspect_model(path)
-    assert [u["op"] for u in info["unsupported"]] == ["UNIDIRECTIONAL_SEQUENCE_LSTM"]
-    assert "UNIDIRECTIONAL_SEQUENCE_LSTM" in info["tflm_ops_tinyq_lacks"]
-    g = load(path)
-    lstm = g.ops[0]
-    assert [g.t(lstm.inputs[k]).is_variable for k in (18, 19)] == [True, True]
-    with pytest.raises(UnsupportedOpError, match="UNIDIRECTIONAL_SEQUENCE_LSTM"):
-        compile(path)
-
-
 def svdf_model(src: Path, dst: Path, batches: int = 1, inputs: int = 6, units: int = 3, rank: int = 2,
                memory: int = 5, seed: int = 0) -> Path:
     """A one-op SVDF model (TF's converter writes SVDF only from graphs Keras cannot build) on the
@@ -207,11 +182,13 @@ def test_svdf_state_bit_exact_over_consecutive_steps(batches: int, rank: int, me
 
 def _keras3_lstm_classifier(tmp_path: Path, cell: str = "LSTM") -> tuple[Path, Path]:
     """A Keras 3 recurrent classifier over 8 steps of 5 features, saved as .keras, and its
-    calibration data."""
+    calibration data. Its LSTM has a RELU cell activation: a standard one (tanh) would be rebuilt
+    in tf_keras and fused (tests/test_lstm.py); TFLM's fused LSTM has no RELU, so this one is
+    unrolled."""
     keras = pytest.importorskip("keras")
     keras.utils.set_random_seed(1)
-    layer = getattr(keras.layers, cell)
-    m = keras.Sequential([keras.Input(shape=(8, 5)), layer(12), keras.layers.Dense(4), keras.layers.Softmax()])
+    layer = keras.layers.LSTM(12, activation="relu") if cell == "LSTM" else getattr(keras.layers, cell)(12)
+    m = keras.Sequential([keras.Input(shape=(8, 5)), layer, keras.layers.Dense(4), keras.layers.Softmax()])
     path = tmp_path / f"{cell.lower()}.keras"
     m.save(path)
     calib = tmp_path / "calib.npy"
@@ -220,17 +197,18 @@ def _keras3_lstm_classifier(tmp_path: Path, cell: str = "LSTM") -> tuple[Path, P
 
 
 @pytest.mark.parametrize("cell", ["LSTM", "GRU"])
-def test_keras3_recurrent_classifier_quantizes_unrolled_and_is_bit_exact(cell: str, tmp_path: Path) -> None:
-    """`tinyq quantize` unrolls Keras 3's LSTM / GRU over the fixed time steps (the fused layer
-    crashes TensorFlow's int8 converter): the model becomes ops tinyq compiles (SPLIT, UNPACK,
-    FULLY_CONNECTED, LOGISTIC, TANH, MUL, ADD, SUB), bit-exact with TFLM."""
+def test_keras3_recurrent_classifier_quantizes_unrolled_and_is_bit_exact(cell: str, tmp_path: Path, capsys) -> None:
+    """`tinyq quantize` unrolls Keras 3's GRU and non-standard LSTM over the fixed time steps (the
+    fused layer crashes TensorFlow's int8 converter) and says so: the model becomes ops tinyq
+    compiles (SPLIT, UNPACK, FULLY_CONNECTED, LOGISTIC, TANH, MUL, ADD, SUB), bit-exact with TFLM."""
     from tinyq.cli import main
 
     path, calib = _keras3_lstm_classifier(tmp_path, cell)
     out = tmp_path / "q.tflite"
     assert main(["quantize", str(path), "--calib", str(calib), "-o", str(out)]) == 0
+    assert "unrolled over the fixed time steps" in capsys.readouterr().err
     ops = {op.opcode for op in load(out).ops}
-    assert "UNIDIRECTIONAL_SEQUENCE_LSTM" not in ops and {"FULLY_CONNECTED", "LOGISTIC", "TANH"} <= ops, ops
+    assert "UNIDIRECTIONAL_SEQUENCE_LSTM" not in ops and {"FULLY_CONNECTED", "LOGISTIC"} <= ops, ops
     rep = verify(out, samples=100, seed=6)
     assert rep.mismatches == 0 and rep.reference == "TFLM", rep.to_dict()
 

@@ -50,10 +50,12 @@ def run(args: argparse.Namespace) -> int:
         _say_calibration(len(calib), args.calib)
     if args.compare:
         return _compare(args, src, calib)
-    from tinyq.workflows.quantize.convert import convert
+    from tinyq.workflows.quantize.convert import convert, describe_recurrent
 
     print(f"converting {src.path.name} to {args.mode} ...", file=sys.stderr)
     blob = convert(src, args.mode, calib, io=io)
+    if describe_recurrent(src, blob):
+        print(describe_recurrent(src, blob), file=sys.stderr)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_bytes(blob)
     kind = {"int8": f"full integer: {io} input/output, per-channel weights",

@@ -73,6 +73,7 @@ TINYQ: dict[str, str] = {
     "SQUARED_DIFFERENCE": "int8, int16", "SQUEEZE": "bytes (a view)", "STRIDED_SLICE": "int8, int16",
     "SUB": "int8, int16", "SUM": "int8, int16", "SVDF": "int8 (int16 state in static RAM)", "TANH": "int8",
     "TRANSPOSE": "int8", "TRANSPOSE_CONV": "int8, 16x8",
+    "UNIDIRECTIONAL_SEQUENCE_LSTM": "int8, 16x8 (int16 gates and cell state; states in static RAM)",
     "UNPACK": "bytes (views where contiguous)", "VAR_HANDLE": "resolved at generation time", "ZEROS_LIKE": "bytes",
     # TFLite builtins TFLM lacks, compiled for the models that use them (checked against LiteRT's reference)
     "TILE": "bytes", "SELECT": "bytes", "RELU_N1_TO_1": "int8",

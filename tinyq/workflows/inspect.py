@@ -48,7 +48,8 @@ def _quant(t: Tensor) -> dict | None:
 
 def _tensor(t: Tensor) -> dict:
     return {"index": t.index, "name": t.name, "shape": list(t.shape), "dtype": t.dtype,
-            "const": t.is_const, "bytes": t.nbytes, "quantization": _quant(t)}
+            "const": t.is_const, "bytes": t.nbytes, "quantization": _quant(t),
+            **({"variable": True} if t.is_variable else {})}
 
 
 def inspect_model(path: str | Path, passes: bool = True) -> dict:
@@ -60,12 +61,15 @@ def inspect_model(path: str | Path, passes: bool = True) -> dict:
     ops = []
     for op, m in zip(g.ops, macs):
         params = sum(g.t(i).nbytes for i in op.reads if i >= 0 and g.t(i).is_const)
+        # variable tensors (an LSTM's hidden and cell state, SVDF's): static RAM kept between invocations
+        state = sum(g.t(i).nbytes for i in set(op.reads) if i >= 0 and g.t(i).is_variable)
         ops.append({
             "index": op.index, "op": op.label,
             "inputs": [list(g.t(i).shape) if i >= 0 else None for i in op.reads],
             "outputs": [list(g.t(o).shape) for o in op.outputs],
             "options": {k: v for k, v in op.options.items() if v not in (None, [], 0) or k == "padding"},
             "param_bytes": params, "macs": m, "supported": op.index not in bad,
+            **({"state_bytes": state} if state else {}),
             **({"unsupported_reason": bad[op.index]} if op.index in bad else {}),
         })
     return jsonable({
@@ -75,6 +79,7 @@ def inspect_model(path: str | Path, passes: bool = True) -> dict:
         "outputs": [_tensor(g.t(i)) for i in g.outputs],
         "tensors": [_tensor(t) for t in g.tensors],
         "param_bytes": int(sum(t.nbytes for t in g.tensors if t.is_const)),
+        "state_bytes": int(sum(t.nbytes for t in g.tensors if t.is_variable)),
         "total_macs": int(sum(macs)),
         "unsupported": [{"index": i, "op": g.ops[i].opcode, "reason": why} for i, why in bad.items()],
         "tflm_ops_tinyq_lacks": missing(),
@@ -84,17 +89,21 @@ def inspect_model(path: str | Path, passes: bool = True) -> dict:
 def format_report(info: dict) -> str:
     """A terminal table of the layers, then totals."""
     lines = [f"{info['model']}: {len(info['ops'])} ops ({info['ops_in_file']} in the file), "
-             f"{info['param_bytes']:,} parameter bytes, {info['total_macs']:,} MACs"]
+             f"{info['param_bytes']:,} parameter bytes, {info['total_macs']:,} MACs"
+             + (f", {info['state_bytes']:,} B state (variable tensors)" if info.get("state_bytes") else "")]
     for io in ("inputs", "outputs"):
         for t in info[io]:
             q = t["quantization"]
             qs = f" scale={q['scale']:.6g} zp={q['zero_point']}" if q and not q["per_channel"] and q["scale"] is not None else ""
             lines.append(f"  {io[:-1]}: {t['name']} {t['dtype']}{t['shape']}{qs}")
-    lines.append(f"  {'#':>3} {'op':<20} {'output':<18} {'params B':>10} {'MACs':>12}  note")
+    w = max([20] + [len(op["op"]) for op in info["ops"]])
+    lines.append(f"  {'#':>3} {'op':<{w}} {'output':<18} {'params B':>10} {'MACs':>12}  note")
     for op in info["ops"]:
         out = "x".join(map(str, op["outputs"][0])) if op["outputs"] else ""
         note = "" if op["supported"] else f"UNSUPPORTED: {op['unsupported_reason']}"
-        lines.append(f"  {op['index']:>3} {op['op']:<20} {out:<18} {op['param_bytes']:>10,} {op['macs']:>12,}  {note}")
+        if op.get("state_bytes"):
+            note = f"{op['state_bytes']:,} B state kept between invocations" + (f"; {note}" if note else "")
+        lines.append(f"  {op['index']:>3} {op['op']:<{w}} {out:<18} {op['param_bytes']:>10,} {op['macs']:>12,}  {note}")
     lines.append(f"  total MACs {info['total_macs']:,}")
     if info["unsupported"]:
         names = sorted({u["op"] for u in info["unsupported"]})

@@ -7,9 +7,9 @@ from typing import IO, Iterator
 import numpy as np
 
 from tinyq.errors import TinyqError
-from tinyq.workflows.quantize.loader import SourceModel
+from tinyq.workflows.quantize.loader import SourceModel, all_layers
 from tinyq.workflows.quantize.quiet import quiet
-from tinyq.workflows.quantize.tflite_ops import float_ops
+from tinyq.workflows.quantize.tflite_ops import float_ops, list_ops
 
 MODES = ("int8", "int16x8", "float16", "dynamic", "float32")
 INTEGER_MODES = ("int8", "int16x8")
@@ -70,15 +70,22 @@ def convert(src: SourceModel, mode: str = "int8", calib: np.ndarray | None = Non
     if mode in INTEGER_MODES and (calib is None or len(calib) == 0):
         raise QuantizeError("full-integer quantization needs calibration data",
                             "pass --calib DATA (.npy/.npz/images)")
+    loaded = src.keras
     if mode in INTEGER_MODES:
-        _check_recurrent(src)
-    blob = _convert_once(src, mode, calib, progress, io)
-    # Measured: the first conversion of an unrolled recurrent model in a process now and then
-    # leaves one SPLIT in float (a cold, loaded run); converting again in the same process does not.
-    attempts = 2 if src.unrolled else 0
-    while mode in INTEGER_MODES and float_ops(blob) and attempts:
-        attempts -= 1
+        _check_recurrent(src, mode, calib)
+    try:
         blob = _convert_once(src, mode, calib, progress, io)
+        # Measured: the first conversion of an unrolled recurrent model in a process now and then
+        # leaves one SPLIT in float (a cold, loaded run); converting again in the same process does not.
+        attempts = 2 if src.unrolled else 0
+        while mode in INTEGER_MODES and float_ops(blob) and attempts:
+            attempts -= 1
+            blob = _convert_once(src, mode, calib, progress, io)
+    finally:
+        if src.recurrent == "rebuilt":
+            # the tf_keras copy is for this int8 conversion only: other modes (16x8 has no fused
+            # LSTM) start again from the model as it was
+            src.keras = loaded
     if mode in INTEGER_MODES:
         left = float_ops(blob)
         if left:
@@ -119,31 +126,85 @@ UNROLLABLE = ("LSTM", "GRU", "SimpleRNN")
 NOT_CONVERTIBLE = ("Bidirectional", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D", "RNN")
 
 
-def _check_recurrent(src: SourceModel) -> None:
+def _check_recurrent(src: SourceModel, mode: str, calib: np.ndarray | None) -> None:
     """TensorFlow 2.21's int8 converter crashes the process (a segfault, no exception) on Keras 3's
     recurrent layers unless they are unrolled. LSTM, GRU and SimpleRNN are unrolled here (the
     input's time steps are fixed), so the model converts to FULLY_CONNECTED, ADD, MUL, LOGISTIC,
     TANH, SPLIT and UNPACK per step, which tinyq compiles; the other recurrent layers are refused
-    before converting. (tf_keras, Keras 2, converts an LSTM to one fused
-    UNIDIRECTIONAL_SEQUENCE_LSTM instead, which tinyq does not compile yet.)"""
-    if src.kind != "keras" or type(src.keras).__module__.startswith("tf_keras"):
+    before converting. tf_keras (Keras 2) models (the loader uses tf_keras for Keras 2 SavedModels
+    and prefers it for .h5 files with LSTM layers) convert each LSTM to one fused
+    UNIDIRECTIONAL_SEQUENCE_LSTM; so does, in int8, a Keras 3 model that is a chain of layers
+    whose recurrent layers are all standard LSTMs, rebuilt in tf_keras with the same weights
+    (kept only if it computes the same float outputs on the calibration data). Sets
+    `src.recurrent` to which of these happened (`describe_recurrent` says it)."""
+    if src.kind != "keras":
         return
-    names = {type(layer).__name__ for layer in _all_layers(src.keras)}
+    names = {type(layer).__name__ for layer in all_layers(src.keras)}
+    if type(src.keras).__module__.startswith("tf_keras"):
+        if "LSTM" in names and not src.recurrent:
+            src.recurrent = "tf_keras"
+        return
     refused = sorted(names & set(NOT_CONVERTIBLE))
     if refused:
         raise QuantizeError(
             f"{src.path.name} has Keras 3 recurrent layers ({', '.join(refused)}), which crash TensorFlow's int8 "
             "converter", "use LSTM, GRU or SimpleRNN layers (tinyq unrolls them over the fixed time steps)")
-    if names & set(UNROLLABLE):
-        src.keras, src.unrolled = _unrolled(src.keras), True
+    copy = _tf_keras_copy(src.keras, calib) if mode == "int8" and names & set(UNROLLABLE) == {"LSTM"} else None
+    if copy is not None:
+        src.keras, src.recurrent = copy, "rebuilt"
+    elif names & set(UNROLLABLE):
+        src.keras, src.unrolled, src.recurrent = _unrolled(src.keras), True, "unrolled"
 
 
-def _all_layers(model) -> list:
-    layers = []
-    for layer in getattr(model, "layers", []):
-        layers.append(layer)
-        layers.extend(_all_layers(layer))
-    return layers
+def describe_recurrent(src: SourceModel, blob: bytes) -> str:
+    """How the model's recurrent layers were converted, for the user ("" without any)."""
+    fused = sum(o.name == "UNIDIRECTIONAL_SEQUENCE_LSTM" for o in list_ops(blob))
+    if src.recurrent == "unrolled":
+        return ("recurrent layers: unrolled over the fixed time steps (Keras 3's crash TensorFlow's int8 converter; "
+                "in int8, standard LSTMs (tanh, sigmoid) in a chain of layers are rebuilt in tf_keras and fused "
+                "instead, and a tf_keras model's LSTMs are fused)")
+    how = {"tf_keras": "a tf_keras model: TensorFlow's converter fuses Keras 2 LSTMs",
+           "rebuilt": "the Keras 3 model rebuilt in tf_keras, Keras 2, with the same weights and float outputs: "
+                      "TensorFlow's converter fuses Keras 2 LSTMs and crashes on Keras 3's"}.get(src.recurrent)
+    return f"LSTM layers: {fused} fused UNIDIRECTIONAL_SEQUENCE_LSTM op(s) ({how})" if how else ""
+
+
+def _tf_keras_copy(model, calib: np.ndarray | None):
+    """A tf_keras Sequential copy of a Keras 3 model that is a chain of layers (a Sequential one, or
+    a functional one without branches) whose LSTMs are standard (tanh, sigmoid: what TFLM runs;
+    TF 2.21's converter crashes on a fused LSTM with other activations), same weights, or None
+    where a layer has no tf_keras twin or the copy computes different float outputs (which is
+    also how a functional model with branches is told apart)."""
+    import inspect
+
+    import tf_keras
+
+    if calib is None or not len(calib):
+        return None
+    try:
+        layers = [tf_keras.Input(shape=tuple(model.input_shape[1:]))]
+        for layer in model.layers:
+            if type(layer).__name__ == "InputLayer":
+                continue
+            cls = getattr(tf_keras.layers, type(layer).__name__, None)
+            cfg = {k: v for k, v in layer.get_config().items() if k != "unroll"}   # fused, not unrolled
+            if cls is None or (type(layer).__name__ == "LSTM" and
+                               (cfg.get("activation"), cfg.get("recurrent_activation")) != ("tanh", "sigmoid")):
+                return None
+            # the arguments both versions share; initializers do not matter (the weights are copied)
+            accepted = set(inspect.signature(cls.__init__).parameters) - {"self", "kwargs"}
+            args = {k: v for k, v in cfg.items() if k in accepted and not k.endswith(
+                ("_initializer", "_regularizer", "_constraint"))}
+            layers.append(cls(name=cfg.get("name"), **args))
+        copy = tf_keras.Sequential(layers)
+        copy.set_weights(model.get_weights())
+        x = np.asarray(calib[:16], np.float32)
+        want, got = model(x).numpy(), copy(x).numpy()
+    except Exception:  # any layer or argument tf_keras does not take: keep the Keras 3 path
+        return None
+    if want.shape != got.shape or not np.allclose(got, want, rtol=1e-4, atol=1e-5 * float(np.abs(want).max())):
+        return None
+    return copy
 
 
 def _unrolled(model):

@@ -20,6 +20,7 @@ class SourceModel:
     signature: Any = None           # the serving function, for kind == "savedmodel"
     module: Any = None              # the loaded SavedModel: keeps the signature's variables alive
     unrolled: bool = False          # its recurrent layers were unrolled for the int8 converter
+    recurrent: str = ""             # how its recurrent layers convert: "", "tf_keras", "rebuilt", "unrolled"
 
 
 def load_source(path: str | Path) -> SourceModel:
@@ -96,7 +97,26 @@ def _load_keras_file(path: Path) -> SourceModel:
             raise ModelError(f"cannot load {path}: {exc.__class__.__name__}: {str(exc)[:300]}", hint) from None
     if len(model.inputs) != 1:
         raise ModelError(f"{path}: tinyq quantizes single-input models; this one has {len(model.inputs)} inputs")
+    if path.suffix != ".keras" and not type(model).__module__.startswith("tf_keras") and _has_lstm(model):
+        # A Keras 2 .h5 with LSTM layers: tf_keras converts them to one fused LSTM op each (Keras 3
+        # crashes the int8 converter and would be unrolled), so prefer it where it loads the file.
+        keras2 = _load_tf_keras(path)
+        if keras2 is not None and len(keras2.inputs) == 1 and keras2.input_shape == model.input_shape:
+            model = keras2
     return SourceModel(path, "keras", _shape(model.input_shape, path), keras=model)
+
+
+def all_layers(model: Any) -> list:
+    """Every layer of a Keras model, nested models' layers included."""
+    layers = []
+    for layer in getattr(model, "layers", []):
+        layers.append(layer)
+        layers.extend(all_layers(layer))
+    return layers
+
+
+def _has_lstm(model: Any) -> bool:
+    return any(type(layer).__name__ == "LSTM" for layer in all_layers(model))
 
 
 def _shape(shape: Any, path: Path) -> tuple[int, ...]:
