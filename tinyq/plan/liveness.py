@@ -60,7 +60,7 @@ def buffers(lowered: Lowered) -> list[Buffer]:
         claims: dict[tuple[int, int], tuple[set[int], int]] = {}
         for ov in layer.data.overlaps():
             t_in, t_out = ov.input, ov.output
-            if (t_in < 0 or g.t(t_in).is_const or t_in in g.inputs or not _whole(lowered, g, t_in)
+            if (t_in < 0 or g.t(t_in).is_const or not _whole(lowered, g, t_in)
                     or not _whole(lowered, g, t_out) or root(lowered, t_in) == root(lowered, t_out)):
                 continue
             key = (root(lowered, t_in), root(lowered, t_out))
