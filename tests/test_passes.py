@@ -1,6 +1,8 @@
 """Graph passes: shape folding for unknown-batch models, dead ops, activation fusion."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -55,3 +57,50 @@ def test_unknown_batch_model_matches_tflm_on_its_batch1_twin(flatten_models) -> 
         assert np.array_equal(ta.scale, tb.scale) and np.array_equal(ta.zero_point, tb.zero_point)
     rep = verify(unknown, samples=30, reference_model=fixed)
     assert rep.mismatches == 0 and rep.elements == 30 * 5
+
+
+@pytest.mark.tf
+def test_branchy_graph_runs_in_the_order_of_least_memory(tmp_path: Path) -> None:
+    """An inception block whose file lists every branch's wide first layer before any branch
+    finishes: tinyq runs it branch by branch instead, in a smaller arena, bit-exact."""
+    import flatbuffers
+    import tensorflow as tf
+
+    from tinyq.frontend.tflite_reader import schema
+    from tinyq.ops.lower import lower
+    from tinyq.passes.reorder import live_peak, reordered
+    from tinyq.plan.compiled import plan
+    from tinyq.workflows.compile import compile
+    from tinyq.workflows.verify import verify
+
+    from tfmodels import convert_int8, keras_model
+
+    L = tf.keras.layers
+
+    def body(x):
+        a = L.Conv2D(8, 3, padding="same", activation="relu")(L.Conv2D(48, 1, activation="relu")(x))
+        b = L.Conv2D(8, 5, padding="same", activation="relu")(L.Conv2D(32, 1, activation="relu")(x))
+        c = L.Conv2D(8, 1)(L.MaxPooling2D(3, 1, padding="same")(x))
+        return L.Concatenate()([a, b, c])
+
+    good = convert_int8(keras_model([(20, 20, 16)], body, seed=4), tmp_path / "good.tflite", [(20, 20, 16)], samples=4)
+    m = schema.ModelT.InitFromPackedBuf(bytearray(good.read_bytes()), 0)
+    sg = m.subgraphs[0]
+    outs = {int(t): i for i, op in enumerate(sg.operators) for t in op.outputs}
+    # every op reading the input first (the wide layers, the pool), then the rest: still valid
+    first = [i for i, op in enumerate(sg.operators) if all(int(t) not in outs for t in op.inputs if t >= 0)]
+    sg.operators = [sg.operators[i] for i in first] + [op for i, op in enumerate(sg.operators) if i not in first]
+    fb = flatbuffers.Builder(1024)
+    fb.Finish(m.Pack(fb), file_identifier=b"TFL3")
+    bad = tmp_path / "bad.tflite"
+    bad.write_bytes(bytes(fb.Output()))
+
+    g = load(bad)
+    alt = reordered(g)
+    assert alt is not None and live_peak(alt, list(range(len(alt.ops)))) < live_peak(g, list(range(len(g.ops))))
+    from_bad = compile(bad, patch="off")
+    assert from_bad.arena_bytes < plan(lower(g, "dsp")).arena_bytes          # the file's order, planned
+    assert from_bad.arena_bytes <= compile(good, patch="off").arena_bytes
+    assert [op.opcode for op in from_bad.graph.ops] != [op.opcode for op in g.ops]
+    rep = verify(bad, samples=20, seed=5, patch="off")
+    assert rep.elements > 0 and rep.mismatches == 0, rep.to_dict()

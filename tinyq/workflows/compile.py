@@ -7,6 +7,7 @@ from tinyq.boards import Board, load_board
 from tinyq.ir import Graph
 from tinyq.ops.lower import lower, resolve_family
 from tinyq.passes.pipeline import load
+from tinyq.passes.reorder import reordered
 from tinyq.plan.budget import arena_limit
 from tinyq.plan.compiled import Compiled, plan_with_patches
 from tinyq.render.render import render
@@ -28,6 +29,15 @@ def compile(model: str | Path | Graph, board: str | Board | None = None, kernels
         graph, name = model, source or model.name
     else:
         graph, name = load(model), source or Path(model).name
-    lowered = lower(graph, family)
-    arena, patches = plan_with_patches(lowered, patch, arena_limit(lowered, b) if b is not None else None)
-    return render(lowered, arena, name, patches)
+    best = None
+    # the file's order, and where the data flow allows a better one, that order too: the
+    # smaller plan wins (tinyq/passes/reorder.py)
+    for g in (graph, reordered(graph)):
+        if g is None:
+            continue
+        lowered = lower(g, family)
+        arena, patches = plan_with_patches(lowered, patch, arena_limit(lowered, b) if b is not None else None)
+        if best is None or arena.arena_bytes < best[1].arena_bytes:
+            best = (lowered, arena, patches)
+    assert best is not None
+    return render(best[0], best[1], name, best[2])
