@@ -124,6 +124,25 @@ def test_patched_uint8_input_model_is_bit_exact(tmp_path: Path) -> None:
     assert rep.elements > 0 and rep.mismatches == 0, rep.to_dict()
 
 
+@tf_only
+def test_patched_float32_chain_is_within_tolerance(tmp_path: Path) -> None:
+    """A float32 model (4 bytes an activation, where patches save the most) runs patch by patch
+    too, within the float tolerance of LiteRT."""
+    tf = pytest.importorskip("tensorflow")
+    from tinyq.workflows.compile import compile
+    from tinyq.workflows.verify import verify
+
+    from tfmodels import keras_model
+
+    shape, spec = CHAINS["dilated_pools"]
+    path = tmp_path / "f32.tflite"
+    path.write_bytes(tf.lite.TFLiteConverter.from_keras_model(keras_model([shape], _chain(tf, spec), seed=6)).convert())
+    gen = compile(path, patch="max")
+    assert gen.patches.stage is not None and gen.arena_bytes < compile(path, patch="off").arena_bytes
+    rep = verify(path, samples=10, seed=4, patch="max")
+    assert rep.ok and rep.elements > 0, rep.to_dict()
+
+
 @pytest.fixture(scope="module")
 def chain_model(tmp_path_factory) -> Path:
     tf = pytest.importorskip("tensorflow")

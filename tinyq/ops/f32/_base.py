@@ -10,7 +10,7 @@ import numpy as np
 from tinyq.ir import Graph, Op
 from tinyq.ops._window import need_activation
 from tinyq.ops.emitter import Emitter
-from tinyq.ops.registry import Overlap, Prepared, Refusal, variant
+from tinyq.ops.registry import Overlap, Prepared, Refusal, Rows, variant
 
 CONV_SOURCES = ["conv_f32.c", "conv_f32.h", "tq_f32.h"]
 ELEMENTWISE_SOURCES = ["elementwise_f32.c", "elementwise_f32.h", "tq_f32.h", "tq_broadcast.h"]
@@ -37,9 +37,13 @@ class F32Data(Prepared):
     trailing: tuple[tuple[int, int], ...] = ()   # (input, delta) of a window kernel
     mac_count: int = 0
     scratch_bytes: int = 0
+    row_dep: Rows | None = None             # a window kernel's row dependence (patch-based execution)
 
     def macs(self) -> int:
         return self.mac_count
+
+    def row_deps(self, g: Graph) -> Rows | None:
+        return self.row_dep
 
     def overlaps(self) -> list[Overlap]:
         return ([Overlap(t, self.output) for t in self.in_place] +
@@ -91,8 +95,8 @@ def lower_call(d: F32Data, em: Emitter, header: str) -> None:
     em.call(f"{d.func}({p}, {', '.join(em.tensor(t) for t in d.args)})")
 
 
-def register_lowering(name: str, sources: list[str], header: str) -> None:
+def register_lowering(name: str, sources: list[str], header: str, rows: str = "") -> None:
     """The op's float32 variant: the one call its record names."""
-    @variant(name, "portable", sources, dtype="float32")
+    @variant(name, "portable", sources, dtype="float32", rows=rows)
     def lower(d: F32Data, em: Emitter) -> None:
         lower_call(d, em, header)

@@ -60,7 +60,7 @@ def prepare_conv(op: Op, g: Graph) -> F32Data:
                 (op.inputs[0], op.inputs[1], op.outputs[0]),
                 {"geo": win.c_init(), "depth_multiplier": 1, **act_bounds(op),
                  "bias": bias_f32(op, g, win.out_c)}, op.outputs[0],
-                trailing=((op.inputs[0], win.trailing_delta(4)),),
+                trailing=((op.inputs[0], win.trailing_delta(4)),), row_dep=win.rows(op.inputs[0], op.outputs[0]),
                 mac_count=win.batches * win.out_h * win.out_w * win.out_c * win.k_h * win.k_w * win.in_c)
     if w.dtype == np.int8:
         # TFLite's hybrid convolution: per-channel weights quantize the input asymmetrically
@@ -84,7 +84,7 @@ def prepare_depthwise(op: Op, g: Graph) -> F32Data:
                 (op.inputs[0], op.inputs[1], op.outputs[0]),
                 {"geo": win.c_init(), "depth_multiplier": mult, **act_bounds(op),
                  "bias": bias_f32(op, g, win.out_c)}, op.outputs[0],
-                trailing=((op.inputs[0], win.trailing_delta(4)),),
+                trailing=((op.inputs[0], win.trailing_delta(4)),), row_dep=win.rows(op.inputs[0], op.outputs[0]),
                 mac_count=win.batches * win.out_h * win.out_w * win.out_c * win.k_h * win.k_w)
     if w.dtype == np.int8:     # TFLite's hybrid depthwise quantizes the input asymmetrically
         return _hybrid(d, g, op, win.out_c, 3, True, win.in_h * win.in_w * win.in_c)
@@ -141,6 +141,7 @@ def _is_hybrid(d: F32Data) -> bool:
 
 
 for _name in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"):
-    variant(_name, "portable", CONV_SOURCES, dtype="float32", applies=lambda d: not _is_hybrid(d))(lower_weighted)
+    variant(_name, "portable", CONV_SOURCES, dtype="float32", applies=lambda d: not _is_hybrid(d),
+            rows="geo" if _name != "FULLY_CONNECTED" else "")(lower_weighted)
     variant(_name, "portable", HYBRID_SOURCES, dtype="float32", applies=_is_hybrid, name=f"{_name.lower()}_hybrid",
             scratch=lambda d: d.scratch_bytes)(lower_hybrid)

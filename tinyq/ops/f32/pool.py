@@ -22,7 +22,7 @@ def prepare_pool(op: Op, g: Graph) -> F32Data:
         raise Refusal("a pooling window lies entirely in the padding")
     return F32Data(op.index, op.opcode, POOLS[op.opcode], "tq_pool_f32_params", (op.inputs[0], op.outputs[0]),
                    {"geo": win.c_init(), **act_bounds(op)}, op.outputs[0],
-                   trailing=((op.inputs[0], win.trailing_delta(4)),))
+                   trailing=((op.inputs[0], win.trailing_delta(4)),), row_dep=win.rows(op.inputs[0], op.outputs[0]))
 
 
 def _arr(v: list[int]) -> str:
@@ -56,4 +56,4 @@ def prepare_softmax(op: Op, g: Graph) -> F32Data:
 for _name in POOLS:
     register_op(_name, dtype="float32")(prepare_pool)
 for _name in ("AVERAGE_POOL_2D", "MAX_POOL_2D", "MEAN", "SOFTMAX"):
-    register_lowering(_name, POOL_SOURCES, "pool_f32.h")
+    register_lowering(_name, POOL_SOURCES, "pool_f32.h", rows="geo" if _name in POOLS else "")
