@@ -26,6 +26,10 @@ typedef struct {
     const int32_t *add_conv_lut, *add_res_lut;
     tq_rq add_rq;
     int32_t add_exact, add_zp, add_min, add_max;
+    /* conv_2d_dsp8.c only (0 here): per channel, the left shift 2^(ls + 1) of the fast
+     * requantization, applied to the accumulator at run time (int8 weights have no room for it,
+     * so bias and weights arrive unscaled) */
+    const int8_t *scale;
 } tq_conv_dsp_params;
 
 /* Scratch (sized by dsp_scratch in tinyq/ops/conv_2d.py): one output pixel's inputs widened (int16), gathered

@@ -11,10 +11,12 @@ from tinyq.ops._common import fused_range, fused_range_of, need_int8, need_quant
 from tinyq.ops._dsp16 import S16_DSP_SOURCES, even, rq16_fields
 from tinyq.ops._dsp_layout import DSP_SOURCES, depthwise_weights, pad4, requant_for, scaled_int32
 from tinyq.ops._window import Window, conv_weights_check, window
-from tinyq.ops.conv_2d import ConvData, bias_terms, check_s16_requant, weights_bias_s16
+from tinyq.ops.conv_2d import CONV_DSP_SOURCES, ConvData, bias_terms, check_s16_requant, weights_bias_s16
 from tinyq.ops.conv_2d import dsp_s16_scratch as conv_dsp_s16_scratch
 from tinyq.ops.conv_2d import dsp_scratch as conv_dsp_scratch
+from tinyq.ops.conv_2d import dsp8_scratch as conv_dsp8_scratch
 from tinyq.ops.conv_2d import lower_dsp as conv_lower_dsp
+from tinyq.ops.conv_2d import lower_dsp8 as conv_lower_dsp8
 from tinyq.ops.conv_2d import lower_dsp_s16 as conv_lower_dsp_s16
 from tinyq.ops.emitter import Emitter
 from tinyq.ops.registry import Overlap, Prepared, Refusal, register_op, variant
@@ -137,11 +139,18 @@ def _one_channel(d: DepthwiseData) -> bool:
     return d.win.in_c == 1 and d.depth_mult > 1
 
 
-@variant("DEPTHWISE_CONV_2D", "dsp", ["conv_2d_dsp.c", "conv_2d_dsp.h", *DSP_SOURCES],
+@variant("DEPTHWISE_CONV_2D", "dsp", CONV_DSP_SOURCES,
          scratch=lambda d: conv_dsp_scratch(as_conv(d)), applies=lambda d: d.dtype == "int8" and _one_channel(d),
          name="depthwise_conv_2d_dsp_as_conv")
 def lower_dsp_as_conv(d: DepthwiseData, em: Emitter) -> None:
     conv_lower_dsp(as_conv(d), em)
+
+
+@variant("DEPTHWISE_CONV_2D", "dsp8", ["conv_2d_dsp8.c", "conv_2d_dsp8.h", *CONV_DSP_SOURCES[1:]],
+         scratch=lambda d: conv_dsp8_scratch(as_conv(d)), applies=lambda d: d.dtype == "int8" and _one_channel(d),
+         name="depthwise_conv_2d_dsp8_as_conv")
+def lower_dsp8_as_conv(d: DepthwiseData, em: Emitter) -> None:
+    conv_lower_dsp8(as_conv(d), em)
 
 
 @variant("DEPTHWISE_CONV_2D", "dsp", S16_DSP_SOURCES, scratch=lambda d: conv_dsp_s16_scratch(as_conv(d)),
