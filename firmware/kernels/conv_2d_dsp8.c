@@ -64,33 +64,29 @@ static void tq_conv8_window(const tq_conv_dsp_params *p, const int8_t *in_b, con
     "smlad %[a3], r8, %[u], %[a3]\n\t"
 #endif
 
+#define TQ_CONV8_DOT_OPERANDS                                                                           \
+    [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [w] "+r"(w), [col] "+r"(col), [t] "=&r"(t), \
+        [u] "=&r"(u)
+
 /* a[j] += pixel j's widened window (the tile's interleaved column) . one channel's weights. */
-static inline void tq_conv8_dot4(const int32_t *col, const int8_t *w, int32_t groups, int32_t *a)
+TQ_ALWAYS_INLINE static inline void tq_conv8_dot4(const int32_t *col, const int8_t *w, int32_t groups, int32_t *a)
 {
     int32_t a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
 #ifdef TQ_HAVE_DSP
+    int32_t t, u;
     if (groups & 1) {
-        const int32_t v = tq_read_s32(w);
-        const int32_t w02 = tq_sxtb16(v), w13 = tq_sxtb16_ror8(v);
-        w += 4;
-        a0 = tq_smlad(col[1], w13, tq_smlad(col[0], w02, a0));
-        a1 = tq_smlad(col[3], w13, tq_smlad(col[2], w02, a1));
-        a2 = tq_smlad(col[5], w13, tq_smlad(col[4], w02, a2));
-        a3 = tq_smlad(col[7], w13, tq_smlad(col[6], w02, a3));
-        col += 2 * TQ_CONV8_TILE;
+        __asm__ volatile(TQ_CONV8_GROUP_ASM : TQ_CONV8_DOT_OPERANDS : : "r4", "r5", "r6", "r8", "memory");
     }
     /* two groups per iteration: 28 instructions for 32 multiply-accumulates */
     if (groups > 1) {
         const int32_t *end = col + 2 * TQ_CONV8_TILE * (groups & ~1);
-        int32_t t, u;
         __asm__ volatile(
             "1:\n\t"
             TQ_CONV8_GROUP_ASM
             TQ_CONV8_GROUP_ASM
             "cmp %[col], %[end]\n\t"
             "bne 1b\n\t"
-            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [w] "+r"(w), [col] "+r"(col),
-              [t] "=&r"(t), [u] "=&r"(u)
+            : TQ_CONV8_DOT_OPERANDS
             : [end] "r"(end)
             : "r4", "r5", "r6", "r8", "cc", "memory");
     }
@@ -121,40 +117,83 @@ static inline int32_t tq_conv8_out(const tq_rq *q, int32_t acc, int32_t s, int32
     return tq_rq_clamp(mode == TQ_RQ_EXACT ? tq_rq_exact(q, acc, zp) : tq_rq_fast(q, acc), lo, hi);
 }
 
-/* Every output channel of the tile's n pixels (the widened windows in col): pixel j's outputs
- * at out + j * stride. */
 #if defined(__GNUC__) && defined(TQ_HAVE_DSP)
 /* Out of line: the inner loop needs 13 registers, more than the pixel loop leaves. */
-__attribute__((noinline))
+#define TQ_CONV8_NOINLINE __attribute__((noinline))
+#else
+#define TQ_CONV8_NOINLINE
 #endif
-static void tq_conv8_tile(const tq_conv_dsp_params *p, const int32_t *col, const int8_t *w, int32_t n, int8_t *out,
-                          int32_t stride)
+
+#ifdef TQ_HAVE_DSP
+/* The fast requantization of accumulator acc (already shifted) with the row in r4-r6, then SSAT;
+ * t is free for the sign fix. */
+#define TQ_CONV8_RQ_ASM(acc)                                   \
+    "smmlar %[" #acc "], %[" #acc "], r4, r5\n\t"              \
+    "sub %[t], %[" #acc "], r5\n\t"                            \
+    "add %[" #acc "], %[" #acc "], %[t], asr #31\n\t"          \
+    "asr %[" #acc "], %[" #acc "], r6\n\t"                     \
+    "ssat %[" #acc "], #8, %[" #acc "]\n\t"
+
+/* The common case, a whole tile in the fast form with the full int8 range: per channel, one LDM
+ * of its requantization row and 31 instructions for the 4 outputs. */
+TQ_CONV8_NOINLINE static void tq_conv8_tile_fast(const tq_conv_dsp_params *p, const int32_t *col, const int8_t *w,
+                                                 int8_t *out, int32_t stride)
+{
+    const int32_t out_c = p->geo.out_c, step = 4 * p->groups, groups = p->groups;
+    const int32_t *bias = p->bias;
+    const int8_t *sc = p->scale;
+    const tq_rq *q = p->rq;
+    for (int32_t c = 0; c < out_c; ++c, w += step) {
+        int32_t a[TQ_CONV8_TILE] = {bias[c], bias[c], bias[c], bias[c]};
+        tq_conv8_dot4(col, w, groups, a);
+        int32_t a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3], t;
+        __asm__ volatile(
+            "ldrsb %[t], [%[sc]], #1\n\t"
+            "ldmia %[q]!, {r4, r5, r6}\n\t"
+            "lsl %[a0], %[a0], %[t]\n\t"
+            "lsl %[a1], %[a1], %[t]\n\t"
+            "lsl %[a2], %[a2], %[t]\n\t"
+            "lsl %[a3], %[a3], %[t]\n\t"
+            TQ_CONV8_RQ_ASM(a0)
+            TQ_CONV8_RQ_ASM(a1)
+            TQ_CONV8_RQ_ASM(a2)
+            TQ_CONV8_RQ_ASM(a3)
+            "strb %[a0], [%[out]]\n\t"
+            "strb %[a1], [%[out], %[stride]]\n\t"
+            "add %[t], %[out], %[stride], lsl #1\n\t"
+            "strb %[a2], [%[t]]\n\t"
+            "strb %[a3], [%[t], %[stride]]\n\t"
+            "add %[out], %[out], #1\n\t"
+            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [t] "=&r"(t), [q] "+r"(q), [sc] "+r"(sc),
+              [out] "+r"(out)
+            : [stride] "r"(stride)
+            : "r4", "r5", "r6", "memory");
+    }
+}
+#endif
+
+/* Every output channel of the tile's n pixels (the widened windows in col): pixel j's outputs
+ * at out + j * stride. */
+TQ_CONV8_NOINLINE static void tq_conv8_tile(const tq_conv_dsp_params *p, const int32_t *col, const int8_t *w,
+                                            int32_t n, int8_t *out, int32_t stride)
 {
     const int32_t out_c = p->geo.out_c, groups = p->groups;
     const int32_t zp = p->output_offset, lo = p->act_min, hi = p->act_max;
     const int32_t mode = tq_rq_mode(p->rq_exact, lo, hi);
+#ifdef TQ_HAVE_DSP
+    if (n == TQ_CONV8_TILE && mode == TQ_RQ_FAST_FULL) {
+        tq_conv8_tile_fast(p, col, w, out, stride);
+        return;
+    }
+#endif
     const int32_t *bias = p->bias;
     const int8_t *scale = p->scale;
     const tq_rq *rq = p->rq;
     for (int32_t c = 0; c < out_c; ++c, w += 4 * groups) {
         int32_t a[TQ_CONV8_TILE] = {bias[c], bias[c], bias[c], bias[c]};
         tq_conv8_dot4(col, w, groups, a);
-        const tq_rq q = rq[c];
-        const int32_t s = scale[c];
-        const int32_t r0 = tq_conv8_out(&q, a[0], s, zp, lo, hi, mode);
-        const int32_t r1 = tq_conv8_out(&q, a[1], s, zp, lo, hi, mode);
-        const int32_t r2 = tq_conv8_out(&q, a[2], s, zp, lo, hi, mode);
-        const int32_t r3 = tq_conv8_out(&q, a[3], s, zp, lo, hi, mode);
-        if (n == TQ_CONV8_TILE) {
-            out[c] = (int8_t)r0;
-            out[stride + c] = (int8_t)r1;
-            out[2 * stride + c] = (int8_t)r2;
-            out[3 * stride + c] = (int8_t)r3;
-        } else {
-            const int32_t r[TQ_CONV8_TILE] = {r0, r1, r2, r3};
-            for (int32_t j = 0; j < n; ++j) {
-                out[j * stride + c] = (int8_t)r[j];
-            }
+        for (int32_t j = 0; j < n; ++j) {
+            out[j * stride + c] = (int8_t)tq_conv8_out(&rq[c], a[j], scale[c], zp, lo, hi, mode);
         }
     }
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from tinyq.boards import load_board
+from tinyq.commands._options import add_flash_args
 from tinyq.ops.lower import KERNEL_CHOICES, family_help
 from tinyq.targets.exports import FORMATS
 from tinyq.workflows.compile import compile
@@ -34,6 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "platformio (the default with --board), cmake, make, zephyr or arduino (a library "
                         "with one header, model.h, and an example program)")
     p.add_argument("--kernels", choices=KERNEL_CHOICES, default="auto", help=family_help())
+    add_flash_args(p)
     p.set_defaults(func=run)
 
 
@@ -46,11 +48,14 @@ def run(args: argparse.Namespace) -> int:
     if fmt == "platformio" and board is None:
         raise TinyqError("--format platformio needs --board", "e.g. --board nrf52840")
     check_output_dir(args.out, "-o")                            # so does an output folder it cannot create
-    gen = compile(args.model, board=board, kernels=args.kernels)   # refuses unsupported ops before writing
+    gen = compile(args.model, board=board, kernels=args.kernels, flash=args.flash,
+                  flash_budget=args.flash_budget)   # refuses unsupported ops before writing
     summary = (f"{len(gen.graph.ops)} layers, {gen.macs:,} MACs, arena {gen.arena_bytes:,} B, "
                f"constants {gen.const_bytes:,} B, {gen.kernels} kernels")
     out = write_export(gen, fmt, args.out, board)
     what = {"sources": "the C sources", "platformio": f"a {args.board} PlatformIO project", "cmake": "a CMake library",
             "make": "a Make library", "zephyr": "a Zephyr module", "arduino": "an Arduino library"}[fmt]
     print(f"wrote {what} to {out} ({summary})\n  {HOW[fmt].format(out=out)}")
+    if gen.lowered.flash is not None and gen.lowered.flash.layers:
+        print("\n".join(gen.lowered.flash.lines()))
     return 0

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from tinyq.boards import load_board
+from tinyq.commands._options import add_flash_args
 from tinyq.errors import TinyqError
 from tinyq.ops.lower import KERNEL_CHOICES, family_help
 from tinyq.plan.budget import budget, require_fit
@@ -19,6 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--board", default="nrf52840", help="board name or .toml file (default nrf52840)")
     p.add_argument("--json", action="store_true")
     p.add_argument("--kernels", choices=KERNEL_CHOICES, default="auto", help=family_help())
+    add_flash_args(p)
     p.add_argument("--plot", metavar="FILE.png", help="draw the arena: tensors over (op, offset)")
     p.add_argument("--elf", metavar="FIRMWARE.elf",
                    help="a firmware built with this model: use its real sizes instead of estimates")
@@ -44,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     elf = _check_elf(args.elf) if args.elf else None
     if args.plot is not None:
         check_output_file(args.plot, "--plot")
-    gen = compile(args.model, board=board, kernels=args.kernels)
+    gen = compile(args.model, board=board, kernels=args.kernels, flash=args.flash, flash_budget=args.flash_budget)
     if elf is not None:
         from tinyq.targets.gcc_build import elf_sizes
         try:
@@ -68,5 +70,7 @@ def run(args: argparse.Namespace) -> int:
               f"flash {b.flash_bytes:,} / {b.flash_budget:,} B (weights {b.weights_bytes:,} + code "
               f"{'' if b.measured else '~'}{b.code_bytes:,}{', from the ELF' if b.measured else ''}); "
               f"{'fits' if b.fits else 'DOES NOT FIT'}")
+        if gen.lowered.flash is not None and gen.lowered.flash.layers:
+            print("\n".join(gen.lowered.flash.lines()))
     require_fit(b, gen.graph.name)
     return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from tinyq.commands._options import add_flash_args
 from tinyq.workflows.verify import MAX_SAMPLES, check_output_dir, check_verify_args, verify
 
 
@@ -22,6 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--kernels", choices=["dsp", "dsp8", "mve", "portable"], default="dsp",
                    help="kernel family to check: dsp (the Cortex-M4 kernels, their instructions written "
                         "in C on the host; default), dsp8, mve (the Helium kernels' algorithm in C) or portable")
+    add_flash_args(p)
     p.set_defaults(func=run)
 
 
@@ -30,7 +32,8 @@ def run(args: argparse.Namespace) -> int:
     if args.keep is not None:
         check_output_dir(args.keep, "--keep")
     rep = verify(args.model, kernels=args.kernels, samples=args.samples, seed=args.seed, layers=args.layers,
-                 sanitize=args.sanitize, work_dir=args.keep)
+                 sanitize=args.sanitize, work_dir=args.keep,
+                 flash=args.flash, flash_budget=args.flash_budget)
     if args.json:
         print(json.dumps(rep.to_dict(), indent=2))
     else:

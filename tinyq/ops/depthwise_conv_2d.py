@@ -12,9 +12,9 @@ from tinyq.ops._dsp16 import S16_DSP_SOURCES, even, rq16_fields
 from tinyq.ops._dsp_layout import DSP_SOURCES, depthwise_weights, pad4, requant_for, scaled_int32
 from tinyq.ops._window import Window, conv_weights_check, window
 from tinyq.ops.conv_2d import CONV_DSP_SOURCES, ConvData, bias_terms, check_s16_requant, weights_bias_s16
+from tinyq.ops.conv_2d import dsp8_scratch as conv_dsp8_scratch
 from tinyq.ops.conv_2d import dsp_s16_scratch as conv_dsp_s16_scratch
 from tinyq.ops.conv_2d import dsp_scratch as conv_dsp_scratch
-from tinyq.ops.conv_2d import dsp8_scratch as conv_dsp8_scratch
 from tinyq.ops.conv_2d import lower_dsp as conv_lower_dsp
 from tinyq.ops.conv_2d import lower_dsp8 as conv_lower_dsp8
 from tinyq.ops.conv_2d import lower_dsp_s16 as conv_lower_dsp_s16

@@ -35,6 +35,8 @@ class DeployOptions:
     baud: int | None = None
     quiet: bool = False
     kernels: str = "auto"       # auto: the DSP kernels where the board has the DSP extension
+    flash: str = "auto"         # the DSP kernels' per-layer weight width (tinyq/ops/flash.py)
+    flash_budget: int | None = None
     progress: bool = False      # a progress bar with the ETA while the inputs stream through the board
 
 
@@ -65,7 +67,8 @@ def deploy(opt: DeployOptions) -> DeployReport:
     prog = Progress(5, opt.quiet)
     t_start = time.monotonic()
     with prog.stage("plan", f"planning {opt.model.name} for {target.name}"):
-        gen: Compiled = compile(opt.model, board=target, kernels=opt.kernels)
+        gen: Compiled = compile(opt.model, board=target, kernels=opt.kernels, flash=opt.flash,
+                                flash_budget=opt.flash_budget)
         plan = budget(gen, target)
         require_fit(plan, gen.graph.name)   # refuse before anything is built
     project = opt.out / run_board.name
