@@ -68,8 +68,16 @@ static void tq_conv8_window(const tq_conv_dsp_params *p, const int8_t *in_b, con
     [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [w] "+r"(w), [col] "+r"(col), [t] "=&r"(t), \
         [u] "=&r"(u)
 
+#if defined(__GNUC__) && defined(TQ_HAVE_DSP)
+/* Out of line: its loop needs 13 registers; inlined into a caller's loop, gcc (12, -O2) finds
+ * its constraints impossible once the caller has a dozen values of its own live. */
+#define TQ_CONV8_NOINLINE __attribute__((noinline))
+#else
+#define TQ_CONV8_NOINLINE
+#endif
+
 /* a[j] += pixel j's widened window (the tile's interleaved column) . one channel's weights. */
-TQ_ALWAYS_INLINE static inline void tq_conv8_dot4(const int32_t *col, const int8_t *w, int32_t groups, int32_t *a)
+TQ_CONV8_NOINLINE static void tq_conv8_dot4(const int32_t *col, const int8_t *w, int32_t groups, int32_t *a)
 {
     int32_t a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
 #ifdef TQ_HAVE_DSP
@@ -106,7 +114,19 @@ TQ_ALWAYS_INLINE static inline void tq_conv8_dot4(const int32_t *col, const int8
     a[3] = a3;
 }
 
-/* Channel c's accumulator of one pixel, shifted by scale, requantized and clamped. */
+/* Channel c's requantization row (tq_dsp.h) from its compact form. */
+static inline tq_rq tq_conv8_row(int32_t mult, int32_t shift8, int32_t zp, int32_t exact)
+{
+    const int32_t rs = (int8_t)(uint8_t)((uint32_t)shift8 >> 8);
+    tq_rq q = {mult, rs, 0};
+    if (!exact) {
+        q.add = (int32_t)((1u << (rs - 1)) + ((uint32_t)zp << rs));
+        q.rs = rs;
+    }
+    return q;
+}
+
+/* One pixel's accumulator, shifted by scale, requantized and clamped. */
 static inline int32_t tq_conv8_out(const tq_rq *q, int32_t acc, int32_t s, int32_t zp, int32_t lo, int32_t hi,
                                    int32_t mode)
 {
@@ -117,16 +137,9 @@ static inline int32_t tq_conv8_out(const tq_rq *q, int32_t acc, int32_t s, int32
     return tq_rq_clamp(mode == TQ_RQ_EXACT ? tq_rq_exact(q, acc, zp) : tq_rq_fast(q, acc), lo, hi);
 }
 
-#if defined(__GNUC__) && defined(TQ_HAVE_DSP)
-/* Out of line: the inner loop needs 13 registers, more than the pixel loop leaves. */
-#define TQ_CONV8_NOINLINE __attribute__((noinline))
-#else
-#define TQ_CONV8_NOINLINE
-#endif
-
 #ifdef TQ_HAVE_DSP
-/* The fast requantization of accumulator acc (already shifted) with the row in r4-r6, then SSAT;
- * t is free for the sign fix. */
+/* The fast requantization of accumulator acc (already shifted) with mult, add and rs in r4-r6,
+ * then SSAT; t is free for the sign fix. */
 #define TQ_CONV8_RQ_ASM(acc)                                   \
     "smmlar %[" #acc "], %[" #acc "], r4, r5\n\t"              \
     "sub %[t], %[" #acc "], r5\n\t"                            \
@@ -134,42 +147,54 @@ static inline int32_t tq_conv8_out(const tq_rq *q, int32_t acc, int32_t s, int32
     "asr %[" #acc "], %[" #acc "], r6\n\t"                     \
     "ssat %[" #acc "], #8, %[" #acc "]\n\t"
 
-/* The common case, a whole tile in the fast form with the full int8 range: per channel, one LDM
- * of its requantization row and 31 instructions for the 4 outputs. */
+/* The common case, a whole tile in the fast form: per channel, its multiplier and shifts (add
+ * derived from rs and the zero point), 32 instructions for the 4 requantized outputs, then the
+ * activation's clamp where it is narrower than int8 (clamp). */
 TQ_CONV8_NOINLINE static void tq_conv8_tile_fast(const tq_conv_dsp_params *p, const int32_t *col, const int8_t *w,
-                                                 int8_t *out, int32_t stride)
+                                                 int8_t *out, int32_t stride, int32_t clamp)
 {
-    const int32_t out_c = p->geo.out_c, step = 4 * p->groups, groups = p->groups;
+    const int32_t out_c = p->geo.out_c, step = 4 * p->groups, groups = p->groups, zp = p->output_offset;
+    const int32_t lo = p->act_min, hi = p->act_max;
     const int32_t *bias = p->bias;
-    const int8_t *sc = p->scale;
-    const tq_rq *q = p->rq;
-    for (int32_t c = 0; c < out_c; ++c, w += step) {
+    const int32_t *q = p->mult8;
+    const uint16_t *sh = p->shift8;
+    for (int32_t c = 0; c < out_c; ++c, w += step, ++out) {
         int32_t a[TQ_CONV8_TILE] = {bias[c], bias[c], bias[c], bias[c]};
         tq_conv8_dot4(col, w, groups, a);
         int32_t a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3], t;
         __asm__ volatile(
-            "ldrsb %[t], [%[sc]], #1\n\t"
-            "ldmia %[q]!, {r4, r5, r6}\n\t"
+            "ldrh %[t], [%[sh]], #2\n\t"            /* scale | rs << 8: LSL reads the low byte */
+            "ldr r4, [%[q]], #4\n\t"
             "lsl %[a0], %[a0], %[t]\n\t"
             "lsl %[a1], %[a1], %[t]\n\t"
             "lsl %[a2], %[a2], %[t]\n\t"
             "lsl %[a3], %[a3], %[t]\n\t"
+            "lsr r6, %[t], #8\n\t"                  /* rs */
+            "sub %[t], r6, #1\n\t"
+            "mov r5, #1\n\t"
+            "lsl r5, r5, %[t]\n\t"
+            "lsl %[t], %[zp], r6\n\t"
+            "add r5, r5, %[t]\n\t"                  /* add = 2^(rs-1) + (zp << rs) */
             TQ_CONV8_RQ_ASM(a0)
             TQ_CONV8_RQ_ASM(a1)
             TQ_CONV8_RQ_ASM(a2)
             TQ_CONV8_RQ_ASM(a3)
-            "strb %[a0], [%[out]]\n\t"
-            "strb %[a1], [%[out], %[stride]]\n\t"
-            "add %[t], %[out], %[stride], lsl #1\n\t"
-            "strb %[a2], [%[t]]\n\t"
-            "strb %[a3], [%[t], %[stride]]\n\t"
-            "add %[out], %[out], #1\n\t"
-            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [t] "=&r"(t), [q] "+r"(q), [sc] "+r"(sc),
-              [out] "+r"(out)
-            : [stride] "r"(stride)
+            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [t] "=&r"(t), [q] "+r"(q), [sh] "+r"(sh)
+            : [zp] "r"(zp)
             : "r4", "r5", "r6", "memory");
+        if (clamp) {
+            a0 = TQ_CLAMP(a0, lo, hi);
+            a1 = TQ_CLAMP(a1, lo, hi);
+            a2 = TQ_CLAMP(a2, lo, hi);
+            a3 = TQ_CLAMP(a3, lo, hi);
+        }
+        out[0] = (int8_t)a0;
+        out[stride] = (int8_t)a1;
+        out[2 * stride] = (int8_t)a2;
+        out[3 * stride] = (int8_t)a3;
     }
 }
+
 #endif
 
 /* Every output channel of the tile's n pixels (the widened windows in col): pixel j's outputs
@@ -181,19 +206,19 @@ TQ_CONV8_NOINLINE static void tq_conv8_tile(const tq_conv_dsp_params *p, const i
     const int32_t zp = p->output_offset, lo = p->act_min, hi = p->act_max;
     const int32_t mode = tq_rq_mode(p->rq_exact, lo, hi);
 #ifdef TQ_HAVE_DSP
-    if (n == TQ_CONV8_TILE && mode == TQ_RQ_FAST_FULL) {
-        tq_conv8_tile_fast(p, col, w, out, stride);
+    if (n == TQ_CONV8_TILE && mode != TQ_RQ_EXACT) {
+        tq_conv8_tile_fast(p, col, w, out, stride, mode == TQ_RQ_FAST_CLAMP);
         return;
     }
 #endif
-    const int32_t *bias = p->bias;
-    const int8_t *scale = p->scale;
-    const tq_rq *rq = p->rq;
+    const int32_t *bias = p->bias, *mult = p->mult8;
+    const uint16_t *shift8 = p->shift8;
     for (int32_t c = 0; c < out_c; ++c, w += 4 * groups) {
         int32_t a[TQ_CONV8_TILE] = {bias[c], bias[c], bias[c], bias[c]};
         tq_conv8_dot4(col, w, groups, a);
+        const tq_rq q = tq_conv8_row(mult[c], shift8[c], zp, p->rq_exact);
         for (int32_t j = 0; j < n; ++j) {
-            out[j * stride + c] = (int8_t)tq_conv8_out(&rq[c], a[j], scale[c], zp, lo, hi, mode);
+            out[j * stride + c] = (int8_t)tq_conv8_out(&q, a[j], shift8[c] & 0xFF, zp, lo, hi, mode);
         }
     }
 }

@@ -8,8 +8,10 @@
 /* CONV_2D on the DSP extension with the model's int8 weights in flash (the "dsp8" variant).
  *
  * Parameters: tq_conv_dsp_params as for tq_conv_2d_dsp_s8, except that bias holds the unscaled
- * bias + input_offset * sum(w) and scale[c] is the fast requantization's shift (the dsp kernel
- * folds 2^scale into its int16 weights; here the accumulator is shifted once per output).
+ * bias + input_offset * sum(w) and the requantization is mult8 / shift8, not rq (the dsp kernel
+ * folds 2^scale into its int16 weights; here the accumulator is shifted once per output). A
+ * channel with all-zero weights, whose output is a constant y, has mult 2^30, rs 1 and bias
+ * 8 * (y - output_offset): the fast form then yields y exactly.
  *
  * Weights: int8, output channel after output channel; each channel's taps in the (ky, kx, ic)
  * order, every filter row followed by row_pad zeros and the whole padded to 4 * groups bytes. They

@@ -263,14 +263,14 @@ def _padded_rows(d: ConvData, factor: np.ndarray | None = None) -> np.ndarray:
     return wrows.reshape(oc, -1)
 
 
-def _dsp_fields(d: ConvData, em: Emitter, rq: np.ndarray, exact: int, bias: str) -> dict[str, object]:
+def _dsp_fields(d: ConvData, em: Emitter, rq: str, exact: int, bias: str) -> dict[str, object]:
     """tq_conv_dsp_params (conv_2d_dsp.h) but for the weights' own fields: both DSP kernels'."""
     win = d.win
     return {
         "geo": win.c_init(), "groups": _groups(win), "row_pad": row_padding(win), "direct": int(_direct(win)),
         "pad_value": d.input_zp,
         "output_offset": d.output_zp, "act_min": d.act_min, "act_max": d.act_max,
-        "rq": f"(const tq_rq *){em.const(rq, 'rq')}", "rq_exact": exact, "bias": bias,
+        "rq": rq, "rq_exact": exact, "bias": bias,
         **_fused_add_dsp(d, em),
     }
 
@@ -282,7 +282,8 @@ def lower_dsp(d: ConvData, em: Emitter) -> None:
     words, _ = matmul_weights(_padded_rows(d, factor))
     em.include("conv_2d_dsp.h")
     p = em.params("tq_conv_dsp_params",
-                  _dsp_fields(d, em, rq, exact, em.const(pad4(scaled_int32(d.bias_full, factor)), "bias")))
+                  _dsp_fields(d, em, f"(const tq_rq *){em.const(rq, 'rq')}", exact,
+                              em.const(pad4(scaled_int32(d.bias_full, factor)), "bias")))
     residual = em.tensor(d.residual) if d.add else "0"
     em.call(f"tq_conv_2d_dsp_s8({p}, {em.tensor(d.input)}, {em.const(words, 'w16')}, {residual}, "
             f"{em.tensor(d.output)}, {em.scratch()})")
@@ -310,17 +311,44 @@ def dsp8_weights(d: ConvData) -> np.ndarray:
     return out
 
 
+def compact_requant(rq: np.ndarray, factor: np.ndarray, exact: int, bias: np.ndarray, zero_point: int
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(mult8 int32, shift8 uint16, bias int32): requant_plan's rows in the dsp8 kernel's 6 bytes a
+    channel (conv_2d_dsp.h), the fast form's add left to be derived from rs and the zero point.
+    A constant channel (all-zero weights: its accumulator is its bias) becomes multiplier 2^30,
+    rs 1 and bias 8 * (y - zero point), for which the fast form yields y exactly."""
+    bias = bias.astype(np.int64).copy()
+    mult = rq[:, 0].astype(np.int64)
+    if exact:
+        return mult.astype(np.int32), ((rq[:, 1].astype(np.int64) & 0xFF) << 8).astype(np.uint16), \
+            bias.astype(np.int32)
+    rs = rq[:, 2].astype(np.int64)
+    if (rs < 1).any():
+        raise ValueError("the fast requantization needs a right shift of at least 1")
+    for c in np.flatnonzero(mult == 0):
+        y = (int(rq[c, 1]) - 1) // 2        # the row (0, 2y + 1, 1) outputs y
+        if y != zero_point:
+            mult[c], rs[c], bias[c] = 2**30, 1, 8 * (max(-512, min(512, y)) - zero_point)
+    normal = rq[:, 0] != 0
+    if not (rq[normal, 1] == (1 << (rs[normal] - 1)) + (zero_point << rs[normal])).all():
+        raise ValueError("a fast requantization row's add is not 2^(rs-1) + (zp << rs)")
+    scale = np.log2(factor).astype(np.int64)
+    return mult.astype(np.int32), (scale | (rs << 8)).astype(np.uint16), bias.astype(np.int32)
+
+
 @variant("CONV_2D", "dsp8", ["conv_2d_dsp8.c", "conv_2d_dsp8.h", *CONV_DSP_SOURCES[1:]], scratch=dsp8_scratch,
          applies=lambda d: d.dtype == "int8")
 def lower_dsp8(d: ConvData, em: Emitter) -> None:
     """The dsp kernel's parameters with unscaled bias; the fast requantization's 2^(ls + 1) is a
-    per-channel run-time shift of the accumulator (int8 weights have no room for it)."""
+    per-channel run-time shift of the accumulator (int8 weights have no room for it), and its
+    constants take 6 bytes a channel (compact_requant)."""
     oc = d.win.out_c
     rq, factor, exact = requant_for(d.w.reshape(oc, -1), d.bias, d.mult, d.shift, d.output_zp)
+    mult, shift8, bias = compact_requant(rq, factor, exact, d.bias_full, d.output_zp)
     em.include("conv_2d_dsp8.h")
     p = em.params("tq_conv_dsp_params", {
-        **_dsp_fields(d, em, rq, exact, em.const(d.bias_full.astype(np.int32), "bias")),
-        "scale": em.const(np.log2(factor).astype(np.int8), "scale"),
+        **_dsp_fields(d, em, "0", exact, em.const(bias, "bias")),
+        "mult8": em.const(mult, "mult"), "shift8": em.const(shift8, "shift"),
     })
     residual = em.tensor(d.residual) if d.add else "0"
     em.call(f"tq_conv_2d_dsp8_s8({p}, {em.tensor(d.input)}, {em.const(dsp8_weights(d), 'w8')}, {residual}, "
