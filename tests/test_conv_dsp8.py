@@ -149,3 +149,13 @@ def test_mlperf_auto_choice_bit_exact_on_the_host() -> None:
     from tinyq.workflows.verify import verify
     rep = verify(mlperf_path("vww_96_int8"), samples=10, seed=2)
     assert rep.mismatches == 0 and rep.ok, rep
+
+
+def test_plan_command_prints_the_choice(capsys) -> None:
+    from tinyq.cli import main
+    path = str(mlperf_path("kws_ref_model"))
+    assert main(["plan", path, "--flash-budget", "60K"]) == 0
+    out = capsys.readouterr().out
+    assert "flash policy auto" in out and "within 61,440 B (--flash-budget)" in out
+    assert main(["plan", path, "--flash", "small"]) == 0
+    assert "0 of 6 layers widened" in capsys.readouterr().out
