@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from tinyq.errors import UnsupportedOpError
+from tinyq.errors import TinyqError
 from tinyq.ir import Graph, Op
 from tinyq.ops.code_size import DEFAULT_KERNEL_CODE, KERNEL_CODE_BYTES
 from tinyq.ops.conv_2d import ConvData, _groups
@@ -85,11 +85,11 @@ class FlashOptions:
 
     def __post_init__(self) -> None:
         if self.policy not in FLASH_CHOICES:
-            raise UnsupportedOpError(f"--flash must be one of {', '.join(FLASH_CHOICES)}, not {self.policy!r}")
+            raise TinyqError(f"--flash must be one of {', '.join(FLASH_CHOICES)}, not {self.policy!r}")
         if self.budget is not None and self.budget <= 0:
-            raise UnsupportedOpError(f"--flash-budget must be a positive number of bytes, not {self.budget}")
+            raise TinyqError(f"--flash-budget must be a positive number of bytes, not {self.budget}")
         if self.budget is not None and self.policy != "auto":
-            raise UnsupportedOpError(f"--flash-budget is the auto policy's budget; --flash {self.policy} takes none",
+            raise TinyqError(f"--flash-budget is the auto policy's budget; --flash {self.policy} takes none",
                                      "drop --flash-budget, or use --flash auto")
 
     @property

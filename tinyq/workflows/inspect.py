@@ -55,8 +55,12 @@ def flash_choice(path: str | Path, board: str | None = None, flash: str = "auto"
                  flash_budget: int | None = None) -> dict | None:
     """Which layers the DSP kernels' flash policy widens to int16 weights and why (None when the
     board runs no DSP kernels)."""
+    from tinyq.errors import UnsupportedOpError
     from tinyq.workflows.compile import compile
-    plan = compile(path, board=board, flash=flash, flash_budget=flash_budget).lowered.flash
+    try:
+        plan = compile(path, board=board, flash=flash, flash_budget=flash_budget).lowered.flash
+    except UnsupportedOpError:
+        return None         # what cannot compile is reported above, op by op
     if plan is None:
         return None
     return {"policy": plan.policy, "limit": plan.limit, "limit_why": plan.limit_why, "bytes": plan.bytes,
