@@ -7,7 +7,7 @@ dsp8`), runs both in the emulator and pairs the layers whose variant differs. Pe
 instructions(dsp8) - instructions(dsp) as a linear function of the layer's features
 (flash.features: multiply-accumulate groups, outputs, ...; least squares) and prints each layer's measured and predicted
 difference and the COST entries to put in tinyq/ops/flash.py. Default models: the four MLPerf
-Tiny models in ../shared plus a few committed test convolutions (3x3x3, 5x1, 1x1) for geometry."""
+Tiny models in ../shared plus a few committed test convolutions (3x3x3, 5x1, 1x1, depthwise 3x3 and 5x5) for geometry."""
 from __future__ import annotations
 
 import argparse
@@ -19,7 +19,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "models" / "mlperf_tiny"
 DEFAULT = [SHARED / f"{m}.tflite" for m in ("kws_ref_model", "vww_96_int8", "pretrainedResnet_quant", "ad01_int8")]
 DEFAULT += [ROOT / "tests" / "models" / f"{m}.tflite" for m in ("conv3x3_same_c3", "conv5x1_c7", "conv1x1_c16",
-                                                                  "conv3x3_s2_valid", "fc_in64_out16")]
+                                                                  "conv3x3_s2_valid", "fc_in64_out16",
+                                                                  "dw3x3_s2_same_c20", "dw5x5_dil2_same")]
 
 
 def main() -> int:

@@ -1,5 +1,6 @@
 """The "dsp8" CONV_2D kernel (firmware/kernels/conv_2d_dsp8.c: int8 weights in flash, 4 output
-pixels per pass over each channel's weights) and the flash policy that chooses, per layer, between
+pixels per pass over each channel's weights), the dsp8 DEPTHWISE_CONV_2D (depthwise_conv_2d_dsp8.c,
+the dsp kernel's body on int8 weights) and the flash policy that chooses, per layer, between
 it and the int16-widened "dsp" kernel (tinyq/ops/flash.py). Bit-exact with TFLM on the host (the
 DSP instructions in C) and on the emulated Cortex-M4 (the asm loop)."""
 from __future__ import annotations
@@ -34,23 +35,36 @@ def _dw_body(x):
     return tf.keras.layers.DepthwiseConv2D((5, 3), strides=2, depth_multiplier=8, padding="same")(x)
 
 
+# Depthwise, multiplier 1: 3x3 stride 2 over 20 channels (a last block of 4 short: the tail
+# path; borders through 9 tap pointers, interior by strides), 5x5 dilated (any-filter path),
+# 3x1 (3-tall rows), RELU6.
+def _dwm1_body(x):
+    import tensorflow as tf
+    L = tf.keras.layers
+    h = L.DepthwiseConv2D(3, strides=2, padding="same")(x)
+    h = L.DepthwiseConv2D(5, dilation_rate=2, padding="same", activation="relu6")(h)
+    return L.DepthwiseConv2D((3, 1), padding="same")(h)
+
+
 @pytest.fixture(scope="module")
 def models(tmp_path_factory):
     pytest.importorskip("tensorflow")
     from tfmodels import convert_int8, keras_model
     out = tmp_path_factory.mktemp("dsp8")
     return {"convs": convert_int8(keras_model([(9, 9, 3)], _conv_body, seed=21), out / "convs.tflite", [(9, 9, 3)]),
-            "dw_mult": convert_int8(keras_model([(21, 10, 1)], _dw_body, seed=22), out / "dw.tflite", [(21, 10, 1)])}
+            "dw_mult": convert_int8(keras_model([(21, 10, 1)], _dw_body, seed=22), out / "dw.tflite", [(21, 10, 1)]),
+            "dw": convert_int8(keras_model([(11, 11, 20)], _dwm1_body, seed=23), out / "dwm1.tflite", [(11, 11, 20)])}
 
 
 @pytest.mark.tf
-@pytest.mark.parametrize("name", ["convs", "dw_mult"])
+@pytest.mark.parametrize("name", ["convs", "dw_mult", "dw"])
 def test_bit_exact_on_the_host(models, name) -> None:
     from tinyq.workflows.compile import compile
     from tinyq.workflows.verify import verify
     gen = compile(models[name], kernels="dsp8")
     calls = gen.files["model.c"]
-    assert "tq_conv_2d_dsp8_s8" in calls and "tq_conv_2d_dsp_s8" not in calls
+    kernel = "tq_depthwise_conv_2d_dsp" if name == "dw" else "tq_conv_2d_dsp"
+    assert f"{kernel}8_s8" in calls and f"{kernel}_s8" not in calls
     if name == "convs":
         assert any(o.opcode == "CONV_2D" and [e.opcode for e in o.epilogue] == ["ADD"] for o in gen.graph.ops)
     rep = verify(models[name], samples=60, seed=3, sanitize=True, kernels="dsp8")
@@ -60,7 +74,8 @@ def test_bit_exact_on_the_host(models, name) -> None:
 @pytest.mark.tf
 @pytest.mark.slow
 def test_bit_exact_in_the_emulator(models, tmp_path) -> None:
-    """The asm inner loop, the tail tile and the fused ADD on the emulated Cortex-M4."""
+    """The asm inner loops, the tail tile, the fused ADD and the depthwise paths on the emulated
+    Cortex-M4."""
     from tinyq.workflows.bench import run_emulated_bench
     for name, path in models.items():
         rep = run_emulated_bench(path, "nrf52840", samples=8, seed=5, out=tmp_path / name, kernels="dsp8")
@@ -85,6 +100,20 @@ def test_weights_stay_int8_in_the_taps_order() -> None:
     for c in range(5):
         want = np.concatenate([np.append(r, [0, 0, 0]) for r in w[c].reshape(3, 9)])
         assert got[c].tolist() == want.tolist()
+
+
+def test_depthwise_weights_and_scales_per_block() -> None:
+    """Per block of 4 channels and tap, the 4 weights in channel order (SXTB16 pairs them as the
+    int16 layout does); per block, 4 biases then the 4 scales as bytes of one word."""
+    from tinyq.ops.depthwise_conv_2d import dsp8_bias, dsp8_weights
+    taps = np.arange(2 * 6).reshape(2, 6).astype(np.int8)          # 2 taps, 6 channels
+    w = dsp8_weights(taps).reshape(2, 2, 4)                          # [block, tap, 4]
+    assert w[0, 0].tolist() == [0, 1, 2, 3] and w[0, 1].tolist() == [6, 7, 8, 9]
+    assert w[1, 0].tolist() == [4, 5, 0, 0] and w[1, 1].tolist() == [10, 11, 0, 0]
+    b = dsp8_bias(np.array([10, -20, 30, 40, 50, 60]), np.array([2, 4, 1, 8, 2, 1]))
+    assert b.tolist()[:4] == [10, -20, 30, 40] and b.tolist()[5:9] == [50, 60, 0, 0]
+    assert [(int(b[4]) >> (8 * j)) & 0xFF for j in range(4)] == [1, 2, 0, 3]
+    assert [(int(b[9]) >> (8 * j)) & 0xFF for j in range(4)] == [1, 0, 0, 0]
 
 
 # ---- the flash policy ----
@@ -131,7 +160,7 @@ def test_the_choice_is_explained() -> None:
     info = inspect_model(mlperf_path("kws_ref_model"), board="nrf52840", flash="auto")
     text = format_report(info)
     assert "flash policy auto" in text and "CONV_2D 1x25x5x64" in text
-    assert {x["index"] for x in info["flash"]["layers"]} == {0, 2, 4, 6, 8, 11}
+    assert {x["index"] for x in info["flash"]["layers"]} == set(range(9)) | {11}   # conv, depthwise, FC
 
 
 def test_bad_flash_options_are_refused_with_the_reason() -> None:
@@ -158,4 +187,4 @@ def test_plan_command_prints_the_choice(capsys) -> None:
     out = capsys.readouterr().out
     assert "flash policy auto" in out and "within 61,440 B (--flash-budget)" in out
     assert main(["plan", path, "--flash", "small"]) == 0
-    assert "0 of 6 layers widened" in capsys.readouterr().out
+    assert "0 of 10 layers widened" in capsys.readouterr().out

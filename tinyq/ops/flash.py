@@ -45,6 +45,7 @@ CODE_PER_OP = 140
 COST: dict[str, tuple[float, ...]] = {
     "CONV_2D": (3.405, -2.882, 3.346, 60.318),      # 32 layers, mean relative error 2.3%
     "FULLY_CONNECTED": (2.749, -7.834),             # 14 layers, 0.2%
+    "DEPTHWISE_CONV_2D": (3.189, -0.742),           # 19 layers, 0.8%
 }
 TILE8 = 4   # output pixels per pass of the dsp8 convolution (conv_2d.TILE8)
 
@@ -53,9 +54,14 @@ def features(d: Prepared) -> tuple[str, tuple[float, ...]] | None:
     """(kind, features): the cost model's inputs for a layer with both a dsp and a dsp8 variant.
     A group is 4 taps of one output of one channel, the inner loops' unit. CONV_2D: groups the
     dsp8 kernel computes (whole tiles of 4 pixels), groups, outputs, and the channels of a last
-    short tile (its slower generic path). FULLY_CONNECTED: groups, outputs."""
+    short tile (its slower generic path). FULLY_CONNECTED: groups, outputs. DEPTHWISE_CONV_2D
+    (multiplier 1): taps of blocks of 4 channels, blocks (both per output pixel)."""
     if isinstance(d, DepthwiseData) and d.win.in_c == 1:
         d = as_conv(d)
+    elif isinstance(d, DepthwiseData):
+        w = d.win
+        blocks = w.batches * w.out_h * w.out_w * -(-w.out_c // 4)
+        return "DEPTHWISE_CONV_2D", (float(blocks * w.k_h * w.k_w), float(blocks))
     if isinstance(d, ConvData):
         w = d.win
         pixels, g = w.batches * w.out_h * w.out_w, _groups(w)
