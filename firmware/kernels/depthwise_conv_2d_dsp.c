@@ -1,12 +1,313 @@
-/* The DSP depthwise kernel with int16-widened weights: 2 words a tap, loaded by one LDRD. */
 #include "depthwise_conv_2d_dsp.h"
 
-#define TQ_DW_FN tq_depthwise_conv_2d_dsp_s8
-#define TQ_DW_WPT 2
-#define TQ_DW_W_ASM "ldrd %[w0], %[w1], [%[wp]], #8\n\t"
-#define TQ_DW_LOAD_W(wp, w02, w13) tq_ld2((wp), &(w02), &(w13))
-#define TQ_DW_BSTEP 4
-#define TQ_DW_BIAS(c) (bias + (c))
-#define TQ_DW_SCALE(a, bb) ((void)0)
+#include "tq_common.h"
 
-#include "depthwise_conv_2d_dsp_body.h"
+/* Four channels' accumulators, updated in registers: SXTB16 splits the 4 input bytes of channels
+ * c..c+3 into the pairs (c, c+2) and (c+1, c+3), each halfword meeting its own weight
+ * (SMLABB/SMLATT); the weights are stored in that order. Taps outside the image read a word of
+ * input zero points, which adds nothing, so one bias (bias_full) serves every pixel. */
+typedef struct {
+    int32_t a0, a1, a2, a3;
+} acc4;
+
+/* 3-wide filters up to this tall take the fast path (the pad mask has 3 bits per row) */
+#define TQ_DW_MAX_ROWS 10
+
+static inline void tap(acc4 *a, int32_t v, const int32_t **wp)
+{
+    int32_t w02, w13;
+    const int32_t x02 = tq_sxtb16(v), x13 = tq_sxtb16_ror8(v);
+    tq_ld2(wp, &w02, &w13);
+    a->a0 = tq_smlabb(x02, w02, a->a0);
+    a->a2 = tq_smlatt(x02, w02, a->a2);
+    a->a1 = tq_smlabb(x13, w13, a->a1);
+    a->a3 = tq_smlatt(x13, w13, a->a3);
+}
+
+#ifdef TQ_HAVE_DSP
+/* One tap in asm: gcc, short of registers in these loops, spills otherwise. 8 instructions. */
+#define TQ_DW_TAP(load)                                        \
+    load "\n\t"                                                \
+    "ldrd %[w0], %[w1], [%[wp]], #8\n\t"                       \
+    "sxtb16 %[t1], %[t0]\n\t"                                  \
+    "sxtb16 %[t0], %[t0], ror #8\n\t"                          \
+    "smlabb %[a0], %[t1], %[w0], %[a0]\n\t"                    \
+    "smlatt %[a2], %[t1], %[w0], %[a2]\n\t"                    \
+    "smlabb %[a1], %[t0], %[w1], %[a1]\n\t"                    \
+    "smlatt %[a3], %[t0], %[w1], %[a3]\n\t"
+#define TQ_DW_OUTS                                                                                   \
+    [a0] "+r"(a->a0), [a1] "+r"(a->a1), [a2] "+r"(a->a2), [a3] "+r"(a->a3), [wp] "+r"(*wp),          \
+        [t0] "=&r"(t0), [t1] "=&r"(t1), [w0] "=&r"(w0), [w1] "=&r"(w1)
+#endif
+
+/* Three taps side by side at r, r + ch, r + 2 ch. */
+static inline void row3(acc4 *a, const int8_t *r, int32_t ch, const int32_t **wp)
+{
+#ifdef TQ_HAVE_DSP
+    int32_t t0, t1, w0, w1;
+    __asm__(TQ_DW_TAP("ldr %[t0], [%[r]]") TQ_DW_TAP("ldr %[t0], [%[r], %[ch]]")
+                TQ_DW_TAP("ldr %[t0], [%[r], %[ch], lsl #1]")
+            : TQ_DW_OUTS
+            : [r] "r"(r), [ch] "r"(ch)
+            : "memory");
+#else
+    tap(a, tq_read_s32(r), wp);
+    tap(a, tq_read_s32(r + ch), wp);
+    tap(a, tq_read_s32(r + 2 * ch), wp);
+#endif
+}
+
+/* A whole 3x3 window of one block: rows dy apart, taps ch apart. */
+static inline void window3x3(acc4 *a, const int8_t *r, int32_t ch, int32_t dy, const int32_t **wp)
+{
+#ifdef TQ_HAVE_DSP
+    int32_t t0, t1, w0, w1;
+    __asm__(TQ_DW_TAP("ldr %[t0], [%[r]]") TQ_DW_TAP("ldr %[t0], [%[r], %[ch]]")
+                TQ_DW_TAP("ldr %[t0], [%[r], %[ch], lsl #1]") "add %[r], %[r], %[dy]\n\t"
+                TQ_DW_TAP("ldr %[t0], [%[r]]") TQ_DW_TAP("ldr %[t0], [%[r], %[ch]]")
+                TQ_DW_TAP("ldr %[t0], [%[r], %[ch], lsl #1]") "add %[r], %[r], %[dy]\n\t"
+                TQ_DW_TAP("ldr %[t0], [%[r]]") TQ_DW_TAP("ldr %[t0], [%[r], %[ch]]")
+                TQ_DW_TAP("ldr %[t0], [%[r], %[ch], lsl #1]")
+            : TQ_DW_OUTS, [r] "+r"(r)
+            : [ch] "r"(ch), [dy] "r"(dy)
+            : "memory");
+#else
+    for (int32_t ky = 0; ky < 3; ++ky, r += dy) {
+        row3(a, r, ch, wp);
+    }
+#endif
+}
+
+/* A 3x3 window of one block through 9 tap pointers (a padding tap points into a buffer of zero
+ * points as long as the channels): 9 instructions a tap, whatever the padding or dilation. */
+static inline void window9(acc4 *a, const int8_t *const *pp, int32_t c, const int32_t **wp)
+{
+#ifdef TQ_HAVE_DSP
+    int32_t t0, t1, w0, w1;
+#define TQ_DW_PTAP(i) TQ_DW_TAP("ldr %[t0], [%[pp], #" #i "]\n\tldr %[t0], [%[t0], %[c]]")
+    __asm__(TQ_DW_PTAP(0) TQ_DW_PTAP(4) TQ_DW_PTAP(8) TQ_DW_PTAP(12) TQ_DW_PTAP(16) TQ_DW_PTAP(20)
+                TQ_DW_PTAP(24) TQ_DW_PTAP(28) TQ_DW_PTAP(32)
+            : TQ_DW_OUTS
+            : [pp] "r"(pp), [c] "r"(c)
+            : "memory");
+#undef TQ_DW_PTAP
+#else
+    for (int32_t t = 0; t < 9; ++t) {
+        tap(a, tq_read_s32(pp[t] + c), wp);
+    }
+#endif
+}
+
+/* Three taps at any three addresses (a border row: some point at the zero-point word). */
+static inline void row3p(acc4 *a, const int8_t *p0, const int8_t *p1, const int8_t *p2, const int32_t **wp)
+{
+#ifdef TQ_HAVE_DSP
+    int32_t t0, t1, w0, w1;
+    __asm__(TQ_DW_TAP("ldr %[t0], [%[p0]]") TQ_DW_TAP("ldr %[t0], [%[p1]]") TQ_DW_TAP("ldr %[t0], [%[p2]]")
+            : TQ_DW_OUTS
+            : [p0] "r"(p0), [p1] "r"(p1), [p2] "r"(p2)
+            : "memory");
+#else
+    tap(a, tq_read_s32(p0), wp);
+    tap(a, tq_read_s32(p1), wp);
+    tap(a, tq_read_s32(p2), wp);
+#endif
+}
+
+/* The input bytes of channels c..c+3, n of them valid (the rest read as 0). */
+static inline int32_t load4(const int8_t *px, int32_t n)
+{
+    if (n >= 4) {
+        return tq_read_s32(px);
+    }
+    uint32_t v = 0;
+    for (int32_t j = 0; j < n; ++j) {
+        v |= (uint32_t)(uint8_t)px[j] << (8 * j);
+    }
+    return (int32_t)v;
+}
+
+/* First valid tap index and one past the last, for taps at start + k * dil in [0, size). */
+static inline void tap_range(int32_t start, int32_t k, int32_t dil, int32_t size, int32_t *lo, int32_t *hi)
+{
+    int32_t l = 0, h = k;
+    while (l < k && start + l * dil < 0) {
+        ++l;
+    }
+    while (h > l && start + (h - 1) * dil >= size) {
+        --h;
+    }
+    *lo = l;
+    *hi = h;
+}
+
+/* One output pixel's full blocks of 4 channels, 3 taps wide. Tap row ky reads at
+ * rows[ky] + c + {0, 1, 2} * ch, except taps whose bit ky * 3 + kx is set in pad_mask, which read
+ * the zero-point word. Out of line, so that its loop gets the registers to itself. */
+#if defined(__GNUC__) && defined(TQ_HAVE_DSP)
+__attribute__((noinline))
+#endif
+static void pixel3(const int8_t *const *rows, int32_t k_h, uint32_t pad_mask, const int8_t *pad, int32_t ch,
+                   int32_t blocks, const int32_t *w, const int32_t *bias, const tq_rq *rq, int32_t zp, int32_t lo,
+                   int32_t hi, int32_t mode, int8_t *out)
+{
+    const int32_t wstep = 2 * 3 * k_h;
+    for (int32_t c = 0; blocks > 0; --blocks, c += 4, w += wstep, bias += 4, rq += 4, out += 4) {
+        acc4 a = {bias[0], bias[1], bias[2], bias[3]};
+        const int32_t *wp = w;
+        if (pad_mask == 0) {
+            for (int32_t ky = 0; ky < k_h; ++ky) {
+                row3(&a, rows[ky] + c, ch, &wp);
+            }
+        } else {
+            uint32_t m = pad_mask;
+            for (int32_t ky = 0; ky < k_h; ++ky, m >>= 3) {
+                const int8_t *r = rows[ky] + c;
+                row3p(&a, (m & 1) ? pad : r, (m & 2) ? pad : r + ch, (m & 4) ? pad : r + 2 * ch, &wp);
+            }
+        }
+        tq_rq_store4(rq, a.a0, a.a1, a.a2, a.a3, zp, lo, hi, mode, out);
+    }
+}
+
+/* Any filter: taps in [ky_lo, ky_hi) x [kx_lo, kx_hi) read n channels' bytes at
+ * r + ky * dy + kx * dx, the others the zero-point word. */
+static void taps_any(acc4 *a, const int8_t *r, int32_t n, int32_t k_h, int32_t k_w, int32_t dy, int32_t dx,
+                     int32_t ky_lo, int32_t ky_hi, int32_t kx_lo, int32_t kx_hi, int32_t pad_word, const int32_t *wp)
+{
+    for (int32_t ky = 0; ky < k_h; ++ky, r += dy) {
+        const int row_in = ky >= ky_lo && ky < ky_hi;
+        for (int32_t kx = 0; kx < k_w; ++kx) {
+            tap(a, row_in && kx >= kx_lo && kx < kx_hi ? load4(r + kx * dx, n) : pad_word, &wp);
+        }
+    }
+}
+
+/* A 3x3 pixel's full blocks through its 9 tap pointers (window9). */
+#if defined(__GNUC__) && defined(TQ_HAVE_DSP)
+__attribute__((noinline))
+#endif
+static void pixel9(const int8_t *const *pp, int32_t blocks, const int32_t *w, const int32_t *bias, const tq_rq *rq,
+                   int32_t zp, int32_t lo, int32_t hi, int32_t mode, int8_t *out)
+{
+    for (int32_t c = 0; blocks > 0; --blocks, c += 4, bias += 4, rq += 4, out += 4) {
+        acc4 a = {bias[0], bias[1], bias[2], bias[3]};
+        window9(&a, pp, c, &w);
+        tq_rq_store4(rq, a.a0, a.a1, a.a2, a.a3, zp, lo, hi, mode, out);
+    }
+}
+
+/* pixel3 for a 3x3 window without padding, rows dy apart from base. */
+#if defined(__GNUC__) && defined(TQ_HAVE_DSP)
+__attribute__((noinline))
+#endif
+static void pixel3x3(const int8_t *base, int32_t dy, int32_t ch, int32_t blocks, const int32_t *w,
+                     const int32_t *bias, const tq_rq *rq, int32_t zp, int32_t lo, int32_t hi, int32_t mode,
+                     int8_t *out)
+{
+    for (; blocks > 0; --blocks, base += 4, bias += 4, rq += 4, out += 4) {
+        acc4 a = {bias[0], bias[1], bias[2], bias[3]};
+        window3x3(&a, base, ch, dy, &w);
+        tq_rq_store4(rq, a.a0, a.a1, a.a2, a.a3, zp, lo, hi, mode, out);
+    }
+}
+
+/* Requantize a block of n < 4 channels (the last block of a channel count not divisible by 4). */
+static void store_tail(const tq_dw_dsp_params *restrict p, const acc4 *a, int32_t c, int32_t n, int8_t *out)
+{
+    const int32_t accs[4] = {a->a0, a->a1, a->a2, a->a3};
+    for (int32_t j = 0; j < n; ++j) {
+        out[j] = (int8_t)tq_rq_clamp(tq_rq_apply(&p->rq[c + j], accs[j], p->output_offset, p->rq_exact), p->act_min,
+                             p->act_max);
+    }
+}
+
+void tq_depthwise_conv_2d_dsp_s8(const tq_dw_dsp_params *restrict p, const int8_t *in, const int32_t *w, int8_t *out,
+                                 void *scratch)
+{
+    /* locals, not *p: stores through int8_t * would force reloads */
+    const int32_t ch = p->geo.in_c, k_h = p->geo.k_h, k_w = p->geo.k_w, taps = k_h * k_w;
+    const int32_t in_h = p->geo.in_h, in_w = p->geo.in_w, out_h = p->geo.out_h, out_w = p->geo.out_w;
+    const int32_t row_stride = in_w * ch, dy = p->geo.dil_h * row_stride, dx = p->geo.dil_w * ch;
+    const int32_t zp = p->output_offset, lo = p->act_min, hi = p->act_max;
+    const int32_t mode = tq_rq_mode(p->rq_exact, lo, hi);
+    const tq_rq *rq = p->rq;
+    const int32_t *bias = p->bias_full;
+    const int32_t full = ch & ~3;
+    const int wide3 = k_w == 3 && p->geo.dil_w == 1;
+    /* what padding taps read: the input zero point in all 4 bytes */
+    const int32_t pad_word = (int32_t)((uint32_t)(uint8_t)(int8_t)(-p->input_offset) * 0x01010101u);
+    const int8_t *pad = (const int8_t *)&pad_word;
+    /* channels + 4 bytes of zero points: a padding tap's pointer, whatever the channel offset */
+    int8_t *padbuf = (int8_t *)scratch;
+    for (int32_t i = 0; i < ch + 4; ++i) {
+        padbuf[i] = (int8_t)(-p->input_offset);
+    }
+    for (int32_t b = 0; b < p->geo.batches; ++b) {
+        const int8_t *in_b = in + (int32_t)b * in_h * row_stride;
+        for (int32_t oy = 0; oy < out_h; ++oy) {
+            const int32_t y0 = oy * p->geo.stride_h - p->geo.pad_h;
+            int32_t ky_lo, ky_hi;
+            tap_range(y0, k_h, p->geo.dil_h, in_h, &ky_lo, &ky_hi);
+            for (int32_t ox = 0; ox < out_w; ++ox, out += ch) {
+                const int32_t x0 = ox * p->geo.stride_w - p->geo.pad_w;
+                int32_t kx_lo, kx_hi;
+                tap_range(x0, k_w, p->geo.dil_w, in_w, &kx_lo, &kx_hi);
+                const int interior = ky_lo == 0 && ky_hi == k_h && kx_lo == 0 && kx_hi == k_w;
+                /* pixel (y0, x0); only dereferenced at valid taps */
+                const int8_t *base = in_b + y0 * row_stride + x0 * ch;
+                const int32_t *wblock = w;
+                int32_t c = 0;
+                if (k_h == 3 && k_w == 3) {
+                    if (interior && p->geo.dil_w == 1) {
+                        pixel3x3(base, dy, ch, full / 4, w, bias, rq, zp, lo, hi, mode, out);
+                    } else {
+                        const int8_t *pp[9];
+                        for (int32_t t = 0; t < 9; ++t) {
+                            const int32_t ky = t / 3, kx = t % 3;
+                            const int inside = ky >= ky_lo && ky < ky_hi && kx >= kx_lo && kx < kx_hi;
+                            pp[t] = inside ? base + ky * dy + kx * dx : padbuf;
+                        }
+                        pixel9(pp, full / 4, w, bias, rq, zp, lo, hi, mode, out);
+                    }
+                    c = full;
+                    wblock = w + 2 * taps * (full / 4);
+                } else if (wide3 && k_h <= TQ_DW_MAX_ROWS) {
+                    /* rows of taps, and which taps are padding */
+                    const int8_t *rows[TQ_DW_MAX_ROWS];
+                    uint32_t pad_mask = 0;
+                    for (int32_t ky = 0; ky < k_h; ++ky) {
+                        rows[ky] = base + ky * dy;
+                    }
+                    if (!interior) {
+                        /* a row of taps is 7 << (3 * ky); a column 1, 2 or 4 in every row */
+                        const uint32_t cols = (kx_lo > 0 ? 1u : 0u) | (kx_lo > 1 || kx_hi < 2 ? 2u : 0u) |
+                                              (kx_hi < 3 ? 4u : 0u);
+                        for (int32_t ky = 0; ky < k_h; ++ky) {
+                            pad_mask |= (ky < ky_lo || ky >= ky_hi ? 7u : cols) << (3 * ky);
+                        }
+                    }
+                    if (interior && k_h == 3) {
+                        pixel3x3(base, dy, ch, full / 4, w, bias, rq, zp, lo, hi, mode, out);
+                    } else {
+                        pixel3(rows, k_h, pad_mask, pad, ch, full / 4, w, bias, rq, zp, lo, hi, mode,
+                               out);
+                    }
+                    c = full;
+                    wblock = w + 2 * taps * (full / 4);
+                }
+                for (; c < full; c += 4, wblock += 2 * taps) {
+                    acc4 a = {bias[c], bias[c + 1], bias[c + 2], bias[c + 3]};
+                    taps_any(&a, base + c, 4, k_h, k_w, dy, dx, ky_lo, ky_hi, kx_lo, kx_hi, pad_word, wblock);
+                    tq_rq_store4(rq + c, a.a0, a.a1, a.a2, a.a3, zp, lo, hi, mode, out + c);
+                }
+                if (c < ch) {
+                    const int32_t n = ch - c;
+                    acc4 a = {bias[c], bias[c + 1], bias[c + 2], bias[c + 3]};
+                    taps_any(&a, base + c, n, k_h, k_w, dy, dx, ky_lo, ky_hi, kx_lo, kx_hi, pad_word, wblock);
+                    store_tail(p, &a, c, n, out + c);
+                }
+            }
+        }
+    }
+}

@@ -1,27 +1,27 @@
-/* The DSP depthwise kernel with the model's int8 weights (see depthwise_conv_2d_dsp8.h): one word
- * a tap, widened by SXTB16 / SXTB16-ROR-8 (2 instructions more per tap and block than the
- * int16 kernel's LDRD), and the accumulators shifted by their channels' scales. */
 #include "depthwise_conv_2d_dsp8.h"
 
-#define TQ_DW_FN tq_depthwise_conv_2d_dsp8_s8
-#define TQ_DW_WPT 1
-#define TQ_DW_W_ASM "ldr %[w1], [%[wp]], #4\n\tsxtb16 %[w0], %[w1]\n\tsxtb16 %[w1], %[w1], ror #8\n\t"
-#define TQ_DW_LOAD_W(wp, w02, w13)               \
-    do {                                         \
-        const int32_t v_ = tq_read_s32(*(wp));   \
-        *(wp) += 1;                              \
-        (w02) = tq_sxtb16(v_);                   \
-        (w13) = tq_sxtb16_ror8(v_);              \
-    } while (0)
-#define TQ_DW_BSTEP 5
-#define TQ_DW_BIAS(c) (bias + (c) / 4 * 5)
-#define TQ_DW_SCALE(a, bb)                                                   \
-    do {                                                                     \
-        const uint32_t s_ = (uint32_t)(bb)[4];                               \
-        (a).a0 = (int32_t)((uint32_t)(a).a0 << (s_ & 0xFFu));                \
-        (a).a1 = (int32_t)((uint32_t)(a).a1 << ((s_ >> 8) & 0xFFu));         \
-        (a).a2 = (int32_t)((uint32_t)(a).a2 << ((s_ >> 16) & 0xFFu));        \
-        (a).a3 = (int32_t)((uint32_t)(a).a3 << (s_ >> 24));                  \
-    } while (0)
+#include "tq_common.h"
 
-#include "depthwise_conv_2d_dsp_body.h"
+/* Two int16 values (already in range) as one word, lo in the low halfword. */
+static inline int32_t tq_dw8_pack(int32_t lo, int32_t hi)
+{
+    return (int32_t)(((uint32_t)(uint16_t)(int16_t)lo) | ((uint32_t)(uint16_t)(int16_t)hi << 16));
+}
+
+void tq_depthwise_conv_2d_dsp8_s8(const tq_dw_dsp_params *restrict p, const int8_t *in, const int8_t *w,
+                                  int8_t *out, void *scratch)
+{
+    const int32_t taps = p->geo.k_h * p->geo.k_w, blocks = (p->geo.in_c + 3) / 4;
+    const int8_t *scale = p->scale;
+    int32_t *w16 = (int32_t *)scratch;
+    int32_t *wp = w16;
+    for (int32_t b = 0; b < blocks; ++b, scale += 4) {
+        /* w * 2^s fits int16: the generator checked |w| << s <= 32767 */
+        const int32_t m0 = 1 << scale[0], m1 = 1 << scale[1], m2 = 1 << scale[2], m3 = 1 << scale[3];
+        for (int32_t t = 0; t < taps; ++t, w += 4, wp += 2) {
+            wp[0] = tq_dw8_pack(w[0] * m0, w[2] * m2);
+            wp[1] = tq_dw8_pack(w[1] * m1, w[3] * m3);
+        }
+    }
+    tq_depthwise_conv_2d_dsp_s8(p, in, w16, out, wp);
+}

@@ -186,8 +186,7 @@ def dsp_scratch(d: DepthwiseData) -> int:
     return d.win.out_c + 4
 
 
-@variant("DEPTHWISE_CONV_2D", "dsp", ["depthwise_conv_2d_dsp.c", "depthwise_conv_2d_dsp_body.h",
-                                      "depthwise_conv_2d_dsp.h", *DSP_SOURCES],
+@variant("DEPTHWISE_CONV_2D", "dsp", ["depthwise_conv_2d_dsp.c", "depthwise_conv_2d_dsp.h", *DSP_SOURCES],
          scratch=dsp_scratch, applies=lambda d: d.dtype == "int8" and d.depth_mult == 1)
 def lower_dsp(d: DepthwiseData, em: Emitter) -> None:
     win, oc = d.win, d.win.out_c
@@ -204,13 +203,10 @@ def lower_dsp(d: DepthwiseData, em: Emitter) -> None:
     em.call(f"tq_depthwise_conv_2d_dsp_s8({p}, {em.tensor(d.input)}, {w16}, {em.tensor(d.output)}, {em.scratch()})")
 
 
-DW_DSP_SOURCES = ["depthwise_conv_2d_dsp_body.h", "depthwise_conv_2d_dsp.h", *DSP_SOURCES]
-
-
 def dsp8_weights(taps: np.ndarray) -> np.ndarray:
     """[taps, C] int8 -> int8 [block, tap, 4]: per block of 4 channels, per tap, the 4 channels'
-    weights in channel order (zeros past the last), which SXTB16 / SXTB16-ROR-8 turn into the
-    (c, c+2), (c+1, c+3) pairs of the int16 layout."""
+    weights in channel order (zeros past the last); the kernel widens them into the int16 layout
+    of the dsp variant (w[c] w[c+2] w[c+1] w[c+3])."""
     n, ch = taps.shape
     blocks = -(-ch // 4)
     wp = np.zeros((n, blocks * 4), np.int8)
@@ -218,28 +214,29 @@ def dsp8_weights(taps: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(wp.reshape(n, blocks, 4).transpose(1, 0, 2)).reshape(-1)
 
 
-def dsp8_bias(bias_full: np.ndarray, factor: np.ndarray) -> np.ndarray:
-    """Per block of 4 channels: their unscaled biases, then one word of their 4 scales (bytes)."""
-    b = pad4(bias_full.astype(np.int32)).reshape(-1, 4)
-    s = np.zeros(len(b) * 4, np.uint8)
-    s[:len(factor)] = np.log2(factor).astype(np.uint8)
-    return np.concatenate([b, s.view("<i4").reshape(-1, 1)], axis=1).reshape(-1).astype(np.int32)
+def dsp8_scratch(d: DepthwiseData) -> int:
+    """The weights widened to int16 (8 bytes per tap and block of 4 channels), then the dsp
+    kernel's scratch."""
+    return 8 * d.win.k_h * d.win.k_w * -(-d.win.out_c // 4) + dsp_scratch(d)
 
 
-@variant("DEPTHWISE_CONV_2D", "dsp8", ["depthwise_conv_2d_dsp8.c", "depthwise_conv_2d_dsp8.h", *DW_DSP_SOURCES],
-         scratch=dsp_scratch, applies=lambda d: d.dtype == "int8" and d.depth_mult == 1)
+@variant("DEPTHWISE_CONV_2D", "dsp8", ["depthwise_conv_2d_dsp8.c", "depthwise_conv_2d_dsp8.h", "depthwise_conv_2d_dsp.c",
+                                       "depthwise_conv_2d_dsp.h", *DSP_SOURCES],
+         scratch=dsp8_scratch, applies=lambda d: d.dtype == "int8" and d.depth_mult == 1)
 def lower_dsp8(d: DepthwiseData, em: Emitter) -> None:
-    """The dsp kernel's algorithm on the model's int8 weights (one word a tap and block, widened by
-    SXTB16), the fast requantization's 2^(ls + 1) a run-time shift of each accumulator."""
+    """The dsp variant with the model's int8 weights in flash, widened (and scaled by the fast
+    requantization's 2^(ls + 1)) into scratch once per call: flash for a little RAM."""
     win, oc = d.win, d.win.out_c
     taps = d.w.reshape(-1, oc)
     rq, factor, exact = requant_for(taps.T, d.bias, d.mult, d.shift, d.output_zp)
-    w8 = em.const(dsp8_weights(taps).view("<i4").astype(np.int32), "w8")
+    scale = np.zeros(-(-oc // 4) * 4, np.int8)
+    scale[:oc] = np.log2(factor).astype(np.int8)
     em.include("depthwise_conv_2d_dsp8.h")
     p = em.params("tq_dw_dsp_params", {
         "geo": win.c_init(),
         "input_offset": -d.input_zp, "output_offset": d.output_zp, "act_min": d.act_min, "act_max": d.act_max,
         "rq": f"(const tq_rq *){em.const(rq, 'rq')}", "rq_exact": exact,
-        "bias_full": em.const(dsp8_bias(d.bias_full, factor), "bias"),
+        "bias_full": em.const(pad4(scaled_int32(d.bias_full, factor)), "bias"), "scale": em.const(scale, "scale"),
     })
-    em.call(f"tq_depthwise_conv_2d_dsp8_s8({p}, {em.tensor(d.input)}, {w8}, {em.tensor(d.output)}, {em.scratch()})")
+    em.call(f"tq_depthwise_conv_2d_dsp8_s8({p}, {em.tensor(d.input)}, {em.const(dsp8_weights(taps), 'w8')}, "
+            f"{em.tensor(d.output)}, {em.scratch()})")
