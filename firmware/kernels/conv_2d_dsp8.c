@@ -117,11 +117,11 @@ TQ_CONV8_NOINLINE static void tq_conv8_dot4(const int32_t *col, const int8_t *w,
 /* Channel c's requantization row (tq_dsp.h) from its compact form. */
 static inline tq_rq tq_conv8_row(int32_t mult, int32_t shift8, int32_t zp, int32_t exact)
 {
-    const int32_t rs = (int8_t)(uint8_t)((uint32_t)shift8 >> 8);
-    tq_rq q = {mult, rs, 0};
+    const int32_t hi = (int8_t)(uint8_t)((uint32_t)shift8 >> 8);   /* TFLM's shift, or rs - 1 */
+    tq_rq q = {mult, hi, 0};
     if (!exact) {
-        q.add = (int32_t)((1u << (rs - 1)) + ((uint32_t)zp << rs));
-        q.rs = rs;
+        q.add = (int32_t)(((uint32_t)zp * 2u + 1u) << hi);
+        q.rs = hi + 1;
     }
     return q;
 }
@@ -138,50 +138,38 @@ static inline int32_t tq_conv8_out(const tq_rq *q, int32_t acc, int32_t s, int32
 }
 
 #ifdef TQ_HAVE_DSP
-/* The fast requantization of accumulator acc (already shifted) with mult, add and rs in r4-r6,
- * then SSAT; t is free for the sign fix. */
+/* The fast requantization of accumulator acc (already shifted), then SSAT; t is free for the sign
+ * fix. 5 instructions. */
 #define TQ_CONV8_RQ_ASM(acc)                                   \
-    "smmlar %[" #acc "], %[" #acc "], r4, r5\n\t"              \
-    "sub %[t], %[" #acc "], r5\n\t"                            \
+    "smmlar %[" #acc "], %[" #acc "], %[m], %[add]\n\t"        \
+    "sub %[t], %[" #acc "], %[add]\n\t"                        \
     "add %[" #acc "], %[" #acc "], %[t], asr #31\n\t"          \
-    "asr %[" #acc "], %[" #acc "], r6\n\t"                     \
+    "asr %[" #acc "], %[" #acc "], %[rs]\n\t"                  \
     "ssat %[" #acc "], #8, %[" #acc "]\n\t"
 
-/* The common case, a whole tile in the fast form: per channel, its multiplier and shifts (add
- * derived from rs and the zero point), 32 instructions for the 4 requantized outputs, then the
- * activation's clamp where it is narrower than int8 (clamp). */
+/* The common case, a whole tile in the fast form: per channel the 4 dot products, the shift by
+ * its scale, add = (2 zp + 1) << (rs - 1) = 2^(rs-1) + (zp << rs) derived from its rs, the
+ * requantization (asm: 8 registers, so that gcc can place them at any optimization level, with
+ * or without a frame pointer or FPU), and the activation's clamp where it is narrower than int8. */
 TQ_CONV8_NOINLINE static void tq_conv8_tile_fast(const tq_conv_dsp_params *p, const int32_t *col, const int8_t *w,
                                                  int8_t *out, int32_t stride, int32_t clamp)
 {
-    const int32_t out_c = p->geo.out_c, step = 4 * p->groups, groups = p->groups, zp = p->output_offset;
+    const int32_t out_c = p->geo.out_c, step = 4 * p->groups, groups = p->groups;
+    const uint32_t zp2 = 2u * (uint32_t)p->output_offset + 1u;
     const int32_t lo = p->act_min, hi = p->act_max;
     const int32_t *bias = p->bias;
-    const int32_t *q = p->mult8;
+    const int32_t *mult = p->mult8;
     const uint16_t *sh = p->shift8;
     for (int32_t c = 0; c < out_c; ++c, w += step, ++out) {
         int32_t a[TQ_CONV8_TILE] = {bias[c], bias[c], bias[c], bias[c]};
         tq_conv8_dot4(col, w, groups, a);
-        int32_t a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3], t;
-        __asm__ volatile(
-            "ldrh %[t], [%[sh]], #2\n\t"            /* scale | rs << 8: LSL reads the low byte */
-            "ldr r4, [%[q]], #4\n\t"
-            "lsl %[a0], %[a0], %[t]\n\t"
-            "lsl %[a1], %[a1], %[t]\n\t"
-            "lsl %[a2], %[a2], %[t]\n\t"
-            "lsl %[a3], %[a3], %[t]\n\t"
-            "lsr r6, %[t], #8\n\t"                  /* rs */
-            "sub %[t], r6, #1\n\t"
-            "mov r5, #1\n\t"
-            "lsl r5, r5, %[t]\n\t"
-            "lsl %[t], %[zp], r6\n\t"
-            "add r5, r5, %[t]\n\t"                  /* add = 2^(rs-1) + (zp << rs) */
-            TQ_CONV8_RQ_ASM(a0)
-            TQ_CONV8_RQ_ASM(a1)
-            TQ_CONV8_RQ_ASM(a2)
-            TQ_CONV8_RQ_ASM(a3)
-            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [t] "=&r"(t), [q] "+r"(q), [sh] "+r"(sh)
-            : [zp] "r"(zp)
-            : "r4", "r5", "r6", "memory");
+        const uint32_t s = sh[c] & 0xFFu, rm1 = (uint32_t)sh[c] >> 8;
+        const int32_t m = mult[c], add = (int32_t)(zp2 << rm1), rs = (int32_t)rm1 + 1;
+        int32_t a0 = (int32_t)((uint32_t)a[0] << s), a1 = (int32_t)((uint32_t)a[1] << s);
+        int32_t a2 = (int32_t)((uint32_t)a[2] << s), a3 = (int32_t)((uint32_t)a[3] << s), t;
+        __asm__(TQ_CONV8_RQ_ASM(a0) TQ_CONV8_RQ_ASM(a1) TQ_CONV8_RQ_ASM(a2) TQ_CONV8_RQ_ASM(a3)
+                : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [t] "=&r"(t)
+                : [m] "r"(m), [add] "r"(add), [rs] "r"(rs));
         if (clamp) {
             a0 = TQ_CLAMP(a0, lo, hi);
             a1 = TQ_CLAMP(a1, lo, hi);
@@ -194,7 +182,6 @@ TQ_CONV8_NOINLINE static void tq_conv8_tile_fast(const tq_conv_dsp_params *p, co
         out[3 * stride] = (int8_t)a3;
     }
 }
-
 #endif
 
 /* Every output channel of the tile's n pixels (the widened windows in col): pixel j's outputs

@@ -314,7 +314,8 @@ def dsp8_weights(d: ConvData) -> np.ndarray:
 def compact_requant(rq: np.ndarray, factor: np.ndarray, exact: int, bias: np.ndarray, zero_point: int
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(mult8 int32, shift8 uint16, bias int32): requant_plan's rows in the dsp8 kernel's 6 bytes a
-    channel (conv_2d_dsp.h), the fast form's add left to be derived from rs and the zero point.
+    channel (conv_2d_dsp.h: scale | (rs - 1) << 8), the fast form's add left to be derived from rs
+    and the zero point.
     A constant channel (all-zero weights: its accumulator is its bias) becomes multiplier 2^30,
     rs 1 and bias 8 * (y - zero point), for which the fast form yields y exactly."""
     bias = bias.astype(np.int64).copy()
@@ -333,7 +334,7 @@ def compact_requant(rq: np.ndarray, factor: np.ndarray, exact: int, bias: np.nda
     if not (rq[normal, 1] == (1 << (rs[normal] - 1)) + (zero_point << rs[normal])).all():
         raise ValueError("a fast requantization row's add is not 2^(rs-1) + (zp << rs)")
     scale = np.log2(factor).astype(np.int64)
-    return mult.astype(np.int32), (scale | (rs << 8)).astype(np.uint16), bias.astype(np.int32)
+    return mult.astype(np.int32), (scale | ((rs - 1) << 8)).astype(np.uint16), bias.astype(np.int32)
 
 
 @variant("CONV_2D", "dsp8", ["conv_2d_dsp8.c", "conv_2d_dsp8.h", *CONV_DSP_SOURCES[1:]], scratch=dsp8_scratch,
