@@ -46,6 +46,18 @@ def _dwm1_body(x):
     return L.DepthwiseConv2D((3, 1), padding="same")(h)
 
 
+# Two identical channels (a 1x1 convolution with equal filters) into weights that nearly cancel
+# (1, -0.999): the output range is far below input scale x weight scale, the multipliers exceed 1,
+# and the layer keeps TFLM's requantization (rq_exact).
+def _exact_body(x):
+    import numpy as np
+    import tensorflow as tf
+    L = tf.keras.layers
+    same = L.Conv2D(2, 1, use_bias=False, kernel_initializer=tf.keras.initializers.Constant(1.0))(x)
+    w = np.stack([np.ones(4), -0.999 * np.ones(4)])[None, None].astype(np.float32)   # [1, 1, 2, 4]
+    return L.Conv2D(4, 1, kernel_initializer=tf.keras.initializers.Constant(w))(same)
+
+
 @pytest.fixture(scope="module")
 def models(tmp_path_factory):
     pytest.importorskip("tensorflow")
@@ -53,11 +65,12 @@ def models(tmp_path_factory):
     out = tmp_path_factory.mktemp("dsp8")
     return {"convs": convert_int8(keras_model([(9, 9, 3)], _conv_body, seed=21), out / "convs.tflite", [(9, 9, 3)]),
             "dw_mult": convert_int8(keras_model([(21, 10, 1)], _dw_body, seed=22), out / "dw.tflite", [(21, 10, 1)]),
-            "dw": convert_int8(keras_model([(11, 11, 20)], _dwm1_body, seed=23), out / "dwm1.tflite", [(11, 11, 20)])}
+            "dw": convert_int8(keras_model([(11, 11, 20)], _dwm1_body, seed=23), out / "dwm1.tflite", [(11, 11, 20)]),
+            "exact": convert_int8(keras_model([(6, 6, 1)], _exact_body, seed=24), out / "exact.tflite", [(6, 6, 1)])}
 
 
 @pytest.mark.tf
-@pytest.mark.parametrize("name", ["convs", "dw_mult", "dw"])
+@pytest.mark.parametrize("name", ["convs", "dw_mult", "dw", "exact"])
 def test_bit_exact_on_the_host(models, name) -> None:
     from tinyq.workflows.compile import compile
     from tinyq.workflows.verify import verify
@@ -67,6 +80,8 @@ def test_bit_exact_on_the_host(models, name) -> None:
     assert f"{kernel}8_s8" in calls and f"{kernel}_s8" not in calls
     if name == "convs":
         assert any(o.opcode == "CONV_2D" and [e.opcode for e in o.epilogue] == ["ADD"] for o in gen.graph.ops)
+    if name == "exact":
+        assert ".rq_exact = 1" in calls
     rep = verify(models[name], samples=60, seed=3, sanitize=True, kernels="dsp8")
     assert rep.elements > 0 and rep.mismatches == 0, rep.to_dict()
 
