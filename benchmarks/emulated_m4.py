@@ -1,6 +1,7 @@
 """Instructions per inference on the emulated Cortex-M4 (QEMU mps2-an386, -icount), against TFLM.
 
     python benchmarks/emulated_m4.py [MODEL.tflite ...] [--samples N] [--kernels dsp|portable] [--int16x8]
+                                     [--flash auto|small|fast] [--flash-budget BYTES]
 
 Builds each model's firmware (default: the four MLPerf Tiny int8 models from ../shared), runs it in
 the emulator, and prints per model: instructions per inference, the ratio to TFLM + CMSIS-NN and
@@ -62,6 +63,9 @@ def main() -> int:
     ap.add_argument("--kernels", choices=["dsp", "dsp8", "portable"], default="dsp",
                     help="kernel family (portable: int8 weights, smallest flash)")
     ap.add_argument("--int16x8", action="store_true", help="also build the MLPerf sources in 16x8 mode")
+    ap.add_argument("--flash", choices=["auto", "small", "fast"], default="auto",
+                    help="the DSP kernels' flash policy (tinyq/ops/flash.py)")
+    ap.add_argument("--flash-budget", type=int, default=None)
     args = ap.parse_args()
     from tinyq.workflows.deploy import DeployOptions, deploy
 
@@ -77,7 +81,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for m in models:
             rep = deploy(DeployOptions(model=m, emulate=True, samples=args.samples, out=Path(tmp) / m.stem, quiet=True,
-                                       kernels=args.kernels))
+                                       kernels=args.kernels, flash=args.flash, flash_budget=args.flash_budget))
             reports[m.stem] = rep
             cm, ref = base.get((m.stem, "cmsis_nn")), base.get((m.stem, "ref"))
             rows.append((m.stem, rep, cm, ref))
@@ -89,7 +93,7 @@ def main() -> int:
             if q is not None:
                 rows16.append((m.stem, reports[m.stem], deploy(DeployOptions(
                     model=q, emulate=True, samples=args.samples, out=Path(tmp) / q.stem, quiet=True,
-                    kernels=args.kernels))))
+                    kernels=args.kernels, flash=args.flash, flash_budget=args.flash_budget))))
     print(f"{'model':<24} {'bit-exact':>9} {'instructions':>13} {'vs CMSIS-NN':>11} {'vs ref':>7} "
           f"{'MACs/instr':>10} {'flash B':>9} {'vs TFLM':>7} {'RAM-stack B':>11} {'vs arena':>8}")
     for name, rep, cm, ref in rows:
@@ -103,8 +107,8 @@ def main() -> int:
         over = rep["flash_bytes"] - (raw + 16 * 1024)
         if over > 0:
             why = (f"the {rep['kernels']} kernels' constants take {rep['weights_bytes']:,} B: weights widened to "
-                   "int16 for SMLAD, traded for speed; `--kernels portable` keeps them int8"
-                   if rep["kernels"] == "dsp" else f"constants {rep['weights_bytes']:,} B")
+                   f"int16 for SMLAD where the flash policy ({args.flash}) chose speed; `--flash small` keeps "
+                   "them int8" if rep["kernels"] == "dsp" else f"constants {rep['weights_bytes']:,} B")
             print(f"{'':<24} flash is {over:,} B over the model's {raw:,} B of weights + 16 KB: {why}")
     if rows16:
         print(f"\n16x8 (int16 activations) next to int8, {args.kernels} kernels:")

@@ -57,7 +57,7 @@ def test_mlperf_ad01_keeps_the_weights_int8() -> None:
     rest is per-channel bias and requantization rows), with its own kernel and not the dsp one."""
     from tinyq.workflows.compile import compile
     path = mlperf_path("ad01_int8")
-    d8, d16 = compile(path, kernels="dsp8"), compile(path, kernels="dsp")
+    d8, d16 = compile(path, kernels="dsp8"), compile(path, kernels="dsp", flash="fast")
     assert 0.45 < d8.const_bytes / d16.const_bytes < 0.56, (d8.const_bytes, d16.const_bytes)
     assert "tq_fully_connected_dsp8_s8" in d8.files["model.c"]
     assert "tq_fully_connected_dsp_s8" not in d8.files["model.c"]

@@ -26,6 +26,13 @@ typedef struct {
     const int32_t *add_conv_lut, *add_res_lut;
     tq_rq add_rq;
     int32_t add_exact, add_zp, add_min, add_max;
+    /* conv_2d_dsp8.c only (0 here; it leaves rq 0): the requantization in 6 bytes a channel
+     * instead of 12. mult8[c]: the multiplier; shift8[c] = scale | (rs - 1) << 8, scale the fast
+     * form's 2^(ls + 1) applied to the accumulator at run time (int8 weights have no room for it),
+     * rs its right shift (>= 1), add = (2 output_offset + 1) << (rs - 1) derived from it. With
+     * rq_exact: scale 0 and TFLM's (signed) shift in the high byte. */
+    const int32_t *mult8;
+    const uint16_t *shift8;
 } tq_conv_dsp_params;
 
 /* Scratch (sized by dsp_scratch in tinyq/ops/conv_2d.py): one output pixel's inputs widened (int16), gathered

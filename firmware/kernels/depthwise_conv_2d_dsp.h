@@ -18,6 +18,8 @@ typedef struct {
     const tq_rq *rq;            /* per channel */
     const int32_t *bias_full;   /* bias + input_offset * sum of the channel's taps, padded to 4
                                  * (padding taps read the input zero point, adding nothing) */
+    const int8_t *scale;        /* depthwise_conv_2d_dsp8.c only (0 here): per channel (padded to
+                                 * 4), the power of 2 its int8 weights are widened with */
 } tq_dw_dsp_params;
 
 /* NHWC int8 depthwise convolution, bit-exact with TFLM's reference DepthwiseConvPerChannel.

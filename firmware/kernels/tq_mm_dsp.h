@@ -173,6 +173,8 @@ static inline const int32_t *tq_mm_block4_x8(const int8_t *x, const int32_t *w, 
 #if defined(__GNUC__) && defined(TQ_HAVE_DSP)
 /* Out of line: tq_mm_block4's loop needs 13 registers, more than the callers' loops leave. */
 __attribute__((noinline, unused))
+#elif defined(__GNUC__)
+__attribute__((unused))    /* conv_2d_dsp8.c includes this header for tq_mm_copy only */
 #endif
 static void tq_mm_column(const void *col, int32_t x8, const int32_t *w, int32_t groups, int32_t blocks,
                          const int32_t *bias, const tq_rq *rq, int32_t zp, int32_t lo, int32_t hi, int32_t mode,

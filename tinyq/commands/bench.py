@@ -6,6 +6,7 @@ import json
 import math
 
 from tinyq.boards import load_board
+from tinyq.commands._options import add_flash_args
 from tinyq.errors import TinyqError
 from tinyq.targets.protocol import Link, open_port
 from tinyq.workflows.bench import run_bench
@@ -22,6 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data", help=".npy of inputs (N x input shape) in the model's input type (uint8, int8, "
                                   "int16, float32); float data for an integer input is quantized with its scale")
     p.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for each answer")
+    add_flash_args(p)   # as the firmware was built
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=run)
 
@@ -49,7 +51,8 @@ def run(args: argparse.Namespace) -> int:
     board = load_board(args.board)
     port = open_port(args.port, board.baud)   # first: a missing device fails before any compile work
     try:
-        gen = compile(args.model, board=board)   # the board's kernel family, as the firmware was built
+        gen = compile(args.model, board=board, flash=args.flash,   # the board's kernels, as the firmware was built
+                      flash_budget=args.flash_budget)
         rep = run_bench(Link(port, timeout=args.timeout), gen, args.model, board, args.samples, args.seed, args.data)
     finally:
         port.close()

@@ -6,6 +6,7 @@ import json
 import sys
 from pathlib import Path
 
+from tinyq.commands._options import add_flash_args
 from tinyq.errors import TinyqError
 from tinyq.ops.lower import KERNEL_CHOICES, family_help
 from tinyq.plan.patch import PATCH_HELP
@@ -38,6 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--kernels", choices=KERNEL_CHOICES, default="auto", help=family_help())
     p.add_argument("--patch", default="auto", metavar="MODE", help=PATCH_HELP)
+    add_flash_args(p)
     p.set_defaults(func=run)
 
 
@@ -68,7 +70,8 @@ def default_model() -> Path:
 def run(args: argparse.Namespace) -> int:
     cfg = _config(args.config)
     model = Path(args.model or cfg.get("model") or default_model())
-    opt = DeployOptions(kernels=args.kernels, patch=args.patch, model=model, board=args.board or cfg.get("board", "nrf52840"),
+    opt = DeployOptions(kernels=args.kernels, patch=args.patch, flash=args.flash, flash_budget=args.flash_budget,
+                        model=model, board=args.board or cfg.get("board", "nrf52840"),
                         emulate=args.emulate or (not args.port and bool(cfg.get("emulate", False))),
                         port=args.port or cfg.get("port"), samples=10 if args.samples is None else args.samples, seed=args.seed,
                         data=args.data or cfg.get("data"), out=Path(args.out), flasher=args.flasher,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from tinyq.boards import load_board
+from tinyq.commands._options import add_flash_args
 from tinyq.ops.lower import KERNEL_CHOICES, family_help
 from tinyq.plan.patch import PATCH_HELP
 from tinyq.targets.exports import FORMATS
@@ -36,6 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "with one header, model.h, and an example program)")
     p.add_argument("--kernels", choices=KERNEL_CHOICES, default="auto", help=family_help())
     p.add_argument("--patch", default="auto", metavar="MODE", help=PATCH_HELP)
+    add_flash_args(p)
     p.set_defaults(func=run)
 
 
@@ -48,11 +50,14 @@ def run(args: argparse.Namespace) -> int:
     if fmt == "platformio" and board is None:
         raise TinyqError("--format platformio needs --board", "e.g. --board nrf52840")
     check_output_dir(args.out, "-o")                            # so does an output folder it cannot create
-    gen = compile(args.model, board=board, kernels=args.kernels, patch=args.patch)   # refuses unsupported ops before writing
+    gen = compile(args.model, board=board, kernels=args.kernels, flash=args.flash,
+                  flash_budget=args.flash_budget, patch=args.patch)   # refuses unsupported ops before writing
     summary = (f"{len(gen.graph.ops)} layers, {gen.macs:,} MACs, arena {gen.arena_bytes:,} B, "
                f"constants {gen.const_bytes:,} B, {gen.kernels} kernels")
     out = write_export(gen, fmt, args.out, board)
     what = {"sources": "the C sources", "platformio": f"a {args.board} PlatformIO project", "cmake": "a CMake library",
             "make": "a Make library", "zephyr": "a Zephyr module", "arduino": "an Arduino library"}[fmt]
     print(f"wrote {what} to {out} ({summary})\n  {HOW[fmt].format(out=out)}")
+    if gen.lowered.flash is not None and gen.lowered.flash.layers:
+        print("\n".join(gen.lowered.flash.lines()))
     return 0

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from tinyq.boards import load_board
+from tinyq.commands._options import add_flash_args
 from tinyq.errors import TinyqError
 from tinyq.ops.lower import KERNEL_CHOICES, family_help
 from tinyq.plan.budget import budget, require_fit
@@ -21,6 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true")
     p.add_argument("--kernels", choices=KERNEL_CHOICES, default="auto", help=family_help())
     p.add_argument("--patch", default="auto", metavar="MODE", help=PATCH_HELP)
+    add_flash_args(p)
     p.add_argument("--plot", metavar="FILE.png", help="draw the arena: tensors over (op, offset)")
     p.add_argument("--elf", metavar="FIRMWARE.elf",
                    help="a firmware built with this model: use its real sizes instead of estimates")
@@ -46,7 +48,8 @@ def run(args: argparse.Namespace) -> int:
     elf = _check_elf(args.elf) if args.elf else None
     if args.plot is not None:
         check_output_file(args.plot, "--plot")
-    gen = compile(args.model, board=board, kernels=args.kernels, patch=args.patch)
+    gen = compile(args.model, board=board, kernels=args.kernels, flash=args.flash, flash_budget=args.flash_budget,
+                  patch=args.patch)
     if elf is not None:
         from tinyq.targets.gcc_build import elf_sizes
         try:
@@ -72,5 +75,7 @@ def run(args: argparse.Namespace) -> int:
               f"{'fits' if b.fits else 'DOES NOT FIT'}")
         if gen.patches is not None and (gen.patches.stage is not None or args.patch != "auto"):
             print(gen.patches.text(gen.graph))
+        if gen.lowered.flash is not None and gen.lowered.flash.layers:
+            print("\n".join(gen.lowered.flash.lines()))
     require_fit(b, gen.graph.name)
     return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from tinyq.commands._options import add_flash_args
 from tinyq.plan.patch import PATCH_HELP
 from tinyq.workflows.verify import MAX_SAMPLES, check_output_dir, check_verify_args, verify
 
@@ -26,6 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--patch", default="auto", metavar="MODE",
                    help=PATCH_HELP + " (without a board, auto patches only for the 30%% saving; --layers turns "
                         "patches off: it compares every layer's whole output)")
+    add_flash_args(p)
     p.set_defaults(func=run)
 
 
@@ -34,7 +36,8 @@ def run(args: argparse.Namespace) -> int:
     if args.keep is not None:
         check_output_dir(args.keep, "--keep")
     rep = verify(args.model, kernels=args.kernels, samples=args.samples, seed=args.seed, layers=args.layers,
-                 sanitize=args.sanitize, work_dir=args.keep, patch=args.patch)
+                 sanitize=args.sanitize, work_dir=args.keep, patch=args.patch,
+                 flash=args.flash, flash_budget=args.flash_budget)
     if args.json:
         print(json.dumps(rep.to_dict(), indent=2))
     else:

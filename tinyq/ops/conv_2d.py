@@ -252,25 +252,110 @@ def _fused_add_dsp(d: ConvData, em: Emitter) -> dict[str, object]:
             "add_zp": f["out_offset"], "add_min": f["act_min"], "add_max": f["act_max"]}
 
 
-@variant("CONV_2D", "dsp", ["conv_2d_dsp.c", "conv_2d_dsp.h", *DSP_SOURCES], scratch=dsp_scratch,
-         applies=lambda d: d.dtype == "int8", rows="geo")
-def lower_dsp(d: ConvData, em: Emitter) -> None:
+CONV_DSP_SOURCES = ["conv_2d_dsp.c", "conv_2d_dsp.h", "conv_2d_dsp_window.h", *DSP_SOURCES]
+
+
+def _padded_rows(d: ConvData, factor: np.ndarray | None = None) -> np.ndarray:
+    """[out_c, k_h * (k_w * in_c + row_pad)] int64 weights (times factor per channel), with the
+    zero weights of each filter row's spare taps."""
     win, oc = d.win, d.win.out_c
-    rq, factor, exact = requant_for(d.w.reshape(oc, -1), d.bias, d.mult, d.shift, d.output_zp)
     row_pad = row_padding(win)
     row = win.k_w * win.in_c
-    wrows = np.zeros((oc, win.k_h, row + row_pad), np.int64)     # zero weights for the spare taps
-    wrows[:, :, :row] = d.w.reshape(oc, win.k_h, row).astype(np.int64) * factor[:, None, None]
-    words, groups = matmul_weights(wrows.reshape(oc, -1))
-    em.include("conv_2d_dsp.h")
-    p = em.params("tq_conv_dsp_params", {
-        "geo": win.c_init(), "groups": groups, "row_pad": row_pad, "direct": int(_direct(win)),
+    wrows = np.zeros((oc, win.k_h, row + row_pad), np.int64)
+    wrows[:, :, :row] = d.w.reshape(oc, win.k_h, row)
+    if factor is not None:
+        wrows *= factor[:, None, None]
+    return wrows.reshape(oc, -1)
+
+
+def _dsp_fields(d: ConvData, em: Emitter, rq: str, exact: int, bias: str) -> dict[str, object]:
+    """tq_conv_dsp_params (conv_2d_dsp.h) but for the weights' own fields: both DSP kernels'."""
+    win = d.win
+    return {
+        "geo": win.c_init(), "groups": _groups(win), "row_pad": row_padding(win), "direct": int(_direct(win)),
         "pad_value": d.input_zp,
         "output_offset": d.output_zp, "act_min": d.act_min, "act_max": d.act_max,
-        "rq": f"(const tq_rq *){em.const(rq, 'rq')}", "rq_exact": exact,
-        "bias": em.const(pad4(scaled_int32(d.bias_full, factor)), "bias"),
+        "rq": rq, "rq_exact": exact, "bias": bias,
         **_fused_add_dsp(d, em),
-    })
+    }
+
+
+@variant("CONV_2D", "dsp", CONV_DSP_SOURCES, scratch=dsp_scratch, applies=lambda d: d.dtype == "int8", rows="geo")
+def lower_dsp(d: ConvData, em: Emitter) -> None:
+    oc = d.win.out_c
+    rq, factor, exact = requant_for(d.w.reshape(oc, -1), d.bias, d.mult, d.shift, d.output_zp)
+    words, _ = matmul_weights(_padded_rows(d, factor))
+    em.include("conv_2d_dsp.h")
+    p = em.params("tq_conv_dsp_params",
+                  _dsp_fields(d, em, f"(const tq_rq *){em.const(rq, 'rq')}", exact,
+                              em.const(pad4(scaled_int32(d.bias_full, factor)), "bias")))
     residual = em.tensor(d.residual) if d.add else "0"
     em.call(f"tq_conv_2d_dsp_s8({p}, {em.tensor(d.input)}, {em.const(words, 'w16')}, {residual}, "
+            f"{em.tensor(d.output)}, {em.scratch()})")
+
+
+# ---- "dsp8": the same SMLAD arithmetic with the model's int8 weights in flash ----
+
+TILE8 = 4   # output pixels per pass over the weights (TQ_CONV8_TILE in conv_2d_dsp8.h)
+
+
+def dsp8_scratch(d: ConvData) -> int:
+    """The tile's widened windows (8 bytes a group a pixel), the gather stage (4 bytes a group,
+    not when read in place), and with a fused ADD the tile's convolution outputs."""
+    g = _groups(d.win)
+    return (8 * TILE8 + (0 if _direct(d.win) else 4)) * g + (TILE8 * d.win.out_c if d.add else 0)
+
+
+def dsp8_weights(d: ConvData) -> np.ndarray:
+    """[out_c, 4 * groups] int8: each channel's taps in (ky, kx, ic) order with its rows' spare
+    taps and the last group's padding as zeros. No reordering: the kernel widens weights and
+    inputs with the same SXTB16 / SXTB16-ROR-8 pair, so matching taps meet in one SMLAD."""
+    rows = _padded_rows(d)
+    out = np.zeros((len(rows), 4 * _groups(d.win)), np.int8)
+    out[:, :rows.shape[1]] = rows
+    return out
+
+
+def compact_requant(rq: np.ndarray, factor: np.ndarray, exact: int, bias: np.ndarray, zero_point: int
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(mult8 int32, shift8 uint16, bias int32): requant_plan's rows in the dsp8 kernel's 6 bytes a
+    channel (conv_2d_dsp.h: scale | (rs - 1) << 8), the fast form's add left to be derived from rs
+    and the zero point.
+    A constant channel (all-zero weights: its accumulator is its bias) becomes multiplier 2^30,
+    rs 1 and bias 8 * (y - zero point), for which the fast form yields y exactly."""
+    bias = bias.astype(np.int64).copy()
+    mult = rq[:, 0].astype(np.int64)
+    if exact:
+        return mult.astype(np.int32), ((rq[:, 1].astype(np.int64) & 0xFF) << 8).astype(np.uint16), \
+            bias.astype(np.int32)
+    rs = rq[:, 2].astype(np.int64)
+    if (rs < 1).any():
+        raise ValueError("the fast requantization needs a right shift of at least 1")
+    for c in np.flatnonzero(mult == 0):
+        y = (int(rq[c, 1]) - 1) // 2        # the row (0, 2y + 1, 1) outputs y
+        if y != zero_point:
+            mult[c], rs[c], bias[c] = 2**30, 1, 8 * (max(-512, min(512, y)) - zero_point)
+    normal = rq[:, 0] != 0
+    if not (rq[normal, 1] == (1 << (rs[normal] - 1)) + (zero_point << rs[normal])).all():
+        raise ValueError("a fast requantization row's add is not 2^(rs-1) + (zp << rs)")
+    scale = np.log2(factor).astype(np.int64)
+    return mult.astype(np.int32), (scale | ((rs - 1) << 8)).astype(np.uint16), bias.astype(np.int32)
+
+
+@variant("CONV_2D", "dsp8", ["conv_2d_dsp8.c", "conv_2d_dsp8.h", *CONV_DSP_SOURCES[1:]], scratch=dsp8_scratch,
+         applies=lambda d: d.dtype == "int8", rows="geo")
+def lower_dsp8(d: ConvData, em: Emitter) -> None:
+    """The dsp kernel's parameters with unscaled bias; the fast requantization's 2^(ls + 1) is a
+    per-channel run-time shift of the accumulator (int8 weights have no room for it), and its
+    constants take 6 bytes a channel (compact_requant)."""
+    oc = d.win.out_c
+    rq, factor, exact = requant_for(d.w.reshape(oc, -1), d.bias, d.mult, d.shift, d.output_zp)
+    mult, shift8, bias = compact_requant(rq, factor, exact, d.bias_full, d.output_zp)
+    em.include("conv_2d_dsp8.h")
+    p = em.params("tq_conv_dsp_params", {
+        **_dsp_fields(d, em, "0", exact, em.const(bias, "bias")),
+        "mult8": em.const(mult, "mult"), "shift8": em.const(shift8, "shift"),
+    })
+    residual = em.tensor(d.residual) if d.add else "0"
+    em.call(f"tq_conv_2d_dsp8_s8({p}, {em.tensor(d.input)}, {em.const(dsp8_weights(d), 'w8')}, {residual}, "
             f"{em.tensor(d.output)}, {em.scratch()})")

@@ -11,10 +11,12 @@ from tinyq.ops._common import fused_range, fused_range_of, need_int8, need_quant
 from tinyq.ops._dsp16 import S16_DSP_SOURCES, even, rq16_fields
 from tinyq.ops._dsp_layout import DSP_SOURCES, depthwise_weights, pad4, requant_for, scaled_int32
 from tinyq.ops._window import Window, conv_weights_check, window
-from tinyq.ops.conv_2d import ConvData, bias_terms, check_s16_requant, weights_bias_s16
+from tinyq.ops.conv_2d import CONV_DSP_SOURCES, ConvData, bias_terms, check_s16_requant, weights_bias_s16
+from tinyq.ops.conv_2d import dsp8_scratch as conv_dsp8_scratch
 from tinyq.ops.conv_2d import dsp_s16_scratch as conv_dsp_s16_scratch
 from tinyq.ops.conv_2d import dsp_scratch as conv_dsp_scratch
 from tinyq.ops.conv_2d import lower_dsp as conv_lower_dsp
+from tinyq.ops.conv_2d import lower_dsp8 as conv_lower_dsp8
 from tinyq.ops.conv_2d import lower_dsp_s16 as conv_lower_dsp_s16
 from tinyq.ops.emitter import Emitter
 from tinyq.ops.registry import Overlap, Prepared, Refusal, Rows, register_op, variant
@@ -140,11 +142,18 @@ def _one_channel(d: DepthwiseData) -> bool:
     return d.win.in_c == 1 and d.depth_mult > 1
 
 
-@variant("DEPTHWISE_CONV_2D", "dsp", ["conv_2d_dsp.c", "conv_2d_dsp.h", *DSP_SOURCES],
+@variant("DEPTHWISE_CONV_2D", "dsp", CONV_DSP_SOURCES,
          scratch=lambda d: conv_dsp_scratch(as_conv(d)), applies=lambda d: d.dtype == "int8" and _one_channel(d),
          name="depthwise_conv_2d_dsp_as_conv", rows="geo")
 def lower_dsp_as_conv(d: DepthwiseData, em: Emitter) -> None:
     conv_lower_dsp(as_conv(d), em)
+
+
+@variant("DEPTHWISE_CONV_2D", "dsp8", ["conv_2d_dsp8.c", "conv_2d_dsp8.h", *CONV_DSP_SOURCES[1:]],
+         scratch=lambda d: conv_dsp8_scratch(as_conv(d)), applies=lambda d: d.dtype == "int8" and _one_channel(d),
+         name="depthwise_conv_2d_dsp8_as_conv", rows="geo")
+def lower_dsp8_as_conv(d: DepthwiseData, em: Emitter) -> None:
+    conv_lower_dsp8(as_conv(d), em)
 
 
 @variant("DEPTHWISE_CONV_2D", "dsp", S16_DSP_SOURCES, scratch=lambda d: conv_dsp_s16_scratch(as_conv(d)),
@@ -195,3 +204,42 @@ def lower_dsp(d: DepthwiseData, em: Emitter) -> None:
         "bias_full": em.const(pad4(scaled_int32(d.bias_full, factor)), "bias"),
     })
     em.call(f"tq_depthwise_conv_2d_dsp_s8({p}, {em.tensor(d.input)}, {w16}, {em.tensor(d.output)}, {em.scratch()})")
+
+
+def dsp8_weights(taps: np.ndarray) -> np.ndarray:
+    """[taps, C] int8 -> int8 [block, tap, 4]: per block of 4 channels, per tap, the 4 channels'
+    weights in channel order (zeros past the last); the kernel widens them into the int16 layout
+    of the dsp variant (w[c] w[c+2] w[c+1] w[c+3])."""
+    n, ch = taps.shape
+    blocks = -(-ch // 4)
+    wp = np.zeros((n, blocks * 4), np.int8)
+    wp[:, :ch] = taps
+    return np.ascontiguousarray(wp.reshape(n, blocks, 4).transpose(1, 0, 2)).reshape(-1)
+
+
+def dsp8_scratch(d: DepthwiseData) -> int:
+    """The weights widened to int16 (8 bytes per tap and block of 4 channels), then the dsp
+    kernel's scratch."""
+    return 8 * d.win.k_h * d.win.k_w * -(-d.win.out_c // 4) + dsp_scratch(d)
+
+
+@variant("DEPTHWISE_CONV_2D", "dsp8", ["depthwise_conv_2d_dsp8.c", "depthwise_conv_2d_dsp8.h", "depthwise_conv_2d_dsp.c",
+                                       "depthwise_conv_2d_dsp.h", *DSP_SOURCES],
+         scratch=dsp8_scratch, applies=lambda d: d.dtype == "int8" and d.depth_mult == 1, rows="geo")
+def lower_dsp8(d: DepthwiseData, em: Emitter) -> None:
+    """The dsp variant with the model's int8 weights in flash, widened (and scaled by the fast
+    requantization's 2^(ls + 1)) into scratch once per call: flash for a little RAM."""
+    win, oc = d.win, d.win.out_c
+    taps = d.w.reshape(-1, oc)
+    rq, factor, exact = requant_for(taps.T, d.bias, d.mult, d.shift, d.output_zp)
+    scale = np.zeros(-(-oc // 4) * 4, np.int8)
+    scale[:oc] = np.log2(factor).astype(np.int8)
+    em.include("depthwise_conv_2d_dsp8.h")
+    p = em.params("tq_dw_dsp_params", {
+        "geo": win.c_init(),
+        "input_offset": -d.input_zp, "output_offset": d.output_zp, "act_min": d.act_min, "act_max": d.act_max,
+        "rq": f"(const tq_rq *){em.const(rq, 'rq')}", "rq_exact": exact,
+        "bias_full": em.const(pad4(scaled_int32(d.bias_full, factor)), "bias"), "scale": em.const(scale, "scale"),
+    })
+    em.call(f"tq_depthwise_conv_2d_dsp8_s8({p}, {em.tensor(d.input)}, {em.const(dsp8_weights(taps), 'w8')}, "
+            f"{em.tensor(d.output)}, {em.scratch()})")

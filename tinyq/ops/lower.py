@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from tinyq.errors import InternalError, UnsupportedOpError
 from tinyq.ir import Graph, Op
 from tinyq.ops.emitter import Emitter, OpCode
+from tinyq.ops.flash import FlashOptions, FlashPlan, plan_flash
 from tinyq.ops.registry import FAMILIES, REGISTRY, Prepared, Refusal, Variant, load_all, pick, prepare
 
 KERNEL_CHOICES = ("auto", *FAMILIES)
@@ -37,6 +38,7 @@ class Lowered:
     family: str
     layers: list[Layer]
     emitter: Emitter
+    flash: FlashPlan | None = None      # which layers the flash policy widened, and why
 
     @property
     def sources(self) -> list[str]:
@@ -123,16 +125,32 @@ def resolve_family(choice: str, has_dsp: bool | None) -> str:
     return "dsp" if has_dsp is None or has_dsp else "portable"
 
 
-def lower(graph: Graph, family: str = "dsp") -> Lowered:
+def lower(graph: Graph, family: str = "dsp", flash: FlashOptions | None = None) -> Lowered:
     """Lower a graph that went through the passes. family: "dsp" for the Cortex-M DSP-extension
-    kernels (also what the host check runs), "portable" for plain C with int8 weights."""
+    kernels (also what the host check runs), "portable" for plain C with int8 weights. With the
+    dsp family, `flash` chooses per layer between int16-widened and int8 weights (tinyq/ops/flash.py)."""
     if family not in FAMILIES:
         raise UnsupportedOpError(f"kernels must be one of {', '.join(FAMILIES)}, not {family!r}")
     records = prepare_all(graph)
+    choice = None
+    if family == "dsp" and flash is not None:
+        def trial(widened: set[int]) -> tuple[int, set[str]]:
+            low = _lower_records(graph, records, family, widened)
+            return low.const_bytes, set(low.sources)
+        choice = plan_flash(graph, records, flash, trial)
+    low = _lower_records(graph, records, family, None if choice is None else choice.widened)
+    low.flash = choice
+    return low
+
+
+def _lower_records(graph: Graph, records: list[Prepared], family: str, widened: set[int] | None) -> Lowered:
+    """Lower every prepared op with the family's variants; with `widened`, the dsp family's layers
+    outside it take their dsp8 (int8-weight) variant where one exists."""
     em = Emitter(graph)
     layers = []
     for op, data in zip(graph.ops, records):
-        v = pick(data, family)
+        fam = family if widened is None or op.index in widened else "dsp8"
+        v = pick(data, fam)
         if v is None:
             raise UnsupportedOpError(f"op {op.index} {op.opcode}: no kernel variant handles this instance")
         try:

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from tinyq.boards import Board, load_board
 from tinyq.ir import Graph
+from tinyq.ops.flash import FlashOptions
 from tinyq.ops.lower import lower, resolve_family
 from tinyq.passes.pipeline import load
 from tinyq.passes.reorder import reordered
@@ -14,13 +15,18 @@ from tinyq.render.render import render
 
 
 def compile(model: str | Path | Graph, board: str | Board | None = None, kernels: str = "auto",
-            source: str | None = None, patch: str = "auto") -> Compiled:
+            source: str | None = None, flash: str = "auto", flash_budget: int | None = None,
+            patch: str = "auto") -> Compiled:
     """Read, optimize, lower, plan and render a model.
 
     board: a board name or `Board` (decides the kernel family with kernels="auto": the DSP
     kernels where the board has the DSP extension); None compiles for the host check.
     kernels: "auto", "dsp", "dsp8", "mve" or "portable" (auto: mve on a Helium core, dsp where the
-    board has the DSP extension, else portable). A `Graph` must already have gone through the passes."""
+    board has the DSP extension, else portable). A `Graph` must already have gone through the passes.
+    flash, flash_budget: the DSP family's per-layer choice between int16-widened and int8 weights
+    (tinyq/ops/flash.py: "auto" fits the board, then widens the layers that save the most
+    instructions per byte within flash_budget, by default the .tflite's size + 48 KiB; "small"
+    never widens; "fast" widens every layer that fits the board)."""
     b = load_board(board) if isinstance(board, str) else board
     family = resolve_family(kernels, None if b is None else b.dsp)
     if kernels == "auto" and b is not None and b.mve:
@@ -29,13 +35,15 @@ def compile(model: str | Path | Graph, board: str | Board | None = None, kernels
         graph, name = model, source or model.name
     else:
         graph, name = load(model), source or Path(model).name
+    opts = FlashOptions(flash, flash_budget, None if b is None else b.flash_budget,
+                        Path(model).stat().st_size if not isinstance(model, Graph) else graph.param_bytes)
     best = None
     # the file's order, and where the data flow allows a better one, that order too: the
     # smaller plan wins (tinyq/passes/reorder.py)
     for g in (graph, reordered(graph)):
         if g is None:
             continue
-        lowered = lower(g, family)
+        lowered = lower(g, family, opts)
         arena, patches = plan_with_patches(lowered, patch, arena_limit(lowered, b) if b is not None else None)
         if best is None or arena.arena_bytes < best[1].arena_bytes:
             best = (lowered, arena, patches)

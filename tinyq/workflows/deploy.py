@@ -36,6 +36,8 @@ class DeployOptions:
     quiet: bool = False
     kernels: str = "auto"       # auto: the DSP kernels where the board has the DSP extension
     patch: str = "auto"         # patch-based execution (tinyq/plan/patch.py)
+    flash: str = "auto"         # the DSP kernels' per-layer weight width (tinyq/ops/flash.py)
+    flash_budget: int | None = None
     progress: bool = False      # a progress bar with the ETA while the inputs stream through the board
 
 
@@ -66,7 +68,8 @@ def deploy(opt: DeployOptions) -> DeployReport:
     prog = Progress(5, opt.quiet)
     t_start = time.monotonic()
     with prog.stage("plan", f"planning {opt.model.name} for {target.name}"):
-        gen: Compiled = compile(opt.model, board=target, kernels=opt.kernels, patch=opt.patch)
+        gen: Compiled = compile(opt.model, board=target, kernels=opt.kernels, flash=opt.flash,
+                                flash_budget=opt.flash_budget, patch=opt.patch)
         plan = budget(gen, target)
         require_fit(plan, gen.graph.name)   # refuse before anything is built
     project = opt.out / run_board.name

@@ -52,7 +52,26 @@ def _tensor(t: Tensor) -> dict:
             **({"variable": True} if t.is_variable else {})}
 
 
-def inspect_model(path: str | Path, passes: bool = True) -> dict:
+def flash_choice(path: str | Path, board: str | None = None, flash: str = "auto",
+                 flash_budget: int | None = None) -> dict | None:
+    """Which layers the DSP kernels' flash policy widens to int16 weights and why (None when the
+    board runs no DSP kernels)."""
+    from tinyq.errors import UnsupportedOpError
+    from tinyq.workflows.compile import compile
+    try:
+        plan = compile(path, board=board, flash=flash, flash_budget=flash_budget).lowered.flash
+    except UnsupportedOpError:
+        return None         # what cannot compile is reported above, op by op
+    if plan is None:
+        return None
+    return {"policy": plan.policy, "limit": plan.limit, "limit_why": plan.limit_why, "bytes": plan.bytes,
+            "small_bytes": plan.small_bytes, "lines": plan.lines(),
+            "layers": [{"index": c.index, "widened": c.widened, "bytes_added": c.bytes_added,
+                        "instructions_saved": c.saved, "reason": c.reason} for c in plan.layers]}
+
+
+def inspect_model(path: str | Path, passes: bool = True, board: str | None = None, flash: str = "auto",
+                  flash_budget: int | None = None) -> dict:
     g: Graph = read_tflite(path)
     raw_ops = len(g.ops)
     stats = optimize(g) if passes else {}
@@ -83,6 +102,7 @@ def inspect_model(path: str | Path, passes: bool = True) -> dict:
         "total_macs": int(sum(macs)),
         "unsupported": [{"index": i, "op": g.ops[i].opcode, "reason": why} for i, why in bad.items()],
         "tflm_ops_tinyq_lacks": missing(),
+        "flash": flash_choice(path, board, flash, flash_budget) if passes and not bad else None,
     })
 
 
@@ -110,6 +130,8 @@ def format_report(info: dict) -> str:
         lines.append(f"  {len(info['unsupported'])} unsupported op(s): {', '.join(names)}")
     else:
         lines.append("  all ops supported")
+    if info.get("flash") and info["flash"]["layers"]:
+        lines += info["flash"]["lines"]
     if info.get("tflm_ops_tinyq_lacks"):
         lines.append("  TFLM integer ops tinyq does not compile yet (docs/ARCHITECTURE.md, op table): "
                      + ", ".join(info["tflm_ops_tinyq_lacks"]))

@@ -161,14 +161,15 @@ def compare_float(want: np.ndarray, got: np.ndarray, tolerance: float = FLOAT_TO
 def verify(model: str | Path, samples: int = 100, seed: int = 0, layers: bool = False,
            sanitize: bool = False, work_dir: str | Path | None = None,
            inputs: list[np.ndarray] | None = None,
-           reference_model: str | Path | None = None, kernels: str = "dsp", patch: str = "auto") -> VerifyReport:
+           reference_model: str | Path | None = None, kernels: str = "dsp", flash: str = "auto",
+           flash_budget: int | None = None, patch: str = "auto") -> VerifyReport:
     """Compile `model`, run it on the host and compare with TFLM running `reference_model`
     (default: the same file; a batch-1 twin for models TFLM cannot run itself). With `layers`
     every layer's whole output is compared, so patches are off (a band holds only a few rows)."""
     check_verify_args(samples if inputs is None else len(inputs[0]) if inputs else 0, seed)
     if work_dir is not None:
         work_dir = check_output_dir(work_dir, "--keep")
-    gen = compile(model, kernels=kernels, patch="off" if layers else patch)
+    gen = compile(model, kernels=kernels, flash=flash, flash_budget=flash_budget, patch="off" if layers else patch)
     g = gen.graph
     if inputs is not None and (len(inputs) != len(g.inputs) or any(
             tuple(x.shape[1:]) != tuple(g.t(t).shape) for x, t in zip(inputs, g.inputs))):
