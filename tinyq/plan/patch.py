@@ -175,15 +175,6 @@ def _deps(lowered: Lowered, pos: int) -> Rows | None:
     return d
 
 
-def _consumers(g: Graph) -> dict[int, list[int]]:
-    res: dict[int, list[int]] = {}
-    for pos, op in enumerate(g.ops):
-        for t in op.reads:
-            if t >= 0:
-                res.setdefault(t, []).append(pos)
-    return res
-
-
 def _ready(d: Rows, h_in: int) -> int:
     """Output rows computable once `h_in` rows of the windowed input exist."""
     if h_in >= d.in_h:
@@ -250,7 +241,7 @@ def schedule(lowered: Lowered, first: int, last: int, steps: int, slack: float =
         return None
     hi = hi[:finished[0] + 1]                   # (steps after this stage's last op is done)
     steps = len(hi)
-    cons = _consumers(g)
+    cons = g.consumers()
     produced = {d.output: i for i, d in enumerate(deps)}
     inside = set(range(first, last + 1))
     band_ts = [t for t in produced if t not in g.outputs and cons.get(t) and set(cons[t]) <= inside]
