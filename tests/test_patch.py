@@ -63,9 +63,13 @@ CHAINS = {
 }
 
 
+# every chain with the DSP and the portable kernels; three with the Helium and the int8-weight DSP ones
+KERNEL_CASES = [(n, k) for n in sorted(CHAINS) for k in ("dsp", "portable")] + \
+    [(n, k) for n in ("k3_s2_same", "residual_blocks", "mult_and_one_channel") for k in ("mve", "dsp8")]
+
+
 @tf_only
-@pytest.mark.parametrize("name", sorted(CHAINS))
-@pytest.mark.parametrize("kernels", ["dsp", "portable"])
+@pytest.mark.parametrize(("name", "kernels"), KERNEL_CASES)
 def test_patched_chains_are_bit_exact(name: str, kernels: str, tmp_path: Path) -> None:
     tf = pytest.importorskip("tensorflow")
     from tinyq.workflows.compile import compile
@@ -236,3 +240,15 @@ def test_image_models_fit_the_nrf52840_only_with_patches(tmp_path: Path) -> None
                                out=tmp_path / "off", patch="off", quiet=True)).to_dict()
     assert off["bit_exact"]
     assert on["instructions"] <= 1.15 * off["instructions"], (on["instructions"], off["instructions"])
+
+
+@tf_only
+@pytest.mark.slow
+@pytest.mark.parametrize("board", ["mps2_an386", "mps3_an547"])
+def test_patched_chain_runs_bit_exact_in_emulation(board: str, chain_model: Path, tmp_path: Path) -> None:
+    """The generated stage loop on the Cortex-M4 (DSP kernels) and the M55 (Helium kernels)."""
+    from tinyq.workflows.deploy import DeployOptions, deploy
+
+    rep = deploy(DeployOptions(model=chain_model, board=board, emulate=True, samples=5, out=tmp_path,
+                               patch="max", quiet=True)).to_dict()
+    assert rep["bit_exact"] and rep["patches"]["patched"], rep

@@ -66,7 +66,7 @@ def conv_applies(d: conv_2d.ConvData) -> bool:
 
 
 @variant("CONV_2D", "mve", ["conv_2d_mve.c", "conv_2d_mve.h", "tq_mve.h",
-                            *_headers("CONV_2D", conv_2d.lower_portable)], applies=conv_applies)
+                            *_headers("CONV_2D", conv_2d.lower_portable)], applies=conv_applies, rows="geo")
 def lower_conv(d: conv_2d.ConvData, em: Emitter) -> None:
     conv_2d.lower_portable(d, _Renamed(em, ("conv_2d.h", "conv_2d_mve.h"),    # type: ignore[arg-type]
                                        ("tq_conv_2d_s8", "tq_conv_2d_mve_s8")))
@@ -74,7 +74,7 @@ def lower_conv(d: conv_2d.ConvData, em: Emitter) -> None:
 
 @variant("DEPTHWISE_CONV_2D", "mve", ["depthwise_conv_2d_mve.c", "depthwise_conv_2d_mve.h", "tq_mve.h",
                                       *_headers("DEPTHWISE_CONV_2D", depthwise_conv_2d.lower_portable)],
-         applies=depthwise_applies)
+         applies=depthwise_applies, rows="geo")
 def lower_depthwise(d: depthwise_conv_2d.DepthwiseData, em: Emitter) -> None:
     depthwise_conv_2d.lower_portable(d, _Renamed(em, ("depthwise_conv_2d.h", "depthwise_conv_2d_mve.h"),  # type: ignore[arg-type]
                                                  ("tq_depthwise_conv_2d_s8", "tq_depthwise_conv_2d_mve_s8")))
