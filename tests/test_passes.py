@@ -104,3 +104,31 @@ def test_branchy_graph_runs_in_the_order_of_least_memory(tmp_path: Path) -> None
     assert [op.opcode for op in from_bad.graph.ops] != [op.opcode for op in g.ops]
     rep = verify(bad, samples=20, seed=5, patch="off")
     assert rep.elements > 0 and rep.mismatches == 0, rep.to_dict()
+
+
+@pytest.mark.tf
+def test_spatial_pads_fold_into_the_convolution(tmp_path: Path) -> None:
+    """PAD (zero point) then a VALID convolution is that convolution padding more: folded, the
+    same outputs bit for bit; a PAD wider than the filter stays a PAD."""
+    import tensorflow as tf
+
+    from tinyq.workflows.verify import verify
+
+    from tfmodels import convert_int8, keras_model
+
+    L = tf.keras.layers
+
+    def body(x):
+        y = L.Conv2D(8, 3, activation="relu")(L.ZeroPadding2D(((2, 1), (0, 2)))(x))
+        y = L.DepthwiseConv2D(3, strides=2)(L.ZeroPadding2D(((0, 1), (0, 1)))(y))
+        return L.Conv2D(4, 3)(L.ZeroPadding2D(((0, 3), (1, 0)))(y))    # 3 rows: not folded
+
+    path = convert_int8(keras_model([(20, 18, 3)], body, seed=1), tmp_path / "pad.tflite", [(20, 18, 3)], samples=4)
+    raw = read_tflite(path)
+    assert sum(op.opcode == "PAD" for op in raw.ops) == 3
+    stats = optimize(raw)
+    assert stats["pads_folded"] == 2 and [op.opcode for op in raw.ops].count("PAD") == 1
+    assert any(op.options.get("tq_explicit_pad") == (2, 1, 0, 2) for op in raw.ops)
+    for kernels in ("dsp", "portable"):
+        rep = verify(path, samples=40, seed=2, kernels=kernels, sanitize=kernels == "dsp")
+        assert rep.elements > 0 and rep.mismatches == 0, rep.to_dict()

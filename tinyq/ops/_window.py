@@ -101,13 +101,17 @@ def window(options: dict, inp: Tensor, out: Tensor, k_h: int, k_w: int) -> Windo
         raise Refusal("filter, stride and dilation must be positive")
     padding = options.get("padding", "VALID")
     n, in_h, in_w, in_c = (int(v) for v in inp.shape)
-    oh, ow = out_size(padding, in_h, k_h, sh, dh), out_size(padding, in_w, k_w, sw, dw)
+    # a PAD folded into this op (tinyq/passes/fold_pad.py): its rows and columns count as input
+    # for the output size and as padding before the first row/column; the kernels pad them
+    top, bottom, left, right = (int(v) for v in options.get("tq_explicit_pad", (0, 0, 0, 0)))
+    ph, pw = in_h + top + bottom, in_w + left + right
+    oh, ow = out_size(padding, ph, k_h, sh, dh), out_size(padding, pw, k_w, sw, dw)
     if (oh, ow) != tuple(out.shape[1:3]) or out.shape[0] != n:
         raise Refusal(f"output shape {list(out.shape)} disagrees with the input, window and padding")
-    if max(*inp.shape, *out.shape, k_h, k_w, sh, sw, dh, dw) > INT16_MAX:
+    if max(*inp.shape, *out.shape, k_h, k_w, sh, sw, dh, dw, ph, pw) > INT16_MAX:
         raise Refusal(f"a dimension exceeds {INT16_MAX}")
     return Window(n, in_h, in_w, in_c, oh, ow, int(out.shape[3]), k_h, k_w, sh, sw, dh, dw,
-                  pad_before(sh, dh, in_h, k_h, oh), pad_before(sw, dw, in_w, k_w, ow))
+                  pad_before(sh, dh, ph, k_h, oh) + top, pad_before(sw, dw, pw, k_w, ow) + left)
 
 
 def need_activation(op: Op) -> str:
