@@ -147,6 +147,30 @@ def test_patched_float32_chain_is_within_tolerance(tmp_path: Path) -> None:
     assert rep.ok and rep.elements > 0, rep.to_dict()
 
 
+@tf_only
+def test_two_runs_two_stages(tmp_path: Path) -> None:
+    """Two runs of window ops split by a CONCATENATION at full resolution: each its own stage."""
+    tf = pytest.importorskip("tensorflow")
+    from tinyq.workflows.compile import compile
+    from tinyq.workflows.verify import verify
+
+    from tfmodels import convert_int8, keras_model
+
+    L = tf.keras.layers
+
+    def body(x):
+        y = L.Conv2D(8, 1)(L.DepthwiseConv2D(3, padding="same")(L.Conv2D(32, 3, padding="same", activation="relu")(x)))
+        y = L.Concatenate()([y, L.Conv2D(8, 1)(y)])
+        return L.Conv2D(4, 1)(L.DepthwiseConv2D(3, padding="same")(L.Conv2D(32, 3, padding="same", activation="relu")(y)))
+
+    path = convert_int8(keras_model([(40, 32, 4)], body, seed=1), tmp_path / "two.tflite", [(40, 32, 4)], samples=4)
+    gen = compile(path, patch="max")
+    assert len(gen.patches.stages) == 2 and gen.arena_bytes < compile(path, patch="off").arena_bytes, gen.patches
+    assert gen.patches.to_dict()["stages"][1]["ops"][0] > gen.patches.to_dict()["stages"][0]["ops"][1]
+    rep = verify(path, samples=20, seed=2, patch="max", sanitize=True)
+    assert rep.elements > 0 and rep.mismatches == 0, rep.to_dict()
+
+
 @pytest.fixture(scope="module")
 def chain_model(tmp_path_factory) -> Path:
     tf = pytest.importorskip("tensorflow")

@@ -19,6 +19,9 @@ def plan(lowered: Lowered, patch: str = "off", arena_limit: int | None = None) -
     return plan_with_patches(lowered, patch, arena_limit)[0]
 
 
+MAX_STAGES = 3   # runs patched in one model at most (each further one searched after the last)
+
+
 def plan_with_patches(lowered: Lowered, patch: str = "auto",
                       arena_limit: int | None = None) -> tuple[ArenaPlan, PatchReport]:
     """The arena plan, with a patch stage where `patch` asks for one (tinyq/plan/patch.py):
@@ -31,29 +34,43 @@ def plan_with_patches(lowered: Lowered, patch: str = "auto",
     validate(p)   # no two buffers live at once overlap, unless a kernel allows it
     macs = sum(lowered.layer_macs)
     if mode == "off":
-        return p, PatchReport(mode, None, p.arena_bytes, p.arena_bytes, macs, "--patch off")
-    found = None
-    for _, st in best_stages(lowered, bufs, bound, macs)[:2]:   # the best two, placed with the full search
-        check(st, lowered.graph)
-        cand = plan_arena(stage_buffers(bufs, st, lowered.graph))
-        validate(cand)
-        if cand.arena_bytes < p.arena_bytes and (found is None or cand.arena_bytes < found[0].arena_bytes):
-            found = (cand, st)
-    if found is None:
-        return p, PatchReport(mode, None, p.arena_bytes, p.arena_bytes, macs,
+        return p, PatchReport(mode, [], p.arena_bytes, p.arena_bytes, macs, "--patch off")
+    stages: list = []
+    cur_bufs, pp = bufs, p
+    for _ in range(MAX_STAGES):
+        # the best two of the next stage placed with the full search; another stage only where
+        # the arena's peak is outside the stages so far, and only if it makes the arena smaller
+        taken = {pos for st in stages for pos in st.ops}
+        if stages and pp.peak()[0] in taken:
+            break
+        spent = float(sum(st.extra_instructions() for st in stages))
+        found = None
+        for _, st in best_stages(lowered, cur_bufs, bound, macs, taken=taken, spent=spent)[:2]:
+            check(st, lowered.graph)
+            nb = stage_buffers(cur_bufs, st, lowered.graph)
+            cand = plan_arena(nb)
+            validate(cand)
+            if cand.arena_bytes < pp.arena_bytes and (found is None or cand.arena_bytes < found[0].arena_bytes):
+                found = (cand, st, nb)
+        if found is None:
+            break
+        pp, st, cur_bufs = found
+        stages.append(st)
+    if not stages:
+        return p, PatchReport(mode, [], p.arena_bytes, p.arena_bytes, macs,
                               "no run of window ops whose patches make the arena smaller")
-    pp, stage = found
+    stages.sort(key=lambda st: st.first)
     saving = 1 - pp.arena_bytes / max(p.arena_bytes, 1)
     if mode == "auto":
         fits = arena_limit is None or p.arena_bytes <= arena_limit
         if fits and saving <= AUTO_MIN_SAVING:
-            return p, PatchReport(mode, None, p.arena_bytes, p.arena_bytes, macs,
+            return p, PatchReport(mode, [], p.arena_bytes, p.arena_bytes, macs,
                                   f"the model fits without them and they would save only {100 * saving:.0f}% "
                                   f"of the arena (auto patches for more than {100 * AUTO_MIN_SAVING:.0f}%)")
         why = "the model does not fit without them" if not fits else f"they save {100 * saving:.0f}% of the arena"
     else:
         why = f"--patch {patch}"
-    return pp, PatchReport(mode, stage, p.arena_bytes, pp.arena_bytes, macs, why)
+    return pp, PatchReport(mode, stages, p.arena_bytes, pp.arena_bytes, macs, why)
 
 
 @dataclass
@@ -95,7 +112,7 @@ class Compiled:
 
     @property
     def sources(self) -> list[str]:
-        extra = ["tq_patch.h"] if self.patches is not None and self.patches.stage is not None else []
+        extra = ["tq_patch.h"] if self.patches is not None and self.patches.stages else []
         return sorted({*self.lowered.sources, *extra})
 
     @property
@@ -104,8 +121,7 @@ class Compiled:
 
     def tensor_bytes(self, t: int) -> int:
         """Bytes the arena holds of a planned tensor (a band holds only some rows)."""
-        st = self.patches.stage if self.patches else None
-        band = st.band_of(t) if st else None
+        band = self.patches.band_of(t) if self.patches else None
         return band.nbytes if band else self.graph.t(t).nbytes
 
     def tensor_offset(self, t: int) -> int:

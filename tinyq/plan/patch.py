@@ -93,24 +93,42 @@ class Stage:
 
 @dataclass
 class PatchReport:
-    """What the planner chose and why (for `tinyq plan` and the compile summary)."""
+    """What the planner chose and why (for `tinyq plan` and the compile summary): the stages,
+    in op order (none, one, or a few runs far apart)."""
 
     mode: str
-    stage: Stage | None
+    stages: list[Stage]
     arena_without: int
     arena_with: int
     model_macs: int
     reason: str
 
     @property
+    def stage(self) -> Stage | None:
+        """The first stage (None without patches)."""
+        return self.stages[0] if self.stages else None
+
+    def stage_at(self, pos: int) -> Stage | None:
+        return next((st for st in self.stages if st.first <= pos <= st.last), None)
+
+    def band_of(self, t: int) -> Band | None:
+        return next((b for st in self.stages for b in st.bands if b.tensor == t), None)
+
+    @property
     def saved_bytes(self) -> int:
-        return self.arena_without - self.arena_with if self.stage else 0
+        return self.arena_without - self.arena_with if self.stages else 0
 
     @property
     def overhead_pct(self) -> float:
-        if self.stage is None or not self.model_macs:
+        if not self.stages or not self.model_macs:
             return 0.0
-        return 100.0 * self.stage.extra_instructions() / (self.model_macs * INSTR_PER_MAC)
+        return 100.0 * sum(st.extra_instructions() for st in self.stages) / (self.model_macs * INSTR_PER_MAC)
+
+    @staticmethod
+    def _stage_dict(st: Stage) -> dict:
+        return {"ops": [st.first, st.last], "steps": st.steps, "calls": st.calls, "shifted_bytes": st.shifted_bytes,
+                "bands": [{"tensor": b.tensor, "rows": b.rows, "of_rows": b.height, "bytes": b.nbytes}
+                          for b in st.bands]}
 
     def to_dict(self) -> dict:
         st = self.stage
@@ -119,22 +137,22 @@ class PatchReport:
             "arena_without_patches": self.arena_without, "arena": self.arena_with,
             "saved_bytes": self.saved_bytes, "extra_macs": 0,
             "estimated_overhead_pct": round(self.overhead_pct, 2),
-            **({"ops": [st.first, st.last], "steps": st.steps, "calls": st.calls,
-                "shifted_bytes": st.shifted_bytes,
-                "bands": [{"tensor": b.tensor, "rows": b.rows, "of_rows": b.height, "bytes": b.nbytes}
-                          for b in st.bands]} if st else {}),
+            **(self._stage_dict(st) if st else {}),
+            "stages": [self._stage_dict(x) for x in self.stages],
         }
 
     def text(self, g: Graph) -> str:
-        st = self.stage
-        if st is None:
+        if not self.stages:
             return f"patches: none ({self.reason})"
-        names = ", ".join(f"{g.t(b.tensor).name[:40]} {b.rows}/{b.height} rows" for b in st.bands[:6])
-        more = f" and {len(st.bands) - 6} more" if len(st.bands) > 6 else ""
-        return (f"patches: ops {st.first}..{st.last} run in {st.steps} bands of rows ({self.reason}); arena "
-                f"{self.arena_without:,} -> {self.arena_with:,} B ({self.saved_bytes:,} B saved); 0 extra MACs "
-                f"(halo rows cached), {st.calls} kernel calls instead of {len(st.deps)}, {st.shifted_bytes:,} B "
-                f"shifted, ~{self.overhead_pct:.1f}% more instructions; bands: {names}{more}")
+        lines = [f"patches ({self.reason}): arena {self.arena_without:,} -> {self.arena_with:,} B "
+                 f"({self.saved_bytes:,} B saved), 0 extra MACs (halo rows cached), "
+                 f"~{self.overhead_pct:.1f}% more instructions"]
+        for st in self.stages:
+            names = ", ".join(f"{g.t(b.tensor).name[:40]} {b.rows}/{b.height} rows" for b in st.bands[:6])
+            more = f" and {len(st.bands) - 6} more" if len(st.bands) > 6 else ""
+            lines.append(f"  ops {st.first}..{st.last} run in {st.steps} bands of rows: {st.calls} kernel calls "
+                         f"instead of {len(st.deps)}, {st.shifted_bytes:,} B shifted; bands: {names}{more}")
+        return "\n".join(lines)
 
 
 PATCH_HELP = ("patch-based execution of the first window layers, a band of rows at a time, so that their "
@@ -371,11 +389,11 @@ def stage_buffers(bufs: list[Buffer], stage: Stage, g: Graph | None = None) -> l
     return out
 
 
-def _runs(lowered: Lowered) -> list[tuple[int, int]]:
-    """Maximal runs of consecutive ops that can run on bands."""
+def _runs(lowered: Lowered, taken: set[int] = frozenset()) -> list[tuple[int, int]]:  # type: ignore[assignment]
+    """Maximal runs of consecutive ops that can run on bands (outside the positions `taken`)."""
     runs, start = [], None
     for pos in range(len(lowered.layers) + 1):
-        ok = pos < len(lowered.layers) and _deps(lowered, pos) is not None
+        ok = pos < len(lowered.layers) and pos not in taken and _deps(lowered, pos) is not None
         if ok and start is None:
             start = pos
         elif not ok and start is not None:
@@ -410,13 +428,15 @@ def _live_peak(bufs: list[Buffer]) -> int:
 
 
 def best_stages(lowered: Lowered, bufs: list[Buffer], max_overhead_pct: float,
-                macs: int, keep: int = 6) -> list[tuple[int, Stage]]:
+                macs: int, keep: int = 6, taken: set[int] = frozenset(),  # type: ignore[assignment]
+                spent: float = 0.0) -> list[tuple[int, Stage]]:
     """The stages within the overhead bound that make the arena smallest: ranked by the live
     peak, the best `keep` then placed by the quick greedy planner; (its arena, stage), best
-    first (among equals, the one with the least overhead)."""
-    budget = max_overhead_pct / 100.0 * max(macs, 1) * INSTR_PER_MAC
+    first (among equals, the one with the least overhead). `taken`: positions already in a
+    stage; `spent`: instructions those stages add (the bound is for all of them)."""
+    budget = max_overhead_pct / 100.0 * max(macs, 1) * INSTR_PER_MAC - spent
     ranked: list[tuple[int, float, int, Stage]] = []
-    for first, end in _runs(lowered):
+    for first, end in _runs(lowered, taken):
         if end == first:
             continue
         d0 = _deps(lowered, first)

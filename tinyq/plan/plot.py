@@ -14,15 +14,20 @@ def _label(gen: Compiled, key: object) -> str:
 def _plot_stage(gen: Compiled, ax) -> None:
     """The patch schedule: for each op of the stage, the share of its output rows done after
     each step (the ops behind trail the first by their windows' halos)."""
-    st = gen.patches.stage if gen.patches is not None else None
-    assert st is not None
     import numpy as np
-    steps = np.arange(1, st.steps + 1)
-    for i, d in enumerate(st.deps):
-        ax.plot(steps, st.hi[:, i] / max(d.out_h, 1), lw=1, label=f"op {st.first + i}" if i < 12 else None)
-    ax.set_xlabel("step (one band of rows of the first ops each)")
+    assert gen.patches is not None
+    shown = 0
+    for st in gen.patches.stages:
+        steps = np.arange(1, st.steps + 1)
+        for i, d in enumerate(st.deps):
+            ax.plot(steps, st.hi[:, i] / max(d.out_h, 1), lw=1, label=f"op {st.first + i}" if shown < 16 else None)
+            shown += 1
+    calls = sum(st.calls for st in gen.patches.stages)
+    shifted = sum(st.shifted_bytes for st in gen.patches.stages)
+    ax.set_xlabel("step of its stage (one band of rows of the stage's first ops each)")
     ax.set_ylabel("output rows done (share)")
-    ax.set_title(f"patch schedule: {st.calls} kernel calls, {st.shifted_bytes:,} B of rows shifted, 0 extra MACs")
+    ax.set_title(f"patch schedule ({len(gen.patches.stages)} stage(s)): {calls} kernel calls, {shifted:,} B of rows "
+                 "shifted, 0 extra MACs")
     ax.legend(loc="lower right", fontsize=7, ncol=4)
 
 
@@ -34,12 +39,13 @@ def plot_arena(gen: Compiled, path: str | Path) -> Path:
 
     plan = gen.plan
     n = len(gen.graph.ops)
-    stage = gen.patches.stage if gen.patches is not None else None
+    stages = gen.patches.stages if gen.patches is not None else []
+    stage = stages[0] if stages else None
     if stage is None:
         fig, ax = plt.subplots(figsize=(11, 5.5))
     else:
         fig, (ax, ax2) = plt.subplots(2, 1, figsize=(11, 9), gridspec_kw={"height_ratios": [3, 2]})
-    bands = {("t", b.tensor) for b in stage.bands} if stage else set()
+    bands = {("t", b.tensor) for st in stages for b in st.bands}
     peak_pos, peak_top = plan.peak()
     at_peak = {b.key for b in plan.live_at(peak_pos)}
     for b in plan.buffers:
@@ -59,11 +65,12 @@ def plot_arena(gen: Compiled, path: str | Path) -> Path:
     if plan.lower_bound:
         ax.axhline(plan.lower_bound, color="gray", ls="-.", lw=0.8,
                    label=f"lower bound {plan.lower_bound:,} B")
-    if stage is not None:
-        ax.axvspan(stage.first - 0.5, stage.last + 0.5, color="tab:green", alpha=0.08,
-                   label=f"patch stage: ops {stage.first}..{stage.last} in {stage.steps} bands of rows "
-                         f"(green: tensors held {min(b.rows for b in stage.bands)}-{max(b.rows for b in stage.bands)} "
-                         f"rows at a time)")
+    for k, st in enumerate(stages):
+        ax.axvspan(st.first - 0.5, st.last + 0.5, color="tab:green", alpha=0.08,
+                   label=f"patch stage: ops {st.first}..{st.last} in {st.steps} bands of rows "
+                         f"(green: tensors held {min(b.rows for b in st.bands)}-{max(b.rows for b in st.bands)} "
+                         f"rows at a time)" if k < 3 else None)
+    if stages:
         _plot_stage(gen, ax2)
     ax.set_xlim(-1.5, n + 0.5)
     ax.set_ylim(0, max(peak_top, plan.arena_bytes) * 1.08 + 1)

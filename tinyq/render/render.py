@@ -135,10 +135,10 @@ def _stage_block(lowered: Lowered, stage: Stage) -> list[str]:
 
 def _invoke(lowered: Lowered, patches: PatchReport | None) -> list[str]:
     """The body of tinyq_model_invoke: each op's statements, a patch stage as one loop."""
-    stage = patches.stage if patches else None
     lines: list[str] = []
     for pos, layer in enumerate(lowered.layers):
-        if stage is not None and stage.first <= pos <= stage.last:
+        stage = patches.stage_at(pos) if patches else None
+        if stage is not None:
             if pos == stage.first:
                 lines += _stage_block(lowered, stage)
             continue
@@ -152,7 +152,7 @@ def render(lowered: Lowered, plan: ArenaPlan, source: str = "", patches: PatchRe
     """The C files of a lowered model placed by `plan` (with the patch stage of `patches`)."""
     graph, em = lowered.graph, lowered.emitter
     compiled = Compiled(lowered, plan, source or graph.name, patches=patches)
-    stage = patches.stage if patches else None
+    patched = bool(patches and patches.stages)
     planned = {t for t in range(len(graph.tensors)) if not graph.t(t).is_const and graph.t(t).itemsize
                and not graph.t(t).is_variable
                and (t in em.used_tensors or t in graph.inputs or t in graph.outputs)}
@@ -165,7 +165,7 @@ def render(lowered: Lowered, plan: ArenaPlan, source: str = "", patches: PatchRe
     layers = []
     for layer in lowered.layers:
         out = layer.op.outputs[0] if layer.op.outputs else -1
-        whole = out >= 0 and out in planned and not (stage and stage.band_of(out))
+        whole = out >= 0 and out in planned and not (patches and patches.band_of(out))
         layers.append({"label": layer.code.label, "macs": layer.macs, "out_tensor": out,
                        "out_ptr": f"(const void *)T{out}" if whole else "0",
                        "out_bytes": graph.t(out).nbytes if out >= 0 else 0})
@@ -187,7 +187,7 @@ def render(lowered: Lowered, plan: ArenaPlan, source: str = "", patches: PatchRe
         "outputs": [_io_info(graph, t, f"T{t}") for t in graph.outputs],
         "layers": layers, "arena_bytes": plan.arena_bytes, "macs": compiled.macs,
         "consts": em.consts, "const_bytes": lowered.const_bytes,
-        "tensor_macros": macros, "ops": em.ops, "includes": sorted(em.includes | ({"tq_patch.h"} if stage else set())),
+        "tensor_macros": macros, "ops": em.ops, "includes": sorted(em.includes | ({"tq_patch.h"} if patched else set())),
         "invoke": _invoke(lowered, patches),
         "output_copies": [], "write_first": write_first, "write_ranges": write_ranges,
         "statics": list(em.statics.values()), "variable_bytes": lowered.static_bytes,
