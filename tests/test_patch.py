@@ -36,6 +36,8 @@ def _chain(tf, spec: list[tuple]):
                 _, k, st, pad = s
                 cls = L.MaxPooling2D if kind == "mp" else L.AveragePooling2D
                 x = cls(k, strides=st, padding=pad)(x)
+            elif kind == "prelu":                  # PRELU, its alpha broadcast along the rows
+                x = L.PReLU(shared_axes=[1, 2])(x)
             elif kind == "lr":                     # LEAKY_RELU, then an unfused ADD of it and its input
                 x = L.Add()([L.LeakyReLU(negative_slope=0.2)(x), x])
             elif kind == "res":
@@ -57,7 +59,7 @@ CHAINS = {
                                       ("res",), ("c", 4, 1, 1, "same", 1)]),
     "mult_and_one_channel": ((36, 16, 1), [("d", 5, 1, "same", 8), ("d", 3, 1, "same", 2), ("c", 4, 1, 2, "same", 1)]),
     "elementwise": ((30, 28, 3), [("c", 16, 3, 1, "same", 1), ("lr",), ("d", 3, 1, "same", 1), ("lr",),
-                                  ("c", 4, 3, 2, "same", 1)]),
+                                  ("prelu",), ("c", 4, 3, 2, "same", 1)]),
     "tall_1d": ((96, 1, 4), [("c", 32, (9, 1), 1, "same", 1), ("c", 16, (5, 1), 2, "valid", 1),
                              ("d", (3, 1), 1, "same", 1), ("c", 4, 1, 1, "same", 1)]),
 }

@@ -23,6 +23,6 @@ def prepare(op: Op, g: Graph) -> BinaryData:
     })
 
 
-@variant("PRELU", "portable", ["prelu.c", "prelu.h", "tq_broadcast.h"])
+@variant("PRELU", "portable", ["prelu.c", "prelu.h", "tq_broadcast.h"], rows="bcast")
 def lower(d: BinaryData, em: Emitter) -> None:
     lower_binary(d, em, "prelu.h", "tq_prelu_params", "tq_prelu_s8")

@@ -81,15 +81,24 @@ class Rows:
     pad: int
     extent: int                 # (k_h - 1) * dilation + 1
     same: tuple[int, ...] = ()
+    whole: tuple[int, ...] = ()   # read whole by every band (broadcast along the rows: [1, 1, W|1, C|1])
 
 
 def elementwise_rows(g: Graph, inputs: tuple[int, ...], output: int) -> Rows | None:
-    """Rows of an element-wise op whose operands all have the output's 4-D, batch-1 shape: row o
-    of the output reads row o of each input."""
+    """Rows of an element-wise op over one image: row o of the output reads row o of each input
+    of the output's shape, and all of an input broadcast along the rows (a per-channel scale)."""
     shape = tuple(g.t(output).shape)
-    if len(shape) != 4 or shape[0] != 1 or any(tuple(g.t(t).shape) != shape for t in inputs):
+    if len(shape) != 4 or shape[0] != 1:
         return None
-    return Rows(inputs[0], output, shape[1], shape[1], 1, 0, 1, tuple(inputs[1:]))
+    rowed = tuple(t for t in inputs if tuple(g.t(t).shape) == shape)
+    whole = tuple(t for t in inputs if t not in rowed)
+    for t in whole:
+        s = (1,) * (4 - len(g.t(t).shape)) + tuple(g.t(t).shape)
+        if s[0] != 1 or s[1] != 1:
+            return None
+    if not rowed:
+        return None
+    return Rows(rowed[0], output, shape[1], shape[1], 1, 0, 1, tuple(rowed[1:]), whole)
 
 
 @dataclass(frozen=True, eq=False)

@@ -262,6 +262,8 @@ def schedule(lowered: Lowered, first: int, last: int, steps: int, slack: float =
     cons = g.consumers()
     produced = {d.output: i for i, d in enumerate(deps)}
     inside = set(range(first, last + 1))
+    if any(t in produced for d in deps for t in d.whole):
+        return None   # (a tensor read whole must exist before the stage starts)
     band_ts = [t for t in produced if t not in g.outputs and cons.get(t) and set(cons[t]) <= inside]
     if not band_ts:
         return None
@@ -305,7 +307,8 @@ def schedule(lowered: Lowered, first: int, last: int, steps: int, slack: float =
     # Inputs the stage consumes for good: the bytes of their rows no consumer reads any more,
     # before each step, which the stage's own buffers may take over (`reuse`)
     consumed = {}
-    for t in {s for d in deps for s in (d.windowed, *d.same)} - set(produced):
+    read_whole = {t for d in deps for t in d.whole}
+    for t in {s for d in deps for s in (d.windowed, *d.same)} - set(produced) - read_whole:
         if t not in g.outputs and set(cons[t]) <= inside and not g.t(t).is_variable:
             consumed[t] = still_read(t) * (int(g.t(t).shape[2]) * int(g.t(t).shape[3]) * g.t(t).itemsize)
     st = Stage(first, last, steps, deps, bands, hi.copy(), base, shifted, calls, whole)
@@ -372,7 +375,7 @@ def stage_buffers(bufs: list[Buffer], stage: Stage, g: Graph | None = None) -> l
     over = reuse(stage, g) if g is not None else {}
     bands = {("t", b.tensor): b for b in stage.bands}
     produced = {("t", d.output) for d in stage.deps}
-    read = {("t", t) for d in stage.deps for t in (d.windowed, *d.same)}
+    read = {("t", t) for d in stage.deps for t in (d.windowed, *d.same, *d.whole)}
     out = []
     for b in bufs:
         nb = Buffer(b.key, b.size, b.first, b.last, list(b.inplace_of), dict(b.overlap_of))

@@ -126,6 +126,8 @@ def _stage_block(lowered: Lowered, stage: Stage) -> list[str]:
             elems = int(g.t(d.output).shape[2]) * int(g.t(d.output).shape[3])
             out.append("            const int32_t i0 = o0;")
             out.append(f"            {count} = {n_rows} * {elems};")
+            if kind == "bcast":     # (the rows of the broadcast walk; operands broadcast along them stay put)
+                out.append(f"            q.shape.dims[1] = {n_rows};")
         out.extend("            " + s for s in stmts.split("\n"))
         out.append("        }")
         out.append(f"        TQ_PROFILE_LAYER({pos});")
