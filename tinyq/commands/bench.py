@@ -8,7 +8,7 @@ import math
 from tinyq.boards import load_board
 from tinyq.errors import TinyqError
 from tinyq.targets.protocol import Link, open_port
-from tinyq.workflows.bench import run_bench
+from tinyq.workflows.bench import INPUT_SOURCES, run_bench
 from tinyq.workflows.compile import compile
 
 
@@ -21,6 +21,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--data", help=".npy of inputs (N x input shape) in the model's input type (uint8, int8, "
                                   "int16, float32); float data for an integer input is quantized with its scale")
+    p.add_argument("--inputs", choices=INPUT_SOURCES, default="auto",
+                   help="without --data: random inputs generated on the device from --seed (device) or sent "
+                        "from the host (host); auto: the device when its firmware offers it")
     p.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for each answer")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=run)
@@ -50,7 +53,8 @@ def run(args: argparse.Namespace) -> int:
     port = open_port(args.port, board.baud)   # first: a missing device fails before any compile work
     try:
         gen = compile(args.model, board=board)   # the board's kernel family, as the firmware was built
-        rep = run_bench(Link(port, timeout=args.timeout), gen, args.model, board, args.samples, args.seed, args.data)
+        rep = run_bench(Link(port, timeout=args.timeout), gen, args.model, board, args.samples, args.seed, args.data,
+                        inputs=args.inputs)
     finally:
         port.close()
     print(json.dumps(rep.to_dict(), indent=2) if args.json else rep.text())
