@@ -37,6 +37,7 @@ class F32Data(Prepared):
     trailing: tuple[tuple[int, int], ...] = ()   # (input, delta) of a window kernel
     mac_count: int = 0
     scratch_bytes: int = 0
+    patch_bytes: int = 0    # hybrid CONV_2D: the DSP kernel's im2col patch (k_h * k_w * in_c), after the scratch
 
     def macs(self) -> int:
         return self.mac_count
