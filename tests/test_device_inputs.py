@@ -112,7 +112,8 @@ def test_device_inputs_in_qemu_match_uart_and_tflm(tmp_path, board_name) -> None
     model = EXAMPLE / "digits_int8.tflite"
     board, gen, image = _build(tmp_path, model, board_name)
     with device_session(board, elf=image.elf) as link:
-        assert link.info().get("gen") == "1"
+        info = link.info()
+        assert info.get("gen") == "1" and info.get("baud") == str(board.link_baud)
         _same_as_uart(link, gen, seed=11, samples=3)
         with pytest.raises(ProtocolError, match="bad frame type or length"):
             link.request(b"G", bytes(4))                   # a 'G' request of the wrong length

@@ -213,6 +213,10 @@ static void send_info(uint16_t seq)
         p = append_u32(p, tq_model_output_bytes[i]);
         p = append(p, i + 1 < TQ_MODEL_NUM_OUTPUTS ? "," : "");
     }
+#ifdef TQ_UART_BAUD
+    p = append(p, "\nbaud=");
+    p = append_u32(p, TQ_UART_BAUD);   /* the rate the firmware runs its UART at */
+#endif
     p = append(p, tq_board_has_files() ? "\nfiles=1" : "");
     p = append(p, gen_supported() ? "\ngen=1\n" : "\n");
     frame_begin('H', seq, (uint32_t)(p - text));

@@ -37,6 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="labelled float samples (.npz with x, and y): stream them through the board and report "
                         "top-1 on the device, agreement with the host (LiteRT) and the confusion matrix; "
                         "--samples caps how many (default: all)")
+    p.add_argument("--baud", type=int, help="serial rate with --port (default: the board's max_baud, then its baud)")
     p.add_argument("--flasher", choices=["pyocd", "openocd", "jlink", "nrfjprog"])
     p.add_argument("--out", default="build/tinyq", help="where the project and report go")
     p.add_argument("--config", default="tinyq.toml", help="project file with a [deploy] table")
@@ -77,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
                         emulate=args.emulate or (not args.port and bool(cfg.get("emulate", False))),
                         port=args.port or cfg.get("port"), samples=10 if args.samples is None else args.samples, seed=args.seed,
                         data=args.data or cfg.get("data"), out=Path(args.out), flasher=args.flasher,
-                        quiet=False, inputs=args.inputs)
+                        quiet=False, inputs=args.inputs, baud=args.baud)
     ev = None
     if args.eval:
         from tinyq.workflows.compare import eval_inputs, host_classes

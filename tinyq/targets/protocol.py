@@ -24,7 +24,7 @@ import time
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable, NamedTuple, Sequence
 
 import numpy as np
 import serial
@@ -40,7 +40,7 @@ ANSWER_LENGTHS = {b"H": (0, 1 << 16), b"R": (12, MAX_PAYLOAD), b"F": (12, MAX_PA
                   b"C": (4, 4), b"Q": (0, 0),
                   b"E": (0, 1024)}
 RUN_KINDS = (b"R", b"F", b"G")   # the inference requests, answered with counts and outputs
-INT_INFO_FIELDS = ("layers", "arena", "counter_hz")
+INT_INFO_FIELDS = ("layers", "arena", "counter_hz", "baud")
 LIST_INFO_FIELDS = ("inputs", "outputs")
 MAX_RETRIES = 100
 MAX_FILLER = 1 << 16
@@ -68,6 +68,36 @@ def open_port(port: str, baud: int = 115200, timeout: float = 0.5):
         raise ProtocolError(f"cannot open serial port {port}: {exc}",
                             "is the board connected? list ports with `python -m serial.tools.list_ports`; "
                             "for the emulator use `tinyq deploy --emulate`") from None
+
+
+def connect(port: str, rates: Sequence[int], *, timeout: float = 10.0, hello_timeout: float = 1.0,
+            opener: Callable[[str, int], Any] = open_port, warn: Callable[[str], None] | None = None) -> Link:
+    """A Link to the firmware on `port` at the first of `rates` it answers at (the board's
+    max_baud, then its baud for firmware built before it): each rate is opened and asked for the
+    firmware's info ('H') within hello_timeout x 3. `link.baud` says which rate answered; `warn`
+    hears about a fallback. A port that cannot be opened fails at once; no answer at any rate is
+    a ProtocolError naming every rate tried."""
+    tried: list[str] = []
+    order = list(dict.fromkeys(int(r) for r in rates))
+    for rate in order:
+        ser = opener(port, rate)
+        link = Link(ser, timeout=timeout)
+        try:
+            link.request(b"H", timeout=hello_timeout)
+        except ProtocolError as exc:
+            tried.append(f"{rate:,} baud ({exc.message})")
+            try:
+                ser.close()
+            except PORT_ERRORS:
+                pass
+            continue
+        link.baud = rate
+        if warn is not None and rate != order[0]:
+            warn(f"the firmware on {port} answers at {rate:,} baud, not {order[0]:,}: flash firmware built "
+                 "by this tinyq for the faster link")
+        return link
+    raise ProtocolError(f"no answer from the tinyq firmware on {port}: " + "; ".join(tried),
+                        "check the port and that the board runs the tinyq firmware; --baud RATE picks the rate")
 
 
 def encode(kind: bytes, payload: bytes = b"", seq: int = 0) -> bytes:
@@ -205,6 +235,7 @@ class Link:
         self._r_length: int | None = None     # the exact 'R' (or 'F') answer length, when known
         # an emulator's folder the firmware reads files from by semihosting ('F' requests), if any
         self.files_dir: Path | None = None
+        self.baud: int | None = None          # the rate `connect` found the firmware at
         self._longest = 0                     # the longest request frame sent
         self._device_longest = 0              # the longest request the device takes (from 'H')
         self._scanner = FrameScanner(self._accept)
