@@ -67,6 +67,7 @@ void tq_conv_2d_dsp_hybrid(const tq_conv_hybrid_params *p, const int32_t *wsum, 
     const int32_t image = (int32_t)g.in_h * g.in_w * in_c;
     const int32_t filt_len = (int32_t)g.k_h * g.k_w * in_c;
     int8_t *patch = scratch + image;
+    const int pointwise = g.k_h == 1 && g.k_w == 1 && g.pad_h == 0 && g.pad_w == 0;
     for (int32_t b = 0; b < g.batches; ++b) {
         int32_t zp;
         const float scale = tq_quantize_input(in + b * image, image, p->asymmetric, scratch, &zp);
@@ -74,20 +75,27 @@ void tq_conv_2d_dsp_hybrid(const tq_conv_hybrid_params *p, const int32_t *wsum, 
             const int32_t y0 = oy * g.stride_h - g.pad_h;
             for (int32_t ox = 0; ox < g.out_w; ++ox) {
                 const int32_t x0 = ox * g.stride_w - g.pad_w;
-                int8_t *dst = patch;
-                for (int32_t ky = 0; ky < g.k_h; ++ky) {
-                    const int32_t y = y0 + ky * g.dil_h;
-                    for (int32_t kx = 0; kx < g.k_w; ++kx, dst += in_c) {
-                        const int32_t x = x0 + kx * g.dil_w;
-                        if (y < 0 || y >= g.in_h || x < 0 || x >= g.in_w) {
-                            memset(dst, (int8_t)zp, (size_t)in_c);
-                        } else {
-                            memcpy(dst, scratch + ((int32_t)y * g.in_w + x) * in_c, (size_t)in_c);
+                const int8_t *x = patch;
+                if (pointwise) {   /* 1x1 without padding: the pixel's inputs are the patch */
+                    x = scratch + (y0 * g.in_w + x0) * in_c;
+                } else {
+                    int8_t *dst = patch;
+                    for (int32_t ky = 0; ky < g.k_h; ++ky) {
+                        const int32_t y = y0 + ky * g.dil_h;
+                        const int row_in = y >= 0 && y < g.in_h;
+                        for (int32_t kx = 0; kx < g.k_w; ++kx, dst += in_c) {
+                            const int32_t xx = x0 + kx * g.dil_w;
+                            if (!row_in || xx < 0 || xx >= g.in_w) {
+                                memset(dst, (int8_t)zp, (size_t)in_c);
+                            } else if (in_c == 1) {   /* a first layer: a byte a tap, no library call */
+                                *dst = scratch[y * g.in_w + xx];
+                            } else {
+                                memcpy(dst, scratch + (y * g.in_w + xx) * in_c, (size_t)in_c);
+                            }
                         }
                     }
                 }
-                dot_rows(patch, w, filt_len, out_c, zp, wsum, scale, p->wscale, p->bias, p->act_min, p->act_max, 0,
-                         out);
+                dot_rows(x, w, filt_len, out_c, zp, wsum, scale, p->wscale, p->bias, p->act_min, p->act_max, 0, out);
                 out += out_c;
             }
         }
