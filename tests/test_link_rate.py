@@ -146,3 +146,29 @@ def test_a_port_that_cannot_open_fails_at_once() -> None:
         raise ProtocolError(f"cannot open serial port {port}")
     with pytest.raises(ProtocolError, match="cannot open"):
         connect("/dev/none", [1_000_000, 115200], opener=opener)
+
+
+@pytest.mark.slow
+def test_bench_cli_over_a_port_url_to_the_emulator(tmp_path, capsys) -> None:
+    """`tinyq bench --port` (connect, then device-generated inputs) against the firmware in QEMU
+    through its socket: the socket ignores the rate, so the first one tried answers."""
+    import json
+
+    if not (shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm")):
+        pytest.skip("needs arm-none-eabi-gcc and qemu-system-arm")
+    from tinyq.cli import main
+    from tinyq.targets.gcc_build import build
+    from tinyq.targets.qemu import Qemu
+    from tinyq.workflows.compile import compile
+    from tinyq.workflows.example import EXAMPLE
+
+    board = load_board("mps2_an386")
+    model = EXAMPLE / "digits_int8.tflite"
+    compile(model, board=board).write(tmp_path / "model")
+    image = build(build_spec(board), tmp_path / "model", tmp_path / "fw")
+    with Qemu(image.elf, board, timeout=300) as q:
+        capsys.readouterr()
+        assert main(["bench", "--port", q.port_url, "--model", str(model), "--board", "mps2_an386",
+                     "--samples", "3", "--json"]) == 0
+        rep = json.loads(capsys.readouterr().out)
+        assert rep["bit_exact"] and rep["inputs"].startswith("generated on the device")
