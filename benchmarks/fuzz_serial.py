@@ -2,7 +2,8 @@
 
     .venv/bin/python benchmarks/fuzz_serial.py --sessions 1000 --seed 0
 
-Each session runs info, two calibrations, three inferences and quit against an honest device
+Each session runs info, two calibrations, three inferences on sent inputs, one on inputs the
+device generates ('G') and quit against an honest device
 model that speaks the firmware's protocol, over an in-memory port with a virtual clock (no real
 waiting). Between them the line and the device misbehave, per session a few of: truncated,
 bit-flipped or duplicated frames, garbage bursts (with 0xA5 / 0xA5 0x5A and fake headers), late
@@ -33,7 +34,7 @@ import serial
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tinyq.errors import TinyqError  # noqa: E402
-from tinyq.targets.protocol import FrameScanner, Link, encode  # noqa: E402
+from tinyq.targets.protocol import FrameScanner, Generated, Link, encode  # noqa: E402
 
 LAYERS = 6
 IN_BYTES = 40
@@ -80,7 +81,7 @@ def r_payload(total: int, stack: int, layers: list[int], out: bytes) -> bytes:
 
 def device_accept(kind: bytes, length: int) -> bool:
     return (kind in (b"H", b"Q") and length == 0) or (kind == b"C" and length == 4) or \
-        (kind == b"R" and length == IN_BYTES)
+        (kind == b"R" and length == IN_BYTES) or (kind == b"G" and length == 8)
 
 
 def honest_answer(kind: bytes, payload: bytes) -> bytes:
@@ -88,7 +89,7 @@ def honest_answer(kind: bytes, payload: bytes) -> bytes:
         return info_text().encode()
     if kind == b"C":
         return struct.pack("<I", cal_delta(struct.unpack("<I", payload)[0]))
-    if kind == b"R":
+    if kind in (b"R", b"G"):    # 'G': the fake device's "inputs" are the seed and sample index
         return r_payload(*run_answer(payload))
     return b""
 
@@ -103,7 +104,7 @@ def lie(kind: bytes, payload: bytes, seq: int, rng: random.Random) -> bytes:
             stale[rng.randrange(len(stale))] ^= 0xFF
         return encode(kind, bytes(stale), seq - rng.randrange(1, 4))
     if choice == 1:                                   # the wrong answer type
-        return encode(rng.choice([k for k in (b"H", b"C", b"Q", b"R") if k != kind]), honest, seq)
+        return encode(rng.choice([k for k in (b"H", b"C", b"Q", b"R", b"G") if k != kind]), honest, seq)
     if kind == b"H":
         bad = rng.choice(["layers=six", "arena=-5", "counter_hz=1e9", "inputs=40,x", "layers=",
                           "no equals sign", "layers=99999999999"])
@@ -114,18 +115,18 @@ def lie(kind: bytes, payload: bytes, seq: int, rng: random.Random) -> bytes:
         n = struct.unpack("<I", payload)[0]
         return encode(b"C", struct.pack("<I", (-cal_delta(n)) & 0xFFFFFFFF) if choice < 4
                       else struct.pack("<H", 7), seq)
-    if kind == b"R":
+    if kind in (b"R", b"G"):
         total, stack, layers, out = run_answer(payload)
         if choice == 2:                               # lost layers, consistent length
-            return encode(b"R", r_payload(total, stack, layers[:-rng.randrange(1, LAYERS)], out), seq)
+            return encode(kind, r_payload(total, stack, layers[:-rng.randrange(1, LAYERS)], out), seq)
         if choice == 3:                               # the layer count field lies
             lying = bytearray(r_payload(total, stack, layers, out))
             lying[8:12] = struct.pack("<I", rng.choice([0, LAYERS - 1, LAYERS + 1, 0xFFFFFFFF]))
-            return encode(b"R", bytes(lying), seq)
+            return encode(kind, bytes(lying), seq)
         if choice == 4:                               # short or long outputs / tiny frame
             body = r_payload(total, stack, layers, out)
-            return encode(b"R", rng.choice([body[:-3], body + b"\x00" * 5, body[:7]]), seq)
-        return encode(b"R", r_payload(sum(layers) - 1, stack, layers, out), seq)   # layers > total
+            return encode(kind, rng.choice([body[:-3], body + b"\x00" * 5, body[:7]]), seq)
+        return encode(kind, r_payload(sum(layers) - 1, stack, layers, out), seq)   # layers > total
     return encode(kind, b"x", seq)                     # 'Q' with a payload
 
 
@@ -207,7 +208,7 @@ class FakePort:
             self.quit = True
         frame = lie(ev.kind, ev.payload, ev.seq, self.rng) if self._hit("lie") else \
             encode(ev.kind, honest_answer(ev.kind, ev.payload), ev.seq)
-        self._deliver(frame, 0.01 if ev.kind == b"R" else 0.001)
+        self._deliver(frame, 0.01 if ev.kind in (b"R", b"G") else 0.001)
 
     def _deliver(self, frame: bytes, delay: float = 0.001) -> None:
         """Put one answer frame on the line, mutated."""
@@ -269,7 +270,7 @@ def run_session(seed: int, only: set[str] | None = None) -> collections.Counter:
     rng = random.Random(seed)
     clock = Clock()
     mutations = set(rng.sample(MUTATIONS, rng.randrange(0, 4))) if only is None else only
-    ops = ["info", "cal", "cal", "run", "run", "run", "quit"]
+    ops = ["info", "cal", "cal", "run", "run", "run", "gen", "quit"]
     per_request = TIMEOUT * (RETRIES + 1) + 1.0
     port = FakePort(rng, clock, mutations, rng.choice([0.1, 0.3, 0.6, 1.0]), per_request * len(ops))
     out: collections.Counter = collections.Counter()
@@ -289,6 +290,11 @@ def run_session(seed: int, only: set[str] | None = None) -> collections.Counter:
                 r = link.run([x], [("int8", OUT_SHAPE)], layers=LAYERS)
                 total, stack, layers, outs = run_answer(x.tobytes())
                 want = (total, stack, layers, outs)
+                got = (r.total, r.stack_bytes, r.layers, r.outputs[0].tobytes())
+            elif op == "gen":
+                seed_, sample = rng.randrange(1 << 32), rng.randrange(1 << 32)
+                r = link.run(Generated(seed_, sample), [("int8", OUT_SHAPE)], layers=LAYERS)
+                want = run_answer(struct.pack("<II", seed_, sample))
                 got = (r.total, r.stack_bytes, r.layers, r.outputs[0].tobytes())
             else:
                 link.quit()

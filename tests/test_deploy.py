@@ -48,10 +48,12 @@ def test_example_deploy_cli_json(tmp_path, capsys) -> None:
     for key in ("board", "bit_exact", "samples", "instructions", "arena_bytes", "ram_bytes", "flash_bytes", "layers"):
         assert key in rep
     assert rep["board"] == "nrf52840" and rep["bit_exact"] is True and rep["samples"] == 10
+    assert rep["inputs"].startswith("generated on the device from seed 0")   # no --data: no input bytes sent
     from tinyq.passes.pipeline import load
     assert len(rep["layers"]) == len(load(model).ops)
     assert all(layer["instructions"] > 0 for layer in rep["layers"] if layer["op"] != "RESHAPE")
-    assert (tmp_path / "dep" / "report.md").read_text().startswith("# tinyq deploy")
+    md = (tmp_path / "dep" / "report.md").read_text()
+    assert md.startswith("# tinyq deploy") and "- inputs: generated on the device" in md
 
 
 @pytest.mark.slow

@@ -24,7 +24,7 @@ def test_kws_float32_file_with_int8_weights_runs_its_hybrid_layers() -> None:
     from tinyq.workflows.compile import compile
 
     path = mlperf_path("kws_ref_model_float32")
-    assert any(layer.variant.name == "conv_2d_hybrid" for layer in compile(path).lowered.layers)
+    assert any(layer.variant.name == "conv_2d_dsp_hybrid" for layer in compile(path).lowered.layers)
     rep = verify(path, samples=5, seed=4)
     assert rep.reference == "LiteRT" and rep.mismatches == 0 and rep.top1_agreement == 1.0, rep.to_dict()
 

@@ -120,9 +120,10 @@ def test_dynamic_range_matches_litert_hybrid_kernels(tmp_path, asymmetric: bool)
     kinds = {"CONV_2D", "FULLY_CONNECTED"} | ({"DEPTHWISE_CONV_2D"} if asymmetric else set())
     assert {op.opcode for op in hybrid} == kinds
     assert all(len(g.t(op.inputs[1]).scale) > 1 for op in hybrid if op.opcode != "FULLY_CONNECTED") == asymmetric
-    gen = compile(path)
-    assert {layer.variant.name for layer in gen.lowered.layers if layer.op in hybrid} == {
-        f"{k.lower()}_hybrid" for k in kinds}
-    rep = verify(path, samples=30, seed=2, layers=True, sanitize=True)
-    assert rep.tolerance == HYBRID_TOLERANCE
-    assert rep.reference == "LiteRT" and rep.mismatches == 0 and rep.first_bad_layer is None, rep.to_dict()
+    for kernels, name in (("portable", "{}_hybrid"), ("dsp", "{}_dsp_hybrid")):   # plain C, and SMLAD
+        gen = compile(path, kernels=kernels)
+        assert {layer.variant.name for layer in gen.lowered.layers if layer.op in hybrid} == {
+            name.format(k.lower()) for k in kinds}
+        rep = verify(path, samples=30, seed=2, layers=True, sanitize=True, kernels=kernels)
+        assert rep.tolerance == HYBRID_TOLERANCE
+        assert rep.reference == "LiteRT" and rep.mismatches == 0 and rep.first_bad_layer is None, rep.to_dict()

@@ -34,8 +34,10 @@ def test_float_input_with_int8_weights_is_a_hybrid_layer() -> None:
     g.tensors[1] = Tensor(1, "w", (3, 4), "int8", data=np.ones((3, 4), np.int8), **q)
     data = prepare(op, g)
     assert isinstance(data, Prepared) and data.kernel_dtype == "float32"
-    v = pick(data, "dsp")
+    v = pick(data, "portable")
     assert v is not None and v.name == "fully_connected_hybrid"
+    v = pick(data, "dsp")      # SMLAD on the int8 weights (hybrid_dsp.c)
+    assert v is not None and v.name == "fully_connected_dsp_hybrid"
     g.tensors[1] = Tensor(1, "w", (3, 4), "int8", data=np.ones((3, 4), np.int8),
                           scale=np.array([0.1], np.float32), zero_point=np.array([3]))
     got = prepare(op, g)

@@ -14,6 +14,10 @@
  *                             TQ_INPUTS_FILE at that byte offset instead of carried in the frame
  *                             (emulated boards with semihosting, tq_board_file_read; "files=1" in
  *                             the 'H' answer says so): no serial transfer, for evaluation sets
+ *   host 'G' (u32 seed,    -> device 'G', as 'R', the inputs generated on the device from the
+ *             u32 sample)     seed and the sample's index (tq_gen_inputs.h; "gen=1" in the 'H'
+ *                             answer when every input has a type it generates): no input bytes
+ *                             cross the link, on any board
  *   host 'Q' (empty)       -> device 'Q', then the device ends the run (emulator exit)
  *   anything malformed     -> device 'E' (with the seq the broken frame carried): a text message,
  *                             "bad frame type or length" or "CRC mismatch"
@@ -28,6 +32,7 @@
 #include "frame_parser.h"
 #include "model.h"
 #include "tq_board.h"
+#include "tq_gen_inputs.h"
 
 uint32_t tq_stack_high_water(void);
 
@@ -45,6 +50,68 @@ __attribute__((weak)) int tq_board_file_read(const char *name, uint32_t offset, 
     (void)dst;
     (void)len;
     return -1;
+}
+
+/* Each input's element kind for the 'G' generator, from the model's own types (TQ_GEN_KIND); the
+ * 'G' request is offered for models of up to 8 inputs. */
+#if TQ_MODEL_NUM_INPUTS <= 8
+#define TQ_GEN_INPUTS 1
+static const uint8_t g_in_kind[TQ_MODEL_NUM_INPUTS] = {
+    TQ_GEN_KIND(TQ_INPUT0_TYPE),
+#if TQ_MODEL_NUM_INPUTS > 1
+    TQ_GEN_KIND(TQ_INPUT1_TYPE),
+#endif
+#if TQ_MODEL_NUM_INPUTS > 2
+    TQ_GEN_KIND(TQ_INPUT2_TYPE),
+#endif
+#if TQ_MODEL_NUM_INPUTS > 3
+    TQ_GEN_KIND(TQ_INPUT3_TYPE),
+#endif
+#if TQ_MODEL_NUM_INPUTS > 4
+    TQ_GEN_KIND(TQ_INPUT4_TYPE),
+#endif
+#if TQ_MODEL_NUM_INPUTS > 5
+    TQ_GEN_KIND(TQ_INPUT5_TYPE),
+#endif
+#if TQ_MODEL_NUM_INPUTS > 6
+    TQ_GEN_KIND(TQ_INPUT6_TYPE),
+#endif
+#if TQ_MODEL_NUM_INPUTS > 7
+    TQ_GEN_KIND(TQ_INPUT7_TYPE),
+#endif
+};
+#else
+#define TQ_GEN_INPUTS 0
+#endif
+
+/* Whether every input has a type the generator fills. */
+static int gen_supported(void)
+{
+#if TQ_GEN_INPUTS
+    for (int i = 0; i < TQ_MODEL_NUM_INPUTS; ++i) {
+        if (!tq_gen_supported(g_in_kind[i])) {
+            return 0;
+        }
+    }
+    return 1;
+#else
+    return 0;
+#endif
+}
+
+/* The inputs of sample `sample` of the seed's sequence, written into the model's input buffers. */
+static void gen_inputs(uint32_t seed, uint32_t sample)
+{
+#if TQ_GEN_INPUTS
+    uint32_t ctr = tq_gen_key(seed, sample);
+    for (int i = 0; i < TQ_MODEL_NUM_INPUTS; ++i) {
+        const uint32_t size = g_in_kind[i] & (uint8_t)~TQ_GEN_FLOAT;
+        ctr = tq_gen_fill((uint8_t *)tinyq_model_input(i), tq_model_input_bytes[i] / size, g_in_kind[i], ctr);
+    }
+#else
+    (void)seed;
+    (void)sample;
+#endif
 }
 
 static uint32_t g_layer_counts[TQ_MODEL_NUM_LAYERS];
@@ -146,7 +213,12 @@ static void send_info(uint16_t seq)
         p = append_u32(p, tq_model_output_bytes[i]);
         p = append(p, i + 1 < TQ_MODEL_NUM_OUTPUTS ? "," : "");
     }
-    p = append(p, tq_board_has_files() ? "\nfiles=1\n" : "\n");
+#ifdef TQ_UART_BAUD
+    p = append(p, "\nbaud=");
+    p = append_u32(p, TQ_UART_BAUD);   /* the rate the firmware runs its UART at */
+#endif
+    p = append(p, tq_board_has_files() ? "\nfiles=1" : "");
+    p = append(p, gen_supported() ? "\ngen=1\n" : "\n");
     frame_begin('H', seq, (uint32_t)(p - text));
     frame_data(text, (uint32_t)(p - text));
     frame_end();
@@ -202,15 +274,16 @@ static void run_inference(uint8_t type, uint16_t seq)
 }
 
 /* Receiving: the payload of an 'R' request goes straight into the model's input buffers, in
- * order (no copy, no extra RAM); 'C' uses the first 4 of those bytes (or g_spill for a model with
- * fewer input bytes). */
+ * order (no copy, no extra RAM); 'C', 'F' and 'G' use the first 4 or 8 of those bytes (or g_spill
+ * for a model with fewer input bytes). */
 static uint32_t g_in_bytes;
-static uint8_t g_spill[4];
+static uint8_t g_spill[8];
 
 static int accept_frame(void *ctx, uint8_t type, uint32_t len)
 {
     (void)ctx;
     return ((type == 'H' || type == 'Q') && len == 0) || ((type == 'C' || type == 'F') && len == 4) ||
+           (type == 'G' && len == 8) ||
            (type == 'R' && len == g_in_bytes);
 }
 
@@ -223,7 +296,7 @@ static uint8_t *payload_slot(void *ctx, uint32_t index)
         }
         index -= tq_model_input_bytes[i];
     }
-    return &g_spill[index & 3u];   /* index < 4 here: accept_frame allows no longer payload */
+    return &g_spill[index & 7u];   /* index < 8 here: accept_frame allows no longer payload */
 }
 
 static uint32_t get_u32(const uint8_t *p)
@@ -255,12 +328,19 @@ int main(void)
                 send_info(rx.seq);
             } else if (rx.type == 'R') {
                 run_inference('R', rx.seq);
-            } else if (rx.type == 'C' || rx.type == 'F') {
-                uint8_t arg[4];
-                for (uint32_t k = 0; k < 4u; ++k) {
+            } else if (rx.type == 'C' || rx.type == 'F' || rx.type == 'G') {
+                uint8_t arg[8];
+                for (uint32_t k = 0; k < rx.len && k < 8u; ++k) {   /* before the inputs are overwritten */
                     arg[k] = *payload_slot(0, k);
                 }
-                if (rx.type == 'C') {
+                if (rx.type == 'G') {
+                    if (gen_supported()) {
+                        gen_inputs(get_u32(arg), get_u32(arg + 4));
+                        run_inference('G', rx.seq);
+                    } else {
+                        send_error(rx.seq, "cannot generate inputs of this model's types");
+                    }
+                } else if (rx.type == 'C') {
                     calibrate(rx.seq, get_u32(arg));
                 } else {
                     uint32_t offset = get_u32(arg);

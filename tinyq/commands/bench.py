@@ -8,9 +8,10 @@ import math
 from tinyq.boards import load_board
 from tinyq.commands._options import add_flash_args
 from tinyq.errors import TinyqError
-from tinyq.targets.protocol import Link, open_port
-from tinyq.workflows.bench import run_bench
+from tinyq.targets.protocol import connect
+from tinyq.workflows.bench import INPUT_SOURCES, run_bench
 from tinyq.workflows.compile import compile
+from tinyq.workflows.session import link_rates, warn_user
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -22,6 +23,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--data", help=".npy of inputs (N x input shape) in the model's input type (uint8, int8, "
                                   "int16, float32); float data for an integer input is quantized with its scale")
+    p.add_argument("--inputs", choices=INPUT_SOURCES, default="auto",
+                   help="without --data: random inputs generated on the device from --seed (device) or sent "
+                        "from the host (host); auto: the device when its firmware offers it")
+    p.add_argument("--baud", type=int, help="serial rate (default: the board's max_baud, then its baud)")
     p.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for each answer")
     add_flash_args(p)   # as the firmware was built
     p.add_argument("--json", action="store_true")
@@ -49,12 +54,13 @@ def check_args(args: argparse.Namespace) -> None:
 def run(args: argparse.Namespace) -> int:
     check_args(args)
     board = load_board(args.board)
-    port = open_port(args.port, board.baud)   # first: a missing device fails before any compile work
+    # first: a missing or silent device fails before any compile work
+    link = connect(args.port, link_rates(board, args.baud), timeout=args.timeout, warn=warn_user)
     try:
         gen = compile(args.model, board=board, flash=args.flash,   # the board's kernels, as the firmware was built
                       flash_budget=args.flash_budget)
-        rep = run_bench(Link(port, timeout=args.timeout), gen, args.model, board, args.samples, args.seed, args.data)
+        rep = run_bench(link, gen, args.model, board, args.samples, args.seed, args.data, inputs=args.inputs)
     finally:
-        port.close()
+        link.port.close()
     print(json.dumps(rep.to_dict(), indent=2) if args.json else rep.text())
     return 0 if rep["bit_exact"] else 1

@@ -10,6 +10,7 @@ from tinyq.commands._options import add_flash_args
 from tinyq.errors import TinyqError
 from tinyq.ops.lower import KERNEL_CHOICES, family_help
 from tinyq.plan.patch import PATCH_HELP
+from tinyq.workflows.bench import INPUT_SOURCES
 from tinyq.workflows.deploy import DeployOptions, deploy
 
 if sys.version_info >= (3, 11):
@@ -29,10 +30,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--data", help=".npy of inputs (N x input shape) in the model's input type (float data "
                                   "for an integer input is quantized) instead of random ones")
+    p.add_argument("--inputs", choices=INPUT_SOURCES, default="auto",
+                   help="without --data: random inputs generated on the device from --seed (device; no input "
+                        "bytes over the link), or drawn on the host and sent (host); auto: the device when "
+                        "its firmware offers it")
     p.add_argument("--eval", metavar="XY.npz",
                    help="labelled float samples (.npz with x, and y): stream them through the board and report "
                         "top-1 on the device, agreement with the host (LiteRT) and the confusion matrix; "
                         "--samples caps how many (default: all)")
+    p.add_argument("--baud", type=int, help="serial rate with --port (default: the board's max_baud, then its baud)")
     p.add_argument("--flasher", choices=["pyocd", "openocd", "jlink", "nrfjprog"])
     p.add_argument("--out", default="build/tinyq", help="where the project and report go")
     p.add_argument("--config", default="tinyq.toml", help="project file with a [deploy] table")
@@ -75,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
                         emulate=args.emulate or (not args.port and bool(cfg.get("emulate", False))),
                         port=args.port or cfg.get("port"), samples=10 if args.samples is None else args.samples, seed=args.seed,
                         data=args.data or cfg.get("data"), out=Path(args.out), flasher=args.flasher,
-                        quiet=False)
+                        quiet=False, inputs=args.inputs, baud=args.baud)
     ev = None
     if args.eval:
         from tinyq.workflows.compare import eval_inputs, host_classes

@@ -156,7 +156,7 @@ def dsp8_weights(w: np.ndarray) -> np.ndarray:
     return np.concatenate([head.reshape(-1), w[full:].reshape(-1)]).astype(np.int8)
 
 
-@variant("FULLY_CONNECTED", "dsp8", ["fully_connected_dsp8.c", "fully_connected_dsp8.h", "tq_dsp.h"],
+@variant("FULLY_CONNECTED", "dsp8", ["fully_connected_dsp8.c", "fully_connected_dsp8.h", "tq_dsp.h", "tq_dot8.h"],
          applies=lambda d: d.dtype == "int8")
 def lower_dsp8(d: FcData, em: Emitter) -> None:
     """The model's int8 weights, 1 byte each, permuted so one pointer walks them and widened at

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import jinja2
 
-from tinyq.boards import Board, load_board
+from tinyq.boards import Board, load_board, uart_setting
 from tinyq.errors import TinyqError
 from tinyq.resources import firmware_dir, templates_dir
 
@@ -72,7 +72,11 @@ def build_spec(board: Board, opt: str = "-O2") -> BuildSpec:
                          f"boards with firmware: {', '.join(have)}")
     common = firmware_dir() / "common"
     arch = arch_flags(board)
-    defines = ["-DTQ_PROFILE"]
+    defines = ["-DTQ_PROFILE", f"-DTQ_UART_BAUD={board.link_baud}u"]
+    if board.uart in ("nrf_uarte", "nrf51_uart", "stm32_usart"):
+        # the rate register for the link rate; the CMSDK boards are emulated only and keep the
+        # smallest divider (QEMU ignores it)
+        defines.append(f"-DTQ_UART_DIV={uart_setting(board, board.link_baud):#x}u")
     for key in ("uart_tx", "uart_rx"):
         if key in board.pins:
             defines.append(f"-DTQ_{key.upper()}_PIN={int(board.pins[key])}u")

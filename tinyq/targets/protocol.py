@@ -1,8 +1,9 @@
 """Host side of the benchmark firmware's framed serial protocol (see firmware/common/bench_main.c).
 
 Frame (both directions, little endian): 0xA5 0x5A, type (u8), seq (u16), length (u32), payload,
-CRC-32 (zlib) of type+seq+length+payload. Types: 'H' info, 'R' run, 'C' calibrate, 'Q' quit, and
-'E' (device only) for a frame it could not take.
+CRC-32 (zlib) of type+seq+length+payload. Types: 'H' info, 'R' run, 'F' run on inputs read from a
+file (semihosting), 'G' run on inputs the device generates from a seed, 'C' calibrate, 'Q' quit,
+and 'E' (device only) for a frame it could not take.
 
 Every request carries a new sequence number and the device's answer echoes it: an answer with any
 other number (late, duplicated, left over from an earlier session) is dropped, never paired with
@@ -23,7 +24,7 @@ import time
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable, NamedTuple, Sequence
 
 import numpy as np
 import serial
@@ -35,15 +36,24 @@ HEAD = 9                       # sync, type, seq, length
 TAIL = 4                       # CRC-32
 MAX_PAYLOAD = 4 << 20
 # What the host takes from the device, by frame type: (shortest, longest) payload.
-ANSWER_LENGTHS = {b"H": (0, 1 << 16), b"R": (12, MAX_PAYLOAD), b"F": (12, MAX_PAYLOAD), b"C": (4, 4), b"Q": (0, 0),
+ANSWER_LENGTHS = {b"H": (0, 1 << 16), b"R": (12, MAX_PAYLOAD), b"F": (12, MAX_PAYLOAD), b"G": (12, MAX_PAYLOAD),
+                  b"C": (4, 4), b"Q": (0, 0),
                   b"E": (0, 1024)}
-INT_INFO_FIELDS = ("layers", "arena", "counter_hz")
+RUN_KINDS = (b"R", b"F", b"G")   # the inference requests, answered with counts and outputs
+INT_INFO_FIELDS = ("layers", "arena", "counter_hz", "baud")
 LIST_INFO_FIELDS = ("inputs", "outputs")
 MAX_RETRIES = 100
 MAX_FILLER = 1 << 16
 
 # What a broken serial port raises (pyserial, the OS, a closed file-like object).
 PORT_ERRORS = (serial.SerialException, OSError, EOFError, ValueError)
+
+
+class Generated(NamedTuple):
+    """The inputs of a 'G' request: sample `sample` of the device's generator seeded with `seed`
+    (tinyq/targets/device_inputs.py computes the same values on the host)."""
+    seed: int
+    sample: int
 
 
 class ProtocolError(TinyqError):
@@ -58,6 +68,36 @@ def open_port(port: str, baud: int = 115200, timeout: float = 0.5):
         raise ProtocolError(f"cannot open serial port {port}: {exc}",
                             "is the board connected? list ports with `python -m serial.tools.list_ports`; "
                             "for the emulator use `tinyq deploy --emulate`") from None
+
+
+def connect(port: str, rates: Sequence[int], *, timeout: float = 10.0, hello_timeout: float = 1.0,
+            opener: Callable[[str, int], Any] = open_port, warn: Callable[[str], None] | None = None) -> Link:
+    """A Link to the firmware on `port` at the first of `rates` it answers at (the board's
+    max_baud, then its baud for firmware built before it): each rate is opened and asked for the
+    firmware's info ('H') within hello_timeout x 3. `link.baud` says which rate answered; `warn`
+    hears about a fallback. A port that cannot be opened fails at once; no answer at any rate is
+    a ProtocolError naming every rate tried."""
+    tried: list[str] = []
+    order = list(dict.fromkeys(int(r) for r in rates))
+    for rate in order:
+        ser = opener(port, rate)
+        link = Link(ser, timeout=timeout)
+        try:
+            link.request(b"H", timeout=hello_timeout)
+        except ProtocolError as exc:
+            tried.append(f"{rate:,} baud ({exc.message})")
+            try:
+                ser.close()
+            except PORT_ERRORS:
+                pass
+            continue
+        link.baud = rate
+        if warn is not None and rate != order[0]:
+            warn(f"the firmware on {port} answers at {rate:,} baud, not {order[0]:,}: flash firmware built "
+                 "by this tinyq for the faster link")
+        return link
+    raise ProtocolError(f"no answer from the tinyq firmware on {port}: " + "; ".join(tried),
+                        "check the port and that the board runs the tinyq firmware; --baud RATE picks the rate")
 
 
 def encode(kind: bytes, payload: bytes = b"", seq: int = 0) -> bytes:
@@ -195,6 +235,7 @@ class Link:
         self._r_length: int | None = None     # the exact 'R' (or 'F') answer length, when known
         # an emulator's folder the firmware reads files from by semihosting ('F' requests), if any
         self.files_dir: Path | None = None
+        self.baud: int | None = None          # the rate `connect` found the firmware at
         self._longest = 0                     # the longest request frame sent
         self._device_longest = 0              # the longest request the device takes (from 'H')
         self._scanner = FrameScanner(self._accept)
@@ -239,7 +280,7 @@ class Link:
 
     # -- frames -------------------------------------------------------------------------------
     def _accept(self, kind: bytes, length: int) -> bool:
-        if kind in (b"R", b"F") and self._r_length is not None:
+        if kind in RUN_KINDS and self._r_length is not None:
             return length == self._r_length
         lo, hi = ANSWER_LENGTHS.get(kind, (1, 0))
         return lo <= length <= hi
@@ -311,7 +352,7 @@ class Link:
                 return ev.payload
 
     def _length_message(self, kind: bytes, length: int) -> str:
-        if kind in (b"R", b"F") and self._r_length is not None:
+        if kind in RUN_KINDS and self._r_length is not None:
             return (f"the device's '{kind.decode()}' answer has {length:,} bytes, expected {self._r_length:,}: "
                     "is it running the firmware built for this model?")
         if kind not in ANSWER_LENGTHS:
@@ -393,14 +434,21 @@ class Link:
             self._device_longest = HEAD + sum(int(v) for v in fields["inputs"].split(",")) + TAIL
         return fields
 
-    def run(self, inputs: list[np.ndarray] | int, outputs: list[tuple[str, tuple[int, ...]]],
+    def run(self, inputs: list[np.ndarray] | int | Generated, outputs: list[tuple[str, tuple[int, ...]]],
             timeout: float | None = None, layers: int | None = None) -> RunResult:
         """One inference. `layers` (the model's layer count) makes the answer's length exact.
         `inputs` an int: the byte offset of this sample's inputs in the device's inputs file
-        (an 'F' request: no serial transfer, see firmware/common/bench_main.c)."""
-        kind = b"F" if isinstance(inputs, int) else b"R"
-        payload = (struct.pack("<I", inputs) if isinstance(inputs, int)
-                   else b"".join(np.ascontiguousarray(x).tobytes() for x in inputs))
+        (an 'F' request: no serial transfer, see firmware/common/bench_main.c); a Generated: the
+        device makes them from the seed (a 'G' request, 8 bytes whatever the model's inputs)."""
+        if isinstance(inputs, Generated):
+            for name, v in zip(Generated._fields, inputs):
+                if not isinstance(v, int) or not 0 <= v < 1 << 32:
+                    raise TinyqError(f"the generator's {name} must be an integer from 0 to 2**32 - 1, not {v!r}")
+            kind, payload = b"G", struct.pack("<II", *inputs)
+        elif isinstance(inputs, int):
+            kind, payload = b"F", struct.pack("<I", inputs)
+        else:
+            kind, payload = b"R", b"".join(np.ascontiguousarray(x).tobytes() for x in inputs)
         sizes = [int(np.prod(shape)) * np.dtype(dtype).itemsize for dtype, shape in outputs]
         out_bytes = sum(sizes)
         self._r_length = None if layers is None else 12 + 4 * layers + out_bytes

@@ -12,9 +12,10 @@ from tinyq.boards import Board, load_board
 from tinyq.errors import TinyqError
 from tinyq.ir import Tensor
 from tinyq.plan.compiled import Compiled
+from tinyq.targets import device_inputs
 from tinyq.targets.firmware import build_spec, emulation_board
 from tinyq.targets.gcc_build import build
-from tinyq.targets.protocol import Link, ProtocolError
+from tinyq.targets.protocol import Generated, Link, ProtocolError
 from tinyq.targets.qemu import ticks_to_instructions
 from tinyq.targets.reference import LITERT, run_golden, run_litert
 from tinyq.workflows.compile import compile
@@ -23,6 +24,10 @@ from tinyq.workflows.session import device_session
 from tinyq.workflows.verify import compare, compare_float, float_tolerance, is_float_model, random_inputs
 
 CAL_SHORT, CAL_LONG = 1_000, 51_000   # calibration loop lengths (iterations of subs + bne)
+# Where random bench inputs come from when no data file is given: "device" generates them from the
+# seed ('G' requests: no input bytes on the link), "host" draws them and sends them (the UART, or a
+# semihosting file in emulation), "auto" the device when its firmware offers it.
+INPUT_SOURCES = ("auto", "device", "host")
 
 
 def load_inputs(gen: Compiled, data: str | Path | None, samples: int, seed: int) -> list[np.ndarray]:
@@ -104,15 +109,42 @@ def check_counter(link: Link, board: Board, emulated: bool) -> dict:
     return {"checked": True, "cycles_per_iteration": round(per, 3)}
 
 
+def device_generates(gen: Compiled, info: dict[str, str], data: str | Path | None, source: str) -> bool:
+    """Whether the bench inputs are generated on the device (see INPUT_SOURCES), or a clear error
+    when "device" was asked for and cannot be had."""
+    if source not in INPUT_SOURCES:
+        raise TinyqError(f"the input source must be one of {', '.join(INPUT_SOURCES)}, not {source!r}")
+    if data is not None or source == "host":
+        return False
+    g = gen.graph
+    dtypes = [g.t(t).dtype for t in g.inputs]
+    ok = info.get("gen") == "1" and device_inputs.supported(dtypes)
+    if source == "device" and not ok:
+        why = ("its firmware does not offer it (rebuild it with this tinyq)" if info.get("gen") != "1"
+               else f"it generates only {', '.join(device_inputs.GEN_DTYPES)} inputs, the model takes "
+                    f"{', '.join(dtypes)}")
+        raise TinyqError(f"the device cannot generate the inputs of {g.name}: {why}",
+                         "use --inputs host (random inputs sent over the link) or --data FILE.npy")
+    return ok
+
+
 def run_bench(link: Link, gen: Compiled, model_path: str | Path, board: Board, samples: int = 10,
-              seed: int = 0, data: str | Path | None = None, progress: bool = False) -> BenchReport:
-    """progress: a bar with the ETA on stderr while the samples run (an evaluation set)."""
+              seed: int = 0, data: str | Path | None = None, progress: bool = False,
+              inputs: str = "auto") -> BenchReport:
+    """progress: a bar with the ETA on stderr while the samples run (an evaluation set);
+    inputs: where random inputs come from without `data` (INPUT_SOURCES)."""
     g = gen.graph
     info = link.info()   # its integer fields are checked there
     if info.get("layers") != str(len(g.ops)) or info.get("model") != g.name:
         raise ProtocolError(f"the device runs model '{info.get('model')}' ({info.get('layers')} layers), "
                             f"not '{g.name}' ({len(g.ops)} layers)", "build and flash the firmware for this model")
-    xs = load_inputs(gen, data, samples, seed)
+    on_device = device_generates(gen, info, data, inputs)
+    if on_device:
+        if samples < 1:
+            raise TinyqError(f"--samples must be at least 1, not {samples}")
+        xs = device_inputs.generate([(g.t(t).dtype, g.t(t).shape) for t in g.inputs], seed, samples)
+    else:
+        xs = load_inputs(gen, data, samples, seed)
     n = len(xs[0])
     floats = is_float_model(gen)    # float kernels: LiteRT within the tolerance, not TFLM bit for bit
     if floats:
@@ -137,7 +169,7 @@ def run_bench(link: Link, gen: Compiled, model_path: str | Path, board: Board, s
         steps = tqdm(steps, desc=f"{g.name} on {board.name}", unit="sample", file=sys.stderr, leave=False)
     # Emulated with semihosting: the samples go into a file the firmware reads ('F' requests)
     # instead of through the emulated UART (~15 KB/s)
-    files = link.files_dir is not None and info.get("files") == "1"
+    files = not on_device and link.files_dir is not None and info.get("files") == "1"
     sample_bytes = sum(int(np.prod(x.shape[1:])) * x.dtype.itemsize for x in xs)
     if files:
         assert link.files_dir is not None
@@ -146,7 +178,8 @@ def run_bench(link: Link, gen: Compiled, model_path: str | Path, board: Board, s
                 for x in xs:
                     f.write(np.ascontiguousarray(x[s]).tobytes())
     for s in steps:
-        sample: list[np.ndarray] | int = s * sample_bytes if files else [x[s] for x in xs]
+        sample: list[np.ndarray] | int | Generated = (Generated(seed, s) if on_device else s * sample_bytes if files
+                                                      else [x[s] for x in xs])
         r = link.run(sample, out_specs, layers=len(g.ops))   # answer length and layer count checked
         outputs.append(r.outputs)
         for w, o in zip(want[s], r.outputs):
@@ -167,7 +200,16 @@ def run_bench(link: Link, gen: Compiled, model_path: str | Path, board: Board, s
                        f"QEMU {counter_board.emulator.get('qemu_machine')}" if emulated else board.name, layers,
                        clock_hz=None if emulated else board.clock_hz,
                        reference=reference, tolerance=tol if floats else None,
-                       max_rel_err=max_rel if floats else None, outputs=outputs)
+                       max_rel_err=max_rel if floats else None, outputs=outputs,
+                       inputs=_inputs_line(on_device, files, data, seed))
+
+
+def _inputs_line(on_device: bool, files: bool, data: str | Path | None, seed: int) -> str:
+    """Where the bench inputs came from and how they reached the device, for the report."""
+    if on_device:
+        return f"generated on the device from seed {seed} (no input bytes over the link)"
+    what = f"{Path(data).name}" if data is not None else f"random on the host (seed {seed})"
+    return what + (", read by the device through semihosting" if files else ", sent over the serial link")
 
 
 def _counter_line(check: dict) -> str:
@@ -194,6 +236,7 @@ def format_bench(rep: dict) -> str:
              f"  {rep['macs']:,} MACs, {rep['macs_per_' + unit[:-1]]} MACs per {unit[:-1]}; stack high water "
              f"{rep['stack_bytes']:,} B; arena {rep['arena_bytes']:,} B",
              _counter_line(rep.get("counter_check", {})),
+             *([f"  inputs: {rep['inputs']}"] if rep.get("inputs") else []),
              f"  {'#':>3} {'layer':<34} {'MACs':>11} {unit:>13} {'MACs/' + unit[:5]:>10}"]
     for layer in rep["layers"]:
         mpc = layer["macs_per_" + unit[:-1]]
@@ -205,7 +248,7 @@ def format_bench(rep: dict) -> str:
 def run_emulated_bench(model_path: str | Path, board: str = "nrf52840", samples: int = 10, seed: int = 0,
                        data: str | Path | None = None, out: str | Path | None = None,
                        timeout: float = 600.0, kernels: str = "auto", flash: str = "auto",
-                       flash_budget: int | None = None) -> BenchReport:
+                       flash_budget: int | None = None, inputs: str = "auto") -> BenchReport:
     """Generate, build with arm-none-eabi-gcc, run in QEMU and bench: the emulated deploy in one call.
 
     `board` is the target (its RAM/flash are what the figures are checked against); the run happens
@@ -226,7 +269,7 @@ def run_emulated_bench(model_path: str | Path, board: str = "nrf52840", samples:
                          f"{target.name} has {target.flash_budget:,} / {target.ram_budget:,}",
                          "run `tinyq plan` to see where the memory goes")
     with device_session(run_board, elf=image.elf, emulator_timeout=timeout) as link:
-        rep = run_bench(link, gen, model_path, run_board, samples, seed, data)
+        rep = run_bench(link, gen, model_path, run_board, samples, seed, data, inputs=inputs)
     rep.board, rep.run_on = target.name, f"QEMU {run_board.emulator.get('qemu_machine')}"
     rep.build = {"flash_bytes": image.flash_bytes, "ram_bytes": ram, "static_ram_bytes": image.data + image.bss,
                  "text_bytes": image.text, "data_bytes": image.data, "bss_bytes": image.bss,

@@ -39,6 +39,7 @@ class DeployOptions:
     flash: str = "auto"         # the DSP kernels' per-layer weight width (tinyq/ops/flash.py)
     flash_budget: int | None = None
     progress: bool = False      # a progress bar with the ETA while the inputs stream through the board
+    inputs: str = "auto"        # random inputs without data: generated on the device or sent (bench.INPUT_SOURCES)
 
 
 class Progress:
@@ -85,7 +86,8 @@ def deploy(opt: DeployOptions) -> DeployReport:
     with prog.stage("bench", f"benchmarking {opt.samples} inputs over serial"):
         where = {"elf": image.elf} if opt.emulate else {"port": opt.port, "baud": opt.baud}
         with device_session(run_board, **where) as link:
-            rep = run_bench(link, gen, opt.model, run_board, opt.samples, opt.seed, opt.data, progress=opt.progress)
+            rep = run_bench(link, gen, opt.model, run_board, opt.samples, opt.seed, opt.data, progress=opt.progress,
+                            inputs=opt.inputs)
     rep.board = target.name
     rep.run_on = f"QEMU {run_board.emulator.get('qemu_machine')}" if opt.emulate else target.name
     memory = {
@@ -128,6 +130,7 @@ def markdown_report(rep: dict) -> str:
     lines = [f"# tinyq deploy: {rep['model']} on {rep['board']}", "",
              f"- run on: {rep['run_on']}",
              _exactness_line(rep),
+             *([f"- inputs: {rep['inputs']}"] if rep.get("inputs") else []),
              f"- {unit} per inference: **{rep[unit]:,}** (min {rep[unit + '_min']:,}, max {rep[unit + '_max']:,})"
              + (f", {rep['latency_ms']} ms" if "latency_ms" in rep else ""),
              f"- MACs: {rep['macs']:,} ({rep['macs_per_' + unit[:-1]]} per {unit[:-1]})",

@@ -66,6 +66,7 @@ class BenchReport(_AsDict):
     tolerance: float | None = None
     max_rel_err: float | None = None
     outputs: list[list[Any]] = field(default_factory=list, repr=False)   # the device's, per sample
+    inputs: str = ""                # where the inputs came from and how they reached the device
 
     @property
     def bit_exact(self) -> bool:
@@ -87,6 +88,7 @@ class BenchReport(_AsDict):
             "repeatable": len(set(self.totals)) == 1, "stack_bytes": self.stack_bytes,
             "arena_bytes": self.arena_bytes, "macs": self.macs, per: round(self.macs / med, 3) if med else None,
             "counter_check": self.counter_check, "run_on": self.run_on, "reference": self.reference,
+            "inputs": self.inputs,
         }
         if self.tolerance is not None:
             d.update(tolerance=self.tolerance, max_rel_err=self.max_rel_err)

@@ -28,6 +28,10 @@
 #define TIMER_PRESCALER TQ_REG(TIMER + 0x510u)
 #define TIMER_CC0 TQ_REG(TIMER + 0x540u)
 
+#ifndef TQ_UART_DIV
+#define TQ_UART_DIV 0x01D7E000u   /* 115200 baud */
+#endif
+
 const char tq_counter_kind[] = "qemu_timer";
 const uint32_t tq_counter_hz = 16000000u;
 
@@ -35,7 +39,7 @@ void tq_board_init(void)
 {
     UART_PSELTXD = 24u;           /* the micro:bit's USB serial pins: TX P0.24, RX P0.25 */
     UART_PSELRXD = 25u;
-    UART_BAUDRATE = 0x01D7E000u;  /* 115200 baud */
+    UART_BAUDRATE = TQ_UART_DIV;  /* the link rate (boards/microbit.toml) */
     UART_ENABLE = 4u;
     UART_STARTTX = 1u;
     UART_STARTRX = 1u;

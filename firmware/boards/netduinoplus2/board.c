@@ -28,6 +28,10 @@
 #define TIM2_PSC TQ_REG(TIM2 + 0x28u)
 #define TIM2_ARR TQ_REG(TIM2 + 0x2Cu)
 
+#ifndef TQ_UART_DIV
+#define TQ_UART_DIV 0x8Bu   /* 115200 baud from 16 MHz */
+#endif
+
 const char tq_counter_kind[] = "qemu_timer";
 const uint32_t tq_counter_hz = 62500000u;
 
@@ -35,7 +39,7 @@ void tq_board_init(void)
 {
     RCC_APB1ENR |= 1u;          /* TIM2EN (the emulator ignores clock gating; hardware needs it) */
     RCC_APB2ENR |= 1u << 4;     /* USART1EN */
-    USART_BRR = 0x8Bu;          /* 115200 baud from the 16 MHz HSI the part resets to */
+    USART_BRR = TQ_UART_DIV;    /* the link rate from the 16 MHz HSI the part resets to */
     USART_CR1 = CR1_UE | CR1_TE | CR1_RE;
     TIM2_PSC = 15u;             /* divide by 16 */
     TIM2_ARR = 0xFFFFFFFFu;

@@ -1,4 +1,6 @@
-/* nRF52840-DK: UARTE0 on the J-Link VCOM pins at 115200, DWT cycle counter at 64 MHz. */
+/* nRF52840-DK: UARTE0 on the J-Link VCOM pins at the board's link rate (TQ_UART_DIV, the BAUDRATE
+ * value for boards/nrf52840.toml's max_baud, from the build; 115200 without it), DWT cycle counter
+ * at 64 MHz. */
 #include <stdint.h>
 
 #include "tq_board.h"
@@ -21,7 +23,9 @@
 #define UARTE_RXD_MAXCNT REG(UARTE0 + 0x538u)
 #define UARTE_TXD_PTR REG(UARTE0 + 0x544u)
 #define UARTE_TXD_MAXCNT REG(UARTE0 + 0x548u)
-#define BAUD_115200 0x01D7E000u
+#ifndef TQ_UART_DIV
+#define TQ_UART_DIV 0x01D7E000u   /* 115200 baud */
+#endif
 
 /* GPIO port of pin p (0..47): P0 at 0x50000000, P1 at 0x50000300. */
 #define GPIO_PORT(p) (0x50000000u + ((p) >> 5) * 0x300u)
@@ -57,7 +61,7 @@ void tq_board_init(void)
     GPIO_DIRSET(TQ_UART_TX_PIN) = 1u << (TQ_UART_TX_PIN & 31u);
     UARTE_PSEL_TXD = TQ_UART_TX_PIN;   /* PSEL = port << 5 | pin, the same numbering */
     UARTE_PSEL_RXD = TQ_UART_RX_PIN;
-    UARTE_BAUDRATE = BAUD_115200;
+    UARTE_BAUDRATE = TQ_UART_DIV;
     UARTE_ENABLE = 8u;
     DEMCR |= 1u << 24;                  /* TRCENA */
     DWT_CYCCNT = 0u;

@@ -38,6 +38,7 @@ class F32Data(Prepared):
     mac_count: int = 0
     scratch_bytes: int = 0
     row_dep: Rows | None = None             # a window kernel's row dependence (patch-based execution)
+    patch_bytes: int = 0    # hybrid CONV_2D: the DSP kernel's im2col patch (k_h * k_w * in_c), after the scratch
 
     def macs(self) -> int:
         return self.mac_count

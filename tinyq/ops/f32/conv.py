@@ -1,6 +1,7 @@
 """float32 CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED (firmware/kernels/conv_f32.c), with
 float32 weights or float16 ones (a float16 model's, kept by tinyq/passes/fold_float16.py: the
-`_f16w` kernels convert them as they read them)."""
+`_f16w` kernels convert them as they read them); dynamic-range (int8-weight) layers run
+hybrid_f32.c, or hybrid_dsp.c (SMLAD) with the DSP extension."""
 from __future__ import annotations
 
 import numpy as np
@@ -9,9 +10,11 @@ from tinyq.ir import Graph, Op
 from tinyq.ops._window import window
 from tinyq.ops.emitter import Emitter
 from tinyq.ops.f32._base import CONV_SOURCES, F32Data, act_bounds, bias_f32, need_f32
+from tinyq.ops.fully_connected import dsp8_weights
 from tinyq.ops.registry import Refusal, register_op, variant
 
 HYBRID_SOURCES = ["hybrid_f32.c", "hybrid_f32.h", "tq_f32.h"]
+HYBRID_DSP_SOURCES = [*HYBRID_SOURCES, "hybrid_dsp.c", "hybrid_dsp.h", "tq_dot8.h", "tq_dsp.h"]
 
 
 def _weights(op: Op, g: Graph, ndim: int) -> np.ndarray:
@@ -28,7 +31,8 @@ def _weights(op: Op, g: Graph, ndim: int) -> np.ndarray:
     return np.asarray(w.data).reshape(w.shape)
 
 
-def _hybrid(d: F32Data, g: Graph, op: Op, channels: int, axis: int, asymmetric: bool, scratch: int) -> F32Data:
+def _hybrid(d: F32Data, g: Graph, op: Op, channels: int, axis: int, asymmetric: bool, scratch: int,
+            patch: int = 0) -> F32Data:
     """The dynamic-range form of a float record whose weights are int8: per-channel weight scales
     (and, for FULLY_CONNECTED, row sums), the kernel that quantizes its input on the fly."""
     w = g.t(op.inputs[1])
@@ -43,7 +47,7 @@ def _hybrid(d: F32Data, g: Graph, op: Op, channels: int, axis: int, asymmetric: 
         params["row_sum"] = np.asarray(w.data, np.int64).reshape(channels, -1).sum(axis=1).astype(np.int32)
     ctype = "tq_fc_hybrid_params" if d.opcode == "FULLY_CONNECTED" else "tq_conv_hybrid_params"
     return F32Data(d.index, d.opcode, d.func.replace("_f32", "_hybrid"), ctype, d.args, params, d.output,
-                   mac_count=d.mac_count, scratch_bytes=scratch)
+                   mac_count=d.mac_count, scratch_bytes=scratch, patch_bytes=patch)
 
 
 @register_op("CONV_2D", dtype="float32")
@@ -65,7 +69,8 @@ def prepare_conv(op: Op, g: Graph) -> F32Data:
     if w.dtype == np.int8:
         # TFLite's hybrid convolution: per-channel weights quantize the input asymmetrically
         w_t = g.t(op.inputs[1])
-        return _hybrid(d, g, op, win.out_c, 0, w_t.per_channel, win.in_h * win.in_w * win.in_c)
+        return _hybrid(d, g, op, win.out_c, 0, w_t.per_channel, win.in_h * win.in_w * win.in_c,
+                       win.k_h * win.k_w * win.in_c)
     return d
 
 
@@ -121,6 +126,33 @@ def lower_hybrid(d: F32Data, em: Emitter) -> None:
     em.call(f"{d.func}({p}, {em.tensor(inp)}, {em.tensor(weights)}, {em.tensor(out)}, (int8_t *){em.scratch()})")
 
 
+def lower_hybrid_dsp(d: F32Data, em: Emitter) -> None:
+    """hybrid_dsp.c: FULLY_CONNECTED and CONV_2D weights [out][len] permuted into the dsp8 order
+    (still 1 byte each; CONV_2D also gets each channel's weight sum), DEPTHWISE's as they are."""
+    inp, weights, out = d.args
+    em.include("hybrid_dsp.h")
+    fields = {k: em.const(v, "h") if isinstance(v, np.ndarray) else v for k, v in d.params.items()}
+    p = em.params(d.ctype, fields)
+    func = d.func.replace("_hybrid", "_dsp_hybrid")
+    scratch = f"(int8_t *){em.scratch()}"
+    if d.opcode == "DEPTHWISE_CONV_2D":
+        em.call(f"{func}({p}, {em.tensor(inp)}, {em.tensor(weights)}, {em.tensor(out)}, {scratch})")
+        return
+    w = np.asarray(em.graph.t(weights).data, np.int8)
+    rows = w.reshape(w.shape[0], -1)
+    wexpr = em.const(dsp8_weights(rows), "w8", em.graph.t(weights).name)
+    if d.opcode == "FULLY_CONNECTED":
+        em.call(f"{func}({p}, {em.tensor(inp)}, {wexpr}, {em.tensor(out)}, {scratch})")
+    else:
+        wsum = em.const(rows.astype(np.int64).sum(axis=1).astype(np.int32), "h")
+        em.call(f"{func}({p}, {wsum}, {em.tensor(inp)}, {wexpr}, {em.tensor(out)}, {scratch})")
+
+
+def _dsp_scratch(d: F32Data) -> int:
+    """The quantized input, and CONV_2D's im2col patch after it (see hybrid_dsp.h)."""
+    return d.scratch_bytes + d.patch_bytes
+
+
 def lower_weighted(d: F32Data, em: Emitter) -> None:
     """The kernel for the weights' type: float16 ones as their bits (uint16_t), half the flash."""
     inp, weights, out = d.args
@@ -145,3 +177,5 @@ for _name in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"):
             rows="geo" if _name != "FULLY_CONNECTED" else "")(lower_weighted)
     variant(_name, "portable", HYBRID_SOURCES, dtype="float32", applies=_is_hybrid, name=f"{_name.lower()}_hybrid",
             scratch=lambda d: d.scratch_bytes)(lower_hybrid)
+    variant(_name, "dsp", HYBRID_DSP_SOURCES, dtype="float32", applies=_is_hybrid,
+            name=f"{_name.lower()}_dsp_hybrid", scratch=_dsp_scratch)(lower_hybrid_dsp)
