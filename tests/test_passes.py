@@ -129,6 +129,10 @@ def test_spatial_pads_fold_into_the_convolution(tmp_path: Path) -> None:
     stats = optimize(raw)
     assert stats["pads_folded"] == 2 and [op.opcode for op in raw.ops].count("PAD") == 1
     assert any(op.options.get("tq_explicit_pad") == (2, 1, 0, 2) for op in raw.ops)
+    from tinyq.workflows.inspect import format_report, inspect_model
+    info = inspect_model(path)
+    assert sum(op.get("fused") == ["PAD"] for op in info["ops"]) == 2 and info["passes"]["pads_folded"] == 2
+    assert "PAD (2, 1, 0, 2) folded in" in format_report(info)
     for kernels in ("dsp", "portable"):
         rep = verify(path, samples=40, seed=2, kernels=kernels, sanitize=kernels == "dsp")
         assert rep.elements > 0 and rep.mismatches == 0, rep.to_dict()

@@ -82,8 +82,12 @@ def inspect_model(path: str | Path, passes: bool = True, board: str | None = Non
         params = sum(g.t(i).nbytes for i in op.reads if i >= 0 and g.t(i).is_const)
         # variable tensors (an LSTM's hidden and cell state, SVDF's): static RAM kept between invocations
         state = sum(g.t(i).nbytes for i in set(op.reads) if i >= 0 and g.t(i).is_variable)
+        fused = [e.opcode for e in op.epilogue]
+        if "tq_explicit_pad" in op.options:
+            fused.insert(0, "PAD")
         ops.append({
             "index": op.index, "op": op.label,
+            **({"fused": fused} if fused else {}),
             "inputs": [list(g.t(i).shape) if i >= 0 else None for i in op.reads],
             "outputs": [list(g.t(o).shape) for o in op.outputs],
             "options": {k: v for k, v in op.options.items() if v not in (None, [], 0) or k == "padding"},
@@ -121,10 +125,18 @@ def format_report(info: dict) -> str:
     for op in info["ops"]:
         out = "x".join(map(str, op["outputs"][0])) if op["outputs"] else ""
         note = "" if op["supported"] else f"UNSUPPORTED: {op['unsupported_reason']}"
+        if op.get("fused"):
+            pad = op["options"].get("tq_explicit_pad")
+            what = [f"PAD {tuple(pad)} folded in (rows top/bottom, cols left/right)" if f == "PAD" else f"{f} fused"
+                    for f in op["fused"]]
+            note = "; ".join(what) + (f"; {note}" if note else "")
         if op.get("state_bytes"):
             note = f"{op['state_bytes']:,} B state kept between invocations" + (f"; {note}" if note else "")
         lines.append(f"  {op['index']:>3} {op['op']:<{w}} {out:<18} {op['param_bytes']:>10,} {op['macs']:>12,}  {note}")
     lines.append(f"  total MACs {info['total_macs']:,}")
+    done = {k: v for k, v in info.get("passes", {}).items() if v}
+    if done:
+        lines.append("  passes: " + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in done.items()))
     if info["unsupported"]:
         names = sorted({u["op"] for u in info["unsupported"]})
         lines.append(f"  {len(info['unsupported'])} unsupported op(s): {', '.join(names)}")
