@@ -71,7 +71,6 @@ class Stage:
     base: np.ndarray                       # [steps, bands]: first row in each band's buffer in step k
     shifted_bytes: int = 0                 # bytes the shifts copy per inference
     calls: int = 0                         # kernel calls per inference (one per op without patches)
-    whole_outputs: list[int] = field(default_factory=list)
     # per input the stage consumes for good: bytes of it no longer read, before each step
     consumed: dict[int, np.ndarray] = field(default_factory=dict)
 
@@ -303,7 +302,6 @@ def schedule(lowered: Lowered, first: int, last: int, steps: int, slack: float =
             base[k, j] = b
         bands.append(Band(t, i, rb, rows, height))
     calls = int(np.count_nonzero(hi - done))
-    whole = [d.output for d in deps if d.output not in band_ts]
     # Inputs the stage consumes for good: the bytes of their rows no consumer reads any more,
     # before each step, which the stage's own buffers may take over (`reuse`)
     consumed = {}
@@ -311,9 +309,7 @@ def schedule(lowered: Lowered, first: int, last: int, steps: int, slack: float =
     for t in {s for d in deps for s in (d.windowed, *d.same)} - set(produced) - read_whole:
         if t not in g.outputs and set(cons[t]) <= inside and not g.t(t).is_variable:
             consumed[t] = still_read(t) * (int(g.t(t).shape[2]) * int(g.t(t).shape[3]) * g.t(t).itemsize)
-    st = Stage(first, last, steps, deps, bands, hi.copy(), base, shifted, calls, whole)
-    st.consumed = consumed
-    return st
+    return Stage(first, last, steps, deps, bands, hi.copy(), base, shifted, calls, consumed)
 
 
 def reuse(stage: Stage, g: Graph) -> dict[int, dict[int, int]]:
