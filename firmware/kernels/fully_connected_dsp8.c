@@ -33,15 +33,7 @@ void tq_fully_connected_dsp8_s8(const tq_fc_dsp8_params *p, const int8_t *in, co
             out += 4;
         }
         for (; c < out_depth; ++c) {
-            const int8_t *xp = row;
-            int32_t a = bias[c];
-            for (int32_t g = groups; g > 0; --g) {
-                const int32_t xv = tq_read_s32(xp), wv = tq_read_s32(wp);
-                xp += 4;
-                wp += 4;
-                a = tq_smlad(tq_sxtb16(xv), tq_sxtb16(wv), a);
-                a = tq_smlad(tq_sxtb16_ror8(xv), tq_sxtb16_ror8(wv), a);
-            }
+            int32_t a = tq_fc8_row1(row, &wp, groups, bias[c]);
             a = tq_fc8_tail(&wp, x, tail, a);
             a = (int32_t)((uint32_t)a << scale[c]);
             *out++ = (int8_t)tq_rq_clamp(tq_rq_apply(rq + c, a, zp, exact), lo, hi);

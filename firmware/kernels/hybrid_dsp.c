@@ -32,15 +32,7 @@ static void dot_rows(const int8_t *x, const int8_t *w, int32_t depth, int32_t ou
         }
     }
     for (; c < out_depth; ++c) {
-        int32_t a = 0;
-        const int8_t *xp = x;
-        for (int32_t g = groups; g > 0; --g) {
-            const int32_t xv = tq_read_s32(xp), wv = tq_read_s32(wp);
-            xp += 4;
-            wp += 4;
-            a = tq_smlad(tq_sxtb16(xv), tq_sxtb16(wv), a);
-            a = tq_smlad(tq_sxtb16_ror8(xv), tq_sxtb16_ror8(wv), a);
-        }
+        int32_t a = tq_fc8_row1(x, &wp, groups, 0);
         a = tq_fc8_tail(&wp, xt, tail, a) - wsum[c] * zp;
         const float v = fc_order ? bias[c] + (float)a * (scale * wscale[c]) : (float)a * (wscale[c] * scale) + bias[c];
         out[c] = tq_clampf(v, lo, hi);

@@ -74,6 +74,22 @@ static inline void tq_fc8_block4(const int8_t *x, const int8_t **w, int32_t grou
     s[3] = s3;
 }
 
+/* acc + the first 4 * groups inputs at x against one remaining channel's weights at *w (4 bytes
+ * a group, in input order), *w advancing past them. */
+static inline int32_t tq_fc8_row1(const int8_t *x, const int8_t **w, int32_t groups, int32_t acc)
+{
+    const int8_t *wp = *w;
+    for (; groups > 0; --groups) {
+        const int32_t xv = tq_read_s32(x), wv = tq_read_s32(wp);
+        x += 4;
+        wp += 4;
+        acc = tq_smlad(tq_sxtb16(xv), tq_sxtb16(wv), acc);
+        acc = tq_smlad(tq_sxtb16_ror8(xv), tq_sxtb16_ror8(wv), acc);
+    }
+    *w = wp;
+    return acc;
+}
+
 /* acc + the n (< 4) tail inputs at x against the n weights at *w, *w advancing past them. */
 static inline int32_t tq_fc8_tail(const int8_t **w, const int8_t *x, int32_t n, int32_t acc)
 {

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tinyq.ir import Graph, Op
+from tinyq.ir import Graph, Op, Tensor
 from tinyq.ops._common import fused_range, fused_range_of, need_int8, need_quantized, per_channel_multipliers
 from tinyq.ops._dsp16 import S16_DSP_SOURCES, even, rows16, rq16_fields, wide
 from tinyq.ops._dsp_layout import DSP_SOURCES, matmul_weights, pad4, requant_for, scaled_int32
@@ -37,6 +37,17 @@ class FcData(Prepared):
         return self.batches * self.in_depth * self.out_depth
 
 
+def fc_batches(inp: Tensor, out: Tensor, out_depth: int, in_depth: int) -> int:
+    """Rows of `in_depth` inputs a FULLY_CONNECTED takes (TFLM flattens the input), refused where
+    the input is not whole rows or the output not batches x out_depth."""
+    if in_depth < 1 or inp.num_elements % in_depth:
+        raise Refusal(f"input of {inp.num_elements} values is not whole rows of {in_depth}")
+    batches = inp.num_elements // in_depth
+    if out.num_elements != batches * out_depth:
+        raise Refusal(f"output has {out.num_elements} values, the weights make {batches} x {out_depth}")
+    return batches
+
+
 @register_op("FULLY_CONNECTED")
 def prepare(op: Op, g: Graph) -> FcData:
     s16 = g.t(op.inputs[0]).dtype == "int16"
@@ -49,11 +60,7 @@ def prepare(op: Op, g: Graph) -> FcData:
     if np.any(w.zero_point != 0):
         raise Refusal("weights must be symmetric (zero point 0)")
     out_depth, in_depth = (int(v) for v in w.shape)
-    if in_depth < 1 or inp.num_elements % in_depth:
-        raise Refusal(f"input of {inp.num_elements} values is not whole rows of {in_depth}")
-    batches = inp.num_elements // in_depth
-    if out.num_elements != batches * out_depth:
-        raise Refusal(f"output has {out.num_elements} values, the weights make {batches} x {out_depth}")
+    batches = fc_batches(inp, out, out_depth, in_depth)
     if s16:
         bias = weights_bias_s16(op, g, out_depth)
         mult, shift = per_channel_multipliers(inp, w, out, out_depth)

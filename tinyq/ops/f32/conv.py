@@ -10,7 +10,7 @@ from tinyq.ir import Graph, Op
 from tinyq.ops._window import window
 from tinyq.ops.emitter import Emitter
 from tinyq.ops.f32._base import CONV_SOURCES, F32Data, act_bounds, bias_f32, need_f32
-from tinyq.ops.fully_connected import dsp8_weights
+from tinyq.ops.fully_connected import dsp8_weights, fc_batches
 from tinyq.ops.registry import Refusal, register_op, variant
 
 HYBRID_SOURCES = ["hybrid_f32.c", "hybrid_f32.h", "tq_f32.h"]
@@ -102,11 +102,7 @@ def prepare_fc(op: Op, g: Graph) -> F32Data:
     inp, out = g.t(op.inputs[0]), g.t(op.outputs[0])
     w = _weights(op, g, 2)
     out_depth, in_depth = (int(v) for v in w.shape)
-    if in_depth < 1 or inp.num_elements % in_depth:
-        raise Refusal(f"input of {inp.num_elements} values is not whole rows of {in_depth}")
-    batches = inp.num_elements // in_depth
-    if out.num_elements != batches * out_depth:
-        raise Refusal(f"output has {out.num_elements} values, the weights make {batches} x {out_depth}")
+    batches = fc_batches(inp, out, out_depth, in_depth)
     d = F32Data(op.index, op.opcode, "tq_fully_connected_f32", "tq_fc_f32_params",
                 (op.inputs[0], op.inputs[1], op.outputs[0]),
                 {"batches": batches, "in_depth": in_depth, "out_depth": out_depth, **act_bounds(op),
