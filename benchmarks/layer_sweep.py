@@ -85,6 +85,8 @@ def grid() -> list[Case]:
         cases.append(Case("pool", name, [(16, 16, 32)], body, (name,)))
     return cases
 
+CASE_TAG = "case"
+
 
 def merge(blobs: list[bytes]) -> bytes:
     """One .tflite whose single subgraph holds every model's ops side by side (inputs and outputs
@@ -93,8 +95,10 @@ def merge(blobs: list[bytes]) -> bytes:
     from ai_edge_litert import schema_py_generated as schema
 
     out = None
-    for blob in blobs:
+    for k, blob in enumerate(blobs):
         m = schema.ModelT.InitFromObj(schema.Model.GetRootAs(blob, 0))
+        for t in m.subgraphs[0].tensors:   # each model's own names, so its layers can be found again
+            t.name = f"{CASE_TAG}{k}|".encode() + (t.name or b"")
         if out is None:
             out = m
             continue
@@ -177,13 +181,14 @@ def main() -> int:
                                    kernels=args.kernels))
         exact &= bool(rep["bit_exact"])
         layers = rep["layers"]
-        # the merged graph keeps each model's ops in order: map layers back to cases by position
-        per_case: dict[int, list[dict]] = {}
-        pos = 0
-        for i in idx:
-            n = len(read_tflite(work / f"l{i}.tflite").ops)
-            per_case[i] = layers[pos:pos + n]
-            pos += n
+        # the compiler may run the independent parts in any order: find each case's layers by the
+        # tag merge() put on its tensor names
+        per_case: dict[int, list[dict]] = {i: [] for i in idx}
+        for x in layers:
+            tag = x["tensor"].split("|", 1)[0]
+            if not tag.startswith(CASE_TAG):
+                raise SystemExit(f"layer {x['label']!r} (tensor {x['tensor']!r}) carries no case tag")
+            per_case[idx[int(tag[len(CASE_TAG):])]].append(x)
         for i, ls in per_case.items():
             macs = sum(x["macs"] for x in ls)
             instr = sum(x["instructions"] for x in ls)

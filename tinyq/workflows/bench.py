@@ -193,7 +193,7 @@ def run_bench(link: Link, gen: Compiled, model_path: str | Path, board: Board, s
         first_layers = first_layers or layers
         layer_sums = [a + b for a, b in zip(layer_sums, layers)]
         stack = max(stack, r.stack_bytes)
-    layers = [LayerFigures(i, op.opcode, label, macs, total / n)
+    layers = [LayerFigures(i, op.opcode, label, macs, total / n, g.t(op.outputs[0]).name if op.outputs else "")
               for i, (op, label, macs, total) in enumerate(zip(g.ops, gen.labels, gen.layer_macs, layer_sums))]
     return BenchReport(board.name, g.name, n, mismatches, "instructions" if emulated else "cycles", totals, stack,
                        gen.arena_bytes, gen.macs, counter_check,

@@ -33,6 +33,7 @@ class LayerFigures:
     label: str
     macs: int
     mean: float                     # instructions (emulated) or cycles (hardware) per inference
+    tensor: str = ""                # its output tensor's name in the model file
 
     @property
     def count(self) -> int:
@@ -96,7 +97,8 @@ class BenchReport(_AsDict):
             for key, v in (("latency_ms", med), ("latency_ms_min", min(self.totals)),
                            ("latency_ms_max", max(self.totals))):
                 d[key] = round(v / self.clock_hz * 1e3, 3)
-        d["layers"] = [{"index": x.index, "op": x.op, "label": x.label, "macs": x.macs, unit: x.count, per: x.macs_per}
+        d["layers"] = [{"index": x.index, "op": x.op, "label": x.label, "tensor": x.tensor, "macs": x.macs, unit: x.count,
+                        per: x.macs_per}
                        for x in self.layers]
         d.update(self.build)
         return d
