@@ -12,7 +12,7 @@ import pytest
 
 from tinyq.errors import TinyqError
 from tinyq.plan.arena import PlanError
-from tinyq.plan.patch import check, parse_mode
+from tinyq.plan.patch import check, parse_mode, streams
 
 tf_only = pytest.mark.tf
 
@@ -111,8 +111,8 @@ def test_patched_16x8_chain_is_bit_exact(tmp_path: Path) -> None:
 
 @tf_only
 def test_patched_uint8_input_model_is_bit_exact(tmp_path: Path) -> None:
-    """A camera model's QUANTIZE uint8 -> int8 at the input runs in the stage too: its int8 copy
-    of the image becomes a band instead of a second whole image."""
+    """A camera model's QUANTIZE uint8 -> int8 at the input: its int8 copy of the image never
+    exists beside the uint8 one (a band of the stage, or written over it in place)."""
     tf = pytest.importorskip("tensorflow")
     from tinyq.workflows.compile import compile
     from tinyq.workflows.verify import verify
@@ -125,7 +125,11 @@ def test_patched_uint8_input_model_is_bit_exact(tmp_path: Path) -> None:
                          low=0.0, io="uint8")
     gen = compile(path, patch="max")
     st = gen.patches.stage
-    assert st is not None and gen.graph.ops[st.first].opcode == "QUANTIZE", gen.patches
+    q = gen.graph.ops[0]
+    assert q.opcode == "QUANTIZE" and st is not None, gen.patches
+    # its int8 copy of the image is a band of the stage, or (cheaper) written over the uint8 image
+    in_place = gen.tensor_offset(q.outputs[0]) == gen.tensor_offset(q.inputs[0])
+    assert st.first == 0 or (st.first == 1 and in_place), (st.first, in_place)
     rep = verify(path, samples=25, seed=3, patch="max", sanitize=True)
     assert rep.elements > 0 and rep.mismatches == 0, rep.to_dict()
 
@@ -173,6 +177,72 @@ def test_two_runs_two_stages(tmp_path: Path) -> None:
     assert rep.elements > 0 and rep.mismatches == 0, rep.to_dict()
 
 
+@tf_only
+@pytest.mark.parametrize(("name", "io"), [("k3_s2_same", "int8"), ("residual_blocks", "int8"), ("elementwise", "uint8")])
+def test_streamed_input_is_bit_exact(name: str, io: str, tmp_path: Path) -> None:
+    """`--patch max,stream`: the model input itself becomes a band the application feeds row by
+    row (the host harness's reader), so the arena holds a few rows of it instead of all; with a
+    uint8 camera input its QUANTIZE reads the fed band."""
+    tf = pytest.importorskip("tensorflow")
+    from tinyq.workflows.compile import compile
+    from tinyq.workflows.verify import verify
+
+    from tfmodels import convert_int8, keras_model, quantize_with
+
+    shape, spec = CHAINS[name]
+    m = keras_model([shape], _chain(tf, spec), seed=11)
+    path = tmp_path / f"{name}.tflite"
+    if io == "uint8":
+        quantize_with(tf.lite.TFLiteConverter.from_keras_model(m), path, [(1, *shape)], low=0.0, io="uint8")
+    else:
+        convert_int8(m, path, [shape], samples=8)
+    whole_input = compile(path, patch="max")
+    gen = compile(path, patch="max,stream")
+    t = gen.graph.inputs[0]
+    st = gen.patches.stage
+    assert st is not None and t in st.fed, gen.patches
+    band = st.band_of(t)
+    assert band is not None and band.producer == -1 and band.rows < band.height
+    assert gen.arena_bytes < whole_input.arena_bytes, (gen.arena_bytes, whole_input.arena_bytes)
+    assert "fed by the application" in gen.patches.text(gen.graph)
+    assert gen.patches.to_dict()["streamed_inputs"] == [t]
+    src = gen.files["model.c"]
+    assert "tq_read_input(0," in src and "case 0: return 0;" in src   # no buffer for the input
+    rep = verify(path, samples=20, seed=5, patch="max,stream", sanitize=True)
+    assert rep.elements > 0 and rep.mismatches == 0, rep.to_dict()
+
+
+@tf_only
+def test_streamed_input_through_tinyq_model_run(chain_model: Path, tmp_path: Path) -> None:
+    """tinyq_model_run on a streamed model reads the rows from the caller's whole input: the same
+    outputs as the harness's reader gives."""
+    import numpy as np
+
+    from tinyq.targets.host import CFLAGS, build_host, find_cc, run_host
+    from tinyq.workflows.compile import compile
+
+    gen = compile(chain_model, patch="max,stream")
+    assert gen.patches.stage.fed
+    gen.write(tmp_path)
+    g = gen.graph
+    rng = np.random.default_rng(3)
+    x = rng.integers(-128, 128, size=(2, *g.t(g.inputs[0]).shape), dtype=np.int8)
+    want, _ = run_host(build_host(tmp_path), g, [x])
+    (tmp_path / "run_main.c").write_text(
+        "#include <stdio.h>\n#include \"model.h\"\n"
+        "static unsigned char in[TQ_INPUT0_BYTES], out[TQ_OUTPUT0_BYTES];\n"
+        "int main(void) {\n"
+        "    while (fread(in, 1, sizeof in, stdin) == sizeof in) {\n"
+        "        tinyq_model_run(in, out);\n"
+        "        fwrite(out, 1, sizeof out, stdout);\n"
+        "    }\n    return 0;\n}\n")
+    exe = tmp_path / "run_main"
+    cmd = [find_cc(), *CFLAGS, "-I", str(tmp_path), *sorted(str(f) for f in tmp_path.glob("*.c")), "-o", str(exe)]
+    assert subprocess.run(cmd, capture_output=True, text=True).returncode == 0
+    got = subprocess.run([str(exe)], input=x.tobytes(), capture_output=True).stdout
+    assert got == b"".join(w[0].tobytes() for w in want)
+
+
 @pytest.fixture(scope="module")
 def chain_model(tmp_path_factory) -> Path:
     tf = pytest.importorskip("tensorflow")
@@ -216,6 +286,9 @@ def test_bad_patch_mode_is_refused() -> None:
         with pytest.raises(TinyqError, match="--patch"):
             parse_mode(bad)
     assert parse_mode("max-overhead=15%") == ("bound", 15.0)
+    assert parse_mode("max,stream") == parse_mode("max") and streams("max,stream") and not streams("max")
+    with pytest.raises(TinyqError, match="stream"):
+        parse_mode("max,often")
 
 
 @tf_only
@@ -278,3 +351,22 @@ def test_patched_chain_runs_bit_exact_in_emulation(board: str, chain_model: Path
     rep = deploy(DeployOptions(model=chain_model, board=board, emulate=True, samples=5, out=tmp_path,
                                patch="max", quiet=True)).to_dict()
     assert rep["bit_exact"] and rep["patches"]["patched"], rep
+
+
+@tf_only
+@pytest.mark.slow
+@pytest.mark.parametrize("inputs", ["device", "host"])
+def test_streamed_input_runs_bit_exact_in_emulation(inputs: str, chain_model: Path, tmp_path: Path) -> None:
+    """A streamed input on the emulated Cortex-M4: generated row by row on the device (no whole
+    input anywhere: the firmware is built without the staging buffer, so its RAM is less than
+    with the input in the arena), or read from the host into the staging buffer."""
+    from tinyq.workflows.deploy import DeployOptions, deploy
+
+    runs = {patch: deploy(DeployOptions(model=chain_model, board="mps2_an386", emulate=True, samples=3,
+                                        out=tmp_path / patch, patch=patch, quiet=True, inputs=inputs)).to_dict()
+            for patch in ("max", "max,stream")}
+    on, off = runs["max,stream"], runs["max"]
+    assert on["bit_exact"] and off["bit_exact"], on
+    assert on["patches"]["streamed_inputs"] and on["arena_bytes"] < off["arena_bytes"]
+    if inputs == "device":
+        assert on["ram_bytes"] < off["ram_bytes"], (on["ram_bytes"], off["ram_bytes"])

@@ -99,14 +99,49 @@ static int gen_supported(void)
 #endif
 }
 
-/* The inputs of sample `sample` of the seed's sequence, written into the model's input buffers. */
+/* Streamed inputs (TQ_INPUTi_STREAMED) have no buffer in the arena: the model asks the reader
+ * below for their rows as it goes. Generated inputs ('G') are generated row by row right there,
+ * so no whole input exists anywhere; an 'R' or 'F' request's inputs wait whole in a staging
+ * buffer, left out with -DTQ_NO_INPUT_STAGING (then only 'G' serves such a model). */
+#if TQ_MODEL_STREAMED_BYTES && !defined(TQ_NO_INPUT_STAGING)
+#define TQ_STAGING 1
+static uint8_t g_staged[TQ_MODEL_STREAMED_BYTES];
+#else
+#define TQ_STAGING 0
+#endif
+static uint32_t g_staged_at[TQ_MODEL_NUM_INPUTS];
+static uint32_t g_gen_ctr[TQ_MODEL_NUM_INPUTS];   /* a streamed input's counter for 'G' */
+static int g_generating;
+static uint32_t g_reader_cost;                     /* counted in the reader: not the model's */
+
+/* Where input i's bytes go: its buffer, or the staging buffer (0 when there is none). */
+static uint8_t *input_slot(int i)
+{
+    if (!tq_model_input_streamed[i]) {
+        return (uint8_t *)tinyq_model_input(i);
+    }
+#if TQ_STAGING
+    return g_staged + g_staged_at[i];
+#else
+    return 0;
+#endif
+}
+
+/* The inputs of sample `sample` of the seed's sequence, written into the model's input buffers
+ * (a streamed input: its counter kept for the reader). */
 static void gen_inputs(uint32_t seed, uint32_t sample)
 {
 #if TQ_GEN_INPUTS
     uint32_t ctr = tq_gen_key(seed, sample);
     for (int i = 0; i < TQ_MODEL_NUM_INPUTS; ++i) {
         const uint32_t size = g_in_kind[i] & (uint8_t)~TQ_GEN_FLOAT;
-        ctr = tq_gen_fill((uint8_t *)tinyq_model_input(i), tq_model_input_bytes[i] / size, g_in_kind[i], ctr);
+        const uint32_t elements = tq_model_input_bytes[i] / size;
+        if (tq_model_input_streamed[i]) {
+            g_gen_ctr[i] = ctr;
+            ctr += elements * TQ_GEN_STEP;     /* what tq_gen_fill would have advanced it by */
+        } else {
+            ctr = tq_gen_fill((uint8_t *)tinyq_model_input(i), elements, g_in_kind[i], ctr);
+        }
     }
 #else
     (void)seed;
@@ -116,6 +151,30 @@ static void gen_inputs(uint32_t seed, uint32_t sample)
 
 static uint32_t g_layer_counts[TQ_MODEL_NUM_LAYERS];
 static uint32_t g_last;
+
+/* The model's input reader: rows of a streamed input, generated or from the staging buffer. Its
+ * own time is taken out of the counts, as writing an input buffer is for the other inputs. */
+static void read_rows(void *ctx, int input, int32_t first_row, int32_t rows, void *dst)
+{
+    (void)ctx;
+    const uint32_t a = tq_counter();
+    const uint32_t rb = tq_model_input_row_bytes[input];
+    if (g_generating) {
+#if TQ_GEN_INPUTS
+        const uint32_t per_row = rb / (g_in_kind[input] & (uint8_t)~TQ_GEN_FLOAT);
+        (void)tq_gen_fill((uint8_t *)dst, (uint32_t)rows * per_row, g_in_kind[input],
+                          g_gen_ctr[input] + (uint32_t)first_row * per_row * TQ_GEN_STEP);
+#endif
+    } else {
+        const uint8_t *src = input_slot(input);
+        if (src) {
+            memcpy(dst, src + (uint32_t)first_row * rb, (uint32_t)rows * rb);
+        }
+    }
+    const uint32_t spent = tq_counter() - a;
+    g_reader_cost += spent;
+    g_last += spent;
+}
 
 void tq_profile_start(void)
 {
@@ -249,9 +308,11 @@ static void run_inference(uint8_t type, uint16_t seq)
     for (int l = 0; l < TQ_MODEL_NUM_LAYERS; ++l) {
         g_layer_counts[l] = 0;    /* (outside the measured time) */
     }
+    g_generating = type == 'G';
+    g_reader_cost = 0;
     const uint32_t t0 = tq_counter();
     tinyq_model_invoke();
-    const uint32_t total = tq_counter() - t0;
+    const uint32_t total = tq_counter() - t0 - g_reader_cost;
     uint32_t out_bytes = 0;
     for (int i = 0; i < TQ_MODEL_NUM_OUTPUTS; ++i) {
         out_bytes += tq_model_output_bytes[i];
@@ -284,7 +345,7 @@ static int accept_frame(void *ctx, uint8_t type, uint32_t len)
     (void)ctx;
     return ((type == 'H' || type == 'Q') && len == 0) || ((type == 'C' || type == 'F') && len == 4) ||
            (type == 'G' && len == 8) ||
-           (type == 'R' && len == g_in_bytes);
+           (type == 'R' && len == g_in_bytes && (TQ_STAGING || !TQ_MODEL_STREAMED_BYTES));
 }
 
 static uint8_t *payload_slot(void *ctx, uint32_t index)
@@ -292,7 +353,8 @@ static uint8_t *payload_slot(void *ctx, uint32_t index)
     (void)ctx;
     for (int i = 0; i < TQ_MODEL_NUM_INPUTS; ++i) {
         if (index < tq_model_input_bytes[i]) {
-            return (uint8_t *)tinyq_model_input(i) + index;
+            uint8_t *slot = input_slot(i);
+            return slot ? slot + index : &g_spill[index & 7u];   /* (no staging: only 'C', 'F', 'G' args) */
         }
         index -= tq_model_input_bytes[i];
     }
@@ -308,9 +370,13 @@ int main(void)
 {
     static tq_frame_parser rx;
     tq_board_init();
+    uint32_t staged = 0;
     for (int i = 0; i < TQ_MODEL_NUM_INPUTS; ++i) {
         g_in_bytes += tq_model_input_bytes[i];
+        g_staged_at[i] = staged;
+        staged += tq_model_input_streamed[i] ? tq_model_input_bytes[i] : 0u;
     }
+    tinyq_model_set_input_reader(read_rows, 0);
     tq_frame_init(&rx, accept_frame, payload_slot, 0);
     for (;;) {
         int ev = tq_frame_poll(&rx);   /* first the bytes kept from a broken frame, if any */
@@ -346,8 +412,8 @@ int main(void)
                     uint32_t offset = get_u32(arg);
                     int ok = tq_board_has_files();
                     for (int i = 0; ok && i < TQ_MODEL_NUM_INPUTS; ++i) {
-                        ok = tq_board_file_read(TQ_INPUTS_FILE, offset, (uint8_t *)tinyq_model_input(i),
-                                                tq_model_input_bytes[i]) == 0;
+                        ok = input_slot(i) && tq_board_file_read(TQ_INPUTS_FILE, offset, input_slot(i),
+                                                                 tq_model_input_bytes[i]) == 0;
                         offset += tq_model_input_bytes[i];
                     }
                     if (ok) {

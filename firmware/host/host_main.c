@@ -111,16 +111,39 @@ static int read_exact(void *dst, size_t n)
     return fread(dst, 1, n, stdin) == n;
 }
 
+/* Streamed inputs (TQ_INPUTi_STREAMED) have no buffer in the arena: each sample is read whole
+ * into this staging buffer, and the model's reader hands out its rows as the model asks. */
+static uint8_t g_staged[TQ_MODEL_STREAMED_BYTES + 1];
+static uint32_t g_staged_at[TQ_MODEL_NUM_INPUTS];
+
+static void staged_rows(void *ctx, int input, int32_t first_row, int32_t rows, void *dst)
+{
+    (void)ctx;
+    const size_t rb = tq_model_input_row_bytes[input];
+    memcpy(dst, g_staged + g_staged_at[input] + (size_t)first_row * rb, (size_t)rows * rb);
+}
+
+static void *input_slot(int i)
+{
+    return tq_model_input_streamed[i] ? (void *)(g_staged + g_staged_at[i]) : tinyq_model_input(i);
+}
+
 int main(int argc, char **argv)
 {
     g_dump_layers = argc > 1 && strcmp(argv[1], "layers") == 0;
     const int reset_each = argc > 1 && strcmp(argv[1], "reset") == 0;
+    uint32_t at = 0;
+    for (int i = 0; i < TQ_MODEL_NUM_INPUTS; ++i) {
+        g_staged_at[i] = at;
+        at += tq_model_input_streamed[i] ? tq_model_input_bytes[i] : 0u;
+    }
+    tinyq_model_set_input_reader(staged_rows, 0);
     for (;;) {
         if (reset_each) {
             tinyq_model_reset();
         }
         for (int i = 0; i < TQ_MODEL_NUM_INPUTS; ++i) {
-            if (!read_exact(tinyq_model_input(i), tq_model_input_bytes[i])) {
+            if (!read_exact(input_slot(i), tq_model_input_bytes[i])) {
                 if (i == 0 && feof(stdin)) {
                     return 0;
                 }

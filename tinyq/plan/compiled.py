@@ -10,7 +10,7 @@ from tinyq.ir import Graph
 from tinyq.ops.lower import Lowered
 from tinyq.plan.arena import ArenaPlan, plan_arena, validate
 from tinyq.plan.liveness import buffers, byte_offset, root
-from tinyq.plan.patch import AUTO_MIN_SAVING, PatchReport, best_stages, check, parse_mode, stage_buffers
+from tinyq.plan.patch import AUTO_MIN_SAVING, PatchReport, best_stages, check, parse_mode, stage_buffers, streams
 from tinyq.resources import kernels_dir
 
 
@@ -29,6 +29,7 @@ def plan_with_patches(lowered: Lowered, patch: str = "auto",
     arena within PCT% more instructions); "auto" (within 10%, and only when the model does not
     fit `arena_limit` without it or it saves more than 30% of the arena)."""
     mode, bound = parse_mode(patch)
+    stream = frozenset(lowered.graph.inputs) if streams(patch) else frozenset()
     bufs = buffers(lowered)
     p = plan_arena(bufs)
     validate(p)   # no two buffers live at once overlap, unless a kernel allows it
@@ -45,7 +46,9 @@ def plan_with_patches(lowered: Lowered, patch: str = "auto",
             break
         spent = float(sum(st.extra_instructions() for st in stages))
         found = None
-        for _, st in best_stages(lowered, cur_bufs, bound, macs, taken=taken, spent=spent)[:2]:
+        cands = best_stages(lowered, cur_bufs, bound, macs, taken=taken, spent=spent, around=pp.peak()[0],
+                            stream=stream)
+        for _, st in cands[:2]:
             check(st, lowered.graph)
             nb = stage_buffers(cur_bufs, st, lowered.graph)
             cand = plan_arena(nb)

@@ -41,6 +41,7 @@ CALL_COST = 150               # instructions per kernel call (setup, the geometr
 COPY_COST = 0.35              # instructions per byte shifted (word copy, 4 words a loop)
 INSTR_PER_MAC = 1.0           # what a model costs without patches, for the overhead ratio
 STEP_CHOICES = (1, 2, 4, 8)   # rows of the first ops' outputs per step
+AROUND = 6                    # ops before and after the peak a stage inside a run may span
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ class Band:
     """An intermediate tensor of the run, held `rows` rows at a time."""
 
     tensor: int
-    producer: int              # position of its op in the stage
+    producer: int              # position of its op in the stage; -1: a model input the application feeds
     row_bytes: int
     rows: int
     height: int
@@ -73,6 +74,8 @@ class Stage:
     calls: int = 0                         # kernel calls per inference (one per op without patches)
     # per input the stage consumes for good: bytes of it no longer read, before each step
     consumed: dict[int, np.ndarray] = field(default_factory=dict)
+    # per model input streamed into a band (`--patch ...,stream`): its rows fed after each step
+    fed: dict[int, np.ndarray] = field(default_factory=dict)
 
     @property
     def ops(self) -> range:
@@ -86,8 +89,10 @@ class Stage:
         return int(shape[2]) * int(shape[3]) * g.t(t).itemsize
 
     def extra_instructions(self) -> int:
-        """What running patch by patch adds: the extra calls and the shifts."""
-        return int((self.calls - len(self.deps)) * CALL_COST + self.shifted_bytes * COPY_COST)
+        """What running patch by patch adds: the extra calls (the input reader's included) and
+        the shifts. (A fed input's bytes are written once either way.)"""
+        feeds = sum(int(np.count_nonzero(np.diff(f, prepend=0))) for f in self.fed.values())
+        return int((self.calls - len(self.deps) + feeds) * CALL_COST + self.shifted_bytes * COPY_COST)
 
 
 @dataclass
@@ -126,8 +131,9 @@ class PatchReport:
     @staticmethod
     def _stage_dict(st: Stage) -> dict:
         return {"ops": [st.first, st.last], "steps": st.steps, "calls": st.calls, "shifted_bytes": st.shifted_bytes,
-                "bands": [{"tensor": b.tensor, "rows": b.rows, "of_rows": b.height, "bytes": b.nbytes}
-                          for b in st.bands]}
+                "bands": [{"tensor": b.tensor, "rows": b.rows, "of_rows": b.height, "bytes": b.nbytes,
+                           "fed": b.producer < 0} for b in st.bands],
+                "streamed_inputs": sorted(st.fed)}
 
     def to_dict(self) -> dict:
         st = self.stage
@@ -151,18 +157,31 @@ class PatchReport:
             more = f" and {len(st.bands) - 6} more" if len(st.bands) > 6 else ""
             lines.append(f"  ops {st.first}..{st.last} run in {st.steps} bands of rows: {st.calls} kernel calls "
                          f"instead of {len(st.deps)}, {st.shifted_bytes:,} B shifted; bands: {names}{more}")
+            for t in st.fed:
+                b = st.band_of(t)
+                assert b is not None
+                lines.append(f"  input {g.t(t).name[:40]} is fed by the application {b.rows} of {b.height} rows at a time "
+                             f"(tinyq_model_set_input_reader): {b.nbytes:,} B instead of {g.t(t).nbytes:,} B")
         return "\n".join(lines)
 
 
 PATCH_HELP = ("patch-based execution of the first window layers, a band of rows at a time, so that their "
               "large activations never exist whole: auto (default: where the model would not fit the board "
               "otherwise, or it saves more than 30%% of the arena, within 10%% more instructions), off, max "
-              "(the smallest arena), max-overhead=PCT")
+              "(the smallest arena), max-overhead=PCT; add ',stream' (e.g. max,stream) to have the application "
+              "feed the model input row by row (tinyq_model_set_input_reader: a camera's lines, a decoder's "
+              "output), so that not even the input exists whole")
 
 
 def parse_mode(text: str) -> tuple[str, float]:
-    """`auto`, `off`, `max` or `max-overhead=PCT` -> (mode, overhead bound in percent)."""
+    """`auto`, `off`, `max` or `max-overhead=PCT` -> (mode, overhead bound in percent), after
+    any ',stream' (see `streams`)."""
     from tinyq.errors import TinyqError
+    base, _, extra = text.partition(",")
+    if extra and extra != "stream":
+        raise TinyqError(f"--patch {text!r} is not understood: {extra!r} after the comma",
+                         "the only modifier is ',stream' (e.g. --patch max,stream)")
+    text = base
     if text in PATCH_MODES:
         return text, DEFAULT_MAX_OVERHEAD if text == "auto" else math.inf
     if text.startswith("max-overhead="):
@@ -173,7 +192,13 @@ def parse_mode(text: str) -> tuple[str, float]:
         if pct >= 0 and math.isfinite(pct):
             return "bound", pct
     raise TinyqError(f"--patch {text!r} is not understood",
-                     "use --patch auto, off, max or max-overhead=PCT (e.g. max-overhead=15)")
+                     "use --patch auto, off, max or max-overhead=PCT (e.g. max-overhead=15), optionally "
+                     "followed by ',stream'")
+
+
+def streams(text: str) -> bool:
+    """Whether the patch mode asks for the model input fed row by row (`MODE,stream`)."""
+    return text.partition(",")[2] == "stream"
 
 
 def _deps(lowered: Lowered, pos: int) -> Rows | None:
@@ -241,11 +266,13 @@ def progress(lowered: Lowered, first: int, last: int, steps: int) -> tuple[list[
 
 
 def schedule(lowered: Lowered, first: int, last: int, steps: int, slack: float = 0.0,
-             prog: tuple[list[Rows], np.ndarray] | None = None) -> Stage | None:
+             prog: tuple[list[Rows], np.ndarray] | None = None, stream: frozenset[int] = frozenset()) -> Stage | None:
     """The band schedule of ops first..last in `steps` steps, or None where they cannot stream
     (an op that cannot run on bands, or nothing to gain: no intermediate tensor). `slack`: spare
     rows per band, as a fraction of what it needs, so that it shifts less often. `prog`: a
-    `progress` of a stage from the same first op at least this long, to reuse."""
+    `progress` of a stage from the same first op at least this long, to reuse. `stream`: model
+    inputs the application may feed row by row; one read only by the stage's ops, by rows,
+    becomes a band too (`fed`), filled before each step with the rows that step reads."""
     g = lowered.graph
     if prog is None:
         prog = progress(lowered, first, last, steps)
@@ -266,6 +293,7 @@ def schedule(lowered: Lowered, first: int, last: int, steps: int, slack: float =
     band_ts = [t for t in produced if t not in g.outputs and cons.get(t) and set(cons[t]) <= inside]
     if not band_ts:
         return None
+    fed = _fed(g, deps, first, hi, stream, set(produced), cons)
     done = np.vstack([np.zeros((1, n), np.int64), hi[:-1]])      # rows done before step k
 
     def still_read(t: int) -> np.ndarray:
@@ -285,19 +313,21 @@ def schedule(lowered: Lowered, first: int, last: int, steps: int, slack: float =
         return low
 
     bands: list[Band] = []
-    base = np.zeros((steps, len(band_ts)), np.int64)
+    base = np.zeros((steps, len(band_ts) + len(fed)), np.int64)
     shifted = 0
-    for j, t in enumerate(band_ts):
-        i = produced[t]
+    for j, t in enumerate([*band_ts, *fed]):
+        i = produced.get(t, -1)
+        t_hi = hi[:, i] if i >= 0 else fed[t]                  # rows made (or fed) after step k
+        t_done = np.concatenate([[0], t_hi[:-1]])             # ... and before it
         height = int(g.t(t).shape[1])
-        low = np.minimum(still_read(t), done[:, i])           # rows not yet made are not kept either
-        need = int((hi[:, i] - low).max())
+        low = np.minimum(still_read(t), t_done)               # rows not yet made are not kept either
+        need = int((t_hi - low).max())
         rows = min(height, max(1, need + int(math.ceil(need * slack))))
         rb = int(g.t(t).shape[2]) * int(g.t(t).shape[3]) * g.t(t).itemsize
         b = 0
         for k in range(steps):
-            if int(hi[k, i]) - b > rows:
-                shifted += int(done[k, i] - low[k]) * rb
+            if int(t_hi[k]) - b > rows:
+                shifted += int(t_done[k] - low[k]) * rb
                 b = int(low[k])
             base[k, j] = b
         bands.append(Band(t, i, rb, rows, height))
@@ -306,10 +336,36 @@ def schedule(lowered: Lowered, first: int, last: int, steps: int, slack: float =
     # before each step, which the stage's own buffers may take over (`reuse`)
     consumed = {}
     read_whole = {t for d in deps for t in d.whole}
-    for t in {s for d in deps for s in (d.windowed, *d.same)} - set(produced) - read_whole:
+    for t in {s for d in deps for s in (d.windowed, *d.same)} - set(produced) - read_whole - set(fed):
         if t not in g.outputs and set(cons[t]) <= inside and not g.t(t).is_variable:
             consumed[t] = still_read(t) * (int(g.t(t).shape[2]) * int(g.t(t).shape[3]) * g.t(t).itemsize)
-    return Stage(first, last, steps, deps, bands, hi.copy(), base, shifted, calls, consumed)
+    return Stage(first, last, steps, deps, bands, hi.copy(), base, shifted, calls, consumed, fed)
+
+
+def _fed(g: Graph, deps: list[Rows], first: int, hi: np.ndarray, stream: frozenset[int], produced: set[int],
+         cons: dict[int, list[int]]) -> dict[int, np.ndarray]:
+    """Per model input in `stream` that only this stage's ops read, and by rows (not whole): the
+    rows of it the stage has read by the end of each step, which the application must have fed."""
+    fed: dict[int, np.ndarray] = {}
+    inside = set(range(first, first + len(deps)))
+    whole = {t for d in deps for t in d.whole}
+    for t in stream:
+        if t in produced or t in whole or t not in g.inputs or not cons.get(t) or not set(cons[t]) <= inside:
+            continue
+        shape = g.t(t).shape
+        if len(shape) != 4 or shape[0] != 1 or g.t(t).is_variable:
+            continue
+        need = np.zeros(len(hi), np.int64)
+        for pos in cons[t]:
+            c = pos - first
+            d = deps[c]
+            o = hi[:, c]
+            if d.windowed == t:
+                need = np.maximum(need, np.where(o > 0, np.clip((o - 1) * d.stride - d.pad + d.extent, 0, d.in_h), 0))
+            if t in d.same:
+                need = np.maximum(need, o)
+        fed[t] = np.maximum.accumulate(need)
+    return fed
 
 
 def reuse(stage: Stage, g: Graph) -> dict[int, dict[int, int]]:
@@ -343,6 +399,12 @@ def check(stage: Stage, g: Graph) -> None:
     col = {b.tensor: j for j, b in enumerate(stage.bands)}
     made = {d.output: i for i, d in enumerate(stage.deps)}
     for k in range(stage.steps):
+        for t, f in stage.fed.items():
+            a, z = (int(f[k - 1]) if k else 0), int(f[k])
+            base = int(stage.base[k, col[t]])
+            if z > a and (a < base or z - base > stage.bands[col[t]].rows):
+                raise PlanError(f"patch step {k}: the rows [{a}, {z}) fed of input {t} fall outside its band, "
+                                f"which holds [{base}, {base + stage.bands[col[t]].rows})")
         for i, d in enumerate(stage.deps):
             o0, o1 = (int(stage.hi[k - 1, i]) if k else 0), int(stage.hi[k, i])
             if o1 <= o0:
@@ -351,7 +413,8 @@ def check(stage: Stage, g: Graph) -> None:
             reads = [(d.windowed, max(0, y0), min(d.in_h, (o1 - 1) * d.stride - d.pad + d.extent))]
             reads += [(r, o0, o1) for r in d.same]
             for t, a, z in [*reads, (d.output, o0, o1)]:
-                have = int(stage.hi[k, made[t]]) if t in made else int(g.t(t).shape[1])
+                have = (int(stage.hi[k, made[t]]) if t in made else int(stage.fed[t][k]) if t in stage.fed
+                        else int(g.t(t).shape[1]))
                 if (t, a, z) != (d.output, o0, o1) and z > have:
                     raise PlanError(f"patch step {k}: op {stage.first + i} reads rows [{a}, {z}) of tensor {t}, "
                                     f"only {have} made")
@@ -401,6 +464,25 @@ def _runs(lowered: Lowered, taken: set[int] = frozenset()) -> list[tuple[int, in
     return runs
 
 
+def _starts(lowered: Lowered, taken: set[int], around: int | None,
+            reach: int = AROUND) -> list[tuple[int, list[int]]]:
+    """Where stages may start, with the last ops each may end at: every run's first op, to any
+    later op of the run; and, in the run holding `around` (the peak), every op up to `reach`
+    before it, to an op from the peak to `reach` after it. A peak deep in a run (a block at a
+    lower resolution, past a stage already taken) is then covered by a stage of its own
+    neighbours, not only by one from the run's start."""
+    out: list[tuple[int, list[int]]] = []
+    for first, end in _runs(lowered, taken):
+        if end > first:
+            out.append((first, list(range(first + 1, end + 1))))
+        if around is not None and first <= around <= end:
+            for f in range(max(first + 1, around - reach), around + 1):
+                lasts = list(range(max(f + 1, around), min(end, around + reach) + 1))
+                if lasts:
+                    out.append((f, lasts))
+    return out
+
+
 def _live_peak(bufs: list[Buffer]) -> int:
     """About the most bytes live at one op: the sizes live there, less what overlap claims may
     share (a buffer over another one, up to that one's size): a cheap way to rank stages before
@@ -428,26 +510,28 @@ def _live_peak(bufs: list[Buffer]) -> int:
 
 def best_stages(lowered: Lowered, bufs: list[Buffer], max_overhead_pct: float,
                 macs: int, keep: int = 6, taken: set[int] = frozenset(),  # type: ignore[assignment]
-                spent: float = 0.0) -> list[tuple[int, Stage]]:
+                spent: float = 0.0, around: int | None = None,
+                stream: frozenset[int] = frozenset()) -> list[tuple[int, Stage]]:
     """The stages within the overhead bound that make the arena smallest: ranked by the live
     peak, the best `keep` then placed by the quick greedy planner; (its arena, stage), best
     first (among equals, the one with the least overhead). `taken`: positions already in a
-    stage; `spent`: instructions those stages add (the bound is for all of them)."""
+    stage; `spent`: instructions those stages add (the bound is for all of them); `around`: the
+    op where the arena peaks, which stages starting inside a run must cover (`_starts`);
+    `stream`: model inputs the application may feed row by row (`schedule`)."""
     budget = max_overhead_pct / 100.0 * max(macs, 1) * INSTR_PER_MAC - spent
     ranked: list[tuple[int, float, int, Stage]] = []
-    for first, end in _runs(lowered, taken):
-        if end == first:
-            continue
+    for first, last_of in _starts(lowered, taken, around):
         d0 = _deps(lowered, first)
         assert d0 is not None
+        end = max(last_of)
         for rows_per_step in STEP_CHOICES:
             steps = max(1, -(-d0.out_h // rows_per_step))
             prog = progress(lowered, first, end, steps)
             if prog is None:
                 continue
-            for last in range(first + 1, end + 1):
+            for last in last_of:
                 for slack in (0.0, 0.5):
-                    st = schedule(lowered, first, last, steps, slack, prog)
+                    st = schedule(lowered, first, last, steps, slack, prog, stream)
                     if st is None:
                         continue
                     extra = st.extra_instructions()

@@ -52,10 +52,12 @@ def c_string(text: object) -> str:
     return "".join(out)
 
 
-def _io_info(graph: Graph, index: int, ptr: str) -> dict:
+def _io_info(graph: Graph, index: int, ptr: str, streamed: bool = False) -> dict:
     t = graph.t(index)
+    row_bytes = int(t.shape[2]) * int(t.shape[3]) * t.itemsize if len(t.shape) == 4 else t.nbytes
     return {
-        "name": t.name, "dtype": t.dtype, "shape": t.shape, "nbytes": t.nbytes, "ptr": ptr,
+        "name": t.name, "dtype": t.dtype, "shape": t.shape, "nbytes": t.nbytes, "ptr": "0" if streamed else ptr,
+        "streamed": streamed, "row_bytes": row_bytes,
         "ctype": CTYPES.get(t.dtype, "uint8_t"), "elements": t.num_elements,
         "scale_c": _float_literal(t.qscale) if t.is_quantized else "1.0f",
         "zero_point": t.qzero if t.is_quantized else 0,
@@ -81,15 +83,30 @@ def _stage_block(lowered: Lowered, stage: Stage) -> list[str]:
            f"(tinyq/plan/patch.py): {len(stage.bands)} intermediate tensors held a few rows at a time */",
            "{",
            "    " + _table("tq_patch_done", hi),
-           "    " + _table("tq_patch_base", base),
-           f"    for (int32_t k = 0; k < {stage.steps}; ++k) {{",
-           "        const int32_t prev = k ? k - 1 : 0;"]
+           "    " + _table("tq_patch_base", base)]
+    fed = list(stage.fed)
+    if fed:
+        out.append("    " + _table("tq_patch_fed", [[0] * len(fed)] + [[int(stage.fed[t][k]) for t in fed]
+                                                                      for k in range(stage.steps)]))
+    out += [f"    for (int32_t k = 0; k < {stage.steps}; ++k) {{",
+            "        const int32_t prev = k ? k - 1 : 0;"]
 
     def ptr(t: int, row: str) -> str:
         elems = int(g.t(t).shape[2]) * int(g.t(t).shape[3])
         if t in band_col:
             row = f"({row} - (int32_t)tq_patch_base[k][{band_col[t]}])"
         return f"(T{t} + {row} * {elems})"
+
+    for f, t in enumerate(fed):     # a streamed model input: its next rows, from the application
+        j, fb, i_in = band_col[t], stage.bands[band_col[t]], g.inputs.index(t)
+        out += [f"        if (k && tq_patch_base[k][{j}] != tq_patch_base[prev][{j}]) {{   /* keep the rows still read */",
+                f"            tq_patch_shift(T{t}, (tq_patch_base[k][{j}] - tq_patch_base[prev][{j}]) * {fb.row_bytes}, "
+                f"(tq_patch_fed[k][{f}] - tq_patch_base[k][{j}]) * {fb.row_bytes});",
+                "        }",
+                f"        if (tq_patch_fed[k + 1][{f}] > tq_patch_fed[k][{f}]) {{   /* input {i_in}: the rows this step reads */",
+                f"            tq_read_input({i_in}, tq_patch_fed[k][{f}], "
+                f"tq_patch_fed[k + 1][{f}] - tq_patch_fed[k][{f}], {ptr(t, f'(int32_t)tq_patch_fed[k][{f}]')});",
+                "        }"]
 
     for i, d in enumerate(stage.deps):
         pos = stage.first + i
@@ -183,9 +200,16 @@ def render(lowered: Lowered, plan: ArenaPlan, source: str = "", patches: PatchRe
             lo = plan.offsets[("s", layer.op.index)]
             write_ranges.append((lo, lo + layer.scratch_bytes))
         write_first.append(len(write_ranges))
+    streamed = {t for st in (patches.stages if patches else []) for t in st.fed}
+    for st in (patches.stages if patches else []):
+        for t in st.fed:        # the application's reader writes a streamed input's band in the stage's first layer
+            lo = compiled.tensor_offset(t)
+            write_ranges.insert(write_first[st.first + 1], (lo, lo + compiled.tensor_bytes(t)))
+            write_first[st.first + 1:] = [w + 1 for w in write_first[st.first + 1:]]
     ctx = {
         "version": __version__, "source": compiled.source, "name": graph.name,
-        "inputs": [_io_info(graph, t, f"T{t}") for t in graph.inputs],
+        "inputs": [_io_info(graph, t, f"T{t}", t in streamed) for t in graph.inputs],
+        "streamed": bool(streamed),
         "outputs": [_io_info(graph, t, f"T{t}") for t in graph.outputs],
         "layers": layers, "arena_bytes": plan.arena_bytes, "macs": compiled.macs,
         "consts": em.consts, "const_bytes": lowered.const_bytes,

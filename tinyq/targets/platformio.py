@@ -110,8 +110,9 @@ def _board_json(board: Board) -> dict:
     }
 
 
-def write_project(gen: Compiled, board_name: str, out_dir: str | Path) -> Path:
-    """Write the project: platformio.ini, platform/, src/ (model, kernels, firmware), linker.ld."""
+def write_project(gen: Compiled, board_name: str, out_dir: str | Path, defines: tuple[str, ...] = ()) -> Path:
+    """Write the project: platformio.ini, platform/, src/ (model, kernels, firmware), linker.ld.
+    `defines`: more preprocessor macros for the firmware (NAME or NAME=VALUE)."""
     board = load_board(board_name)
     spec = build_spec(board)
     out = Path(out_dir)
@@ -131,7 +132,7 @@ def write_project(gen: Compiled, board_name: str, out_dir: str | Path) -> Path:
     build = {
         "gnu_prefix": "arm-none-eabi-", "include_dirs": ["src"],
         "ccflags": arch + other, "cflags": ["-std=c99"],
-        "defines": [d[2:] for d in spec.defines], "ldflags": spec.ldflags,
+        "defines": [d[2:] for d in spec.defines] + list(defines), "ldflags": spec.ldflags,
     }
     (out / "tinyq_build.json").write_text(json.dumps(build, indent=2))
     plat = out / "platform"

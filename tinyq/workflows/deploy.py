@@ -75,7 +75,11 @@ def deploy(opt: DeployOptions) -> DeployReport:
         require_fit(plan, gen.graph.name)   # refuse before anything is built
     project = opt.out / run_board.name
     with prog.stage("generate", f"generating the PlatformIO project in {project}"):
-        write_project(gen, str(run_board.path) if run_board.path else run_board.name, project)
+        # a streamed input is generated row by row on the device: no staging buffer for host inputs
+        streamed = bool(gen.patches and any(st.fed for st in gen.patches.stages))
+        no_staging = streamed and opt.data is None and opt.inputs != "host"
+        write_project(gen, str(run_board.path) if run_board.path else run_board.name, project,
+                      ("TQ_NO_INPUT_STAGING",) if no_staging else ())
     with prog.stage("build", "building the firmware (pio run, offline)"):
         image = build_project(project)
         built = budget(gen, target, image.text, image.data, image.bss)
