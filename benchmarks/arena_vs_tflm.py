@@ -6,7 +6,8 @@ arena: activations and scratch; total = head + persistent tail, 64-bit host buil
 output in a child process; and, when the shared baseline file is there, TFLM's `arena_used_bytes()`
 measured on an emulated Cortex-M4 (../shared/baselines/tflm_emulated_m4.md, reference kernels).
 
-tinyq figures: the arena (without patches), the patch plan's arena (`--patch max`), what each
+tinyq figures: the arena (without patches), the patch plan's arena (`--patch max`; and with the model input fed row by row by the
+application, `--patch max,stream`), what each
 planner trick contributes (TFLM-like greedy by size, + in place
 over a dying input, + window ops trailing their input, + the wider search), and the RAM without
 the stack: the budget's estimate, or with --build the .data + .bss of the real firmware ELF.
@@ -98,11 +99,12 @@ def measure(model: Path, board_name: str, do_build: bool, m4: dict[str, int]) ->
     board = load_board(board_name)
     gen = compile(model, source=model.name, patch="off")
     patched = compile(model, source=model.name, patch="max")
+    streamed = compile(model, source=model.name, patch="max,stream")
     b = budget(gen, board)
     ram = built_ram(gen, board) if do_build else b.ram_bytes - b.stack_bytes
     tflm = tflm_allocations(model)
     row = {"model": model.stem, "arena_bytes": gen.arena_bytes, "tricks": trick_arenas(gen),
-           "patch_arena_bytes": patched.arena_bytes,
+           "patch_arena_bytes": patched.arena_bytes, "stream_arena_bytes": streamed.arena_bytes,
            "patch": patched.patches.to_dict() if patched.patches else None,
            "ram_excluding_stack": ram, "ram_measured": do_build,
            "tflm_head": tflm.get("head"), "tflm_total_host": tflm.get("total"),
@@ -117,13 +119,13 @@ def measure(model: Path, board_name: str, do_build: bool, m4: dict[str, int]) ->
 def table(rows: list[dict]) -> str:
     f = lambda v: f"{v:,}" if isinstance(v, int) else ("n/a" if v is None else str(v))  # noqa: E731
     r = lambda v: "n/a" if v is None else f"{v:.2f}x"  # noqa: E731
-    out = ["| model | tinyq arena | patch plan | patch/arena | TFLM head | arena/head | tinyq RAM excl. stack "
-           "| TFLM M4 arena_used | RAM/arena_used | <= 0.8x | TFLM host total |",
-           "|---|---:|---:|---:|---:|---:|---:|---:|---:|:-:|---:|"]
+    out = ["| model | tinyq arena | patch plan | patch/arena | + input streamed | TFLM head | arena/head "
+           "| tinyq RAM excl. stack | TFLM M4 arena_used | RAM/arena_used | <= 0.8x | TFLM host total |",
+           "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|:-:|---:|"]
     for x in rows:
         pa = x["patch_arena_bytes"]
         out.append(f"| {x['model']} | {f(x['arena_bytes'])} | {f(pa)} | {r(pa / x['arena_bytes'])} "
-                   f"| {f(x['tflm_head'])} | {r(x['arena_vs_head'])} "
+                   f"| {f(x['stream_arena_bytes'])} | {f(x['tflm_head'])} | {r(x['arena_vs_head'])} "
                    f"| {f(x['ram_excluding_stack'])}{'' if x['ram_measured'] else ' (est.)'} "
                    f"| {f(x['tflm_m4_arena_used'])} | {r(x['ram_vs_m4_arena'])} "
                    f"| {'n/a' if x['ram_vs_m4_arena'] is None else 'yes' if x['ram_le_0_8x_m4'] else 'no'} "

@@ -520,6 +520,7 @@ def best_stages(lowered: Lowered, bufs: list[Buffer], max_overhead_pct: float,
     `stream`: model inputs the application may feed row by row (`schedule`)."""
     budget = max_overhead_pct / 100.0 * max(macs, 1) * INSTR_PER_MAC - spent
     ranked: list[tuple[int, float, int, Stage]] = []
+    run_starts = {f for f, _ in _runs(lowered, taken)}
     for first, last_of in _starts(lowered, taken, around):
         d0 = _deps(lowered, first)
         assert d0 is not None
@@ -538,8 +539,11 @@ def best_stages(lowered: Lowered, bufs: list[Buffer], max_overhead_pct: float,
                     if extra <= budget:
                         ranked.append((_live_peak(stage_buffers(bufs, st, lowered.graph)), float(extra), len(ranked), st))
     ranked.sort(key=lambda r: r[:3])
+    # the best `keep` of all, and of those from a run's first op (the stages ranked before the
+    # starts around the peak were added: those never drop out of the placement)
+    chosen = ranked[:keep] + [r for r in ranked if r[3].first in run_starts][:keep]
     placed = []
-    for _, extra, _, st in ranked[:keep]:
+    for _, extra, _, st in {id(r[3]): r for r in chosen}.values():
         placed.append((plan_arena(stage_buffers(bufs, st, lowered.graph), search=False).arena_bytes, extra, st))
     placed.sort(key=lambda r: r[:2])
     return [(arena, st) for arena, _, st in placed]
