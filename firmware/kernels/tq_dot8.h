@@ -17,42 +17,47 @@ static inline void tq_fc8_block4(const int8_t *x, const int8_t **w, int32_t grou
     int32_t s0 = s[0], s1 = s[1], s2 = s[2], s3 = s[3];
     const int8_t *wp = *w;
 #ifdef TQ_HAVE_DSP
-    /* gcc's code for the C loop below spills the pointers and the count: 25 instructions a
-     * group here (16 MACs), 11 registers. */
-    if (groups > 0) {
-        int32_t x02, x13, t, u;
-        __asm__ volatile(
-            "1:\n\t"
-            "ldr %[x02], [%[x]], #4\n\t"
-            "ldr %[t], [%[w]], #4\n\t"
-            "sxtb16 %[x13], %[x02], ror #8\n\t"
-            "sxtb16 %[x02], %[x02]\n\t"
-            "sxtb16 %[u], %[t], ror #8\n\t"
-            "sxtb16 %[t], %[t]\n\t"
-            "smlad %[s0], %[x02], %[t], %[s0]\n\t"
-            "smlad %[s0], %[x13], %[u], %[s0]\n\t"
-            "ldr %[t], [%[w]], #4\n\t"
-            "sxtb16 %[u], %[t], ror #8\n\t"
-            "sxtb16 %[t], %[t]\n\t"
-            "smlad %[s1], %[x02], %[t], %[s1]\n\t"
-            "smlad %[s1], %[x13], %[u], %[s1]\n\t"
-            "ldr %[t], [%[w]], #4\n\t"
-            "sxtb16 %[u], %[t], ror #8\n\t"
-            "sxtb16 %[t], %[t]\n\t"
-            "smlad %[s2], %[x02], %[t], %[s2]\n\t"
-            "smlad %[s2], %[x13], %[u], %[s2]\n\t"
-            "ldr %[t], [%[w]], #4\n\t"
-            "sxtb16 %[u], %[t], ror #8\n\t"
-            "sxtb16 %[t], %[t]\n\t"
-            "smlad %[s3], %[x02], %[t], %[s3]\n\t"
-            "smlad %[s3], %[x13], %[u], %[s3]\n\t"
-            "subs %[n], %[n], #1\n\t"
-            "bne 1b\n\t"
-            : [s0] "+r"(s0), [s1] "+r"(s1), [s2] "+r"(s2), [s3] "+r"(s3), [x] "+r"(x), [w] "+r"(wp),
-              [n] "+r"(groups), [x02] "=&r"(x02), [x13] "=&r"(x13), [t] "=&r"(t), [u] "=&r"(u)
-            :
-            : "cc", "memory");
+    /* gcc's code for the C loop below spills the pointers and the count: here each group (16
+     * MACs) takes 21 instructions (LDRD loads two channels' weight words), two groups a pass for
+     * one loop branch per 32 MACs, 12 registers. */
+    int32_t x02, x13, t, t2, u;
+#define TQ_FC8_GROUP \
+    "ldr %[x02], [%[x]], #4\n\t" \
+    "ldrd %[t], %[t2], [%[w]], #8\n\t" \
+    "sxtb16 %[x13], %[x02], ror #8\n\t" \
+    "sxtb16 %[x02], %[x02]\n\t" \
+    "sxtb16 %[u], %[t], ror #8\n\t" \
+    "sxtb16 %[t], %[t]\n\t" \
+    "smlad %[s0], %[x02], %[t], %[s0]\n\t" \
+    "smlad %[s0], %[x13], %[u], %[s0]\n\t" \
+    "sxtb16 %[u], %[t2], ror #8\n\t" \
+    "sxtb16 %[t2], %[t2]\n\t" \
+    "smlad %[s1], %[x02], %[t2], %[s1]\n\t" \
+    "smlad %[s1], %[x13], %[u], %[s1]\n\t" \
+    "ldrd %[t], %[t2], [%[w]], #8\n\t" \
+    "sxtb16 %[u], %[t], ror #8\n\t" \
+    "sxtb16 %[t], %[t]\n\t" \
+    "smlad %[s2], %[x02], %[t], %[s2]\n\t" \
+    "smlad %[s2], %[x13], %[u], %[s2]\n\t" \
+    "sxtb16 %[u], %[t2], ror #8\n\t" \
+    "sxtb16 %[t2], %[t2]\n\t" \
+    "smlad %[s3], %[x02], %[t2], %[s3]\n\t" \
+    "smlad %[s3], %[x13], %[u], %[s3]\n\t"
+#define TQ_FC8_OPERANDS \
+    : [s0] "+r"(s0), [s1] "+r"(s1), [s2] "+r"(s2), [s3] "+r"(s3), [x] "+r"(x), [w] "+r"(wp), \
+      [n] "+r"(pairs), [x02] "=&r"(x02), [x13] "=&r"(x13), [t] "=&r"(t), [t2] "=&r"(t2), [u] "=&r"(u) \
+    : \
+    : "cc", "memory"
+    int32_t pairs = groups >> 1;
+    if (pairs > 0) {
+        __asm__ volatile("1:\n\t" TQ_FC8_GROUP TQ_FC8_GROUP "subs %[n], %[n], #1\n\t" "bne 1b\n\t"
+                         TQ_FC8_OPERANDS);
     }
+    if (groups & 1) {
+        __asm__ volatile(TQ_FC8_GROUP TQ_FC8_OPERANDS);
+    }
+#undef TQ_FC8_GROUP
+#undef TQ_FC8_OPERANDS
 #else
     for (; groups > 0; --groups) {
         const int32_t xv = tq_read_s32(x);
