@@ -10,7 +10,7 @@ from tinyq.ir import Graph
 from tinyq.ops.lower import Lowered
 from tinyq.plan.arena import ArenaPlan, plan_arena, validate
 from tinyq.plan.liveness import buffers, byte_offset, root
-from tinyq.plan.patch import AUTO_MIN_SAVING, PatchReport, best_stages, check, parse_mode, stage_buffers, streams
+from tinyq.plan.patch import AUTO_MIN_SAVING, PatchReport, best_stages, check, parse_mode, shortlist, stage_buffers, streams
 from tinyq.resources import kernels_dir
 
 
@@ -48,7 +48,7 @@ def plan_with_patches(lowered: Lowered, patch: str = "auto",
         found = None
         cands = best_stages(lowered, cur_bufs, bound, macs, taken=taken, spent=spent, around=pp.peak()[0],
                             stream=stream)
-        for _, st in cands[:2]:
+        for st in shortlist(cands, lowered, taken):
             check(st, lowered.graph)
             nb = stage_buffers(cur_bufs, st, lowered.graph)
             cand = plan_arena(nb)

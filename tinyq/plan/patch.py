@@ -483,6 +483,15 @@ def _starts(lowered: Lowered, taken: set[int], around: int | None,
     return out
 
 
+def shortlist(cands: list[tuple[int, Stage]], lowered: Lowered, taken: set[int], n: int = 2) -> list[Stage]:
+    """The stages to place with the full search: the best `n` of `cands` (best first), and the
+    best `n` of those starting at a run's first op, so that the starts around the peak never
+    push out what the search found without them."""
+    run_starts = {f for f, _ in _runs(lowered, taken)}
+    picked = [st for _, st in cands[:n]] + [st for _, st in cands if st.first in run_starts][:n]
+    return list({id(st): st for st in picked}.values())
+
+
 def _live_peak(bufs: list[Buffer]) -> int:
     """About the most bytes live at one op: the sizes live there, less what overlap claims may
     share (a buffer over another one, up to that one's size): a cheap way to rank stages before
