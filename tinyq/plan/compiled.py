@@ -27,7 +27,14 @@ def plan_with_patches(lowered: Lowered, patch: str = "auto",
     """The arena plan, with a patch stage where `patch` asks for one (tinyq/plan/patch.py):
     "off"; "max" (the smallest arena, whatever it costs); "max-overhead=PCT" (the smallest
     arena within PCT% more instructions); "auto" (within 10%, and only when the model does not
-    fit `arena_limit` without it or it saves more than 30% of the arena)."""
+    fit `arena_limit` without it or it saves more than 30% of the arena); any of them with
+    ",stream", the model input fed row by row where a stage reads it."""
+    plan, rep = _plan_with_patches(lowered, patch, arena_limit)
+    rep.stream_requested = streams(patch)
+    return plan, rep
+
+
+def _plan_with_patches(lowered: Lowered, patch: str, arena_limit: int | None) -> tuple[ArenaPlan, PatchReport]:
     mode, bound = parse_mode(patch)
     stream = frozenset(lowered.graph.inputs) if streams(patch) else frozenset()
     bufs = buffers(lowered)

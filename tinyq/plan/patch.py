@@ -106,6 +106,7 @@ class PatchReport:
     arena_with: int
     model_macs: int
     reason: str
+    stream_requested: bool = False     # `MODE,stream`: the model input may be fed by rows
 
     @property
     def stage(self) -> Stage | None:
@@ -147,8 +148,12 @@ class PatchReport:
         }
 
     def text(self, g: Graph) -> str:
+        unfed = ""
+        if self.stream_requested and not any(st.fed for st in self.stages):
+            unfed = ("\n  ,stream: no stage reads the model input by rows alone, so it stays a buffer "
+                     "(tinyq_model_input)")
         if not self.stages:
-            return f"patches: none ({self.reason})"
+            return f"patches: none ({self.reason}){unfed}"
         lines = [f"patches ({self.reason}): arena {self.arena_without:,} -> {self.arena_with:,} B "
                  f"({self.saved_bytes:,} B saved), 0 extra MACs (halo rows cached), "
                  f"~{self.overhead_pct:.1f}% more instructions"]
@@ -162,7 +167,7 @@ class PatchReport:
                 assert b is not None
                 lines.append(f"  input {g.t(t).name[:40]} is fed by the application {b.rows} of {b.height} rows at a time "
                              f"(tinyq_model_set_input_reader): {b.nbytes:,} B instead of {g.t(t).nbytes:,} B")
-        return "\n".join(lines)
+        return "\n".join(lines) + unfed
 
 
 PATCH_HELP = ("patch-based execution of the first window layers, a band of rows at a time, so that their "
