@@ -167,6 +167,120 @@ static inline const int32_t *tq_mm_block4_x8(const int8_t *x, const int32_t *w, 
     return w;
 }
 
+#if defined(__GNUC__) && defined(TQ_HAVE_DSP) && defined(__thumb2__)
+/* What tq_mm_column_full walks: read at each block boundary from memory, since the MAC loop
+ * needs every register but one. Offsets are fixed by the asm below. */
+typedef struct {
+    const int32_t *col;     /*  0: the widened column */
+    const int32_t *w;       /*  4: weights, advancing block by block */
+    const int32_t *bias;    /*  8: advancing 4 a block */
+    const tq_rq *rq;        /* 12: advancing 4 a block */
+    int8_t *out;            /* 16: advancing 4 a block */
+    int32_t blocks;         /* 20: counting down (> 0) */
+    int32_t pairs;          /* 24: groups / 2 */
+    int32_t odd;            /* 28: groups % 2 */
+} tq_mm_job;
+
+/* tq_mm_column for a widened column whose outputs need no clamp but SSAT's (TQ_RQ_FAST_FULL):
+ * the whole block loop in asm, so the per-block bookkeeping is 18 instructions instead of the
+ * ~31 gcc spends reloading its spilled loop variables. r0-r3 the block's accumulators, r4/r5
+ * the column pair, r6-r9 four weight words (or two channels' requantization rows), r10 the
+ * column (then out), r11 the weights, r12 the pair count (then rq), lr the job. */
+__attribute__((naked, noinline, unused)) static void tq_mm_column_full(tq_mm_job *job __attribute__((unused)))
+{
+    __asm__ volatile(
+        "push {r4, r5, r6, r7, r8, r9, r10, r11, lr}\n\t"
+        "mov lr, r0\n\t"
+        "ldr r11, [lr, #4]\n\t"
+        "2:\n\t"
+        "ldr r10, [lr, #0]\n\t"
+        "ldr r6, [lr, #8]\n\t"
+        "ldmia r6!, {r0, r1, r2, r3}\n\t"
+        "str r6, [lr, #8]\n\t"
+        "ldr r12, [lr, #28]\n\t"
+        "cmp r12, #0\n\t"
+        "beq 3f\n\t"
+        "ldrd r4, r5, [r10], #8\n\t"
+        "ldmia r11!, {r6, r7, r8, r9}\n\t"
+        "smlad r0, r4, r6, r0\n\t"
+        "smlad r0, r5, r7, r0\n\t"
+        "smlad r1, r4, r8, r1\n\t"
+        "smlad r1, r5, r9, r1\n\t"
+        "ldmia r11!, {r6, r7, r8, r9}\n\t"
+        "smlad r2, r4, r6, r2\n\t"
+        "smlad r2, r5, r7, r2\n\t"
+        "smlad r3, r4, r8, r3\n\t"
+        "smlad r3, r5, r9, r3\n\t"
+        "3:\n\t"
+        "ldr r12, [lr, #24]\n\t"
+        "cmp r12, #0\n\t"
+        "beq 5f\n\t"
+        "4:\n\t"
+        "ldrd r4, r5, [r10], #8\n\t"
+        "ldmia r11!, {r6, r7, r8, r9}\n\t"
+        "smlad r0, r4, r6, r0\n\t"
+        "smlad r0, r5, r7, r0\n\t"
+        "smlad r1, r4, r8, r1\n\t"
+        "smlad r1, r5, r9, r1\n\t"
+        "ldmia r11!, {r6, r7, r8, r9}\n\t"
+        "smlad r2, r4, r6, r2\n\t"
+        "smlad r2, r5, r7, r2\n\t"
+        "smlad r3, r4, r8, r3\n\t"
+        "smlad r3, r5, r9, r3\n\t"
+        "ldrd r4, r5, [r10], #8\n\t"
+        "ldmia r11!, {r6, r7, r8, r9}\n\t"
+        "smlad r0, r4, r6, r0\n\t"
+        "smlad r0, r5, r7, r0\n\t"
+        "smlad r1, r4, r8, r1\n\t"
+        "smlad r1, r5, r9, r1\n\t"
+        "ldmia r11!, {r6, r7, r8, r9}\n\t"
+        "smlad r2, r4, r6, r2\n\t"
+        "smlad r2, r5, r7, r2\n\t"
+        "smlad r3, r4, r8, r3\n\t"
+        "smlad r3, r5, r9, r3\n\t"
+        "subs r12, r12, #1\n\t"
+        "bne 4b\n\t"
+        "5:\n\t"
+        /* requantize (tq_rq_fast, then SSAT): two channels' rows {mult, add, rs} per LDM */
+        "ldr r12, [lr, #12]\n\t"
+        "ldr r10, [lr, #16]\n\t"
+        "ldmia r12!, {r4, r5, r6, r7, r8, r9}\n\t"
+        "smmlar r0, r0, r4, r5\n\t"
+        "sub r4, r0, r5\n\t"
+        "add r0, r0, r4, asr #31\n\t"
+        "asr r0, r0, r6\n\t"
+        "ssat r0, #8, r0\n\t"
+        "strb r0, [r10], #1\n\t"
+        "smmlar r1, r1, r7, r8\n\t"
+        "sub r7, r1, r8\n\t"
+        "add r1, r1, r7, asr #31\n\t"
+        "asr r1, r1, r9\n\t"
+        "ssat r1, #8, r1\n\t"
+        "strb r1, [r10], #1\n\t"
+        "ldmia r12!, {r4, r5, r6, r7, r8, r9}\n\t"
+        "smmlar r2, r2, r4, r5\n\t"
+        "sub r4, r2, r5\n\t"
+        "add r2, r2, r4, asr #31\n\t"
+        "asr r2, r2, r6\n\t"
+        "ssat r2, #8, r2\n\t"
+        "strb r2, [r10], #1\n\t"
+        "smmlar r3, r3, r7, r8\n\t"
+        "sub r7, r3, r8\n\t"
+        "add r3, r3, r7, asr #31\n\t"
+        "asr r3, r3, r9\n\t"
+        "ssat r3, #8, r3\n\t"
+        "strb r3, [r10], #1\n\t"
+        "str r12, [lr, #12]\n\t"
+        "str r10, [lr, #16]\n\t"
+        "ldr r4, [lr, #20]\n\t"
+        "subs r4, r4, #1\n\t"
+        "str r4, [lr, #20]\n\t"
+        "bne 2b\n\t"
+        "str r11, [lr, #4]\n\t"
+        "pop {r4, r5, r6, r7, r8, r9, r10, r11, pc}\n\t");
+}
+#endif
+
 /* One column against every full block of 4 output channels: out[0 .. 4*blocks) are the
  * requantized results (tq_dsp.h's store), bias[] the channels' initial accumulators. The column
  * is widened int16 words, or with x8 the int8 inputs themselves (4 * groups bytes). */
@@ -180,6 +294,13 @@ static void tq_mm_column(const void *col, int32_t x8, const int32_t *w, int32_t 
                          const int32_t *bias, const tq_rq *rq, int32_t zp, int32_t lo, int32_t hi, int32_t mode,
                          int8_t *out)
 {
+#if defined(__GNUC__) && defined(TQ_HAVE_DSP) && defined(__thumb2__)
+    if (!x8 && mode == TQ_RQ_FAST_FULL && blocks > 0) {
+        tq_mm_job job = {(const int32_t *)col, w, bias, rq, out, blocks, groups >> 1, groups & 1};
+        tq_mm_column_full(&job);
+        return;
+    }
+#endif
     for (; blocks > 0; --blocks, bias += 4, rq += 4, out += 4) {
         int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3];
         w = x8 ? tq_mm_block4_x8((const int8_t *)col, w, groups, &a0, &a1, &a2, &a3)
