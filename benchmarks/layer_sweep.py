@@ -73,6 +73,12 @@ def grid() -> list[Case]:
             ("add bcast c", [(16, 16, 16), (1, 1, 16)], lambda xs: L.Lambda(lambda t: t[0] + t[1])(xs)),
             ("mul same", [(16, 16, 16), (16, 16, 16)], lambda xs: L.Multiply()(xs)),
             ("mul bcast c", [(16, 16, 16), (1, 1, 16)], lambda xs: L.Lambda(lambda t: t[0] * t[1])(xs)),
+            ("sub same", [(16, 16, 16), (16, 16, 16)], lambda xs: L.Subtract()(xs)),
+            ("sub bcast c", [(16, 16, 16), (1, 1, 16)], lambda xs: L.Lambda(lambda t: t[0] - t[1])(xs)),
+            ("maximum same", [(16, 16, 16), (16, 16, 16)], lambda xs: L.Maximum()(xs)),
+            ("minimum bcast c", [(16, 16, 16), (1, 1, 16)], lambda xs: L.Lambda(lambda t: tf.minimum(t[0], t[1]))(xs)),
+            ("sq_diff same", [(16, 16, 16), (16, 16, 16)],
+             lambda xs: L.Lambda(lambda t: tf.math.squared_difference(t[0], t[1]))(xs)),
             ("leaky_relu", [(16, 16, 16)], lambda x: L.LeakyReLU(negative_slope=0.1)(x)),
             ("sigmoid", [(16, 16, 16)], lambda x: L.Activation("sigmoid")(x)),
             ("hard_swish", [(16, 16, 16)], lambda x: L.Lambda(lambda t: t * tf.nn.relu6(t + 3.0) / 6.0)(x))]

@@ -13,6 +13,12 @@ typedef struct {
     int32_t stride2[4];
 } tq_bcast;
 
+/* How a fast element-wise kernel walks its operands (tinyq/ops/_elementwise.py, walk_of): both
+ * inputs of the output's shape; input 2 (or 1) repeating every `period` output elements (it is
+ * the output's trailing dimensions: a per-channel vector, a scalar), the other of the output's
+ * shape; anything else (TQ_BROADCAST_LOOP). */
+enum { TQ_WALK_FLAT = 0, TQ_WALK_PERIOD2 = 1, TQ_WALK_PERIOD1 = 2, TQ_WALK_GENERAL = 3 };
+
 /* Runs STMT with i1, i2, o set to the element indices of input 1, input 2 and the output. */
 #define TQ_BROADCAST_LOOP(b, STMT)                                                          \
     do {                                                                                    \

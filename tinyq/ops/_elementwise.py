@@ -4,10 +4,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from tinyq.ir import Graph, Op
 from tinyq.ops._common import need_int8, need_quantized
 from tinyq.ops._window import FUSED_ACTIVATIONS
 from tinyq.ops.registry import Overlap, Prepared, Refusal, Rows, elementwise_rows, register_op, variant
+
+
+# How the fast kernels walk the operands (enum in firmware/kernels/tq_broadcast.h)
+WALK_FLAT, WALK_PERIOD2, WALK_PERIOD1, WALK_GENERAL = 0, 1, 2, 3
+
 
 
 @dataclass(frozen=True, eq=False)
@@ -21,6 +28,7 @@ class BinaryData(Prepared):
     in_place: tuple[int, ...] = ()
     mac_count: int = 0
     dtype: str = "int8"     # of the inputs and the output (one type)
+    walk: tuple[int, int] = (WALK_GENERAL, 0)    # (TQ_WALK_*, period): see walk_of
 
     def row_deps(self, g: Graph) -> Rows | None:
         return elementwise_rows(g, (self.a, self.b), self.output)
@@ -30,6 +38,24 @@ class BinaryData(Prepared):
 
     def overlaps(self) -> list[Overlap]:
         return [Overlap(t, self.output) for t in self.in_place]
+
+
+def walk_of(a: tuple[int, ...], b: tuple[int, ...], out: tuple[int, ...]) -> tuple[int, int]:
+    """(walk, period): both inputs of the output's shape (flat); one of them and the other the
+    output's trailing dimensions, repeating every `period` elements (a per-channel vector, a
+    scalar: period 1); else the general broadcast walk. A patch narrows only leading rows, which
+    the repeating operand does not span (elementwise_rows), so the period stays right."""
+    a, b, out = tuple(a), tuple(b), tuple(out)
+    if a == b == out:
+        return WALK_FLAT, 0
+    for full, rep, walk in ((a, b, WALK_PERIOD2), (b, a, WALK_PERIOD1)):
+        if full != out or len(rep) > len(out):
+            continue
+        r = (1,) * (len(out) - len(rep)) + rep
+        k = next((i for i, d in enumerate(r) if d != 1), len(r))    # leading 1s, then out's tail
+        if r[k:] == out[k:]:
+            return walk, int(np.prod(out[k:], dtype=np.int64))
+    return WALK_GENERAL, 0
 
 
 def _strides(shape: tuple[int, ...], out: tuple[int, ...]) -> list[int]:
@@ -91,8 +117,9 @@ def binary_inplace(op: Op, g: Graph) -> tuple[int, ...]:
 
 
 def binary_data(op: Op, g: Graph, params: dict[str, Any], mac_count: int = 0, dtype: str = "int8") -> BinaryData:
+    shapes = (g.t(op.inputs[0]).shape, g.t(op.inputs[1]).shape, g.t(op.outputs[0]).shape)
     return BinaryData(op.index, op.opcode, op.inputs[0], op.inputs[1], op.outputs[0], params,
-                      binary_inplace(op, g), mac_count, dtype)
+                      binary_inplace(op, g), mac_count, dtype, walk_of(*shapes))
 
 
 def lower_binary(d: BinaryData, em: Any, header: str, ctype: str, func: str) -> None:
