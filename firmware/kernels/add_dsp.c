@@ -37,6 +37,30 @@ TQ_ALWAYS_INLINE static inline int32_t rq_sum(int32_t s, int32_t mult, int32_t a
     "asr %[y], %[y], %[rs]\n\t"                    \
     "ssat %[y], #8, %[y]\n\t"                      \
     "strb %[y], [%[o]], #1\n\t"
+
+/* rows of 4 * blocks elements against the same 4 * blocks of b (a per-channel vector): b steps
+ * back at each row's end, so the constants stay in registers across rows */
+static void add_rows_asm(const int32_t *l1, const int32_t *l2, const int8_t *a, const int8_t *b, int8_t *o,
+                         int32_t rows, int32_t blocks, const tq_rq *q)
+{
+    const int32_t m = q->mult, c = q->add, rs = q->rs, back = 4 * blocks;
+    int32_t x, y, k;
+    __asm__ volatile("1:\n\t"
+                     "ldr %[k], %[blocks]\n\t"
+                     "2:\n\t"
+                     TQ_ADD_ASM_PAIR TQ_ADD_ASM_PAIR TQ_ADD_ASM_PAIR TQ_ADD_ASM_PAIR
+                     "subs %[k], %[k], #1\n\t"
+                     "bne 2b\n\t"
+                     "ldr %[x], %[back]\n\t"
+                     "sub %[b], %[b], %[x]\n\t"
+                     "subs %[rows], %[rows], #1\n\t"
+                     "bne 1b\n\t"
+                     : [x] "=&r"(x), [y] "=&r"(y), [k] "=&r"(k), [a] "+r"(a), [b] "+r"(b), [o] "+r"(o),
+                       [rows] "+r"(rows)
+                     : [l1] "r"(l1), [l2] "r"(l2), [m] "r"(m), [c] "r"(c), [rs] "r"(rs), [blocks] "m"(blocks),
+                       [back] "m"(back)
+                     : "cc", "memory");
+}
 #endif
 
 /* n elements: out[i] = f(l1[a[i]] + l2[b[i]]), or with l2[b[0]] for every i when b_step is 0. */
@@ -115,6 +139,12 @@ __attribute__((noinline)) static void add_walk(const tq_add_dsp_params *p, const
         add_run(lf, lp, full, rep, out, n, &p->rq, lo, hi, clamp, 0);
         return;
     }
+#ifdef TQ_HAVE_DSP
+    if (!clamp && period % 4 == 0 && n >= period) {
+        add_rows_asm(lf, lp, full, rep, out, n / period, period / 4, &p->rq);
+        return;
+    }
+#endif
     for (int32_t o = 0; o < n; o += period) {
         add_run(lf, lp, full + o, rep, out + o, period, &p->rq, lo, hi, clamp, 1);
     }

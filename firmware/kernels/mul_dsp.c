@@ -24,6 +24,23 @@ TQ_ALWAYS_INLINE static inline int32_t rq_prod(int32_t prod, int32_t mult, int32
 /* 4 elements with fshift 1: words of both inputs, offsets added as SXTAB16 widens (bytes 0, 2
  * in one register, 1, 3 in another), input 2 doubled halfwise (|2 (y + o2)| <= 510), four
  * 16x16 products: 9.25 instructions an element with the loop. */
+#define TQ_MUL_ASM_STEP                                     \
+    "ldr %[x], [%[a]], #4\n\t"                              \
+    "ldr %[y], [%[b]], #4\n\t"                              \
+    "ldr %[t], %[o1p]\n\t"                                  \
+    "sxtab16 %[xo], %[t], %[x], ror #8\n\t"                 \
+    "sxtab16 %[x], %[t], %[x]\n\t"                          \
+    "ldr %[t], %[o2p]\n\t"                                  \
+    "sxtab16 %[yo], %[t], %[y], ror #8\n\t"                 \
+    "sxtab16 %[y], %[t], %[y]\n\t"                          \
+    "sadd16 %[y], %[y], %[y]\n\t"                           \
+    "sadd16 %[yo], %[yo], %[yo]\n\t"                        \
+    TQ_MUL_ASM_OUT("smulbb", "x", "y", "0")                 \
+    TQ_MUL_ASM_OUT("smulbb", "xo", "yo", "1")               \
+    TQ_MUL_ASM_OUT("smultt", "x", "y", "2")                 \
+    TQ_MUL_ASM_OUT("smultt", "xo", "yo", "3")               \
+    "add %[o], %[o], #4\n\t"
+
 static void mul_run_asm(const int8_t *a, const int8_t *b, int8_t *o, int32_t blocks, int32_t o1, int32_t o2,
                         const tq_rq *q)
 {
@@ -32,26 +49,40 @@ static void mul_run_asm(const int8_t *a, const int8_t *b, int8_t *o, int32_t blo
     const int32_t m = q->mult, c = q->add, rs = q->rs;
     int32_t x, y, xo, yo, t, u;
     for (; blocks; --blocks) {
-        __asm__ volatile("ldr %[x], [%[a]], #4\n\t"
-                         "ldr %[y], [%[b]], #4\n\t"
-                         "ldr %[t], %[o1p]\n\t"
-                         "sxtab16 %[xo], %[t], %[x], ror #8\n\t"
-                         "sxtab16 %[x], %[t], %[x]\n\t"
-                         "ldr %[t], %[o2p]\n\t"
-                         "sxtab16 %[yo], %[t], %[y], ror #8\n\t"
-                         "sxtab16 %[y], %[t], %[y]\n\t"
-                         "sadd16 %[y], %[y], %[y]\n\t"
-                         "sadd16 %[yo], %[yo], %[yo]\n\t"
-                         TQ_MUL_ASM_OUT("smulbb", "x", "y", "0")
-                         TQ_MUL_ASM_OUT("smulbb", "xo", "yo", "1")
-                         TQ_MUL_ASM_OUT("smultt", "x", "y", "2")
-                         TQ_MUL_ASM_OUT("smultt", "xo", "yo", "3")
-                         "add %[o], %[o], #4\n\t"
+        __asm__ volatile(TQ_MUL_ASM_STEP
                          : [x] "=&r"(x), [y] "=&r"(y), [xo] "=&r"(xo), [yo] "=&r"(yo), [t] "=&r"(t), [u] "=&r"(u),
                            [a] "+r"(a), [b] "+r"(b), [o] "+r"(o)
                          : [m] "r"(m), [c] "r"(c), [rs] "r"(rs), [o1p] "m"(o1p), [o2p] "m"(o2p)
                          : "memory");
     }
+}
+
+/* rows of 4 * blocks elements against the same 4 * blocks of b (a per-channel vector), b
+ * stepping back at each row's end */
+static void mul_rows_asm(const int8_t *a, const int8_t *b, int8_t *o, int32_t rows, int32_t blocks, int32_t o1,
+                         int32_t o2, const tq_rq *q)
+{
+    const int32_t o1p = (int32_t)(((uint32_t)o1 & 0xFFFFu) | ((uint32_t)o1 << 16));
+    const int32_t o2p = (int32_t)(((uint32_t)o2 & 0xFFFFu) | ((uint32_t)o2 << 16));
+    const int32_t m = q->mult, c = q->add, rs = q->rs, back = 4 * blocks;
+    int32_t x, y, xo, yo, t, u, k;
+    __asm__ volatile("1:\n\t"
+                     "ldr %[k], %[blocks]\n\t"
+                     "2:\n\t"
+                     TQ_MUL_ASM_STEP
+                     "subs %[k], %[k], #1\n\t"
+                     "bne 2b\n\t"
+                     "ldr %[t], %[back]\n\t"
+                     "sub %[b], %[b], %[t]\n\t"
+                     "ldr %[t], %[rows]\n\t"
+                     "subs %[t], %[t], #1\n\t"
+                     "str %[t], %[rows]\n\t"
+                     "bne 1b\n\t"
+                     : [x] "=&r"(x), [y] "=&r"(y), [xo] "=&r"(xo), [yo] "=&r"(yo), [t] "=&r"(t), [u] "=&r"(u),
+                       [k] "=&r"(k), [a] "+r"(a), [b] "+r"(b), [o] "+r"(o), [rows] "+m"(rows)
+                     : [m] "r"(m), [c] "r"(c), [rs] "r"(rs), [o1p] "m"(o1p), [o2p] "m"(o2p), [blocks] "m"(blocks),
+                       [back] "m"(back)
+                     : "cc", "memory");
 }
 #endif
 
@@ -118,6 +149,12 @@ __attribute__((noinline)) static void mul_walk(const tq_mul_dsp_params *p, const
         mul_run(full, rep, out, n, of, orep, fs, &p->rq, lo, hi, clamp, 0);
         return;
     }
+#ifdef TQ_HAVE_DSP
+    if (!clamp && fs == 1 && period % 4 == 0 && n >= period) {
+        mul_rows_asm(full, rep, out, n / period, period / 4, of, orep, &p->rq);
+        return;
+    }
+#endif
     for (int32_t o = 0; o < n; o += period) {
         mul_run(full + o, rep, out + o, period, of, orep, fs, &p->rq, lo, hi, clamp, 1);
     }

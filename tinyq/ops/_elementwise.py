@@ -142,6 +142,14 @@ def register_max_min(name: str) -> None:
     def lower(d: BinaryData, em: Any) -> None:
         lower_binary(d, em, f"{low}.h", f"tq_{low}_params", f"tq_{low}_s8")
 
+    @variant(name, "dsp", ["minmax_dsp.c", "minmax_dsp.h", "tq_broadcast.h", "tq_dsp.h"], name=f"{low}_dsp",
+             rows="bcast")
+    def lower_dsp(d: BinaryData, em: Any) -> None:
+        """4 bytes a step: SSUB8 flags, SEL picks (firmware/kernels/minmax_dsp.c)."""
+        em.include("minmax_dsp.h")
+        p = em.params("tq_minmax_dsp_params", {**d.params, "walk": d.walk[0], "period": d.walk[1]})
+        em.call(f"tq_{low}_dsp_s8({p}, {em.tensor(d.a)}, {em.tensor(d.b)}, {em.tensor(d.output)})")
+
 
 _SUFFIX = {"int8": "s8", "int16": "s16"}
 

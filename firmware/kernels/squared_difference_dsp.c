@@ -1,0 +1,81 @@
+#include "squared_difference_dsp.h"
+
+#include "tq_constants.h"
+
+static inline int32_t sq_fast(int32_t d, int32_t fs, const tq_rq *q)
+{
+    return tq_rq_sat8((tq_smmlar((int32_t)((uint32_t)(d * d) << fs), q->mult, q->add)) >> q->rs);
+}
+
+/* n elements, input 2 advancing (b_step) or fixed at b[0] */
+static void sq_run(const int16_t *l1, const int16_t *l2, const int8_t *a, const int8_t *b, int8_t *out, int32_t n,
+                   int32_t fs, const tq_rq *q, int b_step)
+{
+#ifdef TQ_HAVE_DSP
+    if (b_step) {
+        /* 11 instructions an element: two loads, two table loads, the difference, its square
+         * scaled by 2^fs, SMMLAR, the shift, SSAT, the store */
+        const int32_t m = q->mult, c = q->add, rs = q->rs;
+        int32_t x, y;
+        for (int32_t k = n >> 2; k; --k) {
+#define TQ_SQ_ASM                                  \
+    "ldrsb %[x], [%[a]], #1\n\t"                   \
+    "ldrsb %[y], [%[b]], #1\n\t"                   \
+    "ldrsh %[x], [%[l1], %[x], lsl #1]\n\t"        \
+    "ldrsh %[y], [%[l2], %[y], lsl #1]\n\t"        \
+    "sub %[x], %[x], %[y]\n\t"                     \
+    "mul %[x], %[x], %[x]\n\t"                     \
+    "lsl %[x], %[x], %[fs]\n\t"                    \
+    "smmlar %[y], %[x], %[m], %[c]\n\t"            \
+    "asr %[y], %[y], %[rs]\n\t"                    \
+    "ssat %[y], #8, %[y]\n\t"                      \
+    "strb %[y], [%[o]], #1\n\t"
+            __asm__ volatile(TQ_SQ_ASM TQ_SQ_ASM TQ_SQ_ASM TQ_SQ_ASM
+                             : [x] "=&r"(x), [y] "=&r"(y), [a] "+r"(a), [b] "+r"(b), [o] "+r"(out)
+                             : [l1] "r"(l1), [l2] "r"(l2), [m] "r"(m), [c] "r"(c), [rs] "r"(rs), [fs] "r"(fs)
+                             : "memory");
+#undef TQ_SQ_ASM
+        }
+        n &= 3;
+    }
+#endif
+    const int32_t v = b_step ? 0 : l2[b[0]];
+    for (; n > 0; --n) {
+        *out++ = (int8_t)sq_fast(l1[*a++] - (b_step ? l2[*b++] : v), fs, q);
+    }
+}
+
+void tq_squared_difference_dsp_s8(const tq_squared_difference_dsp_params *p, const int8_t *in1, const int8_t *in2,
+                                  int8_t *out)
+{
+    const int16_t *l1 = p->lut1 + TQ_ADD_LUT_ZERO, *l2 = p->lut2 + TQ_ADD_LUT_ZERO;
+    const tq_rq q = p->rq;
+    const int32_t n = p->shape.count, fs = p->fshift;
+    if (p->exact) {
+        TQ_BROADCAST_LOOP(&p->shape, {
+            const int32_t d = l1[in1[i1]] - l2[in2[i2]];
+            out[o] = (int8_t)tq_rq_sat8(tq_rq_exact(&q, d * d, p->zp));
+        });
+        return;
+    }
+    if (p->walk == TQ_WALK_FLAT) {
+        sq_run(l1, l2, in1, in2, out, n, fs, &q, 1);
+        return;
+    }
+    if (p->walk == TQ_WALK_GENERAL) {
+        TQ_BROADCAST_LOOP(&p->shape, out[o] = (int8_t)sq_fast(l1[in1[i1]] - l2[in2[i2]], fs, &q));
+        return;
+    }
+    /* the square of the difference is symmetric: swap the tables with the operands */
+    const int swap = p->walk == TQ_WALK_PERIOD1;
+    const int16_t *lf = swap ? l2 : l1, *lp = swap ? l1 : l2;
+    const int8_t *full = swap ? in2 : in1, *rep = swap ? in1 : in2;
+    const int32_t period = p->period;
+    if (period == 1) {
+        sq_run(lf, lp, full, rep, out, n, fs, &q, 0);
+        return;
+    }
+    for (int32_t o = 0; o < n; o += period) {
+        sq_run(lf, lp, full + o, rep, out + o, period, fs, &q, 1);
+    }
+}
