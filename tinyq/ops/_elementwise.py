@@ -1,4 +1,5 @@
-"""What the binary element-wise ops (ADD, SUB, MUL) share: broadcasting, checks, in-place pairs."""
+"""What the binary element-wise ops (ADD, SUB, MUL, ...) share: broadcasting, checks, in-place pairs,
+the walk the fast kernels take."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,10 +12,8 @@ from tinyq.ops._common import need_int8, need_quantized
 from tinyq.ops._window import FUSED_ACTIVATIONS
 from tinyq.ops.registry import Overlap, Prepared, Refusal, Rows, elementwise_rows, register_op, variant
 
-
 # How the fast kernels walk the operands (enum in firmware/kernels/tq_broadcast.h)
 WALK_FLAT, WALK_PERIOD2, WALK_PERIOD1, WALK_GENERAL = 0, 1, 2, 3
-
 
 
 @dataclass(frozen=True, eq=False)
