@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tinyq.ops._elementwise import WALK_FLAT, WALK_GENERAL, WALK_PERIOD1, WALK_PERIOD2, walk_of
@@ -119,8 +120,65 @@ def test_patched_elementwise_rows_bit_exact(tmp_path: Path) -> None:
 
 @pytest.mark.tf
 @pytest.mark.slow
-def test_every_walk_bit_exact_in_the_emulator(walks_model: Path, tmp_path: Path) -> None:
-    """The same model on the emulated Cortex-M4, where the SIMD and asm steps run."""
+@pytest.mark.parametrize("board", ["nrf52840", "mps3_an547"])
+def test_every_walk_bit_exact_in_the_emulator(walks_model: Path, board: str, tmp_path: Path) -> None:
+    """The same model on the emulated Cortex-M4 and M55 (whose Helium family falls back to these
+    kernels), where the SIMD and asm steps run."""
     from tinyq.workflows.bench import run_emulated_bench
-    rep = run_emulated_bench(walks_model, "nrf52840", samples=10, seed=5, out=tmp_path)
+    rep = run_emulated_bench(walks_model, board, samples=10, seed=5, out=tmp_path)
     assert rep["samples"] == 10 and rep["bit_exact"], rep.get("mismatches")
+
+
+def _tflm_rq(acc: np.ndarray, mult: int, shift: int) -> np.ndarray:
+    """TFLM's MultiplyByQuantizedMultiplier on int64 arrays (no int32 wrap needed here)."""
+    left, right = max(shift, 0), max(-shift, 0)
+    ab = (acc << left) * mult
+    v = ab + np.where(ab >= 0, 2**30, 1 - 2**30)
+    x = np.where(v >= 0, v // 2**31, -((-v) // 2**31))
+    mask = (1 << right) - 1
+    return (x >> right) + ((x & mask) > (mask >> 1) + (x < 0))
+
+
+def _kernel_rq(acc: np.ndarray, row: np.ndarray, fs: int) -> np.ndarray:
+    """The kernels' form: SMMLAR on the 2^fs-scaled value, the rounding correction from the sign
+    of the value itself (not of the rounded product), the shift."""
+    mult, add, rs = (int(v) for v in row)
+    t = add + (((acc << fs) * mult + 2**31) >> 32)
+    return (t + np.where(acc < 0, -1, 0)) >> rs
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_kernel_requantization_equals_tflm_on_every_input_pair(seed: int) -> None:
+    """ADD's and MUL's fast forms against TFLM's arithmetic on all 65536 int8 pairs, for random
+    scales and zero points (a rounding correction read from the wrong sign would show at ties)."""
+    from tinyq.ops._dsp_layout import requant_plan, residual_add_tables
+    from tinyq.quant import quantize_multiplier, quantize_multiplier_smaller_than_one_exp
+
+    rng = np.random.default_rng(seed)
+    x, y = (v.ravel().astype(np.int64) for v in np.meshgrid(np.arange(-128, 128), np.arange(-128, 128)))
+    s1, s2, so = (float(v) for v in 2.0 ** rng.uniform(-9, -4, 3))
+    z1, z2, zo = (int(v) for v in rng.integers(-128, 128, 3))
+    # MUL: the product of the offset inputs, its bound from the offsets
+    mult, shift = quantize_multiplier(s1 * s2 / so)
+    reach = lambda z: max(abs(-128 - z), abs(127 - z))   # noqa: E731
+    rows, factor, exact = requant_plan(np.array([mult]), np.array([shift]), zo,
+                                       np.array([reach(z1) * reach(z2)]), np.zeros(1, np.int64))
+    p = (x - z1) * (y - z2)
+    want = np.clip(_tflm_rq(p, mult, shift) + zo, -128, 127)
+    assert exact == 0 and (np.clip(_kernel_rq(p, rows[0], int(factor[0]).bit_length() - 1), -128, 127) == want).all()
+    # ADD (and SUB, negated second half): the tabulated halves, their sum
+    tm = 2.0 * max(s1, s2)
+    m1, sh1 = quantize_multiplier_smaller_than_one_exp(s1 / tm)
+    m2, sh2 = quantize_multiplier_smaller_than_one_exp(s2 / tm)
+    mo, sho = quantize_multiplier_smaller_than_one_exp(tm / ((1 << 20) * so))
+    f = {"in1_offset": -z1, "in2_offset": -z2, "in1_mult": m1, "in1_shift": sh1, "in2_mult": m2, "in2_shift": sh2,
+         "left_shift": 20, "out_mult": mo, "out_shift": sho, "out_offset": zo}
+    lut1, lut2, row, exact = residual_add_tables(f, conv_first=True)
+    assert exact == 0
+    h1 = np.array([_tflm_rq(np.array([(v - z1) << 20]), m1, sh1)[0] for v in range(-128, 128)])
+    h2 = np.array([_tflm_rq(np.array([(v - z2) << 20]), m2, sh2)[0] for v in range(-128, 128)])
+    for sign in (1, -1):
+        want = np.clip(_tflm_rq(h1[x + 128] + sign * h2[y + 128], mo, sho) + zo, -128, 127)
+        got = np.clip(_kernel_rq(lut1[x + 128].astype(np.int64) + sign * lut2[y + 128].astype(np.int64), row, 0),
+                      -128, 127)
+        assert (got == want).all(), sign
