@@ -120,34 +120,25 @@ TQ_ALWAYS_INLINE static inline void add_run(const int32_t *l1, const int32_t *l2
     }
 }
 
-/* The fast walks: flat, or the repeating operand's rows (its table as l2) against the other's.
- * Not inlined: one function per clamp mode keeps gcc's register allocation per loop. */
+/* The fast walks (TQ_WALK_FAST); per-channel rows in one asm loop where it applies. Not
+ * inlined: one function per clamp mode keeps gcc's register allocation per loop. The sum is
+ * symmetric in its halves: a swapped walk swaps the tables. */
 __attribute__((noinline)) static void add_walk(const tq_add_dsp_params *p, const int32_t *l1, const int32_t *l2,
                                              const int8_t *in1, const int8_t *in2, int8_t *out, int clamp)
 {
-    const int32_t n = p->shape.count, lo = p->act_min, hi = p->act_max;
-    if (p->walk == TQ_WALK_FLAT) {
-        add_run(l1, l2, in1, in2, out, n, &p->rq, lo, hi, clamp, 1);
-        return;
-    }
-    /* PERIOD1 swaps the roles: the sum is symmetric in its halves */
-    const int swap = p->walk == TQ_WALK_PERIOD1;
-    const int32_t *lf = swap ? l2 : l1, *lp = swap ? l1 : l2;
-    const int8_t *full = swap ? in2 : in1, *rep = swap ? in1 : in2;
-    const int32_t period = p->period;
-    if (period == 1) {
-        add_run(lf, lp, full, rep, out, n, &p->rq, lo, hi, clamp, 0);
-        return;
-    }
+    const int32_t n = p->shape.count, lo = p->act_min, hi = p->act_max, period = p->period;
+#define TQ_ADD_RUN(a, b, dst, len, b_step, swap) \
+    add_run((swap) ? l2 : l1, (swap) ? l1 : l2, a, b, dst, len, &p->rq, lo, hi, clamp, b_step)
 #ifdef TQ_HAVE_DSP
-    if (!clamp && period % 4 == 0 && n >= period) {
-        add_rows_asm(lf, lp, full, rep, out, n / period, period / 4, &p->rq);
-        return;
-    }
+#define TQ_ADD_ROWS(full, rep, dst, rows, swap) \
+    (!clamp && period % 4 == 0 && (add_rows_asm((swap) ? l2 : l1, (swap) ? l1 : l2, full, rep, dst, rows, period / 4, \
+                                                 &p->rq), 1))
+#else
+#define TQ_ADD_ROWS TQ_WALK_NO_ROWS
 #endif
-    for (int32_t o = 0; o < n; o += period) {
-        add_run(lf, lp, full + o, rep, out + o, period, &p->rq, lo, hi, clamp, 1);
-    }
+    TQ_WALK_FAST(p->walk, period, n, in1, in2, out, TQ_ADD_RUN, TQ_ADD_ROWS);
+#undef TQ_ADD_RUN
+#undef TQ_ADD_ROWS
 }
 
 void tq_add_dsp_s8(const tq_add_dsp_params *p, const int8_t *in1, const int8_t *in2, int8_t *out)

@@ -55,11 +55,6 @@ TQ_ALWAYS_INLINE static inline void run(const int8_t *a, const int8_t *b, int8_t
 TQ_ALWAYS_INLINE static inline void minmax(const tq_minmax_dsp_params *p, const int8_t *in1, const int8_t *in2,
                                            int8_t *out, int is_max)
 {
-    const int32_t n = p->shape.count;
-    if (p->walk == TQ_WALK_FLAT) {
-        run(in1, in2, out, n, is_max, 1);
-        return;
-    }
     if (p->walk == TQ_WALK_GENERAL) {
         if (is_max) {
             TQ_BROADCAST_LOOP(&p->shape, out[o] = in1[i1] > in2[i2] ? in1[i1] : in2[i2]);
@@ -68,17 +63,10 @@ TQ_ALWAYS_INLINE static inline void minmax(const tq_minmax_dsp_params *p, const 
         }
         return;
     }
-    /* max and min are symmetric: the repeating operand goes second */
-    const int swap = p->walk == TQ_WALK_PERIOD1;
-    const int8_t *full = swap ? in2 : in1, *rep = swap ? in1 : in2;
-    const int32_t period = p->period;
-    if (period == 1) {
-        run(full, rep, out, n, is_max, 0);
-        return;
-    }
-    for (int32_t o = 0; o < n; o += period) {
-        run(full + o, rep, out + o, period, is_max, 1);
-    }
+    /* max and min are symmetric: a swapped walk needs nothing else */
+#define TQ_MINMAX_RUN(a, b, dst, len, b_step, swap) run(a, b, dst, len, is_max, b_step)
+    TQ_WALK_FAST(p->walk, p->period, p->shape.count, in1, in2, out, TQ_MINMAX_RUN, TQ_WALK_NO_ROWS);
+#undef TQ_MINMAX_RUN
 }
 
 void tq_maximum_dsp_s8(const tq_minmax_dsp_params *p, const int8_t *in1, const int8_t *in2, int8_t *out)

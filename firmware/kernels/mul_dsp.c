@@ -131,33 +131,25 @@ TQ_ALWAYS_INLINE static inline void mul_run(const int8_t *a, const int8_t *b, in
     }
 }
 
-/* The fast walks (see add_dsp.c). Not inlined: one function per clamp mode. */
+/* The fast walks (TQ_WALK_FAST), per-channel rows in one asm loop where it applies. Not inlined:
+ * one function per clamp mode. The product is symmetric: a swapped walk swaps the offsets. */
 __attribute__((noinline)) static void mul_walk(const tq_mul_dsp_params *p, const int8_t *in1, const int8_t *in2,
                                                int8_t *out, int clamp)
 {
-    const int32_t n = p->shape.count, lo = p->act_min, hi = p->act_max, fs = p->fshift;
-    if (p->walk == TQ_WALK_FLAT) {
-        mul_run(in1, in2, out, n, p->in1_offset, p->in2_offset, fs, &p->rq, lo, hi, clamp, 1);
-        return;
-    }
-    /* PERIOD1 swaps the roles: the product is symmetric */
-    const int swap = p->walk == TQ_WALK_PERIOD1;
-    const int8_t *full = swap ? in2 : in1, *rep = swap ? in1 : in2;
-    const int32_t of = swap ? p->in2_offset : p->in1_offset, orep = swap ? p->in1_offset : p->in2_offset;
-    const int32_t period = p->period;
-    if (period == 1) {
-        mul_run(full, rep, out, n, of, orep, fs, &p->rq, lo, hi, clamp, 0);
-        return;
-    }
+    const int32_t n = p->shape.count, lo = p->act_min, hi = p->act_max, fs = p->fshift, period = p->period;
+    const int32_t o1 = p->in1_offset, o2 = p->in2_offset;
+#define TQ_MUL_RUN(a, b, dst, len, b_step, swap) \
+    mul_run(a, b, dst, len, (swap) ? o2 : o1, (swap) ? o1 : o2, fs, &p->rq, lo, hi, clamp, b_step)
 #ifdef TQ_HAVE_DSP
-    if (!clamp && fs == 1 && period % 4 == 0 && n >= period) {
-        mul_rows_asm(full, rep, out, n / period, period / 4, of, orep, &p->rq);
-        return;
-    }
+#define TQ_MUL_ROWS(full, rep, dst, rows, swap) \
+    (!clamp && fs == 1 && period % 4 == 0 &&    \
+     (mul_rows_asm(full, rep, dst, rows, period / 4, (swap) ? o2 : o1, (swap) ? o1 : o2, &p->rq), 1))
+#else
+#define TQ_MUL_ROWS TQ_WALK_NO_ROWS
 #endif
-    for (int32_t o = 0; o < n; o += period) {
-        mul_run(full + o, rep, out + o, period, of, orep, fs, &p->rq, lo, hi, clamp, 1);
-    }
+    TQ_WALK_FAST(p->walk, period, n, in1, in2, out, TQ_MUL_RUN, TQ_MUL_ROWS);
+#undef TQ_MUL_RUN
+#undef TQ_MUL_ROWS
 }
 
 void tq_mul_dsp_s8(const tq_mul_dsp_params *p, const int8_t *in1, const int8_t *in2, int8_t *out)

@@ -58,24 +58,13 @@ void tq_squared_difference_dsp_s8(const tq_squared_difference_dsp_params *p, con
         });
         return;
     }
-    if (p->walk == TQ_WALK_FLAT) {
-        sq_run(l1, l2, in1, in2, out, n, fs, &q, 1);
-        return;
-    }
     if (p->walk == TQ_WALK_GENERAL) {
         TQ_BROADCAST_LOOP(&p->shape, out[o] = (int8_t)sq_fast(l1[in1[i1]] - l2[in2[i2]], fs, &q));
         return;
     }
-    /* the square of the difference is symmetric: swap the tables with the operands */
-    const int swap = p->walk == TQ_WALK_PERIOD1;
-    const int16_t *lf = swap ? l2 : l1, *lp = swap ? l1 : l2;
-    const int8_t *full = swap ? in2 : in1, *rep = swap ? in1 : in2;
-    const int32_t period = p->period;
-    if (period == 1) {
-        sq_run(lf, lp, full, rep, out, n, fs, &q, 0);
-        return;
-    }
-    for (int32_t o = 0; o < n; o += period) {
-        sq_run(lf, lp, full + o, rep, out + o, period, fs, &q, 1);
-    }
+    /* the square of the difference is symmetric: a swapped walk swaps the tables */
+#define TQ_SQ_RUN(a, b, dst, len, b_step, swap) \
+    sq_run((swap) ? l2 : l1, (swap) ? l1 : l2, a, b, dst, len, fs, &q, b_step)
+    TQ_WALK_FAST(p->walk, p->period, n, in1, in2, out, TQ_SQ_RUN, TQ_WALK_NO_ROWS);
+#undef TQ_SQ_RUN
 }

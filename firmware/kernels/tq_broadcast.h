@@ -19,6 +19,30 @@ typedef struct {
  * shape; anything else (TQ_BROADCAST_LOOP). */
 enum { TQ_WALK_FLAT = 0, TQ_WALK_PERIOD2 = 1, TQ_WALK_PERIOD1 = 2, TQ_WALK_GENERAL = 3 };
 
+/* A fast walk (not TQ_WALK_GENERAL) of n outputs as calls RUN(a, b, dst, len, b_step, swap):
+ * a has the output's shape, b advances with it (b_step 1) or is one element for all (b_step
+ * 0, a scalar); swap 1 when the operands were swapped (PERIOD1: the repeating one is in1), so
+ * that RUN takes the other input's constants. A per-channel vector runs one call per period,
+ * unless ROWS(full, rep, dst, rows, swap) (an expression) takes all the rows and returns 1. */
+#define TQ_WALK_FAST(walk, period, n, in1, in2, out, RUN, ROWS)                                 \
+    do {                                                                                        \
+        if ((walk) == TQ_WALK_FLAT) {                                                           \
+            RUN((in1), (in2), (out), (n), 1, 0);                                                \
+            break;                                                                              \
+        }                                                                                       \
+        const int tq_swap_ = (walk) == TQ_WALK_PERIOD1;                                         \
+        const int8_t *tq_full_ = tq_swap_ ? (in2) : (in1), *tq_rep_ = tq_swap_ ? (in1) : (in2); \
+        if ((period) == 1) {                                                                    \
+            RUN(tq_full_, tq_rep_, (out), (n), 0, tq_swap_);                                    \
+        } else if (!((n) >= (period) && (ROWS(tq_full_, tq_rep_, (out), (n) / (period), tq_swap_)))) { \
+            for (int32_t tq_o_ = 0; tq_o_ < (n); tq_o_ += (period)) {                           \
+                RUN(tq_full_ + tq_o_, tq_rep_, (out) + tq_o_, (period), 1, tq_swap_);           \
+            }                                                                                   \
+        }                                                                                       \
+    } while (0)
+/* for kernels with no row loop of their own */
+#define TQ_WALK_NO_ROWS(full, rep, dst, rows, swap) 0
+
 /* Runs STMT with i1, i2, o set to the element indices of input 1, input 2 and the output. */
 #define TQ_BROADCAST_LOOP(b, STMT)                                                          \
     do {                                                                                    \
