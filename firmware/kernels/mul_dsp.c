@@ -57,6 +57,29 @@ static void mul_run_asm(const int8_t *a, const int8_t *b, int8_t *o, int32_t blo
     }
 }
 
+/* 4 elements times one value: y2 = 2 (y + o2) in the bottom halfword, 7.75 instructions an
+ * element with the loop */
+static void mul_scalar_asm(const int8_t *a, int8_t *o, int32_t blocks, int32_t o1, int32_t y2, const tq_rq *q)
+{
+    const int32_t o1p = (int32_t)(((uint32_t)o1 & 0xFFFFu) | ((uint32_t)o1 << 16));
+    const int32_t m = q->mult, c = q->add, rs = q->rs;
+    int32_t x, xo, t, u;
+    for (; blocks; --blocks) {
+        __asm__ volatile("ldr %[x], [%[a]], #4\n\t"
+                         "ldr %[t], %[o1p]\n\t"
+                         "sxtab16 %[xo], %[t], %[x], ror #8\n\t"
+                         "sxtab16 %[x], %[t], %[x]\n\t"
+                         TQ_MUL_ASM_OUT("smulbb", "x", "y", "0")
+                         TQ_MUL_ASM_OUT("smulbb", "xo", "y", "1")
+                         TQ_MUL_ASM_OUT("smultb", "x", "y", "2")
+                         TQ_MUL_ASM_OUT("smultb", "xo", "y", "3")
+                         "add %[o], %[o], #4\n\t"
+                         : [x] "=&r"(x), [xo] "=&r"(xo), [t] "=&r"(t), [u] "=&r"(u), [a] "+r"(a), [o] "+r"(o)
+                         : [y] "r"(y2), [m] "r"(m), [c] "r"(c), [rs] "r"(rs), [o1p] "m"(o1p)
+                         : "memory");
+    }
+}
+
 /* rows of 4 * blocks elements against the same 4 * blocks of b (a per-channel vector), b
  * stepping back at each row's end */
 static void mul_rows_asm(const int8_t *a, const int8_t *b, int8_t *o, int32_t rows, int32_t blocks, int32_t o1,
@@ -93,10 +116,14 @@ TQ_ALWAYS_INLINE static inline void mul_run(const int8_t *a, const int8_t *b, in
 {
     const int32_t mult = q->mult, add = q->add, rs = q->rs;
 #ifdef TQ_HAVE_DSP
-    if (!clamp && b_step && fs == 1) {
-        mul_run_asm(a, b, out, n >> 2, o1, o2, q);
+    if (!clamp && fs == 1) {
+        if (b_step) {
+            mul_run_asm(a, b, out, n >> 2, o1, o2, q);
+            b += n & ~3;
+        } else {
+            mul_scalar_asm(a, out, n >> 2, o1, 2 * (b[0] + o2), q);
+        }
         a += n & ~3;
-        b += n & ~3;
         out += n & ~3;
         n &= 3;
     }
