@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tinyq.ops._elementwise import WALK_FLAT, WALK_GENERAL, WALK_PERIOD1, WALK_PERIOD2, walk_of
+from tinyq.ops._elementwise import WALK_FLAT, WALK_GENERAL, WALK_PERIOD1, WALK_PERIOD2, WALK_SPREAD1, WALK_SPREAD2, walk_of
 
 DSP_CALLS = ("tq_add_dsp_s8", "tq_mul_dsp_s8", "tq_maximum_dsp_s8", "tq_minimum_dsp_s8",
              "tq_squared_difference_dsp_s8")
@@ -25,15 +25,18 @@ def test_walk_of_finds_the_repeating_operand() -> None:
     assert walk_of((1, 1, 7, 8), out, out) == (WALK_PERIOD1, 56)
     assert walk_of(out, (1,), out) == (WALK_PERIOD2, 1)
     assert walk_of(out, (), out) == (WALK_PERIOD2, 1)
-    assert walk_of(out, (1, 6, 7, 1), out) == (WALK_GENERAL, 0)      # per pixel: not a tail
+    assert walk_of(out, (1, 6, 7, 1), out) == (WALK_SPREAD2, 8)       # per pixel
+    assert walk_of((1, 6, 1, 1), out, out) == (WALK_SPREAD1, 56)      # per row
+    assert walk_of(out, (1, 6, 1, 8), out) == (WALK_GENERAL, 0)
     assert walk_of((1, 1, 7, 8), (1, 6, 1, 8), out) == (WALK_GENERAL, 0)
     assert walk_of((1, 6), (1, 1), (1, 6)) == (WALK_PERIOD2, 1)
 
 
 def _body(xs):
     """Every walk of every op: a, b (6x7x8: asm steps, per-channel rows of 8), c (1x1x8), e, f
-    (5x7x5 and 1x1x5: tails, rows of 5), s (a per-pixel operand: the general walk). Two model
-    inputs, the other operands derived (the converter orders more inputs unpredictably)."""
+    (5x7x5 and 1x1x5: periods of 5, stretched to 20), s (6x7x1, a per-pixel operand), g (6x1x8:
+    the general walk). Two model inputs, the other operands derived (the converter orders more
+    inputs unpredictably)."""
     import tensorflow as tf
     L = tf.keras.layers
     lam = lambda fn: L.Lambda(fn)       # noqa: E731
@@ -42,6 +45,7 @@ def _body(xs):
     e = lam(lambda t: t[:, :5, :, :5])(a)
     f = lam(lambda t: tf.reduce_mean(t, axis=[1, 2], keepdims=True))(e)
     s = lam(lambda t: tf.reduce_mean(t, axis=3, keepdims=True))(b)
+    g = lam(lambda t: tf.reduce_mean(t, axis=2, keepdims=True))(b)
     outs = [
         L.Add()([a, b]), L.Subtract()([a, b]), L.Multiply()([a, b]), L.Maximum()([a, b]), L.Minimum()([a, b]),
         lam(lambda t: tf.math.squared_difference(t[0], t[1] * 1.3))([a, b]),
@@ -52,6 +56,8 @@ def _body(xs):
         lam(lambda t: t * -0.7)(e), lam(lambda t: t + 0.3)(e), lam(lambda t: tf.math.squared_difference(t, 0.2))(e),
         L.ReLU()(L.Add()([a, b])), L.ReLU(6.0)(L.Multiply()([a, b * 4.0])), L.ReLU()(lam(lambda t: t[0] * t[1])([a, c])),
         lam(lambda t: t[0] * t[1])([a, s]), lam(lambda t: t[0] + t[1])([s, a]), lam(lambda t: tf.maximum(t[0], t[1]))([a, s]),
+        lam(lambda t: tf.math.squared_difference(t[0], t[1]))([s, a]),
+        lam(lambda t: t[0] * t[1])([a, g]), lam(lambda t: t[0] - t[1])([g, a]), lam(lambda t: tf.minimum(t[0], t[1]))([a, g]),
     ]
     return outs
 
@@ -82,7 +88,7 @@ def test_every_walk_bit_exact_on_the_host(walks_model: Path, kernels: str) -> No
     for fn in DSP_CALLS:
         assert (fn in calls) == (kernels == "dsp"), fn
     if kernels == "dsp":
-        for walk in (WALK_FLAT, WALK_PERIOD1, WALK_PERIOD2, WALK_GENERAL):
+        for walk in (WALK_FLAT, WALK_PERIOD1, WALK_PERIOD2, WALK_GENERAL, WALK_SPREAD1, WALK_SPREAD2):
             assert f".walk = {walk}," in calls, walk
     rep = verify(walks_model, samples=40, seed=2, sanitize=kernels == "dsp", kernels=kernels)
     assert rep.elements > 0 and rep.mismatches == 0, rep.to_dict()

@@ -130,9 +130,9 @@ __attribute__((noinline)) static void add_walk(const tq_add_dsp_params *p, const
 #define TQ_ADD_RUN(a, b, dst, len, b_step, swap) \
     add_run((swap) ? l2 : l1, (swap) ? l1 : l2, a, b, dst, len, &p->rq, lo, hi, clamp, b_step)
 #ifdef TQ_HAVE_DSP
-#define TQ_ADD_ROWS(full, rep, dst, rows, swap) \
-    (!clamp && period % 4 == 0 && (add_rows_asm((swap) ? l2 : l1, (swap) ? l1 : l2, full, rep, dst, rows, period / 4, \
-                                                 &p->rq), 1))
+#define TQ_ADD_ROWS(full, rep, dst, rows, per, swap) \
+    (!clamp && (per) % 4 == 0 &&                     \
+     (add_rows_asm((swap) ? l2 : l1, (swap) ? l1 : l2, full, rep, dst, rows, (per) / 4, &p->rq), 1))
 #else
 #define TQ_ADD_ROWS TQ_WALK_NO_ROWS
 #endif

@@ -168,9 +168,9 @@ __attribute__((noinline)) static void mul_walk(const tq_mul_dsp_params *p, const
 #define TQ_MUL_RUN(a, b, dst, len, b_step, swap) \
     mul_run(a, b, dst, len, (swap) ? o2 : o1, (swap) ? o1 : o2, fs, &p->rq, lo, hi, clamp, b_step)
 #ifdef TQ_HAVE_DSP
-#define TQ_MUL_ROWS(full, rep, dst, rows, swap) \
-    (!clamp && fs == 1 && period % 4 == 0 &&    \
-     (mul_rows_asm(full, rep, dst, rows, period / 4, (swap) ? o2 : o1, (swap) ? o1 : o2, &p->rq), 1))
+#define TQ_MUL_ROWS(full, rep, dst, rows, per, swap) \
+    (!clamp && fs == 1 && (per) % 4 == 0 &&          \
+     (mul_rows_asm(full, rep, dst, rows, (per) / 4, (swap) ? o2 : o1, (swap) ? o1 : o2, &p->rq), 1))
 #else
 #define TQ_MUL_ROWS TQ_WALK_NO_ROWS
 #endif

@@ -92,9 +92,9 @@ void tq_squared_difference_dsp_s8(const tq_squared_difference_dsp_params *p, con
 #define TQ_SQ_RUN(a, b, dst, len, b_step, swap) \
     sq_run((swap) ? l2 : l1, (swap) ? l1 : l2, a, b, dst, len, fs, &q, b_step)
 #ifdef TQ_HAVE_DSP
-#define TQ_SQ_ROWS(full, rep, dst, rows, swap) \
-    (p->period % 4 == 0 &&                     \
-     (sq_rows_asm((swap) ? l2 : l1, (swap) ? l1 : l2, full, rep, dst, rows, p->period / 4, fs, &q), 1))
+#define TQ_SQ_ROWS(full, rep, dst, rows, per, swap) \
+    ((per) % 4 == 0 &&                               \
+     (sq_rows_asm((swap) ? l2 : l1, (swap) ? l1 : l2, full, rep, dst, rows, (per) / 4, fs, &q), 1))
 #else
 #define TQ_SQ_ROWS TQ_WALK_NO_ROWS
 #endif

@@ -13,7 +13,7 @@ from tinyq.ops._window import FUSED_ACTIVATIONS
 from tinyq.ops.registry import Overlap, Prepared, Refusal, Rows, elementwise_rows, register_op, variant
 
 # How the fast kernels walk the operands (enum in firmware/kernels/tq_broadcast.h)
-WALK_FLAT, WALK_PERIOD2, WALK_PERIOD1, WALK_GENERAL = 0, 1, 2, 3
+WALK_FLAT, WALK_PERIOD2, WALK_PERIOD1, WALK_GENERAL, WALK_SPREAD2, WALK_SPREAD1 = 0, 1, 2, 3, 4, 5
 
 
 @dataclass(frozen=True, eq=False)
@@ -42,18 +42,23 @@ class BinaryData(Prepared):
 def walk_of(a: tuple[int, ...], b: tuple[int, ...], out: tuple[int, ...]) -> tuple[int, int]:
     """(walk, period): both inputs of the output's shape (flat); one of them and the other the
     output's trailing dimensions, repeating every `period` elements (a per-channel vector, a
-    scalar: period 1); else the general broadcast walk. A patch narrows only leading rows, which
-    the repeating operand does not span (elementwise_rows), so the period stays right."""
+    scalar: period 1); one of them and the other the output's leading dimensions, each of its
+    elements spread over `period` consecutive outputs (a per-pixel factor); else the general
+    broadcast walk. A patch narrows only leading rows, which a repeating operand does not span
+    and a spread one rules out (elementwise_rows), so the period stays right."""
     a, b, out = tuple(a), tuple(b), tuple(out)
     if a == b == out:
         return WALK_FLAT, 0
-    for full, rep, walk in ((a, b, WALK_PERIOD2), (b, a, WALK_PERIOD1)):
+    for full, rep, period_walk, spread_walk in ((a, b, WALK_PERIOD2, WALK_SPREAD2), (b, a, WALK_PERIOD1, WALK_SPREAD1)):
         if full != out or len(rep) > len(out):
             continue
         r = (1,) * (len(out) - len(rep)) + rep
         k = next((i for i, d in enumerate(r) if d != 1), len(r))    # leading 1s, then out's tail
         if r[k:] == out[k:]:
-            return walk, int(np.prod(out[k:], dtype=np.int64))
+            return period_walk, int(np.prod(out[k:], dtype=np.int64))
+        k = len(r) - next((i for i, d in enumerate(r[::-1]) if d != 1), len(r))   # out's head, then 1s
+        if r[:k] == out[:k]:
+            return spread_walk, int(np.prod(out[k:], dtype=np.int64))
     return WALK_GENERAL, 0
 
 
