@@ -45,16 +45,7 @@ static void add_rows_asm(const int32_t *l1, const int32_t *l2, const int8_t *a, 
 {
     const int32_t m = q->mult, c = q->add, rs = q->rs, back = 4 * blocks;
     int32_t x, y, k;
-    __asm__ volatile("1:\n\t"
-                     "ldr %[k], %[blocks]\n\t"
-                     "2:\n\t"
-                     TQ_ADD_ASM_PAIR TQ_ADD_ASM_PAIR TQ_ADD_ASM_PAIR TQ_ADD_ASM_PAIR
-                     "subs %[k], %[k], #1\n\t"
-                     "bne 2b\n\t"
-                     "ldr %[x], %[back]\n\t"
-                     "sub %[b], %[b], %[x]\n\t"
-                     "subs %[rows], %[rows], #1\n\t"
-                     "bne 1b\n\t"
+    __asm__ volatile(TQ_ROWS_ASM(TQ_ADD_ASM_PAIR TQ_ADD_ASM_PAIR TQ_ADD_ASM_PAIR TQ_ADD_ASM_PAIR)
                      : [x] "=&r"(x), [y] "=&r"(y), [k] "=&r"(k), [a] "+r"(a), [b] "+r"(b), [o] "+r"(o),
                        [rows] "+r"(rows)
                      : [l1] "r"(l1), [l2] "r"(l2), [m] "r"(m), [c] "r"(c), [rs] "r"(rs), [blocks] "m"(blocks),

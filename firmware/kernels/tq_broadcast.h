@@ -71,6 +71,21 @@ enum {
             }                                                                                   \
         }                                                                                       \
     } while (0)
+/* The frame of a per-channel row loop in asm (ROWS of TQ_WALK_FAST): STEP (4 elements) %[blocks]
+ * times a row, b stepped back %[back] bytes at each row's end, %[rows] rows; %[k] and %[x] are
+ * scratch registers. */
+#define TQ_ROWS_ASM(STEP)                 \
+    "1:\n\t"                              \
+    "ldr %[k], %[blocks]\n\t"             \
+    "2:\n\t"                              \
+    STEP                                  \
+    "subs %[k], %[k], #1\n\t"             \
+    "bne 2b\n\t"                          \
+    "ldr %[x], %[back]\n\t"               \
+    "sub %[b], %[b], %[x]\n\t"            \
+    "subs %[rows], %[rows], #1\n\t"       \
+    "bne 1b\n\t"
+
 /* for kernels with no row loop of their own */
 #define TQ_WALK_NO_ROWS(full, rep, dst, rows, per, swap) 0
 
