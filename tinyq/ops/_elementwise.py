@@ -1,13 +1,19 @@
-"""What the binary element-wise ops (ADD, SUB, MUL) share: broadcasting, checks, in-place pairs."""
+"""What the binary element-wise ops (ADD, SUB, MUL, ...) share: broadcasting, checks, in-place pairs,
+the walk the fast kernels take."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from tinyq.ir import Graph, Op
 from tinyq.ops._common import need_int8, need_quantized
 from tinyq.ops._window import FUSED_ACTIVATIONS
 from tinyq.ops.registry import Overlap, Prepared, Refusal, Rows, elementwise_rows, register_op, variant
+
+# How the fast kernels walk the operands (enum in firmware/kernels/tq_broadcast.h)
+WALK_FLAT, WALK_PERIOD2, WALK_PERIOD1, WALK_GENERAL, WALK_SPREAD2, WALK_SPREAD1 = 0, 1, 2, 3, 4, 5
 
 
 @dataclass(frozen=True, eq=False)
@@ -21,6 +27,7 @@ class BinaryData(Prepared):
     in_place: tuple[int, ...] = ()
     mac_count: int = 0
     dtype: str = "int8"     # of the inputs and the output (one type)
+    walk: tuple[int, int] = (WALK_GENERAL, 0)    # (TQ_WALK_*, period): see walk_of
 
     def row_deps(self, g: Graph) -> Rows | None:
         return elementwise_rows(g, (self.a, self.b), self.output)
@@ -30,6 +37,29 @@ class BinaryData(Prepared):
 
     def overlaps(self) -> list[Overlap]:
         return [Overlap(t, self.output) for t in self.in_place]
+
+
+def walk_of(a: tuple[int, ...], b: tuple[int, ...], out: tuple[int, ...]) -> tuple[int, int]:
+    """(walk, period): both inputs of the output's shape (flat); one of them and the other the
+    output's trailing dimensions, repeating every `period` elements (a per-channel vector, a
+    scalar: period 1); one of them and the other the output's leading dimensions, each of its
+    elements spread over `period` consecutive outputs (a per-pixel factor); else the general
+    broadcast walk. A patch narrows only leading rows, which a repeating operand does not span
+    and a spread one rules out (elementwise_rows), so the period stays right."""
+    a, b, out = tuple(a), tuple(b), tuple(out)
+    if a == b == out:
+        return WALK_FLAT, 0
+    for full, rep, period_walk, spread_walk in ((a, b, WALK_PERIOD2, WALK_SPREAD2), (b, a, WALK_PERIOD1, WALK_SPREAD1)):
+        if full != out or len(rep) > len(out):
+            continue
+        r = (1,) * (len(out) - len(rep)) + rep
+        k = next((i for i, d in enumerate(r) if d != 1), len(r))    # leading 1s, then out's tail
+        if r[k:] == out[k:]:
+            return period_walk, int(np.prod(out[k:], dtype=np.int64))
+        k = len(r) - next((i for i, d in enumerate(r[::-1]) if d != 1), len(r))   # out's head, then 1s
+        if r[:k] == out[:k]:
+            return spread_walk, int(np.prod(out[k:], dtype=np.int64))
+    return WALK_GENERAL, 0
 
 
 def _strides(shape: tuple[int, ...], out: tuple[int, ...]) -> list[int]:
@@ -91,8 +121,9 @@ def binary_inplace(op: Op, g: Graph) -> tuple[int, ...]:
 
 
 def binary_data(op: Op, g: Graph, params: dict[str, Any], mac_count: int = 0, dtype: str = "int8") -> BinaryData:
+    shapes = (g.t(op.inputs[0]).shape, g.t(op.inputs[1]).shape, g.t(op.outputs[0]).shape)
     return BinaryData(op.index, op.opcode, op.inputs[0], op.inputs[1], op.outputs[0], params,
-                      binary_inplace(op, g), mac_count, dtype)
+                      binary_inplace(op, g), mac_count, dtype, walk_of(*shapes))
 
 
 def lower_binary(d: BinaryData, em: Any, header: str, ctype: str, func: str) -> None:
@@ -114,6 +145,14 @@ def register_max_min(name: str) -> None:
     @variant(name, "portable", [f"{low}.c", f"{low}.h", "tq_broadcast.h"], rows="bcast")
     def lower(d: BinaryData, em: Any) -> None:
         lower_binary(d, em, f"{low}.h", f"tq_{low}_params", f"tq_{low}_s8")
+
+    @variant(name, "dsp", ["minmax_dsp.c", "minmax_dsp.h", "tq_broadcast.h", "tq_dsp.h"], name=f"{low}_dsp",
+             rows="bcast")
+    def lower_dsp(d: BinaryData, em: Any) -> None:
+        """4 bytes a step: SSUB8 flags, SEL picks (firmware/kernels/minmax_dsp.c)."""
+        em.include("minmax_dsp.h")
+        p = em.params("tq_minmax_dsp_params", {**d.params, "walk": d.walk[0], "period": d.walk[1]})
+        em.call(f"tq_{low}_dsp_s8({p}, {em.tensor(d.a)}, {em.tensor(d.b)}, {em.tensor(d.output)})")
 
 
 _SUFFIX = {"int8": "s8", "int16": "s16"}

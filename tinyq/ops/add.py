@@ -41,16 +41,26 @@ register_op("ADD")(prepare_add_sub)
 register_binary_variants("ADD", "add", headers=("tq_s16.h",))
 
 
-@variant("ADD", "dsp", ["add_dsp.c", "add_dsp.h", "tq_broadcast.h", *DSP_SOURCES],
-         applies=lambda d: d.dtype == "int8", name="add_dsp", rows="bcast")
-def lower_dsp(d: BinaryData, em: Emitter) -> None:
-    """Two byte-indexed tables of TFLM's per-input rescale, one sum, one fast requantization."""
+ADD_DSP_SOURCES = ["add_dsp.c", "add_dsp.h", "tq_broadcast.h", *DSP_SOURCES]
+
+
+def lower_add_dsp(d: BinaryData, em: Emitter, negate: bool = False) -> None:
+    """Two byte-indexed tables of TFLM's per-input rescale, one sum, one fast requantization;
+    SUB (`negate`) is the same with the second table negated (TFLM subtracts the rescaled
+    halves)."""
     f = d.params
     lut1, lut2, row, exact = residual_add_tables(f, conv_first=True)
+    if negate:
+        lut2 = -lut2    # |entries| < 2^30: no overflow, and the bound of the sum is unchanged
     em.include("add_dsp.h")
+    walk, period = d.walk
     p = em.params("tq_add_dsp_params", {
-        "shape": f["shape"], "lut1": em.const(lut1, "addlut"), "lut2": em.const(lut2, "addlut"),
-        "rq": "{" + ", ".join(str(int(v)) for v in row) + "}", "exact": exact,
+        "shape": f["shape"], "lut1": em.const(lut1, "addlut"), "lut2": em.const(lut2, "sublut" if negate else "addlut"),
+        "rq": "{" + ", ".join(str(int(v)) for v in row) + "}", "exact": exact, "walk": walk, "period": period,
         "zp": f["out_offset"], "act_min": f["act_min"], "act_max": f["act_max"],
     })
     em.call(f"tq_add_dsp_s8({p}, {em.tensor(d.a)}, {em.tensor(d.b)}, {em.tensor(d.output)})")
+
+
+variant("ADD", "dsp", ADD_DSP_SOURCES, applies=lambda d: d.dtype == "int8", name="add_dsp",
+        rows="bcast")(lower_add_dsp)

@@ -37,10 +37,11 @@ def lower_dsp(d: BinaryData, em: Emitter) -> None:
     rows, factor, exact = requant_plan(np.array([f["out_mult"]]), np.array([f["out_shift"]]), f["out_offset"],
                                        np.array([bound]), np.zeros(1, np.int64))
     em.include("mul_dsp.h")
+    walk, period = d.walk
     p = em.params("tq_mul_dsp_params", {
         "shape": f["shape"], "in1_offset": f["in1_offset"], "in2_offset": f["in2_offset"],
         "rq": "{" + ", ".join(str(int(v)) for v in rows[0]) + "}", "exact": exact,
-        "fshift": int(factor[0]).bit_length() - 1, "zp": f["out_offset"],
+        "fshift": int(factor[0]).bit_length() - 1, "walk": walk, "period": period, "zp": f["out_offset"],
         "act_min": f["act_min"], "act_max": f["act_max"],
     })
     em.call(f"tq_mul_dsp_s8({p}, {em.tensor(d.a)}, {em.tensor(d.b)}, {em.tensor(d.output)})")
