@@ -110,7 +110,9 @@ static uint8_t g_staged[TQ_MODEL_STREAMED_BYTES];
 #define TQ_STAGING 0
 #endif
 static uint32_t g_staged_at[TQ_MODEL_NUM_INPUTS];
+#if TQ_GEN_INPUTS
 static uint32_t g_gen_ctr[TQ_MODEL_NUM_INPUTS];   /* a streamed input's counter for 'G' */
+#endif
 static int g_generating;
 static uint32_t g_reader_cost;                     /* counted in the reader: not the model's */
 
