@@ -279,34 +279,51 @@ __attribute__((naked, noinline, unused)) static void tq_mm_column_full(tq_mm_job
         "str r11, [lr, #4]\n\t"
         "pop {r4, r5, r6, r7, r8, r9, r10, r11, pc}\n\t");
 }
+
+/* Out of line, so that the job on the stack costs tq_mm_column's own loop no register. */
+__attribute__((noinline, unused)) static void tq_mm_column_fast(const int32_t *col, const int32_t *w, int32_t groups,
+                                                                int32_t blocks, const int32_t *bias, const tq_rq *rq,
+                                                                int8_t *out)
+{
+    tq_mm_job job = {col, w, bias, rq, out, blocks, groups >> 1, groups & 1};
+    tq_mm_column_full(&job);
+}
 #endif
 
-/* One column against every full block of 4 output channels: out[0 .. 4*blocks) are the
- * requantized results (tq_dsp.h's store), bias[] the channels' initial accumulators. The column
- * is widened int16 words, or with x8 the int8 inputs themselves (4 * groups bytes). */
+/* tq_mm_column's loop in C (its own function: with the asm path beside it, gcc ran out of
+ * registers for tq_mm_block4's loop on the Cortex-M55). */
 #if defined(__GNUC__) && defined(TQ_HAVE_DSP)
 /* Out of line: tq_mm_block4's loop needs 13 registers, more than the callers' loops leave. */
 __attribute__((noinline, unused))
 #elif defined(__GNUC__)
 __attribute__((unused))    /* conv_2d_dsp8.c includes this header for tq_mm_copy only */
 #endif
-static void tq_mm_column(const void *col, int32_t x8, const int32_t *w, int32_t groups, int32_t blocks,
-                         const int32_t *bias, const tq_rq *rq, int32_t zp, int32_t lo, int32_t hi, int32_t mode,
-                         int8_t *out)
+static void tq_mm_column_loop(const void *col, int32_t x8, const int32_t *w, int32_t groups, int32_t blocks,
+                              const int32_t *bias, const tq_rq *rq, int32_t zp, int32_t lo, int32_t hi, int32_t mode,
+                              int8_t *out)
 {
-#if defined(__GNUC__) && defined(TQ_HAVE_DSP) && defined(__thumb2__)
-    if (!x8 && mode == TQ_RQ_FAST_FULL && blocks > 0) {
-        tq_mm_job job = {(const int32_t *)col, w, bias, rq, out, blocks, groups >> 1, groups & 1};
-        tq_mm_column_full(&job);
-        return;
-    }
-#endif
     for (; blocks > 0; --blocks, bias += 4, rq += 4, out += 4) {
         int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3];
         w = x8 ? tq_mm_block4_x8((const int8_t *)col, w, groups, &a0, &a1, &a2, &a3)
                : tq_mm_block4((const int32_t *)col, w, groups, &a0, &a1, &a2, &a3);
         tq_rq_store4(rq, a0, a1, a2, a3, zp, lo, hi, mode, out);
     }
+}
+
+/* One column against every full block of 4 output channels: out[0 .. 4*blocks) are the
+ * requantized results (tq_dsp.h's store), bias[] the channels' initial accumulators. The column
+ * is widened int16 words, or with x8 the int8 inputs themselves (4 * groups bytes). */
+static inline void tq_mm_column(const void *col, int32_t x8, const int32_t *w, int32_t groups, int32_t blocks,
+                                const int32_t *bias, const tq_rq *rq, int32_t zp, int32_t lo, int32_t hi,
+                                int32_t mode, int8_t *out)
+{
+#if defined(__GNUC__) && defined(TQ_HAVE_DSP) && defined(__thumb2__)
+    if (!x8 && mode == TQ_RQ_FAST_FULL && blocks > 0) {
+        tq_mm_column_fast((const int32_t *)col, w, groups, blocks, bias, rq, out);
+        return;
+    }
+#endif
+    tq_mm_column_loop(col, x8, w, groups, blocks, bias, rq, zp, lo, hi, mode, out);
 }
 
 #endif /* TQ_MM_DSP_H */
