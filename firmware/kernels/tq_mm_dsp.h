@@ -186,6 +186,28 @@ typedef struct {
  * ~31 gcc spends reloading its spilled loop variables. r0-r3 the block's accumulators, r4/r5
  * the column pair, r6-r9 four weight words (or two channels' requantization rows), r10 the
  * column (then out), r11 the weights, r12 the pair count (then rq), lr the job. */
+/* requantize accumulator `acc` with the row {mult, add, rs} in registers (tq_rq_fast, SSAT),
+ * store it at r10 and advance; `mult` is overwritten */
+#define TQ_MM_COL_RQ(acc, mult, add, rs)                          \
+    "smmlar " acc ", " acc ", " mult ", " add "\n\t"             \
+    "sub " mult ", " acc ", " add "\n\t"                         \
+    "add " acc ", " acc ", " mult ", asr #31\n\t"                \
+    "asr " acc ", " acc ", " rs "\n\t"                           \
+    "ssat " acc ", #8, " acc "\n\t"                              \
+    "strb " acc ", [r10], #1\n\t"
+/* one group: the column pair into r4/r5, then two channels' weight words at a time */
+#define TQ_MM_COL_GROUP                          \
+    "ldrd r4, r5, [r10], #8\n\t"               \
+    "ldmia r11!, {r6, r7, r8, r9}\n\t"         \
+    "smlad r0, r4, r6, r0\n\t"                 \
+    "smlad r0, r5, r7, r0\n\t"                 \
+    "smlad r1, r4, r8, r1\n\t"                 \
+    "smlad r1, r5, r9, r1\n\t"                 \
+    "ldmia r11!, {r6, r7, r8, r9}\n\t"         \
+    "smlad r2, r4, r6, r2\n\t"                 \
+    "smlad r2, r5, r7, r2\n\t"                 \
+    "smlad r3, r4, r8, r3\n\t"                 \
+    "smlad r3, r5, r9, r3\n\t"
 __attribute__((naked, noinline, unused)) static void tq_mm_column_full(tq_mm_job *job __attribute__((unused)))
 {
     __asm__ volatile(
@@ -200,44 +222,14 @@ __attribute__((naked, noinline, unused)) static void tq_mm_column_full(tq_mm_job
         "ldr r12, [lr, #28]\n\t"
         "cmp r12, #0\n\t"
         "beq 3f\n\t"
-        "ldrd r4, r5, [r10], #8\n\t"
-        "ldmia r11!, {r6, r7, r8, r9}\n\t"
-        "smlad r0, r4, r6, r0\n\t"
-        "smlad r0, r5, r7, r0\n\t"
-        "smlad r1, r4, r8, r1\n\t"
-        "smlad r1, r5, r9, r1\n\t"
-        "ldmia r11!, {r6, r7, r8, r9}\n\t"
-        "smlad r2, r4, r6, r2\n\t"
-        "smlad r2, r5, r7, r2\n\t"
-        "smlad r3, r4, r8, r3\n\t"
-        "smlad r3, r5, r9, r3\n\t"
+        TQ_MM_COL_GROUP
         "3:\n\t"
         "ldr r12, [lr, #24]\n\t"
         "cmp r12, #0\n\t"
         "beq 5f\n\t"
         "4:\n\t"
-        "ldrd r4, r5, [r10], #8\n\t"
-        "ldmia r11!, {r6, r7, r8, r9}\n\t"
-        "smlad r0, r4, r6, r0\n\t"
-        "smlad r0, r5, r7, r0\n\t"
-        "smlad r1, r4, r8, r1\n\t"
-        "smlad r1, r5, r9, r1\n\t"
-        "ldmia r11!, {r6, r7, r8, r9}\n\t"
-        "smlad r2, r4, r6, r2\n\t"
-        "smlad r2, r5, r7, r2\n\t"
-        "smlad r3, r4, r8, r3\n\t"
-        "smlad r3, r5, r9, r3\n\t"
-        "ldrd r4, r5, [r10], #8\n\t"
-        "ldmia r11!, {r6, r7, r8, r9}\n\t"
-        "smlad r0, r4, r6, r0\n\t"
-        "smlad r0, r5, r7, r0\n\t"
-        "smlad r1, r4, r8, r1\n\t"
-        "smlad r1, r5, r9, r1\n\t"
-        "ldmia r11!, {r6, r7, r8, r9}\n\t"
-        "smlad r2, r4, r6, r2\n\t"
-        "smlad r2, r5, r7, r2\n\t"
-        "smlad r3, r4, r8, r3\n\t"
-        "smlad r3, r5, r9, r3\n\t"
+        TQ_MM_COL_GROUP
+        TQ_MM_COL_GROUP
         "subs r12, r12, #1\n\t"
         "bne 4b\n\t"
         "5:\n\t"
@@ -245,31 +237,11 @@ __attribute__((naked, noinline, unused)) static void tq_mm_column_full(tq_mm_job
         "ldr r12, [lr, #12]\n\t"
         "ldr r10, [lr, #16]\n\t"
         "ldmia r12!, {r4, r5, r6, r7, r8, r9}\n\t"
-        "smmlar r0, r0, r4, r5\n\t"
-        "sub r4, r0, r5\n\t"
-        "add r0, r0, r4, asr #31\n\t"
-        "asr r0, r0, r6\n\t"
-        "ssat r0, #8, r0\n\t"
-        "strb r0, [r10], #1\n\t"
-        "smmlar r1, r1, r7, r8\n\t"
-        "sub r7, r1, r8\n\t"
-        "add r1, r1, r7, asr #31\n\t"
-        "asr r1, r1, r9\n\t"
-        "ssat r1, #8, r1\n\t"
-        "strb r1, [r10], #1\n\t"
+        TQ_MM_COL_RQ("r0", "r4", "r5", "r6")
+        TQ_MM_COL_RQ("r1", "r7", "r8", "r9")
         "ldmia r12!, {r4, r5, r6, r7, r8, r9}\n\t"
-        "smmlar r2, r2, r4, r5\n\t"
-        "sub r4, r2, r5\n\t"
-        "add r2, r2, r4, asr #31\n\t"
-        "asr r2, r2, r6\n\t"
-        "ssat r2, #8, r2\n\t"
-        "strb r2, [r10], #1\n\t"
-        "smmlar r3, r3, r7, r8\n\t"
-        "sub r7, r3, r8\n\t"
-        "add r3, r3, r7, asr #31\n\t"
-        "asr r3, r3, r9\n\t"
-        "ssat r3, #8, r3\n\t"
-        "strb r3, [r10], #1\n\t"
+        TQ_MM_COL_RQ("r2", "r4", "r5", "r6")
+        TQ_MM_COL_RQ("r3", "r7", "r8", "r9")
         "str r12, [lr, #12]\n\t"
         "str r10, [lr, #16]\n\t"
         "ldr r4, [lr, #20]\n\t"
