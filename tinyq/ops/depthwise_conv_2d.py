@@ -128,6 +128,71 @@ def lower_dsp_s16(d: DepthwiseData, em: Emitter) -> None:
     em.call(f"tq_depthwise_conv_2d_dsp_s16({p}, {em.tensor(d.input)}, {em.const(w16, 'w16')}, {em.tensor(d.output)})")
 
 
+# ---- the DSP kernel of every int8 shape: a ring of channel-planar int16 rows ----
+
+RING_MAX_ROWS = 16             # depthwise_conv_2d_rows.c: TQ_DWR_MAX_KH
+RING_SCRATCH_LIMIT = 48 * 1024  # larger rings (very wide images) keep the per-pixel kernels
+
+
+def ring_transposed(w: Window) -> bool:
+    """A kh x 1 filter over an image one pixel wide runs as 1 x kh over a row (the same bytes)."""
+    return w.in_w == 1 and w.out_w == 1 and w.k_w == 1 and w.k_h > 1
+
+
+def ring_shape(w: Window) -> tuple[int, int, int, int]:
+    """(k_h, k_w, stride_w, out_w) as the ring kernel runs the layer."""
+    if ring_transposed(w):
+        return w.k_w, w.k_h, w.stride_h, w.out_h
+    return w.k_h, w.k_w, w.stride_w, w.out_w
+
+
+def ring_scratch(d: DepthwiseData) -> int:
+    """k_h ring rows of in_c planes and a row of zero points, each plane tq_dw_rows_width()
+    int16 halfwords."""
+    kh, kw, s, out_w = ring_shape(d.win)
+    n2 = (out_w + 1) & ~1
+    width = (s * (n2 - 1) + kw + 3) & ~1
+    return (kh * d.win.in_c + 1) * width * 2
+
+
+def _ring_applies(d: DepthwiseData) -> bool:
+    w = d.win
+    kh, _, s, _ = ring_shape(w)
+    return (d.dtype == "int8" and w.dil_h == 1 and w.dil_w == 1 and s in (1, 2) and kh <= RING_MAX_ROWS
+            and ring_scratch(d) <= RING_SCRATCH_LIMIT)
+
+
+def ring_weights(w: np.ndarray, win: Window) -> np.ndarray:
+    """[k_h, k_w, C] (scaled) -> int32 words: per output channel, per filter row of the kernel's
+    shape (ring_shape), the weight pairs (w[2j], w[2j+1]) as low/high int16, an odd last with 0."""
+    taps = w.transpose(1, 0, 2) if ring_transposed(win) else w
+    kh, kw, oc = taps.shape
+    pw = -(-kw // 2)
+    wp = np.zeros((oc, kh, 2 * pw), np.int16)
+    wp[:, :, :kw] = taps.transpose(2, 0, 1)
+    return np.ascontiguousarray(wp.astype("<i2").reshape(-1)).view("<i4").astype(np.int32)
+
+
+@variant("DEPTHWISE_CONV_2D", "dsp", ["depthwise_conv_2d_rows.c", "depthwise_conv_2d_rows.h", *DSP_SOURCES],
+         scratch=ring_scratch, applies=_ring_applies, name="depthwise_conv_2d_dsp_rows", rows="geo")
+def lower_dsp_rows(d: DepthwiseData, em: Emitter) -> None:
+    """Any multiplier and filter, stride 1 or 2 along the width, no dilation: input rows widened
+    once into channel-planar int16 rows, SMLAD over pairs of taps, two outputs per pass."""
+    win, oc = d.win, d.win.out_c
+    taps = d.w.reshape(-1, oc)
+    rq, factor, exact = requant_for(taps.T, d.bias, d.mult, d.shift, d.output_zp)
+    scaled = (d.w.reshape(win.k_h, win.k_w, oc).astype(np.int64) * factor[None, None, :])
+    em.include("depthwise_conv_2d_rows.h")
+    p = em.params("tq_dw_rows_params", {
+        "geo": win.c_init(), "depth_mult": d.depth_mult,
+        "input_zp": d.input_zp, "output_offset": d.output_zp, "act_min": d.act_min, "act_max": d.act_max,
+        "rq_exact": exact, "rq": f"(const tq_rq *){em.const(rq, 'rq')}",
+        "bias_full": em.const(scaled_int32(d.bias_full, factor), "bias"),
+    })
+    em.call(f"tq_depthwise_conv_2d_rows_s8({p}, {em.tensor(d.input)}, {em.const(ring_weights(scaled, win), 'w16')}, "
+            f"{em.tensor(d.output)}, {em.scratch()})")
+
+
 # ---- one input channel, depth multiplier M: a convolution with in_c = 1 and M filters ----
 
 def as_conv(d: DepthwiseData) -> ConvData:

@@ -1,0 +1,255 @@
+#include "depthwise_conv_2d_rows.h"
+
+#include "tq_common.h"
+
+/* Filters up to this tall (after the 1-D transposition); the Python side checks it. */
+#define TQ_DWR_MAX_KH 16
+
+#ifdef TQ_HAVE_DSP
+static inline int32_t dwr_smladx(int32_t a, int32_t b, int32_t acc)
+{
+    return __smladx((int16x2_t)a, (int16x2_t)b, acc);
+}
+static inline int32_t dwr_smlatb(int32_t a, int32_t b, int32_t acc) { return __smlatb(a, b, acc); }
+/* low halfword of lo, high halfword of hi */
+static inline int32_t dwr_pkhbt(int32_t lo, int32_t hi)
+{
+    int32_t r;
+    __asm__("pkhbt %0, %1, %2" : "=r"(r) : "r"(lo), "r"(hi));
+    return r;
+}
+#else
+static inline int32_t dwr_smladx(int32_t a, int32_t b, int32_t acc)
+{
+    return (int32_t)((uint32_t)acc + (uint32_t)(tq_lo16(a) * tq_hi16(b)) + (uint32_t)(tq_hi16(a) * tq_lo16(b)));
+}
+static inline int32_t dwr_smlatb(int32_t a, int32_t b, int32_t acc)
+{
+    return (int32_t)((uint32_t)acc + (uint32_t)(tq_hi16(a) * tq_lo16(b)));
+}
+static inline int32_t dwr_pkhbt(int32_t lo, int32_t hi)
+{
+    return (int32_t)(((uint32_t)lo & 0xFFFFu) | ((uint32_t)hi & 0xFFFF0000u));
+}
+#endif
+
+/* The fast requantization (tq_rq_fast) with the rounding's sign taken from the accumulator
+ * rather than from the product: they differ only where the product rounds to 0, and there
+ * (2^(rs-1) - 1 + zp 2^rs) >> rs == (2^(rs-1) + zp 2^rs) >> rs == zp (rs >= 1). One instruction
+ * less an output. */
+static inline int32_t dwr_rq(int32_t acc, int32_t mult, int32_t add, int32_t rs)
+{
+    return tq_rq_sat8((tq_smmlar(acc, mult, add) + (acc >> 31)) >> rs);
+}
+
+/* One output channel's row: out_w outputs `step` bytes apart, two per pass over k_h rows of
+ * weight pairs. rows[ky]: the channel's plane row ky (words: halfword pairs), from its first
+ * tap. Constant kh, kw, s and mode (inlined into the callers below) unroll the taps. */
+TQ_ALWAYS_INLINE static inline void dwr_channel(const int32_t *const *rows, const int32_t *w, int32_t kh, int32_t kw,
+                                                int32_t s, int32_t mode, int32_t bias, const tq_rq *q, int32_t lo,
+                                                int32_t hi, int32_t zp, int32_t out_w, int32_t step, int8_t *out)
+{
+    const int32_t full = kw / 2, pw = (kw + 1) / 2;
+    const int32_t mult = q->mult, add = q->add, rs = q->rs;
+    for (int32_t ox = 0; ox < out_w; ox += 2, out += 2 * step) {
+        int32_t a0 = bias, a1 = bias;
+        const int32_t word = s == 1 ? ox >> 1 : ox;
+        const int32_t *wk = w;
+        for (int32_t ky = 0; ky < kh; ++ky, wk += pw) {
+            const int32_t *r = rows[ky] + word;
+            if (s == 1) {
+                /* output 1 starts one tap later: its pairs straddle two words (PKHBT), read
+                 * swapped, so SMLADX */
+                int32_t pv = r[0];
+                for (int32_t j = 0; j < full; ++j) {
+                    const int32_t pn = r[j + 1], wv = wk[j];
+                    a0 = tq_smlad(pv, wv, a0);
+                    a1 = dwr_smladx(dwr_pkhbt(pn, pv), wv, a1);
+                    pv = pn;
+                }
+                if (kw & 1) {
+                    a0 = tq_smlabb(pv, wk[full], a0);
+                    a1 = dwr_smlatb(pv, wk[full], a1);
+                }
+            } else {
+                /* stride 2: output 1 is one word later */
+                for (int32_t j = 0; j < pw; ++j) {
+                    a0 = tq_smlad(r[j], wk[j], a0);
+                    a1 = tq_smlad(r[j + 1], wk[j], a1);
+                }
+            }
+        }
+        int32_t y0, y1;
+        if (mode == TQ_RQ_EXACT) {
+            y0 = tq_rq_clamp(tq_rq_exact(q, a0, zp), lo, hi);
+            y1 = tq_rq_clamp(tq_rq_exact(q, a1, zp), lo, hi);
+        } else {
+            y0 = dwr_rq(a0, mult, add, rs);
+            y1 = dwr_rq(a1, mult, add, rs);
+            if (mode == TQ_RQ_FAST_CLAMP) {
+                y0 = TQ_CLAMP(y0, lo, hi);
+                y1 = TQ_CLAMP(y1, lo, hi);
+            }
+        }
+        out[0] = (int8_t)y0;
+        if (ox + 1 < out_w) {
+            out[step] = (int8_t)y1;
+        }
+    }
+}
+
+/* The specialised shapes, each with the fast requantization with and without a clamp. */
+#define TQ_DWR_SHAPE(name, KH, KW, S)                                                                           \
+    static void name(const int32_t *const *rows, const int32_t *w, int32_t mode, int32_t bias, const tq_rq *q,   \
+                     int32_t lo, int32_t hi, int32_t out_w, int32_t step, int8_t *out)                           \
+    {                                                                                                            \
+        if (mode == TQ_RQ_FAST_FULL) {                                                                           \
+            dwr_channel(rows, w, KH, KW, S, TQ_RQ_FAST_FULL, bias, q, lo, hi, 0, out_w, step, out);                 \
+        } else {                                                                                                 \
+            dwr_channel(rows, w, KH, KW, S, TQ_RQ_FAST_CLAMP, bias, q, lo, hi, 0, out_w, step, out);                \
+        }                                                                                                        \
+    }
+TQ_DWR_SHAPE(dwr_3x3_s1, 3, 3, 1)
+TQ_DWR_SHAPE(dwr_3x3_s2, 3, 3, 2)
+TQ_DWR_SHAPE(dwr_5x5_s1, 5, 5, 1)
+TQ_DWR_SHAPE(dwr_5x5_s2, 5, 5, 2)
+
+/* Any other shape, and TFLM's requantization for any shape. */
+static void dwr_any(const int32_t *const *rows, const int32_t *w, int32_t kh, int32_t kw, int32_t s, int32_t mode,
+                    int32_t bias, const tq_rq *q, int32_t lo, int32_t hi, int32_t zp, int32_t out_w, int32_t step, int8_t *out)
+{
+    if (mode == TQ_RQ_EXACT) {
+        dwr_channel(rows, w, kh, kw, s, TQ_RQ_EXACT, bias, q, lo, hi, zp, out_w, step, out);
+    } else if (mode == TQ_RQ_FAST_FULL) {
+        dwr_channel(rows, w, kh, kw, s, TQ_RQ_FAST_FULL, bias, q, lo, hi, 0, out_w, step, out);
+    } else {
+        dwr_channel(rows, w, kh, kw, s, TQ_RQ_FAST_CLAMP, bias, q, lo, hi, 0, out_w, step, out);
+    }
+}
+
+/* Input row `src` (in_w pixels of ch channels) into the ring row dst: plane c holds channel c at
+ * halfword pad + x. Four channels of two pixels at a time: SXTB16 splits each pixel's word into
+ * channels (c, c+2) and (c+1, c+3), PKHBT/PKHTB pair the two pixels per channel. */
+static void dwr_widen(const int8_t *src, int32_t in_w, int32_t ch, int32_t pad, int32_t width, int16_t *dst)
+{
+    const int32_t n = TQ_MIN(in_w, width - pad);
+    int32_t c = 0;
+    for (; c + 4 <= ch; c += 4) {
+        int16_t *q0 = dst + c * width + pad;
+        int16_t *q1 = q0 + width, *q2 = q1 + width, *q3 = q2 + width;
+        const int8_t *s = src + c;
+        int32_t x = 0;
+        if (pad & 1) {   /* the first pixel alone, so that pairs start on a word */
+            q0[0] = s[0];
+            q1[0] = s[1];
+            q2[0] = s[2];
+            q3[0] = s[3];
+            x = 1;
+        }
+        for (; x + 2 <= n; x += 2) {
+            const int32_t va = tq_read_s32(s + x * ch), vb = tq_read_s32(s + (x + 1) * ch);
+            const int32_t a02 = tq_sxtb16(va), a13 = tq_sxtb16_ror8(va);
+            const int32_t b02 = tq_sxtb16(vb), b13 = tq_sxtb16_ror8(vb);
+            int32_t *d0 = (int32_t *)(void *)(q0 + x), *d1 = (int32_t *)(void *)(q1 + x);
+            int32_t *d2 = (int32_t *)(void *)(q2 + x), *d3 = (int32_t *)(void *)(q3 + x);
+            *d0 = (int32_t)(((uint32_t)a02 & 0xFFFFu) | ((uint32_t)b02 << 16));
+            *d2 = (int32_t)(((uint32_t)a02 >> 16) | ((uint32_t)b02 & 0xFFFF0000u));
+            *d1 = (int32_t)(((uint32_t)a13 & 0xFFFFu) | ((uint32_t)b13 << 16));
+            *d3 = (int32_t)(((uint32_t)a13 >> 16) | ((uint32_t)b13 & 0xFFFF0000u));
+        }
+        for (; x < n; ++x) {
+            q0[x] = s[x * ch];
+            q1[x] = s[x * ch + 1];
+            q2[x] = s[x * ch + 2];
+            q3[x] = s[x * ch + 3];
+        }
+    }
+    for (; c < ch; ++c) {
+        int16_t *q = dst + c * width + pad;
+        for (int32_t x = 0; x < n; ++x) {
+            q[x] = src[x * ch + c];
+        }
+    }
+}
+
+void tq_depthwise_conv_2d_rows_s8(const tq_dw_rows_params *restrict p, const int8_t *in, const int32_t *w,
+                                  int8_t *out, void *scratch)
+{
+    tq_window g = p->geo;
+    if (g.in_w == 1 && g.out_w == 1 && g.k_w == 1 && g.k_h > 1) {
+        /* [N, H, 1, C] under kh x 1 is [N, 1, H, C] under 1 x kh: the same bytes */
+        int16_t t;
+        t = g.in_h, g.in_h = g.in_w, g.in_w = t;
+        t = g.out_h, g.out_h = g.out_w, g.out_w = t;
+        t = g.k_h, g.k_h = g.k_w, g.k_w = t;
+        t = g.stride_h, g.stride_h = g.stride_w, g.stride_w = t;
+        t = g.pad_h, g.pad_h = g.pad_w, g.pad_w = t;
+    }
+    const int32_t kh = g.k_h, kw = g.k_w, s = g.stride_w, ch = g.in_c, oc_n = g.out_c, dm = p->depth_mult;
+    const int32_t width = tq_dw_rows_width(g.out_w, s, kw), plane_words = width / 2;
+    const int32_t lo = p->act_min, hi = p->act_max, mode = tq_rq_mode(p->rq_exact, lo, hi);
+    const int32_t pw = (kw + 1) / 2, wstep = kh * pw, out_w = g.out_w;
+    int16_t *ring = (int16_t *)scratch;
+    int32_t *zrow = (int32_t *)(void *)(ring + kh * ch * width);
+    const int16_t zp = (int16_t)p->input_zp;
+    const int32_t zword = (int32_t)(((uint32_t)(uint16_t)zp) | ((uint32_t)(uint16_t)zp << 16));
+    /* padding: the zero-point row, and each ring plane's columns outside the image */
+    for (int32_t i = 0; i < plane_words; ++i) {
+        zrow[i] = zword;
+    }
+    const int32_t right = TQ_MIN(g.pad_w + g.in_w, width);
+    for (int32_t r = 0; r < kh * ch; ++r) {
+        int16_t *q = ring + r * width;
+        for (int32_t i = 0; i < TQ_MIN(g.pad_w, width); ++i) {
+            q[i] = zp;
+        }
+        for (int32_t i = right; i < width; ++i) {
+            q[i] = zp;
+        }
+    }
+    const int32_t *rows[TQ_DWR_MAX_KH];
+    int32_t stride[TQ_DWR_MAX_KH];
+    for (int32_t b = 0; b < g.batches; ++b) {
+        const int8_t *in_b = in + b * g.in_h * g.in_w * ch;
+        int32_t next = 0;   /* first input row not yet in the ring */
+        for (int32_t oy = 0; oy < g.out_h; ++oy, out += out_w * oc_n) {
+            const int32_t y0 = oy * g.stride_h - g.pad_h;
+            for (int32_t ky = 0; ky < kh; ++ky) {
+                const int32_t y = y0 + ky;
+                if (y < 0 || y >= g.in_h) {
+                    rows[ky] = zrow;
+                    stride[ky] = 0;
+                    continue;
+                }
+                if (y >= next) {
+                    /* rows a stride skips are never read */
+                    dwr_widen(in_b + y * g.in_w * ch, g.in_w, ch, g.pad_w, width, ring + (y % kh) * ch * width);
+                    next = y + 1;
+                }
+                rows[ky] = (const int32_t *)(const void *)(ring + (y % kh) * ch * width);
+                stride[ky] = plane_words;
+            }
+            const int32_t *wc = w;
+            for (int32_t ic = 0; ic < ch; ++ic) {
+                const int32_t *prow[TQ_DWR_MAX_KH];
+                for (int32_t ky = 0; ky < kh; ++ky) {
+                    prow[ky] = rows[ky] + ic * stride[ky];
+                }
+                for (int32_t oc = ic * dm; oc < (ic + 1) * dm; ++oc, wc += wstep) {
+                    const tq_rq *q = p->rq + oc;
+                    const int32_t bias = p->bias_full[oc];
+                    int8_t *o = out + oc;
+                    if (mode == TQ_RQ_EXACT) {
+                        dwr_any(prow, wc, kh, kw, s, mode, bias, q, lo, hi, p->output_offset, out_w, oc_n, o);
+                    } else if (kh == 3 && kw == 3) {
+                        (s == 1 ? dwr_3x3_s1 : dwr_3x3_s2)(prow, wc, mode, bias, q, lo, hi, out_w, oc_n, o);
+                    } else if (kh == 5 && kw == 5) {
+                        (s == 1 ? dwr_5x5_s1 : dwr_5x5_s2)(prow, wc, mode, bias, q, lo, hi, out_w, oc_n, o);
+                    } else {
+                        dwr_any(prow, wc, kh, kw, s, mode, bias, q, lo, hi, p->output_offset, out_w, oc_n, o);
+                    }
+                }
+            }
+        }
+    }
+}
