@@ -109,8 +109,6 @@ TQ_ALWAYS_INLINE static inline void dwr_channel(const int32_t *const *rows, cons
             dwr_channel(rows, w, KH, KW, S, TQ_RQ_FAST_CLAMP, bias, q, lo, hi, 0, out_w, step, out);                \
         }                                                                                                        \
     }
-TQ_DWR_SHAPE(dwr_3x3_s1, 3, 3, 1)
-TQ_DWR_SHAPE(dwr_3x3_s2, 3, 3, 2)
 TQ_DWR_SHAPE(dwr_5x5_s1, 5, 5, 1)
 TQ_DWR_SHAPE(dwr_5x5_s2, 5, 5, 2)
 
@@ -124,6 +122,170 @@ static void dwr_any(const int32_t *const *rows, const int32_t *w, int32_t kh, in
         dwr_channel(rows, w, kh, kw, s, TQ_RQ_FAST_FULL, bias, q, lo, hi, 0, out_w, step, out);
     } else {
         dwr_channel(rows, w, kh, kw, s, TQ_RQ_FAST_CLAMP, bias, q, lo, hi, 0, out_w, step, out);
+    }
+}
+
+/* ---- 3x3 filters: one block of 10 words per output channel, the weights in registers ----
+ * blk[-5..-1] = bias, bias, mult, add, rs (the tq_rq row); blk[0..4] = pairs (w00, w01),
+ * (w10, w11), (w20, w21), the column-2 weights (w02, w12) and (w22, 0). */
+typedef struct {
+    const int32_t *r0, *r1, *r2;   /* the channel's plane rows, from the pass's first word */
+    const int32_t *blk;
+    int8_t *out;
+    int32_t step;                  /* bytes between output pixels: out_c */
+} dwr_job;
+
+/* One pass: two outputs (u, u + s) of a 3x3 filter over plane rows at word offset `word`. */
+static inline void dwr3x3_pass(const dwr_job *j, int32_t word, int32_t s, int32_t *o0, int32_t *o1)
+{
+    const int32_t *b = j->blk;
+    const int32_t w2a = b[3], w2b = b[4];
+    int32_t a0 = b[-5], a1 = b[-4];
+    const int32_t *rows[3] = {j->r0 + word, j->r1 + word, j->r2 + word};
+    for (int32_t ky = 0; ky < 3; ++ky) {
+        const int32_t p0 = rows[ky][0], p1 = rows[ky][1], w01 = b[ky];
+        /* column 2's weight: the low or high half of w2a, or w2b's low half */
+        const int32_t w2 = ky == 0 ? w2a : ky == 1 ? (int32_t)((uint32_t)w2a >> 16) : w2b;
+        a0 = tq_smlad(p0, w01, a0);
+        if (s == 1) {
+            a0 = tq_smlabb(p1, w2, a0);
+            a1 = dwr_smladx(dwr_pkhbt(p1, p0), w01, a1);
+            a1 = dwr_smlatb(p1, w2, a1);
+        } else {
+            a0 = tq_smlabb(p1, w2, a0);
+            a1 = tq_smlad(p1, w01, a1);
+            a1 = tq_smlabb(rows[ky][2], w2, a1);
+        }
+    }
+    *o0 = a0;
+    *o1 = a1;
+}
+
+/* The passes of one channel row in C: the host's copy of the asm below, and every mode. n
+ * outputs (odd: the last pass stores one). */
+static void dwr3x3_c(const dwr_job *j, int32_t s, int32_t n, int32_t mode, int32_t lo, int32_t hi, int32_t zp)
+{
+    const int32_t *b = j->blk;
+    const tq_rq *q = (const tq_rq *)(const void *)(b - 3);
+    int8_t *out = j->out;
+    for (int32_t ox = 0; ox < n; ox += 2, out += 2 * j->step) {
+        int32_t a0, a1, y0, y1;
+        dwr3x3_pass(j, s == 1 ? ox >> 1 : ox, s, &a0, &a1);
+        if (mode == TQ_RQ_EXACT) {
+            y0 = tq_rq_clamp(tq_rq_exact(q, a0, zp), lo, hi);
+            y1 = tq_rq_clamp(tq_rq_exact(q, a1, zp), lo, hi);
+        } else {
+            y0 = TQ_CLAMP(dwr_rq(a0, q->mult, q->add, q->rs), lo, hi);
+            y1 = TQ_CLAMP(dwr_rq(a1, q->mult, q->add, q->rs), lo, hi);
+        }
+        out[0] = (int8_t)y0;
+        if (ox + 1 < n) {
+            out[j->step] = (int8_t)y1;
+        }
+    }
+}
+
+/* All output channels of one output row: rows[ky] + ic * stride[ky] is input channel ic's plane
+ * row ky (stride 0: the zero-point row); output channel oc = ic * dm + m has block blk + 10 oc. */
+typedef struct {
+    const int32_t *r0, *r1, *r2;   /* channel 0's plane rows */
+    const int32_t *blk;            /* channel 0's block, + 5 */
+    int8_t *out;                   /* channel 0 of the row's first pixel */
+    int32_t step;                  /* out_c */
+    int32_t adv;                   /* bytes the plane rows advance over the whole pairs */
+    int32_t rewind;                /* ... and with the odd last output */
+    int32_t dm;
+    int32_t d0, d1, d2;            /* bytes from a plane row to the next channel's */
+    int32_t n_oc;                  /* output channels */
+    int32_t odd;                   /* 1: an odd number of outputs, the last alone */
+} dwr_rowjob;
+
+#ifdef TQ_HAVE_DSP
+/* The output row in asm (the fast requantization over all of int8; at least one whole pair):
+ * r0-r2 plane rows, r3 block, r4-r8 weights (reloaded per pass by one LDM, so that the
+ * requantization gets their registers), r9/r10 the accumulators, r11/r12 input words, lr the
+ * output; the rest on the stack. 35 instructions a pass of 18 MACs, about 25 a channel. */
+void tq_dwr3x3_s1(const dwr_rowjob *j);
+void tq_dwr3x3_s2(const dwr_rowjob *j);
+
+/* stack: 0 step, 4 end, 8 adv, 12 rewind, 16 m, 20 dm, 24 d0 d1 d2, 36 output, 40 channels left,
+ * 44 odd */
+#define TQ_DWR_ENTRY(name)                                                                       \
+    ".pushsection .text." name ",\"ax\",%progbits\n\t.align 2\n\t.global " name "\n\t"             \
+    ".type " name ", %function\n\t.thumb_func\n" name ":\n\t"                                     \
+    "push {r4-r11, lr}\n\tsub sp, #52\n\t"                                                       \
+    "ldr r1, [r0, #20]\n\tstr r1, [sp]\n\t"                                                      \
+    "ldrd r1, r2, [r0, #24]\n\tstrd r1, r2, [sp, #8]\n\t"                                        \
+    "ldr r1, [r0, #32]\n\tmovs r2, #0\n\tstrd r2, r1, [sp, #16]\n\t"                             \
+    "add r1, r0, #36\n\tldm r1, {r4, r5, r6, r7, r8}\n\t"                                        \
+    "add r1, sp, #24\n\tstm r1, {r4, r5, r6}\n\tstr r7, [sp, #40]\n\tstr r8, [sp, #44]\n\t"       \
+    "ldr lr, [r0, #16]\n\tstr lr, [sp, #36]\n\tldr r3, [r0, #12]\n\tldm r0, {r0, r1, r2}\n"       \
+    "2:\n\tldr r4, [sp, #8]\n\tadd r4, r0, r4\n\tstr r4, [sp, #4]\n"                              \
+    "1:\n\tldm r3, {r4-r8}\n\tldrd r9, r10, [r3, #-20]\n\t"
+#define TQ_DWR_RQ(a)                                                                             \
+    "smmlar r7, " a ", r4, r5\n\tadd " a ", r7, " a ", asr #31\n\tasr " a ", " a ", r6\n\t"       \
+    "ssat " a ", #8, " a "\n\t"
+#define TQ_DWR_EXIT(name, body)                                                                  \
+    "ldmdb r3, {r4, r5, r6}\n\t" TQ_DWR_RQ("r9") TQ_DWR_RQ("r10")                                \
+    "ldrd r7, r8, [sp]\n\tstrb r9, [lr]\n\tstrb r10, [lr, r7]\n\tadd lr, lr, r7, lsl #1\n\t"     \
+    "cmp r0, r8\n\tbne 1b\n\t"                                                                   \
+    "ldr r4, [sp, #44]\n\tcmp r4, #0\n\tbeq 3f\n\t"                                                        \
+    "ldm r3, {r4-r8}\n\tldrd r9, r10, [r3, #-20]\n\t" body                                       \
+    "ldmdb r3, {r4, r5, r6}\n\t" TQ_DWR_RQ("r9") "strb r9, [lr]\n"                               \
+    "3:\n\tldr r4, [sp, #12]\n\tsubs r0, r0, r4\n\tsubs r1, r1, r4\n\tsubs r2, r2, r4\n\t"        \
+    "ldrd r5, r6, [sp, #16]\n\tadds r5, #1\n\tcmp r5, r6\n\tbne 4f\n\t"                          \
+    "add r7, sp, #24\n\tldm r7, {r7, r8, r9}\n\tadd r0, r7\n\tadd r1, r8\n\tadd r2, r9\n\t"       \
+    "movs r5, #0\n"                                                                              \
+    "4:\n\tstr r5, [sp, #16]\n\tadds r3, #40\n\t"                                                \
+    "ldr lr, [sp, #36]\n\tadd lr, lr, #1\n\tstr lr, [sp, #36]\n\t"                               \
+    "ldr r4, [sp, #40]\n\tsubs r4, #1\n\tstr r4, [sp, #40]\n\tbne 2b\n\t"                        \
+    "add sp, #52\n\tpop {r4-r11, pc}\n\t.size " name ", .-" name "\n\t.popsection\n"
+
+/* stride 1: words P0 = (u, u+1), P1 = (u+2, u+3); output u+1 pairs (u+1, u+2) = PKHBT(P1, P0)
+ * swapped, hence SMLADX; the rows advance one word */
+#define TQ_DWR_S1                                                                                \
+    "ldrd r11, r12, [r0], #4\n\tsmlad r9, r11, r4, r9\n\tsmlabb r9, r12, r7, r9\n\t"              \
+    "pkhbt r11, r12, r11\n\tsmladx r10, r11, r4, r10\n\tsmlatb r10, r12, r7, r10\n\t"             \
+    "ldrd r11, r12, [r1], #4\n\tsmlad r9, r11, r5, r9\n\tsmlabt r9, r12, r7, r9\n\t"              \
+    "pkhbt r11, r12, r11\n\tsmladx r10, r11, r5, r10\n\tsmlatt r10, r12, r7, r10\n\t"             \
+    "ldrd r11, r12, [r2], #4\n\tsmlad r9, r11, r6, r9\n\tsmlabb r9, r12, r8, r9\n\t"              \
+    "pkhbt r11, r12, r11\n\tsmladx r10, r11, r6, r10\n\tsmlatb r10, r12, r8, r10\n\t"
+/* stride 2: words P0 = (u, u+1), P1 = (u+2, u+3), P2 = (u+4, u+5); the rows advance two words */
+#define TQ_DWR_S2                                                                                \
+    "ldrd r11, r12, [r0], #8\n\tsmlad r9, r11, r4, r9\n\tsmlabb r9, r12, r7, r9\n\t"              \
+    "smlad r10, r12, r4, r10\n\tldr r11, [r0]\n\tsmlabb r10, r11, r7, r10\n\t"                    \
+    "ldrd r11, r12, [r1], #8\n\tsmlad r9, r11, r5, r9\n\tsmlabt r9, r12, r7, r9\n\t"              \
+    "smlad r10, r12, r5, r10\n\tldr r11, [r1]\n\tsmlabt r10, r11, r7, r10\n\t"                    \
+    "ldrd r11, r12, [r2], #8\n\tsmlad r9, r11, r6, r9\n\tsmlabb r9, r12, r8, r9\n\t"              \
+    "smlad r10, r12, r6, r10\n\tldr r11, [r2]\n\tsmlabb r10, r11, r8, r10\n\t"
+__asm__(TQ_DWR_ENTRY("tq_dwr3x3_s1") TQ_DWR_S1 TQ_DWR_EXIT("tq_dwr3x3_s1", TQ_DWR_S1));
+__asm__(TQ_DWR_ENTRY("tq_dwr3x3_s2") TQ_DWR_S2 TQ_DWR_EXIT("tq_dwr3x3_s2", TQ_DWR_S2));
+#endif
+
+static void dwr3x3_out_row(const int32_t *const *rows, const int32_t *stride, int32_t ch, int32_t dm,
+                           const int32_t *blk, int8_t *out, int32_t step, int32_t s, int32_t n, int32_t mode,
+                           int32_t lo, int32_t hi, int32_t zp)
+{
+#ifdef TQ_HAVE_DSP
+    if (mode == TQ_RQ_FAST_FULL && n >= 2) {
+        const int32_t adv = (n / 2) * 4 * s;
+        const dwr_rowjob j = {rows[0], rows[1], rows[2], blk + 5, out, step, adv, adv + (n & 1) * 4 * s, dm,
+                              stride[0] * 4, stride[1] * 4, stride[2] * 4, ch * dm, n & 1};
+        (s == 1 ? tq_dwr3x3_s1 : tq_dwr3x3_s2)(&j);
+        return;
+    }
+#endif
+    const int32_t *r0 = rows[0], *r1 = rows[1], *r2 = rows[2];
+    dwr_job j = {r0, r1, r2, blk + 5, out, step};
+    for (int32_t ic = 0; ic < ch; ++ic, r0 += stride[0], r1 += stride[1], r2 += stride[2]) {
+        for (int32_t m = 0; m < dm; ++m, blk += 10, ++out) {
+            j.r0 = r0;
+            j.r1 = r1;
+            j.r2 = r2;
+            j.blk = blk + 5;
+            j.out = out;
+            dwr3x3_c(&j, s, n, mode, lo, hi, zp);
+        }
     }
 }
 
@@ -229,6 +391,10 @@ void tq_depthwise_conv_2d_rows_s8(const tq_dw_rows_params *restrict p, const int
                 rows[ky] = (const int32_t *)(const void *)(ring + (y % kh) * ch * width);
                 stride[ky] = plane_words;
             }
+            if (kh == 3 && kw == 3) {
+                dwr3x3_out_row(rows, stride, ch, dm, w, out, oc_n, s, out_w, mode, lo, hi, p->output_offset);
+                continue;
+            }
             const int32_t *wc = w;
             for (int32_t ic = 0; ic < ch; ++ic) {
                 const int32_t *prow[TQ_DWR_MAX_KH];
@@ -236,13 +402,11 @@ void tq_depthwise_conv_2d_rows_s8(const tq_dw_rows_params *restrict p, const int
                     prow[ky] = rows[ky] + ic * stride[ky];
                 }
                 for (int32_t oc = ic * dm; oc < (ic + 1) * dm; ++oc, wc += wstep) {
+                    int8_t *o = out + oc;
                     const tq_rq *q = p->rq + oc;
                     const int32_t bias = p->bias_full[oc];
-                    int8_t *o = out + oc;
                     if (mode == TQ_RQ_EXACT) {
                         dwr_any(prow, wc, kh, kw, s, mode, bias, q, lo, hi, p->output_offset, out_w, oc_n, o);
-                    } else if (kh == 3 && kw == 3) {
-                        (s == 1 ? dwr_3x3_s1 : dwr_3x3_s2)(prow, wc, mode, bias, q, lo, hi, out_w, oc_n, o);
                     } else if (kh == 5 && kw == 5) {
                         (s == 1 ? dwr_5x5_s1 : dwr_5x5_s2)(prow, wc, mode, bias, q, lo, hi, out_w, oc_n, o);
                     } else {

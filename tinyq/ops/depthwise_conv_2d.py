@@ -173,6 +173,19 @@ def ring_weights(w: np.ndarray, win: Window) -> np.ndarray:
     return np.ascontiguousarray(wp.astype("<i2").reshape(-1)).view("<i4").astype(np.int32)
 
 
+def ring_blocks3x3(words: np.ndarray, bias: np.ndarray, rq: np.ndarray) -> np.ndarray:
+    """ring_weights of a 3x3 filter (2 words a row: (w0, w1), (w2, 0)) -> 10 words per output
+    channel: bias, bias, the tq_rq row, the row pairs (w00, w01) (w10, w11) (w20, w21), then
+    (w02, w12) and (w22, 0): the asm's registers (depthwise_conv_2d_rows.c)."""
+    oc = len(bias)
+    h = words.view(np.int16).reshape(oc, 3, 4)           # [oc, row, (w0, w1, w2, 0)]
+    pairs = np.ascontiguousarray(h[:, :, :2]).reshape(oc, -1).view(np.int32)   # [oc, 3]
+    col2 = np.zeros((oc, 4), np.int16)
+    col2[:, 0], col2[:, 1], col2[:, 2] = h[:, 0, 2], h[:, 1, 2], h[:, 2, 2]
+    out = np.concatenate([bias[:, None], bias[:, None], rq.astype(np.int32), pairs, col2.view(np.int32)], axis=1)
+    return np.ascontiguousarray(out.astype(np.int32)).reshape(-1)
+
+
 @variant("DEPTHWISE_CONV_2D", "dsp", ["depthwise_conv_2d_rows.c", "depthwise_conv_2d_rows.h", *DSP_SOURCES],
          scratch=ring_scratch, applies=_ring_applies, name="depthwise_conv_2d_dsp_rows", rows="geo")
 def lower_dsp_rows(d: DepthwiseData, em: Emitter) -> None:
@@ -182,15 +195,18 @@ def lower_dsp_rows(d: DepthwiseData, em: Emitter) -> None:
     taps = d.w.reshape(-1, oc)
     rq, factor, exact = requant_for(taps.T, d.bias, d.mult, d.shift, d.output_zp)
     scaled = (d.w.reshape(win.k_h, win.k_w, oc).astype(np.int64) * factor[None, None, :])
+    bias = scaled_int32(d.bias_full, factor)
+    words = ring_weights(scaled, win)
+    fields = {"geo": win.c_init(), "depth_mult": d.depth_mult, "input_zp": d.input_zp,
+              "output_offset": d.output_zp, "act_min": d.act_min, "act_max": d.act_max, "rq_exact": exact}
+    if ring_shape(win)[:2] == (3, 3):
+        w = em.const(ring_blocks3x3(words, bias, rq), "w16")       # rq and bias inside
+    else:
+        w = em.const(words, "w16")
+        fields.update({"rq": f"(const tq_rq *){em.const(rq, 'rq')}", "bias_full": em.const(bias, "bias")})
     em.include("depthwise_conv_2d_rows.h")
-    p = em.params("tq_dw_rows_params", {
-        "geo": win.c_init(), "depth_mult": d.depth_mult,
-        "input_zp": d.input_zp, "output_offset": d.output_zp, "act_min": d.act_min, "act_max": d.act_max,
-        "rq_exact": exact, "rq": f"(const tq_rq *){em.const(rq, 'rq')}",
-        "bias_full": em.const(scaled_int32(d.bias_full, factor), "bias"),
-    })
-    em.call(f"tq_depthwise_conv_2d_rows_s8({p}, {em.tensor(d.input)}, {em.const(ring_weights(scaled, win), 'w16')}, "
-            f"{em.tensor(d.output)}, {em.scratch()})")
+    p = em.params("tq_dw_rows_params", fields)
+    em.call(f"tq_depthwise_conv_2d_rows_s8({p}, {em.tensor(d.input)}, {w}, {em.tensor(d.output)}, {em.scratch()})")
 
 
 # ---- one input channel, depth multiplier M: a convolution with in_c = 1 and M filters ----
