@@ -289,47 +289,84 @@ static void dwr3x3_out_row(const int32_t *const *rows, const int32_t *stride, in
     }
 }
 
-/* Input row `src` (in_w pixels of ch channels) into the ring row dst: plane c holds channel c at
- * halfword pad + x. Four channels of two pixels at a time: SXTB16 splits each pixel's word into
- * channels (c, c+2) and (c+1, c+3), PKHBT/PKHTB pair the two pixels per channel. */
-static void dwr_widen(const int8_t *src, int32_t in_w, int32_t ch, int32_t pad, int32_t width, int16_t *dst)
+/* The whole-pair part of widening one input row: `blocks` blocks of 4 channels, `pairs` pixel
+ * pairs each, from src (pixel 0 of the pairs, channel 0) into plane 0 at q0 (a word), planes
+ * plane_bytes apart, pixels chs bytes apart. SXTB16 splits a pixel's word of 4 channels into
+ * (c, c+2) and (c+1, c+3); PKHBT/PKHTB pair two pixels per channel. */
+typedef struct {
+    const int8_t *src;
+    int32_t chs;
+    int32_t *q0;                   /* at any halfword */
+    int32_t plane_bytes;
+    int32_t pairs, blocks;
+} dwr_widen_job;
+
+#ifdef TQ_HAVE_DSP
+/* 17 instructions per 2 pixels of 4 channels */
+void tq_dwr_widen(const dwr_widen_job *j);
+__asm__(".pushsection .text.tq_dwr_widen,\"ax\",%progbits\n\t.align 2\n\t.global tq_dwr_widen\n\t"
+        ".type tq_dwr_widen, %function\n\t.thumb_func\ntq_dwr_widen:\n\t"
+        "push {r4-r11, lr}\n\tsub sp, #16\n\t"
+        "ldr r1, [r0, #4]\n\tldr r3, [r0, #12]\n\tldrd r4, r5, [r0, #16]\n\tstrd r4, r5, [sp]\n\t"
+        "ldr lr, [r0]\n\tldr r2, [r0, #8]\n\tstr r2, [sp, #8]\n"
+        "2:\n\tmov r0, lr\n\tldr r2, [sp, #8]\n\tadd r5, r2, r3\n\tadd r6, r5, r3\n\tadd r7, r6, r3\n\t"
+        "ldr r4, [sp]\n"
+        "1:\n\tldr r8, [r0]\n\tldr r9, [r0, r1]\n\tadd r0, r0, r1, lsl #1\n\t"
+        "sxtb16 r10, r8\n\tsxtb16 r8, r8, ror #8\n\tsxtb16 r11, r9\n\tsxtb16 r9, r9, ror #8\n\t"
+        "pkhbt r12, r10, r11, lsl #16\n\tpkhtb r10, r11, r10, asr #16\n\t"
+        "str r12, [r2], #4\n\tstr r10, [r6], #4\n\t"
+        "pkhbt r12, r8, r9, lsl #16\n\tpkhtb r8, r9, r8, asr #16\n\t"
+        "str r12, [r5], #4\n\tstr r8, [r7], #4\n\t"
+        "subs r4, #1\n\tbne 1b\n\t"
+        "add lr, lr, #4\n\tldr r2, [sp, #8]\n\tadd r2, r2, r3, lsl #2\n\tstr r2, [sp, #8]\n\t"
+        "ldr r4, [sp, #4]\n\tsubs r4, #1\n\tstr r4, [sp, #4]\n\tbne 2b\n\t"
+        "add sp, #16\n\tpop {r4-r11, pc}\n\t.size tq_dwr_widen, .-tq_dwr_widen\n\t.popsection\n");
+#else
+static void tq_dwr_widen(const dwr_widen_job *j)
 {
-    const int32_t n = TQ_MIN(in_w, width - pad);
-    int32_t c = 0;
-    for (; c + 4 <= ch; c += 4) {
-        int16_t *q0 = dst + c * width + pad;
-        int16_t *q1 = q0 + width, *q2 = q1 + width, *q3 = q2 + width;
-        const int8_t *s = src + c;
-        int32_t x = 0;
-        if (pad & 1) {   /* the first pixel alone, so that pairs start on a word */
-            q0[0] = s[0];
-            q1[0] = s[1];
-            q2[0] = s[2];
-            q3[0] = s[3];
-            x = 1;
-        }
-        for (; x + 2 <= n; x += 2) {
-            const int32_t va = tq_read_s32(s + x * ch), vb = tq_read_s32(s + (x + 1) * ch);
+    const int32_t pb = j->plane_bytes, chs = j->chs;
+    for (int32_t b = 0; b < j->blocks; ++b) {
+        const int8_t *s = j->src + 4 * b;
+        uint8_t *q = (uint8_t *)(void *)j->q0 + 4 * b * pb;   /* any halfword: memcpy */
+        for (int32_t i = 0; i < j->pairs; ++i, s += 2 * chs, q += 4) {
+            const int32_t va = tq_read_s32(s), vb = tq_read_s32(s + chs);
             const int32_t a02 = tq_sxtb16(va), a13 = tq_sxtb16_ror8(va);
             const int32_t b02 = tq_sxtb16(vb), b13 = tq_sxtb16_ror8(vb);
-            int32_t *d0 = (int32_t *)(void *)(q0 + x), *d1 = (int32_t *)(void *)(q1 + x);
-            int32_t *d2 = (int32_t *)(void *)(q2 + x), *d3 = (int32_t *)(void *)(q3 + x);
-            *d0 = (int32_t)(((uint32_t)a02 & 0xFFFFu) | ((uint32_t)b02 << 16));
-            *d2 = (int32_t)(((uint32_t)a02 >> 16) | ((uint32_t)b02 & 0xFFFF0000u));
-            *d1 = (int32_t)(((uint32_t)a13 & 0xFFFFu) | ((uint32_t)b13 << 16));
-            *d3 = (int32_t)(((uint32_t)a13 >> 16) | ((uint32_t)b13 & 0xFFFF0000u));
-        }
-        for (; x < n; ++x) {
-            q0[x] = s[x * ch];
-            q1[x] = s[x * ch + 1];
-            q2[x] = s[x * ch + 2];
-            q3[x] = s[x * ch + 3];
+            const uint32_t v[4] = {((uint32_t)a02 & 0xFFFFu) | ((uint32_t)b02 << 16),
+                                   ((uint32_t)a13 & 0xFFFFu) | ((uint32_t)b13 << 16),
+                                   ((uint32_t)a02 >> 16) | ((uint32_t)b02 & 0xFFFF0000u),
+                                   ((uint32_t)a13 >> 16) | ((uint32_t)b13 & 0xFFFF0000u)};
+            for (int32_t k = 0; k < 4; ++k) {
+                memcpy(q + k * pb, &v[k], 4);
+            }
         }
     }
-    for (; c < ch; ++c) {
+}
+#endif
+
+/* Input row `src` (in_w pixels of ch channels) into the ring row dst: plane c holds channel c at
+ * halfword pad + x. Pixel pairs (x, x+1) of whole blocks of 4 channels by tq_dwr_widen, x even
+ * (an odd pad puts them across words: a word store at any halfword is one STR on the M-profile);
+ * an odd pixel count ends with the pair (n-2, n-1) again. The channels past the last block one
+ * by one. */
+static void dwr_widen(const int8_t *src, int32_t in_w, int32_t ch, int32_t pad, int32_t width, int16_t *dst)
+{
+    const int32_t n = TQ_MIN(in_w, width - pad), blocks = ch / 4;
+    const int32_t full = n >= 2 ? 4 * blocks : 0;
+    for (int32_t c = full; c < ch; ++c) {
         int16_t *q = dst + c * width + pad;
         for (int32_t x = 0; x < n; ++x) {
             q[x] = src[x * ch + c];
+        }
+    }
+    if (full > 0) {
+        dwr_widen_job j = {src, ch, (int32_t *)(void *)(dst + pad), 2 * width, n / 2, blocks};
+        tq_dwr_widen(&j);
+        if (n & 1) {
+            j.src = src + (n - 2) * ch;
+            j.q0 = (int32_t *)(void *)(dst + pad + n - 2);
+            j.pairs = 1;
+            tq_dwr_widen(&j);
         }
     }
 }
