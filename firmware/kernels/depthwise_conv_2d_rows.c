@@ -2,6 +2,13 @@
 
 #include "tq_common.h"
 
+/* Unroll the taps where their count is a constant (the specialised shapes) */
+#if defined(__GNUC__)
+#define TQ_DWR_UNROLL _Pragma("GCC unroll 16")
+#else
+#define TQ_DWR_UNROLL
+#endif
+
 /* Filters up to this tall (after the 1-D transposition); the Python side checks it. */
 #define TQ_DWR_MAX_KH 16
 
@@ -44,59 +51,66 @@ static inline int32_t dwr_rq(int32_t acc, int32_t mult, int32_t add, int32_t rs)
 
 /* One output channel's row: out_w outputs `step` bytes apart, two per pass over k_h rows of
  * weight pairs. rows[ky]: the channel's plane row ky (words: halfword pairs), from its first
- * tap. Constant kh, kw, s and mode (inlined into the callers below) unroll the taps. */
-TQ_ALWAYS_INLINE static inline void dwr_channel(const int32_t *const *rows, const int32_t *w, int32_t kh, int32_t kw,
-                                                int32_t s, int32_t mode, int32_t bias, const tq_rq *q, int32_t lo,
-                                                int32_t hi, int32_t zp, int32_t out_w, int32_t step, int8_t *out)
-{
-    const int32_t full = kw / 2, pw = (kw + 1) / 2;
-    const int32_t mult = q->mult, add = q->add, rs = q->rs;
-    for (int32_t ox = 0; ox < out_w; ox += 2, out += 2 * step) {
-        int32_t a0 = bias, a1 = bias;
-        const int32_t word = s == 1 ? ox >> 1 : ox;
-        const int32_t *wk = w;
-        for (int32_t ky = 0; ky < kh; ++ky, wk += pw) {
-            const int32_t *r = rows[ky] + word;
-            if (s == 1) {
-                /* output 1 starts one tap later: its pairs straddle two words (PKHBT), read
-                 * swapped, so SMLADX */
-                int32_t pv = r[0];
-                for (int32_t j = 0; j < full; ++j) {
-                    const int32_t pn = r[j + 1], wv = wk[j];
-                    a0 = tq_smlad(pv, wv, a0);
-                    a1 = dwr_smladx(dwr_pkhbt(pn, pv), wv, a1);
-                    pv = pn;
-                }
-                if (kw & 1) {
-                    a0 = tq_smlabb(pv, wk[full], a0);
-                    a1 = dwr_smlatb(pv, wk[full], a1);
-                }
-            } else {
-                /* stride 2: output 1 is one word later */
-                for (int32_t j = 0; j < pw; ++j) {
-                    a0 = tq_smlad(r[j], wk[j], a0);
-                    a1 = tq_smlad(r[j + 1], wk[j], a1);
-                }
-            }
-        }
-        int32_t y0, y1;
-        if (mode == TQ_RQ_EXACT) {
-            y0 = tq_rq_clamp(tq_rq_exact(q, a0, zp), lo, hi);
-            y1 = tq_rq_clamp(tq_rq_exact(q, a1, zp), lo, hi);
-        } else {
-            y0 = dwr_rq(a0, mult, add, rs);
-            y1 = dwr_rq(a1, mult, add, rs);
-            if (mode == TQ_RQ_FAST_CLAMP) {
-                y0 = TQ_CLAMP(y0, lo, hi);
-                y1 = TQ_CLAMP(y1, lo, hi);
-            }
-        }
-        out[0] = (int8_t)y0;
-        if (ox + 1 < out_w) {
-            out[step] = (int8_t)y1;
-        }
-    }
+ * tap. Constant kh, kw, s and mode (inlined into the callers below) fix the loops; dwr_channel_u,
+ * for the specialised shapes, unrolls them. */
+#define TQ_DWR_CHANNEL(NAME, UNROLL) \
+TQ_ALWAYS_INLINE static inline void NAME(const int32_t *const *rows, const int32_t *w, int32_t kh, int32_t kw,      \
+                                                int32_t s, int32_t mode, int32_t bias, const tq_rq *q, int32_t lo,  \
+                                                int32_t hi, int32_t zp, int32_t out_w, int32_t step, int8_t *out)   \
+{                                                                                                                   \
+    const int32_t full = kw / 2, pw = (kw + 1) / 2;                                                                 \
+    const int32_t mult = q->mult, add = q->add, rs = q->rs;                                                         \
+    for (int32_t ox = 0; ox < out_w; ox += 2, out += 2 * step) {                                                    \
+        int32_t a0 = bias, a1 = bias;                                                                               \
+        const int32_t word = s == 1 ? ox >> 1 : ox;                                                                 \
+        const int32_t *wk = w;                                                                                      \
+        UNROLL                                                                                                      \
+        for (int32_t ky = 0; ky < kh; ++ky, wk += pw) {                                                             \
+            const int32_t *r = rows[ky] + word;                                                                     \
+            if (s == 1) {                                                                                           \
+                /* output 1 starts one tap later: its pairs straddle two words (PKHBT), read                        \
+                 * swapped, so SMLADX */                                                                            \
+                int32_t pv = r[0];                                                                                  \
+                UNROLL                                                                                              \
+                for (int32_t j = 0; j < full; ++j) {                                                                \
+                    const int32_t pn = r[j + 1], wv = wk[j];                                                        \
+                    a0 = tq_smlad(pv, wv, a0);                                                                      \
+                    a1 = dwr_smladx(dwr_pkhbt(pn, pv), wv, a1);                                                     \
+                    pv = pn;                                                                                        \
+                }                                                                                                   \
+                if (kw & 1) {                                                                                       \
+                    a0 = tq_smlabb(pv, wk[full], a0);                                                               \
+                    a1 = dwr_smlatb(pv, wk[full], a1);                                                              \
+                }                                                                                                   \
+            } else {                                                                                                \
+                /* stride 2: output 1 is one word later */                                                          \
+                UNROLL                                                                                              \
+                for (int32_t j = 0; j < pw; ++j) {                                                                  \
+                    a0 = tq_smlad(r[j], wk[j], a0);                                                                 \
+                    a1 = tq_smlad(r[j + 1], wk[j], a1);                                                             \
+                }                                                                                                   \
+            }                                                                                                       \
+        }                                                                                                           \
+        int32_t y0, y1;                                                                                             \
+        if (mode == TQ_RQ_EXACT) {                                                                                  \
+            y0 = tq_rq_clamp(tq_rq_exact(q, a0, zp), lo, hi);                                                       \
+            y1 = tq_rq_clamp(tq_rq_exact(q, a1, zp), lo, hi);                                                       \
+        } else {                                                                                                    \
+            y0 = dwr_rq(a0, mult, add, rs);                                                                         \
+            y1 = dwr_rq(a1, mult, add, rs);                                                                         \
+            if (mode == TQ_RQ_FAST_CLAMP) {                                                                         \
+                y0 = TQ_CLAMP(y0, lo, hi);                                                                          \
+                y1 = TQ_CLAMP(y1, lo, hi);                                                                          \
+            }                                                                                                       \
+        }                                                                                                           \
+        out[0] = (int8_t)y0;                                                                                        \
+        if (ox + 1 < out_w) {                                                                                       \
+            out[step] = (int8_t)y1;                                                                                 \
+        }                                                                                                           \
+    }                                                                                                               \
 }
+TQ_DWR_CHANNEL(dwr_channel_u, TQ_DWR_UNROLL)
+TQ_DWR_CHANNEL(dwr_channel, )
 
 /* The specialised shapes, each with the fast requantization with and without a clamp. */
 #define TQ_DWR_SHAPE(name, KH, KW, S)                                                                           \
@@ -104,13 +118,16 @@ TQ_ALWAYS_INLINE static inline void dwr_channel(const int32_t *const *rows, cons
                      int32_t lo, int32_t hi, int32_t out_w, int32_t step, int8_t *out)                           \
     {                                                                                                            \
         if (mode == TQ_RQ_FAST_FULL) {                                                                           \
-            dwr_channel(rows, w, KH, KW, S, TQ_RQ_FAST_FULL, bias, q, lo, hi, 0, out_w, step, out);                 \
+            dwr_channel_u(rows, w, KH, KW, S, TQ_RQ_FAST_FULL, bias, q, lo, hi, 0, out_w, step, out);                 \
         } else {                                                                                                 \
-            dwr_channel(rows, w, KH, KW, S, TQ_RQ_FAST_CLAMP, bias, q, lo, hi, 0, out_w, step, out);                \
+            dwr_channel_u(rows, w, KH, KW, S, TQ_RQ_FAST_CLAMP, bias, q, lo, hi, 0, out_w, step, out);                \
         }                                                                                                        \
     }
 TQ_DWR_SHAPE(dwr_5x5_s1, 5, 5, 1)
 TQ_DWR_SHAPE(dwr_5x5_s2, 5, 5, 2)
+TQ_DWR_SHAPE(dwr_1x3_s1, 1, 3, 1)
+TQ_DWR_SHAPE(dwr_1x5_s1, 1, 5, 1)
+TQ_DWR_SHAPE(dwr_1x9_s1, 1, 9, 1)
 
 /* Any other shape, and TFLM's requantization for any shape. */
 static void dwr_any(const int32_t *const *rows, const int32_t *w, int32_t kh, int32_t kw, int32_t s, int32_t mode,
@@ -446,6 +463,9 @@ void tq_depthwise_conv_2d_rows_s8(const tq_dw_rows_params *restrict p, const int
                         dwr_any(prow, wc, kh, kw, s, mode, bias, q, lo, hi, p->output_offset, out_w, oc_n, o);
                     } else if (kh == 5 && kw == 5) {
                         (s == 1 ? dwr_5x5_s1 : dwr_5x5_s2)(prow, wc, mode, bias, q, lo, hi, out_w, oc_n, o);
+                    } else if (kh == 1 && s == 1 && (kw == 3 || kw == 5 || kw == 9)) {
+                        (kw == 3 ? dwr_1x3_s1 : kw == 5 ? dwr_1x5_s1 : dwr_1x9_s1)(prow, wc, mode, bias, q, lo, hi,
+                                                                                  out_w, oc_n, o);
                     } else {
                         dwr_any(prow, wc, kh, kw, s, mode, bias, q, lo, hi, p->output_offset, out_w, oc_n, o);
                     }
