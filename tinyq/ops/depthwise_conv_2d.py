@@ -38,6 +38,8 @@ class DepthwiseData(Prepared):
     act_min: int
     act_max: int
     dtype: str = "int8"         # of the activations; int16: bias and bias_full are the int64 bias
+    ram_room: int = 0           # scratch that keeps this op's input, output and scratch together
+                                # within the graph's largest activation (ring_scratch must fit)
 
     @property
     def depth_mult(self) -> int:
@@ -85,8 +87,10 @@ def prepare(op: Op, g: Graph) -> DepthwiseData:
     mult, shift = per_channel_multipliers(inp, w, out, oc)
     bias, bias_full = bias_terms(op, g, oc, w.data.astype(np.int64).reshape(-1, oc).sum(axis=0))
     act_min, act_max = fused_range(op, out)
+    largest = max((t.nbytes for t in g.tensors if not t.is_const), default=0)
     return DepthwiseData(op.index, op.opcode, op.inputs[0], op.inputs[1], op.outputs[0], win, w.data,
-                         inp.qzero, out.qzero, mult, shift, bias, bias_full, act_min, act_max)
+                         inp.qzero, out.qzero, mult, shift, bias, bias_full, act_min, act_max,
+                         ram_room=largest - inp.nbytes - out.nbytes)
 
 
 @variant("DEPTHWISE_CONV_2D", "portable", ["depthwise_conv_2d.c", "depthwise_conv_2d.h"],
@@ -158,8 +162,10 @@ def ring_scratch(d: DepthwiseData) -> int:
 def _ring_applies(d: DepthwiseData) -> bool:
     w = d.win
     kh, _, s, _ = ring_shape(w)
+    # RAM: the ring must not raise the arena's peak, which the largest activation bounds from below
+    # (kept where the op's input, output and ring fit within it; an int8 ring would fit more)
     return (d.dtype == "int8" and w.dil_h == 1 and w.dil_w == 1 and s in (1, 2) and kh <= RING_MAX_ROWS
-            and ring_scratch(d) <= RING_SCRATCH_LIMIT)
+            and ring_scratch(d) <= min(RING_SCRATCH_LIMIT, d.ram_room))
 
 
 def ring_weights(w: np.ndarray, win: Window) -> np.ndarray:
