@@ -159,9 +159,16 @@ def ring_scratch(d: DepthwiseData) -> int:
     return (kh * d.win.in_c + 1) * width * 2
 
 
+# Multiplier 1 over fewer output columns: the per-pixel kernel wins (the ring pays its per-channel
+# setup and its widening, a stride 2 four input pixels an output), measured by layer_sweep.py.
+RING_MIN_OUT_W = {1: 4, 2: 8}
+
+
 def _ring_applies(d: DepthwiseData) -> bool:
     w = d.win
-    kh, _, s, _ = ring_shape(w)
+    kh, _, s, out_w = ring_shape(w)
+    if d.depth_mult == 1 and w.in_c > 1 and out_w < RING_MIN_OUT_W.get(s, 0):
+        return False
     # RAM: the ring must not raise the arena's peak, which the largest activation bounds from below
     # (kept where the op's input, output and ring fit within it; an int8 ring would fit more)
     return (d.dtype == "int8" and w.dil_h == 1 and w.dil_w == 1 and s in (1, 2) and kh <= RING_MAX_ROWS
