@@ -20,7 +20,10 @@
  *
  * w: per output channel, per filter row (after that transposition), ceil(k_w / 2) words: weight
  * pairs (w[2j], w[2j+1]) as int16 halfwords, low first, a last odd weight paired with 0; scaled,
- * with bias, by the fast requantization's factor (tinyq/ops/_dsp_layout.py). */
+ * with bias, by the fast requantization's factor (tinyq/ops/_dsp_layout.py). A 3x3 filter instead
+ * has 10 words per output channel, everything its asm loads (rq and bias_full are then 0): bias,
+ * bias, the tq_rq row, the pairs (w00, w01) (w10, w11) (w20, w21), then (w02, w12) and (w22, 0)
+ * (ring_blocks3x3 in tinyq/ops/depthwise_conv_2d.py). */
 typedef struct {
     tq_window geo;
     int16_t depth_mult;         /* out_c / in_c */
@@ -28,8 +31,9 @@ typedef struct {
     int32_t output_offset;      /* output zero point (rq_exact only) */
     int32_t act_min, act_max;
     int32_t rq_exact;           /* 1: TFLM's requantization arithmetic (tq_dsp.h) */
-    const tq_rq *rq;            /* per output channel */
-    const int32_t *bias_full;   /* per output channel: bias + input_offset * sum of its taps, scaled */
+    const tq_rq *rq;            /* per output channel (not 3x3) */
+    const int32_t *bias_full;   /* per output channel (not 3x3): bias + input_offset * sum of its
+                                 * taps, scaled */
 } tq_dw_rows_params;
 
 /* NHWC int8 depthwise convolution, bit-exact with TFLM's DepthwiseConvPerChannel. Output rows are
