@@ -186,6 +186,25 @@ def ring_weights(w: np.ndarray, win: Window) -> np.ndarray:
     return np.ascontiguousarray(wp.astype("<i2").reshape(-1)).view("<i4").astype(np.int32)
 
 
+# Instructions on the emulated Cortex-M4 (layer_sweep.py and single layers of VWW's and KWS's
+# shapes, within 8%): the 3x3 ring kernel per output channel and row (a pass of 2 outputs, and the
+# channel's setup) and per widened input element; the per-pixel dsp kernel per MAC.
+RING3X3_PASS, RING3X3_CHANNEL, RING_WIDEN = 35.0, 40.0, 2.3
+PER_PIXEL_3X3_MAC = 4.0
+
+
+def ring_over_per_pixel(d: DepthwiseData) -> float | None:
+    """Instructions the ring kernel saves over the per-pixel dsp kernel on a 3x3 multiplier-1
+    layer it applies to (None elsewhere): what the flash policy adds to the dsp8-to-dsp saving,
+    the dsp variant of such a layer being the ring."""
+    if not (_ring_applies(d) and d.depth_mult == 1 and ring_shape(d.win)[:2] == (3, 3)):
+        return None
+    w = d.win
+    ring = (w.batches * w.out_h * w.out_c * (-(-w.out_w // 2) * RING3X3_PASS + RING3X3_CHANNEL)
+            + RING_WIDEN * w.batches * w.in_h * w.in_w * w.in_c)
+    return PER_PIXEL_3X3_MAC * d.macs() - ring
+
+
 def ring_blocks3x3(words: np.ndarray, bias: np.ndarray, rq: np.ndarray) -> np.ndarray:
     """ring_weights of a 3x3 filter (2 words a row: (w0, w1), (w2, 0)) -> 10 words per output
     channel: bias, bias, the tq_rq row, the row pairs (w00, w01) (w10, w11) (w20, w21), then
