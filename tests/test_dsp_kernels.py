@@ -159,15 +159,17 @@ def test_mlperf_dsp_kernels_bit_exact_in_the_emulator(name, tmp_path) -> None:
 
 def test_one_channel_depthwise_with_a_multiplier_runs_as_a_convolution() -> None:
     """DEPTHWISE_CONV_2D with 1 input channel and multiplier M is a CONV_2D with M filters: the
-    DSP family lowers it with the convolution kernel (int8 and int16), not the portable loop,
-    where the ring kernel's scratch would raise the arena (here: the op is the whole graph)."""
+    DSP family lowers it with the ring kernel (int8: one plane, a ring of a few hundred bytes,
+    within the RAM slack though the op is the whole graph), else (dilated, int16) with the
+    convolution kernel, never the portable loop."""
     import numpy as np
 
     from tinyq.ir import Graph, Op, Tensor
     from tinyq.ops.registry import pick, prepare
 
-    for dtype, bias_t, want in (("int8", "int32", "depthwise_conv_2d_dsp_as_conv"),
-                                ("int16", "int64", "depthwise_conv_2d_dsp_as_conv_s16")):
+    for dtype, bias_t, dil, want in (("int8", "int32", 1, "depthwise_conv_2d_dsp_rows"),
+                                     ("int8", "int32", 2, "depthwise_conv_2d_dsp_as_conv"),
+                                     ("int16", "int64", 1, "depthwise_conv_2d_dsp_as_conv_s16")):
         rng = np.random.default_rng(0)
         ts = [Tensor(0, "x", (1, 9, 9, 1), dtype, scale=np.array([0.02]), zero_point=np.array([0])),
               Tensor(1, "w", (1, 3, 3, 4), "int8", data=rng.integers(-127, 128, (1, 3, 3, 4)).astype(np.int8),
@@ -176,7 +178,7 @@ def test_one_channel_depthwise_with_a_multiplier_runs_as_a_convolution() -> None
               Tensor(3, "y", (1, 9, 9, 4), dtype, scale=np.array([0.05]), zero_point=np.array([0]))]
         op = Op(0, "DEPTHWISE_CONV_2D", [0, 1, 2], [3],
                 {"padding": "SAME", "stride_w": 1, "stride_h": 1, "depth_multiplier": 4,
-                 "dilation_w_factor": 1, "dilation_h_factor": 1, "fused_activation_function": "NONE"})
+                 "dilation_w_factor": dil, "dilation_h_factor": dil, "fused_activation_function": "NONE"})
         g = Graph(ts, [op], [0], [3], name="dw1")
         d = prepare(op, g)
         assert pick(d, "dsp").name == want, d
