@@ -135,7 +135,10 @@ def lower_dsp_s16(d: DepthwiseData, em: Emitter) -> None:
 # ---- the DSP kernel of every int8 shape: a ring of channel-planar int16 rows ----
 
 RING_MAX_ROWS = 16             # depthwise_conv_2d_rows.c: TQ_DWR_MAX_KH
-RING_SCRATCH_LIMIT = 48 * 1024  # larger rings (very wide images) keep the per-pixel kernels
+# Larger rings (wide images, many channels) keep the per-pixel kernels: the RAM rule below bounds
+# the arena by the largest activation, which a patched plan (tinyq/plan/patch.py) never holds
+# whole (MobileNetV2 at 192 px: +8 KB of its 145 KB patched arena with 9-16 KB rings).
+RING_SCRATCH_LIMIT = 8 * 1024
 RING_RAM_SLACK = 512            # the arena may grow this much for a ring (one input channel's are
                                 # this small; the convolution it replaces there has scratch too)
 
