@@ -199,3 +199,36 @@ def test_plan_command_prints_the_choice(capsys) -> None:
     assert "flash policy auto" in out and "within 61,440 B (--flash-budget)" in out
     assert main(["plan", path, "--flash", "small"]) == 0
     assert "0 of 10 layers widened" in capsys.readouterr().out
+
+
+def test_flash_policy_values_the_ring_kernel() -> None:
+    """A 3x3 depthwise layer whose dsp variant is the ring kernel saves, by widening, the ring's
+    gain over the per-pixel kernel besides the dsp8-to-dsp difference; one where the ring does
+    not fit (no room in RAM: the op is the whole graph) only the latter."""
+    from tinyq.ir import Graph, Op, Tensor
+    from tinyq.ops.depthwise_conv_2d import ring_over_per_pixel
+    from tinyq.ops.flash import COST, features, saved_instructions
+    from tinyq.ops.registry import pick, prepare
+
+    rng = np.random.default_rng(0)
+
+    def layer(room: bool):
+        ts = [Tensor(0, "x", (1, 12, 12, 64), "int8", scale=np.array([0.02]), zero_point=np.array([3])),
+              Tensor(1, "w", (1, 3, 3, 64), "int8", data=rng.integers(-127, 128, (1, 3, 3, 64)).astype(np.int8),
+                     scale=np.full(64, 0.01), zero_point=np.zeros(64, np.int64), quantized_dimension=3),
+              Tensor(2, "b", (64,), "int32", data=np.arange(64).astype(np.int32)),
+              Tensor(3, "y", (1, 12, 12, 64), "int8", scale=np.array([0.05]), zero_point=np.array([-2]))]
+        if room:   # another activation of the model, larger than this op and its ring together
+            ts.append(Tensor(4, "big", (1, 48, 48, 16), "int8", scale=np.array([0.1]), zero_point=np.array([0])))
+        op = Op(0, "DEPTHWISE_CONV_2D", [0, 1, 2], [3],
+                {"padding": "SAME", "stride_w": 1, "stride_h": 1, "depth_multiplier": 1,
+                 "dilation_w_factor": 1, "dilation_h_factor": 1, "fused_activation_function": "NONE"})
+        return prepare(op, Graph(ts, [op], [0], [3]))
+
+    plain, ring = layer(False), layer(True)
+    assert pick(plain, "dsp").name == "depthwise_conv_2d_dsp" and ring_over_per_pixel(plain) is None
+    assert pick(ring, "dsp").name == "depthwise_conv_2d_dsp_rows"
+    base = sum(c * x for c, x in zip(COST["DEPTHWISE_CONV_2D"], features(plain)[1]))
+    gain = ring_over_per_pixel(ring)
+    assert gain is not None and gain > 0.25 * ring.macs()          # the ring's estimate: ~1.4 per MAC fewer
+    assert saved_instructions(plain) == int(base) and saved_instructions(ring) == int(base + gain)

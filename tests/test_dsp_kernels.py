@@ -159,14 +159,17 @@ def test_mlperf_dsp_kernels_bit_exact_in_the_emulator(name, tmp_path) -> None:
 
 def test_one_channel_depthwise_with_a_multiplier_runs_as_a_convolution() -> None:
     """DEPTHWISE_CONV_2D with 1 input channel and multiplier M is a CONV_2D with M filters: the
-    DSP family lowers it with the convolution kernel (int8 and int16), not the portable loop."""
+    DSP family lowers it with the ring kernel (int8: one plane, a ring of a few hundred bytes,
+    within the RAM slack though the op is the whole graph), else (dilated, int16) with the
+    convolution kernel, never the portable loop."""
     import numpy as np
 
     from tinyq.ir import Graph, Op, Tensor
     from tinyq.ops.registry import pick, prepare
 
-    for dtype, bias_t, want in (("int8", "int32", "depthwise_conv_2d_dsp_as_conv"),
-                                ("int16", "int64", "depthwise_conv_2d_dsp_as_conv_s16")):
+    for dtype, bias_t, dil, want in (("int8", "int32", 1, "depthwise_conv_2d_dsp_rows"),
+                                     ("int8", "int32", 2, "depthwise_conv_2d_dsp_as_conv"),
+                                     ("int16", "int64", 1, "depthwise_conv_2d_dsp_as_conv_s16")):
         rng = np.random.default_rng(0)
         ts = [Tensor(0, "x", (1, 9, 9, 1), dtype, scale=np.array([0.02]), zero_point=np.array([0])),
               Tensor(1, "w", (1, 3, 3, 4), "int8", data=rng.integers(-127, 128, (1, 3, 3, 4)).astype(np.int8),
@@ -175,7 +178,7 @@ def test_one_channel_depthwise_with_a_multiplier_runs_as_a_convolution() -> None
               Tensor(3, "y", (1, 9, 9, 4), dtype, scale=np.array([0.05]), zero_point=np.array([0]))]
         op = Op(0, "DEPTHWISE_CONV_2D", [0, 1, 2], [3],
                 {"padding": "SAME", "stride_w": 1, "stride_h": 1, "depth_multiplier": 4,
-                 "dilation_w_factor": 1, "dilation_h_factor": 1, "fused_activation_function": "NONE"})
+                 "dilation_w_factor": dil, "dilation_h_factor": dil, "fused_activation_function": "NONE"})
         g = Graph(ts, [op], [0], [3], name="dw1")
         d = prepare(op, g)
         assert pick(d, "dsp").name == want, d
@@ -204,3 +207,111 @@ def test_int8_elementwise_activations_become_tables_on_the_dsp_family() -> None:
     # index (uint8)x: entry 0 is x = 0, entry 255 is x = -1, entry 128 is x = -128
     assert t[0] == leaky_relu_s8(d.params, 0) and t[255] == leaky_relu_s8(d.params, -1)
     assert t[128] == leaky_relu_s8(d.params, -128) and t[127] == leaky_relu_s8(d.params, 127)
+
+
+# The ring kernel (depthwise_conv_2d_rows.c, variant dsp_rows): every path of it. A: 6 channels
+# (a block of 4 and 2 one by one), odd widths over an odd padding (pairs across words), 3x3 stride
+# 1 and stride 2 with multiplier 2 (asm, odd last output), 5x5 (unrolled C), 4x3 strides (3, 2)
+# VALID with multiplier 3 (generic C). B: 9x1 over an image one pixel wide (run transposed as
+# 1x9), 1x5 VALID and 1x3 over a row. C: one input channel, 5x5 stride 2, multiplier 8.
+# D: even widths, 16 channels, 3x3 stride 1 and 2 (asm, whole pairs only). Each model starts
+# with a wide 1x1 convolution: its output, the largest activation, leaves room for the rings.
+def _rows_bodies():
+    import tensorflow as tf
+    L = tf.keras.layers
+
+    def wide(x, n, back):
+        return L.Conv2D(back, 1)(L.Conv2D(n, 1)(x))
+
+    def a(x):
+        h = L.DepthwiseConv2D(3, padding="same")(wide(x, 64, 6))
+        h = L.DepthwiseConv2D(3, strides=2, depth_multiplier=2, padding="same", activation="relu6")(h)
+        h = L.DepthwiseConv2D(5, padding="same")(h)
+        return L.DepthwiseConv2D((4, 3), strides=(3, 2), depth_multiplier=3, padding="valid")(h)
+
+    def b(x):
+        h = L.DepthwiseConv2D((9, 1), padding="same", activation="relu")(wide(x, 128, 8))
+        h = L.Reshape((1, 30, 8))(h)
+        h = L.DepthwiseConv2D((1, 5), padding="valid")(h)
+        return L.DepthwiseConv2D((1, 3), padding="same")(h)
+
+    def c(x):
+        return L.DepthwiseConv2D(5, strides=2, depth_multiplier=8, padding="same")(wide(x, 64, 1))
+
+    def d(x):
+        h = L.DepthwiseConv2D(3, padding="same")(wide(x, 96, 16))
+        return L.DepthwiseConv2D(3, strides=2, padding="same")(h)
+    return {"a": ((12, 11, 6), a, 4), "b": ((30, 1, 8), b, 3), "c": ((21, 10, 1), c, 1), "d": ((16, 16, 8), d, 2)}
+
+
+@pytest.fixture(scope="module")
+def rows_models(tmp_path_factory):
+    pytest.importorskip("tensorflow")
+    from tfmodels import convert_int8, keras_model
+    out = tmp_path_factory.mktemp("rows")
+    return {name: (convert_int8(keras_model([shape], body, seed=31 + i), out / f"{name}.tflite", [shape]), n)
+            for i, (name, (shape, body, n)) in enumerate(_rows_bodies().items())}
+
+
+@pytest.mark.tf
+@pytest.mark.parametrize("name", ["a", "b", "c", "d"])
+def test_ring_kernel_bit_exact_on_the_host(rows_models, name) -> None:
+    from tinyq.workflows.compile import compile
+    from tinyq.workflows.verify import verify
+    path, n_dw = rows_models[name]
+    calls = compile(path, kernels="dsp").files["model.c"]
+    assert calls.count("tq_depthwise_conv_2d_rows_s8(") == n_dw      # every depthwise layer
+    rep = verify(path, samples=40, seed=4, sanitize=True, kernels="dsp")
+    assert rep.elements > 0 and rep.mismatches == 0, rep.to_dict()
+
+
+@pytest.mark.tf
+def test_ring_kernel_with_tflm_requantization(rows_models, monkeypatch) -> None:
+    """Layers whose constants fail the fast requantization's proof keep TFLM's arithmetic (rows
+    of multiplier and shift, unscaled weights): forced here on every layer of A and C."""
+    import tinyq.ops.depthwise_conv_2d as dw
+    from tinyq.workflows.compile import compile
+    from tinyq.workflows.verify import verify
+
+    def exact(w_rows, bias, mult, shift, zp):
+        rows = np.zeros((len(mult), 3), np.int32)
+        rows[:, 0], rows[:, 1] = mult, shift
+        return rows, np.ones(len(mult), np.int64), 1
+    monkeypatch.setattr(dw, "requant_for", exact)
+    for name in ("a", "c"):
+        path, n_dw = rows_models[name]
+        calls = compile(path, kernels="dsp").files["model.c"]
+        assert calls.count(".rq_exact = 1") == n_dw
+        rep = verify(path, samples=20, seed=5, sanitize=True, kernels="dsp")
+        assert rep.elements > 0 and rep.mismatches == 0, (name, rep.to_dict())
+
+
+@pytest.mark.tf
+@pytest.mark.slow
+def test_ring_kernel_bit_exact_in_the_emulator(rows_models, tmp_path) -> None:
+    """The asm (3x3 rows, widening) on the emulated Cortex-M4."""
+    from tinyq.workflows.bench import run_emulated_bench
+    for name, (path, _) in rows_models.items():
+        rep = run_emulated_bench(path, "nrf52840", samples=6, seed=6, out=tmp_path / name)
+        assert rep["samples"] == 6 and rep["bit_exact"], (name, rep.get("mismatches"))
+
+
+def test_ring_weight_layouts() -> None:
+    """Per output channel and filter row, pairs (w[2j], w[2j+1]), an odd last weight with 0; a
+    kh x 1 filter over a one-pixel-wide image as one row; 3x3 as the asm's 10-word blocks."""
+    from tinyq.ops._window import Window
+    from tinyq.ops.depthwise_conv_2d import ring_blocks3x3, ring_weights
+    w = np.arange(1, 3 * 3 * 2 + 1, dtype=np.int64).reshape(3, 3, 2)          # [kh, kw, C]
+    win = Window(1, 5, 5, 2, 5, 5, 2, 3, 3, 1, 1, 1, 1, 1, 1)
+    h = ring_weights(w, win).view(np.int16).reshape(2, 3, 4)                   # [C, row, 4]
+    assert h[0, 0].tolist() == [w[0, 0, 0], w[0, 1, 0], w[0, 2, 0], 0] and h[1, 2, 2] == w[2, 2, 1]
+    blk = ring_blocks3x3(ring_weights(w, win), np.array([7, 8]), np.arange(6).reshape(2, 3))
+    b1 = blk.reshape(2, 10)[1]
+    assert b1[:5].tolist() == [8, 8, 3, 4, 5]
+    hb = b1[5:].astype(np.int32).view(np.int16)
+    assert hb[:6].tolist() == [w[0, 0, 1], w[0, 1, 1], w[1, 0, 1], w[1, 1, 1], w[2, 0, 1], w[2, 1, 1]]
+    assert hb[6:].tolist() == [w[0, 2, 1], w[1, 2, 1], w[2, 2, 1], 0]
+    tall = Window(1, 9, 1, 2, 9, 1, 2, 9, 1, 1, 1, 1, 1, 4, 0)               # 9x1 over [9, 1]
+    t = np.arange(1, 9 * 2 + 1, dtype=np.int64).reshape(9, 1, 2)
+    ht = ring_weights(t, tall).view(np.int16).reshape(2, 1, 10)
+    assert ht[0, 0].tolist() == t[:, 0, 0].tolist() + [0]

@@ -38,6 +38,8 @@ class DepthwiseData(Prepared):
     act_min: int
     act_max: int
     dtype: str = "int8"         # of the activations; int16: bias and bias_full are the int64 bias
+    ram_room: int = 0           # scratch that keeps this op's input, output and scratch together
+                                # within the graph's largest activation (ring_scratch must fit)
 
     @property
     def depth_mult(self) -> int:
@@ -85,8 +87,10 @@ def prepare(op: Op, g: Graph) -> DepthwiseData:
     mult, shift = per_channel_multipliers(inp, w, out, oc)
     bias, bias_full = bias_terms(op, g, oc, w.data.astype(np.int64).reshape(-1, oc).sum(axis=0))
     act_min, act_max = fused_range(op, out)
+    largest = max((t.nbytes for t in g.tensors if not t.is_const), default=0)
     return DepthwiseData(op.index, op.opcode, op.inputs[0], op.inputs[1], op.outputs[0], win, w.data,
-                         inp.qzero, out.qzero, mult, shift, bias, bias_full, act_min, act_max)
+                         inp.qzero, out.qzero, mult, shift, bias, bias_full, act_min, act_max,
+                         ram_room=largest - inp.nbytes - out.nbytes)
 
 
 @variant("DEPTHWISE_CONV_2D", "portable", ["depthwise_conv_2d.c", "depthwise_conv_2d.h"],
@@ -126,6 +130,121 @@ def lower_dsp_s16(d: DepthwiseData, em: Emitter) -> None:
         **rq16_fields(em, d.mult, d.shift, d.bias, d.w.reshape(-1, c).T),
     })
     em.call(f"tq_depthwise_conv_2d_dsp_s16({p}, {em.tensor(d.input)}, {em.const(w16, 'w16')}, {em.tensor(d.output)})")
+
+
+# ---- the DSP kernel of every int8 shape: a ring of channel-planar int16 rows ----
+
+RING_MAX_ROWS = 16             # depthwise_conv_2d_rows.c: TQ_DWR_MAX_KH
+# Larger rings (wide images, many channels) keep the per-pixel kernels: the RAM rule below bounds
+# the arena by the largest activation, which a patched plan (tinyq/plan/patch.py) never holds
+# whole (MobileNetV2 at 192 px: +8 KB of its 145 KB patched arena with 9-16 KB rings).
+RING_SCRATCH_LIMIT = 8 * 1024
+RING_RAM_SLACK = 512            # the arena may grow this much for a ring (one input channel's are
+                                # this small; the convolution it replaces there has scratch too)
+
+
+def ring_transposed(w: Window) -> bool:
+    """A kh x 1 filter over an image one pixel wide runs as 1 x kh over a row (the same bytes)."""
+    return w.in_w == 1 and w.out_w == 1 and w.k_w == 1 and w.k_h > 1
+
+
+def ring_shape(w: Window) -> tuple[int, int, int, int]:
+    """(k_h, k_w, stride_w, out_w) as the ring kernel runs the layer."""
+    if ring_transposed(w):
+        return w.k_w, w.k_h, w.stride_h, w.out_h
+    return w.k_h, w.k_w, w.stride_w, w.out_w
+
+
+def ring_scratch(d: DepthwiseData) -> int:
+    """k_h ring rows of in_c planes and a row of zero points, each plane tq_dw_rows_width()
+    int16 halfwords."""
+    kh, kw, s, out_w = ring_shape(d.win)
+    n2 = (out_w + 1) & ~1
+    width = (s * (n2 - 1) + kw + 3) & ~1
+    return (kh * d.win.in_c + 1) * width * 2
+
+
+# Multiplier 1 over fewer output columns: the per-pixel kernel wins (the ring pays its per-channel
+# setup and its widening, a stride 2 four input pixels an output), measured by layer_sweep.py.
+RING_MIN_OUT_W = {1: 4, 2: 8}
+
+
+def _ring_applies(d: DepthwiseData) -> bool:
+    w = d.win
+    kh, _, s, out_w = ring_shape(w)
+    if d.depth_mult == 1 and w.in_c > 1 and out_w < RING_MIN_OUT_W.get(s, 0):
+        return False
+    # RAM: the ring must not raise the arena's peak (but by the slack), which the largest activation
+    # bounds from below (kept where the op's input, output and ring fit within it; an int8 ring
+    # would fit more)
+    return (d.dtype == "int8" and w.dil_h == 1 and w.dil_w == 1 and s in (1, 2) and kh <= RING_MAX_ROWS
+            and ring_scratch(d) <= min(RING_SCRATCH_LIMIT, d.ram_room + RING_RAM_SLACK))
+
+
+def ring_weights(w: np.ndarray, win: Window) -> np.ndarray:
+    """[k_h, k_w, C] (scaled) -> int32 words: per output channel, per filter row of the kernel's
+    shape (ring_shape), the weight pairs (w[2j], w[2j+1]) as low/high int16, an odd last with 0."""
+    taps = w.transpose(1, 0, 2) if ring_transposed(win) else w
+    kh, kw, oc = taps.shape
+    pw = -(-kw // 2)
+    wp = np.zeros((oc, kh, 2 * pw), np.int16)
+    wp[:, :, :kw] = taps.transpose(2, 0, 1)
+    return np.ascontiguousarray(wp.astype("<i2").reshape(-1)).view("<i4").astype(np.int32)
+
+
+# Instructions on the emulated Cortex-M4 (layer_sweep.py and single layers of VWW's and KWS's
+# shapes, within 8%): the 3x3 ring kernel per output channel and row (a pass of 2 outputs, and the
+# channel's setup) and per widened input element; the per-pixel dsp kernel per MAC.
+RING3X3_PASS, RING3X3_CHANNEL, RING_WIDEN = 35.0, 40.0, 2.3
+PER_PIXEL_3X3_MAC = 4.0
+
+
+def ring_over_per_pixel(d: DepthwiseData) -> float | None:
+    """Instructions the ring kernel saves over the per-pixel dsp kernel on a 3x3 multiplier-1
+    layer it applies to (None elsewhere): what the flash policy adds to the dsp8-to-dsp saving,
+    the dsp variant of such a layer being the ring."""
+    if not (_ring_applies(d) and d.depth_mult == 1 and ring_shape(d.win)[:2] == (3, 3)):
+        return None
+    w = d.win
+    ring = (w.batches * w.out_h * w.out_c * (-(-w.out_w // 2) * RING3X3_PASS + RING3X3_CHANNEL)
+            + RING_WIDEN * w.batches * w.in_h * w.in_w * w.in_c)
+    return PER_PIXEL_3X3_MAC * d.macs() - ring
+
+
+def ring_blocks3x3(words: np.ndarray, bias: np.ndarray, rq: np.ndarray) -> np.ndarray:
+    """ring_weights of a 3x3 filter (2 words a row: (w0, w1), (w2, 0)) -> 10 words per output
+    channel: bias, bias, the tq_rq row, the row pairs (w00, w01) (w10, w11) (w20, w21), then
+    (w02, w12) and (w22, 0): the asm's registers (depthwise_conv_2d_rows.c)."""
+    oc = len(bias)
+    h = words.view(np.int16).reshape(oc, 3, 4)           # [oc, row, (w0, w1, w2, 0)]
+    pairs = np.ascontiguousarray(h[:, :, :2]).reshape(oc, -1).view(np.int32)   # [oc, 3]
+    col2 = np.zeros((oc, 4), np.int16)
+    col2[:, 0], col2[:, 1], col2[:, 2] = h[:, 0, 2], h[:, 1, 2], h[:, 2, 2]
+    out = np.concatenate([bias[:, None], bias[:, None], rq.astype(np.int32), pairs, col2.view(np.int32)], axis=1)
+    return np.ascontiguousarray(out.astype(np.int32)).reshape(-1)
+
+
+@variant("DEPTHWISE_CONV_2D", "dsp", ["depthwise_conv_2d_rows.c", "depthwise_conv_2d_rows.h", *DSP_SOURCES],
+         scratch=ring_scratch, applies=_ring_applies, name="depthwise_conv_2d_dsp_rows", rows="geo")
+def lower_dsp_rows(d: DepthwiseData, em: Emitter) -> None:
+    """Any multiplier and filter, stride 1 or 2 along the width, no dilation: input rows widened
+    once into channel-planar int16 rows, SMLAD over pairs of taps, two outputs per pass."""
+    win, oc = d.win, d.win.out_c
+    taps = d.w.reshape(-1, oc)
+    rq, factor, exact = requant_for(taps.T, d.bias, d.mult, d.shift, d.output_zp)
+    scaled = (d.w.reshape(win.k_h, win.k_w, oc).astype(np.int64) * factor[None, None, :])
+    bias = scaled_int32(d.bias_full, factor)
+    words = ring_weights(scaled, win)
+    fields = {"geo": win.c_init(), "depth_mult": d.depth_mult, "input_zp": d.input_zp,
+              "output_offset": d.output_zp, "act_min": d.act_min, "act_max": d.act_max, "rq_exact": exact}
+    if ring_shape(win)[:2] == (3, 3):
+        w = em.const(ring_blocks3x3(words, bias, rq), "w16")       # rq and bias inside
+    else:
+        w = em.const(words, "w16")
+        fields.update({"rq": f"(const tq_rq *){em.const(rq, 'rq')}", "bias_full": em.const(bias, "bias")})
+    em.include("depthwise_conv_2d_rows.h")
+    p = em.params("tq_dw_rows_params", fields)
+    em.call(f"tq_depthwise_conv_2d_rows_s8({p}, {em.tensor(d.input)}, {w}, {em.tensor(d.output)}, {em.scratch()})")
 
 
 # ---- one input channel, depth multiplier M: a convolution with in_c = 1 and M filters ----

@@ -20,7 +20,7 @@ from tinyq.errors import TinyqError
 from tinyq.ir import Graph, Op
 from tinyq.ops.code_size import DEFAULT_KERNEL_CODE, KERNEL_CODE_BYTES
 from tinyq.ops.conv_2d import ConvData, _groups
-from tinyq.ops.depthwise_conv_2d import DepthwiseData, as_conv
+from tinyq.ops.depthwise_conv_2d import DepthwiseData, as_conv, ring_over_per_pixel
 from tinyq.ops.emitter import Emitter
 from tinyq.ops.fully_connected import FcData
 from tinyq.ops.registry import Prepared, Variant, pick
@@ -74,11 +74,14 @@ def features(d: Prepared) -> tuple[str, tuple[float, ...]] | None:
 
 
 def saved_instructions(d: Prepared) -> int:
-    """The cost model's estimate of the instructions widening this layer saves per inference."""
+    """The cost model's estimate of the instructions widening this layer saves per inference. A
+    depthwise layer whose dsp variant is the ring kernel saves that kernel's gain over the
+    per-pixel one besides (its own estimate, depthwise_conv_2d.ring_over_per_pixel)."""
     f = features(d)
     if f is None:
         return 0
-    return max(int(sum(c * x for c, x in zip(COST[f[0]], f[1]))), 0)
+    extra = ring_over_per_pixel(d) if isinstance(d, DepthwiseData) else None
+    return max(int(sum(c * x for c, x in zip(COST[f[0]], f[1])) + (extra or 0.0)), 0)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,476 @@
+#include "depthwise_conv_2d_rows.h"
+
+#include "tq_common.h"
+
+/* Unroll the taps where their count is a constant (the specialised shapes) */
+#if defined(__GNUC__)
+#define TQ_DWR_UNROLL _Pragma("GCC unroll 16")
+#else
+#define TQ_DWR_UNROLL
+#endif
+
+/* Filters up to this tall (after the 1-D transposition); the Python side checks it. */
+#define TQ_DWR_MAX_KH 16
+
+#ifdef TQ_HAVE_DSP
+static inline int32_t dwr_smladx(int32_t a, int32_t b, int32_t acc)
+{
+    return __smladx((int16x2_t)a, (int16x2_t)b, acc);
+}
+static inline int32_t dwr_smlatb(int32_t a, int32_t b, int32_t acc) { return __smlatb(a, b, acc); }
+/* low halfword of lo, high halfword of hi */
+static inline int32_t dwr_pkhbt(int32_t lo, int32_t hi)
+{
+    int32_t r;
+    __asm__("pkhbt %0, %1, %2" : "=r"(r) : "r"(lo), "r"(hi));
+    return r;
+}
+#else
+static inline int32_t dwr_smladx(int32_t a, int32_t b, int32_t acc)
+{
+    return (int32_t)((uint32_t)acc + (uint32_t)(tq_lo16(a) * tq_hi16(b)) + (uint32_t)(tq_hi16(a) * tq_lo16(b)));
+}
+static inline int32_t dwr_smlatb(int32_t a, int32_t b, int32_t acc)
+{
+    return (int32_t)((uint32_t)acc + (uint32_t)(tq_hi16(a) * tq_lo16(b)));
+}
+static inline int32_t dwr_pkhbt(int32_t lo, int32_t hi)
+{
+    return (int32_t)(((uint32_t)lo & 0xFFFFu) | ((uint32_t)hi & 0xFFFF0000u));
+}
+#endif
+
+/* The fast requantization (tq_rq_fast) with the rounding's sign taken from the accumulator
+ * rather than from the product: they differ only where the product rounds to 0, and there
+ * (2^(rs-1) - 1 + zp 2^rs) >> rs == (2^(rs-1) + zp 2^rs) >> rs == zp (rs >= 1). One instruction
+ * less an output. */
+static inline int32_t dwr_rq(int32_t acc, int32_t mult, int32_t add, int32_t rs)
+{
+    return tq_rq_sat8((tq_smmlar(acc, mult, add) + (acc >> 31)) >> rs);
+}
+
+/* One output channel's row: out_w outputs `step` bytes apart, two per pass over k_h rows of
+ * weight pairs. rows[ky]: the channel's plane row ky (words: halfword pairs), from its first
+ * tap. Constant kh, kw, s and mode (inlined into the callers below) fix the loops; dwr_channel_u,
+ * for the specialised shapes, unrolls them. */
+#define TQ_DWR_CHANNEL(NAME, UNROLL) \
+TQ_ALWAYS_INLINE static inline void NAME(const int32_t *const *rows, const int32_t *w, int32_t kh, int32_t kw,      \
+                                                int32_t s, int32_t mode, int32_t bias, const tq_rq *q, int32_t lo,  \
+                                                int32_t hi, int32_t zp, int32_t out_w, int32_t step, int8_t *out)   \
+{                                                                                                                   \
+    const int32_t full = kw / 2, pw = (kw + 1) / 2;                                                                 \
+    const int32_t mult = q->mult, add = q->add, rs = q->rs;                                                         \
+    for (int32_t ox = 0; ox < out_w; ox += 2, out += 2 * step) {                                                    \
+        int32_t a0 = bias, a1 = bias;                                                                               \
+        const int32_t word = s == 1 ? ox >> 1 : ox;                                                                 \
+        const int32_t *wk = w;                                                                                      \
+        UNROLL                                                                                                      \
+        for (int32_t ky = 0; ky < kh; ++ky, wk += pw) {                                                             \
+            const int32_t *r = rows[ky] + word;                                                                     \
+            if (s == 1) {                                                                                           \
+                /* output 1 starts one tap later: its pairs straddle two words (PKHBT), read                        \
+                 * swapped, so SMLADX */                                                                            \
+                int32_t pv = r[0];                                                                                  \
+                UNROLL                                                                                              \
+                for (int32_t j = 0; j < full; ++j) {                                                                \
+                    const int32_t pn = r[j + 1], wv = wk[j];                                                        \
+                    a0 = tq_smlad(pv, wv, a0);                                                                      \
+                    a1 = dwr_smladx(dwr_pkhbt(pn, pv), wv, a1);                                                     \
+                    pv = pn;                                                                                        \
+                }                                                                                                   \
+                if (kw & 1) {                                                                                       \
+                    a0 = tq_smlabb(pv, wk[full], a0);                                                               \
+                    a1 = dwr_smlatb(pv, wk[full], a1);                                                              \
+                }                                                                                                   \
+            } else {                                                                                                \
+                /* stride 2: output 1 is one word later */                                                          \
+                UNROLL                                                                                              \
+                for (int32_t j = 0; j < pw; ++j) {                                                                  \
+                    a0 = tq_smlad(r[j], wk[j], a0);                                                                 \
+                    a1 = tq_smlad(r[j + 1], wk[j], a1);                                                             \
+                }                                                                                                   \
+            }                                                                                                       \
+        }                                                                                                           \
+        int32_t y0, y1;                                                                                             \
+        if (mode == TQ_RQ_EXACT) {                                                                                  \
+            y0 = tq_rq_clamp(tq_rq_exact(q, a0, zp), lo, hi);                                                       \
+            y1 = tq_rq_clamp(tq_rq_exact(q, a1, zp), lo, hi);                                                       \
+        } else {                                                                                                    \
+            y0 = dwr_rq(a0, mult, add, rs);                                                                         \
+            y1 = dwr_rq(a1, mult, add, rs);                                                                         \
+            if (mode == TQ_RQ_FAST_CLAMP) {                                                                         \
+                y0 = TQ_CLAMP(y0, lo, hi);                                                                          \
+                y1 = TQ_CLAMP(y1, lo, hi);                                                                          \
+            }                                                                                                       \
+        }                                                                                                           \
+        out[0] = (int8_t)y0;                                                                                        \
+        if (ox + 1 < out_w) {                                                                                       \
+            out[step] = (int8_t)y1;                                                                                 \
+        }                                                                                                           \
+    }                                                                                                               \
+}
+TQ_DWR_CHANNEL(dwr_channel_u, TQ_DWR_UNROLL)
+TQ_DWR_CHANNEL(dwr_channel, )
+
+/* The specialised shapes, each with the fast requantization with and without a clamp. */
+#define TQ_DWR_SHAPE(name, KH, KW, S)                                                                           \
+    static void name(const int32_t *const *rows, const int32_t *w, int32_t mode, int32_t bias, const tq_rq *q,   \
+                     int32_t lo, int32_t hi, int32_t out_w, int32_t step, int8_t *out)                           \
+    {                                                                                                            \
+        if (mode == TQ_RQ_FAST_FULL) {                                                                           \
+            dwr_channel_u(rows, w, KH, KW, S, TQ_RQ_FAST_FULL, bias, q, lo, hi, 0, out_w, step, out);                 \
+        } else {                                                                                                 \
+            dwr_channel_u(rows, w, KH, KW, S, TQ_RQ_FAST_CLAMP, bias, q, lo, hi, 0, out_w, step, out);                \
+        }                                                                                                        \
+    }
+TQ_DWR_SHAPE(dwr_5x5_s1, 5, 5, 1)
+TQ_DWR_SHAPE(dwr_5x5_s2, 5, 5, 2)
+TQ_DWR_SHAPE(dwr_1x3_s1, 1, 3, 1)
+TQ_DWR_SHAPE(dwr_1x5_s1, 1, 5, 1)
+TQ_DWR_SHAPE(dwr_1x9_s1, 1, 9, 1)
+
+/* Any other shape, and TFLM's requantization for any shape. */
+static void dwr_any(const int32_t *const *rows, const int32_t *w, int32_t kh, int32_t kw, int32_t s, int32_t mode,
+                    int32_t bias, const tq_rq *q, int32_t lo, int32_t hi, int32_t zp, int32_t out_w, int32_t step, int8_t *out)
+{
+    if (mode == TQ_RQ_EXACT) {
+        dwr_channel(rows, w, kh, kw, s, TQ_RQ_EXACT, bias, q, lo, hi, zp, out_w, step, out);
+    } else if (mode == TQ_RQ_FAST_FULL) {
+        dwr_channel(rows, w, kh, kw, s, TQ_RQ_FAST_FULL, bias, q, lo, hi, 0, out_w, step, out);
+    } else {
+        dwr_channel(rows, w, kh, kw, s, TQ_RQ_FAST_CLAMP, bias, q, lo, hi, 0, out_w, step, out);
+    }
+}
+
+/* ---- 3x3 filters: one block of 10 words per output channel, the weights in registers ----
+ * blk[-5..-1] = bias, bias, mult, add, rs (the tq_rq row); blk[0..4] = pairs (w00, w01),
+ * (w10, w11), (w20, w21), the column-2 weights (w02, w12) and (w22, 0). */
+typedef struct {
+    const int32_t *r0, *r1, *r2;   /* the channel's plane rows, from the pass's first word */
+    const int32_t *blk;
+    int8_t *out;
+    int32_t step;                  /* bytes between output pixels: out_c */
+} dwr_job;
+
+/* One pass: two outputs (u, u + s) of a 3x3 filter over plane rows at word offset `word`. */
+static inline void dwr3x3_pass(const dwr_job *j, int32_t word, int32_t s, int32_t *o0, int32_t *o1)
+{
+    const int32_t *b = j->blk;
+    const int32_t w2a = b[3], w2b = b[4];
+    int32_t a0 = b[-5], a1 = b[-4];
+    const int32_t *rows[3] = {j->r0 + word, j->r1 + word, j->r2 + word};
+    for (int32_t ky = 0; ky < 3; ++ky) {
+        const int32_t p0 = rows[ky][0], p1 = rows[ky][1], w01 = b[ky];
+        /* column 2's weight: the low or high half of w2a, or w2b's low half */
+        const int32_t w2 = ky == 0 ? w2a : ky == 1 ? (int32_t)((uint32_t)w2a >> 16) : w2b;
+        a0 = tq_smlad(p0, w01, a0);
+        if (s == 1) {
+            a0 = tq_smlabb(p1, w2, a0);
+            a1 = dwr_smladx(dwr_pkhbt(p1, p0), w01, a1);
+            a1 = dwr_smlatb(p1, w2, a1);
+        } else {
+            a0 = tq_smlabb(p1, w2, a0);
+            a1 = tq_smlad(p1, w01, a1);
+            a1 = tq_smlabb(rows[ky][2], w2, a1);
+        }
+    }
+    *o0 = a0;
+    *o1 = a1;
+}
+
+/* The passes of one channel row in C: the host's copy of the asm below, and every mode. n
+ * outputs (odd: the last pass stores one). */
+static void dwr3x3_c(const dwr_job *j, int32_t s, int32_t n, int32_t mode, int32_t lo, int32_t hi, int32_t zp)
+{
+    const int32_t *b = j->blk;
+    const tq_rq *q = (const tq_rq *)(const void *)(b - 3);
+    int8_t *out = j->out;
+    for (int32_t ox = 0; ox < n; ox += 2, out += 2 * j->step) {
+        int32_t a0, a1, y0, y1;
+        dwr3x3_pass(j, s == 1 ? ox >> 1 : ox, s, &a0, &a1);
+        if (mode == TQ_RQ_EXACT) {
+            y0 = tq_rq_clamp(tq_rq_exact(q, a0, zp), lo, hi);
+            y1 = tq_rq_clamp(tq_rq_exact(q, a1, zp), lo, hi);
+        } else {
+            y0 = TQ_CLAMP(dwr_rq(a0, q->mult, q->add, q->rs), lo, hi);
+            y1 = TQ_CLAMP(dwr_rq(a1, q->mult, q->add, q->rs), lo, hi);
+        }
+        out[0] = (int8_t)y0;
+        if (ox + 1 < n) {
+            out[j->step] = (int8_t)y1;
+        }
+    }
+}
+
+/* All output channels of one output row: rows[ky] + ic * stride[ky] is input channel ic's plane
+ * row ky (stride 0: the zero-point row); output channel oc = ic * dm + m has block blk + 10 oc. */
+typedef struct {
+    const int32_t *r0, *r1, *r2;   /* channel 0's plane rows */
+    const int32_t *blk;            /* channel 0's block, + 5 */
+    int8_t *out;                   /* channel 0 of the row's first pixel */
+    int32_t step;                  /* out_c */
+    int32_t adv;                   /* bytes the plane rows advance over the whole pairs */
+    int32_t rewind;                /* ... and with the odd last output */
+    int32_t dm;
+    int32_t d0, d1, d2;            /* bytes from a plane row to the next channel's */
+    int32_t n_oc;                  /* output channels */
+    int32_t odd;                   /* 1: an odd number of outputs, the last alone */
+} dwr_rowjob;
+
+#ifdef TQ_HAVE_DSP
+/* The output row in asm (the fast requantization over all of int8; at least one whole pair):
+ * r0-r2 plane rows, r3 block, r4-r8 weights (reloaded per pass by one LDM, so that the
+ * requantization gets their registers), r9/r10 the accumulators, r11/r12 input words, lr the
+ * output; the rest on the stack. 35 instructions a pass of 18 MACs, about 25 a channel. */
+void tq_dwr3x3_s1(const dwr_rowjob *j);
+void tq_dwr3x3_s2(const dwr_rowjob *j);
+
+/* stack: 0 step, 4 end, 8 adv, 12 rewind, 16 m, 20 dm, 24 d0 d1 d2, 36 output, 40 channels left,
+ * 44 odd */
+#define TQ_DWR_ENTRY(name)                                                                       \
+    ".pushsection .text." name ",\"ax\",%progbits\n\t.align 2\n\t.global " name "\n\t"             \
+    ".type " name ", %function\n\t.thumb_func\n" name ":\n\t"                                     \
+    "push {r4-r11, lr}\n\tsub sp, #52\n\t"                                                       \
+    "ldr r1, [r0, #20]\n\tstr r1, [sp]\n\t"                                                      \
+    "ldrd r1, r2, [r0, #24]\n\tstrd r1, r2, [sp, #8]\n\t"                                        \
+    "ldr r1, [r0, #32]\n\tmovs r2, #0\n\tstrd r2, r1, [sp, #16]\n\t"                             \
+    "add r1, r0, #36\n\tldm r1, {r4, r5, r6, r7, r8}\n\t"                                        \
+    "add r1, sp, #24\n\tstm r1, {r4, r5, r6}\n\tstr r7, [sp, #40]\n\tstr r8, [sp, #44]\n\t"       \
+    "ldr lr, [r0, #16]\n\tstr lr, [sp, #36]\n\tldr r3, [r0, #12]\n\tldm r0, {r0, r1, r2}\n"       \
+    "2:\n\tldr r4, [sp, #8]\n\tadd r4, r0, r4\n\tstr r4, [sp, #4]\n"                              \
+    "1:\n\tldm r3, {r4-r8}\n\tldrd r9, r10, [r3, #-20]\n\t"
+#define TQ_DWR_RQ(a)                                                                             \
+    "smmlar r7, " a ", r4, r5\n\tadd " a ", r7, " a ", asr #31\n\tasr " a ", " a ", r6\n\t"       \
+    "ssat " a ", #8, " a "\n\t"
+#define TQ_DWR_EXIT(name, body)                                                                  \
+    "ldmdb r3, {r4, r5, r6}\n\t" TQ_DWR_RQ("r9") TQ_DWR_RQ("r10")                                \
+    "ldrd r7, r8, [sp]\n\tstrb r9, [lr]\n\tstrb r10, [lr, r7]\n\tadd lr, lr, r7, lsl #1\n\t"     \
+    "cmp r0, r8\n\tbne 1b\n\t"                                                                   \
+    "ldr r4, [sp, #44]\n\tcmp r4, #0\n\tbeq 3f\n\t"                                                        \
+    "ldm r3, {r4-r8}\n\tldrd r9, r10, [r3, #-20]\n\t" body                                       \
+    "ldmdb r3, {r4, r5, r6}\n\t" TQ_DWR_RQ("r9") "strb r9, [lr]\n"                               \
+    "3:\n\tldr r4, [sp, #12]\n\tsubs r0, r0, r4\n\tsubs r1, r1, r4\n\tsubs r2, r2, r4\n\t"        \
+    "ldrd r5, r6, [sp, #16]\n\tadds r5, #1\n\tcmp r5, r6\n\tbne 4f\n\t"                          \
+    "add r7, sp, #24\n\tldm r7, {r7, r8, r9}\n\tadd r0, r7\n\tadd r1, r8\n\tadd r2, r9\n\t"       \
+    "movs r5, #0\n"                                                                              \
+    "4:\n\tstr r5, [sp, #16]\n\tadds r3, #40\n\t"                                                \
+    "ldr lr, [sp, #36]\n\tadd lr, lr, #1\n\tstr lr, [sp, #36]\n\t"                               \
+    "ldr r4, [sp, #40]\n\tsubs r4, #1\n\tstr r4, [sp, #40]\n\tbne 2b\n\t"                        \
+    "add sp, #52\n\tpop {r4-r11, pc}\n\t.size " name ", .-" name "\n\t.popsection\n"
+
+/* stride 1: words P0 = (u, u+1), P1 = (u+2, u+3); output u+1 pairs (u+1, u+2) = PKHBT(P1, P0)
+ * swapped, hence SMLADX; the rows advance one word */
+#define TQ_DWR_S1                                                                                \
+    "ldrd r11, r12, [r0], #4\n\tsmlad r9, r11, r4, r9\n\tsmlabb r9, r12, r7, r9\n\t"              \
+    "pkhbt r11, r12, r11\n\tsmladx r10, r11, r4, r10\n\tsmlatb r10, r12, r7, r10\n\t"             \
+    "ldrd r11, r12, [r1], #4\n\tsmlad r9, r11, r5, r9\n\tsmlabt r9, r12, r7, r9\n\t"              \
+    "pkhbt r11, r12, r11\n\tsmladx r10, r11, r5, r10\n\tsmlatt r10, r12, r7, r10\n\t"             \
+    "ldrd r11, r12, [r2], #4\n\tsmlad r9, r11, r6, r9\n\tsmlabb r9, r12, r8, r9\n\t"              \
+    "pkhbt r11, r12, r11\n\tsmladx r10, r11, r6, r10\n\tsmlatb r10, r12, r8, r10\n\t"
+/* stride 2: words P0 = (u, u+1), P1 = (u+2, u+3), P2 = (u+4, u+5); the rows advance two words */
+#define TQ_DWR_S2                                                                                \
+    "ldrd r11, r12, [r0], #8\n\tsmlad r9, r11, r4, r9\n\tsmlabb r9, r12, r7, r9\n\t"              \
+    "smlad r10, r12, r4, r10\n\tldr r11, [r0]\n\tsmlabb r10, r11, r7, r10\n\t"                    \
+    "ldrd r11, r12, [r1], #8\n\tsmlad r9, r11, r5, r9\n\tsmlabt r9, r12, r7, r9\n\t"              \
+    "smlad r10, r12, r5, r10\n\tldr r11, [r1]\n\tsmlabt r10, r11, r7, r10\n\t"                    \
+    "ldrd r11, r12, [r2], #8\n\tsmlad r9, r11, r6, r9\n\tsmlabb r9, r12, r8, r9\n\t"              \
+    "smlad r10, r12, r6, r10\n\tldr r11, [r2]\n\tsmlabb r10, r11, r8, r10\n\t"
+__asm__(TQ_DWR_ENTRY("tq_dwr3x3_s1") TQ_DWR_S1 TQ_DWR_EXIT("tq_dwr3x3_s1", TQ_DWR_S1));
+__asm__(TQ_DWR_ENTRY("tq_dwr3x3_s2") TQ_DWR_S2 TQ_DWR_EXIT("tq_dwr3x3_s2", TQ_DWR_S2));
+#endif
+
+static void dwr3x3_out_row(const int32_t *const *rows, const int32_t *stride, int32_t ch, int32_t dm,
+                           const int32_t *blk, int8_t *out, int32_t step, int32_t s, int32_t n, int32_t mode,
+                           int32_t lo, int32_t hi, int32_t zp)
+{
+#ifdef TQ_HAVE_DSP
+    if (mode == TQ_RQ_FAST_FULL && n >= 2) {
+        const int32_t adv = (n / 2) * 4 * s;
+        const dwr_rowjob j = {rows[0], rows[1], rows[2], blk + 5, out, step, adv, adv + (n & 1) * 4 * s, dm,
+                              stride[0] * 4, stride[1] * 4, stride[2] * 4, ch * dm, n & 1};
+        (s == 1 ? tq_dwr3x3_s1 : tq_dwr3x3_s2)(&j);
+        return;
+    }
+#endif
+    const int32_t *r0 = rows[0], *r1 = rows[1], *r2 = rows[2];
+    dwr_job j = {r0, r1, r2, blk + 5, out, step};
+    for (int32_t ic = 0; ic < ch; ++ic, r0 += stride[0], r1 += stride[1], r2 += stride[2]) {
+        for (int32_t m = 0; m < dm; ++m, blk += 10, ++out) {
+            j.r0 = r0;
+            j.r1 = r1;
+            j.r2 = r2;
+            j.blk = blk + 5;
+            j.out = out;
+            dwr3x3_c(&j, s, n, mode, lo, hi, zp);
+        }
+    }
+}
+
+/* The whole-pair part of widening one input row: `blocks` blocks of 4 channels, `pairs` pixel
+ * pairs each, from src (pixel 0 of the pairs, channel 0) into plane 0 at q0 (a word), planes
+ * plane_bytes apart, pixels chs bytes apart. SXTB16 splits a pixel's word of 4 channels into
+ * (c, c+2) and (c+1, c+3); PKHBT/PKHTB pair two pixels per channel. */
+typedef struct {
+    const int8_t *src;
+    int32_t chs;
+    int32_t *q0;                   /* at any halfword */
+    int32_t plane_bytes;
+    int32_t pairs, blocks;
+} dwr_widen_job;
+
+#ifdef TQ_HAVE_DSP
+/* 17 instructions per 2 pixels of 4 channels */
+void tq_dwr_widen(const dwr_widen_job *j);
+__asm__(".pushsection .text.tq_dwr_widen,\"ax\",%progbits\n\t.align 2\n\t.global tq_dwr_widen\n\t"
+        ".type tq_dwr_widen, %function\n\t.thumb_func\ntq_dwr_widen:\n\t"
+        "push {r4-r11, lr}\n\tsub sp, #16\n\t"
+        "ldr r1, [r0, #4]\n\tldr r3, [r0, #12]\n\tldrd r4, r5, [r0, #16]\n\tstrd r4, r5, [sp]\n\t"
+        "ldr lr, [r0]\n\tldr r2, [r0, #8]\n\tstr r2, [sp, #8]\n"
+        "2:\n\tmov r0, lr\n\tldr r2, [sp, #8]\n\tadd r5, r2, r3\n\tadd r6, r5, r3\n\tadd r7, r6, r3\n\t"
+        "ldr r4, [sp]\n"
+        "1:\n\tldr r8, [r0]\n\tldr r9, [r0, r1]\n\tadd r0, r0, r1, lsl #1\n\t"
+        "sxtb16 r10, r8\n\tsxtb16 r8, r8, ror #8\n\tsxtb16 r11, r9\n\tsxtb16 r9, r9, ror #8\n\t"
+        "pkhbt r12, r10, r11, lsl #16\n\tpkhtb r10, r11, r10, asr #16\n\t"
+        "str r12, [r2], #4\n\tstr r10, [r6], #4\n\t"
+        "pkhbt r12, r8, r9, lsl #16\n\tpkhtb r8, r9, r8, asr #16\n\t"
+        "str r12, [r5], #4\n\tstr r8, [r7], #4\n\t"
+        "subs r4, #1\n\tbne 1b\n\t"
+        "add lr, lr, #4\n\tldr r2, [sp, #8]\n\tadd r2, r2, r3, lsl #2\n\tstr r2, [sp, #8]\n\t"
+        "ldr r4, [sp, #4]\n\tsubs r4, #1\n\tstr r4, [sp, #4]\n\tbne 2b\n\t"
+        "add sp, #16\n\tpop {r4-r11, pc}\n\t.size tq_dwr_widen, .-tq_dwr_widen\n\t.popsection\n");
+#else
+static void tq_dwr_widen(const dwr_widen_job *j)
+{
+    const int32_t pb = j->plane_bytes, chs = j->chs;
+    for (int32_t b = 0; b < j->blocks; ++b) {
+        const int8_t *s = j->src + 4 * b;
+        uint8_t *q = (uint8_t *)(void *)j->q0 + 4 * b * pb;   /* any halfword: memcpy */
+        for (int32_t i = 0; i < j->pairs; ++i, s += 2 * chs, q += 4) {
+            const int32_t va = tq_read_s32(s), vb = tq_read_s32(s + chs);
+            const int32_t a02 = tq_sxtb16(va), a13 = tq_sxtb16_ror8(va);
+            const int32_t b02 = tq_sxtb16(vb), b13 = tq_sxtb16_ror8(vb);
+            const uint32_t v[4] = {((uint32_t)a02 & 0xFFFFu) | ((uint32_t)b02 << 16),
+                                   ((uint32_t)a13 & 0xFFFFu) | ((uint32_t)b13 << 16),
+                                   ((uint32_t)a02 >> 16) | ((uint32_t)b02 & 0xFFFF0000u),
+                                   ((uint32_t)a13 >> 16) | ((uint32_t)b13 & 0xFFFF0000u)};
+            for (int32_t k = 0; k < 4; ++k) {
+                memcpy(q + k * pb, &v[k], 4);
+            }
+        }
+    }
+}
+#endif
+
+/* Input row `src` (in_w pixels of ch channels) into the ring row dst: plane c holds channel c at
+ * halfword pad + x. Pixel pairs (x, x+1) of whole blocks of 4 channels by tq_dwr_widen, x even
+ * (an odd pad puts them across words: a word store at any halfword is one STR on the M-profile);
+ * an odd pixel count ends with the pair (n-2, n-1) again. The channels past the last block one
+ * by one. */
+static void dwr_widen(const int8_t *src, int32_t in_w, int32_t ch, int32_t pad, int32_t width, int16_t *dst)
+{
+    const int32_t n = TQ_MIN(in_w, width - pad), blocks = ch / 4;
+    const int32_t full = n >= 2 ? 4 * blocks : 0;
+    for (int32_t c = full; c < ch; ++c) {
+        int16_t *q = dst + c * width + pad;
+        for (int32_t x = 0; x < n; ++x) {
+            q[x] = src[x * ch + c];
+        }
+    }
+    if (full > 0) {
+        dwr_widen_job j = {src, ch, (int32_t *)(void *)(dst + pad), 2 * width, n / 2, blocks};
+        tq_dwr_widen(&j);
+        if (n & 1) {
+            j.src = src + (n - 2) * ch;
+            j.q0 = (int32_t *)(void *)(dst + pad + n - 2);
+            j.pairs = 1;
+            tq_dwr_widen(&j);
+        }
+    }
+}
+
+void tq_depthwise_conv_2d_rows_s8(const tq_dw_rows_params *restrict p, const int8_t *in, const int32_t *w,
+                                  int8_t *out, void *scratch)
+{
+    tq_window g = p->geo;
+    if (g.in_w == 1 && g.out_w == 1 && g.k_w == 1 && g.k_h > 1) {
+        /* [N, H, 1, C] under kh x 1 is [N, 1, H, C] under 1 x kh: the same bytes */
+        int16_t t;
+        t = g.in_h, g.in_h = g.in_w, g.in_w = t;
+        t = g.out_h, g.out_h = g.out_w, g.out_w = t;
+        t = g.k_h, g.k_h = g.k_w, g.k_w = t;
+        t = g.stride_h, g.stride_h = g.stride_w, g.stride_w = t;
+        t = g.pad_h, g.pad_h = g.pad_w, g.pad_w = t;
+    }
+    const int32_t kh = g.k_h, kw = g.k_w, s = g.stride_w, ch = g.in_c, oc_n = g.out_c, dm = p->depth_mult;
+    const int32_t width = tq_dw_rows_width(g.out_w, s, kw), plane_words = width / 2;
+    const int32_t lo = p->act_min, hi = p->act_max, mode = tq_rq_mode(p->rq_exact, lo, hi);
+    const int32_t pw = (kw + 1) / 2, wstep = kh * pw, out_w = g.out_w;
+    int16_t *ring = (int16_t *)scratch;
+    int32_t *zrow = (int32_t *)(void *)(ring + kh * ch * width);
+    const int16_t zp = (int16_t)p->input_zp;
+    const int32_t zword = (int32_t)(((uint32_t)(uint16_t)zp) | ((uint32_t)(uint16_t)zp << 16));
+    /* padding: the zero-point row, and each ring plane's columns outside the image */
+    for (int32_t i = 0; i < plane_words; ++i) {
+        zrow[i] = zword;
+    }
+    const int32_t right = TQ_MIN(g.pad_w + g.in_w, width);
+    for (int32_t r = 0; r < kh * ch; ++r) {
+        int16_t *q = ring + r * width;
+        for (int32_t i = 0; i < TQ_MIN(g.pad_w, width); ++i) {
+            q[i] = zp;
+        }
+        for (int32_t i = right; i < width; ++i) {
+            q[i] = zp;
+        }
+    }
+    const int32_t *rows[TQ_DWR_MAX_KH];
+    int32_t stride[TQ_DWR_MAX_KH];
+    for (int32_t b = 0; b < g.batches; ++b) {
+        const int8_t *in_b = in + b * g.in_h * g.in_w * ch;
+        int32_t next = 0;   /* first input row not yet in the ring */
+        for (int32_t oy = 0; oy < g.out_h; ++oy, out += out_w * oc_n) {
+            const int32_t y0 = oy * g.stride_h - g.pad_h;
+            for (int32_t ky = 0; ky < kh; ++ky) {
+                const int32_t y = y0 + ky;
+                if (y < 0 || y >= g.in_h) {
+                    rows[ky] = zrow;
+                    stride[ky] = 0;
+                    continue;
+                }
+                if (y >= next) {
+                    /* rows a stride skips are never read */
+                    dwr_widen(in_b + y * g.in_w * ch, g.in_w, ch, g.pad_w, width, ring + (y % kh) * ch * width);
+                    next = y + 1;
+                }
+                rows[ky] = (const int32_t *)(const void *)(ring + (y % kh) * ch * width);
+                stride[ky] = plane_words;
+            }
+            if (kh == 3 && kw == 3) {
+                dwr3x3_out_row(rows, stride, ch, dm, w, out, oc_n, s, out_w, mode, lo, hi, p->output_offset);
+                continue;
+            }
+            const int32_t *wc = w;
+            for (int32_t ic = 0; ic < ch; ++ic) {
+                const int32_t *prow[TQ_DWR_MAX_KH];
+                for (int32_t ky = 0; ky < kh; ++ky) {
+                    prow[ky] = rows[ky] + ic * stride[ky];
+                }
+                for (int32_t oc = ic * dm; oc < (ic + 1) * dm; ++oc, wc += wstep) {
+                    int8_t *o = out + oc;
+                    const tq_rq *q = p->rq + oc;
+                    const int32_t bias = p->bias_full[oc];
+                    if (mode == TQ_RQ_EXACT) {
+                        dwr_any(prow, wc, kh, kw, s, mode, bias, q, lo, hi, p->output_offset, out_w, oc_n, o);
+                    } else if (kh == 5 && kw == 5) {
+                        (s == 1 ? dwr_5x5_s1 : dwr_5x5_s2)(prow, wc, mode, bias, q, lo, hi, out_w, oc_n, o);
+                    } else if (kh == 1 && s == 1 && (kw == 3 || kw == 5 || kw == 9)) {
+                        (kw == 3 ? dwr_1x3_s1 : kw == 5 ? dwr_1x5_s1 : dwr_1x9_s1)(prow, wc, mode, bias, q, lo, hi,
+                                                                                  out_w, oc_n, o);
+                    } else {
+                        dwr_any(prow, wc, kh, kw, s, mode, bias, q, lo, hi, p->output_offset, out_w, oc_n, o);
+                    }
+                }
+            }
+        }
+    }
+}
