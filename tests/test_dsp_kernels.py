@@ -315,3 +315,24 @@ def test_ring_weight_layouts() -> None:
     t = np.arange(1, 9 * 2 + 1, dtype=np.int64).reshape(9, 1, 2)
     ht = ring_weights(t, tall).view(np.int16).reshape(2, 1, 10)
     assert ht[0, 0].tolist() == t[:, 0, 0].tolist() + [0]
+
+
+def test_compile_weighs_the_ring_scratch_against_the_arena(monkeypatch) -> None:
+    """KWS's depthwise layers could run the ring kernel only with ~28% more arena: compile plans
+    both and keeps the smaller one within RAM_FOR_SPEED (15%); with a looser bound, the ring."""
+    from conftest import mlperf_path
+
+    import tinyq.workflows.compile as wc
+    from tinyq.ops.lower import lower
+    from tinyq.passes.pipeline import load
+
+    path = mlperf_path("kws_ref_model")
+    roomy = lower(load(path), "dsp", None, roomy=True)
+    assert any(layer.variant.name == "depthwise_conv_2d_dsp_rows" for layer in roomy.layers)
+    tight = wc.compile(path)
+    names = {layer.variant.name for layer in tight.lowered.layers}
+    assert "depthwise_conv_2d_dsp_rows" not in names and "depthwise_conv_2d_dsp" in names
+    monkeypatch.setattr(wc, "RAM_FOR_SPEED", 1.0)
+    loose = wc.compile(path)
+    assert any(layer.variant.name == "depthwise_conv_2d_dsp_rows" for layer in loose.lowered.layers)
+    assert tight.arena_bytes < loose.arena_bytes <= 2 * tight.arena_bytes

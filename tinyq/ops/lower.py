@@ -1,6 +1,7 @@
 """The lowering driver: prepare every op once, pick its kernel variant, lower it to C calls."""
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from tinyq.errors import InternalError, UnsupportedOpError
@@ -125,13 +126,22 @@ def resolve_family(choice: str, has_dsp: bool | None) -> str:
     return "dsp" if has_dsp is None or has_dsp else "portable"
 
 
-def lower(graph: Graph, family: str = "dsp", flash: FlashOptions | None = None) -> Lowered:
+ROOMY = 1 << 30     # `ram_room` of records lowered with roomy=True: any scratch fits
+
+
+def lower(graph: Graph, family: str = "dsp", flash: FlashOptions | None = None, roomy: bool = False) -> Lowered:
     """Lower a graph that went through the passes. family: "dsp" for the Cortex-M DSP-extension
     kernels (also what the host check runs), "portable" for plain C with int8 weights. With the
-    dsp family, `flash` chooses per layer between int16-widened and int8 weights (tinyq/ops/flash.py)."""
+    dsp family, `flash` chooses per layer between int16-widened and int8 weights (tinyq/ops/flash.py).
+    roomy: records with a `ram_room` (the RAM a variant's scratch may add, estimated at prepare
+    time) get unlimited room, so their faster, hungrier variants apply (the compile workflow
+    plans both and weighs the arena)."""
     if family not in FAMILIES:
         raise UnsupportedOpError(f"kernels must be one of {', '.join(FAMILIES)}, not {family!r}")
     records = prepare_all(graph)
+    if roomy:
+        records = [dataclasses.replace(r, ram_room=ROOMY) if hasattr(r, "ram_room") else r  # type: ignore[call-arg]
+                   for r in records]
     choice = None
     if family == "dsp" and flash is not None:
         def trial(widened: set[int]) -> tuple[int, set[str]]:

@@ -48,4 +48,26 @@ def compile(model: str | Path | Graph, board: str | Board | None = None, kernels
         if best is None or arena.arena_bytes < best[1].arena_bytes:
             best = (lowered, arena, patches)
     assert best is not None
+    best = _roomier(best, family, opts, patch, b)
     return render(best[0], best[1], name, best[2])
+
+
+RAM_FOR_SPEED = 0.15   # arena a faster kernel's scratch may add (not where patches were needed)
+
+
+def _roomier(best: tuple, family: str, opts: FlashOptions, patch: str, b: Board | None) -> tuple:
+    """The plan again with the kernels whose scratch the prepare-time RAM estimate kept off
+    (`lower(..., roomy=True)`), kept if their arena is at most RAM_FOR_SPEED larger, still fits
+    the board, and no patch stage was needed (there the arena is what the plan minimises)."""
+    lowered, arena, patches = best
+    if patches is not None and patches.stages:
+        return best
+    roomy = lower(lowered.graph, family, opts, roomy=True)
+    if [layer.variant.name for layer in roomy.layers] == [layer.variant.name for layer in lowered.layers]:
+        return best
+    limit = arena_limit(roomy, b) if b is not None else None
+    r_arena, r_patches = plan_with_patches(roomy, patch, limit)
+    fits = limit is None or r_arena.arena_bytes <= limit
+    if fits and r_arena.arena_bytes <= (1 + RAM_FOR_SPEED) * arena.arena_bytes and not r_patches.stages:
+        return roomy, r_arena, r_patches
+    return best
