@@ -320,14 +320,14 @@ def test_ring_weight_layouts() -> None:
 def test_compile_weighs_the_ring_scratch_against_the_arena(monkeypatch) -> None:
     """KWS's depthwise layers could run the ring kernel only with ~28% more arena: compile plans
     both and keeps the smaller one within RAM_FOR_SPEED (15%); with a looser bound, the ring."""
-    from conftest import mlperf_path
-
     import tinyq.workflows.compile as wc
-    from tinyq.ops.lower import lower
+    from tinyq.ops.lower import ROOMY, lower
     from tinyq.passes.pipeline import load
 
+    from conftest import mlperf_path
+
     path = mlperf_path("kws_ref_model")
-    roomy = lower(load(path), "dsp", None, roomy=True)
+    roomy = lower(load(path), "dsp", None, room=ROOMY)
     assert any(layer.variant.name == "depthwise_conv_2d_dsp_rows" for layer in roomy.layers)
     tight = wc.compile(path)
     names = {layer.variant.name for layer in tight.lowered.layers}

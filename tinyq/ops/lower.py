@@ -126,21 +126,21 @@ def resolve_family(choice: str, has_dsp: bool | None) -> str:
     return "dsp" if has_dsp is None or has_dsp else "portable"
 
 
-ROOMY = 1 << 30     # `ram_room` of records lowered with roomy=True: any scratch fits
+ROOMY = 1 << 30     # a `ram_room` any scratch fits in (`lower(..., room=...)`)
 
 
-def lower(graph: Graph, family: str = "dsp", flash: FlashOptions | None = None, roomy: bool = False) -> Lowered:
+def lower(graph: Graph, family: str = "dsp", flash: FlashOptions | None = None, room: int | None = None) -> Lowered:
     """Lower a graph that went through the passes. family: "dsp" for the Cortex-M DSP-extension
     kernels (also what the host check runs), "portable" for plain C with int8 weights. With the
     dsp family, `flash` chooses per layer between int16-widened and int8 weights (tinyq/ops/flash.py).
-    roomy: records with a `ram_room` (the RAM a variant's scratch may add, estimated at prepare
-    time) get unlimited room, so their faster, hungrier variants apply (the compile workflow
-    plans both and weighs the arena)."""
+    room: for records with a `ram_room` (the RAM a variant's scratch may add, estimated at
+    prepare time), that room instead: ROOMY lets their faster, hungrier variants apply, -ROOMY
+    keeps them off (the compile workflow plans the choices and weighs the arena)."""
     if family not in FAMILIES:
         raise UnsupportedOpError(f"kernels must be one of {', '.join(FAMILIES)}, not {family!r}")
     records = prepare_all(graph)
-    if roomy:
-        records = [dataclasses.replace(r, ram_room=ROOMY) if hasattr(r, "ram_room") else r  # type: ignore[call-arg]
+    if room is not None:
+        records = [dataclasses.replace(r, ram_room=room) if hasattr(r, "ram_room") else r  # type: ignore[call-arg]
                    for r in records]
     choice = None
     if family == "dsp" and flash is not None:

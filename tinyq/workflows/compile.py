@@ -6,7 +6,7 @@ from pathlib import Path
 from tinyq.boards import Board, load_board
 from tinyq.ir import Graph
 from tinyq.ops.flash import FlashOptions
-from tinyq.ops.lower import lower, resolve_family
+from tinyq.ops.lower import ROOMY, lower, resolve_family
 from tinyq.passes.pipeline import load
 from tinyq.passes.reorder import reordered
 from tinyq.plan.budget import arena_limit
@@ -48,26 +48,28 @@ def compile(model: str | Path | Graph, board: str | Board | None = None, kernels
         if best is None or arena.arena_bytes < best[1].arena_bytes:
             best = (lowered, arena, patches)
     assert best is not None
-    best = _roomier(best, family, opts, patch, b)
+    best = _weigh_scratch(best, family, opts, patch, b)
     return render(best[0], best[1], name, best[2])
 
 
 RAM_FOR_SPEED = 0.15   # arena a faster kernel's scratch may add (not where patches were needed)
 
 
-def _roomier(best: tuple, family: str, opts: FlashOptions, patch: str, b: Board | None) -> tuple:
-    """The plan again with the kernels whose scratch the prepare-time RAM estimate kept off
-    (`lower(..., roomy=True)`), kept if their arena is at most RAM_FOR_SPEED larger, still fits
-    the board, and no patch stage was needed (there the arena is what the plan minimises)."""
+def _weigh_scratch(best: tuple, family: str, opts: FlashOptions, patch: str, b: Board | None) -> tuple:
+    """The plan again with the other choice for the kernels whose scratch a prepare-time RAM
+    estimate decides (the depthwise ring): where patch stages were needed, without them, kept if
+    the arena is smaller (that estimate does not see patches); elsewhere with them wherever
+    they apply, kept if the arena is at most RAM_FOR_SPEED larger and still fits the board."""
     lowered, arena, patches = best
-    if patches is not None and patches.stages:
+    patched = patches is not None and bool(patches.stages)
+    other = lower(lowered.graph, family, opts, room=-ROOMY if patched else ROOMY)
+    if [layer.variant.name for layer in other.layers] == [layer.variant.name for layer in lowered.layers]:
         return best
-    roomy = lower(lowered.graph, family, opts, roomy=True)
-    if [layer.variant.name for layer in roomy.layers] == [layer.variant.name for layer in lowered.layers]:
-        return best
-    limit = arena_limit(roomy, b) if b is not None else None
-    r_arena, r_patches = plan_with_patches(roomy, patch, limit)
-    fits = limit is None or r_arena.arena_bytes <= limit
-    if fits and r_arena.arena_bytes <= (1 + RAM_FOR_SPEED) * arena.arena_bytes and not r_patches.stages:
-        return roomy, r_arena, r_patches
+    limit = arena_limit(other, b) if b is not None else None
+    o_arena, o_patches = plan_with_patches(other, patch, limit)
+    if patched:
+        return (other, o_arena, o_patches) if o_arena.arena_bytes < arena.arena_bytes else best
+    fits = limit is None or o_arena.arena_bytes <= limit
+    if fits and o_arena.arena_bytes <= (1 + RAM_FOR_SPEED) * arena.arena_bytes and not o_patches.stages:
+        return other, o_arena, o_patches
     return best
