@@ -248,7 +248,7 @@ def format_bench(rep: dict) -> str:
 def run_emulated_bench(model_path: str | Path, board: str = "nrf52840", samples: int = 10, seed: int = 0,
                        data: str | Path | None = None, out: str | Path | None = None,
                        timeout: float = 600.0, kernels: str = "auto", flash: str = "auto",
-                       flash_budget: int | None = None, inputs: str = "auto") -> BenchReport:
+                       flash_budget: int | None = None, inputs: str = "auto", patch: str = "auto") -> BenchReport:
     """Generate, build with arm-none-eabi-gcc, run in QEMU and bench: the emulated deploy in one call.
 
     `board` is the target (its RAM/flash are what the figures are checked against); the run happens
@@ -259,7 +259,7 @@ def run_emulated_bench(model_path: str | Path, board: str = "nrf52840", samples:
     target = load_board(board)
     run_board = emulation_board(target)
     model_path = Path(model_path)
-    gen = compile(model_path, board=target, kernels=kernels, flash=flash, flash_budget=flash_budget)
+    gen = compile(model_path, board=target, kernels=kernels, flash=flash, flash_budget=flash_budget, patch=patch)
     work = Path(out) if out else Path(tempfile.mkdtemp(prefix="tinyq-emu-"))
     gen.write(work / "model")
     image = build(build_spec(run_board), work / "model", work / run_board.name)
