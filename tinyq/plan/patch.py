@@ -492,8 +492,14 @@ def shortlist(cands: list[tuple[int, Stage]], lowered: Lowered, taken: set[int],
     """The stages to place with the full search: the best `n` of `cands` (best first), and the
     best `n` of those starting at a run's first op, so that the starts around the peak never
     push out what the search found without them."""
+    return _best_and_run_starts([st for _, st in cands], lowered, taken, n)
+
+
+def _best_and_run_starts(stages: list[Stage], lowered: Lowered, taken: set[int], n: int) -> list[Stage]:
+    """The first `n` of `stages` (ranked best first) and the first `n` of those starting at a
+    run's first op, each once, in that order."""
     run_starts = {f for f, _ in _runs(lowered, taken)}
-    picked = [st for _, st in cands[:n]] + [st for _, st in cands if st.first in run_starts][:n]
+    picked = stages[:n] + [st for st in stages if st.first in run_starts][:n]
     return list({id(st): st for st in picked}.values())
 
 
@@ -534,7 +540,6 @@ def best_stages(lowered: Lowered, bufs: list[Buffer], max_overhead_pct: float,
     `stream`: model inputs the application may feed row by row (`schedule`)."""
     budget = max_overhead_pct / 100.0 * max(macs, 1) * INSTR_PER_MAC - spent
     ranked: list[tuple[int, float, int, Stage]] = []
-    run_starts = {f for f, _ in _runs(lowered, taken)}
     for first, last_of in _starts(lowered, taken, around):
         d0 = _deps(lowered, first)
         assert d0 is not None
@@ -555,9 +560,9 @@ def best_stages(lowered: Lowered, bufs: list[Buffer], max_overhead_pct: float,
     ranked.sort(key=lambda r: r[:3])
     # the best `keep` of all, and of those from a run's first op (the stages ranked before the
     # starts around the peak were added: those never drop out of the placement)
-    chosen = ranked[:keep] + [r for r in ranked if r[3].first in run_starts][:keep]
     placed = []
-    for _, extra, _, st in {id(r[3]): r for r in chosen}.values():
-        placed.append((plan_arena(stage_buffers(bufs, st, lowered.graph), search=False).arena_bytes, extra, st))
+    for st in _best_and_run_starts([r[3] for r in ranked], lowered, taken, keep):
+        placed.append((plan_arena(stage_buffers(bufs, st, lowered.graph), search=False).arena_bytes,
+                       float(st.extra_instructions()), st))
     placed.sort(key=lambda r: r[:2])
     return [(arena, st) for arena, _, st in placed]

@@ -190,9 +190,13 @@ def render(lowered: Lowered, plan: ArenaPlan, source: str = "", patches: PatchRe
                        "out_bytes": graph.t(out).nbytes if out >= 0 else 0})
     # per layer, the arena ranges it may write (its stored outputs and its scratch), for the
     # host's -DTQ_CHECK_ARENA build
+    stages = patches.stages if patches else []
+    streamed = {t for st in stages for t in st.fed}
+    # the application's reader writes a streamed input's band within its stage's first layer
+    fed_by = {st.first: list(st.fed) for st in stages if st.fed}
     write_first, write_ranges = [0], []
-    for layer in lowered.layers:
-        for t in layer.op.outputs:
+    for pos, layer in enumerate(lowered.layers):
+        for t in [*layer.op.outputs, *fed_by.get(pos, [])]:
             if t >= 0 and t in planned and graph.t(t).nbytes:
                 lo = compiled.tensor_offset(t)
                 write_ranges.append((lo, lo + compiled.tensor_bytes(t)))
@@ -200,12 +204,6 @@ def render(lowered: Lowered, plan: ArenaPlan, source: str = "", patches: PatchRe
             lo = plan.offsets[("s", layer.op.index)]
             write_ranges.append((lo, lo + layer.scratch_bytes))
         write_first.append(len(write_ranges))
-    streamed = {t for st in (patches.stages if patches else []) for t in st.fed}
-    for st in (patches.stages if patches else []):
-        for t in st.fed:        # the application's reader writes a streamed input's band in the stage's first layer
-            lo = compiled.tensor_offset(t)
-            write_ranges.insert(write_first[st.first + 1], (lo, lo + compiled.tensor_bytes(t)))
-            write_first[st.first + 1:] = [w + 1 for w in write_first[st.first + 1:]]
     ctx = {
         "version": __version__, "source": compiled.source, "name": graph.name,
         "inputs": [_io_info(graph, t, f"T{t}", t in streamed) for t in graph.inputs],
