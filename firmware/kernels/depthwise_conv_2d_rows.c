@@ -40,10 +40,7 @@ static inline int32_t dwr_pkhbt(int32_t lo, int32_t hi)
 }
 #endif
 
-/* The fast requantization (tq_rq_fast) with the rounding's sign taken from the accumulator
- * rather than from the product: they differ only where the product rounds to 0, and there
- * (2^(rs-1) - 1 + zp 2^rs) >> rs == (2^(rs-1) + zp 2^rs) >> rs == zp (rs >= 1). One instruction
- * less an output. */
+/* tq_rq_fast with the row's fields in registers */
 static inline int32_t dwr_rq(int32_t acc, int32_t mult, int32_t add, int32_t rs)
 {
     return tq_rq_sat8((tq_smmlar(acc, mult, add) + (acc >> 31)) >> rs);

@@ -137,11 +137,14 @@ typedef struct {
     int32_t rs;     /* right shift */
 } tq_rq;
 
-/* The requantized, offset (not yet clamped) value of a scaled accumulator. */
+/* The requantized, offset (not yet clamped) value of a scaled accumulator. The rounding's sign
+ * is taken from the accumulator rather than from the product x: with mult > 0 they differ only
+ * where x rounds to 0, and there (2^(rs-1) - 1 + zp 2^rs) >> rs == (2^(rs-1) + zp 2^rs) >> rs == zp
+ * (rs >= 1); the rows of constant channels (mult 0, add 2y + 1, rs 1) give y either way. One
+ * instruction less an output. */
 static inline int32_t tq_rq_fast(const tq_rq *q, int32_t acc)
 {
-    const int32_t t = tq_smmlar(acc, q->mult, q->add);
-    return (t + ((t - q->add) >> 31)) >> q->rs;
+    return (tq_smmlar(acc, q->mult, q->add) + (acc >> 31)) >> q->rs;
 }
 
 /* TFLM's arithmetic, for layers whose constants fail the generator's proof. */
@@ -192,9 +195,8 @@ static inline int32_t tq_rq_sat8(int32_t v)
 /* tq_rq_fast then SSAT on register acc, q advancing one row. */
 #define TQ_RQ_ASM(acc)                                     \
     "ldmia %[q]!, {r4, r5, r6}\n\t"                    \
-    "smmlar %[" #acc "], %[" #acc "], r4, r5\n\t"          \
-    "sub r4, %[" #acc "], r5\n\t"                          \
-    "add %[" #acc "], %[" #acc "], r4, asr #31\n\t"        \
+    "smmlar r4, %[" #acc "], r4, r5\n\t"                   \
+    "add %[" #acc "], r4, %[" #acc "], asr #31\n\t"        \
     "asr %[" #acc "], %[" #acc "], r6\n\t"                 \
     "ssat %[" #acc "], #8, %[" #acc "]\n\t"
 #endif

@@ -189,9 +189,8 @@ typedef struct {
 /* requantize accumulator `acc` with the row {mult, add, rs} in registers (tq_rq_fast, SSAT),
  * store it at r10 and advance; `mult` is overwritten */
 #define TQ_MM_COL_RQ(acc, mult, add, rs)                          \
-    "smmlar " acc ", " acc ", " mult ", " add "\n\t"             \
-    "sub " mult ", " acc ", " add "\n\t"                         \
-    "add " acc ", " acc ", " mult ", asr #31\n\t"                \
+    "smmlar " mult ", " acc ", " mult ", " add "\n\t"            \
+    "add " acc ", " mult ", " acc ", asr #31\n\t"                \
     "asr " acc ", " acc ", " rs "\n\t"                           \
     "ssat " acc ", #8, " acc "\n\t"                              \
     "strb " acc ", [r10], #1\n\t"
