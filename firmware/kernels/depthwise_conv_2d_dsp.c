@@ -212,6 +212,93 @@ static void pixel3x3(const int8_t *base, int32_t dy, int32_t ch, int32_t blocks,
     }
 }
 
+/* A run of interior pixels of a 3x3 filter without dilation, every block in the fast
+ * requantization over all of int8 (TQ_RQ_FAST_FULL), channels a multiple of 4, so that the
+ * outputs follow each other. The whole run in asm: 106 instructions a block of 4 channels (72 of
+ * them the taps) against about 147 through pixel3x3, whose per-pixel call, tap ranges and
+ * spilled loop variables it saves. */
+typedef struct {
+    const int8_t *base;         /* 0: the first pixel's window origin (row 0, column 0), channel 0 */
+    int32_t ch;                 /* 4: bytes between horizontal taps */
+    int32_t dy;                 /* 8: bytes between tap rows */
+    const int32_t *w;           /* 12 */
+    const int32_t *bias;        /* 16: bias_full */
+    const tq_rq *rq;            /* 20 */
+    int8_t *out;                /* 24 */
+    int32_t pixels;             /* 28: >= 1 */
+    int32_t px_step;            /* 32: bytes between the windows of two output pixels */
+    int32_t blocks;             /* 36: ch / 4, >= 1 */
+} tq_dw3x3_run_job;
+
+#ifdef TQ_HAVE_DSP
+void tq_dw3x3_run(const tq_dw3x3_run_job *j);
+/* r0-r3 the accumulators, r4/r5 the input word's halves, r6/r7 a tap's weight words, r8 the
+ * window (row by row), r9 ch, r10 dy, r11 the weights, r12 the bias, lr the output; on the
+ * stack: 0 rq, 4 the bias's end, 8 pixels left, 12 the window origin, 16 the job. */
+#define TQ_DW3_TAP(load)                                                                      \
+    load "\n\tldrd r6, r7, [r11], #8\n\tsxtb16 r5, r4\n\tsxtb16 r4, r4, ror #8\n\t"           \
+    "smlabb r0, r5, r6, r0\n\tsmlatt r2, r5, r6, r2\n\tsmlabb r1, r4, r7, r1\n\tsmlatt r3, r4, r7, r3\n\t"
+#define TQ_DW3_ROW TQ_DW3_TAP("ldr r4, [r8]") TQ_DW3_TAP("ldr r4, [r8, r9]") TQ_DW3_TAP("ldr r4, [r8, r9, lsl #1]")
+#define TQ_DW3_RQ(a)                                                                          \
+    "ldm r4!, {r5, r6, r7}\n\tsmmlar r5, " a ", r5, r6\n\tadd " a ", r5, " a ", asr #31\n\t"  \
+    "asr " a ", " a ", r7\n\tssat " a ", #8, " a "\n\t"
+__asm__(".pushsection .text.tq_dw3x3_run,\"ax\",%progbits\n\t.align 2\n\t.global tq_dw3x3_run\n\t"
+        ".type tq_dw3x3_run, %function\n\t.thumb_func\ntq_dw3x3_run:\n\t"
+        "push {r4-r11, lr}\n\tsub sp, #20\n\t"
+        "str r0, [sp, #16]\n\tldrd r9, r10, [r0, #4]\n\tldr lr, [r0, #24]\n\t"
+        "ldr r1, [r0]\n\tstr r1, [sp, #12]\n\tldr r1, [r0, #28]\n\tstr r1, [sp, #8]\n"
+        "2:\n\tldr r0, [sp, #16]\n\tldr r8, [sp, #12]\n\tldrd r11, r12, [r0, #12]\n\t"
+        "ldr r1, [r0, #20]\n\tstr r1, [sp]\n\tldr r1, [r0, #36]\n\tadd r1, r12, r1, lsl #4\n\tstr r1, [sp, #4]\n"
+        "1:\n\tldm r12!, {r0, r1, r2, r3}\n\t"
+        TQ_DW3_ROW "add r8, r8, r10\n\t" TQ_DW3_ROW "add r8, r8, r10\n\t" TQ_DW3_ROW
+        "sub r8, r8, r10, lsl #1\n\tadds r8, #4\n\t"
+        "ldr r4, [sp]\n\t" TQ_DW3_RQ("r0") TQ_DW3_RQ("r1") TQ_DW3_RQ("r2") TQ_DW3_RQ("r3") "str r4, [sp]\n\t"
+        "strb r0, [lr], #1\n\tstrb r1, [lr], #1\n\tstrb r2, [lr], #1\n\tstrb r3, [lr], #1\n\t"
+        "ldr r4, [sp, #4]\n\tcmp r12, r4\n\tbne 1b\n\t"
+        "ldr r0, [sp, #16]\n\tldr r1, [r0, #32]\n\tldr r2, [sp, #12]\n\tadd r2, r2, r1\n\tstr r2, [sp, #12]\n\t"
+        "ldr r1, [sp, #8]\n\tsubs r1, #1\n\tstr r1, [sp, #8]\n\tbne 2b\n\t"
+        "add sp, #20\n\tpop {r4-r11, pc}\n\t.size tq_dw3x3_run, .-tq_dw3x3_run\n\t.popsection\n");
+
+/* One border pixel of a 3x3 filter: tap t reads pp[t] + c (a padding tap points at the buffer of
+ * zero points), every block in asm as above; r8 the 9 pointers, r9 the channel offset. */
+typedef struct {
+    const int8_t *const *pp;    /* 0 */
+    const int32_t *w;           /* 4 */
+    const int32_t *bias;        /* 8 */
+    const tq_rq *rq;            /* 12 */
+    int8_t *out;                /* 16 */
+    int32_t blocks;             /* 20 */
+} tq_dw3x3_ptr_job;
+void tq_dw3x3_ptr(const tq_dw3x3_ptr_job *j);
+#define TQ_DW3_PTAP(i) TQ_DW3_TAP("ldr r4, [r8, #" #i "]\n\tldr r4, [r4, r9]")
+__asm__(".pushsection .text.tq_dw3x3_ptr,\"ax\",%progbits\n\t.align 2\n\t.global tq_dw3x3_ptr\n\t"
+        ".type tq_dw3x3_ptr, %function\n\t.thumb_func\ntq_dw3x3_ptr:\n\t"
+        "push {r4-r11, lr}\n\tsub sp, #12\n\t"
+        "ldm r0, {r8, r11, r12}\n\tldrd r1, lr, [r0, #12]\n\tstr r1, [sp]\n\t"
+        "ldr r1, [r0, #20]\n\tadd r1, r12, r1, lsl #4\n\tstr r1, [sp, #4]\n\tmovs r9, #0\n"
+        "1:\n\tldm r12!, {r0, r1, r2, r3}\n\t"
+        TQ_DW3_PTAP(0) TQ_DW3_PTAP(4) TQ_DW3_PTAP(8) TQ_DW3_PTAP(12) TQ_DW3_PTAP(16) TQ_DW3_PTAP(20)
+        TQ_DW3_PTAP(24) TQ_DW3_PTAP(28) TQ_DW3_PTAP(32)
+        "adds r9, #4\n\t"
+        "ldr r4, [sp]\n\t" TQ_DW3_RQ("r0") TQ_DW3_RQ("r1") TQ_DW3_RQ("r2") TQ_DW3_RQ("r3") "str r4, [sp]\n\t"
+        "strb r0, [lr], #1\n\tstrb r1, [lr], #1\n\tstrb r2, [lr], #1\n\tstrb r3, [lr], #1\n\t"
+        "ldr r4, [sp, #4]\n\tcmp r12, r4\n\tbne 1b\n\t"
+        "add sp, #12\n\tpop {r4-r11, pc}\n\t.size tq_dw3x3_ptr, .-tq_dw3x3_ptr\n\t.popsection\n");
+#undef TQ_DW3_PTAP
+#undef TQ_DW3_TAP
+#undef TQ_DW3_ROW
+#undef TQ_DW3_RQ
+#else
+/* the host's copy: pixel3x3 pixel by pixel */
+static void tq_dw3x3_run(const tq_dw3x3_run_job *j)
+{
+    for (int32_t i = 0; i < j->pixels; ++i) {
+        pixel3x3(j->base + i * j->px_step, j->dy, j->ch, j->blocks, j->w, j->bias, j->rq, 0, -128, 127,
+                 TQ_RQ_FAST_FULL, j->out + i * 4 * j->blocks);
+    }
+}
+#endif
+
 /* Requantize a block of n < 4 channels (the last block of a channel count not divisible by 4). */
 static void store_tail(const tq_dw_dsp_params *restrict p, const acc4 *a, int32_t c, int32_t n, int8_t *out)
 {
@@ -243,13 +330,30 @@ void tq_depthwise_conv_2d_dsp_s8(const tq_dw_dsp_params *restrict p, const int8_
     for (int32_t i = 0; i < ch + 4; ++i) {
         padbuf[i] = (int8_t)(-p->input_offset);
     }
+    /* the interior run (tq_dw3x3_run): columns run_a..run_b - 1 */
+    const int32_t sw = p->geo.stride_w;
+    const int32_t run_a = (p->geo.pad_w + sw - 1) / sw;
+    const int32_t run_b = TQ_MIN(out_w, in_w - 3 + p->geo.pad_w >= 0 ? (in_w - 3 + p->geo.pad_w) / sw + 1 : 0);
+    const int ptr3 = k_h == 3 && k_w == 3 && (ch & 3) == 0 && mode == TQ_RQ_FAST_FULL;   /* tq_dw3x3_ptr */
+    const int run3 = ptr3 && p->geo.dil_w == 1 && p->geo.dil_h == 1 && run_b > run_a;
+    (void)ptr3;     /* the host has no asm */
     for (int32_t b = 0; b < p->geo.batches; ++b) {
         const int8_t *in_b = in + (int32_t)b * in_h * row_stride;
         for (int32_t oy = 0; oy < out_h; ++oy) {
             const int32_t y0 = oy * p->geo.stride_h - p->geo.pad_h;
             int32_t ky_lo, ky_hi;
             tap_range(y0, k_h, p->geo.dil_h, in_h, &ky_lo, &ky_hi);
+            /* output columns whose windows lie inside the image, as one run */
+            const int run_row = run3 && ky_lo == 0 && ky_hi == k_h;
             for (int32_t ox = 0; ox < out_w; ++ox, out += ch) {
+                if (run_row && ox == run_a) {
+                    const tq_dw3x3_run_job j = {in_b + y0 * row_stride + (ox * p->geo.stride_w - p->geo.pad_w) * ch,
+                                                ch, dy, w, bias, rq, out, run_b - run_a, p->geo.stride_w * ch, ch / 4};
+                    tq_dw3x3_run(&j);
+                    out += (run_b - run_a - 1) * ch;
+                    ox = run_b - 1;
+                    continue;
+                }
                 const int32_t x0 = ox * p->geo.stride_w - p->geo.pad_w;
                 int32_t kx_lo, kx_hi;
                 tap_range(x0, k_w, p->geo.dil_w, in_w, &kx_lo, &kx_hi);
@@ -268,7 +372,15 @@ void tq_depthwise_conv_2d_dsp_s8(const tq_dw_dsp_params *restrict p, const int8_
                             const int inside = ky >= ky_lo && ky < ky_hi && kx >= kx_lo && kx < kx_hi;
                             pp[t] = inside ? base + ky * dy + kx * dx : padbuf;
                         }
-                        pixel9(pp, full / 4, w, bias, rq, zp, lo, hi, mode, out);
+#ifdef TQ_HAVE_DSP
+                        if (ptr3) {
+                            const tq_dw3x3_ptr_job j = {pp, w, bias, rq, out, ch / 4};
+                            tq_dw3x3_ptr(&j);
+                        } else
+#endif
+                        {
+                            pixel9(pp, full / 4, w, bias, rq, zp, lo, hi, mode, out);
+                        }
                     }
                     c = full;
                     wblock = w + 2 * taps * (full / 4);

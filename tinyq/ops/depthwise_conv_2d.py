@@ -166,14 +166,19 @@ def ring_scratch(d: DepthwiseData) -> int:
 
 # Multiplier 1 over fewer output columns: the per-pixel kernel wins (the ring pays its per-channel
 # setup and its widening, a stride 2 four input pixels an output), measured by layer_sweep.py.
+# 3x3 filters are decided by the estimates below instead.
 RING_MIN_OUT_W = {1: 4, 2: 8}
 
 
 def _ring_applies(d: DepthwiseData) -> bool:
     w = d.win
-    kh, _, s, out_w = ring_shape(w)
-    if d.depth_mult == 1 and w.in_c > 1 and out_w < RING_MIN_OUT_W.get(s, 0):
-        return False
+    kh, kw, s, out_w = ring_shape(w)
+    if d.depth_mult == 1 and w.in_c > 1:
+        if (kh, kw) == (3, 3):
+            if _ring3x3_gain(d) <= 0:
+                return False
+        elif out_w < RING_MIN_OUT_W.get(s, 0):
+            return False
     # RAM: the ring must not raise the arena's peak (but by the slack), which the largest activation
     # bounds from below (kept where the op's input, output and ring fit within it; an int8 ring
     # would fit more)
@@ -194,9 +199,20 @@ def ring_weights(w: np.ndarray, win: Window) -> np.ndarray:
 
 # Instructions on the emulated Cortex-M4 (layer_sweep.py and single layers of VWW's and KWS's
 # shapes, within 8%): the 3x3 ring kernel per output channel and row (a pass of 2 outputs, and the
-# channel's setup) and per widened input element; the per-pixel dsp kernel per MAC.
-RING3X3_PASS, RING3X3_CHANNEL, RING_WIDEN = 35.0, 40.0, 2.3
-PER_PIXEL_3X3_MAC = 4.0
+# channel's setup) and per widened input element; the per-pixel dsp kernel per MAC (3.1-3.3 on
+# 8x8 to 25x5 images, 16-128 channels, stride 1 and 2).
+RING3X3_PASS, RING3X3_CHANNEL, RING_WIDEN = 33.0, 40.0, 2.3
+PER_PIXEL_3X3_MAC = 3.25
+PER_PIXEL_3X3_MAC_C = 4.0       # its C path: channels not a multiple of 4, or a clamp inside int8
+
+
+def _ring3x3_gain(d: DepthwiseData) -> float:
+    """Instructions the 3x3 ring kernel would save over the per-pixel dsp kernel (multiplier 1)."""
+    w = d.win
+    ring = (w.batches * w.out_h * w.out_c * (-(-w.out_w // 2) * RING3X3_PASS + RING3X3_CHANNEL)
+            + RING_WIDEN * w.batches * w.in_h * w.in_w * w.in_c)
+    asm = w.in_c % 4 == 0 and d.act_min == -128 and d.act_max == 127
+    return (PER_PIXEL_3X3_MAC if asm else PER_PIXEL_3X3_MAC_C) * d.macs() - ring
 
 
 def ring_over_per_pixel(d: DepthwiseData) -> float | None:
@@ -205,10 +221,7 @@ def ring_over_per_pixel(d: DepthwiseData) -> float | None:
     the dsp variant of such a layer being the ring."""
     if not (_ring_applies(d) and d.depth_mult == 1 and ring_shape(d.win)[:2] == (3, 3)):
         return None
-    w = d.win
-    ring = (w.batches * w.out_h * w.out_c * (-(-w.out_w // 2) * RING3X3_PASS + RING3X3_CHANNEL)
-            + RING_WIDEN * w.batches * w.in_h * w.in_w * w.in_c)
-    return PER_PIXEL_3X3_MAC * d.macs() - ring
+    return _ring3x3_gain(d)
 
 
 def ring_blocks3x3(words: np.ndarray, bias: np.ndarray, rq: np.ndarray) -> np.ndarray:
