@@ -214,7 +214,8 @@ def test_int8_elementwise_activations_become_tables_on_the_dsp_family() -> None:
 # 1 and stride 2 with multiplier 2 (asm, odd last output), 5x5 (unrolled C), 4x3 strides (3, 2)
 # VALID with multiplier 3 (generic C). B: 9x1 over an image one pixel wide (run transposed as
 # 1x9), 1x5 VALID and 1x3 over a row. C: one input channel, 5x5 stride 2, multiplier 8.
-# D: even widths, 16 channels, 3x3 stride 1 and 2 (asm, whole pairs only). Each model starts
+# D: even widths, 16 channels, 3x3 stride 1 and 2 (asm, whole pairs only). E: CONV_2D with one
+# input channel, 3x3 and 5x5, stride 1 and 2, as depthwise layers of multiplier out_c. Each model starts
 # with a wide 1x1 convolution: its output, the largest activation, leaves room for the rings.
 def _rows_bodies():
     import tensorflow as tf
@@ -241,7 +242,12 @@ def _rows_bodies():
     def d(x):   # (wide enough that the stride-2 ring beats the per-pixel kernel)
         h = L.DepthwiseConv2D(3, padding="same")(wide(x, 96, 16))
         return L.DepthwiseConv2D(3, strides=2, padding="same")(h)
-    return {"a": ((12, 11, 6), a, 4), "b": ((30, 1, 8), b, 3), "c": ((21, 10, 1), c, 1), "d": ((12, 40, 8), d, 2)}
+    def e(x):   # convolutions over one channel, run on the ring as depthwise layers
+        h = L.Conv2D(8, 3, padding="same", activation="relu")(x)
+        h = L.Conv2D(6, 5, padding="same")(L.Conv2D(1, 1)(h))
+        return L.Conv2D(5, 3, strides=2, padding="same")(L.Conv2D(1, 1)(h))
+    return {"a": ((12, 11, 6), a, 4), "b": ((30, 1, 8), b, 3), "c": ((21, 10, 1), c, 1), "d": ((12, 40, 8), d, 2),
+            "e": ((20, 17, 1), e, 3)}
 
 
 @pytest.fixture(scope="module")
@@ -254,7 +260,7 @@ def rows_models(tmp_path_factory):
 
 
 @pytest.mark.tf
-@pytest.mark.parametrize("name", ["a", "b", "c", "d"])
+@pytest.mark.parametrize("name", ["a", "b", "c", "d", "e"])
 def test_ring_kernel_bit_exact_on_the_host(rows_models, name) -> None:
     from tinyq.workflows.compile import compile
     from tinyq.workflows.verify import verify
@@ -296,7 +302,7 @@ def test_ring_kernel_bit_exact_in_the_emulator(rows_models, tmp_path) -> None:
     for name, (path, _) in rows_models.items():
         rep = run_emulated_bench(path, "nrf52840", samples=6, seed=6, out=tmp_path / name, patch="off")
         assert rep["samples"] == 6 and rep["bit_exact"], (name, rep.get("mismatches"))
-        assert any("DEPTHWISE" in layer["op"] for layer in rep["layers"])
+        assert any(("DEPTHWISE" if name != "e" else "CONV_2D") in layer["op"] for layer in rep["layers"])
 
 
 def test_ring_weight_layouts() -> None:

@@ -272,6 +272,44 @@ def as_conv(d: DepthwiseData) -> ConvData:
                     dtype=d.dtype)
 
 
+def as_depthwise(d: ConvData) -> DepthwiseData:
+    """The reverse: a CONV_2D with one input channel as a depthwise layer of multiplier out_c."""
+    return DepthwiseData(d.index, d.opcode, d.input, d.weights, d.output, d.win, d.w.transpose(3, 1, 2, 0).copy(),
+                         d.input_zp, d.output_zp, d.mult, d.shift, d.bias, d.bias_full, d.act_min, d.act_max,
+                         dtype=d.dtype, ram_room=max(conv_dsp_scratch(d), _out_bytes(d) // 32))
+
+
+def _out_bytes(d: ConvData) -> int:
+    w = d.win
+    return w.batches * w.out_h * w.out_w * w.out_c
+
+
+def _conv_on_ring(d: ConvData) -> bool:
+    """A CONV_2D with one input channel (a first layer over a grey image or a spectrogram) runs
+    the ring kernel as a depthwise of multiplier out_c: each filter walks the one widened plane
+    two outputs at a time, where the convolution kernel's columns are only k_h * k_w long. Where
+    the ring has a specialised path (CONV_RING_SHAPES), its scratch within the convolution
+    kernel's own (its column buffer) or 1/32 of the output, which is live beside it."""
+    w = d.win
+    return (d.dtype == "int8" and w.in_c == 1 and w.out_c > 1 and d.add is None
+            and ring_shape(w)[:3] in CONV_RING_SHAPES and _ring_applies(as_depthwise(d)))
+
+
+# (k_h, k_w, stride along the width) as the ring runs them. layer_sweep.py-like single layers,
+# 32 filters, MACs per instruction, convolution kernel -> ring: 3x3 0.344 -> 0.460 (stride 2:
+# 0.342 -> 0.406; 8 filters over 28x28: 0.202 -> 0.450), 5x5 0.435 -> 0.450; not taken: 5x5
+# stride 2 (0.432 either way), 7x7 0.583 -> 0.237 and 10x4 0.744 -> 0.184 (the ring's generic
+# path is not unrolled).
+CONV_RING_SHAPES = {(3, 3, 1), (3, 3, 2), (5, 5, 1), (1, 3, 1), (1, 5, 1), (1, 9, 1)}
+
+
+@variant("CONV_2D", "dsp", ["depthwise_conv_2d_rows.c", "depthwise_conv_2d_rows.h", *DSP_SOURCES],
+         scratch=lambda d: ring_scratch(as_depthwise(d)), applies=_conv_on_ring, name="conv_2d_dsp_rows",
+         rows="geo", first=True)
+def lower_conv_on_ring(d: ConvData, em: Emitter) -> None:
+    lower_dsp_rows(as_depthwise(d), em)
+
+
 def _one_channel(d: DepthwiseData) -> bool:
     return d.win.in_c == 1 and d.depth_mult > 1
 

@@ -190,10 +190,12 @@ def register_op(*names: str, dtype: str | None = None) -> Callable[[PrepareFn], 
 
 def variant(op: str, family: str, sources: tuple[str, ...] | list[str] = (), *,
             scratch: Callable[..., int] | None = None, applies: Callable[..., bool] | None = None,
-            name: str | None = None, dtype: str | None = None, rows: str = "") -> Callable[[LowerFn], LowerFn]:
+            name: str | None = None, dtype: str | None = None, rows: str = "",
+            first: bool = False) -> Callable[[LowerFn], LowerFn]:
     """Decorator for a kernel variant's lowering function `lower(data, em)`; `dtype` as the
     prepare step's whose records it lowers; `rows`: the kernel runs on a band of rows given by
-    its params' `geo` (see `Variant.rows`)."""
+    its params' `geo` (see `Variant.rows`). `first`: tried before the op's variants registered so
+    far (a special case registered from another op's module, which imports after the op's own)."""
     if family not in FAMILIES:
         raise InternalError(f"unknown kernel family {family!r} for {op}", "tinyq.ops")
     if rows not in ("", "geo", "count", "bcast"):
@@ -204,8 +206,9 @@ def variant(op: str, family: str, sources: tuple[str, ...] | list[str] = (), *,
         if spec is None or (spec.prepare is None if dtype is None else dtype not in spec.typed):
             raise InternalError(f"variant for {op} registered before its prepare step", "tinyq.ops")
         default = f"{op.lower()}_{family}" + (f"_{dtype}" if dtype else "")
-        spec.variants.append(Variant(op, family, name or default, fn, tuple(sources),
-                                     scratch or _no_scratch, applies or _always, dtype, rows))
+        v = Variant(op, family, name or default, fn, tuple(sources), scratch or _no_scratch, applies or _always,
+                    dtype, rows)
+        spec.variants.insert(0, v) if first else spec.variants.append(v)
         return fn
     return deco
 
