@@ -176,14 +176,15 @@ typedef struct {
     const int32_t *bias;    /*  8: advancing 4 a block */
     const tq_rq *rq;        /* 12: advancing 4 a block */
     int8_t *out;            /* 16: advancing 4 a block */
-    int32_t blocks;         /* 20: counting down (> 0) */
-    int32_t pairs;          /* 24: groups / 2 */
-    int32_t odd;            /* 28: groups % 2 */
+    const int32_t *w_end;   /* 20: the weights' end: the last block's done */
+    int32_t pairs;          /* 24: (groups + 1) / 2 */
+    int32_t odd;            /* 28: groups % 2: the first pair does one group */
 } tq_mm_job;
 
 /* tq_mm_column for a widened column whose outputs need no clamp but SSAT's (TQ_RQ_FAST_FULL):
- * the whole block loop in asm, so the per-block bookkeeping is 18 instructions instead of the
- * ~31 gcc spends reloading its spilled loop variables. r0-r3 the block's accumulators, r4/r5
+ * the whole block loop in asm, so the per-block bookkeeping is 14 instructions instead of the
+ * ~31 gcc spends reloading its spilled loop variables (an odd group count enters the pair loop at
+ * its second group). r0-r3 the block's accumulators, r4/r5
  * the column pair, r6-r9 four weight words (or two channels' requantization rows), r10 the
  * column (then out), r11 the weights, r12 the pair count (then rq), lr the job. */
 /* requantize accumulator `acc` with the row {mult, add, rs} in registers (tq_rq_fast, SSAT),
@@ -207,56 +208,76 @@ typedef struct {
     "smlad r2, r5, r7, r2\n\t"                 \
     "smlad r3, r4, r8, r3\n\t"                 \
     "smlad r3, r5, r9, r3\n\t"
+/* Every block of one column (label 2 to its last block), r11 the weights */
+#define TQ_MM_COL_BLOCKS                                                                \
+    "2:\n\tldr r10, [lr, #0]\n\tldr r6, [lr, #8]\n\tldmia r6!, {r0, r1, r2, r3}\n\t"   \
+    "str r6, [lr, #8]\n\tldrd r12, r4, [lr, #24]\n\tcmp r4, #0\n\tbne 3f\n"            \
+    "4:\n\t" TQ_MM_COL_GROUP "3:\n\t" TQ_MM_COL_GROUP "subs r12, r12, #1\n\tbne 4b\n\t" \
+    /* requantize (tq_rq_fast, then SSAT): two channels' rows {mult, add, rs} per LDM */ \
+    "ldr r12, [lr, #12]\n\tldr r10, [lr, #16]\n\tldmia r12!, {r4, r5, r6, r7, r8, r9}\n\t" \
+    TQ_MM_COL_RQ("r0", "r4", "r5", "r6") TQ_MM_COL_RQ("r1", "r7", "r8", "r9")           \
+    "ldmia r12!, {r4, r5, r6, r7, r8, r9}\n\t"                                           \
+    TQ_MM_COL_RQ("r2", "r4", "r5", "r6") TQ_MM_COL_RQ("r3", "r7", "r8", "r9")           \
+    "str r12, [lr, #12]\n\tstr r10, [lr, #16]\n\tldr r4, [lr, #20]\n\tcmp r11, r4\n\tbne 2b\n\t"
 __attribute__((naked, noinline, unused)) static void tq_mm_column_full(tq_mm_job *job __attribute__((unused)))
 {
     __asm__ volatile(
         "push {r4, r5, r6, r7, r8, r9, r10, r11, lr}\n\t"
         "mov lr, r0\n\t"
         "ldr r11, [lr, #4]\n\t"
-        "2:\n\t"
-        "ldr r10, [lr, #0]\n\t"
-        "ldr r6, [lr, #8]\n\t"
-        "ldmia r6!, {r0, r1, r2, r3}\n\t"
-        "str r6, [lr, #8]\n\t"
-        "ldr r12, [lr, #28]\n\t"
-        "cmp r12, #0\n\t"
-        "beq 3f\n\t"
-        TQ_MM_COL_GROUP
-        "3:\n\t"
-        "ldr r12, [lr, #24]\n\t"
-        "cmp r12, #0\n\t"
-        "beq 5f\n\t"
-        "4:\n\t"
-        TQ_MM_COL_GROUP
-        TQ_MM_COL_GROUP
-        "subs r12, r12, #1\n\t"
-        "bne 4b\n\t"
-        "5:\n\t"
-        /* requantize (tq_rq_fast, then SSAT): two channels' rows {mult, add, rs} per LDM */
-        "ldr r12, [lr, #12]\n\t"
-        "ldr r10, [lr, #16]\n\t"
-        "ldmia r12!, {r4, r5, r6, r7, r8, r9}\n\t"
-        TQ_MM_COL_RQ("r0", "r4", "r5", "r6")
-        TQ_MM_COL_RQ("r1", "r7", "r8", "r9")
-        "ldmia r12!, {r4, r5, r6, r7, r8, r9}\n\t"
-        TQ_MM_COL_RQ("r2", "r4", "r5", "r6")
-        TQ_MM_COL_RQ("r3", "r7", "r8", "r9")
-        "str r12, [lr, #12]\n\t"
-        "str r10, [lr, #16]\n\t"
-        "ldr r4, [lr, #20]\n\t"
-        "subs r4, r4, #1\n\t"
-        "str r4, [lr, #20]\n\t"
-        "bne 2b\n\t"
+        TQ_MM_COL_BLOCKS
         "str r11, [lr, #4]\n\t"
         "pop {r4, r5, r6, r7, r8, r9, r10, r11, pc}\n\t");
 }
+
+/* A row of pixels of a convolution reading its input in place (1x1 over whole groups of
+ * channels), out_c a multiple of 4: each pixel's channels widened into the column, then every
+ * block, the outputs following each other. The job's first fields are tq_mm_job's, the bias
+ * and rq there the current ones. */
+typedef struct {
+    tq_mm_job m;
+    const int8_t *in;       /* 32: the next pixel's channels */
+    int32_t in_step;        /* 36: bytes between pixels */
+    int32_t pixels;         /* 40: counting down (> 0) */
+    int32_t groups;         /* 44 */
+    const int32_t *bias;    /* 48 */
+    const tq_rq *rq;        /* 52 */
+} tq_mm_row_job;
+
+__attribute__((naked, noinline, unused)) static void tq_mm_row_full(tq_mm_row_job *job __attribute__((unused)))
+{
+    __asm__ volatile(
+        "push {r4, r5, r6, r7, r8, r9, r10, r11, lr}\n\t"
+        "mov lr, r0\n"
+        "6:\n\t"
+        "ldrd r0, r1, [lr, #32]\n\tadd r2, r0, r1\n\tstr r2, [lr, #32]\n\t"
+        "ldr r1, [lr, #0]\n\tldr r2, [lr, #44]\n"
+        "7:\n\tldr r3, [r0], #4\n\tsxtb16 r4, r3\n\tsxtb16 r5, r3, ror #8\n\tstrd r4, r5, [r1], #8\n\t"
+        "subs r2, r2, #1\n\tbne 7b\n\t"
+        "ldr r11, [lr, #4]\n\tldrd r0, r1, [lr, #48]\n\tstrd r0, r1, [lr, #8]\n\t"
+        TQ_MM_COL_BLOCKS
+        "ldr r4, [lr, #40]\n\tsubs r4, r4, #1\n\tstr r4, [lr, #40]\n\tbne 6b\n\t"
+        "pop {r4, r5, r6, r7, r8, r9, r10, r11, pc}\n\t");
+}
+
+/* n pixels in_step bytes apart from `in`, their outputs from `out` on (tq_mm_row_full) */
+__attribute__((noinline, unused)) static void tq_mm_row_fast(const int8_t *in, int32_t in_step, int32_t n,
+                                                             int32_t *col, const int32_t *w, int32_t groups,
+                                                             int32_t blocks, const int32_t *bias, const tq_rq *rq,
+                                                             int8_t *out)
+{
+    tq_mm_row_job job = {{col, w, bias, rq, out, w + 8 * groups * blocks, (groups + 1) >> 1, groups & 1},
+                         in, in_step, n, groups, bias, rq};
+    tq_mm_row_full(&job);
+}
+#undef TQ_MM_COL_BLOCKS
 
 /* Out of line, so that the job on the stack costs tq_mm_column's own loop no register. */
 __attribute__((noinline, unused)) static void tq_mm_column_fast(const int32_t *col, const int32_t *w, int32_t groups,
                                                                 int32_t blocks, const int32_t *bias, const tq_rq *rq,
                                                                 int8_t *out)
 {
-    tq_mm_job job = {col, w, bias, rq, out, blocks, groups >> 1, groups & 1};
+    tq_mm_job job = {col, w, bias, rq, out, w + 8 * groups * blocks, (groups + 1) >> 1, groups & 1};
     tq_mm_column_full(&job);
 }
 #endif
