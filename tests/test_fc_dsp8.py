@@ -41,7 +41,7 @@ def test_pair_layout_gives_the_dot_products_by_the_headers_arithmetic(shape) -> 
     w = rng.integers(-128, 128, shape).astype(np.int8)
     w[0, 0], w[-1, -1] = -128, 127
     x = rng.integers(-128, 128, in_depth)
-    groups = -(-in_depth // 4)
+    groups = 2 * -(-in_depth // 8)
     xp = np.zeros(4 * groups, np.int64)
     xp[:in_depth] = x
     g = xp.reshape(groups, 4)
@@ -114,8 +114,8 @@ def test_mlperf_ad01_keeps_the_weights_int8() -> None:
 
 
 def _fc_chain(x):
-    """in_depth 35, 7, 6, 9: every remainder of the pair loop (words % 8 = 2, 4, 6 and 0 passes
-    of 8); out_depth 7, 6, 9, 1 (a leftover channel, only a leftover); RELU6 (clamped outputs)."""
+    """in_depth 35, 7, 6, 9: the pair asm's paths (words 20: a step of 4 and 2 loop passes; 4: the
+    step alone), zero-padded tails; out_depth 7, 6, 9, 1 (a leftover channel, only a leftover)."""
     import tensorflow as tf
     L = tf.keras.layers
     x = L.Dense(7)(x)
@@ -125,12 +125,13 @@ def _fc_chain(x):
 
 
 def _fc_batches(x):
-    """3 rows of 13 inputs (batches, a 1-input tail word) into 5 outputs, and 45 into 16."""
+    """3 rows of 13 inputs (batches, zero-padded to 16) into 5 outputs; 45 into 16 (words 24: 3 loop
+    passes) after 15 outputs; 16 into 48, 48 into 4 (no padding)."""
     import tensorflow as tf
     L = tf.keras.layers
     y = L.Dense(5)(x)
     z = L.Dense(16)(L.Reshape((45,))(L.Dense(15)(x)))
-    return [y, z]
+    return [y, z, L.Dense(4)(L.Dense(48)(z))]
 
 
 def _fc_exact(x):
@@ -168,7 +169,7 @@ def test_odd_sizes_bit_exact_on_the_host(tf_models, name) -> None:
 @pytest.mark.tf
 @pytest.mark.slow
 def test_odd_sizes_bit_exact_in_the_emulator(tf_models, tmp_path) -> None:
-    """The pair asm's loop remainders, the leftover channel and the batches on the emulated M4."""
+    """The pair asm's paths, the leftover channel, rq_exact and the batches on the emulated M4."""
     from tinyq.workflows.bench import run_emulated_bench
     for name, path in tf_models.items():
         rep = run_emulated_bench(path, "nrf52840", samples=8, seed=5, out=tmp_path / name, kernels="dsp8")

@@ -10,17 +10,17 @@ static inline int32_t scale_pair(int32_t x, int32_t f)
     return (int32_t)(((uint32_t)(tq_lo16(x) * f) & 0xFFFFu) | ((uint32_t)(tq_hi16(x) * f) << 16));
 }
 
-/* Widen the n inputs at row into dst (the order of the header), times 2^shift, zeros past n;
- * the sum of what it wrote. */
-static int32_t widen_row(const int8_t *row, int32_t n, int32_t shift, int32_t *dst)
+/* Widen the n inputs at row into the `words` words at dst (the order of the header), times
+ * 2^shift, zeros past n; the sum of what it wrote. */
+static int32_t widen_row(const int8_t *row, int32_t n, int32_t words, int32_t shift, int32_t *dst)
 {
     const int32_t ones = 0x00010001;
     int32_t sum = 0;
-    for (int32_t d = 0; d < n; d += 4) {
-        int32_t v;
+    for (int32_t d = 0; d < 2 * words; d += 4) {
+        int32_t v = 0;
         if (d + 4 <= n) {
             v = tq_read_s32(row + d);
-        } else {
+        } else if (d < n) {
             int8_t t[4] = {0, 0, 0, 0};
             memcpy(t, row + d, (size_t)(n - d));
             v = tq_read_s32(t);
@@ -43,9 +43,10 @@ static int32_t widen_row(const int8_t *row, int32_t n, int32_t shift, int32_t *d
 
 #ifdef TQ_HAVE_DSP
 /* The asm of one channel pair (the header's sums): biases from the stream, minus corr; the
- * `words` scratch words at x against the pair's weight words, 8 a loop pass (n8 passes), then 4
- * and 2 as bits 2 and 1 of words say (LSLS #30 puts them in C and N; SMLAD, SXTB16 and LDM leave
- * the flags alone); u = acc[A], v = acc[B]. The registers of LDM are fixed (its list is ascending). */
+ * `words` (a multiple of 4) scratch words at x against the pair's weight words: 4 if bit 2 of
+ * words is set, then 8 a loop pass (LSRS #3 puts bit 2 in C and the pass count's zero in Z;
+ * LDM, SMLAD and SXTB16 leave the flags alone); u = acc[A], v = acc[B]. The registers of LDM are
+ * fixed (its list is ascending). */
 #define TQ_P8_MAC(xr, wr) \
     "smlad %[u], " xr ", " wr ", %[u]\n\t" \
     "sxtb16 " wr ", " wr ", ror #8\n\t" \
@@ -58,22 +59,15 @@ static int32_t widen_row(const int8_t *row, int32_t n, int32_t shift, int32_t *d
     "ldrd %[u], %[v], [%[w]], #8\n\t" \
     "ldr %[n], %[corr]\n\t" \
     "sub %[u], %[u], %[n]\n\t" \
-    "ldr %[n], %[n8]\n\t" \
-    "cmp %[n], #0\n\t" \
-    "beq 2f\n" \
+    "ldr %[n], %[words]\n\t" \
+    "lsrs %[n], %[n], #3\n\t" \
+    "bcc 2f\n\t" TQ_P8_STEP4 \
+    "2:\n\t" \
+    "beq 3f\n" \
     "1:\n\t" TQ_P8_STEP4 TQ_P8_STEP4 \
     "subs %[n], %[n], #1\n\t" \
     "bne 1b\n" \
-    "2:\n\t" \
-    "ldr %[n], %[words]\n\t" \
-    "lsls %[n], %[n], #30\n\t" \
-    "bcc 3f\n\t" TQ_P8_STEP4 \
     "3:\n\t" \
-    "bpl 4f\n\t" \
-    "ldrd r8, r9, [%[x]], #8\n\t" \
-    "ldrd r4, r5, [%[w]], #8\n\t" \
-    TQ_P8_MAC("r8", "r4") TQ_P8_MAC("r9", "r5") \
-    "4:\n\t" \
     "sub %[u], %[u], %[v], lsl #8\n\t"
 /* tq_rq_fast then SSAT on register acc, the stream's next tq_rq row */
 #define TQ_P8_RQ(acc) \
@@ -85,13 +79,13 @@ static int32_t widen_row(const int8_t *row, int32_t n, int32_t shift, int32_t *d
     "ssat %[" #acc "], #8, %[" #acc "]\n\t"
 #define TQ_P8_OPERANDS \
     : [u] "=&r"(u), [v] "=&r"(v), [x] "+r"(x), [w] "+r"(wp), [n] "=&r"(n) \
-    : [corr] "m"(corr), [n8] "m"(n8), [words] "m"(words) \
+    : [corr] "m"(corr), [words] "m"(words) \
     : "r4", "r5", "r6", "r8", "r9", "r10", "r11", "lr", "cc", "memory"
 #endif
 
 /* One channel pair's accumulators (u for A, v for B), *w advancing to the pair's tq_rq rows. */
-static inline void pair_dot(const int32_t *x, const int32_t **w, int32_t words, int32_t n8, int32_t corr,
-                            int32_t *a, int32_t *b)
+static inline void pair_dot(const int32_t *x, const int32_t **w, int32_t words, int32_t corr, int32_t *a,
+                            int32_t *b)
 {
     const int32_t *wp = *w;
     int32_t u, v;
@@ -99,7 +93,6 @@ static inline void pair_dot(const int32_t *x, const int32_t **w, int32_t words, 
     int32_t n;
     __asm__ volatile(TQ_P8_DOT TQ_P8_OPERANDS);
 #else
-    (void)n8;
     u = wp[0] - corr;
     v = wp[1];
     wp += 2;
@@ -121,14 +114,14 @@ void tq_fully_connected_dsp8_s8(const tq_fc_dsp8_params *p, const int8_t *in, co
                                 int32_t *scratch)
 {
     /* locals, not *p: stores through int8_t * would force reloads */
-    const int32_t in_depth = p->in_depth, out_depth = p->out_depth, words = p->words, n8 = words >> 3;
+    const int32_t in_depth = p->in_depth, out_depth = p->out_depth, words = p->words;
     const int32_t zp = p->output_offset, lo = p->act_min, hi = p->act_max, exact = p->rq_exact;
     const int32_t mode = tq_rq_mode(exact, lo, hi);
     const int8_t *scale = p->scale;
     const int32_t pairs = out_depth >> 1;
     for (int32_t b = 0; b < p->batches; ++b) {
         /* the pair sums carry 128 * S too (the unsigned low bytes): taken off at the start */
-        const int32_t corr = (int32_t)((uint32_t)widen_row(in + b * in_depth, in_depth, p->shift, scratch) << 7);
+        const int32_t corr = (int32_t)((uint32_t)widen_row(in + b * in_depth, in_depth, words, p->shift, scratch) << 7);
         const int32_t *wp = w;
 #ifdef TQ_HAVE_DSP
         if (mode == TQ_RQ_FAST_FULL && !scale) {
@@ -148,7 +141,7 @@ void tq_fully_connected_dsp8_s8(const tq_fc_dsp8_params *p, const int8_t *in, co
         {
             for (int32_t k = 0; k < pairs; ++k) {
                 int32_t u, v;
-                pair_dot(scratch, &wp, words, n8, corr, &u, &v);
+                pair_dot(scratch, &wp, words, corr, &u, &v);
                 const tq_rq *q = (const tq_rq *)wp;
                 wp += 6;
                 if (scale) {

@@ -9,7 +9,7 @@ typedef struct {
     int32_t batches;
     int32_t in_depth;
     int32_t out_depth;
-    int32_t words;           /* weight words per channel pair: 2 * ceil(in_depth / 4) */
+    int32_t words;           /* weight words per channel pair: 4 * ceil(in_depth / 8) */
     int32_t shift;           /* in [0, 8]: inputs are widened times 2^shift (below) */
     int32_t output_offset;   /* output zero point */
     int32_t act_min;         /* fused activation range, within [-128, 127] */
@@ -33,9 +33,10 @@ typedef struct {
  * is 0 and scale[c] shifts each accumulator. Accumulators are int32 (wrapping sums, exact in the
  * end).
  *
- * Each input row is first widened once into scratch (int32 [2 * ceil(in_depth / 4)]): per group
- * of 4 inputs d = 4g .. 4g+3 the halfword pairs (x[4g], x[4g+2]) and (x[4g+1], x[4g+3]) (SXTB16
- * and SXTB16 ROR 8 of the group's word), times 2^shift, zeros past in_depth; their sum S is kept.
+ * Each input row is first widened once into scratch (int32 [words]): per group of 4 inputs
+ * d = 4g .. 4g+3 the halfword pairs (x[4g], x[4g+2]) and (x[4g+1], x[4g+3]) (SXTB16 and SXTB16
+ * ROR 8 of the group's word), times 2^shift, zeros past in_depth (to whole groups of 8 inputs);
+ * their sum S is kept.
  *
  * w (word-aligned; tinyq/ops/fully_connected.py, dsp8_stream) holds all of the layer's constants
  * in the order the kernel reads them, so that one pointer walks them. Per pair of channels A = 2k,
@@ -48,10 +49,10 @@ typedef struct {
  * MACs. With u the sum of the first and v of the second (the biases as initial values):
  *   acc[B] = v,   acc[A] = u - 256 v - 128 S   (mod 2^32, exact).
  * An odd out_depth's last channel follows: its bias, its row W[c][0 .. in_depth) zero-padded to
- * whole words (SXTB16 / SXTB16 ROR 8 of one word meet two scratch words), its tq_rq row.
+ * words / 2 words (SXTB16 / SXTB16 ROR 8 of one word meet two scratch words), its tq_rq row.
  *
  * Traversal: for each batch row, widen it, then the channel pairs, then the leftover channel;
- * along a pair 8 scratch words a step: LDM of 4 scratch words + LDM of 4 weight words + 4 x
+ * along a pair 4 scratch words a step: LDM of 4 scratch words + LDM of 4 weight words + 4 x
  * (SMLAD, SXTB16, SMLAD) = 14 instructions for 16 MACs on Cortex-M4, two steps a loop branch; the
  * common requantization (fast form, full int8 range, one shift) follows in the same asm.
  *

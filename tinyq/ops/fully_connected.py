@@ -163,15 +163,21 @@ def dsp8_weights(w: np.ndarray) -> np.ndarray:
     return np.concatenate([head.reshape(-1), w[full:].reshape(-1)]).astype(np.int8)
 
 
+def dsp8_words(in_depth: int) -> int:
+    """Scratch words of a widened input row (and weight words of a channel pair): 2 per group of
+    4 inputs, in whole groups of 8 inputs (the pair asm steps 4 or 8 words)."""
+    return 4 * -(-in_depth // 8)
+
+
 def dsp8_pair_weights(w: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     """The int8 weights [out_depth, in_depth] as the int8 dsp8 kernel reads them
     (firmware/kernels/fully_connected_dsp8.h), int32 words: per pair of channels (A, B) [pair,
     word] with, for group g of 4 inputs, the words (A[4g] + 128, B[4g], A[4g+2] + 128, B[4g+2])
     and (A[4g+1] + 128, B[4g+1], A[4g+3] + 128, B[4g+3]) (little-endian bytes); and an odd
     out_depth's last row as it is, in words (None when even). Rows are zero-padded to whole
-    groups (those inputs are zero in scratch)."""
+    groups of 8 (dsp8_words; those inputs are zero in scratch)."""
     out_depth, in_depth = w.shape
-    groups, pairs = -(-in_depth // 4), out_depth // 2
+    groups, pairs = dsp8_words(in_depth) // 2, out_depth // 2
     rows = np.zeros((out_depth, 4 * groups), np.int32)
     rows[:, :in_depth] = w
     a = (rows[0:2 * pairs:2] + 128).reshape(pairs, groups, 4)
@@ -209,8 +215,8 @@ def dsp8_stream(d: FcData, rq: np.ndarray, factor: np.ndarray) -> tuple[np.ndarr
 
 
 def dsp8_scratch(d: FcData) -> int:
-    """One input row widened to int16 pairs, zero-padded to whole groups of 4."""
-    return 8 * -(-d.in_depth // 4)
+    """One input row widened to int16 pairs, zero-padded to whole groups of 8."""
+    return 4 * dsp8_words(d.in_depth)
 
 
 @variant("FULLY_CONNECTED", "dsp8", ["fully_connected_dsp8.c", "fully_connected_dsp8.h", "tq_dsp.h"],
@@ -224,7 +230,7 @@ def lower_dsp8(d: FcData, em: Emitter) -> None:
     stream, shift, scale = dsp8_stream(d, rq, factor)
     em.include("fully_connected_dsp8.h")
     p = em.params("tq_fc_dsp8_params", {
-        "batches": d.batches, "in_depth": d.in_depth, "out_depth": d.out_depth, "words": 2 * -(-d.in_depth // 4),
+        "batches": d.batches, "in_depth": d.in_depth, "out_depth": d.out_depth, "words": dsp8_words(d.in_depth),
         "shift": shift, "output_offset": d.output_zp, "act_min": d.act_min, "act_max": d.act_max,
         "rq_exact": exact, "scale": em.const(scale, "scale") if scale is not None else "0",
     })
