@@ -104,14 +104,6 @@ static int32_t widen_row(const int8_t *row, int32_t n, int32_t words, int32_t sh
     "bne 1b\n" \
     "3:\n\t" \
     "sub %[u], %[u], %[v], lsl #8\n\t"
-/* tq_rq_fast then SSAT on register acc, the stream's next tq_rq row */
-#define TQ_P8_RQ(acc) \
-    "ldm %[w]!, {r4, r5, r6}\n\t" \
-    "smmlar %[" #acc "], %[" #acc "], r4, r5\n\t" \
-    "sub r4, %[" #acc "], r5\n\t" \
-    "add %[" #acc "], %[" #acc "], r4, asr #31\n\t" \
-    "asr %[" #acc "], %[" #acc "], r6\n\t" \
-    "ssat %[" #acc "], #8, %[" #acc "]\n\t"
 #define TQ_P8_OPERANDS \
     : [u] "=&r"(u), [v] "=&r"(v), [x] "+r"(x), [w] "+r"(wp), [n] "=&r"(n) \
     : [corr] "m"(corr), [words] "m"(words) \
@@ -164,7 +156,7 @@ void tq_fully_connected_dsp8_s8(const tq_fc_dsp8_params *p, const int8_t *in, co
             for (int32_t k = 0; k < pairs; ++k) {
                 const int32_t *x = scratch;
                 int32_t u, v, n;
-                __asm__ volatile(TQ_P8_DOT TQ_P8_RQ(u) TQ_P8_RQ(v) TQ_P8_OPERANDS);
+                __asm__ volatile(TQ_P8_DOT TQ_RQ_ASM_AT(u, w) TQ_RQ_ASM_AT(v, w) TQ_P8_OPERANDS);
                 out[0] = (int8_t)u;
                 out[1] = (int8_t)v;
                 out += 2;
