@@ -1,6 +1,7 @@
 """The "dsp8" FULLY_CONNECTED kernel (firmware/kernels/fully_connected_dsp8.c): int8 weights in
-flash, widened at run time by SXTB16, bit-exact with TFLM on the host (portable C for the DSP
-instructions) and on the emulated Cortex-M4 (the asm loop and the real SXTB16/SMLAD/SMMLAR)."""
+flash, two channels a word, bit-exact with TFLM on the host (portable C for the DSP instructions)
+and on the emulated Cortex-M4 (the asm loop and the real SXTB16/SMLAD/SMMLAR); and the hybrid
+kernels' dsp8 layout (dsp8_weights, tq_dot8.h)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -14,6 +15,53 @@ MODELS = Path(__file__).resolve().parent / "models"
 # in_depth % 4 tails (10, 12), out_depth % 4 leftovers (7, 5), batches, no bias, FC after conv
 COMMITTED = ["fc_in10_out7", "fc_in64_out16", "fc_in64_out16_nobias", "fc_batch3_in12_out5",
              "mixed_conv_dw_pool_fc_softmax"]
+
+
+def _halves(words: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The signed low and high halfwords of int32 words."""
+    u = words.astype(np.int64) & 0xFFFFFFFF
+    lo, hi = u & 0xFFFF, u >> 16
+    return lo - ((lo >> 15) << 16), hi - ((hi >> 15) << 16)
+
+
+def _sxtb16_ror8(words: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Bytes 1 and 3 of int32 words, sign-extended."""
+    b = words.astype("<i4").view(np.int8).reshape(-1, 4).astype(np.int64)
+    return b[:, 1], b[:, 3]
+
+
+@pytest.mark.parametrize("shape", [(7, 13), (2, 35), (1, 9), (6, 4), (3, 1), (4, 45)])
+def test_pair_layout_gives_the_dot_products_by_the_headers_arithmetic(shape) -> None:
+    """fully_connected_dsp8.h's sums, worked out on dsp8_pair_weights' words: the scratch pairs
+    (x[4g], x[4g+2]), (x[4g+1], x[4g+3]); u by SMLAD on the raw word, v by SMLAD on its SXTB16 ROR
+    8; acc[B] = v, acc[A] = u - 256 v - 128 S; an odd last row widened by SXTB16 / SXTB16 ROR 8."""
+    from tinyq.ops.fully_connected import dsp8_pair_weights
+    rng = np.random.default_rng(sum(shape))
+    out_depth, in_depth = shape
+    w = rng.integers(-128, 128, shape).astype(np.int8)
+    w[0, 0], w[-1, -1] = -128, 127
+    x = rng.integers(-128, 128, in_depth)
+    groups = 2 * -(-in_depth // 8)
+    xp = np.zeros(4 * groups, np.int64)
+    xp[:in_depth] = x
+    g = xp.reshape(groups, 4)
+    scratch = np.stack([g[:, [0, 2]], g[:, [1, 3]]], axis=1).reshape(-1, 2)      # [words, 2 halfwords]
+    words, last = dsp8_pair_weights(w)
+    assert words.dtype == np.int32 and words.shape == (out_depth // 2, 2 * groups)
+    got = []
+    for row in words:
+        lo, hi = _halves(row)
+        u = int((scratch[:, 0] * lo + scratch[:, 1] * hi).sum())
+        b1, b3 = _sxtb16_ror8(row)
+        v = int((scratch[:, 0] * b1 + scratch[:, 1] * b3).sum())
+        got += [u - 256 * v - 128 * int(x.sum()), v]
+    if out_depth % 2:
+        assert last is not None and last.dtype == np.int32 and len(last) == groups
+        b = last.astype("<i4").view(np.int8).reshape(-1, 4).astype(np.int64)
+        got.append(int((g[:, 0] * b[:, 0] + g[:, 2] * b[:, 2] + g[:, 1] * b[:, 1] + g[:, 3] * b[:, 3]).sum()))
+    else:
+        assert last is None
+    assert got == (w.astype(np.int64) @ x).tolist()
 
 
 def test_weights_are_a_permutation_in_the_order_the_kernel_reads() -> None:
@@ -30,7 +78,7 @@ def test_weights_are_a_permutation_in_the_order_the_kernel_reads() -> None:
 
 @pytest.mark.parametrize("shape", [(2, 256), (3, 10), (1, 1)])
 def test_fewer_than_four_output_channels_are_all_leftover_rows(shape) -> None:
-    """VWW's 2-class head: no whole block of 4 channels, the rows stay as they are."""
+    """The hybrid layout: no whole block of 4 channels, the rows stay as they are."""
     from tinyq.ops.fully_connected import dsp8_weights
     w = (np.arange(shape[0] * shape[1]) % 251 - 125).reshape(shape).astype(np.int8)
     assert dsp8_weights(w).tolist() == w.reshape(-1).tolist()
@@ -63,6 +111,69 @@ def test_mlperf_ad01_keeps_the_weights_int8() -> None:
     assert "tq_fully_connected_dsp_s8" not in d8.files["model.c"]
     sources = [Path(str(s)).name for s in d8.sources]
     assert "fully_connected_dsp8.c" in sources and "fully_connected_dsp.c" not in sources
+
+
+def _fc_chain(x):
+    """in_depth 35, 7, 6, 9: the pair asm's paths (words 20: a step of 4 and 2 loop passes; 4: the
+    step alone), zero-padded tails; out_depth 7, 6, 9, 1 (a leftover channel, only a leftover)."""
+    import tensorflow as tf
+    L = tf.keras.layers
+    x = L.Dense(7)(x)
+    x = L.Dense(6, activation="relu6")(x)
+    x = L.Dense(9)(x)
+    return L.Dense(1)(x)
+
+
+def _fc_batches(x):
+    """3 rows of 13 inputs (batches, zero-padded to 16) into 5 outputs; 45 into 16 (words 24: 3 loop
+    passes) after 15 outputs; 16 into 48, 48 into 4 (no padding)."""
+    import tensorflow as tf
+    L = tf.keras.layers
+    y = L.Dense(5)(x)
+    z = L.Dense(16)(L.Reshape((45,))(L.Dense(15)(x)))
+    return [y, z, L.Dense(4)(L.Dense(48)(z))]
+
+
+def _fc_exact(x):
+    """Outputs that nearly cancel: a multiplier >= 0.5 fails the fast form's proof (rq_exact, the
+    kernel's general path after the pair asm), 2 inputs (one pair of scratch words), 5 outputs."""
+    import tensorflow as tf
+    L = tf.keras.layers
+    same = L.Dense(2, use_bias=False, kernel_initializer=tf.keras.initializers.Constant(1.0))(x)
+    w = np.stack([np.ones(5), -0.999 * np.ones(5)]).astype(np.float32)     # [2, 5]
+    return L.Dense(5, kernel_initializer=tf.keras.initializers.Constant(w))(same)
+
+
+@pytest.fixture(scope="module")
+def tf_models(tmp_path_factory):
+    pytest.importorskip("tensorflow")
+    from tfmodels import convert_int8, keras_model
+    out = tmp_path_factory.mktemp("fc_dsp8")
+    return {"chain": convert_int8(keras_model([(35,)], _fc_chain, seed=31), out / "chain.tflite", [(35,)]),
+            "batches": convert_int8(keras_model([(3, 13)], _fc_batches, seed=32), out / "batches.tflite", [(3, 13)]),
+            "exact": convert_int8(keras_model([(12,)], _fc_exact, seed=33), out / "exact.tflite", [(12,)])}
+
+
+@pytest.mark.tf
+@pytest.mark.parametrize("name", ["chain", "batches", "exact"])
+def test_odd_sizes_bit_exact_on_the_host(tf_models, name) -> None:
+    from tinyq.workflows.compile import compile
+    from tinyq.workflows.verify import verify
+    calls = compile(tf_models[name], kernels="dsp8").files["model.c"]
+    assert "tq_fully_connected_dsp8_s8" in calls and "tq_fully_connected_dsp_s8" not in calls
+    assert (".rq_exact = 1" in calls) == (name == "exact")
+    rep = verify(tf_models[name], samples=60, seed=3, sanitize=True, kernels="dsp8")
+    assert rep.elements > 0 and rep.mismatches == 0, rep.to_dict()
+
+
+@pytest.mark.tf
+@pytest.mark.slow
+def test_odd_sizes_bit_exact_in_the_emulator(tf_models, tmp_path) -> None:
+    """The pair asm's paths, the leftover channel, rq_exact and the batches on the emulated M4."""
+    from tinyq.workflows.bench import run_emulated_bench
+    for name, path in tf_models.items():
+        rep = run_emulated_bench(path, "nrf52840", samples=8, seed=5, out=tmp_path / name, kernels="dsp8")
+        assert rep["samples"] == 8 and rep["bit_exact"], (name, rep.get("mismatches"))
 
 
 @pytest.mark.slow

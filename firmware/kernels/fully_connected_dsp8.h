@@ -9,45 +9,55 @@ typedef struct {
     int32_t batches;
     int32_t in_depth;
     int32_t out_depth;
+    int32_t words;           /* weight words per channel pair: 4 * ceil(in_depth / 8) */
+    int32_t shift;           /* in [0, 8]: inputs are widened times 2^shift (below) */
     int32_t output_offset;   /* output zero point */
     int32_t act_min;         /* fused activation range, within [-128, 127] */
     int32_t act_max;
-    const tq_rq *rq;         /* per output channel (tq_dsp.h) */
     int32_t rq_exact;        /* 1: TFLM's requantization arithmetic (tq_dsp.h) */
-    const int8_t *scale;     /* per output channel: the accumulator is shifted left by this much
-                              * before the fast requantization (its 2^(ls + 1)); 0 with rq_exact */
-    const int32_t *bias;     /* per output channel, the input offset term folded in (below) */
+    const int8_t *scale;     /* 0, or per output channel: the accumulator is shifted left by this
+                              * much before the fast requantization (its 2^(ls + 1)) */
 } tq_fc_dsp8_params;
 
 /* FULLY_CONNECTED with the Cortex-M DSP extension and int8 weights: 1 byte per weight in flash,
- * half of what the int16-widened "dsp" kernel stores, for more instructions per MAC (the weights
- * are widened at run time: 2 SXTB16 per 4 weights).
+ * half of what the int16-widened "dsp" kernel stores.
  *
  *   out[b][c] = clamp(requant(sum_d W[c][d] * in[b][d] + bias[c]) + output_offset, act_min, act_max)
  *
- * Formats: in is int8 [batches][in_depth], out int8 [batches][out_depth]. bias is int32
- * [out_depth] and already holds the input offset term (model bias - input_zp * sum_d W[c][d],
- * folded in at generation time). requant is TFLM's MultiplyByQuantizedMultiplier, bit-exact with
- * TFLM's reference FullyConnected: the fast form of tq_dsp.h on the accumulator shifted left by
- * scale[c] at run time (the "dsp" kernel folds that factor into its int16 weights; int8 weights
- * have no room for it), proven exact for the layer at generation time, or else (rq_exact) TFLM's
- * arithmetic itself. The accumulator is int32 (wrapping sums, exact in the end).
- * w holds the model's int8 weights W [out_depth][in_depth], every one once (out_depth * in_depth
- * bytes), permuted at generation time (tinyq/ops/fully_connected.py, dsp8_weights) into the order
- * the kernel reads them, so that one pointer walks them from start to end:
- *   for each block of 4 channels c = 4k .. 4k+3: for each group of 4 inputs d = 4g .. 4g+3 the 4
- *   channels' 4 bytes W[c][4g .. 4g+3], channel after channel (16 bytes a group); then the block's
- *   in_depth % 4 tail bytes, channel after channel;
- *   then the last out_depth % 4 channels' rows as they are.
- * No pointer needs any alignment (4-byte loads are unaligned LDRs); no scratch.
+ * Formats: in is int8 [batches][in_depth], out int8 [batches][out_depth]. requant is TFLM's
+ * MultiplyByQuantizedMultiplier, bit-exact with TFLM's reference FullyConnected: the fast form
+ * of tq_dsp.h (tq_rq rows) on the accumulator scaled by its 2^(ls + 1), proven exact for the
+ * layer at generation time, or else (rq_exact) TFLM's arithmetic itself. Where every channel has
+ * the same factor 2^shift (per-tensor weights) the inputs carry it: each is widened times
+ * 2^shift (it fits int16: shift <= 8 and the scaled weights fit int16) and scale is 0; else shift
+ * is 0 and scale[c] shifts each accumulator. Accumulators are int32 (wrapping sums, exact in the
+ * end).
  *
- * Traversal: for each batch row, the output channels 4 at a time (each input word is loaded and
- * widened once for the 4), the last out_depth % 4 one at a time; along the row 4 inputs a step:
- * one word of inputs and one word of each channel's weights, widened by SXTB16 (bytes 0, 2) and
- * SXTB16 ROR 8 (bytes 1, 3) into halfword pairs, two SMLADs per channel; the in_depth % 4 tail
- * in plain C. The inner loop is 25 instructions for 16 MACs on Cortex-M4 (asm).
+ * Each input row is first widened once into scratch (int32 [words]): per group of 4 inputs
+ * d = 4g .. 4g+3 the halfword pairs (x[4g], x[4g+2]) and (x[4g+1], x[4g+3]) (SXTB16 and SXTB16
+ * ROR 8 of the group's word), times 2^shift, zeros past in_depth (to whole groups of 8 inputs);
+ * their sum S is kept.
  *
- * Aliasing: in and out must not overlap; w, bias and the params are only read. */
-void tq_fully_connected_dsp8_s8(const tq_fc_dsp8_params *p, const int8_t *in, const int8_t *w, int8_t *out);
+ * w (word-aligned; tinyq/ops/fully_connected.py, dsp8_stream) holds all of the layer's constants
+ * in the order the kernel reads them, so that one pointer walks them. Per pair of channels A = 2k,
+ * B = 2k+1: bias[A] + 256 bias[B] and bias[B] (the biases times 2^shift, with the input offset
+ * term folded in: model bias - input_zp * sum_d W[c][d]); one weight word for each scratch word:
+ * bytes (W[A][d] + 128, W[B][d], W[A][e] + 128, W[B][e]) where (d, e) are that scratch word's two
+ * inputs (0 past in_depth); A's tq_rq row, B's. One SMLAD of the raw word against the scratch word
+ * adds the pair x * (256 W[B] + W[A] + 128) (the low byte is unsigned, so each halfword is exactly
+ * that), and SXTB16 ROR 8 of the word gives W[B]'s pair for a second SMLAD: 3 instructions for 4
+ * MACs. With u the sum of the first and v of the second (the biases as initial values):
+ *   acc[B] = v,   acc[A] = u - 256 v - 128 S   (mod 2^32, exact).
+ * An odd out_depth's last channel follows: its bias, its row W[c][0 .. in_depth) zero-padded to
+ * words / 2 words (SXTB16 / SXTB16 ROR 8 of one word meet two scratch words), its tq_rq row.
+ *
+ * Traversal: for each batch row, widen it, then the channel pairs, then the leftover channel;
+ * along a pair 4 scratch words a step: LDM of 4 scratch words + LDM of 4 weight words + 4 x
+ * (SMLAD, SXTB16, SMLAD) = 14 instructions for 16 MACs on Cortex-M4, two steps a loop branch; the
+ * common requantization (fast form, full int8 range, one shift) follows in the same asm.
+ *
+ * Aliasing: in and out must not overlap each other or scratch; w and the params are only read. */
+void tq_fully_connected_dsp8_s8(const tq_fc_dsp8_params *p, const int8_t *in, const int32_t *w, int8_t *out,
+                                int32_t *scratch);
 
 #endif

@@ -5,7 +5,7 @@
  * kernels' (only their order differs), so the outputs are those of hybrid_f32.c bit for bit.
  *
  * FULLY_CONNECTED and CONV_2D take their int8 weights [out][len] (len = in_depth, or
- * k_h * k_w * in_c) permuted into the dsp8 layout (fully_connected_dsp8.h; tinyq/ops/
+ * k_h * k_w * in_c) permuted into the hybrid dsp8 layout (tq_dot8.h; tinyq/ops/
  * fully_connected.py dsp8_weights), still 1 byte each, and `wsum[c]`, the sum of channel c's
  * weights: sum (x - zp) * w = sum x * w - zp * wsum[c]. The convolution copies each output pixel's
  * patch of quantized inputs into the scratch (im2col), taps outside the input filled with the

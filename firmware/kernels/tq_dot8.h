@@ -1,8 +1,11 @@
-/* The int8 x int8 dot products of the dsp8 weight layout (tinyq/ops/fully_connected.py,
- * dsp8_weights; described in fully_connected_dsp8.h): an int8 row against 4 output channels at a
- * time, each input word loaded and widened (SXTB16) once for the 4, two SMLADs per channel. Shared
- * by the int8 FULLY_CONNECTED (fully_connected_dsp8.c) and the dynamic-range kernels
- * (hybrid_dsp.c), whose integer sums are the same arithmetic. */
+/* The int8 x int8 dot products of the dynamic-range DSP kernels (hybrid_dsp.c) on their weight
+ * layout (tinyq/ops/fully_connected.py, dsp8_weights): the weights W [out_depth][in_depth], every
+ * one once, permuted so that one pointer walks them: for each block of 4 channels c = 4k .. 4k+3,
+ * for each group of 4 inputs d = 4g .. 4g+3 the 4 channels' 4 bytes W[c][4g .. 4g+3], channel
+ * after channel (16 bytes a group), then the block's in_depth % 4 tail bytes, channel after
+ * channel; then the last out_depth % 4 channels' rows as they are. An int8 row meets 4 output
+ * channels at a time, each input word loaded and widened (SXTB16) once for the 4, two SMLADs per
+ * channel. No pointer needs any alignment (4-byte loads are unaligned LDRs). */
 #ifndef TQ_DOT8_H
 #define TQ_DOT8_H
 

@@ -192,13 +192,14 @@ static inline int32_t tq_rq_sat8(int32_t v)
 }
 
 #ifdef TQ_HAVE_DSP
-/* tq_rq_fast then SSAT on register acc, q advancing one row. */
-#define TQ_RQ_ASM(acc)                                     \
-    "ldmia %[q]!, {r4, r5, r6}\n\t"                    \
+/* tq_rq_fast then SSAT on register acc, the rows' pointer operand q advancing one row. */
+#define TQ_RQ_ASM_AT(acc, q)                               \
+    "ldmia %[" #q "]!, {r4, r5, r6}\n\t"                \
     "smmlar r4, %[" #acc "], r4, r5\n\t"                   \
     "add %[" #acc "], r4, %[" #acc "], asr #31\n\t"        \
     "asr %[" #acc "], %[" #acc "], r6\n\t"                 \
     "ssat %[" #acc "], #8, %[" #acc "]\n\t"
+#define TQ_RQ_ASM(acc) TQ_RQ_ASM_AT(acc, q)
 #endif
 
 /* Requantize, offset and clamp four consecutive channels' accumulators into out[0..3]. All

@@ -149,8 +149,8 @@ def lower_dsp(d: FcData, em: Emitter) -> None:
 
 
 def dsp8_weights(w: np.ndarray) -> np.ndarray:
-    """The int8 weights [out_depth, in_depth], every one once, in the order the dsp8 kernel reads
-    them (firmware/kernels/fully_connected_dsp8.h): per block of 4 channels, per group of 4 inputs
+    """The int8 weights [out_depth, in_depth], every one once, in the order the dynamic-range DSP
+    kernels read them (tq_dot8.h, hybrid_dsp.h): per block of 4 channels, per group of 4 inputs
     the 4 channels' 4 bytes; then the block's in_depth % 4 tail bytes, channel after channel; then
     the last out_depth % 4 channels' rows unchanged."""
     out_depth, in_depth = w.shape
@@ -163,20 +163,76 @@ def dsp8_weights(w: np.ndarray) -> np.ndarray:
     return np.concatenate([head.reshape(-1), w[full:].reshape(-1)]).astype(np.int8)
 
 
-@variant("FULLY_CONNECTED", "dsp8", ["fully_connected_dsp8.c", "fully_connected_dsp8.h", "tq_dsp.h", "tq_dot8.h"],
-         applies=lambda d: d.dtype == "int8")
+def dsp8_words(in_depth: int) -> int:
+    """Scratch words of a widened input row (and weight words of a channel pair): 2 per group of
+    4 inputs, in whole groups of 8 inputs (the pair asm steps 4 or 8 words)."""
+    return 4 * -(-in_depth // 8)
+
+
+def dsp8_pair_weights(w: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """The int8 weights [out_depth, in_depth] as the int8 dsp8 kernel reads them
+    (firmware/kernels/fully_connected_dsp8.h), int32 words: per pair of channels (A, B) [pair,
+    word] with, for group g of 4 inputs, the words (A[4g] + 128, B[4g], A[4g+2] + 128, B[4g+2])
+    and (A[4g+1] + 128, B[4g+1], A[4g+3] + 128, B[4g+3]) (little-endian bytes); and an odd
+    out_depth's last row as it is, in words (None when even). Rows are zero-padded to whole
+    groups of 8 (dsp8_words; those inputs are zero in scratch)."""
+    out_depth, in_depth = w.shape
+    groups, pairs = dsp8_words(in_depth) // 2, out_depth // 2
+    rows = np.zeros((out_depth, 4 * groups), np.int32)
+    rows[:, :in_depth] = w
+    a = (rows[0:2 * pairs:2] + 128).reshape(pairs, groups, 4)
+    b = rows[1:2 * pairs:2].reshape(pairs, groups, 4)
+    # [pair, group, word, byte]: word 0 meets the inputs (4g, 4g+2), word 1 (4g+1, 4g+3)
+    pair_bytes = np.stack([np.stack([a[..., k], b[..., k], a[..., k + 2], b[..., k + 2]], axis=-1)
+                           for k in (0, 1)], axis=2).astype(np.uint8)
+    words = pair_bytes.reshape(-1).view("<i4").astype(np.int32).reshape(pairs, 2 * groups)
+    last = rows[-1].astype(np.int8).view("<i4").astype(np.int32) if out_depth % 2 else None
+    return words, last
+
+
+def wrap32(v: np.ndarray) -> np.ndarray:
+    """int64 values modulo 2^32 as int32 (the kernels' wrapping sums)."""
+    return ((v.astype(np.int64) + 2**31) % 2**32 - 2**31).astype(np.int32)
+
+
+def dsp8_stream(d: FcData, rq: np.ndarray, factor: np.ndarray) -> tuple[np.ndarray, int, np.ndarray | None]:
+    """(the int8 dsp8 kernel's constant stream, its input shift, per-channel scales or None): per
+    channel pair its two biases, weight words and tq_rq rows, then an odd out_depth's last channel
+    (fully_connected_dsp8.h). Where every channel that uses its factor has the same 2^shift, the
+    inputs carry it (the biases are scaled here); else the accumulators are shifted per channel."""
+    used = {int(f) for f, row in zip(factor.tolist(), rq) if row[0] != 0}   # multiplier 0: any factor
+    uniform = len(used) <= 1
+    shift = int(np.log2(min(used))) if len(used) == 1 else 0
+    bias = d.bias.astype(np.int64) << shift if uniform else d.bias.astype(np.int64)
+    words, last = dsp8_pair_weights(d.w)
+    pairs = len(words)
+    head = np.stack([bias[0:2 * pairs:2] + 256 * bias[1:2 * pairs:2], bias[1:2 * pairs:2]], axis=1)
+    parts = [np.concatenate([wrap32(head), words, rq[0:2 * pairs].reshape(pairs, 6)], axis=1).reshape(-1)]
+    if last is not None:
+        parts += [wrap32(bias[-1:]), last, rq[-1]]
+    scale = None if uniform else np.log2(factor).astype(np.int8)
+    return np.concatenate(parts).astype(np.int32), shift, scale
+
+
+def dsp8_scratch(d: FcData) -> int:
+    """One input row widened to int16 pairs, zero-padded to whole groups of 8."""
+    return 4 * dsp8_words(d.in_depth)
+
+
+@variant("FULLY_CONNECTED", "dsp8", ["fully_connected_dsp8.c", "fully_connected_dsp8.h", "tq_dsp.h"],
+         scratch=dsp8_scratch, applies=lambda d: d.dtype == "int8")
 def lower_dsp8(d: FcData, em: Emitter) -> None:
-    """The model's int8 weights, 1 byte each, permuted so one pointer walks them and widened at
-    run time by SXTB16. The fast requantization's factor 2^(ls + 1), which "dsp" folds into its
-    int16 weights, is a run-time left shift of the accumulator here (int8 weights have no room)."""
+    """The model's int8 weights, 1 byte each, two channels a word, with the biases and the
+    requantization rows in one stream (dsp8_stream), against the input row widened once into
+    scratch. The fast requantization's factor 2^(ls + 1), which "dsp" folds into its int16
+    weights, goes into the widened inputs (or, per channel, is a run-time shift)."""
     rq, factor, exact = requant_for(d.w, d.model_bias, d.mult, d.shift, d.output_zp)
+    stream, shift, scale = dsp8_stream(d, rq, factor)
     em.include("fully_connected_dsp8.h")
     p = em.params("tq_fc_dsp8_params", {
-        "batches": d.batches, "in_depth": d.in_depth, "out_depth": d.out_depth,
-        "output_offset": d.output_zp, "act_min": d.act_min, "act_max": d.act_max,
-        "rq": f"(const tq_rq *){em.const(rq, 'rq')}", "rq_exact": exact,
-        "scale": em.const(np.log2(factor).astype(np.int8), "scale"),
-        "bias": em.const(d.bias.astype(np.int32), "bias"),
+        "batches": d.batches, "in_depth": d.in_depth, "out_depth": d.out_depth, "words": dsp8_words(d.in_depth),
+        "shift": shift, "output_offset": d.output_zp, "act_min": d.act_min, "act_max": d.act_max,
+        "rq_exact": exact, "scale": em.const(scale, "scale") if scale is not None else "0",
     })
-    em.call(f"tq_fully_connected_dsp8_s8({p}, {em.tensor(d.input)}, {em.const(dsp8_weights(d.w), 'w8')}, "
-            f"{em.tensor(d.output)})")
+    em.call(f"tq_fully_connected_dsp8_s8({p}, {em.tensor(d.input)}, {em.const(stream, 'w8')}, "
+            f"{em.tensor(d.output)}, (int32_t *){em.scratch()})")
