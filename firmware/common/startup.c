@@ -1,4 +1,5 @@
 /* Cortex-M startup: vector table, .data/.bss set-up, FPU enable, stack painting, then main(). */
+#include "tq_cold.h"
 #include <stdint.h>
 #include <string.h>
 
