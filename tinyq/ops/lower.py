@@ -148,18 +148,22 @@ def lower(graph: Graph, family: str = "dsp", flash: FlashOptions | None = None, 
             low = _lower_records(graph, records, family, widened)
             return low.const_bytes, set(low.sources)
         choice = plan_flash(graph, records, flash, trial)
-    low = _lower_records(graph, records, family, None if choice is None else choice.widened)
+    low = _lower_records(graph, records, family, None if choice is None else choice.widened,
+                         set() if choice is None else choice.portable_layers)
     low.flash = choice
     return low
 
 
-def _lower_records(graph: Graph, records: list[Prepared], family: str, widened: set[int] | None) -> Lowered:
+def _lower_records(graph: Graph, records: list[Prepared], family: str, widened: set[int] | None,
+                   portable: set[int] | None = None) -> Lowered:
     """Lower every prepared op with the family's variants; with `widened`, the dsp family's layers
-    outside it take their dsp8 (int8-weight) variant where one exists."""
+    outside it take their dsp8 (int8-weight) variant where one exists; those in `portable` the
+    portable one (the flash policy's choice)."""
     em = Emitter(graph)
     layers = []
     for op, data in zip(graph.ops, records):
         fam = family if widened is None or op.index in widened else "dsp8"
+        fam = "portable" if portable and op.index in portable else fam
         v = pick(data, fam)
         if v is None:
             raise UnsupportedOpError(f"op {op.index} {op.opcode}: no kernel variant handles this instance")
