@@ -129,3 +129,40 @@ def test_exact_requantization_bit_exact_in_the_emulator(dsp_model, exact_everywh
         rep = run_emulated_bench(dsp_model, "nrf52840", samples=6, seed=3, out=tmp_path / kernels,
                                  kernels=kernels, patch="off")
         assert rep["samples"] == 6 and rep["bit_exact"], (kernels, rep.get("mismatches"))
+
+
+# ---- the kernel sources' compile-time switches (tinyq/ops/kernel_config.py) ----
+
+def test_kernel_config_follows_the_layers() -> None:
+    """KWS and VWW (3x3 depthwise only) leave the depthwise rows path out under every policy;
+    --flash small also builds their softmax and pooling for size. ResNet has no per-pixel
+    depthwise layer, so no depthwise switch."""
+    for name in ("kws_ref_model", "vww_96_int8"):
+        small = _compile(name, flash="small")
+        assert small.lowered.kernel_config == {"TQ_DW_DSP_ROWS3": 0, "TQ_SIZE_SOFTMAX": 1, "TQ_SIZE_POOLING": 1}
+        assert "#define TQ_SIZE_SOFTMAX 1" in small.files["tq_kernel_config.h"]
+        assert _compile(name, flash="auto", kernels="dsp8").lowered.kernel_config == {"TQ_DW_DSP_ROWS3": 0}
+    resnet = _compile("pretrainedResnet_quant", flash="small").lowered.kernel_config
+    assert "TQ_DW_DSP_ROWS3" not in resnet and resnet["TQ_SIZE_POOLING"] == 1
+
+
+def test_kernel_config_keeps_what_a_layer_needs(monkeypatch) -> None:
+    """A pooling layer over more than SIZE_ELEMENTS keeps -O2 (KWS's reads 8,000)."""
+    import tinyq.ops.kernel_config as kc
+    monkeypatch.setattr(kc, "SIZE_ELEMENTS", 7_999)
+    cfg = _compile("kws_ref_model", flash="small").lowered.kernel_config
+    assert "TQ_SIZE_POOLING" not in cfg and cfg["TQ_SIZE_SOFTMAX"] == 1
+
+
+@pytest.mark.tf
+def test_rows_path_kept_for_a_tall_3_wide_filter_and_right_without_it(dsp_model, monkeypatch) -> None:
+    """The (5, 3) depthwise layer needs the rows path: the switch stays off. Forced off, the
+    generic tap walk computes it, still bit-exact (a wrong switch costs speed, not results)."""
+    import tinyq.ops.kernel_config as kc
+    from tinyq.workflows.compile import compile
+    from tinyq.workflows.verify import verify
+    assert "TQ_DW_DSP_ROWS3" not in compile(dsp_model, kernels="dsp8", patch="off").lowered.kernel_config
+    monkeypatch.setattr(kc, "_needs_rows3", lambda data: False)
+    assert compile(dsp_model, kernels="dsp8", patch="off").lowered.kernel_config["TQ_DW_DSP_ROWS3"] == 0
+    rep = verify(dsp_model, samples=20, seed=6, sanitize=True, kernels="dsp8", patch="off")
+    assert rep.elements > 0 and rep.mismatches == 0, rep.to_dict()
