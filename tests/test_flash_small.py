@@ -50,8 +50,8 @@ def test_small_bit_exact_on_the_host() -> None:
 
 @pytest.mark.slow
 def test_small_firmware_links_less(tmp_path) -> None:
-    """The small build's firmware: the portable fully connected kernel, not a DSP one; no strlen (the harness keeps
-    its loops, tq_cold.h), harness objects built for size; and smaller than the auto build."""
+    """The small build's firmware: the portable fully connected kernel, not a DSP one; no strlen
+    or memcpy from libc (the harness keeps its loops, tq_cold.h); and smaller than the auto build."""
     from tinyq.boards import load_board
     from tinyq.targets.firmware import build_spec, emulation_board
     from tinyq.targets.gcc_build import build, tool
@@ -64,7 +64,7 @@ def test_small_firmware_links_less(tmp_path) -> None:
         names = set(subprocess.run([tool("nm"), str(image.elf)], capture_output=True, text=True,
                                    check=True).stdout.split())
         sizes[policy] = image.flash_bytes
-        assert "strlen" not in names
+        assert "strlen" not in names and "memcpy" not in names     # KWS's kernels call neither
         assert "tq_fully_connected_dsp8_s8" not in names or policy == "auto"
         assert ("tq_fully_connected_s8" in names) == (policy == "small")
     assert sizes["small"] < sizes["auto"]

@@ -171,7 +171,11 @@ static void read_rows(void *ctx, int input, int32_t first_row, int32_t rows, voi
     } else {
         const uint8_t *src = input_slot(input);
         if (src) {
-            memcpy(dst, src + (uint32_t)first_row * rb, (uint32_t)rows * rb);
+            /* a loop, not memcpy (see startup.c); its time is not counted */
+            src += (uint32_t)first_row * rb;
+            for (uint32_t i = 0; i < (uint32_t)rows * rb; ++i) {
+                ((uint8_t *)dst)[i] = src[i];
+            }
         }
     }
     const uint32_t spent = tq_counter() - a;
