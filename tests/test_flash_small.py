@@ -142,6 +142,10 @@ def test_kernel_config_follows_the_layers() -> None:
         assert small.lowered.kernel_config == {"TQ_DW_DSP_ROWS3": 0, "TQ_SIZE_SOFTMAX": 1, "TQ_SIZE_POOLING": 1}
         assert "#define TQ_SIZE_SOFTMAX 1" in small.files["tq_kernel_config.h"]
         assert _compile(name, flash="auto", kernels="dsp8").lowered.kernel_config == {"TQ_DW_DSP_ROWS3": 0}
+    from tinyq.workflows.inspect import flash_choice
+    lines = flash_choice(mlperf_path("kws_ref_model"), flash="small")["lines"]
+    assert "kernel switches (tq_kernel_config.h):" in lines
+    assert any(line.strip().startswith("TQ_SIZE_POOLING=1: pooling.c built for size") for line in lines)
     resnet = _compile("pretrainedResnet_quant", flash="small").lowered.kernel_config
     assert "TQ_DW_DSP_ROWS3" not in resnet and resnet["TQ_SIZE_POOLING"] == 1
 

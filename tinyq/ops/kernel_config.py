@@ -55,3 +55,17 @@ def kernel_config(graph: Graph, layers: Sequence[_Layer], flash_policy: str | No
             if users and all(_elements(graph, layer.op) <= SIZE_ELEMENTS for layer in users):
                 cfg[f"TQ_SIZE_{PurePath(src).stem.upper()}"] = 1
     return cfg
+
+
+def describe(cfg: dict[str, int]) -> list[str]:
+    """The switches in words, one line each, for `tinyq plan` and `inspect`."""
+    lines = []
+    for name, value in cfg.items():
+        if name == "TQ_DW_DSP_ROWS3" and value == 0:
+            lines.append(f"  {name}=0: {DW_DSP} without its rows path (no layer has a 3-wide filter besides 3x3)")
+        elif name.startswith("TQ_SIZE_"):
+            lines.append(f"  {name}=1: {name[8:].lower()}.c built for size (-Os): its layers read at most "
+                         f"{SIZE_ELEMENTS:,} elements each")
+        else:
+            lines.append(f"  {name}={value}")
+    return ["kernel switches (tq_kernel_config.h):", *lines] if lines else []
