@@ -1,3 +1,4 @@
+#include "tq_cold.h"
 #include "crc32.h"
 
 uint32_t tq_crc32(uint32_t crc, const uint8_t *data, uint32_t len)

@@ -1,4 +1,5 @@
 /* The serial frame parser: a state machine fed one byte at a time (see frame_parser.h). */
+#include "tq_cold.h"
 #include "frame_parser.h"
 
 #include "crc32.h"

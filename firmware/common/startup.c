@@ -1,4 +1,5 @@
 /* Cortex-M startup: vector table, .data/.bss set-up, FPU enable, stack painting, then main(). */
+#include "tq_cold.h"
 #include <stdint.h>
 #include <string.h>
 
@@ -10,7 +11,10 @@ void tq_fault(void);
 
 void Reset_Handler(void)
 {
-    memcpy(&_sdata, &_sidata, (uint32_t)((uint8_t *)&_edata - (uint8_t *)&_sdata));
+    /* a loop, not memcpy: the firmware links libc's (308 B) only if a kernel needs it */
+    for (uint32_t *d = &_sdata, *s = &_sidata; d < &_edata; ++d, ++s) {
+        *d = *s;
+    }
     memset(&_sbss, 0, (uint32_t)((uint8_t *)&_ebss - (uint8_t *)&_sbss));
 #if defined(__ARM_FP)
     /* CPACR: full access to CP10 and CP11, before any floating-point instruction runs. */

@@ -5,6 +5,8 @@
 
 #include <stdint.h>
 
+#include "tq_cold.h"
+
 void tq_board_init(void);
 void tq_uart_write(const uint8_t *data, uint32_t len);
 uint8_t tq_uart_read_byte(void);          /* blocks until a byte arrives */

@@ -6,6 +6,8 @@
 
 #include <stdint.h>
 
+#include "tq_cold.h"
+
 #define TQ_REG(addr) (*(volatile uint32_t *)(addr))
 
 /* UART: DATA 0x00, STATE 0x04 (bit 0 TX buffer full, bit 1 RX buffer full), CTRL 0x08

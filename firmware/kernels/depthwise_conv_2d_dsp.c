@@ -1,6 +1,13 @@
 #include "depthwise_conv_2d_dsp.h"
 
 #include "tq_common.h"
+#include "tq_config.h"
+
+/* 0 (tq_kernel_config.h): no layer has a 3-wide filter besides 3x3, so the rows path (pixel3)
+ * is left out of the build; such a filter would take the generic tap walk. */
+#ifndef TQ_DW_DSP_ROWS3
+#define TQ_DW_DSP_ROWS3 1
+#endif
 
 /* Four channels' accumulators, updated in registers: SXTB16 splits the 4 input bytes of channels
  * c..c+3 into the pairs (c, c+2) and (c+1, c+3), each halfword meeting its own weight
@@ -384,7 +391,7 @@ void tq_depthwise_conv_2d_dsp_s8(const tq_dw_dsp_params *restrict p, const int8_
                     }
                     c = full;
                     wblock = w + 2 * taps * (full / 4);
-                } else if (wide3 && k_h <= TQ_DW_MAX_ROWS) {
+                } else if (TQ_DW_DSP_ROWS3 && wide3 && k_h <= TQ_DW_MAX_ROWS) {
                     /* rows of taps, and which taps are padding */
                     const int8_t *rows[TQ_DW_MAX_ROWS];
                     uint32_t pad_mask = 0;

@@ -1,3 +1,7 @@
+#include "tq_config.h"
+#if TQ_SIZE_POOLING
+TQ_SIZE_HERE
+#endif
 #include "pooling.h"
 
 #include <string.h>

@@ -1,3 +1,7 @@
+#include "tq_config.h"
+#if TQ_SIZE_SOFTMAX
+TQ_SIZE_HERE
+#endif
 #include "softmax.h"
 
 #include "tq_fixedpoint.h"

@@ -211,6 +211,24 @@ static inline int32_t tq_rq_sat8(int32_t v)
 #define TQ_ALWAYS_INLINE
 #endif
 
+/* TFLM's arithmetic, for 4 outputs: out of line, one copy per kernel file instead of one per
+ * call site (its 64-bit multiplies take about 500 bytes inlined 4 times; each kernel has several
+ * call sites). Only layers that fail the generator's proof (rq_exact) run it, and a call per 4
+ * outputs is little next to its own cost. */
+#if defined(__GNUC__)
+__attribute__((noinline, unused))
+#endif
+static void tq_rq_store4_exact(const tq_rq *q, const int32_t *a, int32_t zp, int32_t lo, int32_t hi, int8_t *out)
+{
+    int32_t r[4];
+    for (int j = 0; j < 4; ++j) {   /* every load before the first store, as below */
+        r[j] = tq_rq_clamp(tq_rq_exact(q + j, a[j], zp), lo, hi);
+    }
+    for (int j = 0; j < 4; ++j) {
+        out[j] = (int8_t)r[j];
+    }
+}
+
 TQ_ALWAYS_INLINE static inline void tq_rq_store4(const tq_rq *q, int32_t a0, int32_t a1, int32_t a2, int32_t a3,
                                                  int32_t zp, int32_t lo, int32_t hi, int32_t mode, int8_t *out)
 {
@@ -240,10 +258,9 @@ TQ_ALWAYS_INLINE static inline void tq_rq_store4(const tq_rq *q, int32_t a0, int
         r2 = tq_rq_clamp(tq_rq_fast(q + 2, a2), lo, hi);
         r3 = tq_rq_clamp(tq_rq_fast(q + 3, a3), lo, hi);
     } else {
-        r0 = tq_rq_clamp(tq_rq_exact(q, a0, zp), lo, hi);
-        r1 = tq_rq_clamp(tq_rq_exact(q + 1, a1, zp), lo, hi);
-        r2 = tq_rq_clamp(tq_rq_exact(q + 2, a2, zp), lo, hi);
-        r3 = tq_rq_clamp(tq_rq_exact(q + 3, a3, zp), lo, hi);
+        const int32_t a[4] = {a0, a1, a2, a3};
+        tq_rq_store4_exact(q, a, zp, lo, hi, out);
+        return;
     }
     out[0] = (int8_t)r0;
     out[1] = (int8_t)r1;

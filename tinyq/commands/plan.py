@@ -8,6 +8,7 @@ from pathlib import Path
 from tinyq.boards import load_board
 from tinyq.commands._options import add_flash_args
 from tinyq.errors import TinyqError
+from tinyq.ops.kernel_config import describe
 from tinyq.ops.lower import KERNEL_CHOICES, family_help
 from tinyq.plan.budget import budget, require_fit
 from tinyq.plan.patch import PATCH_HELP
@@ -77,5 +78,7 @@ def run(args: argparse.Namespace) -> int:
             print(gen.patches.text(gen.graph))
         if gen.lowered.flash is not None and gen.lowered.flash.layers:
             print("\n".join(gen.lowered.flash.lines()))
+        if gen.lowered.kernel_config:
+            print("\n".join(describe(gen.lowered.kernel_config)))
     require_fit(b, gen.graph.name)
     return 0

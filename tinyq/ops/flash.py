@@ -1,7 +1,9 @@
 """The flash policy of the DSP family: which layers get int16-widened weights (the `dsp` variants,
 fastest) and which keep the model's int8 weights (the `dsp8` variants, half the weight bytes).
 
-- `small`: never widen: the dsp8 variant wherever one exists.
+- `small`: never widen: the dsp8 variant wherever one exists; and a DSP kernel whose layers do
+  few multiply-adds (a classifier's last fully connected layer) gives them to the portable kernel
+  when its code outweighs them (SMALL_KERNEL_MACS).
 - `fast`: widen every layer, as long as the firmware fits the board (else the best layers first).
 - `auto` (default): fit the board, then widen layers in the order of instructions saved per byte
   added while the firmware stays within a budget: by default what an interpreter build of the
@@ -48,6 +50,13 @@ COST: dict[str, tuple[float, ...]] = {
     "DEPTHWISE_CONV_2D": (20.138, 27.652),          # 19 layers, 0.2%
 }
 TILE8 = 4   # output pixels per pass of the dsp8 convolution (conv_2d.TILE8)
+
+# --flash small: a DSP kernel linked for layers that together do at most this many multiply-adds
+# runs them with the portable kernel instead, where that makes the firmware smaller. The portable
+# fully connected kernel takes about 4 instructions a MAC more (emulated M4: 768 MACs in 4,738
+# instructions against 1,377), so this costs at most ~8,000 instructions an inference for 1-1.5 KB
+# of code (a DSP kernel's code, e.g. fully_connected_dsp8.c 1,636 B, against 324 B).
+SMALL_KERNEL_MACS = 2048
 
 
 def features(d: Prepared) -> tuple[str, tuple[float, ...]] | None:
@@ -120,6 +129,16 @@ class LayerChoice:
 
 
 @dataclass
+class PortableChoice:
+    """Layers of one DSP kernel that --flash small runs with the portable kernel instead."""
+    indices: list[int]
+    labels: list[str]
+    kernel: str             # the DSP kernel's source file left out of the build
+    macs: int
+    bytes_saved: int        # estimated: code of the kernel left out, minus the portable one's, and constants
+
+
+@dataclass
 class FlashPlan:
     policy: str
     limit: int | None       # the flash the choice had to stay within (None: none)
@@ -127,20 +146,29 @@ class FlashPlan:
     small_bytes: int        # estimated firmware flash with every candidate kept int8
     bytes: int              # estimated firmware flash of the choice
     layers: list[LayerChoice] = field(default_factory=list)
+    portable: list[PortableChoice] = field(default_factory=list)
 
     @property
     def widened(self) -> set[int]:
         return {c.index for c in self.layers if c.widened}
 
+    @property
+    def portable_layers(self) -> set[int]:
+        return {i for c in self.portable for i in c.indices}
+
     def lines(self) -> list[str]:
         """The choice in words, one line per layer that had one."""
         n = len(self.widened)
         lim = f"within {self.limit:,} B ({self.limit_why})" if self.limit is not None else f"({self.limit_why})"
-        head = (f"flash policy {self.policy}: {n} of {len(self.layers)} layers widened to int16 weights, "
+        port = f", {len(self.portable_layers)} on the portable kernels" if self.portable else ""
+        head = (f"flash policy {self.policy}: {n} of {len(self.layers)} layers widened to int16 weights{port}, "
                 f"~{self.bytes:,} B flash estimated (~{self.small_bytes:,} B with none) {lim}")
         return [head] + [f"  op {c.index:>3} {c.label:<34} {'int16' if c.widened else 'int8 '}  "
                          f"+{c.bytes_added:>8,} B for -{c.saved:>9,} instr ({c.per_byte:6.2f}/B): {c.reason}"
-                         for c in self.layers]
+                         for c in self.layers] + [
+            f"  op {i:>3} {label:<34} portable kernel: {c.kernel} left out (~{c.bytes_saved:,} B; its "
+            f"{len(c.indices)} layer(s) do {c.macs:,} MACs, at most {SMALL_KERNEL_MACS:,})"
+            for c in self.portable for i, label in zip(c.indices, c.labels)]
 
 
 def _const_bytes(graph: Graph, op: Op, data: Prepared, v: Variant) -> int:
@@ -154,10 +182,49 @@ def _kernels(variant: Variant) -> set[str]:
     return {s for s in variant.sources if s.endswith(".c")}
 
 
+def _code(ks: set[str]) -> int:
+    return sum(KERNEL_CODE_BYTES.get(k, DEFAULT_KERNEL_CODE) for k in ks)
+
+
+def _label(graph: Graph, op: Op) -> str:
+    shape = "x".join(map(str, graph.t(op.outputs[0]).shape)) if op.outputs else ""
+    return f"{op.label} {shape}"
+
+
+def small_portable(graph: Graph, records: list[Prepared]) -> list[PortableChoice]:
+    """--flash small: the DSP kernels (as the all-int8 build picks them) whose layers do at most
+    SMALL_KERNEL_MACS multiply-adds together, each with a portable variant, and whose source file
+    no other layer needs; those layers go to the portable kernels where the code and constants
+    saved (estimated, exact constants) come out positive."""
+    picked = [(op, data, pick(data, "dsp8")) for op, data in zip(graph.ops, records)]
+    by_variant: dict[str, list[tuple[Op, Prepared, Variant]]] = {}
+    for op, data, v in picked:
+        if v is not None and v.family in ("dsp8", "dsp"):
+            by_variant.setdefault(v.name, []).append((op, data, v))
+    choices = []
+    for group in by_variant.values():
+        v = group[0][2]
+        others = set().union(*(_kernels(w) for _, _, w in picked if w is not None and w is not v))
+        private = _kernels(v) - others
+        ports = [pick(data, "portable") for _, data, _ in group]
+        macs = sum(data.macs() for _, data, _ in group)
+        if not private or macs > SMALL_KERNEL_MACS or any(p is None or p.family != "portable" for p in ports):
+            continue
+        new = set().union(*(_kernels(p) for p in ports if p is not None)) - others
+        consts = sum(_const_bytes(graph, op, data, v) - _const_bytes(graph, op, data, p)
+                     for (op, data, _), p in zip(group, ports) if p is not None)
+        saved = _code(private) - _code(new) + consts
+        if saved > 0:
+            choices.append(PortableChoice([op.index for op, _, _ in group], [_label(graph, op) for op, _, _ in group],
+                                          sorted(private)[0], macs, saved))
+    return choices
+
+
 def plan_flash(graph: Graph, records: list[Prepared], opts: FlashOptions,
                lower_all: Callable[[set[int]], tuple[int, set[str]]]) -> FlashPlan:
-    """Choose the widened layers. lower_all(widened) lowers the model with that choice and
-    returns (constant bytes, kernel sources): the small build's figures come from it."""
+    """Choose the widened layers (and, with --flash small, the layers the portable kernels take:
+    small_portable). lower_all(widened) lowers the model with that choice and returns (constant
+    bytes, kernel sources): the small build's figures come from it."""
     cands: list[tuple[Op, Prepared, Variant, Variant]] = []
     for op, data in zip(graph.ops, records):
         v8, v16 = pick(data, "dsp8"), pick(data, "dsp")
@@ -167,10 +234,10 @@ def plan_flash(graph: Graph, records: list[Prepared], opts: FlashOptions,
     kernels = {s for s in sources if s.endswith(".c")}
 
     def code(ks: set[str]) -> int:
-        return (CODE_RUNTIME + sum(KERNEL_CODE_BYTES.get(k, DEFAULT_KERNEL_CODE) for k in ks)
-                + CODE_PER_OP * len(graph.ops))
+        return CODE_RUNTIME + _code(ks) + CODE_PER_OP * len(graph.ops)
 
-    small = small_consts + code(kernels)
+    portable = small_portable(graph, records) if opts.policy == "small" else []
+    small = small_consts + code(kernels) - sum(c.bytes_saved for c in portable)
     board = opts.board_flash
     if opts.policy == "fast":
         limit, why = board, "the board's flash" if board is not None else "no board: every layer"
@@ -185,15 +252,15 @@ def plan_flash(graph: Graph, records: list[Prepared], opts: FlashOptions,
     rows = []
     for op, data, v8, v16 in cands:
         added = _const_bytes(graph, op, data, v16) - _const_bytes(graph, op, data, v8)
-        shape = "x".join(map(str, graph.t(op.outputs[0]).shape)) if op.outputs else ""
-        rows.append(LayerChoice(op.index, f"{op.label} {shape}", False, added, saved_instructions(data), ""))
+        rows.append(LayerChoice(op.index, _label(graph, op), False, added, saved_instructions(data), ""))
     wide = {op.index: v16 for op, _, _, v16 in cands}
     total = small
     for rank, c in enumerate(sorted(rows, key=lambda c: -c.per_byte), 1):
         v16 = wide[c.index]
         extra = c.bytes_added + code(kernels | _kernels(v16)) - code(kernels)
         if opts.policy == "small":
-            c.reason = "--flash small keeps int8 weights"
+            c.reason = ("--flash small: the portable kernel (below)" if any(c.index in p.indices for p in portable)
+                        else "--flash small keeps int8 weights")
         elif c.saved <= 0 and opts.policy == "auto":
             c.reason = "widening saves nothing here"
         elif limit is not None and total + extra > limit:
@@ -203,4 +270,4 @@ def plan_flash(graph: Graph, records: list[Prepared], opts: FlashOptions,
             total += extra
             kernels |= _kernels(v16)
             c.reason = "fits" if opts.policy == "fast" else f"#{rank} in instructions saved per byte; fits"
-    return FlashPlan(opts.policy, limit, why, small, total, rows)
+    return FlashPlan(opts.policy, limit, why, small, total, rows, portable)

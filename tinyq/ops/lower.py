@@ -8,6 +8,7 @@ from tinyq.errors import InternalError, UnsupportedOpError
 from tinyq.ir import Graph, Op
 from tinyq.ops.emitter import Emitter, OpCode
 from tinyq.ops.flash import FlashOptions, FlashPlan, plan_flash
+from tinyq.ops.kernel_config import kernel_config
 from tinyq.ops.registry import FAMILIES, REGISTRY, Prepared, Refusal, Variant, load_all, pick, prepare
 
 KERNEL_CHOICES = ("auto", *FAMILIES)
@@ -40,11 +41,13 @@ class Lowered:
     layers: list[Layer]
     emitter: Emitter
     flash: FlashPlan | None = None      # which layers the flash policy widened, and why
+    # the kernel sources' compile-time switches (tinyq/ops/kernel_config.py): tq_kernel_config.h
+    kernel_config: dict[str, int] = dataclasses.field(default_factory=dict)
 
     @property
     def sources(self) -> list[str]:
         """Kernel files the model's variants use (and nothing else)."""
-        files = {"tq_common.h", "tq_constants.h"}
+        files = {"tq_common.h", "tq_constants.h", "tq_config.h"}
         for layer in self.layers:
             files.update(layer.variant.sources)
         return sorted(files)
@@ -148,18 +151,23 @@ def lower(graph: Graph, family: str = "dsp", flash: FlashOptions | None = None, 
             low = _lower_records(graph, records, family, widened)
             return low.const_bytes, set(low.sources)
         choice = plan_flash(graph, records, flash, trial)
-    low = _lower_records(graph, records, family, None if choice is None else choice.widened)
+    low = _lower_records(graph, records, family, None if choice is None else choice.widened,
+                         set() if choice is None else choice.portable_layers)
     low.flash = choice
+    low.kernel_config = kernel_config(graph, low.layers, None if flash is None else flash.policy)
     return low
 
 
-def _lower_records(graph: Graph, records: list[Prepared], family: str, widened: set[int] | None) -> Lowered:
+def _lower_records(graph: Graph, records: list[Prepared], family: str, widened: set[int] | None,
+                   portable: set[int] | None = None) -> Lowered:
     """Lower every prepared op with the family's variants; with `widened`, the dsp family's layers
-    outside it take their dsp8 (int8-weight) variant where one exists."""
+    outside it take their dsp8 (int8-weight) variant where one exists; those in `portable` the
+    portable one (the flash policy's choice)."""
     em = Emitter(graph)
     layers = []
     for op, data in zip(graph.ops, records):
         fam = family if widened is None or op.index in widened else "dsp8"
+        fam = "portable" if portable and op.index in portable else fam
         v = pick(data, fam)
         if v is None:
             raise UnsupportedOpError(f"op {op.index} {op.opcode}: no kernel variant handles this instance")

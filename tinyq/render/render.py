@@ -224,5 +224,6 @@ def render(lowered: Lowered, plan: ArenaPlan, source: str = "", patches: PatchRe
     compiled.files = {
         "model.h": env.get_template("model.h.j2").render(**ctx),
         "model.c": env.get_template("model.c.j2").render(**ctx),
+        "tq_kernel_config.h": env.get_template("tq_kernel_config.h.j2").render(config=lowered.kernel_config),
     }
     return compiled

@@ -9,6 +9,7 @@ import numpy as np
 
 from tinyq.frontend.tflite_reader import read_tflite
 from tinyq.ir import Graph, Tensor
+from tinyq.ops.kernel_config import describe
 from tinyq.ops.lower import op_macs, unsupported_ops
 from tinyq.ops.optable import missing
 from tinyq.passes.pipeline import optimize
@@ -59,13 +60,17 @@ def flash_choice(path: str | Path, board: str | None = None, flash: str = "auto"
     from tinyq.errors import UnsupportedOpError
     from tinyq.workflows.compile import compile
     try:
-        plan = compile(path, board=board, flash=flash, flash_budget=flash_budget).lowered.flash
+        lowered = compile(path, board=board, flash=flash, flash_budget=flash_budget).lowered
     except UnsupportedOpError:
         return None         # what cannot compile is reported above, op by op
+    plan = lowered.flash
     if plan is None:
         return None
     return {"policy": plan.policy, "limit": plan.limit, "limit_why": plan.limit_why, "bytes": plan.bytes,
-            "small_bytes": plan.small_bytes, "lines": plan.lines(),
+            "small_bytes": plan.small_bytes, "lines": plan.lines() + describe(lowered.kernel_config),
+            "portable": [{"indices": c.indices, "kernel": c.kernel, "macs": c.macs, "bytes_saved": c.bytes_saved}
+                         for c in plan.portable],
+            "kernel_config": lowered.kernel_config,
             "layers": [{"index": c.index, "widened": c.widened, "bytes_added": c.bytes_added,
                         "instructions_saved": c.saved, "reason": c.reason} for c in plan.layers]}
 
