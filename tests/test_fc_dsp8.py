@@ -84,8 +84,16 @@ def test_fewer_than_four_output_channels_are_all_leftover_rows(shape) -> None:
     assert dsp8_weights(w).tolist() == w.reshape(-1).tolist()
 
 
+@pytest.fixture
+def pair_kernel(monkeypatch):
+    """The widened-row (pair) kernel on every layer: these single-layer models read their
+    largest activation, where the RAM rule would pick the in-place kernel (AD's test below runs
+    both)."""
+    import tinyq.workflows.compile as wc
+    monkeypatch.setattr(wc, "RAM_FOR_SPEED", 1000.0)
+
 @pytest.mark.parametrize("name", COMMITTED)
-def test_bit_exact_on_the_host(name) -> None:
+def test_bit_exact_on_the_host(name, pair_kernel) -> None:
     from tinyq.workflows.compile import compile
     from tinyq.workflows.verify import verify
     path = MODELS / f"{name}.tflite"
@@ -95,7 +103,11 @@ def test_bit_exact_on_the_host(name) -> None:
 
 
 def test_mlperf_ad01_bit_exact_on_the_host() -> None:
+    from tinyq.workflows.compile import compile
     from tinyq.workflows.verify import verify
+    calls = compile(mlperf_path("ad01_int8"), kernels="dsp8").files["model.c"]
+    # the first and last layers read or write the largest activation: in place; the rest the pair
+    assert calls.count("tq_fully_connected_dsp8_direct_s8(") == 2 and calls.count("tq_fully_connected_dsp8_s8(") == 8
     rep = verify(mlperf_path("ad01_int8"), samples=50, seed=1, kernels="dsp8")
     assert rep.mismatches == 0 and rep.ok, rep
 
@@ -156,7 +168,7 @@ def tf_models(tmp_path_factory):
 
 @pytest.mark.tf
 @pytest.mark.parametrize("name", ["chain", "batches", "exact"])
-def test_odd_sizes_bit_exact_on_the_host(tf_models, name) -> None:
+def test_odd_sizes_bit_exact_on_the_host(tf_models, name, pair_kernel) -> None:
     from tinyq.workflows.compile import compile
     from tinyq.workflows.verify import verify
     calls = compile(tf_models[name], kernels="dsp8").files["model.c"]
@@ -168,7 +180,7 @@ def test_odd_sizes_bit_exact_on_the_host(tf_models, name) -> None:
 
 @pytest.mark.tf
 @pytest.mark.slow
-def test_odd_sizes_bit_exact_in_the_emulator(tf_models, tmp_path) -> None:
+def test_odd_sizes_bit_exact_in_the_emulator(tf_models, tmp_path, pair_kernel) -> None:
     """The pair asm's paths, the leftover channel, rq_exact and the batches on the emulated M4."""
     from tinyq.workflows.bench import run_emulated_bench
     for name, path in tf_models.items():

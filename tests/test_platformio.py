@@ -114,7 +114,7 @@ def test_project_layout_carries_the_build_spec(tmp_path) -> None:
         assert (out / "src" / f.name).read_text() == f.read_text()
     names = {p.name for p in (out / "src").iterdir()}
     # the DSP build holds the DSP kernel and not the portable one it does not call
-    assert {"model.c", "model.h", "fully_connected_dsp.c"} <= names and "fully_connected.c" not in names
+    assert {"model.c", "model.h", "fully_connected_dsp8.c"} <= names and "fully_connected.c" not in names
     board_json = json.loads((out / "platform" / "boards" / "nrf52840.json").read_text())
     assert board_json["upload"]["maximum_size"] == 1_048_576 and board_json["build"]["cpu"] == "cortex-m4"
     assert (out / "platform" / "builder" / "main.py").is_file()
@@ -124,12 +124,12 @@ def test_generate_without_board_writes_only_c_sources(tmp_path) -> None:
     out = tmp_path / "c"
     assert main(["generate", str(mlperf_path("ad01_int8")), "-o", str(out)]) == 0
     names = {p.name for p in out.iterdir()}
-    assert {"model.c", "model.h", "fully_connected_dsp.c", "fully_connected_dsp.h"} <= names
+    assert {"model.c", "model.h", "fully_connected_dsp8.c", "fully_connected_dsp8.h"} <= names
     assert "platformio.ini" not in names and "platform" not in names and "fully_connected.c" not in names
     out = tmp_path / "portable"
     assert main(["generate", str(mlperf_path("ad01_int8")), "-o", str(out), "--kernels", "portable"]) == 0
     names = {p.name for p in out.iterdir()}
-    assert {"fully_connected.c", "fully_connected.h"} <= names and "fully_connected_dsp.c" not in names
+    assert {"fully_connected.c", "fully_connected.h"} <= names and "fully_connected_dsp8.c" not in names
 
 
 def test_tool_scons_is_accepted_by_platformio(tmp_path) -> None:

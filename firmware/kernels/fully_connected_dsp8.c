@@ -68,8 +68,8 @@ static int32_t widen_row(const int8_t *row, int32_t n, int32_t words, int32_t sh
     /* the partial group, then zeros */
     for (int32_t d = n & ~3; d < 2 * words; d += 4, o += 2) {
         int8_t t[4] = {0, 0, 0, 0};
-        if (d < n) {
-            memcpy(t, row, (size_t)(n - d));
+        for (int32_t j = 0; j < n - d && j < 4; ++j) {   /* a loop, not libc's memcpy */
+            t[j] = row[j];
         }
         widen_word(tq_read_s32(t), shift, o, &sum);
     }

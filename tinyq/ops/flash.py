@@ -24,7 +24,7 @@ from tinyq.ops.code_size import DEFAULT_KERNEL_CODE, KERNEL_CODE_BYTES
 from tinyq.ops.conv_2d import ConvData, _groups
 from tinyq.ops.depthwise_conv_2d import DepthwiseData, as_conv, ring_over_per_pixel
 from tinyq.ops.emitter import Emitter
-from tinyq.ops.fully_connected import FcData
+from tinyq.ops.fully_connected import FcData, fc_row_fits
 from tinyq.ops.registry import Prepared, Variant, pick
 
 FLASH_CHOICES = ("auto", "small", "fast")
@@ -49,6 +49,9 @@ COST: dict[str, tuple[float, ...]] = {
     "FULLY_CONNECTED": (0.337, -11.881),            # 14 layers (the dsp8 kernel's two channels a
                                                     # word run as fast as int16 weights)
     "DEPTHWISE_CONV_2D": (20.14, 25.912),           # 12 layers (not the ring's), 0.4%
+    # the dsp8 kernel reading its int8 input in place (no RAM for the widened row): the fit of
+    # that kernel, 14 layers, 0.2%
+    "FULLY_CONNECTED_DIRECT": (2.749, -7.834),
 }
 TILE8 = 4   # output pixels per pass of the dsp8 convolution (conv_2d.TILE8)
 
@@ -79,7 +82,8 @@ def features(d: Prepared) -> tuple[str, tuple[float, ...]] | None:
                            float(w.out_c if pixels % TILE8 else 0))
     if isinstance(d, FcData):
         outputs = d.batches * d.out_depth
-        return "FULLY_CONNECTED", (float(outputs * -(-d.in_depth // 4)), float(outputs))
+        kind = "FULLY_CONNECTED" if fc_row_fits(d) else "FULLY_CONNECTED_DIRECT"
+        return kind, (float(outputs * -(-d.in_depth // 4)), float(outputs))
     return None
 
 

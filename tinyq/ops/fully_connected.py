@@ -32,6 +32,8 @@ class FcData(Prepared):
     act_min: int
     act_max: int
     dtype: str = "int8"         # of the activations
+    ram_room: int = 0           # scratch that keeps this op's input, output and scratch within the
+                                # graph's largest activation (dsp8's widened row must fit)
 
     def macs(self) -> int:
         return self.batches * self.in_depth * self.out_depth
@@ -78,8 +80,10 @@ def prepare(op: Op, g: Graph) -> FcData:
     folded = bias - inp.qzero * w.data.astype(np.int64).sum(axis=1)
     mult, shift = per_channel_multipliers(inp, w, out, out_depth)
     act_min, act_max = fused_range(op, out)
+    largest = max((t.nbytes for t in g.tensors if not t.is_const), default=0)
     return FcData(op.index, op.opcode, op.inputs[0], op.inputs[1], op.outputs[0], batches, in_depth,
-                  out_depth, w.data, bias, folded, mult, shift, out.qzero, act_min, act_max)
+                  out_depth, w.data, bias, folded, mult, shift, out.qzero, act_min, act_max,
+                  ram_room=largest - inp.nbytes - out.nbytes)
 
 
 @variant("FULLY_CONNECTED", "portable", ["fully_connected.c", "fully_connected.h"],
@@ -219,8 +223,14 @@ def dsp8_scratch(d: FcData) -> int:
     return 4 * dsp8_words(d.in_depth)
 
 
+def fc_row_fits(d: FcData) -> bool:
+    """The widened input row keeps the layer within the graph's largest activation (the arena's
+    lower bound): else the dsp8 kernel that reads its input in place."""
+    return d.dtype == "int8" and dsp8_scratch(d) <= d.ram_room
+
+
 @variant("FULLY_CONNECTED", "dsp8", ["fully_connected_dsp8.c", "fully_connected_dsp8.h", "tq_dsp.h"],
-         scratch=dsp8_scratch, applies=lambda d: d.dtype == "int8")
+         scratch=dsp8_scratch, applies=fc_row_fits)
 def lower_dsp8(d: FcData, em: Emitter) -> None:
     """The model's int8 weights, 1 byte each, two channels a word, with the biases and the
     requantization rows in one stream (dsp8_stream), against the input row widened once into
@@ -236,3 +246,23 @@ def lower_dsp8(d: FcData, em: Emitter) -> None:
     })
     em.call(f"tq_fully_connected_dsp8_s8({p}, {em.tensor(d.input)}, {em.const(stream, 'w8')}, "
             f"{em.tensor(d.output)}, (int32_t *){em.scratch()})")
+
+
+@variant("FULLY_CONNECTED", "dsp8", ["fully_connected_dsp8_direct.c", "fully_connected_dsp8_direct.h", "tq_dsp.h",
+                                     "tq_dot8.h"], applies=lambda d: d.dtype == "int8", name="fully_connected_dsp8_direct")
+def lower_dsp8_direct(d: FcData, em: Emitter) -> None:
+    """Where the widened row would raise the arena (the layer reading or writing the graph's
+    largest activation, e.g. AD's first and last): the int8 input read in place, the weights in
+    dsp8_weights' order widened at run time by SXTB16; the fast requantization's factor
+    2^(ls + 1) is a run-time left shift of the accumulator."""
+    rq, factor, exact = requant_for(d.w, d.model_bias, d.mult, d.shift, d.output_zp)
+    em.include("fully_connected_dsp8_direct.h")
+    p = em.params("tq_fc_dsp8_direct_params", {
+        "batches": d.batches, "in_depth": d.in_depth, "out_depth": d.out_depth,
+        "output_offset": d.output_zp, "act_min": d.act_min, "act_max": d.act_max,
+        "rq": f"(const tq_rq *){em.const(rq, 'rq')}", "rq_exact": exact,
+        "scale": em.const(np.log2(factor).astype(np.int8), "scale"),
+        "bias": em.const(d.bias.astype(np.int32), "bias"),
+    })
+    em.call(f"tq_fully_connected_dsp8_direct_s8({p}, {em.tensor(d.input)}, {em.const(dsp8_weights(d.w), 'w8')}, "
+            f"{em.tensor(d.output)})")
