@@ -135,6 +135,99 @@ def test_corner_model_bit_exact_in_the_emulator(corner_model, tmp_path) -> None:
     assert rep["samples"] == 10 and rep["bit_exact"], rep.get("mismatches")
 
 
+def _taps_model():
+    import tensorflow as tf
+    L = tf.keras.layers
+
+    def body(x):
+        h = L.DepthwiseConv2D(5, strides=2, padding="same", activation="relu")(x)      # 16x16 -> 8x8
+        h = L.DepthwiseConv2D(7, padding="same")(h)
+        h = L.DepthwiseConv2D((1, 5), padding="same", activation="relu6")(h)
+        h = L.DepthwiseConv2D((9, 1), padding="same")(h)
+        h = L.DepthwiseConv2D(5, dilation_rate=2, padding="same", activation="relu")(h)
+        h = L.DepthwiseConv2D(3, padding="valid")(L.Conv2D(12, 1)(h))                  # 6x6x12
+        h = L.DepthwiseConv2D(5, padding="valid", activation="relu")(L.Conv2D(6, 1)(h))  # 6 channels: C tail
+        return L.Dense(5)(L.Flatten()(h))
+    return body
+
+
+def _mult_model():
+    import tensorflow as tf
+    L = tf.keras.layers
+
+    def body(x):
+        h = L.DepthwiseConv2D(3, depth_multiplier=2, padding="same", activation="relu")(x)           # 8 -> 16
+        h = L.DepthwiseConv2D(5, strides=2, depth_multiplier=4, padding="same")(L.Conv2D(5, 1)(h))  # 5 -> 20
+        h = L.DepthwiseConv2D((3, 1), depth_multiplier=8, padding="same", activation="relu6")(L.Conv2D(3, 1)(h))
+        h = L.DepthwiseConv2D(3, depth_multiplier=3, padding="valid")(L.Conv2D(4, 1)(h))            # C path
+        return L.Dense(5)(L.Flatten()(h))
+    return body
+
+
+@pytest.fixture(scope="module")
+def taps_model(tmp_path_factory):
+    pytest.importorskip("tensorflow")
+    from tfmodels import convert_int8, keras_model
+    path = tmp_path_factory.mktemp("dsp") / "taps.tflite"
+    return convert_int8(keras_model([(16, 16, 8)], _taps_model(), seed=12), path, [(16, 16, 8)])
+
+
+@pytest.mark.tf
+def test_depthwise_taps_run_bit_exact_on_the_host(taps_model) -> None:
+    """Depthwise filters other than 3x3 (5x5 stride 2, 7x7, 1x5, 9x1, dilated 5x5, valid 5x5 over
+    6 channels) on the DSP kernel: tq_dw_taps_run's offsets tables (interior and border pixels),
+    the C tail for 6 channels."""
+    from tinyq.ops.depthwise_conv_2d import dsp_scratch
+    from tinyq.workflows.compile import compile
+    from tinyq.workflows.verify import verify
+    gen = compile(taps_model, kernels="dsp")
+    # (the 1-D ones and the 3x3 may take the ring kernel instead)
+    per_pixel = [lay for lay in gen.lowered.layers if lay.variant.name == "depthwise_conv_2d_dsp"]
+    assert {(lay.data.win.k_h, lay.data.win.k_w, lay.data.win.in_c) for lay in per_pixel} >= {(5, 5, 8), (7, 7, 8),
+                                                                                              (5, 5, 6)}
+    assert all(dsp_scratch(lay.data) >= 8 * lay.data.win.k_h * lay.data.win.k_w for lay in per_pixel)
+    rep = verify(taps_model, samples=50, seed=4, sanitize=True, kernels="dsp")
+    assert rep.elements == 250 and rep.mismatches == 0, rep.to_dict()
+
+
+@pytest.fixture(scope="module")
+def mult_model(tmp_path_factory):
+    pytest.importorskip("tensorflow")
+    from tfmodels import convert_int8, keras_model
+    path = tmp_path_factory.mktemp("dsp") / "mult.tflite"
+    return convert_int8(keras_model([(10, 10, 8)], _mult_model(), seed=13), path, [(10, 10, 8)])
+
+
+@pytest.mark.tf
+def test_depthwise_multiplier_blocks_bit_exact_on_the_host(mult_model, monkeypatch) -> None:
+    """Multipliers 2, 4, 8 (asm on the device) and 3 (C) with output channels a multiple of 4 take
+    the blocked kernel, padding and all (the ring kernel, which takes some of them where its
+    scratch fits, kept out)."""
+    import tinyq.ops.depthwise_conv_2d as dw
+    from tinyq.workflows.compile import compile
+    monkeypatch.setattr(dw, "RING_SCRATCH_LIMIT", 0)
+    from tinyq.workflows.verify import verify
+    gen = compile(mult_model, kernels="dsp")
+    mults = sorted(lay.data.depth_mult for lay in gen.lowered.layers
+                   if lay.variant.name == "depthwise_conv_2d_dsp_mult_blocks")
+    assert mults == [2, 3, 4, 8]
+    rep = verify(mult_model, samples=50, seed=4, sanitize=True, kernels="dsp")
+    assert rep.elements == 250 and rep.mismatches == 0, rep.to_dict()
+
+
+@pytest.mark.tf
+@pytest.mark.slow
+@pytest.mark.parametrize("which", ["taps", "mult"])
+def test_depthwise_taps_run_bit_exact_in_the_emulator(which, taps_model, mult_model, tmp_path, monkeypatch) -> None:
+    """The same layers on the emulated Cortex-M4, where tq_dw_run.h's loops are asm."""
+    import tinyq.ops.depthwise_conv_2d as dw
+    from tinyq.workflows.bench import run_emulated_bench
+    monkeypatch.setattr(dw, "RING_SCRATCH_LIMIT", 0)
+    model = taps_model if which == "taps" else mult_model
+    rep = run_emulated_bench(model, "nrf52840", samples=10, seed=6, out=tmp_path)
+    assert rep["samples"] == 10 and rep["bit_exact"], rep.get("mismatches")
+
+
 def test_board_picks_the_kernels() -> None:
     from tinyq.boards import load_board
     from tinyq.errors import TinyqError

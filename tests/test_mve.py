@@ -44,7 +44,7 @@ def test_which_layers_take_mve() -> None:
     assert _variants("conv3x3_residual_add") == ["conv_2d_dsp"]       # a fused ADD: the DSP tables
     assert _variants("dw3x3_s1_same_c8") == ["depthwise_conv_2d_mve"]     # 8 channels
     assert _variants("dw3x3_s2_same_c20") == ["depthwise_conv_2d_dsp"]    # 20: the DSP assembly
-    assert _variants("dw3x3_mult2") == ["depthwise_conv_2d_dsp_mult"]  # depth multiplier 2: the DSP kernel
+    assert _variants("dw3x3_mult2") == ["depthwise_conv_2d_dsp_mult_blocks"]  # depth multiplier 2: the DSP kernel
     assert _variants("fc_in10_out7") == ["fully_connected_mve"]
     assert tinyq.compile(MODELS / "conv1x1_c16.tflite", board="mps3_an547", kernels="dsp").kernels == "dsp"
 

@@ -2,6 +2,7 @@
 
 #include "tq_common.h"
 #include "tq_config.h"
+#include "tq_dw_run.h"
 
 /* 0 (tq_kernel_config.h): no layer has a 3-wide filter besides 3x3, so the rows path (pixel3)
  * is left out of the build; such a filter would take the generic tap walk. */
@@ -19,6 +20,8 @@ typedef struct {
 
 /* 3-wide filters up to this tall take the fast path (the pad mask has 3 bits per row) */
 #define TQ_DW_MAX_ROWS 10
+/* filters up to this many taps take tq_dw_taps_run (its offsets take 8 bytes a tap of scratch) */
+#define TQ_DW_MAX_TAPS 64
 
 static inline void tap(acc4 *a, int32_t v, const int32_t **wp)
 {
@@ -292,10 +295,28 @@ __asm__(".pushsection .text.tq_dw3x3_ptr,\"ax\",%progbits\n\t.align 2\n\t.global
         "ldr r4, [sp, #4]\n\tcmp r12, r4\n\tbne 1b\n\t"
         "add sp, #12\n\tpop {r4-r11, pc}\n\t.size tq_dw3x3_ptr, .-tq_dw3x3_ptr\n\t.popsection\n");
 #undef TQ_DW3_PTAP
+
+/* Any other filter (5x5, 7x7, 1xk, kx1, dilated): tq_dw_run.h, 10 instructions a tap against
+ * about 15 through taps_any. */
+TQ_DW_RUN_DEFINE(tq_dw_taps_run, TQ_DWR_TAP_CH4, 4);
 #undef TQ_DW3_TAP
 #undef TQ_DW3_ROW
 #undef TQ_DW3_RQ
 #else
+/* the host's copy of tq_dw_taps_run */
+static void tq_dw_taps_run(const tq_dw_taps_job *j)
+{
+    const int32_t *w = (const int32_t *)j->w;
+    for (int32_t b = 0; b < j->blocks; ++b) {
+        acc4 a = {j->bias[4 * b], j->bias[4 * b + 1], j->bias[4 * b + 2], j->bias[4 * b + 3]};
+        const uintptr_t at = (uintptr_t)j->base + (uintptr_t)(4 * b);
+        for (int32_t t = 0; t < j->taps; ++t) {
+            tap(&a, tq_read_s32((const int8_t *)(at + (uintptr_t)(intptr_t)j->offs[t])), &w);
+        }
+        tq_rq_store4(j->rq + 4 * b, a.a0, a.a1, a.a2, a.a3, 0, -128, 127, TQ_RQ_FAST_FULL, j->out + 4 * b);
+    }
+}
+
 /* the host's copy: pixel3x3 pixel by pixel */
 static void tq_dw3x3_run(const tq_dw3x3_run_job *j)
 {
@@ -344,6 +365,18 @@ void tq_depthwise_conv_2d_dsp_s8(const tq_dw_dsp_params *restrict p, const int8_
     const int ptr3 = k_h == 3 && k_w == 3 && (ch & 3) == 0 && mode == TQ_RQ_FAST_FULL;   /* tq_dw3x3_ptr */
     const int run3 = ptr3 && p->geo.dil_w == 1 && p->geo.dil_h == 1 && run_b > run_a;
     (void)ptr3;     /* the host has no asm */
+    /* any other filter (tq_dw_taps_run): its taps' offsets from the window origin, in scratch
+     * after the zero points (sized by tinyq/ops/depthwise_conv_2d.py dsp_scratch) */
+    const int three = k_h == 3 && k_w == 3;
+    const int taps_run = !three && !(TQ_DW_DSP_ROWS3 && wide3 && k_h <= TQ_DW_MAX_ROWS) && (ch & 3) == 0 &&
+                         mode == TQ_RQ_FAST_FULL && taps <= TQ_DW_MAX_TAPS;
+    int32_t *offs = (int32_t *)(void *)(padbuf + ((ch + 4 + 3) & ~3));
+    int32_t *offs_px = offs + taps;
+    if (taps_run) {
+        for (int32_t t = 0; t < taps; ++t) {
+            offs[t] = (t / k_w) * dy + (t % k_w) * dx;
+        }
+    }
     for (int32_t b = 0; b < p->geo.batches; ++b) {
         const int8_t *in_b = in + (int32_t)b * in_h * row_stride;
         for (int32_t oy = 0; oy < out_h; ++oy) {
@@ -389,6 +422,21 @@ void tq_depthwise_conv_2d_dsp_s8(const tq_dw_dsp_params *restrict p, const int8_
                             pixel9(pp, full / 4, w, bias, rq, zp, lo, hi, mode, out);
                         }
                     }
+                    c = full;
+                    wblock = w + 2 * taps * (full / 4);
+                } else if (taps_run) {
+                    const int32_t *o = offs;
+                    if (!interior) {   /* a padding tap reads the zero points, whatever the channel */
+                        const int32_t to_pad = (int32_t)((uintptr_t)padbuf - (uintptr_t)base);
+                        for (int32_t t = 0; t < taps; ++t) {
+                            const int32_t ky = t / k_w, kx = t % k_w;
+                            const int inside = ky >= ky_lo && ky < ky_hi && kx >= kx_lo && kx < kx_hi;
+                            offs_px[t] = inside ? offs[t] : to_pad;
+                        }
+                        o = offs_px;
+                    }
+                    const tq_dw_taps_job j = {o, taps, base, w, bias, rq, out, ch / 4};
+                    tq_dw_taps_run(&j);
                     c = full;
                     wblock = w + 2 * taps * (full / 4);
                 } else if (TQ_DW_DSP_ROWS3 && wide3 && k_h <= TQ_DW_MAX_ROWS) {

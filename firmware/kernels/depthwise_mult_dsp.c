@@ -101,3 +101,105 @@ void tq_depthwise_conv_2d_mult_dsp_s8(const tq_dw_mult_dsp_params *p, const int8
         }
     }
 }
+
+/* The input channel feeding output channel o of a block, for the C copy below. */
+static inline int32_t in_channel(int32_t o, int32_t dm)
+{
+    return o / dm;
+}
+
+/* One pixel of the blocked kernel in C: every block of 4 output channels over the taps at
+ * base + offs[t] + the block's input channel, in any requantization mode (the host's copy of the
+ * asm, and the device's path where the fast requantization does not cover the layer). `base` is
+ * the window origin of input channel 0; w per block, per tap, the 4 channels' weights. */
+static void blocks_c(const tq_dw_taps_job *j, int32_t dm, int32_t zp, int32_t lo, int32_t hi, int32_t mode)
+{
+    const int16_t *w = (const int16_t *)j->w;
+    for (int32_t b = 0; b < j->blocks; ++b) {
+        int32_t a[4] = {j->bias[4 * b], j->bias[4 * b + 1], j->bias[4 * b + 2], j->bias[4 * b + 3]};
+        for (int32_t t = 0; t < j->taps; ++t, w += 4) {
+            const uintptr_t at = (uintptr_t)j->base + (uintptr_t)(intptr_t)j->offs[t];
+            for (int32_t k = 0; k < 4; ++k) {
+                a[k] += (int32_t)w[k] * (int32_t)*(const int8_t *)(at + (uintptr_t)in_channel(4 * b + k, dm));
+            }
+        }
+        tq_rq_store4(j->rq + 4 * b, a[0], a[1], a[2], a[3], zp, lo, hi, mode, j->out + 4 * b);
+    }
+}
+
+#ifdef TQ_HAVE_DSP
+TQ_DW_RUN_DEFINE(tq_dwm_run2, TQ_DWR_TAP_CH2, 2);      /* multiplier 2: 2 input channels a block */
+TQ_DW_RUN_DEFINE(tq_dwm_run4, TQ_DWR_TAP_CH1, 1);      /* multiplier 4: 1 input channel a block */
+TQ_DW_RUN_DEFINE(tq_dwm_run4k, TQ_DWR_TAP_CH1, 0);     /* multiplier 4k: one input channel's k blocks */
+#endif
+
+void tq_depthwise_conv_2d_mult_blocks_dsp_s8(const tq_dw_mult_dsp_params *p, const int8_t *in, const int16_t *w,
+                                             int8_t *out, void *scratch)
+{
+    const tq_window g = p->geo;
+    const int32_t dm = p->depth_mult, in_c = g.in_c, out_c = g.out_c, taps = g.k_h * g.k_w;
+    const int32_t zp = p->output_offset, lo = p->act_min, hi = p->act_max;
+    const int32_t mode = tq_rq_mode(p->rq_exact, lo, hi);
+    const int32_t row_stride = g.in_w * in_c, dy = g.dil_h * row_stride, dx = g.dil_w * in_c;
+    /* what padding taps read: the input zero point, for any channel offset a block reads at */
+    int8_t *padbuf = (int8_t *)scratch;
+    for (int32_t i = 0; i < in_c + 4; ++i) {
+        padbuf[i] = (int8_t)(-p->input_offset);
+    }
+    int32_t *offs = (int32_t *)(void *)(padbuf + ((in_c + 4 + 3) & ~3));
+    int32_t *offs_px = offs + taps;
+    for (int32_t t = 0; t < taps; ++t) {
+        offs[t] = (t / g.k_w) * dy + (t % g.k_w) * dx;
+    }
+#ifdef TQ_HAVE_DSP
+    const int fast = mode == TQ_RQ_FAST_FULL && (dm == 2 || dm % 4 == 0);
+#endif
+    for (int32_t b = 0; b < g.batches; ++b) {
+        const int8_t *in_b = in + b * g.in_h * row_stride;
+        for (int32_t oy = 0; oy < g.out_h; ++oy) {
+            const int32_t y0 = oy * g.stride_h - g.pad_h;
+            int32_t ky0, ky1;
+            tq_tap_range(y0, g.dil_h, g.k_h, g.in_h, &ky0, &ky1);
+            for (int32_t ox = 0; ox < g.out_w; ++ox, out += out_c) {
+                const int32_t x0 = ox * g.stride_w - g.pad_w;
+                int32_t kx0, kx1;
+                tq_tap_range(x0, g.dil_w, g.k_w, g.in_w, &kx0, &kx1);
+                /* pixel (y0, x0); only dereferenced at valid taps */
+                const int8_t *base = in_b + y0 * row_stride + x0 * in_c;
+                const int32_t *o = offs;
+                if (!(ky0 == 0 && ky1 == g.k_h && kx0 == 0 && kx1 == g.k_w)) {
+                    const int32_t to_pad = (int32_t)((uintptr_t)padbuf - (uintptr_t)base);
+                    for (int32_t t = 0; t < taps; ++t) {
+                        const int32_t ky = t / g.k_w, kx = t % g.k_w;
+                        offs_px[t] = ky >= ky0 && ky < ky1 && kx >= kx0 && kx < kx1 ? offs[t] : to_pad;
+                    }
+                    o = offs_px;
+                }
+                tq_dw_taps_job j = {o, taps, base, w, p->bias_full, p->rq, out, out_c / 4};
+#ifdef TQ_HAVE_DSP
+                if (fast && dm == 2) {
+                    tq_dwm_run2(&j);
+                    continue;
+                }
+                if (fast && dm == 4) {
+                    tq_dwm_run4(&j);
+                    continue;
+                }
+                if (fast) {     /* one input channel's dm / 4 blocks a call */
+                    j.blocks = dm / 4;
+                    for (int32_t ic = 0; ic < in_c; ++ic) {
+                        j.base = base + ic;
+                        j.w = w + ic * dm * taps;
+                        j.bias = p->bias_full + ic * dm;
+                        j.rq = p->rq + ic * dm;
+                        j.out = out + ic * dm;
+                        tq_dwm_run4k(&j);
+                    }
+                    continue;
+                }
+#endif
+                blocks_c(&j, dm, zp, lo, hi, mode);
+            }
+        }
+    }
+}

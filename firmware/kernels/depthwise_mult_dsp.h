@@ -5,6 +5,7 @@
 
 #include "tq_common.h"
 #include "tq_dsp.h"
+#include "tq_dw_run.h"
 
 /* DEPTHWISE_CONV_2D with a depth multiplier > 1 (and more than one input channel): each input
  * value feeds depth_mult outputs. Weights are int16, scaled per channel by the fast
@@ -25,5 +26,13 @@ typedef struct {
  * is written after reading only its window: the output may trail the input in the arena. */
 void tq_depthwise_conv_2d_mult_dsp_s8(const tq_dw_mult_dsp_params *p, const int8_t *in, const int16_t *w16,
                                       int8_t *out);
+
+/* Output channels a multiple of 4: each block of 4 output channels through a table of tap
+ * offsets (tq_dw_run.h), in asm for multipliers 2 and 4k. w: int16 per block of 4 output
+ * channels, per tap (k_h * k_w, row by row), the 4 channels' weights in order. Scratch (sized by
+ * tinyq/ops/depthwise_conv_2d.py): in_c + 4 input zero points, then two tables of 32-bit tap
+ * offsets. */
+void tq_depthwise_conv_2d_mult_blocks_dsp_s8(const tq_dw_mult_dsp_params *p, const int8_t *in, const int16_t *w,
+                                             int8_t *out, void *scratch);
 
 #endif

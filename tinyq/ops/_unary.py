@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -24,6 +24,10 @@ class UnaryData(Prepared):
     in_place: bool = True
     mac_count: int = 0
     dtype: str = "int8"     # the kernel's element type (the input's; QUANTIZE names the pair in its params)
+    # a fused MUL of the input by this op's result (tinyq/passes/fuse_tables.py): its tq_mul_params
+    # over 256 elements, and whether the input is its first operand
+    tail: dict[str, Any] | None = None
+    tail_x_first: bool = True
 
     def macs(self) -> int:
         return self.mac_count
@@ -47,8 +51,27 @@ def unary_check(op: Op, g: Graph, dtypes: tuple[str, ...] = ("int8",), int16_zer
 
 
 def unary_data(op: Op, params: dict[str, Any], in_place: bool = True, mac_count: int = 0,
-               dtype: str = "int8") -> UnaryData:
-    return UnaryData(op.index, op.opcode, op.inputs[0], op.outputs[0], params, in_place, mac_count, dtype)
+               dtype: str = "int8", tail: tuple[dict[str, Any], bool] | None = None) -> UnaryData:
+    t, x_first = tail if tail is not None else (None, True)
+    return UnaryData(op.index, op.opcode, op.inputs[0], op.outputs[0], params, in_place, mac_count, dtype, t, x_first)
+
+
+def own_op(op: Op) -> Op:
+    """The op as it stands alone: with a fused epilogue, its own result as its output."""
+    return replace(op, outputs=[op.body_output], epilogue=[], body_output=-1) if op.epilogue else op
+
+
+def product_tail(op: Op, g: Graph) -> tuple[dict[str, Any], bool] | None:
+    """For an op with a fused MUL of its input by its result (fuse_tables.py): the MUL's own
+    parameters (TFLM's, from its prepare step) over 256 elements, and whether the op's input is
+    the MUL's first operand; None without one."""
+    if not op.epilogue:
+        return None
+    from tinyq.ops.mul import prepare as prepare_mul
+    mul = op.epilogue[0]
+    params = dict(prepare_mul(mul, g).params)
+    params["shape"] = "{ .count = 256, .broadcast = 0 }"
+    return params, mul.inputs[0] == op.inputs[0]
 
 
 def lower_unary(d: UnaryData, em: Any, header: str, ctype: str, func: str) -> None:
@@ -59,6 +82,7 @@ def lower_unary(d: UnaryData, em: Any, header: str, ctype: str, func: str) -> No
 
 
 LUT_SOURCES = ["lut.c", "lut.h"]
+PRODUCT_SOURCES = ["mul.c", "mul.h", "tq_broadcast.h"]   # a fused product's table (lower_lut_on_device)
 
 
 def lut_table(f) -> np.ndarray:
@@ -80,14 +104,22 @@ LUT_MIN_COUNT = 256     # below this many elements the first run's 256 evaluatio
 def lower_lut_on_device(d: UnaryData, em: Any, header: str, ctype: str, func: str) -> None:
     """An int8 element-wise op as a table the device fills on the model's first invocation by
     running the op's own kernel `func` over the 256 possible inputs (256 B of static RAM); every
-    run after that is a table lookup. Exact by construction: the table holds that kernel's results."""
+    run after that is a table lookup. Exact by construction: the table holds that kernel's results.
+    With a fused product (`d.tail`), TFLM's MUL kernel then multiplies the inputs by them, in the
+    table: the table is x * f(x)."""
     em.include(header)
     em.include("lut.h")
     p = em.params(ctype, d.params)
     i = em.cur.index
+    tail = ""
+    if d.tail is not None:
+        em.include("mul.h")
+        pm = em.params("tq_mul_params", d.tail, suffix="_mul")
+        a, b = ("xs", f"lut{i}") if d.tail_x_first else (f"lut{i}", "xs")
+        tail = f"tq_mul_s8({pm}, {a}, {b}, lut{i}); "
     em.call(f"{{ static int8_t lut{i}[256]; static uint8_t lut{i}_ready; "
             f"if (!lut{i}_ready) {{ {ctype} q = *{p}; int8_t xs[256]; q.count = 256; "
-            f"tq_lut_inputs_s8(xs); {func}(&q, xs, lut{i}); lut{i}_ready = 1; }} "
+            f"tq_lut_inputs_s8(xs); {func}(&q, xs, lut{i}); {tail}lut{i}_ready = 1; }} "
             f"const tq_lut_params t = {{ {d.params['count']}, lut{i} }}; "
             f"tq_lut_s8(&t, {em.tensor(d.input)}, {em.tensor(d.output)}); }}")
 

@@ -334,7 +334,44 @@ def lower_dsp_as_conv_s16(d: DepthwiseData, em: Emitter) -> None:
     conv_lower_dsp_s16(as_conv(d), em)
 
 
-@variant("DEPTHWISE_CONV_2D", "dsp", ["depthwise_mult_dsp.c", "depthwise_mult_dsp.h", *DSP_SOURCES],
+DW_TAPS_RUN_MAX = 64     # TQ_DW_MAX_TAPS in depthwise_conv_2d_dsp.c (and the mult kernel's table)
+
+
+def _mult_blocks(d: DepthwiseData) -> bool:
+    return (d.dtype == "int8" and d.depth_mult > 1 and d.win.in_c > 1 and d.win.out_c % 4 == 0
+            and d.win.k_h * d.win.k_w <= DW_TAPS_RUN_MAX)
+
+
+def mult_blocks_scratch(d: DepthwiseData) -> int:
+    """The input zero point per input channel plus a word (what padding taps read), then two
+    tables of 32-bit tap offsets."""
+    return -(-(d.win.in_c + 4) // 4) * 4 + 8 * d.win.k_h * d.win.k_w
+
+
+@variant("DEPTHWISE_CONV_2D", "dsp", ["depthwise_mult_dsp.c", "depthwise_mult_dsp.h", "tq_dw_run.h", *DSP_SOURCES],
+         scratch=mult_blocks_scratch, applies=_mult_blocks, name="depthwise_conv_2d_dsp_mult_blocks", rows="geo")
+def lower_dsp_mult_blocks(d: DepthwiseData, em: Emitter) -> None:
+    """Multiplier > 1 with output channels a multiple of 4: blocks of 4 output channels through a
+    table of tap offsets, in asm for multipliers 2 and 4k (tq_dw_run.h); int16 weights scaled for
+    the fast requantization, per block, per tap, in channel order; bias_full for every pixel
+    (padding taps read the input zero point)."""
+    oc = d.win.out_c
+    taps = d.w.reshape(-1, oc)
+    rq, factor, exact = requant_for(taps.T, d.bias, d.mult, d.shift, d.output_zp)
+    w16 = (taps.astype(np.int64) * factor[None, :]).astype(np.int16)
+    blocked = np.ascontiguousarray(w16.reshape(len(taps), oc // 4, 4).transpose(1, 0, 2)).reshape(-1)
+    em.include("depthwise_mult_dsp.h")
+    p = em.params("tq_dw_mult_dsp_params", {
+        "geo": d.win.c_init(), "depth_mult": d.depth_mult,
+        "input_offset": -d.input_zp, "output_offset": d.output_zp, "act_min": d.act_min, "act_max": d.act_max,
+        "rq": f"(const tq_rq *){em.const(rq, 'rq')}", "rq_exact": exact,
+        "bias": "0", "bias_full": em.const(scaled_int32(d.bias_full, factor), "bias"),
+    })
+    em.call(f"tq_depthwise_conv_2d_mult_blocks_dsp_s8({p}, {em.tensor(d.input)}, {em.const(blocked, 'w16')}, "
+            f"{em.tensor(d.output)}, {em.scratch()})")
+
+
+@variant("DEPTHWISE_CONV_2D", "dsp", ["depthwise_mult_dsp.c", "depthwise_mult_dsp.h", "tq_dw_run.h", *DSP_SOURCES],
          applies=lambda d: d.dtype == "int8" and d.depth_mult > 1 and d.win.in_c > 1 and d.depth_mult <= 32,
          name="depthwise_conv_2d_dsp_mult", rows="geo")
 def lower_dsp_mult(d: DepthwiseData, em: Emitter) -> None:
@@ -357,11 +394,16 @@ def lower_dsp_mult(d: DepthwiseData, em: Emitter) -> None:
 
 
 def dsp_scratch(d: DepthwiseData) -> int:
-    """A 32-bit accumulator chunk row per channel plus a zero-point word for the padding taps."""
-    return d.win.out_c + 4
+    """The input zero point per channel plus a word (what padding taps read); for a filter other
+    than 3x3 of at most 64 taps, two tables of 32-bit tap offsets after it (tq_dw_taps_run)."""
+    base = d.win.out_c + 4
+    taps = d.win.k_h * d.win.k_w
+    if (d.win.k_h, d.win.k_w) == (3, 3) or taps > DW_TAPS_RUN_MAX:
+        return base
+    return -(-base // 4) * 4 + 8 * taps
 
 
-@variant("DEPTHWISE_CONV_2D", "dsp", ["depthwise_conv_2d_dsp.c", "depthwise_conv_2d_dsp.h", *DSP_SOURCES],
+@variant("DEPTHWISE_CONV_2D", "dsp", ["depthwise_conv_2d_dsp.c", "depthwise_conv_2d_dsp.h", "tq_dw_run.h", *DSP_SOURCES],
          scratch=dsp_scratch, applies=lambda d: d.dtype == "int8" and d.depth_mult == 1, rows="geo")
 def lower_dsp(d: DepthwiseData, em: Emitter) -> None:
     win, oc = d.win, d.win.out_c
@@ -396,6 +438,7 @@ def dsp8_scratch(d: DepthwiseData) -> int:
 
 
 @variant("DEPTHWISE_CONV_2D", "dsp8", ["depthwise_conv_2d_dsp8.c", "depthwise_conv_2d_dsp8.h", "depthwise_conv_2d_dsp.c",
+                                       "tq_dw_run.h",
                                        "depthwise_conv_2d_dsp.h", *DSP_SOURCES],
          scratch=dsp8_scratch, applies=lambda d: d.dtype == "int8" and d.depth_mult == 1, rows="geo")
 def lower_dsp8(d: DepthwiseData, em: Emitter) -> None:

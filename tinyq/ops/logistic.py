@@ -8,11 +8,14 @@ from tinyq.ops._lut16 import sigmoid_table_u16
 from tinyq.ops._unary import (
     LUT_MIN_COUNT,
     LUT_SOURCES,
+    PRODUCT_SOURCES,
     UnaryData,
     frexp_multiplier,
     input_radius,
     lower_lut_on_device,
     lower_unary,
+    own_op,
+    product_tail,
     unary_check,
     unary_data,
 )
@@ -78,13 +81,15 @@ def lower_sigmoid_s16(d: UnaryData, em: Emitter, header: str, func: str) -> None
 def prepare(op: Op, g: Graph) -> UnaryData:
     if g.t(op.inputs[0]).dtype == "int16":
         return unary_data(op, sigmoid_fields_s16(op, g, (0,)), dtype="int16")
-    unary_check(op, g)
-    if g.t(op.outputs[0]).qzero != -128:
+    own = own_op(op)
+    unary_check(own, g)
+    if g.t(own.outputs[0]).qzero != -128:
         raise Refusal("int8 logistic output must have zero point -128")
-    return unary_data(op, sigmoid_fields(op, g))
+    return unary_data(op, sigmoid_fields(own, g), tail=product_tail(op, g))
 
 
-@variant("LOGISTIC", "portable", ["logistic.c", "logistic.h", "tq_fixedpoint.h"], applies=lambda d: d.dtype == "int8")
+@variant("LOGISTIC", "portable", ["logistic.c", "logistic.h", "tq_fixedpoint.h"],
+         applies=lambda d: d.dtype == "int8" and d.tail is None)
 def lower(d: UnaryData, em: Emitter) -> None:
     lower_unary(d, em, "logistic.h", "tq_sigmoid_params", "tq_logistic_s8")
 
@@ -96,6 +101,14 @@ def lower_s16(d: UnaryData, em: Emitter) -> None:
 
 
 @variant("LOGISTIC", "dsp", ["logistic.c", "logistic.h", "tq_fixedpoint.h", *LUT_SOURCES], name="logistic_lut",
-         applies=lambda d: d.dtype == "int8" and d.params["count"] >= LUT_MIN_COUNT)
+         applies=lambda d: d.dtype == "int8" and d.tail is None and d.params["count"] >= LUT_MIN_COUNT)
 def lower_lut(d: UnaryData, em: Emitter) -> None:
+    lower_lut_on_device(d, em, "logistic.h", "tq_sigmoid_params", "tq_logistic_s8")
+
+
+@variant("LOGISTIC", "portable", ["logistic.c", "logistic.h", "tq_fixedpoint.h", *LUT_SOURCES, *PRODUCT_SOURCES],
+         name="logistic_product_lut",
+         applies=lambda d: d.dtype == "int8" and d.tail is not None)
+def lower_product_lut(d: UnaryData, em: Emitter) -> None:
+    """x * sigmoid(x) (swish) as one table (tinyq/passes/fuse_tables.py), on every core."""
     lower_lut_on_device(d, em, "logistic.h", "tq_sigmoid_params", "tq_logistic_s8")

@@ -2,7 +2,18 @@
 from __future__ import annotations
 
 from tinyq.ir import Graph, Op
-from tinyq.ops._unary import LUT_MIN_COUNT, LUT_SOURCES, UnaryData, lower_lut_on_device, lower_unary, unary_check, unary_data
+from tinyq.ops._unary import (
+    LUT_MIN_COUNT,
+    LUT_SOURCES,
+    PRODUCT_SOURCES,
+    UnaryData,
+    lower_lut_on_device,
+    lower_unary,
+    own_op,
+    product_tail,
+    unary_check,
+    unary_data,
+)
 from tinyq.ops.emitter import Emitter
 from tinyq.ops.logistic import lower_sigmoid_s16, sigmoid_fields, sigmoid_fields_s16
 from tinyq.ops.registry import Refusal, register_op, variant
@@ -13,13 +24,15 @@ def prepare(op: Op, g: Graph) -> UnaryData:
     if g.t(op.inputs[0]).dtype == "int16":
         # tanh's power-of-two case also takes input scale 2^-11 (shift 1)
         return unary_data(op, sigmoid_fields_s16(op, g, (0, 1)), dtype="int16")
-    unary_check(op, g)
-    if g.t(op.outputs[0]).qzero != 0:
+    own = own_op(op)
+    unary_check(own, g)
+    if g.t(own.outputs[0]).qzero != 0:
         raise Refusal("int8 tanh output must have zero point 0")
-    return unary_data(op, sigmoid_fields(op, g))
+    return unary_data(op, sigmoid_fields(own, g), tail=product_tail(op, g))
 
 
-@variant("TANH", "portable", ["tanh.c", "tanh.h", "logistic.h", "tq_fixedpoint.h"], applies=lambda d: d.dtype == "int8")
+@variant("TANH", "portable", ["tanh.c", "tanh.h", "logistic.h", "tq_fixedpoint.h"],
+         applies=lambda d: d.dtype == "int8" and d.tail is None)
 def lower(d: UnaryData, em: Emitter) -> None:
     lower_unary(d, em, "tanh.h", "tq_sigmoid_params", "tq_tanh_s8")
 
@@ -31,6 +44,14 @@ def lower_s16(d: UnaryData, em: Emitter) -> None:
 
 
 @variant("TANH", "dsp", ["tanh.c", "tanh.h", "logistic.h", "tq_fixedpoint.h", *LUT_SOURCES], name="tanh_lut",
-         applies=lambda d: d.dtype == "int8" and d.params["count"] >= LUT_MIN_COUNT)
+         applies=lambda d: d.dtype == "int8" and d.tail is None and d.params["count"] >= LUT_MIN_COUNT)
 def lower_lut(d: UnaryData, em: Emitter) -> None:
+    lower_lut_on_device(d, em, "tanh.h", "tq_sigmoid_params", "tq_tanh_s8")
+
+
+@variant("TANH", "portable", ["tanh.c", "tanh.h", "logistic.h", "tq_fixedpoint.h", *LUT_SOURCES, *PRODUCT_SOURCES],
+         name="tanh_product_lut",
+         applies=lambda d: d.dtype == "int8" and d.tail is not None)
+def lower_product_lut(d: UnaryData, em: Emitter) -> None:
+    """x * tanh(x) as one table (tinyq/passes/fuse_tables.py), on every core."""
     lower_lut_on_device(d, em, "tanh.h", "tq_sigmoid_params", "tq_tanh_s8")

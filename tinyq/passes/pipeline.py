@@ -11,6 +11,7 @@ from tinyq.passes.fold_pad import fold_pads
 from tinyq.passes.fold_shapes import fold_shape_operands
 from tinyq.passes.fuse_activation import fuse_activations
 from tinyq.passes.fuse_residual import fuse_residual_adds
+from tinyq.passes.fuse_tables import fuse_unary_products
 
 
 def optimize(g: Graph) -> dict[str, int]:
@@ -21,6 +22,7 @@ def optimize(g: Graph) -> dict[str, int]:
     stats["pads_folded"] = fold_pads(g)
     stats["activations_fused"] = fuse_activations(g)
     stats["residual_adds_fused"] = fuse_residual_adds(g)
+    stats["unary_products_fused"] = fuse_unary_products(g)
     return stats
 
 

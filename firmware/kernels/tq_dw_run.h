@@ -1,0 +1,70 @@
+#ifndef TQ_DW_RUN_H
+#define TQ_DW_RUN_H
+
+/* One output pixel of a depthwise convolution through a table of tap offsets, every block of 4
+ * output channels in asm: tap t of block b reads its input at base + b * step + offs[t] (a
+ * padding tap's offset leads into a buffer of input zero points, which adds nothing against
+ * bias_full), then the fast requantization over all of int8 (tq_rq_fast, SSAT). Any filter size,
+ * dilation and padding; the depthwise kernels (depthwise_conv_2d_dsp.c, depthwise_mult_dsp.c)
+ * define one function per way a block meets its input (TQ_DW_RUN_DEFINE). */
+
+#include <stdint.h>
+
+#include "tq_dsp.h"
+
+typedef struct {
+    const int32_t *offs;        /* 0: per tap, bytes from the pixel's window origin */
+    int32_t taps;               /* 4: >= 1 */
+    const int8_t *base;         /* 8: the window origin of the first block's input */
+    const void *w;              /* 12: per block, per tap, two words */
+    const int32_t *bias;        /* 16: bias_full, per output channel */
+    const tq_rq *rq;            /* 20 */
+    int8_t *out;                /* 24 */
+    int32_t blocks;             /* 28: >= 1 */
+} tq_dw_taps_job;
+
+#ifdef TQ_HAVE_DSP
+/* r0-r3 the accumulators, r4/r5 the input, r6/r7 a tap's weight words, r8 the offsets, r9 the
+ * block's input, r10 the tap pairs left, r11 the weights, r12 the bias, lr the output; on the
+ * stack: 0 rq, 4 the bias's end, 8 the offsets, 12 the pairs, 16 whether the count is odd. The tap
+ * loop does two a turn; an odd count enters at the second. About 36 instructions a block besides
+ * the taps. `tap` must read offs (r8) and advance the weights (r11) by 8. */
+#define TQ_DWR_RQ(a)                                                                          \
+    "ldm r4!, {r5, r6, r7}\n\tsmmlar r5, " a ", r5, r6\n\tadd " a ", r5, " a ", asr #31\n\t"  \
+    "asr " a ", " a ", r7\n\tssat " a ", #8, " a "\n\t"
+#define TQ_DW_RUN_DEFINE(name, tap, step)                                                                  \
+    void name(const tq_dw_taps_job *j);                                                                    \
+    __asm__(".pushsection .text." #name ",\"ax\",%progbits\n\t.align 2\n\t.global " #name "\n\t"          \
+            ".type " #name ", %function\n\t.thumb_func\n" #name ":\n\t"                                     \
+            "push {r4-r11, lr}\n\tsub sp, #20\n\t"                                                         \
+            "ldr r1, [r0, #0]\n\tstr r1, [sp, #8]\n\tldr r1, [r0, #4]\n\tand r2, r1, #1\n\tstr r2, [sp, #16]\n\t" \
+            "adds r1, #1\n\tasrs r1, r1, #1\n\tstr r1, [sp, #12]\n\t"                                      \
+            "ldrd r9, r11, [r0, #8]\n\tldr r12, [r0, #16]\n\tldr r1, [r0, #20]\n\tstr r1, [sp]\n\t"        \
+            "ldr lr, [r0, #24]\n\tldr r1, [r0, #28]\n\tadd r1, r12, r1, lsl #4\n\tstr r1, [sp, #4]\n"      \
+            "1:\n\tldm r12!, {r0, r1, r2, r3}\n\tldrd r8, r10, [sp, #8]\n\tldr r4, [sp, #16]\n\t"          \
+            "cmp r4, #0\n\tbne 3f\n"                                                                       \
+            "2:\n\t" tap "3:\n\t" tap "subs r10, #1\n\tbne 2b\n\t"                                         \
+            "adds r9, #" #step "\n\t"                                                                      \
+            "ldr r4, [sp]\n\t" TQ_DWR_RQ("r0") TQ_DWR_RQ("r1") TQ_DWR_RQ("r2") TQ_DWR_RQ("r3")             \
+            "str r4, [sp]\n\t"                                                                             \
+            "strb r0, [lr], #1\n\tstrb r1, [lr], #1\n\tstrb r2, [lr], #1\n\tstrb r3, [lr], #1\n\t"        \
+            "ldr r4, [sp, #4]\n\tcmp r12, r4\n\tbne 1b\n\t"                                                \
+            "add sp, #20\n\tpop {r4-r11, pc}\n\t.size " #name ", .-" #name "\n\t.popsection\n")
+
+/* The taps of a block: 4 input channels (depth multiplier 1; weights w[c], w[c+2] | w[c+1], w[c+3]) */
+#define TQ_DWR_TAP_CH4                                                                        \
+    "ldr r4, [r8], #4\n\tldr r4, [r9, r4]\n\tldrd r6, r7, [r11], #8\n\t"                      \
+    "sxtb16 r5, r4\n\tsxtb16 r4, r4, ror #8\n\t"                                               \
+    "smlabb r0, r5, r6, r0\n\tsmlatt r2, r5, r6, r2\n\tsmlabb r1, r4, r7, r1\n\tsmlatt r3, r4, r7, r3\n\t"
+/* 2 input channels, 2 outputs each (multiplier 2; weights in channel order) */
+#define TQ_DWR_TAP_CH2                                                                        \
+    "ldr r4, [r8], #4\n\tldrh r4, [r9, r4]\n\tldrd r6, r7, [r11], #8\n\t"                     \
+    "sxtb16 r5, r4\n\tsxtb16 r4, r4, ror #8\n\t"                                               \
+    "smlabb r0, r5, r6, r0\n\tsmlabt r1, r5, r6, r1\n\tsmlabb r2, r4, r7, r2\n\tsmlabt r3, r4, r7, r3\n\t"
+/* 1 input channel, 4 outputs (a multiplier divisible by 4; weights in channel order) */
+#define TQ_DWR_TAP_CH1                                                                        \
+    "ldr r4, [r8], #4\n\tldrsb r4, [r9, r4]\n\tldrd r6, r7, [r11], #8\n\t"                    \
+    "smlabb r0, r4, r6, r0\n\tsmlabt r1, r4, r6, r1\n\tsmlabb r2, r4, r7, r2\n\tsmlabt r3, r4, r7, r3\n\t"
+#endif
+
+#endif /* TQ_DW_RUN_H */
