@@ -181,11 +181,27 @@ def _ring_applies(d: DepthwiseData) -> bool:
                 return False
         elif out_w < RING_MIN_OUT_W.get(s, 0):
             return False
+    if (kh, kw, s) not in CONV_RING_SHAPES and _taps_asm(d):
+        # the ring's generic path (no unrolled rows) against the tap-table asm: equal on 7x7
+        # stride 2, 3x slower on a 3x1 filter with multiplier 8 (layer by layer in the emulator)
+        return False
     # RAM: the ring must not raise the arena's peak (but by the slack), which the largest activation
     # bounds from below (kept where the op's input, output and ring fit within it; an int8 ring
     # would fit more)
     return (d.dtype == "int8" and w.dil_h == 1 and w.dil_w == 1 and s in (1, 2) and kh <= RING_MAX_ROWS
             and ring_scratch(d) <= min(RING_SCRATCH_LIMIT, d.ram_room + RING_RAM_SLACK))
+
+
+def _taps_asm(d: DepthwiseData) -> bool:
+    """Whether the per-pixel kernels run the layer in their tap-table asm (tq_dw_run.h): all of
+    int8 as the output range, channel blocks whole, a filter of at most 64 taps."""
+    w = d.win
+    if d.act_min != -128 or d.act_max != 127 or w.k_h * w.k_w > DW_TAPS_RUN_MAX:
+        return False
+    if d.depth_mult == 1:
+        return w.in_c % 4 == 0
+    # (one input channel runs as a convolution instead, whose kernel the ring beats)
+    return w.in_c > 1 and w.out_c % 4 == 0 and (d.depth_mult == 2 or d.depth_mult % 4 == 0)
 
 
 def ring_weights(w: np.ndarray, win: Window) -> np.ndarray:
