@@ -41,7 +41,25 @@ CASES = {
     "tconv8_same": (lambda L: L.Conv2DTranspose(6, 3, strides=2, padding="same",
                                                 bias_initializer="random_normal"), (5, 6, 4), False),
     "tconv8_valid": (lambda L: L.Conv2DTranspose(6, (3, 4), strides=(1, 2), padding="valid"), (3, 5, 8), False),
+    # the DSP kernel's paths (tinyq/ops/transpose_conv.py): accumulators with odd channels (tails
+    # of the pixel's groups and of the output blocks), whole groups and blocks, stride 1, and a
+    # stride past the filter (outputs no tap reaches: the bias alone)
+    "tconv8_k3s2_odd": (lambda L: L.Conv2DTranspose(5, 3, strides=2, padding="same",
+                                                    bias_initializer="random_normal"), (6, 7, 3), False),
+    "tconv8_k4s2_valid": (lambda L: L.Conv2DTranspose(8, 4, strides=2, padding="valid",
+                                                      bias_initializer="random_normal"), (5, 5, 8), False),
+    "tconv8_s1_odd": (lambda L: L.Conv2DTranspose(7, 3, strides=1, padding="same"), (5, 5, 5), False),
+    "tconv8_k1s2": (lambda L: L.Conv2DTranspose(4, 1, strides=2, padding="valid",
+                                                bias_initializer="random_normal"), (4, 3, 8), False),
+    # the filter tiles the output (k == stride): each product requantized at once, the UNet's
+    # upsampling; odd channels, whole ones (the emulated asm row path), k = 3
+    "tconv8_k2s2_odd": (lambda L: L.Conv2DTranspose(5, 2, strides=2, padding="same",
+                                                    bias_initializer="random_normal"), (4, 6, 3), False),
+    "tconv8_k2s2": (lambda L: L.Conv2DTranspose(8, 2, strides=2, padding="same",
+                                                bias_initializer="random_normal"), (4, 5, 12), False),
+    "tconv8_k3s3": (lambda L: L.Conv2DTranspose(4, 3, strides=3, padding="valid"), (3, 4, 8), False),
 }
+TCONV8 = [name for name, (_, _, int16) in CASES.items() if name.startswith("tconv") and not int16]
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +79,63 @@ def test_bit_exact_with_tflm(models, name: str) -> None:
     assert [op.opcode for op in g.ops] == ["TRANSPOSE_CONV" if name.startswith("tconv") else "CONV_2D"]
     report = verify(models[name], samples=20, sanitize=True)
     assert report.mismatches == 0, report
+
+
+@pytest.mark.parametrize("name", TCONV8)
+def test_int8_tconv_portable_kernel_bit_exact(models, name: str) -> None:
+    """The DSP kernel is what `verify` picks by default; the portable one stays for the M0."""
+    from tinyq.workflows.verify import verify
+
+    report = verify(models[name], samples=10, sanitize=True, kernels="portable")
+    assert report.elements > 0 and report.mismatches == 0, report
+
+
+@pytest.mark.parametrize("name", ["tconv8_k2s2", "tconv8_k2s2_odd", "tconv8_k3s2_odd"])
+def test_int8_tconv_dsp_exact_requantization(models, name: str, monkeypatch) -> None:
+    """A layer whose constants fail the fast requantization's proof keeps TFLM's arithmetic
+    (rq_exact): forced here, for the direct path, its tails and the accumulators."""
+    import tinyq.ops.transpose_conv as tc
+    from tinyq.workflows.verify import verify
+
+    def exact(w_rows, bias, mult, shift, zero_point):
+        rows = np.zeros((len(mult), 3), np.int32)
+        rows[:, 0], rows[:, 1] = mult, shift
+        return rows, np.ones(len(mult), np.int64), 1
+
+    monkeypatch.setattr(tc, "requant_for", exact)
+    report = verify(models[name], samples=10, sanitize=True)
+    assert report.elements > 0 and report.mismatches == 0, report
+
+
+def test_int8_tconv_dsp_variant_and_its_scratch(models) -> None:
+    """dsp and dsp8 builds take the DSP kernel (no dsp8 variant: it falls back), the portable build
+    the portable one; the tiling filter needs no accumulators, only the widened pixel."""
+    from tinyq.ops.lower import lower
+    from tinyq.ops.transpose_conv import dsp_scratch
+    from tinyq.passes.pipeline import load
+
+    for name in TCONV8:
+        g = load(models[name])
+        for fam, variant, src in (("dsp", "transpose_conv_dsp", "transpose_conv_dsp.c"),
+                                  ("dsp8", "transpose_conv_dsp", "transpose_conv_dsp.c"),
+                                  ("portable", "transpose_conv_portable", "transpose_conv.c")):
+            low = lower(g, fam)
+            assert [layer.variant.name for layer in low.layers] == [variant], (name, fam)
+            assert src in low.sources
+    d = lower(load(models["tconv8_k2s2"]), "dsp").layers[0].data
+    assert dsp_scratch(d) == 8 * 3                       # 12 channels: 3 widened groups
+    d = lower(load(models["tconv8_k3s2_odd"]), "dsp").layers[0].data
+    assert dsp_scratch(d) == 4 * 12 * 14 * 5 + 8 + 4     # accumulators, one group widened and padded
+
+
+@pytest.mark.slow
+def test_int8_tconv_bit_exact_in_the_emulator(models, tmp_path) -> None:
+    """The SMLAD loops and the asm row path of the DSP kernel on the emulated Cortex-M4."""
+    from tinyq.workflows.bench import run_emulated_bench
+
+    for name in TCONV8:
+        rep = run_emulated_bench(models[name], "nrf52840", samples=4, seed=5, out=tmp_path / name, kernels="dsp")
+        assert rep["samples"] == 4 and rep["bit_exact"], (name, rep.get("mismatches"))
 
 
 def test_int16_conv_keeps_the_int8_variants_off(models) -> None:

@@ -24,6 +24,7 @@ KERNEL_CODE_BYTES: dict[str, int] = {
     "prelu.c": 1060, "quantize.c": 2684, "reduce.c": 1308, "relu.c": 612, "resize_bilinear.c": 348,
     "resize_nearest_neighbor.c": 124, "s16_dsp.c": 5476, "select.c": 204, "softmax.c": 3208,
     "squared_difference.c": 1016, "squared_difference_dsp.c": 2256, "strided_slice.c": 388, "sub.c": 1704,
-    "svdf.c": 956, "tanh.c": 1200, "tq_copy.c": 248, "transpose.c": 164, "transpose_conv.c": 1936
+    "svdf.c": 956, "tanh.c": 1200, "tq_copy.c": 248, "transpose.c": 164, "transpose_conv.c": 1936,
+    "transpose_conv_dsp.c": 5052
 }
 DEFAULT_KERNEL_CODE = 1_500     # a kernel file not measured above

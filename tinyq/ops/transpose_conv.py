@@ -10,6 +10,7 @@ import numpy as np
 
 from tinyq.ir import Graph, Op
 from tinyq.ops._common import fused_range, need_quantized, per_channel_multipliers
+from tinyq.ops._dsp_layout import DSP_SOURCES, matmul_weights, pad4, requant_for, scaled_int32
 from tinyq.ops._window import INT16_MAX, Window, out_size, pad_before
 from tinyq.ops.conv_2d import check_s16_requant
 from tinyq.ops.emitter import Emitter
@@ -30,6 +31,7 @@ class TransposeConvData(Prepared):
     act_min: int
     act_max: int
     dtype: str
+    w: np.ndarray               # int8 OHWI [out_c, k_h, k_w, in_c]
 
     def macs(self) -> int:
         n = self.win
@@ -96,7 +98,8 @@ def prepare(op: Op, g: Graph) -> TransposeConvData:
     else:
         act_min, act_max = fused_range(op, out)
     return TransposeConvData(op.index, op.opcode, op.inputs[2], op.inputs[1], op.outputs[0], win,
-                             inp.qzero, out.qzero, mult, shift, bias, act_min, act_max, dtype)
+                             inp.qzero, out.qzero, mult, shift, bias, act_min, act_max, dtype,
+                             np.asarray(w.data, np.int8).reshape(oc, k_h, k_w, in_c))
 
 
 def scratch_bytes(d: TransposeConvData) -> int:
@@ -130,4 +133,63 @@ def lower_s16(d: TransposeConvData, em: Emitter) -> None:
 def lower_s8(d: TransposeConvData, em: Emitter) -> None:
     em.include("transpose_conv.h")
     em.call(f"tq_transpose_conv_s8({_params(d, em)}, {em.tensor(d.input)}, {em.tensor(d.weights)}, "
+            f"{em.tensor(d.output)}, {em.scratch()})")
+
+
+# ---- the Cortex-M DSP variant (int8): int16-widened weights per tap, SMLAD matrix-vector products ----
+
+def _direct(w: Window) -> bool:
+    """Every output pixel comes from exactly one (input pixel, tap): the filter tiles the output
+    (k == stride, no padding, out == in * stride), so the kernel requantizes each product at once."""
+    return (w.k_h == w.stride_h and w.k_w == w.stride_w and w.pad_h == w.pad_w == 0
+            and w.out_h == w.in_h * w.stride_h and w.out_w == w.in_w * w.stride_w)
+
+
+def dsp_scratch(d: TransposeConvData) -> int:
+    """The accumulators (4 bytes an output element, not direct), the widened pixel (8 bytes a
+    group of 4 input channels) and, for in_c not a multiple of 4, the pixel padded (4 a group)."""
+    n = d.win
+    groups = -(-n.in_c // 4)
+    acc = 0 if _direct(n) else 4 * n.batches * n.out_h * n.out_w * n.out_c
+    return acc + 8 * groups + (4 * groups if n.in_c % 4 else 0)
+
+
+def dsp_weights(d: TransposeConvData, factor: np.ndarray) -> np.ndarray:
+    """int32 words: per tap (ky, kx), the [out_c, in_c] weights (times factor per channel) as
+    tq_mm_dsp.h's blocks of 4 channels and groups of 4 inputs (matmul_weights)."""
+    oc, k_h, k_w, ic = d.w.shape
+    w = d.w.astype(np.int64) * factor[:, None, None, None]
+    taps = w.transpose(1, 2, 0, 3).reshape(k_h * k_w, oc, ic)
+    return np.concatenate([matmul_weights(t)[0] for t in taps])
+
+
+def dsp_bias(d: TransposeConvData, factor: np.ndarray) -> np.ndarray:
+    """The kernel's initial accumulators, scaled: direct, per tap, the bias plus the input offset
+    times the tap's weights (each output has exactly one tap); else the bias (the kernel adds the
+    offset to the inputs)."""
+    if not _direct(d.win):
+        return pad4(scaled_int32(d.bias, factor))
+    oc, k_h, k_w, ic = d.w.shape
+    wsum = d.w.astype(np.int64).transpose(1, 2, 0, 3).reshape(k_h * k_w, oc, ic).sum(axis=2)
+    rows = d.bias.astype(np.int64)[None, :] - d.input_zp * wsum
+    return np.concatenate([pad4(scaled_int32(r, factor)) for r in rows])
+
+
+@variant("TRANSPOSE_CONV", "dsp", ["transpose_conv_dsp.c", "transpose_conv_dsp.h", *DSP_SOURCES],
+         scratch=dsp_scratch, applies=lambda d: d.dtype == "int8")
+def lower_dsp(d: TransposeConvData, em: Emitter) -> None:
+    """Weights widened to int16 (twice the model's weight bytes: there is no dsp8 variant, so the
+    flash policy never trades them back), the fast requantization's factor folded in."""
+    win, oc = d.win, d.win.out_c
+    rq, factor, exact = requant_for(d.w.reshape(oc, -1), d.bias, d.mult, d.shift, d.output_zp)
+    if _direct(win):
+        rq = np.tile(rq, (win.k_w, 1))
+    em.include("transpose_conv_dsp.h")
+    p = em.params("tq_transpose_conv_dsp_params", {
+        "geo": win.c_init(), "groups": -(-win.in_c // 4), "direct": int(_direct(win)),
+        "input_offset": -d.input_zp, "output_offset": d.output_zp, "act_min": d.act_min, "act_max": d.act_max,
+        "rq": f"(const tq_rq *){em.const(rq, 'rq')}", "rq_exact": exact,
+        "bias": em.const(dsp_bias(d, factor), "bias"),
+    })
+    em.call(f"tq_transpose_conv_dsp_s8({p}, {em.tensor(d.input)}, {em.const(dsp_weights(d, factor), 'w16')}, "
             f"{em.tensor(d.output)}, {em.scratch()})")
