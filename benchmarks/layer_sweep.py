@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 @dataclass
 class Case:
-    family: str                 # conv | conv1d | first | dw | fc | elem | pool
+    family: str                 # conv | conv1d | first | dw | dwk | tconv | fc | elem | pool
     name: str
     shapes: list[tuple[int, ...]]
     body: Callable
@@ -67,6 +67,21 @@ def grid() -> list[Case]:
             cases.append(Case("dw", f"dw 5x5 s2 c{cin} x{m}", [(20, 16, cin)],
                               lambda x, m=m: L.DepthwiseConv2D(5, strides=2, depth_multiplier=m, padding="same")(x),
                               (2, cin, m)))
+    for k in (5, 7):      # larger depthwise filters (MobileNetV3, EfficientNet, BlazeFace) and multipliers
+        for s in (1, 2):
+            for c in (16, 64):
+                for m in (1, 2, 4):
+                    if c * m > 128:
+                        continue
+                    cases.append(Case("dwk", f"dw {k}x{k} s{s} c{c} x{m}", [(12, 12, c)],
+                                      lambda x, k=k, s=s, m=m: L.DepthwiseConv2D(k, strides=s, depth_multiplier=m,
+                                                                                 padding="same")(x), (k, s, c, m)))
+    for kh, kw in ((1, 5), (9, 1)):
+        cases.append(Case("dwk", f"dw {kh}x{kw} c32", [(1, 40, 32) if kh == 1 else (40, 1, 32)],
+                          lambda x, kh=kh, kw=kw: L.DepthwiseConv2D((kh, kw), padding="same")(x), (kh, kw, 32, 1)))
+    for k, s, pad in ((2, 2, "same"), (3, 2, "same"), (4, 2, "valid")):
+        cases.append(Case("tconv", f"tconv k{k} s{s} {pad} 16->16", [(8, 8, 16)],
+                          lambda x, k=k, s=s, pad=pad: L.Conv2DTranspose(16, k, strides=s, padding=pad)(x), (k, s)))
     for n_in, n_out in ((64, 32), (256, 64), (640, 128), (1024, 10), (30, 30)):
         cases.append(Case("fc", f"fc {n_in}->{n_out}", [(n_in,)], lambda x, n=n_out: L.Dense(n)(x), (n_in, n_out)))
     elem = [("add same", [(16, 16, 16), (16, 16, 16)], lambda xs: L.Add()(xs)),
@@ -89,7 +104,8 @@ def grid() -> list[Case]:
              lambda xs: L.Lambda(lambda t: tf.math.squared_difference(t[0], t[1]))(xs)),
             ("leaky_relu", [(16, 16, 16)], lambda x: L.LeakyReLU(negative_slope=0.1)(x)),
             ("sigmoid", [(16, 16, 16)], lambda x: L.Activation("sigmoid")(x)),
-            ("hard_swish", [(16, 16, 16)], lambda x: L.Lambda(lambda t: t * tf.nn.relu6(t + 3.0) / 6.0)(x))]
+            ("hard_swish", [(16, 16, 16)], lambda x: L.Lambda(lambda t: t * tf.nn.relu6(t + 3.0) / 6.0)(x)),
+            ("swish", [(16, 16, 16)], lambda x: L.Activation("swish")(x))]
     for name, shapes, body in elem:
         cases.append(Case("elem", name, shapes, body, (name,)))
     for name, body in (("avgpool 2x2", lambda x: L.AveragePooling2D(2)(x)),
@@ -148,7 +164,7 @@ def merge(blobs: list[bytes]) -> bytes:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--kernels", choices=["dsp", "dsp8", "portable"], default="dsp")
-    ap.add_argument("--only", default="", help="comma-separated families (conv,conv1d,first,dw,fc,elem,pool)")
+    ap.add_argument("--only", default="", help="comma-separated families (conv,conv1d,first,dw,dwk,tconv,fc,elem,pool)")
     ap.add_argument("--png", default="layer_sweep.png")
     ap.add_argument("--keep", help="keep the models and builds here")
     ap.add_argument("--batch-bytes", type=int, default=120_000,
