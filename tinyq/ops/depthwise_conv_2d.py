@@ -181,9 +181,10 @@ def _ring_applies(d: DepthwiseData) -> bool:
                 return False
         elif out_w < RING_MIN_OUT_W.get(s, 0):
             return False
-    if (kh, kw, s) not in CONV_RING_SHAPES and _taps_asm(d):
-        # the ring's generic path (no unrolled rows) against the tap-table asm: equal on 7x7
-        # stride 2, 3x slower on a 3x1 filter with multiplier 8 (layer by layer in the emulator)
+    if (kh, kw, s) not in RING_FAST_SHAPES and _taps_asm(d):
+        # the ring's generic path (no unrolled rows) against the tap-table asm: 0.23-0.24 vs
+        # 0.32-0.42 MACs/instr on 7x7 with multipliers 2 and 4, 3x slower on a 3x1 filter with
+        # multiplier 8 (layer_sweep.py, single layers in the emulator)
         return False
     # RAM: the ring must not raise the arena's peak (but by the slack), which the largest activation
     # bounds from below (kept where the op's input, output and ring fit within it; an int8 ring
@@ -317,6 +318,9 @@ def _conv_on_ring(d: ConvData) -> bool:
 # stride 2 (0.432 either way), 7x7 0.583 -> 0.237 and 10x4 0.744 -> 0.184 (the ring's generic
 # path is not unrolled).
 CONV_RING_SHAPES = {(3, 3, 1), (3, 3, 2), (5, 5, 1), (1, 3, 1), (1, 5, 1), (1, 9, 1)}
+# where the ring beats the tap-table asm of the per-pixel kernels for depthwise layers too (5x5
+# stride 2 multiplier 2: 0.344 vs 0.305)
+RING_FAST_SHAPES = CONV_RING_SHAPES | {(5, 5, 2)}
 
 
 @variant("CONV_2D", "dsp", ["depthwise_conv_2d_rows.c", "depthwise_conv_2d_rows.h", *DSP_SOURCES],
