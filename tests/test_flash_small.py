@@ -137,17 +137,25 @@ def test_kernel_config_follows_the_layers() -> None:
     """KWS and VWW (3x3 depthwise only) leave the depthwise rows path out under every policy;
     --flash small also builds their softmax and pooling for size. ResNet has no per-pixel
     depthwise layer, so no depthwise switch."""
+    # no layer has a fused ADD or TFLM's requantization; only VWW has constant channels, and
+    # layers whose shifts spread too wide to pack (the 6-byte form)
+    lean = {"TQ_DW_DSP_ROWS3": 0, "TQ_CONV8_ADD": 0, "TQ_CONV8_EXACT": 0, "TQ_DW_DSP_EXACT": 0}
+    kws_only = {"TQ_CONV8_CONSTANTS": 0, "TQ_CONV8_ROW6": 0, "TQ_CONV8_PK_SHIFT": 0}
     for name in ("kws_ref_model", "vww_96_int8"):
         small = _compile(name, flash="small")
-        assert small.lowered.kernel_config == {"TQ_DW_DSP_ROWS3": 0, "TQ_SIZE_SOFTMAX": 1, "TQ_SIZE_POOLING": 1}
+        switches = {**lean, **(kws_only if name == "kws_ref_model" else {})}
+        assert small.lowered.kernel_config == {**switches, "TQ_SIZE_SOFTMAX": 1, "TQ_SIZE_POOLING": 1}
         assert "#define TQ_SIZE_SOFTMAX 1" in small.files["tq_kernel_config.h"]
-        assert _compile(name, flash="auto", kernels="dsp8").lowered.kernel_config == {"TQ_DW_DSP_ROWS3": 0}
+        # there the classifier keeps the pair kernel: per-tensor, one row
+        auto = _compile(name, flash="auto", kernels="dsp8").lowered.kernel_config
+        assert auto == {**switches, "TQ_FC8_ROWS": 0}, auto
     from tinyq.workflows.inspect import flash_choice
     lines = flash_choice(mlperf_path("kws_ref_model"), flash="small")["lines"]
     assert "kernel switches (tq_kernel_config.h):" in lines
     assert any(line.strip().startswith("TQ_SIZE_POOLING=1: pooling.c built for size") for line in lines)
     resnet = _compile("pretrainedResnet_quant", flash="small").lowered.kernel_config
     assert "TQ_DW_DSP_ROWS3" not in resnet and resnet["TQ_SIZE_POOLING"] == 1
+    assert "TQ_CONV8_ADD" not in resnet     # its residual ADDs are fused into convolutions
 
 
 def test_kernel_config_keeps_what_a_layer_needs(monkeypatch) -> None:
@@ -170,3 +178,126 @@ def test_rows_path_kept_for_a_tall_3_wide_filter_and_right_without_it(dsp_model,
     assert compile(dsp_model, kernels="dsp8", patch="off").lowered.kernel_config["TQ_DW_DSP_ROWS3"] == 0
     rep = verify(dsp_model, samples=20, seed=6, sanitize=True, kernels="dsp8", patch="off")
     assert rep.elements > 0 and rep.mismatches == 0, rep.to_dict()
+
+
+@pytest.mark.tf
+def test_exact_layers_keep_the_exact_paths(dsp_model, exact_everywhere) -> None:
+    """A depthwise layer with rq_exact keeps the depthwise kernel's exact paths: the switch is read
+    from the emitted parameters, the very ones the kernel runs."""
+    from tinyq.workflows.compile import compile
+    cfg = compile(dsp_model, kernels="dsp8", patch="off").lowered.kernel_config
+    assert "TQ_DW_DSP_EXACT" not in cfg
+
+
+# ---- compact requantization tables (tinyq/ops/_dsp_layout.py packed_requant) ----
+
+def _rows(mult, rs, zp):
+    mult, rs = np.asarray(mult, np.int64), np.asarray(rs, np.int64)
+    return np.stack([mult, (1 << (rs - 1)) + (zp << rs), rs], axis=1).astype(np.int32)
+
+
+def test_packed_words_hold_multiplier_and_shift() -> None:
+    from tinyq.ops._dsp_layout import packed_requant
+    rng = np.random.default_rng(7)
+    mult = rng.integers(2**30, 2**31, 50)
+    rs = rng.integers(6, 10, 50)
+    rows = _rows(mult, rs, -5)
+    rows[3] = (0, 2 * 17 + 1, 1)        # a constant channel: output 17, clamped to 10
+    words, base, const = packed_requant(rows, np.full(50, 2), 0, -5, -128, 10)
+    w = words.astype(np.int64) % 2**32
+    normal = np.arange(50) != 3
+    assert base == rs[normal].min() and const == {3: 10} and words[3] == 0
+    assert ((w[normal] & (2**30 - 1)) | 2**30).tolist() == mult[normal].tolist()
+    assert (base + (w[normal] >> 30)).tolist() == rs[normal].tolist()
+    # not exact in 4 bytes: shifts spread over more than 4 values, TFLM's arithmetic, another factor
+    assert packed_requant(_rows(mult[:2], [3, 7], 0), np.full(2, 2), 0, 0, -128, 127) is None
+    assert packed_requant(rows, np.full(50, 2), 1, -5, -128, 127) is None
+    assert packed_requant(rows, np.full(50, 4), 0, -5, -128, 127) is None
+
+
+def test_mlperf_tables_are_packed() -> None:
+    """--flash small: KWS's depthwise and pointwise layers have 4-byte words, no tq_rq rows; AD's
+    per-tensor layers one row each; VWW's pointwise layers store no weights for their constant
+    channels (all-zero weights), so its int8 weights take less than the model's."""
+    import re
+    kws = _compile("kws_ref_model", flash="small").files["model.c"]
+    assert "tq_rq_" not in kws and "tq_scale_" not in kws and ".shift8 = 0" in kws and ".pk_base = " in kws
+    ad = _compile("ad01_int8", flash="small")
+    rq = [int(n) for n in re.findall(r"tq_rq_\d+\[(\d+)\]", ad.files["model.c"])]
+    assert len(rq) == 10 and set(rq) == {3}
+    assert ad.files["model.c"].count(".per_tensor = 1") == 2 and ad.lowered.kernel_config == {"TQ_FC8_ROWS": 0}
+    vww = _compile("vww_96_int8", flash="small")
+    code = vww.files["model.c"]
+    assert re.search(r"\.pk_flags = [13],", code)
+    w8 = sum(c.nbytes for c in vww.lowered.emitter.consts if c.name.startswith("tq_w8_"))
+    assert w8 < vww.graph.param_bytes - 100_000, (w8, vww.graph.param_bytes)
+
+
+def test_vww_constant_channels_bit_exact_on_the_host() -> None:
+    from tinyq.workflows.verify import verify
+    rep = verify(mlperf_path("vww_96_int8"), samples=4, seed=2, flash="small")
+    assert rep.elements > 0 and rep.mismatches == 0, rep.to_dict()
+
+
+def _per_tensor_model():
+    import tensorflow as tf
+    L = tf.keras.layers
+
+    def body(x):
+        h = L.Conv2D(8, 3, padding="same", activation="relu")(x)
+        h = L.DepthwiseConv2D(3, padding="same")(h)
+        h = L.Dense(12, activation="relu")(L.Flatten()(h))   # reads the largest activation: in place
+        h = L.Dense(9)(h)                                      # the pair kernel, a leftover channel
+        return L.Dense(5)(h)
+    return body
+
+
+@pytest.fixture(scope="module")
+def per_tensor_model(tmp_path_factory):
+    pytest.importorskip("tensorflow")
+    from tfmodels import convert_int8, keras_model
+    path = tmp_path_factory.mktemp("pt") / "per_tensor.tflite"
+    return convert_int8(keras_model([(6, 6, 3)], _per_tensor_model(), seed=9), path, [(6, 6, 3)], per_channel=False)
+
+
+@pytest.mark.tf
+def test_per_tensor_layers_get_one_row_and_stay_bit_exact(per_tensor_model) -> None:
+    """Per-tensor weights: the depthwise layer one packed word, the fully connected layers one
+    tq_rq row each (the pair kernel's none in its stream, the in-place kernel's .per_tensor).
+    --kernels dsp8: --flash small would run the two small layers on the portable kernel."""
+    import re
+
+    from tinyq.workflows.verify import verify
+    gen = _compile_path(per_tensor_model, kernels="dsp8")
+    code = gen.files["model.c"]
+    assert ".pk_one = 1" in code and ".per_tensor = 1" in code
+    assert "tq_fully_connected_dsp8_s8(" in code and "tq_fully_connected_dsp8_direct_s8(" in code
+    rq = [int(n) for n in re.findall(r"tq_rq_\d+\[(\d+)\]", code)]
+    assert rq and set(rq) == {3}, rq
+    assert re.search(r"\.rq = \(const tq_rq \*\)tq_rq_\d+", code)
+    assert gen.lowered.kernel_config["TQ_FC8_ROWS"] == 0
+    rep = verify(per_tensor_model, samples=30, seed=4, sanitize=True, kernels="dsp8")
+    assert rep.elements > 0 and rep.mismatches == 0, rep.to_dict()
+
+
+def _compile_path(path, **kw):
+    from tinyq.workflows.compile import compile
+    return compile(path, **kw)
+
+
+@pytest.mark.tf
+@pytest.mark.slow
+def test_per_tensor_layers_bit_exact_in_the_emulator(per_tensor_model, tmp_path) -> None:
+    """The same on the emulated Cortex-M4: the pair kernel's one-row asm, the packed rows."""
+    from tinyq.workflows.bench import run_emulated_bench
+    rep = run_emulated_bench(per_tensor_model, "nrf52840", samples=8, seed=5, out=tmp_path, kernels="dsp8")
+    assert rep["samples"] == 8 and rep["bit_exact"], rep.get("mismatches")
+
+
+@pytest.mark.slow
+def test_vww_constant_channels_bit_exact_in_the_emulator(tmp_path) -> None:
+    """VWW's packed pointwise layers in asm: runs of constant channels between computed ones."""
+    from tinyq.workflows.bench import run_emulated_bench
+    rep = run_emulated_bench(mlperf_path("vww_96_int8"), "nrf52840", samples=3, seed=6, out=tmp_path,
+                             flash="small")
+    assert rep["samples"] == 3 and rep["bit_exact"], rep.get("mismatches")

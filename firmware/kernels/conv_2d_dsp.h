@@ -12,8 +12,12 @@ typedef struct {
     int32_t groups;             /* groups of 4 taps: ceil(k_h * (k_w * in_c + row_pad) / 4) */
     int32_t row_pad;            /* spare (zero-weight) taps after each filter row, so that rows
                                  * are whole groups and widen straight from the input */
-    int32_t direct;             /* 1: a 1x1 convolution without padding over whole groups of 4
+    int16_t direct;             /* 1: a 1x1 convolution without padding over whole groups of 4
                                  * channels, read in place (no gather stage in the scratch) */
+    uint8_t rs_base;            /* conv_2d_dsp8.c's packed requantization (below); 0 here */
+    uint8_t pk_flags;           /* conv_2d_dsp8.c, packed: TQ_CONV8_HAS_CONSTANTS (1), it has
+                                 * constant channels (below); TQ_CONV8_DOUBLED (2), its inputs are
+                                 * widened times 2 (else the accumulators shifted by 1) */
     int32_t pad_value;          /* the input zero point: padding taps read it, adding nothing */
     int32_t output_offset;      /* output zero point */
     int32_t act_min, act_max;
@@ -30,7 +34,12 @@ typedef struct {
      * instead of 12. mult8[c]: the multiplier; shift8[c] = scale | (rs - 1) << 8, scale the fast
      * form's 2^(ls + 1) applied to the accumulator at run time (int8 weights have no room for it),
      * rs its right shift (>= 1), add = (2 output_offset + 1) << (rs - 1) derived from it. With
-     * rq_exact: scale 0 and TFLM's (signed) shift in the high byte. */
+     * rq_exact: scale 0 and TFLM's (signed) shift in the high byte.
+     * Packed instead (shift8 0, rs_base >= 1; tinyq/ops/_dsp_layout.py packed_requant): 4 bytes a
+     * channel, mult8[c] = (mult & (2^30 - 1)) | (rs - rs_base) << 30 (TFLM's multipliers lie in
+     * [2^30, 2^31)), scale 1 for every channel (with TQ_CONV8_DOUBLED in the widened inputs and
+     * the bias, doubled). A word 0 marks a channel of constant output, bias[c]: it has no weights
+     * in w (the next channel's follow) and no dot product. */
     const int32_t *mult8;
     const uint16_t *shift8;
 } tq_conv_dsp_params;

@@ -9,11 +9,13 @@
  *
  * Parameters: tq_conv_dsp_params as for tq_conv_2d_dsp_s8, except that bias holds the unscaled
  * bias + input_offset * sum(w) and the requantization is mult8 / shift8, not rq (the dsp kernel
- * folds 2^scale into its int16 weights; here the accumulator is shifted once per output). A
- * channel with all-zero weights, whose output is a constant y, has mult 2^30, rs 1 and bias
- * 8 * (y - output_offset): the fast form then yields y exactly.
+ * folds 2^scale into its int16 weights; here the accumulator is shifted once per output), 4
+ * bytes a channel where the packed form is exact, else 6. In the 6-byte form a channel whose
+ * output is a constant y has mult 2^30, rs 1 and bias 8 * (y - output_offset): the fast form
+ * then yields y exactly; in the packed form its word is 0, bias[c] is y and it has no weights.
  *
- * Weights: int8, output channel after output channel; each channel's taps in the (ky, kx, ic)
+ * Weights: int8, output channel after output channel (but a packed layer's constant channels);
+ * each channel's taps in the (ky, kx, ic)
  * order, every filter row followed by row_pad zeros and the whole padded to 4 * groups bytes. They
  * are not reordered: the inputs are widened by SXTB16 / SXTB16-ROR-8 into the pairs (v0, v2),
  * (v1, v3) of each 4 bytes, and the same two instructions make the same pairs of the 4 weight

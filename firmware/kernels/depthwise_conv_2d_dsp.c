@@ -1,7 +1,17 @@
+#include "tq_config.h"
+
+/* 0 (tq_kernel_config.h): no layer takes TFLM's requantization arithmetic (rq_exact), so its
+ * paths leave the build (tq_dsp.h); such a layer would go wrong: the generator decides. */
+#ifndef TQ_DW_DSP_EXACT
+#define TQ_DW_DSP_EXACT 1
+#endif
+#if !TQ_DW_DSP_EXACT
+#define TQ_RQ_NO_EXACT 1
+#endif
+
 #include "depthwise_conv_2d_dsp.h"
 
 #include "tq_common.h"
-#include "tq_config.h"
 #include "tq_dw_run.h"
 
 /* 0 (tq_kernel_config.h): no layer has a 3-wide filter besides 3x3, so the rows path (pixel3)

@@ -12,6 +12,7 @@ typedef struct {
     tq_window geo;              /* depth multiplier 1: in_c == out_c */
     int16_t rq_exact;           /* 1: TFLM's requantization arithmetic (tq_dsp.h); int16 to pack
                                  * behind the geometry */
+    int8_t pk_base, pk_one;     /* depthwise_conv_2d_dsp8.c only (0 here): rq holds packed words */
     int32_t input_offset;       /* -input zero point */
     int32_t output_offset;      /* output zero point */
     int32_t act_min, act_max;
@@ -19,7 +20,8 @@ typedef struct {
     const int32_t *bias_full;   /* bias + input_offset * sum of the channel's taps, padded to 4
                                  * (padding taps read the input zero point, adding nothing) */
     const int8_t *scale;        /* depthwise_conv_2d_dsp8.c only (0 here): per channel (padded to
-                                 * 4), the power of 2 its int8 weights are widened with */
+                                 * 4), the power of 2 its int8 weights are widened with; 0 there:
+                                 * 2^1 for every channel; with pk_base, 0 or the shifts (uint8) */
 } tq_dw_dsp_params;
 
 /* NHWC int8 depthwise convolution, bit-exact with TFLM's reference DepthwiseConvPerChannel.

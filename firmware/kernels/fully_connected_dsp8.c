@@ -3,6 +3,18 @@
 #include <string.h>
 
 #include "tq_common.h"
+#include "tq_config.h"
+
+/* Kernel switches (tinyq/ops/kernel_config.py): the asm path of layers with a tq_rq row per
+ * channel (TQ_FC8_ROWS), of layers with one row (TQ_FC8_ONE_ROW). A model without such layers
+ * leaves the path out (about 400 bytes); a layer that needed it would still be right (the C
+ * path below), only slower. */
+#ifndef TQ_FC8_ROWS
+#define TQ_FC8_ROWS 1
+#endif
+#ifndef TQ_FC8_ONE_ROW
+#define TQ_FC8_ONE_ROW 1
+#endif
 
 /* The halfword pair x, each times f (the products fit int16). */
 static inline int32_t scale_pair(int32_t x, int32_t f)
@@ -104,10 +116,23 @@ static int32_t widen_row(const int8_t *row, int32_t n, int32_t words, int32_t sh
     "bne 1b\n" \
     "3:\n\t" \
     "sub %[u], %[u], %[v], lsl #8\n\t"
-#define TQ_P8_OPERANDS \
-    : [u] "=&r"(u), [v] "=&r"(v), [x] "+r"(x), [w] "+r"(wp), [n] "=&r"(n) \
-    : [corr] "m"(corr), [words] "m"(words) \
-    : "r4", "r5", "r6", "r8", "r9", "r10", "r11", "lr", "cc", "memory"
+#define TQ_P8_OUTS [u] "=&r"(u), [v] "=&r"(v), [x] "+r"(x), [w] "+r"(wp), [n] "=&r"(n)
+#define TQ_P8_INS [corr] "m"(corr), [words] "m"(words)
+#define TQ_P8_CLOBBERS "r4", "r5", "r6", "r8", "r9", "r10", "r11", "lr", "cc", "memory"
+#define TQ_P8_OPERANDS : TQ_P8_OUTS : TQ_P8_INS : TQ_P8_CLOBBERS
+#define TQ_P8_OPERANDS_ONE : TQ_P8_OUTS : TQ_P8_INS, [one] "m"(one) : TQ_P8_CLOBBERS
+/* The fast requantization and SSAT of acc with the row in r4-r6 (kept for the pair's other
+ * channel): 4 instructions. */
+#define TQ_P8_RQ_ONE(acc) \
+    "smmlar r8, %[" #acc "], r4, r5\n\t" \
+    "add %[" #acc "], r8, %[" #acc "], asr #31\n\t" \
+    "asr %[" #acc "], %[" #acc "], r6\n\t" \
+    "ssat %[" #acc "], #8, %[" #acc "]\n\t"
+/* Both channels of a pair with the layer's one row (n is free after the dot): as many
+ * instructions as the two rows' loads of TQ_RQ_ASM_AT. */
+#define TQ_P8_RQ_PAIR_ONE \
+    "ldr %[n], %[one]\n\t" \
+    "ldm %[n], {r4, r5, r6}\n\t" TQ_P8_RQ_ONE(u) TQ_P8_RQ_ONE(v)
 #endif
 
 /* One channel pair's accumulators (u for A, v for B), *w advancing to the pair's tq_rq rows. */
@@ -145,13 +170,25 @@ void tq_fully_connected_dsp8_s8(const tq_fc_dsp8_params *p, const int8_t *in, co
     const int32_t zp = p->output_offset, lo = p->act_min, hi = p->act_max, exact = p->rq_exact;
     const int32_t mode = tq_rq_mode(exact, lo, hi);
     const int8_t *scale = p->scale;
+    const tq_rq *one = p->rq;                /* per-tensor: the one row, none in w */
+    const int32_t row_words = one ? 0 : 3;   /* a row's words in w */
     const int32_t pairs = out_depth >> 1;
     for (int32_t b = 0; b < p->batches; ++b) {
         /* the pair sums carry 128 * S too (the unsigned low bytes): taken off at the start */
         const int32_t corr = (int32_t)((uint32_t)widen_row(in + b * in_depth, in_depth, words, p->shift, scratch) << 7);
         const int32_t *wp = w;
 #ifdef TQ_HAVE_DSP
-        if (mode == TQ_RQ_FAST_FULL && !scale) {
+        if (TQ_FC8_ONE_ROW && mode == TQ_RQ_FAST_FULL && !scale && one) {
+            /* a per-tensor layer: the same with the layer's one row */
+            for (int32_t k = 0; k < pairs; ++k) {
+                const int32_t *x = scratch;
+                int32_t u, v, n;
+                __asm__ volatile(TQ_P8_DOT TQ_P8_RQ_PAIR_ONE TQ_P8_OPERANDS_ONE);
+                out[0] = (int8_t)u;
+                out[1] = (int8_t)v;
+                out += 2;
+            }
+        } else if (TQ_FC8_ROWS && mode == TQ_RQ_FAST_FULL && !scale && !one) {
             /* the common case: dot products and requantization of a pair in one asm */
             for (int32_t k = 0; k < pairs; ++k) {
                 const int32_t *x = scratch;
@@ -169,14 +206,15 @@ void tq_fully_connected_dsp8_s8(const tq_fc_dsp8_params *p, const int8_t *in, co
             for (int32_t k = 0; k < pairs; ++k) {
                 int32_t u, v;
                 pair_dot(scratch, &wp, words, corr, &u, &v);
-                const tq_rq *q = (const tq_rq *)wp;
-                wp += 6;
+                const tq_rq *q = one ? one : (const tq_rq *)wp;
+                const int32_t qs = one ? 0 : 1;   /* B's row: the next, or the same */
+                wp += 2 * row_words;
                 if (scale) {
                     u = shl(u, scale[2 * k]);
                     v = shl(v, scale[2 * k + 1]);
                 }
                 *out++ = (int8_t)tq_rq_clamp(tq_rq_apply(q, u, zp, exact), lo, hi);
-                *out++ = (int8_t)tq_rq_clamp(tq_rq_apply(q + 1, v, zp, exact), lo, hi);
+                *out++ = (int8_t)tq_rq_clamp(tq_rq_apply(q + qs, v, zp, exact), lo, hi);
             }
         }
         if (out_depth & 1) {
@@ -189,7 +227,7 @@ void tq_fully_connected_dsp8_s8(const tq_fc_dsp8_params *p, const int8_t *in, co
             if (scale) {
                 a = shl(a, scale[out_depth - 1]);
             }
-            *out++ = (int8_t)tq_rq_clamp(tq_rq_apply((const tq_rq *)wp, a, zp, exact), lo, hi);
+            *out++ = (int8_t)tq_rq_clamp(tq_rq_apply(one ? one : (const tq_rq *)wp, a, zp, exact), lo, hi);
         }
     }
 }

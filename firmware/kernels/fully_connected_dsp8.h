@@ -17,6 +17,8 @@ typedef struct {
     int32_t rq_exact;        /* 1: TFLM's requantization arithmetic (tq_dsp.h) */
     const int8_t *scale;     /* 0, or per output channel: the accumulator is shifted left by this
                               * much before the fast requantization (its 2^(ls + 1)) */
+    const tq_rq *rq;         /* 0: each channel's tq_rq row is in w (below); else the one row of
+                              * every channel (a per-tensor layer), and w holds none */
 } tq_fc_dsp8_params;
 
 /* FULLY_CONNECTED with the Cortex-M DSP extension and int8 weights: 1 byte per weight in flash,
@@ -43,13 +45,14 @@ typedef struct {
  * B = 2k+1: bias[A] + 256 bias[B] and bias[B] (the biases times 2^shift, with the input offset
  * term folded in: model bias - input_zp * sum_d W[c][d]); one weight word for each scratch word:
  * bytes (W[A][d] + 128, W[B][d], W[A][e] + 128, W[B][e]) where (d, e) are that scratch word's two
- * inputs (0 past in_depth); A's tq_rq row, B's. One SMLAD of the raw word against the scratch word
+ * inputs (0 past in_depth); A's tq_rq row, B's (unless p->rq holds the layer's one row). One SMLAD of the raw word against the scratch word
  * adds the pair x * (256 W[B] + W[A] + 128) (the low byte is unsigned, so each halfword is exactly
  * that), and SXTB16 ROR 8 of the word gives W[B]'s pair for a second SMLAD: 3 instructions for 4
  * MACs. With u the sum of the first and v of the second (the biases as initial values):
  *   acc[B] = v,   acc[A] = u - 256 v - 128 S   (mod 2^32, exact).
  * An odd out_depth's last channel follows: its bias, its row W[c][0 .. in_depth) zero-padded to
- * words / 2 words (SXTB16 / SXTB16 ROR 8 of one word meet two scratch words), its tq_rq row.
+ * words / 2 words (SXTB16 / SXTB16 ROR 8 of one word meet two scratch words), its tq_rq row (not
+ * with p->rq).
  *
  * Traversal: for each batch row, widen it, then the channel pairs, then the leftover channel;
  * along a pair 4 scratch words a step: LDM of 4 scratch words + LDM of 4 weight words + 4 x

@@ -12,6 +12,10 @@ void tq_fully_connected_dsp8_direct_s8(const tq_fc_dsp8_direct_params *p, const 
     const int32_t mode = tq_rq_mode(exact, lo, hi);
     const tq_rq *rq = p->rq;
     const int8_t *scale = p->scale;
+    /* a per-tensor layer's one row and scale, 4 times: what tq_rq_store4 reads for a block */
+    const int32_t pt = p->per_tensor;
+    const tq_rq one4[4] = {rq[0], rq[0], rq[0], rq[0]};
+    const int8_t s4[4] = {scale[0], scale[0], scale[0], scale[0]};
     const int32_t groups = in_depth >> 2, body = in_depth & ~3, tail = in_depth & 3;
     for (int32_t b = 0; b < p->batches; ++b) {
         const int8_t *row = in + b * in_depth, *x = row + body;
@@ -27,16 +31,17 @@ void tq_fully_connected_dsp8_direct_s8(const tq_fc_dsp8_direct_params *p, const 
                 s[3] = tq_fc8_tail(&wp, x, tail, s[3]);
             }
             /* the accumulators scaled by 2^scale[c], as the fast requantization wants */
-            tq_rq_store4(rq + c, (int32_t)((uint32_t)s[0] << scale[c]), (int32_t)((uint32_t)s[1] << scale[c + 1]),
-                         (int32_t)((uint32_t)s[2] << scale[c + 2]), (int32_t)((uint32_t)s[3] << scale[c + 3]),
+            const int8_t *sc = pt ? s4 : scale + c;
+            tq_rq_store4(pt ? one4 : rq + c, (int32_t)((uint32_t)s[0] << sc[0]), (int32_t)((uint32_t)s[1] << sc[1]),
+                         (int32_t)((uint32_t)s[2] << sc[2]), (int32_t)((uint32_t)s[3] << sc[3]),
                          zp, lo, hi, mode, out);
             out += 4;
         }
         for (; c < out_depth; ++c) {
             int32_t a = tq_fc8_row1(row, &wp, groups, bias[c]);
             a = tq_fc8_tail(&wp, x, tail, a);
-            a = (int32_t)((uint32_t)a << scale[c]);
-            *out++ = (int8_t)tq_rq_clamp(tq_rq_apply(rq + c, a, zp, exact), lo, hi);
+            a = (int32_t)((uint32_t)a << (pt ? s4 : scale + c)[0]);
+            *out++ = (int8_t)tq_rq_clamp(tq_rq_apply(pt ? one4 : rq + c, a, zp, exact), lo, hi);
         }
     }
 }

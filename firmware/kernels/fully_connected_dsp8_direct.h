@@ -12,10 +12,12 @@ typedef struct {
     int32_t output_offset;   /* output zero point */
     int32_t act_min;         /* fused activation range, within [-128, 127] */
     int32_t act_max;
-    const tq_rq *rq;         /* per output channel (tq_dsp.h) */
-    int32_t rq_exact;        /* 1: TFLM's requantization arithmetic (tq_dsp.h) */
-    const int8_t *scale;     /* per output channel: the accumulator is shifted left by this much
-                              * before the fast requantization (its 2^(ls + 1)); 0 with rq_exact */
+    const tq_rq *rq;         /* per output channel (tq_dsp.h); with per_tensor, one for all */
+    int16_t rq_exact;        /* 1: TFLM's requantization arithmetic (tq_dsp.h) */
+    int16_t per_tensor;      /* 1: rq and scale hold one entry, every channel's */
+    const int8_t *scale;     /* per output channel (one with per_tensor): the accumulator is
+                              * shifted left by this much before the fast requantization (its
+                              * 2^(ls + 1)); 0 with rq_exact */
     const int32_t *bias;     /* per output channel, the input offset term folded in (below) */
 } tq_fc_dsp8_direct_params;
 

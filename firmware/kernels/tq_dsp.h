@@ -10,6 +10,13 @@
 
 #include "tq_common.h"
 
+/* A kernel file whose layers never take TFLM's arithmetic (rq_exact; its generator knows) defines
+ * TQ_RQ_NO_EXACT 1 before including this: the exact paths below then leave its build (a layer
+ * with rq_exact would go wrong). */
+#ifndef TQ_RQ_NO_EXACT
+#define TQ_RQ_NO_EXACT 0
+#endif
+
 #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
 #include <arm_acle.h>
 #define TQ_HAVE_DSP 1
@@ -155,7 +162,7 @@ static inline int32_t tq_rq_exact(const tq_rq *q, int32_t acc, int32_t zp)
 
 static inline int32_t tq_rq_apply(const tq_rq *q, int32_t acc, int32_t zp, int32_t exact)
 {
-    return exact ? tq_rq_exact(q, acc, zp) : tq_rq_fast(q, acc);
+    return !TQ_RQ_NO_EXACT && exact ? tq_rq_exact(q, acc, zp) : tq_rq_fast(q, acc);
 }
 
 /* Clamp to the fused activation's range, which lies within int8. */
@@ -179,7 +186,7 @@ enum {
 
 static inline int32_t tq_rq_mode(int32_t exact, int32_t lo, int32_t hi)
 {
-    return exact ? TQ_RQ_EXACT : (lo <= -128 && hi >= 127) ? TQ_RQ_FAST_FULL : TQ_RQ_FAST_CLAMP;
+    return !TQ_RQ_NO_EXACT && exact ? TQ_RQ_EXACT : (lo <= -128 && hi >= 127) ? TQ_RQ_FAST_FULL : TQ_RQ_FAST_CLAMP;
 }
 
 static inline int32_t tq_rq_sat8(int32_t v)
@@ -252,7 +259,7 @@ TQ_ALWAYS_INLINE static inline void tq_rq_store4(const tq_rq *q, int32_t a0, int
         r1 = tq_rq_sat8(tq_rq_fast(q + 1, a1));
         r2 = tq_rq_sat8(tq_rq_fast(q + 2, a2));
         r3 = tq_rq_sat8(tq_rq_fast(q + 3, a3));
-    } else if (mode == TQ_RQ_FAST_CLAMP) {
+    } else if (TQ_RQ_NO_EXACT || mode == TQ_RQ_FAST_CLAMP) {
         r0 = tq_rq_clamp(tq_rq_fast(q, a0), lo, hi);
         r1 = tq_rq_clamp(tq_rq_fast(q + 1, a1), lo, hi);
         r2 = tq_rq_clamp(tq_rq_fast(q + 2, a2), lo, hi);

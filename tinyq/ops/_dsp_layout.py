@@ -102,6 +102,52 @@ def requant_plan(mult: np.ndarray, shift: np.ndarray, zero_point: int, acc_bound
     return rows.astype(np.int32), factor, 0
 
 
+RS_SPAN = 4         # right shifts a packed word reaches from its layer's base: its 2 top bits
+
+
+def packed_requant(rq: np.ndarray, factor: np.ndarray, exact: int, zero_point: int, act_min: int, act_max: int,
+                   wide: bool = False) -> tuple[np.ndarray, int, dict[int, int]] | None:
+    """requant_plan's rows in 4 bytes a channel, where that is exact (else None): (words int32,
+    base, {constant channel: its output}).
+
+    A fast row (mult, add, rs) has mult in [2^30, 2^31) (TFLM's Q31 multipliers are normalized:
+    its 2 top bits are always 01), add = 2^(rs-1) + (zp << rs) and the factor 2^(ls + 1) = 2
+    (ls = 0 whenever rs >= 1): so the word (mult & (2^30 - 1)) | (rs - base) << 30 holds it all
+    when the layer's right shifts lie within RS_SPAN of its smallest, base; the kernel rebuilds
+    mult = (word & (2^30 - 1)) | 2^30, rs = base + (word >> 30) and add. Rows of multiplier 0 (a
+    channel whose weights are all zero, or whose every accumulator rounds to 0) output a
+    constant, given here clamped to the activation range; their word is 0 (the caller says what
+    that means to its kernel).
+    With wide, the right shifts may spread further: each word holds its multiplier alone (top
+    bits 01, so the same decoding gives it back) and the caller stores the shifts beside it
+    (wide_shifts)."""
+    if exact or not len(rq):
+        return None
+    m, add, rs = (rq[:, k].astype(np.int64) for k in range(3))
+    normal = m != 0
+    if not ((factor[normal] == 2).all() and (m[normal] >= 2**30).all() and (m[normal] < 2**31).all()):
+        return None
+    if not (add[normal] == (1 << (rs[normal] - 1)) + (zero_point << rs[normal])).all():
+        return None
+    base = int(rs[normal].min()) if normal.any() else 1
+    if base < 1 or (not wide and normal.any() and int(rs[normal].max()) - base >= RS_SPAN):
+        return None
+    words = np.where(normal, m if wide else (m & (2**30 - 1)) | ((rs - base) << 30), 0)
+    const = {int(c): int(np.clip((add[c] - 1) // 2, act_min, act_max)) for c in np.flatnonzero(~normal)}
+    return wrap_int32(words), base, const
+
+
+def wide_shifts(rq: np.ndarray, base: int) -> np.ndarray:
+    """The right shift of each channel as uint8 beside packed_requant(wide=True)'s words (a
+    constant channel's: base)."""
+    return np.where(rq[:, 0] != 0, rq[:, 2], base).astype(np.uint8)
+
+
+def wrap_int32(v: np.ndarray) -> np.ndarray:
+    """int64 values modulo 2^32 as int32."""
+    return ((v.astype(np.int64) + 2**31) % 2**32 - 2**31).astype(np.int32)
+
+
 def scaled_int32(v: np.ndarray, factor: np.ndarray) -> np.ndarray:
     """v * factor wrapped to int32, as the device's accumulator arithmetic wraps."""
     return ((v.astype(np.int64) * factor + 2**31) % 2**32 - 2**31).astype(np.int32)

@@ -10,7 +10,15 @@ import numpy as np
 from tinyq.ir import Graph, Op
 from tinyq.ops._common import fused_range, fused_range_of, need_int8, need_quantized, per_channel_multipliers
 from tinyq.ops._dsp16 import S16_DSP_SOURCES, even, rows16, rq16_fields, wide
-from tinyq.ops._dsp_layout import DSP_SOURCES, matmul_weights, pad4, requant_for, residual_add_tables, scaled_int32
+from tinyq.ops._dsp_layout import (
+    DSP_SOURCES,
+    matmul_weights,
+    packed_requant,
+    pad4,
+    requant_for,
+    residual_add_tables,
+    scaled_int32,
+)
 from tinyq.ops._window import Window, conv_weights_check, need_activation, window
 from tinyq.ops.add import AddData, prepare_add_sub
 from tinyq.ops.emitter import Emitter
@@ -342,20 +350,59 @@ def compact_requant(rq: np.ndarray, factor: np.ndarray, exact: int, bias: np.nda
     return mult.astype(np.int32), (scale | ((rs - 1) << 8)).astype(np.uint16), bias.astype(np.int32)
 
 
+def conv8_doubled(d: ConvData) -> bool:
+    """Widening a packed layer's inputs times 2 (2 instructions a group and pixel) costs less than
+    shifting its accumulators (1 an output channel and pixel)."""
+    return d.win.out_c > 2 * _groups(d.win)
+
+
+def packed_conv8(d: ConvData, rq: np.ndarray, factor: np.ndarray, exact: int
+                 ) -> tuple[np.ndarray, int, np.ndarray, np.ndarray] | None:
+    """The dsp8 kernel's packed form of a layer's requantization (packed_requant: 4 bytes a
+    channel), where it is exact: (words, base, bias, kept). The fast form's factor 2 goes into the
+    inputs (the kernel widens them times 2) and the bias (doubled here) where that costs less
+    than a shift of every output (doubled: out_c > 2 groups), else the accumulators are shifted
+    by 1. A constant channel's word is 0 and its bias slot holds its output; its weights are
+    not stored (kept is False), the kernel writes the constant without a dot product (VWW's
+    pointwise layers have up to 234 of 256 such channels: their weights are all zero). None
+    where a fast row has no packed word or one is 0 (a multiplier of exactly 2^30 at the base
+    shift: it would read as constant)."""
+    got = packed_requant(rq, factor, exact, d.output_zp, d.act_min, d.act_max)
+    if got is None:
+        return None
+    words, base, const = got
+    # (requant_plan proved the doubled accumulator fits int32, the bias within it: 2 bias too)
+    kept = np.ones(len(words), bool)
+    kept[list(const)] = False
+    if (words[kept] == 0).any():
+        return None
+    bias = ((2 if conv8_doubled(d) else 1) * d.bias_full.astype(np.int64)).astype(np.int32)  # fits: its bound
+    for c, y in const.items():
+        bias[c] = y
+    return words, base, bias, kept
+
+
 @variant("CONV_2D", "dsp8", ["conv_2d_dsp8.c", "conv_2d_dsp8.h", *CONV_DSP_SOURCES[1:]], scratch=dsp8_scratch,
          applies=lambda d: d.dtype == "int8", rows="geo")
 def lower_dsp8(d: ConvData, em: Emitter) -> None:
     """The dsp kernel's parameters with unscaled bias; the fast requantization's 2^(ls + 1) is a
-    per-channel run-time shift of the accumulator (int8 weights have no room for it), and its
-    constants take 6 bytes a channel (compact_requant)."""
+    run-time shift of the accumulator (int8 weights have no room for it), and its constants take
+    4 bytes a channel (packed_conv8) or, where that form is not
+    exact, 6 (compact_requant)."""
     oc = d.win.out_c
     rq, factor, exact = requant_for(d.w.reshape(oc, -1), d.bias, d.mult, d.shift, d.output_zp)
-    mult, shift8, bias = compact_requant(rq, factor, exact, d.bias_full, d.output_zp)
+    w8 = dsp8_weights(d)
+    packed = packed_conv8(d, rq, factor, exact)
+    if packed is not None:
+        words, base, bias, kept = packed
+        w8 = w8[kept] if kept.any() else w8[:1]     # (a C array is never empty)
+        flags = (0 if kept.all() else 1) | (2 if conv8_doubled(d) else 0)   # conv_2d_dsp8.c TQ_CONV8_*
+        fields = {"rs_base": base, "pk_flags": flags, "mult8": em.const(words, "mult"), "shift8": "0"}
+    else:
+        mult, shift8, bias = compact_requant(rq, factor, exact, d.bias_full, d.output_zp)
+        fields = {"mult8": em.const(mult, "mult"), "shift8": em.const(shift8, "shift")}
     em.include("conv_2d_dsp8.h")
-    p = em.params("tq_conv_dsp_params", {
-        **_dsp_fields(d, em, "0", exact, em.const(bias, "bias")),
-        "mult8": em.const(mult, "mult"), "shift8": em.const(shift8, "shift"),
-    })
+    p = em.params("tq_conv_dsp_params", {**_dsp_fields(d, em, "0", exact, em.const(bias, "bias")), **fields})
     residual = em.tensor(d.residual) if d.add else "0"
-    em.call(f"tq_conv_2d_dsp8_s8({p}, {em.tensor(d.input)}, {em.const(dsp8_weights(d), 'w8')}, {residual}, "
+    em.call(f"tq_conv_2d_dsp8_s8({p}, {em.tensor(d.input)}, {em.const(w8, 'w8')}, {residual}, "
             f"{em.tensor(d.output)}, {em.scratch()})")

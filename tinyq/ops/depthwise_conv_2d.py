@@ -9,7 +9,15 @@ import numpy as np
 from tinyq.ir import Graph, Op
 from tinyq.ops._common import fused_range, fused_range_of, need_int8, need_quantized, per_channel_multipliers
 from tinyq.ops._dsp16 import S16_DSP_SOURCES, even, rq16_fields
-from tinyq.ops._dsp_layout import DSP_SOURCES, depthwise_weights, pad4, requant_for, scaled_int32
+from tinyq.ops._dsp_layout import (
+    DSP_SOURCES,
+    depthwise_weights,
+    packed_requant,
+    pad4,
+    requant_for,
+    scaled_int32,
+    wide_shifts,
+)
 from tinyq.ops._window import Window, conv_weights_check, window
 from tinyq.ops.conv_2d import CONV_DSP_SOURCES, ConvData, bias_terms, check_s16_requant, weights_bias_s16
 from tinyq.ops.conv_2d import dsp8_scratch as conv_dsp8_scratch
@@ -451,10 +459,44 @@ def dsp8_weights(taps: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(wp.reshape(n, blocks, 4).transpose(1, 0, 2)).reshape(-1)
 
 
+PACK_MAX_BASE = 20      # a packed constant channel's bias (y - zp) << (base + 2) must fit int32
+
+
+def packed_dw8(d: DepthwiseData) -> tuple[np.ndarray, int, np.ndarray, np.ndarray, np.ndarray | None] | None:
+    """The dsp8 kernel's packed requantization (packed_requant: 4 bytes a channel, one word for
+    a per-tensor layer; 5 where the right shifts spread over more than RS_SPAN values, a byte of
+    shift beside each word), where it is exact: (words, base, taps [taps, C], bias_full, shifts
+    or None), else None.
+    Every channel's weights are then widened by 2 (its factor 2^(ls + 1)); a constant channel
+    (its row multiplier 0: output y) gets zero weights and the bias (y - zp) << (base + 1), which
+    the packed word 0 (multiplier 2^30, rs base) turns into y exactly."""
+    oc = d.win.out_c
+    taps = d.w.reshape(-1, oc)
+    rq, factor, exact = requant_for(taps.T, d.bias, d.mult, d.shift, d.output_zp)
+    got = packed_requant(rq, factor, exact, d.output_zp, d.act_min, d.act_max)
+    shifts = None
+    if got is None:
+        got = packed_requant(rq, factor, exact, d.output_zp, d.act_min, d.act_max, wide=True)
+        if got is not None:
+            shifts = wide_shifts(rq, got[1])
+    if got is None or got[1] > PACK_MAX_BASE:
+        return None
+    words, base, const = got
+    taps = taps.copy()
+    bias = d.bias_full.astype(np.int64).copy()
+    for c, y in const.items():
+        taps[:, c] = 0
+        bias[c] = (y - d.output_zp) << (base + 1)
+    if shifts is None and (words == words[0]).all():
+        words = words[:1]
+    return words, base, taps, bias, shifts
+
+
 def dsp8_scratch(d: DepthwiseData) -> int:
-    """The weights widened to int16 (8 bytes per tap and block of 4 channels), then the dsp
-    kernel's scratch."""
-    return 8 * d.win.k_h * d.win.k_w * -(-d.win.out_c // 4) + dsp_scratch(d)
+    """The weights widened to int16 (8 bytes per tap and block of 4 channels), a packed layer's
+    tq_rq rows (12 bytes a channel, to 8), then the dsp kernel's scratch."""
+    rows = -(-12 * d.win.out_c // 8) * 8 if packed_dw8(d) is not None else 0
+    return 8 * d.win.k_h * d.win.k_w * -(-d.win.out_c // 4) + rows + dsp_scratch(d)
 
 
 @variant("DEPTHWISE_CONV_2D", "dsp8", ["depthwise_conv_2d_dsp8.c", "depthwise_conv_2d_dsp8.h", "depthwise_conv_2d_dsp.c",
@@ -463,18 +505,28 @@ def dsp8_scratch(d: DepthwiseData) -> int:
          scratch=dsp8_scratch, applies=lambda d: d.dtype == "int8" and d.depth_mult == 1, rows="geo")
 def lower_dsp8(d: DepthwiseData, em: Emitter) -> None:
     """The dsp variant with the model's int8 weights in flash, widened (and scaled by the fast
-    requantization's 2^(ls + 1)) into scratch once per call: flash for a little RAM."""
+    requantization's 2^(ls + 1)) into scratch once per call: flash for a little RAM. The
+    requantization rows too, where the packed form is exact (packed_dw8: 4 bytes a channel
+    instead of 12, and no per-channel scale)."""
     win, oc = d.win, d.win.out_c
-    taps = d.w.reshape(-1, oc)
-    rq, factor, exact = requant_for(taps.T, d.bias, d.mult, d.shift, d.output_zp)
-    scale = np.zeros(-(-oc // 4) * 4, np.int8)
-    scale[:oc] = np.log2(factor).astype(np.int8)
+    packed = packed_dw8(d)
+    if packed is not None:
+        words, base, taps, bias, shifts = packed
+        pk = {"rq": f"(const tq_rq *){em.const(words, 'mult')}", "rq_exact": 0, "pk_base": base,
+              "pk_one": int(len(words) == 1),
+              "scale": f"(const int8_t *){em.const(shifts, 'shift')}" if shifts is not None else "0",
+              "bias_full": em.const(pad4(scaled_int32(bias, np.full(oc, 2, np.int64))), "bias")}
+    else:
+        taps = d.w.reshape(-1, oc)
+        rq, factor, exact = requant_for(taps.T, d.bias, d.mult, d.shift, d.output_zp)
+        scale = np.zeros(-(-oc // 4) * 4, np.int8)
+        scale[:oc] = np.log2(factor).astype(np.int8)
+        pk = {"rq": f"(const tq_rq *){em.const(rq, 'rq')}", "rq_exact": exact,
+              "bias_full": em.const(pad4(scaled_int32(d.bias_full, factor)), "bias"), "scale": em.const(scale, "scale")}
     em.include("depthwise_conv_2d_dsp8.h")
     p = em.params("tq_dw_dsp_params", {
         "geo": win.c_init(),
-        "input_offset": -d.input_zp, "output_offset": d.output_zp, "act_min": d.act_min, "act_max": d.act_max,
-        "rq": f"(const tq_rq *){em.const(rq, 'rq')}", "rq_exact": exact,
-        "bias_full": em.const(pad4(scaled_int32(d.bias_full, factor)), "bias"), "scale": em.const(scale, "scale"),
+        "input_offset": -d.input_zp, "output_offset": d.output_zp, "act_min": d.act_min, "act_max": d.act_max, **pk,
     })
     em.call(f"tq_depthwise_conv_2d_dsp8_s8({p}, {em.tensor(d.input)}, {em.const(dsp8_weights(taps), 'w8')}, "
             f"{em.tensor(d.output)}, {em.scratch()})")

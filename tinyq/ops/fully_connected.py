@@ -199,23 +199,33 @@ def wrap32(v: np.ndarray) -> np.ndarray:
     return ((v.astype(np.int64) + 2**31) % 2**32 - 2**31).astype(np.int32)
 
 
-def dsp8_stream(d: FcData, rq: np.ndarray, factor: np.ndarray) -> tuple[np.ndarray, int, np.ndarray | None]:
-    """(the int8 dsp8 kernel's constant stream, its input shift, per-channel scales or None): per
-    channel pair its two biases, weight words and tq_rq rows, then an odd out_depth's last channel
+def one_row(rq: np.ndarray) -> np.ndarray | None:
+    """The layer's tq_rq row when every channel has the same one (per-tensor weights, as AD's
+    layers: one row for the layer instead of one per channel), else None."""
+    return rq[0] if len(rq) and (rq == rq[0]).all() else None
+
+
+def dsp8_stream(d: FcData, rq: np.ndarray, factor: np.ndarray
+                ) -> tuple[np.ndarray, int, np.ndarray | None, np.ndarray | None]:
+    """(the int8 dsp8 kernel's constant stream, its input shift, per-channel scales or None, the
+    layer's one tq_rq row or None): per channel pair its two biases, weight words and (unless the
+    layer has one row for all) tq_rq rows, then an odd out_depth's last channel
     (fully_connected_dsp8.h). Where every channel that uses its factor has the same 2^shift, the
     inputs carry it (the biases are scaled here); else the accumulators are shifted per channel."""
     used = {int(f) for f, row in zip(factor.tolist(), rq) if row[0] != 0}   # multiplier 0: any factor
     uniform = len(used) <= 1
     shift = int(np.log2(min(used))) if len(used) == 1 else 0
     bias = d.bias.astype(np.int64) << shift if uniform else d.bias.astype(np.int64)
+    one = one_row(rq) if uniform else None
     words, last = dsp8_pair_weights(d.w)
     pairs = len(words)
     head = np.stack([bias[0:2 * pairs:2] + 256 * bias[1:2 * pairs:2], bias[1:2 * pairs:2]], axis=1)
-    parts = [np.concatenate([wrap32(head), words, rq[0:2 * pairs].reshape(pairs, 6)], axis=1).reshape(-1)]
+    body = [wrap32(head), words] + ([] if one is not None else [rq[0:2 * pairs].reshape(pairs, 6)])
+    parts = [np.concatenate(body, axis=1).reshape(-1)]
     if last is not None:
-        parts += [wrap32(bias[-1:]), last, rq[-1]]
+        parts += [wrap32(bias[-1:]), last] + ([] if one is not None else [rq[-1]])
     scale = None if uniform else np.log2(factor).astype(np.int8)
-    return np.concatenate(parts).astype(np.int32), shift, scale
+    return np.concatenate(parts).astype(np.int32), shift, scale, one
 
 
 def dsp8_scratch(d: FcData) -> int:
@@ -237,12 +247,13 @@ def lower_dsp8(d: FcData, em: Emitter) -> None:
     scratch. The fast requantization's factor 2^(ls + 1), which "dsp" folds into its int16
     weights, goes into the widened inputs (or, per channel, is a run-time shift)."""
     rq, factor, exact = requant_for(d.w, d.model_bias, d.mult, d.shift, d.output_zp)
-    stream, shift, scale = dsp8_stream(d, rq, factor)
+    stream, shift, scale, one = dsp8_stream(d, rq, factor)
     em.include("fully_connected_dsp8.h")
     p = em.params("tq_fc_dsp8_params", {
         "batches": d.batches, "in_depth": d.in_depth, "out_depth": d.out_depth, "words": dsp8_words(d.in_depth),
         "shift": shift, "output_offset": d.output_zp, "act_min": d.act_min, "act_max": d.act_max,
         "rq_exact": exact, "scale": em.const(scale, "scale") if scale is not None else "0",
+        "rq": f"(const tq_rq *){em.const(one, 'rq')}" if one is not None else "0",
     })
     em.call(f"tq_fully_connected_dsp8_s8({p}, {em.tensor(d.input)}, {em.const(stream, 'w8')}, "
             f"{em.tensor(d.output)}, (int32_t *){em.scratch()})")
@@ -256,12 +267,16 @@ def lower_dsp8_direct(d: FcData, em: Emitter) -> None:
     dsp8_weights' order widened at run time by SXTB16; the fast requantization's factor
     2^(ls + 1) is a run-time left shift of the accumulator."""
     rq, factor, exact = requant_for(d.w, d.model_bias, d.mult, d.shift, d.output_zp)
+    scale = np.log2(factor).astype(np.int8)
+    one = one_row(rq) if (scale == scale[0]).all() else None
+    if one is not None:         # per-tensor: one row and one scale for the layer (per_tensor)
+        rq, scale = one[None, :], scale[:1]
     em.include("fully_connected_dsp8_direct.h")
     p = em.params("tq_fc_dsp8_direct_params", {
         "batches": d.batches, "in_depth": d.in_depth, "out_depth": d.out_depth,
         "output_offset": d.output_zp, "act_min": d.act_min, "act_max": d.act_max,
-        "rq": f"(const tq_rq *){em.const(rq, 'rq')}", "rq_exact": exact,
-        "scale": em.const(np.log2(factor).astype(np.int8), "scale"),
+        "rq": f"(const tq_rq *){em.const(rq, 'rq')}", "rq_exact": exact, "per_tensor": int(one is not None),
+        "scale": em.const(scale, "scale"),
         "bias": em.const(d.bias.astype(np.int32), "bias"),
     })
     em.call(f"tq_fully_connected_dsp8_direct_s8({p}, {em.tensor(d.input)}, {em.const(dsp8_weights(d.w), 'w8')}, "

@@ -8,27 +8,43 @@ built without that file keeps every default: all its code paths, the build's opt
 - `TQ_SIZE_<KERNEL> 1` (--flash small): a kernel of SIZE_KERNELS whose layers each read at most
   SIZE_ELEMENTS elements is built for size (-Os): a classifier's pooling and softmax, whose
   code is larger than their instructions are worth (KWS: 990 B less for 3,200 instructions more).
+- `TQ_FC8_ROWS 0` / `TQ_FC8_ONE_ROW 0`: no layer of the int8 FULLY_CONNECTED pair kernel
+  (fully_connected_dsp8.c) has a requantization row per channel / one row for all (per-tensor,
+  its `.rq` field set), so that path's asm is left out (~300 B; the C path would still be right).
+- `TQ_CONV8_ADD 0`, `TQ_CONV8_CONSTANTS 0`, `TQ_CONV8_ROW6 0`, `TQ_CONV8_EXACT 0`: no layer of the
+  int8 convolution kernel (conv_2d_dsp8.c) has a fused residual ADD (380 B), constant channels in
+  the packed form, the 6-byte requantization form (every one is packed; `TQ_CONV8_PK_SHIFT 0` /
+  `TQ_CONV8_PK_DOUBLED 0`: no packed layer shifts its accumulators / doubles its inputs) / takes TFLM's
+  requantization arithmetic (rq_exact), so that code is left out; `TQ_DW_DSP_EXACT
+  0` the same for the depthwise DSP kernel's rq_exact paths (depthwise_conv_2d_dsp.c, ~300 B).
+  Unlike the switches above a layer that needed them would go wrong: they are read from the
+  parameter structs the layers' lowerings emitted (`_fields`), what the kernels will run.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import PurePath
 from typing import Protocol
 
 from tinyq.ir import Graph, Op
 from tinyq.ops.depthwise_conv_2d import DepthwiseData
+from tinyq.ops.emitter import OpCode
 from tinyq.ops.registry import Prepared, Variant
 
 SIZE_KERNELS = ("softmax.c", "pooling.c")
 SIZE_ELEMENTS = 16_384
 DW_DSP = "depthwise_conv_2d_dsp.c"
 DW_MAX_ROWS = 10    # depthwise_conv_2d_dsp.c TQ_DW_MAX_ROWS: the rows path's tallest filter
+FC8 = "fully_connected_dsp8.c"
+CONV8 = "conv_2d_dsp8.c"
 
 
 class _Layer(Protocol):
     op: Op
     data: Prepared
     variant: Variant
+    code: OpCode
 
 
 def _needs_rows3(data: Prepared) -> bool:
@@ -43,12 +59,45 @@ def _elements(graph: Graph, op: Op) -> int:
     return max(sizes, default=0)
 
 
+def _fields(layer: _Layer) -> dict[str, str]:
+    """The fields of the parameter structs the layer's lowering emitted (name -> C value): what
+    its kernel will run, not a second derivation of it."""
+    out: dict[str, str] = {}
+    for struct in layer.code.params:
+        out.update(re.findall(r"^\s*\.(\w+) = ([^\n]*?),?$", struct, re.M))
+    return out
+
+
 def kernel_config(graph: Graph, layers: Sequence[_Layer], flash_policy: str | None) -> dict[str, int]:
     """The switches for these lowered layers (macro name -> value)."""
     cfg: dict[str, int] = {}
     dw = [layer for layer in layers if DW_DSP in layer.variant.sources]
     if dw and not any(_needs_rows3(layer.data) for layer in dw):
         cfg["TQ_DW_DSP_ROWS3"] = 0
+    fc8 = [_fields(layer) for layer in layers if FC8 in layer.variant.sources]
+    if fc8:
+        ones = [f.get("rq", "0") != "0" for f in fc8]
+        if all(ones):
+            cfg["TQ_FC8_ROWS"] = 0
+        elif not any(ones):
+            cfg["TQ_FC8_ONE_ROW"] = 0
+    conv8 = [_fields(layer) for layer in layers if CONV8 in layer.variant.sources]
+    if conv8:
+        if all(f.get("add_conv_lut") == "0" for f in conv8):
+            cfg["TQ_CONV8_ADD"] = 0
+        if all(int(f.get("pk_flags", "0")) & 1 == 0 for f in conv8):
+            cfg["TQ_CONV8_CONSTANTS"] = 0
+        if all(f.get("shift8") == "0" for f in conv8):
+            cfg["TQ_CONV8_ROW6"] = 0
+        packed = [int(f.get("pk_flags", "0")) for f in conv8 if f.get("shift8") == "0"]
+        if not any(flags & 2 == 0 for flags in packed):
+            cfg["TQ_CONV8_PK_SHIFT"] = 0
+        if not any(flags & 2 for flags in packed):
+            cfg["TQ_CONV8_PK_DOUBLED"] = 0
+        if all(f.get("rq_exact") == "0" for f in conv8):
+            cfg["TQ_CONV8_EXACT"] = 0
+    if dw and all(_fields(layer).get("rq_exact") == "0" for layer in dw):
+        cfg["TQ_DW_DSP_EXACT"] = 0
     if flash_policy == "small":
         for src in SIZE_KERNELS:
             users = [layer for layer in layers if src in layer.variant.sources]
@@ -63,6 +112,21 @@ def describe(cfg: dict[str, int]) -> list[str]:
     for name, value in cfg.items():
         if name == "TQ_DW_DSP_ROWS3" and value == 0:
             lines.append(f"  {name}=0: {DW_DSP} without its rows path (no layer has a 3-wide filter besides 3x3)")
+        elif name in ("TQ_FC8_ROWS", "TQ_FC8_ONE_ROW") and value == 0:
+            what = "a requantization row per channel" if name == "TQ_FC8_ROWS" else "one row for all channels"
+            lines.append(f"  {name}=0: {FC8} without the asm path of layers with {what} (no layer has it)")
+        elif name == "TQ_CONV8_ADD" and value == 0:
+            lines.append(f"  {name}=0: {CONV8} without its fused residual ADD (no layer has one)")
+        elif name in ("TQ_CONV8_PK_SHIFT", "TQ_CONV8_PK_DOUBLED") and value == 0:
+            what = "shifted accumulators" if name == "TQ_CONV8_PK_SHIFT" else "doubled inputs"
+            lines.append(f"  {name}=0: {CONV8} without its loop for packed layers with {what} (none has them)")
+        elif name == "TQ_CONV8_ROW6" and value == 0:
+            lines.append(f"  {name}=0: {CONV8} without its 6-byte requantization form (every layer is packed)")
+        elif name == "TQ_CONV8_CONSTANTS" and value == 0:
+            lines.append(f"  {name}=0: {CONV8} without constant channels (no packed layer has one)")
+        elif name in ("TQ_CONV8_EXACT", "TQ_DW_DSP_EXACT") and value == 0:
+            src = CONV8 if name == "TQ_CONV8_EXACT" else DW_DSP
+            lines.append(f"  {name}=0: {src} without TFLM's requantization arithmetic (no layer needs it)")
         elif name.startswith("TQ_SIZE_"):
             lines.append(f"  {name}=1: {name[8:].lower()}.c built for size (-Os): its layers read at most "
                          f"{SIZE_ELEMENTS:,} elements each")
