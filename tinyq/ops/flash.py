@@ -196,6 +196,21 @@ def _label(graph: Graph, op: Op) -> str:
     return f"{op.label} {shape}"
 
 
+# An element of an element-wise op counts as this many MACs against SMALL_KERNEL_MACS: its DSP
+# kernel (a table, SIMD) saves tens of instructions an element over the portable one (HARD_SWISH:
+# 79 against 5 on the emulated M4).
+ELEMENT_WORK = 16
+
+
+def _work(graph: Graph, op: Op, data: Prepared) -> int:
+    """What a layer costs the portable kernel more: its MACs, or for an op without any (element-
+    wise), ELEMENT_WORK per output element."""
+    macs = data.macs()
+    if macs or not op.outputs:
+        return macs
+    return ELEMENT_WORK * graph.t(op.outputs[0]).num_elements
+
+
 def small_portable(graph: Graph, records: list[Prepared]) -> list[PortableChoice]:
     """--flash small: the DSP kernels (as the all-int8 build picks them) whose layers do at most
     SMALL_KERNEL_MACS multiply-adds together, each with a portable variant, and whose source file
@@ -212,7 +227,7 @@ def small_portable(graph: Graph, records: list[Prepared]) -> list[PortableChoice
         others = set().union(*(_kernels(w) for _, _, w in picked if w is not None and w is not v))
         private = _kernels(v) - others
         ports = [pick(data, "portable") for _, data, _ in group]
-        macs = sum(data.macs() for _, data, _ in group)
+        macs = sum(_work(graph, op, data) for op, data, _ in group)
         if not private or macs > SMALL_KERNEL_MACS or any(p is None or p.family != "portable" for p in ports):
             continue
         new = set().union(*(_kernels(p) for p in ports if p is not None)) - others
