@@ -160,8 +160,8 @@ def run_bench(link: Link, gen: Compiled, model_path: str | Path, board: Board, s
     counter_board = board if board.emulated or not emulated else emulation_board(board)
     counter_check = check_counter(link, counter_board, emulated)
     convert = (lambda t: ticks_to_instructions(t, counter_board)) if emulated else (lambda t: t)
-    totals, layer_sums, mismatches, stack = [], [0] * len(g.ops), 0, 0
-    first_layers: list[int] = []
+    totals, mismatches, stack = [], 0, 0
+    per_sample: list[list[int]] = []
     max_rel, outputs = 0.0, []
     steps: Iterable[int] = range(n)
     if progress:
@@ -190,11 +190,13 @@ def run_bench(link: Link, gen: Compiled, model_path: str | Path, board: Board, s
                 mismatches += compare(w, o)[0]
         totals.append(convert(r.total))
         layers = [convert(v) for v in r.layers]
-        first_layers = first_layers or layers
-        layer_sums = [a + b for a, b in zip(layer_sums, layers)]
+        per_sample.append(layers)
         stack = max(stack, r.stack_bytes)
-    layers = [LayerFigures(i, op.opcode, label, macs, total / n, g.t(op.outputs[0]).name if op.outputs else "")
-              for i, (op, label, macs, total) in enumerate(zip(g.ops, gen.labels, gen.layer_macs, layer_sums))]
+    # per layer the median over the inputs, like the total: a table an op fills on the model's
+    # first invocation (the int8 activations) is a one-time cost, not a per-inference one
+    medians = [float(np.median([s[i] for s in per_sample])) for i in range(len(g.ops))] if per_sample else []
+    layers = [LayerFigures(i, op.opcode, label, macs, med, g.t(op.outputs[0]).name if op.outputs else "")
+              for i, (op, label, macs, med) in enumerate(zip(g.ops, gen.labels, gen.layer_macs, medians))]
     return BenchReport(board.name, g.name, n, mismatches, "instructions" if emulated else "cycles", totals, stack,
                        gen.arena_bytes, gen.macs, counter_check,
                        f"QEMU {counter_board.emulator.get('qemu_machine')}" if emulated else board.name, layers,

@@ -32,7 +32,8 @@ class LayerFigures:
     op: str
     label: str
     macs: int
-    mean: float                     # instructions (emulated) or cycles (hardware) per inference
+    mean: float                     # instructions (emulated) or cycles (hardware) per inference: the
+                                    # median over the inputs (a first run's table fill aside)
     tensor: str = ""                # its output tensor's name in the model file
 
     @property
