@@ -442,3 +442,115 @@ def test_compile_weighs_the_ring_scratch_against_the_arena(monkeypatch) -> None:
     loose = wc.compile(path)
     assert rings(loose.lowered.layers) == rings(roomy.layers)
     assert tight.arena_bytes < loose.arena_bytes <= 2 * tight.arena_bytes
+
+
+# The DSP CONV_2D's runs and tails (conv_2d_dsp.c fast_run, issue 14): first layers over 1-3
+# channels (rows padded to whole groups), 3x3 and 5x5, strides 1 and 2, same and valid padding,
+# each output row's unpadded pixels in one asm run; out_c 1, 2, 3, 5, 6 through the staged
+# padded last block, 1x1 in place (out_c 5 over 70 pixels: runs of 32) and not; fused ADDs over
+# runs (staged), with and without a tail; the border pixels one by one around the runs.
+def _tail_bodies():
+    import tensorflow as tf
+    L = tf.keras.layers
+
+    def a(x):   # 3 channels
+        h = L.Conv2D(8, 3, strides=2, padding="same", activation="relu")(x)
+        h = L.Conv2D(3, 1)(h)
+        h = L.Conv2D(6, 3, padding="valid")(h)
+        return L.Conv2D(5, 5, strides=2, padding="same")(h)
+
+    def b(x):   # 2 channels
+        h = L.Conv2D(5, 5, padding="same")(x)
+        h = L.Conv2D(2, 3, strides=2, padding="valid")(h)
+        return L.Conv2D(1, 3, padding="same")(h)
+
+    def c(x):   # 3 channels, 5x5 valid stride 2: the last window reaches the input's end
+        h = L.Conv2D(16, 5, strides=2, padding="valid")(x)
+        h = L.Conv2D(2, 1)(h)
+        return L.Conv2D(6, 3, padding="same", activation="relu6")(h)
+
+    def d(x):   # 1 channel, then fused ADDs over runs: 8 channels, 6 (a tail)
+        h = L.Conv2D(4, 3, strides=2, padding="same")(x)
+        a = L.Conv2D(8, 1)(h)
+        h = L.Add()([a, L.Conv2D(8, 3, padding="same")(a)])
+        return L.Add()([L.Conv2D(6, 1)(h), L.Conv2D(6, 3, padding="same")(h)])
+
+    def e(x):   # 1x1 in place, more pixels than a run stages; an ADD fused into one
+        h = L.Conv2D(5, 1)(x)
+        g = L.Conv2D(4, 3, strides=(1, 2), padding="same")(h)
+        s = L.Add()([L.Conv2D(6, 1)(g), L.Conv2D(6, 1, activation="relu")(g)])
+        return L.Conv2D(1, 1)(s)
+    return {"a": ((13, 11, 3), a), "b": ((12, 12, 2), b), "c": ((16, 9, 3), c), "d": ((10, 10, 1), d),
+            "e": ((3, 70, 4), e)}
+
+
+@pytest.fixture(scope="module")
+def tail_models(tmp_path_factory):
+    pytest.importorskip("tensorflow")
+    from tfmodels import convert_int8, keras_model
+    out = tmp_path_factory.mktemp("tails")
+    return {name: convert_int8(keras_model([shape], body, seed=41 + i), out / f"{name}.tflite", [shape])
+            for i, (name, (shape, body)) in enumerate(_tail_bodies().items())}
+
+
+@pytest.mark.tf
+@pytest.mark.parametrize("kernels", ["dsp", "portable"])
+@pytest.mark.parametrize("name", ["a", "b", "c", "d", "e"])
+def test_conv_runs_and_tails_bit_exact_on_the_host(tail_models, name, kernels) -> None:
+    from tinyq.workflows.compile import compile
+    from tinyq.workflows.verify import verify
+    calls = compile(tail_models[name], kernels=kernels, flash="fast", patch="off").files["model.c"]
+    assert ("tq_conv_2d_dsp_s8(" in calls) == (kernels == "dsp")
+    rep = verify(tail_models[name], samples=20, seed=7, sanitize=True, kernels=kernels, flash="fast", patch="off")
+    assert rep.elements > 0 and rep.mismatches == 0, rep.to_dict()
+
+
+@pytest.mark.tf
+def test_conv_tails_with_tflm_requantization(tail_models, monkeypatch) -> None:
+    """Tails whose layers keep TFLM's arithmetic (forced on every layer): the padded last block's
+    rows are requantized and discarded, the others exact."""
+    import tinyq.ops.conv_2d as conv
+    from tinyq.workflows.compile import compile
+    from tinyq.workflows.verify import verify
+
+    def exact(w_rows, bias, mult, shift, zp):
+        rows = np.zeros((len(mult), 3), np.int32)
+        rows[:, 0], rows[:, 1] = mult, shift
+        return rows, np.ones(len(mult), np.int64), 1
+    monkeypatch.setattr(conv, "requant_for", exact)
+    for name in ("a", "e"):
+        calls = compile(tail_models[name], kernels="dsp", flash="fast", patch="off").files["model.c"]
+        assert ".rq_exact = 1" in calls and ".rq_exact = 0" not in calls
+        rep = verify(tail_models[name], samples=10, seed=8, sanitize=True, kernels="dsp", flash="fast", patch="off")
+        assert rep.elements > 0 and rep.mismatches == 0, (name, rep.to_dict())
+
+
+def test_tail_scratch_sizes() -> None:
+    """The staged outputs: 4 bytes a block a pixel, a run of at most 256 bytes in place."""
+    from tinyq.ops._window import Window
+    from tinyq.ops.conv_2d import ConvData, dsp_scratch
+
+    def data(k: int, in_c: int, out_c: int, out_w: int, add: bool = False) -> ConvData:
+        win = Window(1, 8, out_w, in_c, 8, out_w, out_c, k, k, 1, 1, 1, 1, 0, 0)
+        return ConvData(0, "CONV_2D", 0, 1, 2, win, np.zeros((out_c, k, k, in_c), np.int8), 0, 0,
+                        *(np.zeros(out_c, np.int32) for _ in range(4)), -128, 127,
+                        add=object() if add else None)    # type: ignore[arg-type]
+    assert dsp_scratch(data(1, 8, 2, 64)) == 8 * 2 + 64 * 4          # a run of 64 pixels, 4 bytes each
+    assert dsp_scratch(data(1, 32, 18, 12)) == 8 * 8 + 12 * 20       # 256 // 20 = 12 pixels
+    assert dsp_scratch(data(1, 32, 18, 40)) == 8 * 8 + 12 * 20
+    assert dsp_scratch(data(1, 8, 8, 64)) == 8 * 2                   # no tail: straight to the output
+    assert dsp_scratch(data(3, 3, 8, 64)) == 12 * 9                  # rows of 9 padded to 12: 9 groups
+    assert dsp_scratch(data(3, 3, 6, 4)) == 12 * 9 + 8               # the gather stage, then a pixel's
+    assert dsp_scratch(data(3, 3, 6, 64)) == 8 * 9 + 32 * 8          # a run of 32 over the gather stage
+    assert dsp_scratch(data(1, 8, 2, 64, add=True)) == 8 * 2 + 64 * 4   # a run, for the ADD
+    assert dsp_scratch(data(3, 3, 8, 64, add=True)) == 8 * 9 + 32 * 8
+
+
+@pytest.mark.tf
+@pytest.mark.slow
+def test_conv_runs_and_tails_bit_exact_in_the_emulator(tail_models, tmp_path) -> None:
+    """The asm runs (tq_mm_rows_full, tq_mm_row_full into the stage) on the emulated Cortex-M4."""
+    from tinyq.workflows.bench import run_emulated_bench
+    for name, path in tail_models.items():
+        rep = run_emulated_bench(path, "nrf52840", samples=6, seed=9, out=tmp_path / name, patch="off", flash="fast")
+        assert rep["samples"] == 6 and rep["bit_exact"], (name, rep.get("mismatches"))

@@ -4,12 +4,73 @@
 #include "tq_mm_dsp.h"
 #include "conv_2d_dsp_window.h"
 
-/* The outputs of a last block past out_c's multiple of 4. */
-static void store_tail(const tq_conv_dsp_params *p, const int32_t *acc, int32_t oc, int32_t n, int8_t *out)
+/* Runs: the pixels of an output row whose windows need no padding, in one call (fast_run) where
+ * rows of the window are whole groups and the requantization is the fast one over all of int8.
+ * With out_c not a multiple of 4, a pixel's last block is computed whole (its padding channels
+ * have zero weights, bias and requantization rows) and out_c of its 4 * blocks bytes are kept;
+ * such outputs, and with a fused ADD the convolution's, are staged, at most TQ_CONV_RUN_BYTES
+ * of them at a time (RUN_BYTES in tinyq/ops/conv_2d.py sizes the scratch from it). */
+#define TQ_CONV_RUN_BYTES 256
+
+static int32_t run_chunk(int32_t out_w, int32_t px_bytes)
 {
-    for (int32_t j = 0; j < n; ++j) {
-        out[j] = (int8_t)tq_rq_clamp(tq_rq_apply(&p->rq[oc + j], acc[j], p->output_offset, p->rq_exact),
-                                     p->act_min, p->act_max);
+    return TQ_MAX(1, TQ_MIN(out_w, TQ_CONV_RUN_BYTES / px_bytes));
+}
+
+/* n staged pixels (stride bytes apart) to out, out_c bytes each */
+static void unstage(int8_t *out, const int8_t *stage, int32_t n, int32_t stride, int32_t out_c)
+{
+    for (; n > 0; --n, out += out_c, stage += stride) {
+        tq_mm_copy(out, stage, out_c);
+    }
+}
+
+/* n pixels in_step bytes apart, each window `rows` filter rows of row_groups groups row_step bytes
+ * apart (a 1x1 convolution read in place: one row of all its groups): the widening, blocks and
+ * pixel loop in one asm call (tq_mm_rows_full, tq_mm_row_full). Their outputs go to out in
+ * raster order; staged ones (a tail or an ADD, residual[] its other operand at out's pixels)
+ * only after all the chunk's inputs were read: later than in raster order, never ahead of it. */
+static void fast_run(const tq_conv_dsp_params *p, const int8_t *in, int32_t in_step, int32_t n, int32_t rows,
+                     int32_t row_step, int32_t row_groups, const int32_t *w, int32_t *col, int8_t *stage,
+                     const int8_t *residual, int8_t *out)
+{
+    const int32_t out_c = p->geo.out_c, blocks = (out_c + 3) / 4, tail = out_c & 3;
+    const int32_t staged = tail || p->add_conv_lut;
+    const int32_t chunk = staged ? run_chunk(p->geo.out_w, 4 * blocks) : n;
+    while (n > 0) {
+        const int32_t m = TQ_MIN(chunk, n);
+        int8_t *dst = staged ? stage : out;
+#if defined(__GNUC__) && defined(TQ_HAVE_DSP) && defined(__thumb2__)
+        if (rows == 1) {    /* a 1x1 read in place: its simpler loop, a few instructions a pixel fewer */
+            tq_mm_row_fast(in, in_step, m, col, w, p->groups, blocks, p->bias, p->rq, dst);
+        } else {
+            tq_mm_rows_fast(in, in_step, m, rows, row_step, row_groups, col, w, p->groups, blocks, p->bias, p->rq,
+                            dst);
+        }
+#else
+        for (int32_t i = 0; i < m; ++i) {
+            for (int32_t ky = 0; ky < rows; ++ky) {
+                tq_mm_widen(in + i * in_step + ky * row_step, row_groups, col + 2 * ky * row_groups);
+            }
+            tq_mm_column(col, 0, w, p->groups, blocks, p->bias, p->rq, p->output_offset, -128, 127,
+                         TQ_RQ_FAST_FULL, dst + 4 * blocks * i);
+        }
+#endif
+        if (!p->add_conv_lut) {
+            if (tail) {
+                unstage(out, stage, m, 4 * blocks, out_c);
+            }
+        } else if (!tail) {
+            tq_conv_add_pixel(p, stage, residual, out, m * out_c);
+        } else {
+            for (int32_t i = 0; i < m; ++i) {
+                tq_conv_add_pixel(p, stage + 4 * blocks * i, residual + i * out_c, out + i * out_c, out_c);
+            }
+        }
+        in += m * in_step;
+        out += m * out_c;
+        residual = residual ? residual + m * out_c : 0;
+        n -= m;
     }
 }
 
@@ -42,7 +103,7 @@ void tq_conv_2d_dsp_s8(const tq_conv_dsp_params *p, const int8_t *in, const int3
     const int32_t mode = tq_rq_mode(exact, lo, hi);
     const tq_rq *rq = p->rq;
     const int32_t *bias = p->bias;
-    const int32_t full_blocks = out_c / 4;
+    const int32_t blocks = (out_c + 3) / 4, tail = out_c & 3;
     int32_t *col = (int32_t *)scratch;                      /* 2 * groups words */
     int8_t *stage = (int8_t *)(col + 2 * groups);           /* 4 * groups bytes */
     /* A 1x1 stride-1 convolution over whole words reads each pixel's channels in place. */
@@ -53,21 +114,46 @@ void tq_conv_2d_dsp_s8(const tq_conv_dsp_params *p, const int8_t *in, const int3
     /* a padded row reads row_pad bytes past its taps: never past the input's end */
     const int8_t *in_end = in + (int32_t)p->geo.batches * in_h * in_w * in_c;
     const int32_t row_step = p->geo.dil_h * in_w * in_c;
-    /* with a fused ADD, a pixel's convolution outputs wait here (out may be the residual) */
+    /* with a fused ADD (out may be the residual) or out_c not a multiple of 4, a pixel's
+     * convolution outputs wait here, 4 * blocks bytes */
     int8_t *conv_px = direct ? stage : stage + 4 * groups;
     int32_t o = 0;
 #if defined(__GNUC__) && defined(TQ_HAVE_DSP) && defined(__thumb2__)
-    if (direct && mode == TQ_RQ_FAST_FULL && (out_c & 3) == 0 && !p->add_conv_lut) {
+    if (direct && mode == TQ_RQ_FAST_FULL && !tail && !p->add_conv_lut) {
         direct_rows(p, in, w, out, col);
         return;
     }
 #endif
+    /* rows of whole groups (1x1 read in place included) with the fast requantization: each output
+     * row's pixels without padding in one run, the others one by one below */
+    const int runs = row_groups && mode == TQ_RQ_FAST_FULL;
     for (int32_t b = 0; b < p->geo.batches; ++b) {
         const int8_t *in_b = in + (int32_t)b * in_h * in_w * in_c;
         for (int32_t oy = 0; oy < out_h; ++oy) {
             const int32_t y0 = oy * p->geo.stride_h - p->geo.pad_h;
+            /* the row's pixels [run_lo, run_hi) without padding, in one fast_run */
+            int32_t run_lo = out_w, run_hi = out_w;
+            if (runs && y0 >= 0 && y0 + (p->geo.k_h - 1) * p->geo.dil_h < in_h) {
+                const int32_t sw = p->geo.stride_w, pw = p->geo.pad_w, last = in_w - p->geo.k_w + pw;
+                run_lo = (pw + sw - 1) / sw;
+                run_hi = last < 0 ? 0 : TQ_MIN(out_w, last / sw + 1);
+                while (run_hi > run_lo && in_b + ((y0 + (p->geo.k_h - 1) * p->geo.dil_h) * in_w +
+                                                  (run_hi - 1) * sw - pw) * in_c + row_bytes > in_end) {
+                    --run_hi;
+                }
+                if (run_hi <= run_lo) {
+                    run_lo = run_hi = out_w;
+                }
+            }
             for (int32_t ox = 0; ox < out_w; ++ox) {
                 const int32_t x0 = ox * p->geo.stride_w - p->geo.pad_w;
+                if (ox == run_lo) {
+                    fast_run(p, in_b + (y0 * in_w + x0) * in_c, p->geo.stride_w * in_c, run_hi - run_lo, p->geo.k_h,
+                             row_step, row_groups, w, col, stage, residual ? residual + o : 0, out + o);
+                    o += (run_hi - run_lo) * out_c;
+                    ox = run_hi - 1;
+                    continue;
+                }
                 if (direct) {
                     tq_mm_widen(in_b + (y0 * in_w + x0) * in_c, groups, col);
                 } else if (row_groups && y0 >= 0 && x0 >= 0 && y0 + (p->geo.k_h - 1) * p->geo.dil_h < in_h &&
@@ -82,14 +168,11 @@ void tq_conv_2d_dsp_s8(const tq_conv_dsp_params *p, const int8_t *in, const int3
                     tq_conv_gather(p, in_b, y0, x0, stage);
                     tq_mm_widen(stage, groups, col);
                 }
-                const int32_t *wb = w;
-                int8_t *po = p->add_conv_lut ? conv_px : out + o;
-                tq_mm_column(col, 0, wb, groups, full_blocks, bias, rq, zp, lo, hi, mode, po);
-                wb += 8 * groups * full_blocks;
-                for (int32_t oc = 4 * full_blocks; oc < out_c; oc += 4) {
-                    int32_t acc[4] = {bias[oc], bias[oc + 1], bias[oc + 2], bias[oc + 3]};
-                    wb = tq_mm_block4(col, wb, groups, &acc[0], &acc[1], &acc[2], &acc[3]);
-                    store_tail(p, acc, oc, TQ_MIN(4, out_c - oc), po + oc);
+                /* with a tail every block, the last one padded, is staged, then out_c bytes go out */
+                tq_mm_column(col, 0, w, groups, blocks, bias, rq, zp, lo, hi, mode,
+                             p->add_conv_lut || tail ? conv_px : out + o);
+                if (tail && !p->add_conv_lut) {
+                    tq_mm_copy(out + o, conv_px, out_c);
                 }
                 if (p->add_conv_lut) {
                     tq_conv_add_pixel(p, conv_px, residual + o, out + o, out_c);

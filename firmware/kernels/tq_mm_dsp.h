@@ -270,6 +270,46 @@ __attribute__((noinline, unused)) static void tq_mm_row_fast(const int8_t *in, i
                          in, in_step, n, groups, bias, rq};
     tq_mm_row_full(&job);
 }
+/* As tq_mm_row_full, each pixel's window being `rows` filter rows of row_groups groups, row_step
+ * bytes apart (a convolution's rows of whole groups, padded or not): widened row by row into
+ * the column, then every block. */
+typedef struct {
+    tq_mm_row_job r;        /* r.in: the next pixel's first filter row */
+    int32_t rows;           /* 56: filter rows (> 0) */
+    int32_t row_step;       /* 60: bytes between filter rows */
+    int32_t row_groups;     /* 64: groups per filter row (> 0) */
+} tq_mm_rows_job;
+
+__attribute__((naked, noinline, unused)) static void tq_mm_rows_full(tq_mm_rows_job *job __attribute__((unused)))
+{
+    __asm__ volatile(
+        "push {r4, r5, r6, r7, r8, r9, r10, r11, lr}\n\t"
+        "mov lr, r0\n"
+        "6:\n\t"
+        "ldrd r0, r1, [lr, #32]\n\tadd r2, r0, r1\n\tstr r2, [lr, #32]\n\t"
+        "ldr r1, [lr, #0]\n\tldr r6, [lr, #56]\n\tldrd r7, r8, [lr, #60]\n"
+        "8:\n\tmov r9, r0\n\tmov r2, r8\n"
+        "7:\n\tldr r3, [r9], #4\n\tsxtb16 r4, r3\n\tsxtb16 r5, r3, ror #8\n\tstrd r4, r5, [r1], #8\n\t"
+        "subs r2, r2, #1\n\tbne 7b\n\t"
+        "add r0, r0, r7\n\tsubs r6, r6, #1\n\tbne 8b\n\t"
+        "ldr r11, [lr, #4]\n\tldrd r0, r1, [lr, #48]\n\tstrd r0, r1, [lr, #8]\n\t"
+        TQ_MM_COL_BLOCKS
+        "ldr r4, [lr, #40]\n\tsubs r4, r4, #1\n\tstr r4, [lr, #40]\n\tbne 6b\n\t"
+        "pop {r4, r5, r6, r7, r8, r9, r10, r11, pc}\n\t");
+}
+
+/* n pixels in_step bytes apart from `in`, each `rows` filter rows (tq_mm_rows_full) */
+__attribute__((noinline, unused)) static void tq_mm_rows_fast(const int8_t *in, int32_t in_step, int32_t n,
+                                                              int32_t rows, int32_t row_step, int32_t row_groups,
+                                                              int32_t *col, const int32_t *w, int32_t groups,
+                                                              int32_t blocks, const int32_t *bias, const tq_rq *rq,
+                                                              int8_t *out)
+{
+    tq_mm_rows_job job = {{{col, w, bias, rq, out, w + 8 * groups * blocks, (groups + 1) >> 1, groups & 1},
+                           in, in_step, n, groups, bias, rq},
+                          rows, row_step, row_groups};
+    tq_mm_rows_full(&job);
+}
 #undef TQ_MM_COL_BLOCKS
 
 /* Out of line, so that the job on the stack costs tq_mm_column's own loop no register. */

@@ -241,11 +241,34 @@ def _direct(w: Window) -> bool:
     return w.k_h == w.k_w == 1 and w.pad_h == w.pad_w == 0 and w.in_c % 4 == 0
 
 
+RUN_BYTES = 256   # staged outputs of a run of pixels, at most (TQ_CONV_RUN_BYTES in conv_2d_dsp.c)
+
+
+def _run_chunk(w: Window) -> int:
+    """Pixels per staged run (conv_2d_dsp.c run_chunk): outputs of 4 bytes a block each."""
+    return max(1, min(w.out_w, RUN_BYTES // (4 * -(-w.out_c // 4))))
+
+
 def dsp_scratch(d: ConvData) -> int:
     """The widened column (8 bytes a group), the gather stage (4 bytes a group, not when read in
-    place), and with a fused ADD one pixel's convolution outputs."""
-    g = _groups(d.win)
-    return (8 if _direct(d.win) else 12) * g + (d.win.out_c if d.add else 0)
+    place), and with a fused ADD or out_c not a multiple of 4 one pixel's convolution outputs
+    (4 bytes a block) after it; the runs of pixels (conv_2d_dsp.c fast_run) stage up to
+    _run_chunk pixels' outputs after the column instead, over the gather stage."""
+    win = d.win
+    g, px = _groups(win), 4 * -(-win.out_c // 4)
+    stage = 0 if _direct(win) else 4 * g
+    if d.add or win.out_c % 4:
+        stage = max(stage + px, _run_chunk(win) * px)
+    return 8 * g + stage
+
+
+def _pad_rq(rq: np.ndarray, exact: int) -> np.ndarray:
+    """The requantization rows padded to whole blocks of 4 channels: the padding channels (zero
+    weights and bias) are computed and discarded, with rows that are harmless either way."""
+    out = np.zeros((-(-len(rq) // 4) * 4, 3), rq.dtype)
+    out[:, 1:] = 0 if exact else 1
+    out[:len(rq)] = rq
+    return out
 
 
 def _fused_add_dsp(d: ConvData, em: Emitter) -> dict[str, object]:
@@ -295,7 +318,7 @@ def lower_dsp(d: ConvData, em: Emitter) -> None:
     words, _ = matmul_weights(_padded_rows(d, factor))
     em.include("conv_2d_dsp.h")
     p = em.params("tq_conv_dsp_params",
-                  _dsp_fields(d, em, f"(const tq_rq *){em.const(rq, 'rq')}", exact,
+                  _dsp_fields(d, em, f"(const tq_rq *){em.const(_pad_rq(rq, exact), 'rq')}", exact,
                               em.const(pad4(scaled_int32(d.bias_full, factor)), "bias")))
     residual = em.tensor(d.residual) if d.add else "0"
     em.call(f"tq_conv_2d_dsp_s8({p}, {em.tensor(d.input)}, {em.const(words, 'w16')}, {residual}, "
