@@ -10,7 +10,17 @@ from tinyq.ir import Graph
 from tinyq.ops.lower import Lowered
 from tinyq.plan.arena import ArenaPlan, plan_arena, validate
 from tinyq.plan.liveness import buffers, byte_offset, root
-from tinyq.plan.patch import AUTO_MIN_SAVING, PatchReport, best_stages, check, parse_mode, shortlist, stage_buffers, streams
+from tinyq.plan.patch import (
+    AUTO_MIN_SAVING,
+    PatchReport,
+    best_stages,
+    check,
+    expand_scratch,
+    parse_mode,
+    shortlist,
+    stage_buffers,
+    streams,
+)
 from tinyq.resources import kernels_dir
 
 
@@ -70,6 +80,15 @@ def _plan_with_patches(lowered: Lowered, patch: str, arena_limit: int | None) ->
         return p, PatchReport(mode, [], p.arena_bytes, p.arena_bytes, macs,
                               "no run of window ops whose patches make the arena smaller")
     stages.sort(key=lambda st: st.first)
+    pp = expand_scratch(pp, bufs)
+    # the same stages with each op's scratch on its own: sometimes the search packs that tighter
+    alt_bufs = bufs
+    for st in stages:
+        alt_bufs = stage_buffers(alt_bufs, st, lowered.graph, merge=False)
+    alt = plan_arena(alt_bufs)
+    if alt.arena_bytes < pp.arena_bytes:
+        pp = alt
+    validate(pp)
     saving = 1 - pp.arena_bytes / max(p.arena_bytes, 1)
     if mode == "auto":
         fits = arena_limit is None or p.arena_bytes <= arena_limit

@@ -32,7 +32,7 @@ import numpy as np
 from tinyq.ir import Graph
 from tinyq.ops.lower import Lowered
 from tinyq.ops.registry import Rows
-from tinyq.plan.arena import Buffer, plan_arena
+from tinyq.plan.arena import ArenaPlan, Buffer, plan_arena
 
 PATCH_MODES = ("auto", "off", "max")
 DEFAULT_MAX_OVERHEAD = 10.0   # percent of the model's instructions, for auto
@@ -431,7 +431,7 @@ def check(stage: Stage, g: Graph) -> None:
                                         f"which holds [{base}, {base + b.rows})")
 
 
-def stage_buffers(bufs: list[Buffer], stage: Stage, g: Graph | None = None) -> list[Buffer]:
+def stage_buffers(bufs: list[Buffer], stage: Stage, g: Graph | None = None, merge: bool = True) -> list[Buffer]:
     """The arena's buffers with the stage applied: bands shrink to their rows and live through
     the whole stage, the stage's other outputs live from its start, its inputs until its end.
     Overlaps claimed by the stage's ops no longer hold (their calls interleave) and are dropped;
@@ -441,7 +441,15 @@ def stage_buffers(bufs: list[Buffer], stage: Stage, g: Graph | None = None) -> l
     produced = {("t", d.output) for d in stage.deps}
     read = {("t", t) for d in stage.deps for t in (d.windowed, *d.same, *d.whole)}
     out = []
+    # the stage's ops' scratch buffers: one call at a time, so one region of the largest size
+    # through the stage (expand_scratch gives each op its offset back); a dozen small buffers
+    # of different sizes at single positions left the arena search 20% above its lower bound
+    scratch = [b for b in bufs if merge and _stage_scratch(b, stage)]
+    if scratch:
+        out.append(Buffer(("S", stage.first, stage.last), max(b.size for b in scratch), stage.first, stage.last))
     for b in bufs:
+        if merge and _stage_scratch(b, stage):
+            continue
         nb = Buffer(b.key, b.size, b.first, b.last, list(b.inplace_of), dict(b.overlap_of))
         if b.key in bands:
             nb.size, nb.first, nb.last = bands[b.key].nbytes, stage.first, stage.last
@@ -454,6 +462,30 @@ def stage_buffers(bufs: list[Buffer], stage: Stage, g: Graph | None = None) -> l
             nb.inplace_of = []
         out.append(nb)
     return out
+
+
+def _stage_scratch(b: Buffer, stage: Stage) -> bool:
+    k = b.key
+    return isinstance(k, tuple) and len(k) == 2 and k[0] == "s" and stage.first <= k[1] <= stage.last
+
+
+def expand_scratch(plan: ArenaPlan, original: list[Buffer]) -> ArenaPlan:
+    """The plan with each stage's merged scratch region (stage_buffers) given back as the ops' own
+    scratch buffers, all at the region's offset (their calls never overlap in time)."""
+    merged = [b for b in plan.buffers if isinstance(b.key, tuple) and b.key[0] == "S"]
+    if not merged:
+        return plan
+    offsets = dict(plan.offsets)
+    bufs = [b for b in plan.buffers if b not in merged]
+    for m in merged:
+        _, first, last = m.key
+        off = offsets.pop(m.key)
+        for b in original:
+            k = b.key
+            if isinstance(k, tuple) and len(k) == 2 and k[0] == "s" and first <= k[1] <= last and b.size > 0:
+                offsets[k] = off
+                bufs.append(b)
+    return ArenaPlan(offsets, plan.arena_bytes, bufs, plan.lower_bound, plan.strategy)
 
 
 def _runs(lowered: Lowered, taken: set[int] = frozenset()) -> list[tuple[int, int]]:  # type: ignore[assignment]
@@ -488,7 +520,7 @@ def _starts(lowered: Lowered, taken: set[int], around: int | None,
     return out
 
 
-def shortlist(cands: list[tuple[int, Stage]], lowered: Lowered, taken: set[int], n: int = 2) -> list[Stage]:
+def shortlist(cands: list[tuple[int, Stage]], lowered: Lowered, taken: set[int], n: int = 4) -> list[Stage]:
     """The stages to place with the full search: the best `n` of `cands` (best first), and the
     best `n` of those starting at a run's first op, so that the starts around the peak never
     push out what the search found without them."""
