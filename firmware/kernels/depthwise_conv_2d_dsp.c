@@ -363,11 +363,10 @@ void tq_depthwise_conv_2d_dsp_s8(const tq_dw_dsp_params *restrict p, const int8_
     /* what padding taps read: the input zero point in all 4 bytes */
     const int32_t pad_word = (int32_t)((uint32_t)(uint8_t)(int8_t)(-p->input_offset) * 0x01010101u);
     const int8_t *pad = (const int8_t *)&pad_word;
-    /* channels + 4 bytes of zero points: a padding tap's pointer, whatever the channel offset */
-    int8_t *padbuf = (int8_t *)scratch;
-    for (int32_t i = 0; i < ch + 4; ++i) {
-        padbuf[i] = (int8_t)(-p->input_offset);
-    }
+    /* channels + 4 bytes of zero points: a padding tap's pointer, whatever the channel offset;
+     * then the tap tables of tq_dw_taps_run (tq_dw_run.h) */
+    int32_t *offs;
+    int8_t *padbuf = tq_dw_zero_points(scratch, ch, p->input_offset, &offs);
     /* the interior run (tq_dw3x3_run): columns run_a..run_b - 1 */
     const int32_t sw = p->geo.stride_w;
     const int32_t run_a = (p->geo.pad_w + sw - 1) / sw;
@@ -380,12 +379,8 @@ void tq_depthwise_conv_2d_dsp_s8(const tq_dw_dsp_params *restrict p, const int8_
     const int three = k_h == 3 && k_w == 3;
     const int taps_run = !three && !(TQ_DW_DSP_ROWS3 && wide3 && k_h <= TQ_DW_MAX_ROWS) && (ch & 3) == 0 &&
                          mode == TQ_RQ_FAST_FULL && taps <= TQ_DW_MAX_TAPS;
-    int32_t *offs = (int32_t *)(void *)(padbuf + ((ch + 4 + 3) & ~3));
-    int32_t *offs_px = offs + taps;
     if (taps_run) {
-        for (int32_t t = 0; t < taps; ++t) {
-            offs[t] = (t / k_w) * dy + (t % k_w) * dx;
-        }
+        tq_dw_interior_offsets(offs, k_h, k_w, dy, dx);
     }
     for (int32_t b = 0; b < p->geo.batches; ++b) {
         const int8_t *in_b = in + (int32_t)b * in_h * row_stride;
@@ -435,16 +430,7 @@ void tq_depthwise_conv_2d_dsp_s8(const tq_dw_dsp_params *restrict p, const int8_
                     c = full;
                     wblock = w + 2 * taps * (full / 4);
                 } else if (taps_run) {
-                    const int32_t *o = offs;
-                    if (!interior) {   /* a padding tap reads the zero points, whatever the channel */
-                        const int32_t to_pad = (int32_t)((uintptr_t)padbuf - (uintptr_t)base);
-                        for (int32_t t = 0; t < taps; ++t) {
-                            const int32_t ky = t / k_w, kx = t % k_w;
-                            const int inside = ky >= ky_lo && ky < ky_hi && kx >= kx_lo && kx < kx_hi;
-                            offs_px[t] = inside ? offs[t] : to_pad;
-                        }
-                        o = offs_px;
-                    }
+                    const int32_t *o = tq_dw_pixel_offsets(offs, k_h, k_w, ky_lo, ky_hi, kx_lo, kx_hi, padbuf, base);
                     const tq_dw_taps_job j = {o, taps, base, w, bias, rq, out, ch / 4};
                     tq_dw_taps_run(&j);
                     c = full;

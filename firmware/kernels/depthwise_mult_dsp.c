@@ -141,16 +141,11 @@ void tq_depthwise_conv_2d_mult_blocks_dsp_s8(const tq_dw_mult_dsp_params *p, con
     const int32_t zp = p->output_offset, lo = p->act_min, hi = p->act_max;
     const int32_t mode = tq_rq_mode(p->rq_exact, lo, hi);
     const int32_t row_stride = g.in_w * in_c, dy = g.dil_h * row_stride, dx = g.dil_w * in_c;
-    /* what padding taps read: the input zero point, for any channel offset a block reads at */
-    int8_t *padbuf = (int8_t *)scratch;
-    for (int32_t i = 0; i < in_c + 4; ++i) {
-        padbuf[i] = (int8_t)(-p->input_offset);
-    }
-    int32_t *offs = (int32_t *)(void *)(padbuf + ((in_c + 4 + 3) & ~3));
-    int32_t *offs_px = offs + taps;
-    for (int32_t t = 0; t < taps; ++t) {
-        offs[t] = (t / g.k_w) * dy + (t % g.k_w) * dx;
-    }
+    /* what padding taps read (the input zero point, for any channel offset a block reads at),
+     * then the tap tables (tq_dw_run.h) */
+    int32_t *offs;
+    const int8_t *padbuf = tq_dw_zero_points(scratch, in_c, p->input_offset, &offs);
+    tq_dw_interior_offsets(offs, g.k_h, g.k_w, dy, dx);
 #ifdef TQ_HAVE_DSP
     const int fast = mode == TQ_RQ_FAST_FULL && (dm == 2 || dm % 4 == 0);
 #endif
@@ -166,15 +161,7 @@ void tq_depthwise_conv_2d_mult_blocks_dsp_s8(const tq_dw_mult_dsp_params *p, con
                 tq_tap_range(x0, g.dil_w, g.k_w, g.in_w, &kx0, &kx1);
                 /* pixel (y0, x0); only dereferenced at valid taps */
                 const int8_t *base = in_b + y0 * row_stride + x0 * in_c;
-                const int32_t *o = offs;
-                if (!(ky0 == 0 && ky1 == g.k_h && kx0 == 0 && kx1 == g.k_w)) {
-                    const int32_t to_pad = (int32_t)((uintptr_t)padbuf - (uintptr_t)base);
-                    for (int32_t t = 0; t < taps; ++t) {
-                        const int32_t ky = t / g.k_w, kx = t % g.k_w;
-                        offs_px[t] = ky >= ky0 && ky < ky1 && kx >= kx0 && kx < kx1 ? offs[t] : to_pad;
-                    }
-                    o = offs_px;
-                }
+                const int32_t *o = tq_dw_pixel_offsets(offs, g.k_h, g.k_w, ky0, ky1, kx0, kx1, padbuf, base);
                 tq_dw_taps_job j = {o, taps, base, w, p->bias_full, p->rq, out, out_c / 4};
 #ifdef TQ_HAVE_DSP
                 if (fast && dm == 2) {

@@ -23,6 +23,46 @@ typedef struct {
     int32_t blocks;             /* 28: >= 1 */
 } tq_dw_taps_job;
 
+/* The scratch both depthwise kernels lay out for their tap tables: n + 4 input zero points (what
+ * padding taps read, at any channel offset a block reads from), then two tables of `taps` offsets
+ * (sized by tinyq/ops/depthwise_conv_2d.py). Fills the zero points; returns them, and in *offs the
+ * interior table (filled by tq_dw_interior_offsets), the border table right after it. */
+static inline int8_t *tq_dw_zero_points(void *scratch, int32_t n, int32_t input_offset, int32_t **offs)
+{
+    int8_t *zeros = (int8_t *)scratch;
+    for (int32_t i = 0; i < n + 4; ++i) {
+        zeros[i] = (int8_t)(-input_offset);
+    }
+    *offs = (int32_t *)(void *)(zeros + ((n + 4 + 3) & ~3));
+    return zeros;
+}
+
+/* Tap t = ky * k_w + kx of a window: ky * dy + kx * dx bytes from its origin. */
+static inline void tq_dw_interior_offsets(int32_t *offs, int32_t k_h, int32_t k_w, int32_t dy, int32_t dx)
+{
+    for (int32_t t = 0; t < k_h * k_w; ++t) {
+        offs[t] = (t / k_w) * dy + (t % k_w) * dx;
+    }
+}
+
+/* The offsets of a pixel whose window origin is `base`: the interior table where every tap lies
+ * inside [ky0, ky1) x [kx0, kx1), else the border table (offs + taps) with each tap outside led
+ * into `zeros`. */
+static inline const int32_t *tq_dw_pixel_offsets(int32_t *offs, int32_t k_h, int32_t k_w, int32_t ky0, int32_t ky1,
+                                                 int32_t kx0, int32_t kx1, const int8_t *zeros, const int8_t *base)
+{
+    if (ky0 == 0 && ky1 == k_h && kx0 == 0 && kx1 == k_w) {
+        return offs;
+    }
+    int32_t *px = offs + k_h * k_w;
+    const int32_t to_pad = (int32_t)((uintptr_t)zeros - (uintptr_t)base);
+    for (int32_t t = 0; t < k_h * k_w; ++t) {
+        const int32_t ky = t / k_w, kx = t % k_w;
+        px[t] = ky >= ky0 && ky < ky1 && kx >= kx0 && kx < kx1 ? offs[t] : to_pad;
+    }
+    return px;
+}
+
 #ifdef TQ_HAVE_DSP
 /* r0-r3 the accumulators, r4/r5 the input, r6/r7 a tap's weight words, r8 the offsets, r9 the
  * block's input, r10 the tap pairs left, r11 the weights, r12 the bias, lr the output; on the
