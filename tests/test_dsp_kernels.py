@@ -306,10 +306,10 @@ def test_int8_elementwise_activations_become_tables_on_the_dsp_family() -> None:
 
 # The ring kernel (depthwise_conv_2d_rows.c, variant dsp_rows): every path of it. A: 6 channels
 # (a block of 4 and 2 one by one), odd widths over an odd padding (pairs across words), 3x3 stride
-# 1 and stride 2 with multiplier 2 (asm, odd last output), 5x5 (unrolled C), 4x3 strides (3, 2)
+# 1 over 11 (quads, a pair, a single) and stride 2 with multiplier 2 (asm, odd last output), 5x5 (unrolled C), 4x3 strides (3, 2)
 # VALID with multiplier 3 (generic C). B: 9x1 over an image one pixel wide (run transposed as
 # 1x9), 1x5 VALID and 1x3 over a row. C: one input channel, 5x5 stride 2, multiplier 8.
-# D: even widths, 16 channels, 3x3 stride 1 and 2 (asm, whole pairs only). E: CONV_2D with one
+# D: 16 channels, 3x3 stride 1 over 42 (quads and a pair) and stride 2 over 21 (asm). E: CONV_2D with one
 # input channel, 3x3 and 5x5, stride 1 and 2, as depthwise layers of multiplier out_c. Each model starts
 # with a wide 1x1 convolution: its output, the largest activation, leaves room for the rings.
 def _rows_bodies():
@@ -341,7 +341,7 @@ def _rows_bodies():
         h = L.Conv2D(8, 3, padding="same", activation="relu")(x)
         h = L.Conv2D(6, 5, padding="same")(L.Conv2D(1, 1)(h))
         return L.Conv2D(5, 3, strides=2, padding="same")(L.Conv2D(1, 1)(h))
-    return {"a": ((12, 11, 6), a, 4), "b": ((30, 1, 8), b, 3), "c": ((21, 10, 1), c, 1), "d": ((12, 40, 8), d, 2),
+    return {"a": ((12, 11, 6), a, 4), "b": ((30, 1, 8), b, 3), "c": ((21, 10, 1), c, 1), "d": ((12, 42, 8), d, 2),
             "e": ((20, 17, 1), e, 3)}
 
 
@@ -402,19 +402,25 @@ def test_ring_kernel_bit_exact_in_the_emulator(rows_models, tmp_path) -> None:
 
 def test_ring_weight_layouts() -> None:
     """Per output channel and filter row, pairs (w[2j], w[2j+1]), an odd last weight with 0; a
-    kh x 1 filter over a one-pixel-wide image as one row; 3x3 as the asm's 10-word blocks."""
+    kh x 1 filter over a one-pixel-wide image as one row; 3x3 as the asm's blocks (10 words at
+    stride 2, 11 at stride 1)."""
     from tinyq.ops._window import Window
     from tinyq.ops.depthwise_conv_2d import ring_blocks3x3, ring_weights
     w = np.arange(1, 3 * 3 * 2 + 1, dtype=np.int64).reshape(3, 3, 2)          # [kh, kw, C]
     win = Window(1, 5, 5, 2, 5, 5, 2, 3, 3, 1, 1, 1, 1, 1, 1)
     h = ring_weights(w, win).view(np.int16).reshape(2, 3, 4)                   # [C, row, 4]
     assert h[0, 0].tolist() == [w[0, 0, 0], w[0, 1, 0], w[0, 2, 0], 0] and h[1, 2, 2] == w[2, 2, 1]
-    blk = ring_blocks3x3(ring_weights(w, win), np.array([7, 8]), np.arange(6).reshape(2, 3))
+    blk = ring_blocks3x3(ring_weights(w, win), np.array([7, 8]), np.arange(6).reshape(2, 3), 2)
     b1 = blk.reshape(2, 10)[1]
     assert b1[:5].tolist() == [8, 8, 3, 4, 5]
     hb = b1[5:].astype(np.int32).view(np.int16)
     assert hb[:6].tolist() == [w[0, 0, 1], w[0, 1, 1], w[1, 0, 1], w[1, 1, 1], w[2, 0, 1], w[2, 1, 1]]
     assert hb[6:].tolist() == [w[0, 2, 1], w[1, 2, 1], w[2, 2, 1], 0]
+    # stride 1: per row (w0, w1), (w1, w2)
+    b1 = ring_blocks3x3(ring_weights(w, win), np.array([7, 8]), np.arange(6).reshape(2, 3), 1).reshape(2, 11)[1]
+    assert b1[:5].tolist() == [8, 8, 3, 4, 5]
+    hb = b1[5:].astype(np.int32).view(np.int16).reshape(3, 4)
+    assert hb.tolist() == [[w[r, 0, 1], w[r, 1, 1], w[r, 1, 1], w[r, 2, 1]] for r in range(3)]
     tall = Window(1, 9, 1, 2, 9, 1, 2, 9, 1, 1, 1, 1, 1, 4, 0)               # 9x1 over [9, 1]
     t = np.arange(1, 9 * 2 + 1, dtype=np.int64).reshape(9, 1, 2)
     ht = ring_weights(t, tall).view(np.int16).reshape(2, 1, 10)

@@ -139,9 +139,14 @@ static void dwr_any(const int32_t *const *rows, const int32_t *w, int32_t kh, in
     }
 }
 
-/* ---- 3x3 filters: one block of 10 words per output channel, the weights in registers ----
- * blk[-5..-1] = bias, bias, mult, add, rs (the tq_rq row); blk[0..4] = pairs (w00, w01),
- * (w10, w11), (w20, w21), the column-2 weights (w02, w12) and (w22, 0). */
+/* ---- 3x3 filters: one block per output channel, the weights in registers ----
+ * blk[-5..-1] = bias, bias, mult, add, rs (the tq_rq row); then, stride 1 (6 words): per filter
+ * row the pairs (w0, w1) and (w1, w2), so that outputs u and u+1 both come from the words
+ * P0 = (u, u+1) and P1 = (u+2, u+3) without repacking (u: SMLAD P0 (w0, w1) + P1's low times w2;
+ * u+1: P0's high times w0 + SMLAD P1 (w1, w2)); stride 2 (5 words): pairs (w00, w01), (w10, w11),
+ * (w20, w21), the column-2 weights (w02, w12) and (w22, 0). */
+#define TQ_DWR_BLOCK_S1 11
+#define TQ_DWR_BLOCK_S2 10
 typedef struct {
     const int32_t *r0, *r1, *r2;   /* the channel's plane rows, from the pass's first word */
     const int32_t *blk;
@@ -153,22 +158,20 @@ typedef struct {
 static inline void dwr3x3_pass(const dwr_job *j, int32_t word, int32_t s, int32_t *o0, int32_t *o1)
 {
     const int32_t *b = j->blk;
-    const int32_t w2a = b[3], w2b = b[4];
     int32_t a0 = b[-5], a1 = b[-4];
     const int32_t *rows[3] = {j->r0 + word, j->r1 + word, j->r2 + word};
     for (int32_t ky = 0; ky < 3; ++ky) {
-        const int32_t p0 = rows[ky][0], p1 = rows[ky][1], w01 = b[ky];
-        /* column 2's weight: the low or high half of w2a, or w2b's low half */
-        const int32_t w2 = ky == 0 ? w2a : ky == 1 ? (int32_t)((uint32_t)w2a >> 16) : w2b;
-        a0 = tq_smlad(p0, w01, a0);
+        const int32_t p0 = rows[ky][0], p1 = rows[ky][1];
         if (s == 1) {
-            a0 = tq_smlabb(p1, w2, a0);
-            a1 = dwr_smladx(dwr_pkhbt(p1, p0), w01, a1);
-            a1 = dwr_smlatb(p1, w2, a1);
+            const int32_t w01 = b[2 * ky], w12 = b[2 * ky + 1];
+            a0 = tq_smlabt(p1, w12, tq_smlad(p0, w01, a0));
+            a1 = tq_smlad(p1, w12, dwr_smlatb(p0, w01, a1));
         } else {
-            a0 = tq_smlabb(p1, w2, a0);
-            a1 = tq_smlad(p1, w01, a1);
-            a1 = tq_smlabb(rows[ky][2], w2, a1);
+            /* column 2's weight: the low or high half of b[3], or b[4]'s low half */
+            const int32_t w01 = b[ky];
+            const int32_t w2 = ky == 0 ? b[3] : ky == 1 ? (int32_t)((uint32_t)b[3] >> 16) : b[4];
+            a0 = tq_smlabb(p1, w2, tq_smlad(p0, w01, a0));
+            a1 = tq_smlabb(rows[ky][2], w2, tq_smlad(p1, w01, a1));
         }
     }
     *o0 = a0;
@@ -200,7 +203,8 @@ static void dwr3x3_c(const dwr_job *j, int32_t s, int32_t n, int32_t mode, int32
 }
 
 /* All output channels of one output row: rows[ky] + ic * stride[ky] is input channel ic's plane
- * row ky (stride 0: the zero-point row); output channel oc = ic * dm + m has block blk + 10 oc. */
+ * row ky (stride 0: the zero-point row); output channel oc = ic * dm + m has block blk + B oc
+ * (B: TQ_DWR_BLOCK_S1 or _S2 words). */
 typedef struct {
     const int32_t *r0, *r1, *r2;   /* channel 0's plane rows */
     const int32_t *blk;            /* channel 0's block, + 5 */
@@ -212,58 +216,84 @@ typedef struct {
     int32_t d0, d1, d2;            /* bytes from a plane row to the next channel's */
     int32_t n_oc;                  /* output channels */
     int32_t odd;                   /* 1: an odd number of outputs, the last alone */
+    int32_t adv4;                  /* stride 1: bytes the rows advance over the whole quads */
 } dwr_rowjob;
 
 #ifdef TQ_HAVE_DSP
-/* The output row in asm (the fast requantization over all of int8; at least one whole pair):
- * r0-r2 plane rows, r3 block, r4-r8 weights (reloaded per pass by one LDM, so that the
- * requantization gets their registers), r9/r10 the accumulators, r11/r12 input words, lr the
- * output; the rest on the stack. 35 instructions a pass of 18 MACs, about 25 a channel. */
+/* The output row in asm (the fast requantization over all of int8): r0-r2 plane rows, r3 block,
+ * lr the output, the rest on the stack; each output channel's passes, then the next channel.
+ * Stride 1 (any number of outputs): four outputs a pass from the words P0 P1 P2 of each row (r4-r6),
+ * that row's two weight pairs in r7/r8, the accumulators r9-r12: 61 instructions a pass of 36
+ * MACs; then a pair (r11/r12 input words, 34) and a last single output. Stride 2 (at least one
+ * pair): r4-r8 the weights (reloaded per pass by one LDM, so that the requantization gets their
+ * registers), r9/r10 the accumulators, r11/r12 input words: 35 instructions a pass of 18 MACs.
+ * About 25 instructions a channel besides. */
 void tq_dwr3x3_s1(const dwr_rowjob *j);
 void tq_dwr3x3_s2(const dwr_rowjob *j);
 
-/* stack: 0 step, 4 end, 8 adv, 12 rewind, 16 m, 20 dm, 24 d0 d1 d2, 36 output, 40 channels left,
- * 44 odd */
+/* stack: 0 step, 4 end (of the pass loop), 8 adv, 12 rewind, 16 m, 20 dm, 24 d0 d1 d2, 36 output,
+ * 40 channels left, 44 odd, 48 adv4, 52 end of the pair */
 #define TQ_DWR_ENTRY(name)                                                                       \
     ".pushsection .text." name ",\"ax\",%progbits\n\t.align 2\n\t.global " name "\n\t"             \
     ".type " name ", %function\n\t.thumb_func\n" name ":\n\t"                                     \
-    "push {r4-r11, lr}\n\tsub sp, #52\n\t"                                                       \
+    "push {r4-r11, lr}\n\tsub sp, #56\n\t"                                                       \
     "ldr r1, [r0, #20]\n\tstr r1, [sp]\n\t"                                                      \
     "ldrd r1, r2, [r0, #24]\n\tstrd r1, r2, [sp, #8]\n\t"                                        \
     "ldr r1, [r0, #32]\n\tmovs r2, #0\n\tstrd r2, r1, [sp, #16]\n\t"                             \
-    "add r1, r0, #36\n\tldm r1, {r4, r5, r6, r7, r8}\n\t"                                        \
+    "add r1, r0, #36\n\tldm r1, {r4, r5, r6, r7, r8, r9}\n\t"                                    \
     "add r1, sp, #24\n\tstm r1, {r4, r5, r6}\n\tstr r7, [sp, #40]\n\tstr r8, [sp, #44]\n\t"       \
-    "ldr lr, [r0, #16]\n\tstr lr, [sp, #36]\n\tldr r3, [r0, #12]\n\tldm r0, {r0, r1, r2}\n"       \
-    "2:\n\tldr r4, [sp, #8]\n\tadd r4, r0, r4\n\tstr r4, [sp, #4]\n"                              \
-    "1:\n\tldm r3, {r4-r8}\n\tldrd r9, r10, [r3, #-20]\n\t"
+    "str r9, [sp, #48]\n\t"                                                                      \
+    "ldr lr, [r0, #16]\n\tstr lr, [sp, #36]\n\tldr r3, [r0, #12]\n\tldm r0, {r0, r1, r2}\n"
 #define TQ_DWR_RQ(a)                                                                             \
     "smmlar r7, " a ", r4, r5\n\tadd " a ", r7, " a ", asr #31\n\tasr " a ", " a ", r6\n\t"       \
     "ssat " a ", #8, " a "\n\t"
-#define TQ_DWR_EXIT(name, body)                                                                  \
-    "ldmdb r3, {r4, r5, r6}\n\t" TQ_DWR_RQ("r9") TQ_DWR_RQ("r10")                                \
-    "ldrd r7, r8, [sp]\n\tstrb r9, [lr]\n\tstrb r10, [lr, r7]\n\tadd lr, lr, r7, lsl #1\n\t"     \
-    "cmp r0, r8\n\tbne 1b\n\t"                                                                   \
-    "ldr r4, [sp, #44]\n\tcmp r4, #0\n\tbeq 3f\n\t"                                                        \
-    "ldm r3, {r4-r8}\n\tldrd r9, r10, [r3, #-20]\n\t" body                                       \
-    "ldmdb r3, {r4, r5, r6}\n\t" TQ_DWR_RQ("r9") "strb r9, [lr]\n"                               \
+/* after a channel's outputs: its rows back, the next channel's planes where m wraps, its block
+ * (`blk` bytes on) and output */
+#define TQ_DWR_NEXT(name, blk)                                                                   \
     "3:\n\tldr r4, [sp, #12]\n\tsubs r0, r0, r4\n\tsubs r1, r1, r4\n\tsubs r2, r2, r4\n\t"        \
     "ldrd r5, r6, [sp, #16]\n\tadds r5, #1\n\tcmp r5, r6\n\tbne 4f\n\t"                          \
     "add r7, sp, #24\n\tldm r7, {r7, r8, r9}\n\tadd r0, r7\n\tadd r1, r8\n\tadd r2, r9\n\t"       \
     "movs r5, #0\n"                                                                              \
-    "4:\n\tstr r5, [sp, #16]\n\tadds r3, #40\n\t"                                                \
+    "4:\n\tstr r5, [sp, #16]\n\tadds r3, #" blk "\n\t"                                            \
     "ldr lr, [sp, #36]\n\tadd lr, lr, #1\n\tstr lr, [sp, #36]\n\t"                               \
     "ldr r4, [sp, #40]\n\tsubs r4, #1\n\tstr r4, [sp, #40]\n\tbne 2b\n\t"                        \
-    "add sp, #52\n\tpop {r4-r11, pc}\n\t.size " name ", .-" name "\n\t.popsection\n"
+    "add sp, #56\n\tpop {r4-r11, pc}\n\t.size " name ", .-" name "\n\t.popsection\n"
 
-/* stride 1: words P0 = (u, u+1), P1 = (u+2, u+3); output u+1 pairs (u+1, u+2) = PKHBT(P1, P0)
- * swapped, hence SMLADX; the rows advance one word */
-#define TQ_DWR_S1                                                                                \
-    "ldrd r11, r12, [r0], #4\n\tsmlad r9, r11, r4, r9\n\tsmlabb r9, r12, r7, r9\n\t"              \
-    "pkhbt r11, r12, r11\n\tsmladx r10, r11, r4, r10\n\tsmlatb r10, r12, r7, r10\n\t"             \
-    "ldrd r11, r12, [r1], #4\n\tsmlad r9, r11, r5, r9\n\tsmlabt r9, r12, r7, r9\n\t"              \
-    "pkhbt r11, r12, r11\n\tsmladx r10, r11, r5, r10\n\tsmlatt r10, r12, r7, r10\n\t"             \
-    "ldrd r11, r12, [r2], #4\n\tsmlad r9, r11, r6, r9\n\tsmlabb r9, r12, r8, r9\n\t"              \
-    "pkhbt r11, r12, r11\n\tsmladx r10, r11, r6, r10\n\tsmlatb r10, r12, r8, r10\n\t"
+/* stride 1, one filter row (plane row rp, weight pairs at r3 + off) of four outputs u..u+3:
+ * u = P0 (w0, w1) + lo(P1) w2, u+1 = hi(P0) w0 + P1 (w1, w2), u+2 and u+3 the same one word on */
+#define TQ_DWR_Q(rp, off)                                                                        \
+    "ldrd r4, r5, [" rp "], #8\n\tldr r6, [" rp "]\n\tldrd r7, r8, [r3, #" off "]\n\t"             \
+    "smlad r9, r4, r7, r9\n\tsmlabt r9, r5, r8, r9\n\t"                                           \
+    "smlatb r10, r4, r7, r10\n\tsmlad r10, r5, r8, r10\n\t"                                       \
+    "smlad r11, r5, r7, r11\n\tsmlabt r11, r6, r8, r11\n\t"                                       \
+    "smlatb r12, r5, r7, r12\n\tsmlad r12, r6, r8, r12\n\t"
+/* ... of two outputs (r9, r10), the row a word on */
+#define TQ_DWR_P(rp, off)                                                                        \
+    "ldrd r11, r12, [" rp "], #4\n\tldrd r4, r5, [r3, #" off "]\n\t"                               \
+    "smlad r9, r11, r4, r9\n\tsmlabt r9, r12, r5, r9\n\t"                                         \
+    "smlatb r10, r11, r4, r10\n\tsmlad r10, r12, r5, r10\n\t"
+/* ... of one (r9), the row a word on */
+#define TQ_DWR_1(rp, off)                                                                        \
+    "ldrd r11, r12, [" rp "], #4\n\tldrd r4, r5, [r3, #" off "]\n\t"                               \
+    "smlad r9, r11, r4, r9\n\tsmlabt r9, r12, r5, r9\n\t"
+__asm__(TQ_DWR_ENTRY("tq_dwr3x3_s1")
+        "2:\n\tldr r4, [sp, #8]\n\tadd r4, r0, r4\n\tstr r4, [sp, #52]\n\t"
+        "ldr r4, [sp, #48]\n\tadd r4, r0, r4\n\tstr r4, [sp, #4]\n\tcmp r0, r4\n\tbeq 5f\n"
+        "1:\n\tldrd r9, r10, [r3, #-20]\n\tldrd r11, r12, [r3, #-20]\n\t"
+        TQ_DWR_Q("r0", "0") TQ_DWR_Q("r1", "8") TQ_DWR_Q("r2", "16")
+        "ldmdb r3, {r4, r5, r6}\n\t" TQ_DWR_RQ("r9") TQ_DWR_RQ("r10") TQ_DWR_RQ("r11") TQ_DWR_RQ("r12")
+        "ldrd r7, r8, [sp]\n\tstrb r9, [lr]\n\tstrb r10, [lr, r7]\n\tadd lr, lr, r7, lsl #1\n\t"
+        "strb r11, [lr]\n\tstrb r12, [lr, r7]\n\tadd lr, lr, r7, lsl #1\n\t"
+        "cmp r0, r8\n\tbne 1b\n"
+        "5:\n\tldr r4, [sp, #52]\n\tcmp r0, r4\n\tbeq 6f\n\t"
+        "ldrd r9, r10, [r3, #-20]\n\t" TQ_DWR_P("r0", "0") TQ_DWR_P("r1", "8") TQ_DWR_P("r2", "16")
+        "ldmdb r3, {r4, r5, r6}\n\t" TQ_DWR_RQ("r9") TQ_DWR_RQ("r10")
+        "ldr r7, [sp]\n\tstrb r9, [lr]\n\tstrb r10, [lr, r7]\n\tadd lr, lr, r7, lsl #1\n"
+        "6:\n\tldr r4, [sp, #44]\n\tcmp r4, #0\n\tbeq 3f\n\t"
+        "ldr r9, [r3, #-20]\n\t" TQ_DWR_1("r0", "0") TQ_DWR_1("r1", "8") TQ_DWR_1("r2", "16")
+        "ldmdb r3, {r4, r5, r6}\n\t" TQ_DWR_RQ("r9") "strb r9, [lr]\n"
+        TQ_DWR_NEXT("tq_dwr3x3_s1", "44"));
+
 /* stride 2: words P0 = (u, u+1), P1 = (u+2, u+3), P2 = (u+4, u+5); the rows advance two words */
 #define TQ_DWR_S2                                                                                \
     "ldrd r11, r12, [r0], #8\n\tsmlad r9, r11, r4, r9\n\tsmlabb r9, r12, r7, r9\n\t"              \
@@ -272,8 +302,17 @@ void tq_dwr3x3_s2(const dwr_rowjob *j);
     "smlad r10, r12, r5, r10\n\tldr r11, [r1]\n\tsmlabt r10, r11, r7, r10\n\t"                    \
     "ldrd r11, r12, [r2], #8\n\tsmlad r9, r11, r6, r9\n\tsmlabb r9, r12, r8, r9\n\t"              \
     "smlad r10, r12, r6, r10\n\tldr r11, [r2]\n\tsmlabb r10, r11, r8, r10\n\t"
-__asm__(TQ_DWR_ENTRY("tq_dwr3x3_s1") TQ_DWR_S1 TQ_DWR_EXIT("tq_dwr3x3_s1", TQ_DWR_S1));
-__asm__(TQ_DWR_ENTRY("tq_dwr3x3_s2") TQ_DWR_S2 TQ_DWR_EXIT("tq_dwr3x3_s2", TQ_DWR_S2));
+#define TQ_DWR_S2_RQ2                                                                            \
+    "ldmdb r3, {r4, r5, r6}\n\t" TQ_DWR_RQ("r9") TQ_DWR_RQ("r10")
+__asm__(TQ_DWR_ENTRY("tq_dwr3x3_s2")
+        "2:\n\tldr r4, [sp, #8]\n\tadd r4, r0, r4\n\tstr r4, [sp, #4]\n"
+        "1:\n\tldm r3, {r4-r8}\n\tldrd r9, r10, [r3, #-20]\n\t" TQ_DWR_S2 TQ_DWR_S2_RQ2
+        "ldrd r7, r8, [sp]\n\tstrb r9, [lr]\n\tstrb r10, [lr, r7]\n\tadd lr, lr, r7, lsl #1\n\t"
+        "cmp r0, r8\n\tbne 1b\n\t"
+        "ldr r4, [sp, #44]\n\tcmp r4, #0\n\tbeq 3f\n\t"
+        "ldm r3, {r4-r8}\n\tldrd r9, r10, [r3, #-20]\n\t" TQ_DWR_S2
+        "ldmdb r3, {r4, r5, r6}\n\t" TQ_DWR_RQ("r9") "strb r9, [lr]\n"
+        TQ_DWR_NEXT("tq_dwr3x3_s2", "40"));
 #endif
 
 static void dwr3x3_out_row(const int32_t *const *rows, const int32_t *stride, int32_t ch, int32_t dm,
@@ -281,10 +320,10 @@ static void dwr3x3_out_row(const int32_t *const *rows, const int32_t *stride, in
                            int32_t lo, int32_t hi, int32_t zp)
 {
 #ifdef TQ_HAVE_DSP
-    if (mode == TQ_RQ_FAST_FULL && n >= 2) {
+    if (mode == TQ_RQ_FAST_FULL && (s == 1 || n >= 2)) {
         const int32_t adv = (n / 2) * 4 * s;
         const dwr_rowjob j = {rows[0], rows[1], rows[2], blk + 5, out, step, adv, adv + (n & 1) * 4 * s, dm,
-                              stride[0] * 4, stride[1] * 4, stride[2] * 4, ch * dm, n & 1};
+                              stride[0] * 4, stride[1] * 4, stride[2] * 4, ch * dm, n & 1, (n / 4) * 8};
         (s == 1 ? tq_dwr3x3_s1 : tq_dwr3x3_s2)(&j);
         return;
     }
@@ -292,7 +331,7 @@ static void dwr3x3_out_row(const int32_t *const *rows, const int32_t *stride, in
     const int32_t *r0 = rows[0], *r1 = rows[1], *r2 = rows[2];
     dwr_job j = {r0, r1, r2, blk + 5, out, step};
     for (int32_t ic = 0; ic < ch; ++ic, r0 += stride[0], r1 += stride[1], r2 += stride[2]) {
-        for (int32_t m = 0; m < dm; ++m, blk += 10, ++out) {
+        for (int32_t m = 0; m < dm; ++m, blk += s == 1 ? TQ_DWR_BLOCK_S1 : TQ_DWR_BLOCK_S2, ++out) {
             j.r0 = r0;
             j.r1 = r1;
             j.r2 = r2;

@@ -225,10 +225,11 @@ def ring_weights(w: np.ndarray, win: Window) -> np.ndarray:
 
 
 # Instructions on the emulated Cortex-M4 (layer_sweep.py and single layers of VWW's and KWS's
-# shapes, within 8%): the 3x3 ring kernel per output channel and row (a pass of 2 outputs, and the
-# channel's setup) and per widened input element; the per-pixel dsp kernel per MAC (3.1-3.3 on
-# 8x8 to 25x5 images, 16-128 channels, stride 1 and 2).
-RING3X3_PASS, RING3X3_CHANNEL, RING_WIDEN = 33.0, 40.0, 2.3
+# shapes, within 8%): the 3x3 ring kernel per output channel and row (a pair of outputs, by
+# stride: stride 1 runs four a pass; and the channel's setup) and per widened input element; the
+# per-pixel dsp kernel per MAC (3.1-3.3 on 8x8 to 25x5 images, 16-128 channels, stride 1 and 2).
+RING3X3_PAIR = {1: 30.5, 2: 33.0}
+RING3X3_CHANNEL, RING_WIDEN = 44.0, 2.3
 PER_PIXEL_3X3_MAC = 3.25
 PER_PIXEL_3X3_MAC_C = 4.0       # its C path: channels not a multiple of 4, or a clamp inside int8
 
@@ -236,7 +237,8 @@ PER_PIXEL_3X3_MAC_C = 4.0       # its C path: channels not a multiple of 4, or a
 def _ring3x3_gain(d: DepthwiseData) -> float:
     """Instructions the 3x3 ring kernel would save over the per-pixel dsp kernel (multiplier 1)."""
     w = d.win
-    ring = (w.batches * w.out_h * w.out_c * (-(-w.out_w // 2) * RING3X3_PASS + RING3X3_CHANNEL)
+    pair = RING3X3_PAIR.get(ring_shape(w)[2], RING3X3_PAIR[2])
+    ring = (w.batches * w.out_h * w.out_c * (-(-w.out_w // 2) * pair + RING3X3_CHANNEL)
             + RING_WIDEN * w.batches * w.in_h * w.in_w * w.in_c)
     asm = w.in_c % 4 == 0 and d.act_min == -128 and d.act_max == 127
     return (PER_PIXEL_3X3_MAC if asm else PER_PIXEL_3X3_MAC_C) * d.macs() - ring
@@ -251,16 +253,21 @@ def ring_over_per_pixel(d: DepthwiseData) -> float | None:
     return _ring3x3_gain(d)
 
 
-def ring_blocks3x3(words: np.ndarray, bias: np.ndarray, rq: np.ndarray) -> np.ndarray:
-    """ring_weights of a 3x3 filter (2 words a row: (w0, w1), (w2, 0)) -> 10 words per output
-    channel: bias, bias, the tq_rq row, the row pairs (w00, w01) (w10, w11) (w20, w21), then
-    (w02, w12) and (w22, 0): the asm's registers (depthwise_conv_2d_rows.c)."""
+def ring_blocks3x3(words: np.ndarray, bias: np.ndarray, rq: np.ndarray, stride: int) -> np.ndarray:
+    """ring_weights of a 3x3 filter (2 words a row: (w0, w1), (w2, 0)) -> per output channel what
+    the asm loads (depthwise_conv_2d_rows.c): bias, bias, the tq_rq row, then for stride 1 per row
+    the pairs (w0, w1) and (w1, w2) (11 words), for stride 2 the row pairs (w00, w01) (w10, w11)
+    (w20, w21), then (w02, w12) and (w22, 0) (10 words)."""
     oc = len(bias)
     h = words.view(np.int16).reshape(oc, 3, 4)           # [oc, row, (w0, w1, w2, 0)]
-    pairs = np.ascontiguousarray(h[:, :, :2]).reshape(oc, -1).view(np.int32)   # [oc, 3]
-    col2 = np.zeros((oc, 4), np.int16)
-    col2[:, 0], col2[:, 1], col2[:, 2] = h[:, 0, 2], h[:, 1, 2], h[:, 2, 2]
-    out = np.concatenate([bias[:, None], bias[:, None], rq.astype(np.int32), pairs, col2.view(np.int32)], axis=1)
+    if stride == 1:
+        taps = np.ascontiguousarray(h[:, :, [0, 1, 1, 2]]).reshape(oc, -1).view(np.int32)   # [oc, 6]
+    else:
+        pairs = np.ascontiguousarray(h[:, :, :2]).reshape(oc, -1).view(np.int32)   # [oc, 3]
+        col2 = np.zeros((oc, 4), np.int16)
+        col2[:, 0], col2[:, 1], col2[:, 2] = h[:, 0, 2], h[:, 1, 2], h[:, 2, 2]
+        taps = np.concatenate([pairs, col2.view(np.int32)], axis=1)
+    out = np.concatenate([bias[:, None], bias[:, None], rq.astype(np.int32), taps], axis=1)
     return np.ascontiguousarray(out.astype(np.int32)).reshape(-1)
 
 
@@ -278,7 +285,7 @@ def lower_dsp_rows(d: DepthwiseData, em: Emitter) -> None:
     fields = {"geo": win.c_init(), "depth_mult": d.depth_mult, "input_zp": d.input_zp,
               "output_offset": d.output_zp, "act_min": d.act_min, "act_max": d.act_max, "rq_exact": exact}
     if ring_shape(win)[:2] == (3, 3):
-        w = em.const(ring_blocks3x3(words, bias, rq), "w16")       # rq and bias inside
+        w = em.const(ring_blocks3x3(words, bias, rq, ring_shape(win)[2]), "w16")       # rq and bias inside
     else:
         w = em.const(words, "w16")
         fields.update({"rq": f"(const tq_rq *){em.const(rq, 'rq')}", "bias_full": em.const(bias, "bias")})
