@@ -400,6 +400,28 @@ def test_ring_kernel_bit_exact_in_the_emulator(rows_models, tmp_path) -> None:
         assert any(("DEPTHWISE" if name != "e" else "CONV_2D") in layer["op"] for layer in rep["layers"])
 
 
+@pytest.mark.tf
+@pytest.mark.slow
+def test_ring_kernel_over_groups_of_channels(rows_models, monkeypatch, tmp_path) -> None:
+    """The ring run over groups of 4 input channels in turn (multiplier 1; A's 6 channels as 4 + 2,
+    D's 16 as 4 x 4), every group over the whole image: bit-exact on the host with sanitizers and
+    in the emulator, with the arena overlap the layer declares."""
+    import tinyq.ops.depthwise_conv_2d as dw
+    from tinyq.workflows.bench import run_emulated_bench
+    from tinyq.workflows.compile import compile
+    from tinyq.workflows.verify import verify
+    real = dw.ring_group
+    monkeypatch.setattr(dw, "ring_group", lambda d: min(real(d), 4) if d.depth_mult == 1 else real(d))
+    for name in ("a", "d"):
+        path, n_dw = rows_models[name]
+        code = compile(path, kernels="dsp", patch="off").files["model.c"]
+        assert code.count("tq_depthwise_conv_2d_rows_s8(") == n_dw and ".group = 4" in code
+        rep = verify(path, samples=20, seed=8, sanitize=True, kernels="dsp", patch="off")
+        assert rep.elements > 0 and rep.mismatches == 0, (name, rep.to_dict())
+        em = run_emulated_bench(path, "nrf52840", samples=4, seed=9, out=tmp_path / name, patch="off")
+        assert em["bit_exact"], (name, em.get("mismatches"))
+
+
 def test_ring_weight_layouts() -> None:
     """Per output channel and filter row, pairs (w[2j], w[2j+1]), an odd last weight with 0; a
     kh x 1 filter over a one-pixel-wide image as one row; 3x3 as the asm's blocks (10 words at
@@ -428,10 +450,13 @@ def test_ring_weight_layouts() -> None:
 
 
 def test_compile_weighs_the_ring_scratch_against_the_arena(monkeypatch) -> None:
-    """VWW's depthwise layers could run the ring kernel only with ~25% more arena: compile plans
-    both and keeps the smaller one within RAM_FOR_SPEED (15%); with a looser bound, the ring."""
+    """VWW's depthwise layers could run the ring of all channels only with ~25% more arena: compile
+    plans both and keeps the smaller one within RAM_FOR_SPEED (15%); with a looser bound, the
+    ring. Rings over groups of channels (the default) cost little RAM: compile keeps them all."""
+    import tinyq.ops.depthwise_conv_2d as dw
     import tinyq.workflows.compile as wc
-    from tinyq.ops.lower import ROOMY, lower
+    from tinyq.ops.lower import lower
+    from tinyq.ops.registry import ROOMY
     from tinyq.passes.pipeline import load
 
     from conftest import mlperf_path
@@ -440,6 +465,11 @@ def test_compile_weighs_the_ring_scratch_against_the_arena(monkeypatch) -> None:
     def rings(layers) -> int:
         return sum(layer.variant.name == "depthwise_conv_2d_dsp_rows" for layer in layers)
 
+    grouped = wc.compile(path)
+    assert rings(grouped.lowered.layers) == rings(lower(load(path), "dsp", None, room=ROOMY).layers) > 0
+    assert all(layer.variant.scratch(layer.data) <= dw.RING_GROUP_BYTES for layer in grouped.lowered.layers
+               if layer.variant.name == "depthwise_conv_2d_dsp_rows")
+    monkeypatch.setattr(dw, "RING_GROUP_BYTES", ROOMY)        # every ring holds all its channels
     roomy = lower(load(path), "dsp", None, room=ROOMY)
     tight = wc.compile(path)
     assert rings(roomy.layers) > rings(tight.lowered.layers)
@@ -447,7 +477,7 @@ def test_compile_weighs_the_ring_scratch_against_the_arena(monkeypatch) -> None:
     monkeypatch.setattr(wc, "RAM_FOR_SPEED", 1.0)
     loose = wc.compile(path)
     assert rings(loose.lowered.layers) == rings(roomy.layers)
-    assert tight.arena_bytes < loose.arena_bytes <= 2 * tight.arena_bytes
+    assert grouped.arena_bytes < loose.arena_bytes and tight.arena_bytes < loose.arena_bytes <= 2 * tight.arena_bytes
 
 
 # The DSP CONV_2D's runs and tails (conv_2d_dsp.c fast_run, issue 14): first layers over 1-3

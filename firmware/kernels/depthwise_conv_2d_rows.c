@@ -217,6 +217,8 @@ typedef struct {
     int32_t n_oc;                  /* output channels */
     int32_t odd;                   /* 1: an odd number of outputs, the last alone */
     int32_t adv4;                  /* stride 1: bytes the rows advance over the whole quads */
+    int32_t out_next;              /* multiplier 1: from the output after a channel's row (its single
+                                    * output stores without a step) to the next channel's */
 } dwr_rowjob;
 
 #ifdef TQ_HAVE_DSP
@@ -276,23 +278,49 @@ void tq_dwr3x3_s2(const dwr_rowjob *j);
 #define TQ_DWR_1(rp, off)                                                                        \
     "ldrd r11, r12, [" rp "], #4\n\tldrd r4, r5, [r3, #" off "]\n\t"                               \
     "smlad r9, r11, r4, r9\n\tsmlabt r9, r12, r5, r9\n\t"
+/* The stride-1 passes of one channel's row: quads to the end in [sp, #4] (set by `head`), a pair
+ * where [sp, #52] (adv - adv4) is not 0, a single where [sp, #44] (odd) is not 0; then label 3 */
+#define TQ_DWR_S1_ROW(head)                                                                      \
+    "2:\n\t" head "cmp r0, r4\n\tbeq 5f\n"                                                      \
+    "1:\n\tldrd r9, r10, [r3, #-20]\n\tldrd r11, r12, [r3, #-20]\n\t"                              \
+    TQ_DWR_Q("r0", "0") TQ_DWR_Q("r1", "8") TQ_DWR_Q("r2", "16")                                    \
+    "ldmdb r3, {r4, r5, r6}\n\t" TQ_DWR_RQ("r9") TQ_DWR_RQ("r10") TQ_DWR_RQ("r11") TQ_DWR_RQ("r12") \
+    "ldrd r7, r8, [sp]\n\tstrb r9, [lr]\n\tstrb r10, [lr, r7]\n\tadd lr, lr, r7, lsl #1\n\t"     \
+    "strb r11, [lr]\n\tstrb r12, [lr, r7]\n\tadd lr, lr, r7, lsl #1\n\t"                         \
+    "cmp r0, r8\n\tbne 1b\n"                                                                     \
+    "5:\n\tldr r4, [sp, #52]\n\tcmp r4, #0\n\tbeq 6f\n\t"                                        \
+    "ldrd r9, r10, [r3, #-20]\n\t" TQ_DWR_P("r0", "0") TQ_DWR_P("r1", "8") TQ_DWR_P("r2", "16")   \
+    "ldmdb r3, {r4, r5, r6}\n\t" TQ_DWR_RQ("r9") TQ_DWR_RQ("r10")                                 \
+    "ldr r7, [sp]\n\tstrb r9, [lr]\n\tstrb r10, [lr, r7]\n\tadd lr, lr, r7, lsl #1\n"            \
+    "6:\n\tldr r4, [sp, #44]\n\tcmp r4, #0\n\tbeq 3f\n\t"                                        \
+    "ldr r9, [r3, #-20]\n\t" TQ_DWR_1("r0", "0") TQ_DWR_1("r1", "8") TQ_DWR_1("r2", "16")         \
+    "ldmdb r3, {r4, r5, r6}\n\t" TQ_DWR_RQ("r9") "strb r9, [lr]\n"
+/* any multiplier: the generic entry and channel step, the pair flag, the quads' end per row */
 __asm__(TQ_DWR_ENTRY("tq_dwr3x3_s1")
-        "2:\n\tldr r4, [sp, #8]\n\tadd r4, r0, r4\n\tstr r4, [sp, #52]\n\t"
-        "ldr r4, [sp, #48]\n\tadd r4, r0, r4\n\tstr r4, [sp, #4]\n\tcmp r0, r4\n\tbeq 5f\n"
-        "1:\n\tldrd r9, r10, [r3, #-20]\n\tldrd r11, r12, [r3, #-20]\n\t"
-        TQ_DWR_Q("r0", "0") TQ_DWR_Q("r1", "8") TQ_DWR_Q("r2", "16")
-        "ldmdb r3, {r4, r5, r6}\n\t" TQ_DWR_RQ("r9") TQ_DWR_RQ("r10") TQ_DWR_RQ("r11") TQ_DWR_RQ("r12")
-        "ldrd r7, r8, [sp]\n\tstrb r9, [lr]\n\tstrb r10, [lr, r7]\n\tadd lr, lr, r7, lsl #1\n\t"
-        "strb r11, [lr]\n\tstrb r12, [lr, r7]\n\tadd lr, lr, r7, lsl #1\n\t"
-        "cmp r0, r8\n\tbne 1b\n"
-        "5:\n\tldr r4, [sp, #52]\n\tcmp r0, r4\n\tbeq 6f\n\t"
-        "ldrd r9, r10, [r3, #-20]\n\t" TQ_DWR_P("r0", "0") TQ_DWR_P("r1", "8") TQ_DWR_P("r2", "16")
-        "ldmdb r3, {r4, r5, r6}\n\t" TQ_DWR_RQ("r9") TQ_DWR_RQ("r10")
-        "ldr r7, [sp]\n\tstrb r9, [lr]\n\tstrb r10, [lr, r7]\n\tadd lr, lr, r7, lsl #1\n"
-        "6:\n\tldr r4, [sp, #44]\n\tcmp r4, #0\n\tbeq 3f\n\t"
-        "ldr r9, [r3, #-20]\n\t" TQ_DWR_1("r0", "0") TQ_DWR_1("r1", "8") TQ_DWR_1("r2", "16")
-        "ldmdb r3, {r4, r5, r6}\n\t" TQ_DWR_RQ("r9") "strb r9, [lr]\n"
+        "ldr r4, [sp, #8]\n\tsubs r4, r4, r9\n\tstr r4, [sp, #52]\n"
+        TQ_DWR_S1_ROW("ldr r4, [sp, #48]\n\tadd r4, r0, r4\n\tstr r4, [sp, #4]\n\t")
         TQ_DWR_NEXT("tq_dwr3x3_s1", "44"));
+/* multiplier 1: the next channel's planes are always d0-d2 on, so the rows step by d - rewind and
+ * the output by 1 - n step (both kept on the stack), till the block pointer's end. stack: 0 step,
+ * 4 quads' end, 24 d0-d2 minus rewind, 36 output step, 40 the blocks' end, 44 odd, 48 adv4, 52 the
+ * pair flag */
+void tq_dwr3x3_s1m(const dwr_rowjob *j);
+__asm__(".pushsection .text.tq_dwr3x3_s1m,\"ax\",%progbits\n\t.align 2\n\t.global tq_dwr3x3_s1m\n\t"
+        ".type tq_dwr3x3_s1m, %function\n\t.thumb_func\ntq_dwr3x3_s1m:\n\t"
+        "push {r4-r11, lr}\n\tsub sp, #56\n\t"
+        "ldr r1, [r0, #20]\n\tstr r1, [sp]\n\t"
+        "add r2, r0, #36\n\tldm r2, {r4, r5, r6, r7, r8, r9}\n\t"
+        "ldr r1, [r0, #28]\n\tsubs r4, r4, r1\n\tsubs r5, r5, r1\n\tsubs r6, r6, r1\n\t"
+        "add r2, sp, #24\n\tstm r2, {r4, r5, r6}\n\tstr r8, [sp, #44]\n\tstr r9, [sp, #48]\n\t"
+        "ldr r1, [r0, #24]\n\tsubs r1, r1, r9\n\tstr r1, [sp, #52]\n\t"
+        "ldr r3, [r0, #12]\n\tmovs r1, #44\n\tmla r7, r7, r1, r3\n\tstr r7, [sp, #40]\n\t"
+        "ldr r1, [r0, #60]\n\tstr r1, [sp, #36]\n\t"
+        "ldr lr, [r0, #16]\n\tldm r0, {r0, r1, r2}\n"
+        TQ_DWR_S1_ROW("ldr r4, [sp, #48]\n\tadd r4, r0, r4\n\tstr r4, [sp, #4]\n\t")
+        "3:\n\tadd r7, sp, #24\n\tldm r7, {r7, r8, r9}\n\tadd r0, r7\n\tadd r1, r8\n\tadd r2, r9\n\t"
+        "adds r3, #44\n\tldr r4, [sp, #36]\n\tadd lr, lr, r4\n\t"
+        "ldr r4, [sp, #40]\n\tcmp r3, r4\n\tbne 2b\n\t"
+        "add sp, #56\n\tpop {r4-r11, pc}\n\t.size tq_dwr3x3_s1m, .-tq_dwr3x3_s1m\n\t.popsection\n");
 
 /* stride 2: words P0 = (u, u+1), P1 = (u+2, u+3), P2 = (u+4, u+5); the rows advance two words */
 #define TQ_DWR_S2                                                                                \
@@ -323,8 +351,9 @@ static void dwr3x3_out_row(const int32_t *const *rows, const int32_t *stride, in
     if (mode == TQ_RQ_FAST_FULL && (s == 1 || n >= 2)) {
         const int32_t adv = (n / 2) * 4 * s;
         const dwr_rowjob j = {rows[0], rows[1], rows[2], blk + 5, out, step, adv, adv + (n & 1) * 4 * s, dm,
-                              stride[0] * 4, stride[1] * 4, stride[2] * 4, ch * dm, n & 1, (n / 4) * 8};
-        (s == 1 ? tq_dwr3x3_s1 : tq_dwr3x3_s2)(&j);
+                              stride[0] * 4, stride[1] * 4, stride[2] * 4, ch * dm, n & 1, (n / 4) * 8,
+                              1 - (n & ~1) * step};
+        (s == 2 ? tq_dwr3x3_s2 : dm == 1 ? tq_dwr3x3_s1m : tq_dwr3x3_s1)(&j);
         return;
     }
 #endif
@@ -397,26 +426,27 @@ static void tq_dwr_widen(const dwr_widen_job *j)
 }
 #endif
 
-/* Input row `src` (in_w pixels of ch channels) into the ring row dst: plane c holds channel c at
- * halfword pad + x. Pixel pairs (x, x+1) of whole blocks of 4 channels by tq_dwr_widen, x even
- * (an odd pad puts them across words: a word store at any halfword is one STR on the M-profile);
- * an odd pixel count ends with the pair (n-2, n-1) again. The channels past the last block one
- * by one. */
-static void dwr_widen(const int8_t *src, int32_t in_w, int32_t ch, int32_t pad, int32_t width, int16_t *dst)
+/* Input row `src` (in_w pixels, chs bytes apart; ch channels of them) into the ring row dst: plane
+ * c holds channel c at halfword pad + x. Pixel pairs (x, x+1) of whole blocks of 4 channels by
+ * tq_dwr_widen, x even (an odd pad puts them across words: a word store at any halfword is one
+ * STR on the M-profile); an odd pixel count ends with the pair (n-2, n-1) again. The channels past
+ * the last block one by one. */
+static void dwr_widen(const int8_t *src, int32_t in_w, int32_t chs, int32_t ch, int32_t pad, int32_t width,
+                      int16_t *dst)
 {
     const int32_t n = TQ_MIN(in_w, width - pad), blocks = ch / 4;
     const int32_t full = n >= 2 ? 4 * blocks : 0;
     for (int32_t c = full; c < ch; ++c) {
         int16_t *q = dst + c * width + pad;
         for (int32_t x = 0; x < n; ++x) {
-            q[x] = src[x * ch + c];
+            q[x] = src[x * chs + c];
         }
     }
     if (full > 0) {
-        dwr_widen_job j = {src, ch, (int32_t *)(void *)(dst + pad), 2 * width, n / 2, blocks};
+        dwr_widen_job j = {src, chs, (int32_t *)(void *)(dst + pad), 2 * width, n / 2, blocks};
         tq_dwr_widen(&j);
         if (n & 1) {
-            j.src = src + (n - 2) * ch;
+            j.src = src + (n - 2) * chs;
             j.q0 = (int32_t *)(void *)(dst + pad + n - 2);
             j.pairs = 1;
             tq_dwr_widen(&j);
@@ -438,11 +468,13 @@ void tq_depthwise_conv_2d_rows_s8(const tq_dw_rows_params *restrict p, const int
         t = g.pad_h, g.pad_h = g.pad_w, g.pad_w = t;
     }
     const int32_t kh = g.k_h, kw = g.k_w, s = g.stride_w, ch = g.in_c, oc_n = g.out_c, dm = p->depth_mult;
+    const int32_t grp = p->group > 0 && p->group < ch ? p->group : ch;
     const int32_t width = tq_dw_rows_width(g.out_w, s, kw), plane_words = width / 2;
     const int32_t lo = p->act_min, hi = p->act_max, mode = tq_rq_mode(p->rq_exact, lo, hi);
     const int32_t pw = (kw + 1) / 2, wstep = kh * pw, out_w = g.out_w;
+    const int32_t bw = kh == 3 && kw == 3 ? (s == 1 ? TQ_DWR_BLOCK_S1 : TQ_DWR_BLOCK_S2) : wstep;
     int16_t *ring = (int16_t *)scratch;
-    int32_t *zrow = (int32_t *)(void *)(ring + kh * ch * width);
+    int32_t *zrow = (int32_t *)(void *)(ring + kh * grp * width);
     const int16_t zp = (int16_t)p->input_zp;
     const int32_t zword = (int32_t)(((uint32_t)(uint16_t)zp) | ((uint32_t)(uint16_t)zp << 16));
     /* padding: the zero-point row, and each ring plane's columns outside the image */
@@ -450,7 +482,7 @@ void tq_depthwise_conv_2d_rows_s8(const tq_dw_rows_params *restrict p, const int
         zrow[i] = zword;
     }
     const int32_t right = TQ_MIN(g.pad_w + g.in_w, width);
-    for (int32_t r = 0; r < kh * ch; ++r) {
+    for (int32_t r = 0; r < kh * grp; ++r) {
         int16_t *q = ring + r * width;
         for (int32_t i = 0; i < TQ_MIN(g.pad_w, width); ++i) {
             q[i] = zp;
@@ -463,47 +495,56 @@ void tq_depthwise_conv_2d_rows_s8(const tq_dw_rows_params *restrict p, const int
     int32_t stride[TQ_DWR_MAX_KH];
     for (int32_t b = 0; b < g.batches; ++b) {
         const int8_t *in_b = in + b * g.in_h * g.in_w * ch;
-        int32_t next = 0;   /* first input row not yet in the ring */
-        for (int32_t oy = 0; oy < g.out_h; ++oy, out += out_w * oc_n) {
-            const int32_t y0 = oy * g.stride_h - g.pad_h;
-            for (int32_t ky = 0; ky < kh; ++ky) {
-                const int32_t y = y0 + ky;
-                if (y < 0 || y >= g.in_h) {
-                    rows[ky] = zrow;
-                    stride[ky] = 0;
+        int8_t *out_b = out + b * g.out_h * out_w * oc_n;
+        for (int32_t g0 = 0; g0 < ch; g0 += grp) {
+            const int32_t gn = TQ_MIN(grp, ch - g0);
+            int32_t next = 0;   /* first input row not yet in the ring */
+            for (int32_t oy = 0; oy < g.out_h; ++oy) {
+                int8_t *out_row = out_b + oy * out_w * oc_n + g0 * dm;
+                const int32_t y0 = oy * g.stride_h - g.pad_h;
+                for (int32_t ky = 0; ky < kh; ++ky) {
+                    const int32_t y = y0 + ky;
+                    if (y < 0 || y >= g.in_h) {
+                        rows[ky] = zrow;
+                        stride[ky] = 0;
+                        continue;
+                    }
+                    int16_t *ring_row = ring + (y % kh) * grp * width;
+                    if (y >= next) {
+                        /* rows a stride skips are never read */
+                        dwr_widen(in_b + y * g.in_w * ch + g0, g.in_w, ch, gn, g.pad_w, width, ring_row);
+                        next = y + 1;
+                    }
+                    rows[ky] = (const int32_t *)(const void *)ring_row;
+                    stride[ky] = plane_words;
+                }
+                const int32_t *wg = w + g0 * dm * bw;
+                if (kh == 3 && kw == 3) {
+                    dwr3x3_out_row(rows, stride, gn, dm, wg, out_row, oc_n, s, out_w, mode, lo, hi,
+                                   p->output_offset);
                     continue;
                 }
-                if (y >= next) {
-                    /* rows a stride skips are never read */
-                    dwr_widen(in_b + y * g.in_w * ch, g.in_w, ch, g.pad_w, width, ring + (y % kh) * ch * width);
-                    next = y + 1;
-                }
-                rows[ky] = (const int32_t *)(const void *)(ring + (y % kh) * ch * width);
-                stride[ky] = plane_words;
-            }
-            if (kh == 3 && kw == 3) {
-                dwr3x3_out_row(rows, stride, ch, dm, w, out, oc_n, s, out_w, mode, lo, hi, p->output_offset);
-                continue;
-            }
-            const int32_t *wc = w;
-            for (int32_t ic = 0; ic < ch; ++ic) {
-                const int32_t *prow[TQ_DWR_MAX_KH];
-                for (int32_t ky = 0; ky < kh; ++ky) {
-                    prow[ky] = rows[ky] + ic * stride[ky];
-                }
-                for (int32_t oc = ic * dm; oc < (ic + 1) * dm; ++oc, wc += wstep) {
-                    int8_t *o = out + oc;
-                    const tq_rq *q = p->rq + oc;
-                    const int32_t bias = p->bias_full[oc];
-                    if (mode == TQ_RQ_EXACT) {
-                        dwr_any(prow, wc, kh, kw, s, mode, bias, q, lo, hi, p->output_offset, out_w, oc_n, o);
-                    } else if (kh == 5 && kw == 5) {
-                        (s == 1 ? dwr_5x5_s1 : dwr_5x5_s2)(prow, wc, mode, bias, q, lo, hi, out_w, oc_n, o);
-                    } else if (kh == 1 && s == 1 && (kw == 3 || kw == 5 || kw == 9)) {
-                        (kw == 3 ? dwr_1x3_s1 : kw == 5 ? dwr_1x5_s1 : dwr_1x9_s1)(prow, wc, mode, bias, q, lo, hi,
-                                                                                  out_w, oc_n, o);
-                    } else {
-                        dwr_any(prow, wc, kh, kw, s, mode, bias, q, lo, hi, p->output_offset, out_w, oc_n, o);
+                const int32_t *wc = wg;
+                for (int32_t ic = 0; ic < gn; ++ic) {
+                    const int32_t *prow[TQ_DWR_MAX_KH];
+                    for (int32_t ky = 0; ky < kh; ++ky) {
+                        prow[ky] = rows[ky] + ic * stride[ky];
+                    }
+                    for (int32_t m = 0; m < dm; ++m, wc += wstep) {
+                        const int32_t oc = (g0 + ic) * dm + m;
+                        int8_t *o = out_row + ic * dm + m;
+                        const tq_rq *q = p->rq + oc;
+                        const int32_t bias = p->bias_full[oc];
+                        if (mode == TQ_RQ_EXACT) {
+                            dwr_any(prow, wc, kh, kw, s, mode, bias, q, lo, hi, p->output_offset, out_w, oc_n, o);
+                        } else if (kh == 5 && kw == 5) {
+                            (s == 1 ? dwr_5x5_s1 : dwr_5x5_s2)(prow, wc, mode, bias, q, lo, hi, out_w, oc_n, o);
+                        } else if (kh == 1 && s == 1 && (kw == 3 || kw == 5 || kw == 9)) {
+                            (kw == 3 ? dwr_1x3_s1 : kw == 5 ? dwr_1x5_s1 : dwr_1x9_s1)(prow, wc, mode, bias, q, lo,
+                                                                                      hi, out_w, oc_n, o);
+                        } else {
+                            dwr_any(prow, wc, kh, kw, s, mode, bias, q, lo, hi, p->output_offset, out_w, oc_n, o);
+                        }
                     }
                 }
             }

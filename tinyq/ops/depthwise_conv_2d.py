@@ -27,7 +27,7 @@ from tinyq.ops.conv_2d import lower_dsp as conv_lower_dsp
 from tinyq.ops.conv_2d import lower_dsp8 as conv_lower_dsp8
 from tinyq.ops.conv_2d import lower_dsp_s16 as conv_lower_dsp_s16
 from tinyq.ops.emitter import Emitter
-from tinyq.ops.registry import Overlap, Prepared, Refusal, Rows, register_op, variant
+from tinyq.ops.registry import ROOMY, Overlap, Prepared, Refusal, Rows, register_op, variant
 
 
 @dataclass(frozen=True, eq=False)
@@ -165,13 +165,44 @@ def ring_shape(w: Window) -> tuple[int, int, int, int]:
     return w.k_h, w.k_w, w.stride_w, w.out_w
 
 
-def ring_scratch(d: DepthwiseData) -> int:
-    """k_h ring rows of in_c planes and a row of zero points, each plane tq_dw_rows_width()
-    int16 halfwords."""
+def _ring_bytes(d: DepthwiseData, group: int) -> int:
     kh, kw, s, out_w = ring_shape(d.win)
+    return (kh * group + 1) * tq_dw_rows_width(out_w, s, kw) * 2
+
+
+def tq_dw_rows_width(out_w: int, stride: int, k_w: int) -> int:
+    """Halfwords of a ring plane row (depthwise_conv_2d_rows.h)."""
     n2 = (out_w + 1) & ~1
-    width = (s * (n2 - 1) + kw + 3) & ~1
-    return (kh * d.win.in_c + 1) * width * 2
+    return (stride * (n2 - 1) + k_w + 3) & ~1
+
+
+# Where the ring of all channels would add to the arena, multiplier-1 layers run it over groups of
+# channels in turn, each group's ring at most this big (at least 4 channels a group). Each group
+# pays its rows' setup (RING_GROUP_ROW instructions): VWW's 48x48x32 layers 4 channels at a time
+# spend ~2% more than with all of them, for 1.3 KB of scratch instead of 10 KB.
+RING_GROUP_BYTES = 2048
+RING_GROUP_ROW = 70.0
+
+
+def ring_group(d: DepthwiseData) -> int:
+    """Input channels the ring holds at a time: all of them where that fits the room (free), else
+    the most, a multiple of 4, whose ring fits RING_GROUP_BYTES. With a multiplier above 1 always all
+    (a channel's outputs then are not where its inputs were, which the arena's overlap relies on)."""
+    c = d.win.in_c
+    if d.depth_mult != 1 or c <= 4:
+        return c
+    if d.ram_room < ROOMY and _ring_bytes(d, c) <= min(RING_SCRATCH_LIMIT, d.ram_room + RING_RAM_SLACK):
+        return c
+    g = c
+    while g > 4 and _ring_bytes(d, g) > RING_GROUP_BYTES:
+        g = (g - 1) & ~3 if g % 4 else g - 4
+    return g
+
+
+def ring_scratch(d: DepthwiseData) -> int:
+    """k_h ring rows of ring_group() planes and a row of zero points, each plane
+    tq_dw_rows_width() int16 halfwords."""
+    return _ring_bytes(d, ring_group(d))
 
 
 # Multiplier 1 over fewer output columns: the per-pixel kernel wins (the ring pays its per-channel
@@ -225,20 +256,32 @@ def ring_weights(w: np.ndarray, win: Window) -> np.ndarray:
 
 
 # Instructions on the emulated Cortex-M4 (layer_sweep.py and single layers of VWW's and KWS's
-# shapes, within 8%): the 3x3 ring kernel per output channel and row (a pair of outputs, by
-# stride: stride 1 runs four a pass; and the channel's setup) and per widened input element; the
-# per-pixel dsp kernel per MAC (3.1-3.3 on 8x8 to 25x5 images, 16-128 channels, stride 1 and 2).
-RING3X3_PAIR = {1: 30.5, 2: 33.0}
-RING3X3_CHANNEL, RING_WIDEN = 44.0, 2.3
+# shapes, within 8%): the 3x3 ring kernel per output channel and row (stride 1: four outputs a
+# pass, then a pair and a single; stride 2: pairs; and the channel's own steps, fewer with
+# multiplier 1) and per widened input element; the per-pixel dsp kernel per MAC (3.1-3.3 on 8x8
+# to 25x5 images, 16-128 channels, stride 1 and 2).
+RING3X3_S1_QUAD, RING3X3_S1_PAIR, RING3X3_S1_SINGLE, RING3X3_S2_PAIR = 61.0, 34.0, 20.0, 33.0
+RING3X3_CHANNEL = {1: 36.0}         # by multiplier; any other:
+RING3X3_CHANNEL_ANY = 44.0
+RING_WIDEN = 2.3
 PER_PIXEL_3X3_MAC = 3.25
 PER_PIXEL_3X3_MAC_C = 4.0       # its C path: channels not a multiple of 4, or a clamp inside int8
+
+
+def _ring3x3_row(n: int, stride: int) -> float:
+    """The ring's instructions for one output channel's row of n outputs, its channel step aside."""
+    if stride == 1:
+        return n // 4 * RING3X3_S1_QUAD + (n % 4 >= 2) * RING3X3_S1_PAIR + n % 2 * RING3X3_S1_SINGLE
+    return -(-n // 2) * RING3X3_S2_PAIR
 
 
 def _ring3x3_gain(d: DepthwiseData) -> float:
     """Instructions the 3x3 ring kernel would save over the per-pixel dsp kernel (multiplier 1)."""
     w = d.win
-    pair = RING3X3_PAIR.get(ring_shape(w)[2], RING3X3_PAIR[2])
-    ring = (w.batches * w.out_h * w.out_c * (-(-w.out_w // 2) * pair + RING3X3_CHANNEL)
+    _, _, s, n = ring_shape(w)
+    row = _ring3x3_row(n, s) + RING3X3_CHANNEL.get(d.depth_mult, RING3X3_CHANNEL_ANY)
+    groups = -(-w.in_c // ring_group(d))
+    ring = (w.batches * w.out_h * (w.out_c * row + groups * RING_GROUP_ROW)
             + RING_WIDEN * w.batches * w.in_h * w.in_w * w.in_c)
     asm = w.in_c % 4 == 0 and d.act_min == -128 and d.act_max == 127
     return (PER_PIXEL_3X3_MAC if asm else PER_PIXEL_3X3_MAC_C) * d.macs() - ring
@@ -282,7 +325,7 @@ def lower_dsp_rows(d: DepthwiseData, em: Emitter) -> None:
     scaled = (d.w.reshape(win.k_h, win.k_w, oc).astype(np.int64) * factor[None, None, :])
     bias = scaled_int32(d.bias_full, factor)
     words = ring_weights(scaled, win)
-    fields = {"geo": win.c_init(), "depth_mult": d.depth_mult, "input_zp": d.input_zp,
+    fields = {"geo": win.c_init(), "depth_mult": d.depth_mult, "group": ring_group(d), "input_zp": d.input_zp,
               "output_offset": d.output_zp, "act_min": d.act_min, "act_max": d.act_max, "rq_exact": exact}
     if ring_shape(win)[:2] == (3, 3):
         w = em.const(ring_blocks3x3(words, bias, rq, ring_shape(win)[2]), "w16")       # rq and bias inside
