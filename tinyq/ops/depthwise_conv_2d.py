@@ -256,23 +256,22 @@ def ring_weights(w: np.ndarray, win: Window) -> np.ndarray:
 
 
 # Instructions on the emulated Cortex-M4 (layer_sweep.py and single layers of VWW's and KWS's
-# shapes, within 8%): the 3x3 ring kernel per output channel and row (stride 1: four outputs a
-# pass, then a pair and a single; stride 2: pairs; and the channel's own steps, fewer with
-# multiplier 1) and per widened input element; the per-pixel dsp kernel per MAC (3.1-3.3 on 8x8
-# to 25x5 images, 16-128 channels, stride 1 and 2).
-RING3X3_S1_QUAD, RING3X3_S1_PAIR, RING3X3_S1_SINGLE, RING3X3_S2_PAIR = 61.0, 34.0, 20.0, 33.0
+# shapes, within 8%): the 3x3 ring kernel per output channel and row (four outputs a pass, by
+# stride, then a pair and a single; and the channel's own steps, fewer with multiplier 1) and per
+# widened input element; the per-pixel dsp kernel per MAC (3.1-3.3 on 8x8 to 25x5 images, 16-128
+# channels, stride 1 and 2).
+RING3X3_QUAD = {1: 61.0, 2: 64.0}
+RING3X3_PAIR, RING3X3_SINGLE = 35.0, 20.0
 RING3X3_CHANNEL = {1: 36.0}         # by multiplier; any other:
 RING3X3_CHANNEL_ANY = 44.0
-RING_WIDEN = 2.3
+RING_WIDEN = 2.0
 PER_PIXEL_3X3_MAC = 3.25
 PER_PIXEL_3X3_MAC_C = 4.0       # its C path: channels not a multiple of 4, or a clamp inside int8
 
 
 def _ring3x3_row(n: int, stride: int) -> float:
     """The ring's instructions for one output channel's row of n outputs, its channel step aside."""
-    if stride == 1:
-        return n // 4 * RING3X3_S1_QUAD + (n % 4 >= 2) * RING3X3_S1_PAIR + n % 2 * RING3X3_S1_SINGLE
-    return -(-n // 2) * RING3X3_S2_PAIR
+    return n // 4 * RING3X3_QUAD.get(stride, RING3X3_QUAD[2]) + (n % 4 >= 2) * RING3X3_PAIR + n % 2 * RING3X3_SINGLE
 
 
 def _ring3x3_gain(d: DepthwiseData) -> float:
@@ -296,20 +295,13 @@ def ring_over_per_pixel(d: DepthwiseData) -> float | None:
     return _ring3x3_gain(d)
 
 
-def ring_blocks3x3(words: np.ndarray, bias: np.ndarray, rq: np.ndarray, stride: int) -> np.ndarray:
-    """ring_weights of a 3x3 filter (2 words a row: (w0, w1), (w2, 0)) -> per output channel what
-    the asm loads (depthwise_conv_2d_rows.c): bias, bias, the tq_rq row, then for stride 1 per row
-    the pairs (w0, w1) and (w1, w2) (11 words), for stride 2 the row pairs (w00, w01) (w10, w11)
-    (w20, w21), then (w02, w12) and (w22, 0) (10 words)."""
+def ring_blocks3x3(words: np.ndarray, bias: np.ndarray, rq: np.ndarray) -> np.ndarray:
+    """ring_weights of a 3x3 filter (2 words a row: (w0, w1), (w2, 0)) -> 11 words per output
+    channel, what the asm loads (depthwise_conv_2d_rows.c): bias, bias, the tq_rq row, then per
+    filter row the pairs (w0, w1) and (w1, w2)."""
     oc = len(bias)
     h = words.view(np.int16).reshape(oc, 3, 4)           # [oc, row, (w0, w1, w2, 0)]
-    if stride == 1:
-        taps = np.ascontiguousarray(h[:, :, [0, 1, 1, 2]]).reshape(oc, -1).view(np.int32)   # [oc, 6]
-    else:
-        pairs = np.ascontiguousarray(h[:, :, :2]).reshape(oc, -1).view(np.int32)   # [oc, 3]
-        col2 = np.zeros((oc, 4), np.int16)
-        col2[:, 0], col2[:, 1], col2[:, 2] = h[:, 0, 2], h[:, 1, 2], h[:, 2, 2]
-        taps = np.concatenate([pairs, col2.view(np.int32)], axis=1)
+    taps = np.ascontiguousarray(h[:, :, [0, 1, 1, 2]]).reshape(oc, -1).view(np.int32)   # [oc, 6]
     out = np.concatenate([bias[:, None], bias[:, None], rq.astype(np.int32), taps], axis=1)
     return np.ascontiguousarray(out.astype(np.int32)).reshape(-1)
 
@@ -328,7 +320,7 @@ def lower_dsp_rows(d: DepthwiseData, em: Emitter) -> None:
     fields = {"geo": win.c_init(), "depth_mult": d.depth_mult, "group": ring_group(d), "input_zp": d.input_zp,
               "output_offset": d.output_zp, "act_min": d.act_min, "act_max": d.act_max, "rq_exact": exact}
     if ring_shape(win)[:2] == (3, 3):
-        w = em.const(ring_blocks3x3(words, bias, rq, ring_shape(win)[2]), "w16")       # rq and bias inside
+        w = em.const(ring_blocks3x3(words, bias, rq), "w16")       # rq and bias inside
     else:
         w = em.const(words, "w16")
         fields.update({"rq": f"(const tq_rq *){em.const(rq, 'rq')}", "bias_full": em.const(bias, "bias")})
