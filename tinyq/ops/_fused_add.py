@@ -3,16 +3,15 @@ tables whose sum is TFLM's Add.
 
 TFLM's int8 Add of a and b is a function of the two bytes alone: 65,536 cases, all computed here
 (`add_outputs`). The kernel wants one table entry per operand byte and as little arithmetic as
-possible after them: out = SSAT8((A[a] + B[b]) >> TQ_ADD_SUM_SHIFT). Tables that give TFLM's
-output in every one of the 65,536 cases are the solution of a system of difference constraints
-(each case bounds A[a] + B[b] to one interval; `sum_tables` solves it by Bellman-Ford). TFLM's
-output is a rounding of a linear function of the operands' rescaled sum, so a real solution
-exists, and with a shift of at least 8 an integer one too (a cycle of the constraint graph has
-at most 256 bounds rounded by 1 each, against a slack of 2^shift); in int16 entries while the
-output's scale is not much finer than the inputs' (otherwise int32). The solution is checked
-over all 65,536 cases; the kernel keeps TFLM's arithmetic (TQ_ADD_FORM_EXACT) should one fail.
-The tables are indexed by the operand's byte read unsigned (value & 255), so the kernel adds no
-offset to its index."""
+possible after them: out = SSAT8((A[a] + B[b]) >> shift). Tables that give TFLM's output in every
+one of the 65,536 cases are the solution of a system of difference constraints (each case bounds
+A[a] + B[b] to one interval; `sum_tables` solves it by Bellman-Ford). TFLM's output is a rounding
+of a linear function of the operands' rescaled sum, so a real solution exists, and with a shift of
+at least 8 an integer one too (a cycle of the constraint graph has at most 256 bounds rounded by 1
+each, against a slack of 2^shift). int16 entries with shift 7 are tried first (half the flash),
+int32 with shift 8 next (SUM_FORMS). Each solution is checked over all 65,536 cases; should none
+be found the kernel keeps TFLM's arithmetic (TQ_ADD_FORM_EXACT). The tables are indexed by the
+operand's byte read unsigned (value & 255), so the kernel adds no offset to its index."""
 from __future__ import annotations
 
 from functools import lru_cache
@@ -89,11 +88,20 @@ def sum_tables(t: np.ndarray, shift: int, limit: int) -> tuple[np.ndarray, np.nd
     return a, b
 
 
+# The sum forms, smallest entries first: (form, entry type, shift, entries' bound). int16 entries
+# with shift 7 hold 256 output steps of 128 each: enough while the output's scale is at most about
+# twice as fine as the inputs' (a fused RELU's sum); int32 with shift 8, any.
+SUM_FORMS: tuple[tuple[int, type, int, int], ...] = (
+    (TQ_ADD_FORM_SUM16, np.int16, TQ_ADD_SUM16_SHIFT, 2**15),
+    (TQ_ADD_FORM_SUM32, np.int32, TQ_ADD_SUM32_SHIFT, 2**30),
+)
+
+
 @lru_cache(maxsize=64)
-def _solve(key: tuple[tuple[str, int], ...], conv_first: bool) -> tuple[int, np.ndarray, np.ndarray]:
+def _solve(key: tuple[tuple[str, int], ...], conv_first: bool,
+           forms: tuple[tuple[int, type, int, int], ...]) -> tuple[int, np.ndarray, np.ndarray]:
     t = add_outputs(dict(key), conv_first)
-    for form, dtype, shift, limit in ((TQ_ADD_FORM_SUM16, np.int16, TQ_ADD_SUM16_SHIFT, 2**15),
-                                      (TQ_ADD_FORM_SUM32, np.int32, TQ_ADD_SUM32_SHIFT, 2**30)):
+    for form, dtype, shift, limit in forms:
         ab = sum_tables(t, shift, limit)
         if ab is not None:
             return form, ab[0].astype(dtype), ab[1].astype(dtype)
@@ -102,11 +110,11 @@ def _solve(key: tuple[tuple[str, int], ...], conv_first: bool) -> tuple[int, np.
 
 def fused_add_tables(f: dict, conv_first: bool) -> tuple[int, np.ndarray, np.ndarray]:
     """(form, conv operand's table, residual's table) for the DSP convolution's fused ADD: the
-    sum tables of the smallest entries that reproduce TFLM; else (TQ_ADD_FORM_EXACT) TFLM's own
-    rescaled operands (int32), which the kernel sums and requantizes with TFLM's arithmetic."""
+    first of SUM_FORMS whose tables reproduce TFLM; else (TQ_ADD_FORM_EXACT) TFLM's own rescaled
+    operands (int32), which the kernel sums and requantizes with TFLM's arithmetic."""
     keys = ("in1_offset", "in2_offset", "in1_mult", "in1_shift", "in2_mult", "in2_shift", "left_shift",
             "out_mult", "out_shift", "out_offset")
-    form, conv, res = _solve(tuple((k, int(f[k])) for k in keys), conv_first)
+    form, conv, res = _solve(tuple((k, int(f[k])) for k in keys), conv_first, SUM_FORMS)
     if form == TQ_ADD_FORM_EXACT:
         conv, res = (rescaled(f, 1), rescaled(f, 2)) if conv_first else (rescaled(f, 2), rescaled(f, 1))
         return form, conv.astype(np.int32), res.astype(np.int32)
