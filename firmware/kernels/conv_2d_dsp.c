@@ -61,10 +61,10 @@ static void fast_run(const tq_conv_dsp_params *p, const int8_t *in, int32_t in_s
                 unstage(out, stage, m, 4 * blocks, out_c);
             }
         } else if (!tail) {
-            tq_conv_add_pixel(p, stage, residual, out, m * out_c);
+            tq_conv_add_run(p, stage, residual, out, m * out_c);
         } else {
             for (int32_t i = 0; i < m; ++i) {
-                tq_conv_add_pixel(p, stage + 4 * blocks * i, residual + i * out_c, out + i * out_c, out_c);
+                tq_conv_add_run(p, stage + 4 * blocks * i, residual + i * out_c, out + i * out_c, out_c);
             }
         }
         in += m * in_step;
@@ -175,7 +175,7 @@ void tq_conv_2d_dsp_s8(const tq_conv_dsp_params *p, const int8_t *in, const int3
                     tq_mm_copy(out + o, conv_px, out_c);
                 }
                 if (p->add_conv_lut) {
-                    tq_conv_add_pixel(p, conv_px, residual + o, out + o, out_c);
+                    tq_conv_add_run(p, conv_px, residual + o, out + o, out_c);
                 }
                 o += out_c;
             }
