@@ -422,6 +422,55 @@ def test_ring_kernel_over_groups_of_channels(rows_models, monkeypatch, tmp_path)
         assert em["bit_exact"], (name, em.get("mismatches"))
 
 
+def _staged_rings(gen) -> list[bool]:
+    """Per grouped ring layer of a compiled model: whether the plan puts its output over its input
+    but not a whole number of pixels from it (the kernel then makes every row in scratch)."""
+    import re
+    out = []
+    for layer in gen.lowered.layers:
+        group = re.search(r"\.group = (\d+)", "".join(layer.code.params))
+        i, o = layer.op.inputs[0], layer.op.outputs[0]
+        c = gen.graph.t(i).shape[-1]
+        if layer.variant.name == "depthwise_conv_2d_dsp_rows" and group and int(group.group(1)) < c:
+            gap = gen.tensor_offset(o) - gen.tensor_offset(i)
+            out.append(gap < gen.graph.t(i).nbytes and -gap < gen.graph.t(o).nbytes and gap % c != 0)
+    return out
+
+
+@pytest.mark.tf
+@pytest.mark.slow
+def test_ring_groups_where_the_arena_overlaps_unaligned(tmp_path, monkeypatch) -> None:
+    """Groups of channels over an output the arena placed a fraction of a pixel from its input
+    (a MobileNetV3-like block: 5x5 stride 2 over 72 channels, then 3x3 stride 1): each output row
+    made group by group in scratch, then copied; bit-exact on the host and in the emulator."""
+    import tensorflow as tf
+
+    import tinyq.ops.depthwise_conv_2d as dw
+    from tinyq.workflows.bench import run_emulated_bench
+    from tinyq.workflows.compile import compile
+    from tinyq.workflows.verify import verify
+
+    from tfmodels import convert_int8, keras_model
+    L = tf.keras.layers
+
+    def body(x):
+        x = L.Conv2D(24, 3, strides=2, padding="same")(x)
+        e = L.DepthwiseConv2D(5, strides=2, padding="same")(L.Conv2D(72, 1)(x))
+        e = L.DepthwiseConv2D(3, padding="same")(L.Conv2D(40, 1)(e))
+        return L.Conv2D(8, 1)(e)
+    path = convert_int8(keras_model([(48, 48, 3)], body, seed=3), tmp_path / "m.tflite", [(48, 48, 3)])
+    real = dw.ring_group
+    monkeypatch.setattr(dw, "ring_group", lambda d: min(real(d), 4) if d.depth_mult == 1 else real(d))
+    monkeypatch.setattr(dw, "_ring3x3_gain", lambda d: 1.0)
+    gen = compile(path, kernels="dsp", patch="off")
+    staged = _staged_rings(gen)
+    assert any(staged), f"no grouped ring over an unaligned overlap in this plan ({staged}): change the model"
+    rep = verify(path, samples=10, seed=2, sanitize=True, kernels="dsp", patch="off")
+    assert rep.elements > 0 and rep.mismatches == 0, rep.to_dict()
+    em = run_emulated_bench(path, "nrf52840", samples=3, seed=3, out=tmp_path / "em", patch="off")
+    assert em["bit_exact"], em.get("mismatches")
+
+
 def test_ring_weight_layouts() -> None:
     """Per output channel and filter row, pairs (w[2j], w[2j+1]), an odd last weight with 0; a
     kh x 1 filter over a one-pixel-wide image as one row; 3x3 as the asm's 11-word blocks."""

@@ -1,5 +1,7 @@
 #include "depthwise_conv_2d_rows.h"
 
+#include <string.h>
+
 #include "tq_common.h"
 
 /* Unroll the taps where their count is a constant (the specialised shapes) */
@@ -447,6 +449,51 @@ static void dwr_widen(const int8_t *src, int32_t in_w, int32_t chs, int32_t ch, 
     }
 }
 
+/* What every output row of one group of channels needs (the layer's constants). */
+typedef struct {
+    const tq_dw_rows_params *p;
+    const int32_t *w;
+    int32_t kh, kw, s, dm, oc_n, out_w, wstep, bw, mode, lo, hi;
+} dwr_layer;
+
+/* One output row of input channels g0 .. g0 + gn - 1 from the ring rows `rows` (stride: a plane's
+ * words, 0 for the zero-point row) into out_row (its pixel 0, channel g0 * dm). */
+static void dwr_group_row(const dwr_layer *L, const int32_t *const *rows, const int32_t *stride, int32_t g0,
+                          int32_t gn, int8_t *out_row)
+{
+    const tq_dw_rows_params *p = L->p;
+    const int32_t kh = L->kh, kw = L->kw, s = L->s, dm = L->dm, oc_n = L->oc_n, out_w = L->out_w;
+    const int32_t mode = L->mode, lo = L->lo, hi = L->hi;
+    const int32_t *wg = L->w + g0 * dm * L->bw;
+    if (kh == 3 && kw == 3) {
+        dwr3x3_out_row(rows, stride, gn, dm, wg, out_row, oc_n, s, out_w, mode, lo, hi, p->output_offset);
+        return;
+    }
+    const int32_t *wc = wg;
+    for (int32_t ic = 0; ic < gn; ++ic) {
+        const int32_t *prow[TQ_DWR_MAX_KH];
+        for (int32_t ky = 0; ky < kh; ++ky) {
+            prow[ky] = rows[ky] + ic * stride[ky];
+        }
+        for (int32_t m = 0; m < dm; ++m, wc += L->wstep) {
+            const int32_t oc = (g0 + ic) * dm + m;
+            int8_t *o = out_row + ic * dm + m;
+            const tq_rq *q = p->rq + oc;
+            const int32_t bias = p->bias_full[oc];
+            if (mode == TQ_RQ_EXACT) {
+                dwr_any(prow, wc, kh, kw, s, mode, bias, q, lo, hi, p->output_offset, out_w, oc_n, o);
+            } else if (kh == 5 && kw == 5) {
+                (s == 1 ? dwr_5x5_s1 : dwr_5x5_s2)(prow, wc, mode, bias, q, lo, hi, out_w, oc_n, o);
+            } else if (kh == 1 && s == 1 && (kw == 3 || kw == 5 || kw == 9)) {
+                (kw == 3 ? dwr_1x3_s1 : kw == 5 ? dwr_1x5_s1 : dwr_1x9_s1)(prow, wc, mode, bias, q, lo, hi, out_w,
+                                                                          oc_n, o);
+            } else {
+                dwr_any(prow, wc, kh, kw, s, mode, bias, q, lo, hi, p->output_offset, out_w, oc_n, o);
+            }
+        }
+    }
+}
+
 void tq_depthwise_conv_2d_rows_s8(const tq_dw_rows_params *restrict p, const int8_t *in, const int32_t *w,
                                   int8_t *out, void *scratch)
 {
@@ -466,6 +513,7 @@ void tq_depthwise_conv_2d_rows_s8(const tq_dw_rows_params *restrict p, const int
     const int32_t lo = p->act_min, hi = p->act_max, mode = tq_rq_mode(p->rq_exact, lo, hi);
     const int32_t pw = (kw + 1) / 2, wstep = kh * pw, out_w = g.out_w;
     const int32_t bw = kh == 3 && kw == 3 ? TQ_DWR_BLOCK : wstep;
+    const dwr_layer L = {p, w, kh, kw, s, dm, oc_n, out_w, wstep, bw, mode, lo, hi};
     int16_t *ring = (int16_t *)scratch;
     int32_t *zrow = (int32_t *)(void *)(ring + kh * grp * width);
     const int16_t zp = (int16_t)p->input_zp;
@@ -484,60 +532,53 @@ void tq_depthwise_conv_2d_rows_s8(const tq_dw_rows_params *restrict p, const int
             q[i] = zp;
         }
     }
+    /* Groups run one after the other over the whole image, each group's outputs overwriting only
+     * its own inputs, where the output sits a whole number of pixels from the input or apart from
+     * it. Elsewhere (the arena may place them any number of bytes apart) every output row is made
+     * group by group in scratch after the ring row of zero points, from its window rows widened
+     * anew, and copied out after the last group has read them: the rows in order, as one group. */
+    const int32_t in_bytes = g.batches * g.in_h * g.in_w * ch, row_bytes = out_w * oc_n;
+    const intptr_t gap = (intptr_t)out - (intptr_t)in;
+    const int staged = grp < ch && gap < in_bytes && -gap < g.batches * g.out_h * row_bytes && gap % ch != 0;
+    int8_t *stage = (int8_t *)(void *)(zrow + plane_words);
     const int32_t *rows[TQ_DWR_MAX_KH];
     int32_t stride[TQ_DWR_MAX_KH];
     for (int32_t b = 0; b < g.batches; ++b) {
         const int8_t *in_b = in + b * g.in_h * g.in_w * ch;
-        int8_t *out_b = out + b * g.out_h * out_w * oc_n;
-        for (int32_t g0 = 0; g0 < ch; g0 += grp) {
-            const int32_t gn = TQ_MIN(grp, ch - g0);
+        int8_t *out_b = out + b * g.out_h * row_bytes;
+        for (int32_t g0 = 0; g0 < (staged ? 1 : ch); g0 += grp) {
             int32_t next = 0;   /* first input row not yet in the ring */
             for (int32_t oy = 0; oy < g.out_h; ++oy) {
-                int8_t *out_row = out_b + oy * out_w * oc_n + g0 * dm;
                 const int32_t y0 = oy * g.stride_h - g.pad_h;
-                for (int32_t ky = 0; ky < kh; ++ky) {
-                    const int32_t y = y0 + ky;
-                    if (y < 0 || y >= g.in_h) {
-                        rows[ky] = zrow;
-                        stride[ky] = 0;
-                        continue;
-                    }
-                    int16_t *ring_row = ring + (y % kh) * grp * width;
-                    if (y >= next) {
-                        /* rows a stride skips are never read */
-                        dwr_widen(in_b + y * g.in_w * ch + g0, g.in_w, ch, gn, g.pad_w, width, ring_row);
-                        next = y + 1;
-                    }
-                    rows[ky] = (const int32_t *)(const void *)ring_row;
-                    stride[ky] = plane_words;
-                }
-                const int32_t *wg = w + g0 * dm * bw;
-                if (kh == 3 && kw == 3) {
-                    dwr3x3_out_row(rows, stride, gn, dm, wg, out_row, oc_n, s, out_w, mode, lo, hi,
-                                   p->output_offset);
-                    continue;
-                }
-                const int32_t *wc = wg;
-                for (int32_t ic = 0; ic < gn; ++ic) {
-                    const int32_t *prow[TQ_DWR_MAX_KH];
+                for (int32_t c0 = staged ? 0 : g0; c0 < (staged ? ch : g0 + 1); c0 += grp) {
+                    const int32_t gn = TQ_MIN(grp, ch - c0);
                     for (int32_t ky = 0; ky < kh; ++ky) {
-                        prow[ky] = rows[ky] + ic * stride[ky];
-                    }
-                    for (int32_t m = 0; m < dm; ++m, wc += wstep) {
-                        const int32_t oc = (g0 + ic) * dm + m;
-                        int8_t *o = out_row + ic * dm + m;
-                        const tq_rq *q = p->rq + oc;
-                        const int32_t bias = p->bias_full[oc];
-                        if (mode == TQ_RQ_EXACT) {
-                            dwr_any(prow, wc, kh, kw, s, mode, bias, q, lo, hi, p->output_offset, out_w, oc_n, o);
-                        } else if (kh == 5 && kw == 5) {
-                            (s == 1 ? dwr_5x5_s1 : dwr_5x5_s2)(prow, wc, mode, bias, q, lo, hi, out_w, oc_n, o);
-                        } else if (kh == 1 && s == 1 && (kw == 3 || kw == 5 || kw == 9)) {
-                            (kw == 3 ? dwr_1x3_s1 : kw == 5 ? dwr_1x5_s1 : dwr_1x9_s1)(prow, wc, mode, bias, q, lo,
-                                                                                      hi, out_w, oc_n, o);
-                        } else {
-                            dwr_any(prow, wc, kh, kw, s, mode, bias, q, lo, hi, p->output_offset, out_w, oc_n, o);
+                        const int32_t y = y0 + ky;
+                        if (y < 0 || y >= g.in_h) {
+                            rows[ky] = zrow;
+                            stride[ky] = 0;
+                            continue;
                         }
+                        int16_t *ring_row = ring + (staged ? ky : y % kh) * grp * width;
+                        if (staged || y >= next) {
+                            /* rows a stride skips are never read */
+                            dwr_widen(in_b + y * g.in_w * ch + c0, g.in_w, ch, gn, g.pad_w, width, ring_row);
+                            next = y + 1;
+                        }
+                        rows[ky] = (const int32_t *)(const void *)ring_row;
+                        stride[ky] = plane_words;
+                    }
+                    dwr_group_row(&L, rows, stride, c0, gn, (staged ? stage : out_b + oy * row_bytes) + c0 * dm);
+                }
+                if (staged) {
+                    int8_t *o = out_b + oy * row_bytes;
+                    int32_t i = 0;
+                    for (; i + 4 <= row_bytes; i += 4) {   /* words (newlib-nano's memcpy goes by bytes) */
+                        const int32_t v = tq_read_s32(stage + i);
+                        memcpy(o + i, &v, 4);
+                    }
+                    for (; i < row_bytes; ++i) {
+                        o[i] = stage[i];
                     }
                 }
             }
