@@ -43,21 +43,31 @@ static inline int32_t tq_conv_cols_bytes(const tq_conv_dsp_params *p)
  * beyond the tap; with spill they are stored too, landing in a later tap of the same column
  * (written after this one), else only the tap's c bytes go out. src + 4 never passes the input's
  * end (the caller copies the last tap byte by byte where it would). */
+TQ_ALWAYS_INLINE static inline void tq_conv_cols_tap(int8_t *dst, int32_t v, int32_t c, int32_t spill)
+{
+    if (spill || c == 4) {
+        memcpy(dst, &v, 4);
+    } else if (c == 3) {
+        memcpy(dst, &v, 2);
+        dst[2] = (int8_t)(v >> 16);
+    } else if (c == 2) {
+        memcpy(dst, &v, 2);
+    } else {
+        dst[0] = (int8_t)v;
+    }
+}
+
 TQ_ALWAYS_INLINE static inline void tq_conv_cols_taps(int8_t *dst, const int8_t *src, int32_t n, int32_t step,
                                                      int32_t c, int32_t spill)
 {
-    for (; n > 0; --n, src += c, dst += step) {
-        const int32_t v = tq_read_s32(src);
-        if (spill || c == 4) {
-            memcpy(dst, &v, 4);
-        } else if (c == 3) {
-            memcpy(dst, &v, 2);
-            dst[2] = (int8_t)(v >> 16);
-        } else if (c == 2) {
-            memcpy(dst, &v, 2);
-        } else {
-            dst[0] = (int8_t)v;
-        }
+    /* two taps an iteration: the loop's count and branch once for both */
+    for (; n >= 2; n -= 2, src += 2 * c, dst += 2 * step) {
+        const int32_t v0 = tq_read_s32(src), v1 = tq_read_s32(src + c);
+        tq_conv_cols_tap(dst, v0, c, spill);
+        tq_conv_cols_tap(dst + step, v1, c, spill);
+    }
+    if (n) {
+        tq_conv_cols_tap(dst, tq_read_s32(src), c, spill);
     }
 }
 
