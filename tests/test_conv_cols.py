@@ -11,7 +11,7 @@ import pytest
 
 
 # in_c 1-4; 3x3, 5x5, 10x4, 3x2 and a vertically dilated 3x3; strides 1 and 2 (and (1, 2), (2, 1));
-# same and valid padding over odd widths; the last window's last tap the input's last byte (valid,
+# 1x1; same and valid padding over odd widths; the last window's last tap the input's last byte (valid,
 # 1 and 3 channels); out_c 1, 5, 6, 7 (the padded last block staged); RELU (the full int8 range
 # at zero point -128: the runs) and RELU6 (a clamp: pixel by pixel); a residual ADD fused into a
 # staged convolution.
@@ -45,8 +45,8 @@ def _bodies():
         h = L.Add()([L.Conv2D(4, 3, padding="same")(x), x])
         return L.Conv2D(6, (3, 2), strides=(1, 2), padding="same", activation="relu6")(h)
 
-    def tall(x):    # 3 channels, stride (2, 1) valid
-        return L.Conv2D(5, 3, strides=(2, 1), padding="valid", activation="relu")(x)
+    def tall(x):    # 3 channels, stride (2, 1) valid; 1x1 stride 2 (one group a window), a tail
+        return [L.Conv2D(5, 3, strides=(2, 1), padding="valid", activation="relu")(x), L.Conv2D(3, 1, strides=2)(x)]
 
     return {"kws": ((13, 11, 1), kws), "dil": ((12, 9, 1), dil), "last1": ((9, 7, 1), last1),
             "two": ((12, 11, 2), two), "rgb": ((15, 13, 3), rgb), "rgb2": ((17, 15, 3), rgb2),
@@ -135,6 +135,7 @@ def test_which_layers_are_staged_and_their_scratch() -> None:
     assert dsp_scratch(_data(tail, 6)) == cols_bytes(vww) + 8 * 7 + 32 * 8      # a staged run of 32
     assert not _cols(win(5, 3, 1, 32))              # 5 channels: rows widened in place
     assert not _cols(win(3, 3, 1, 32, dil_w=2))     # dilated columns are not contiguous
-    assert not _cols(win(3, 1, 1, 32))              # 1x1
+    assert _cols(win(3, 1, 2, 32)) and _groups(win(3, 1, 2, 32)) == 1    # 1x1 over 3: one group
+    assert not _cols(win(4, 1, 1, 32))              # 1x1 over whole groups: read in place
     assert not _cols(win(3, 3, 2, 200))             # one row's columns beyond 2 KB
     assert row_padding(win(3, 3, 2, 200)) == 3      # (rows padded to whole groups instead)

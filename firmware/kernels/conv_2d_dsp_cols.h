@@ -106,7 +106,7 @@ static void tq_conv_cols(const tq_conv_dsp_params *p, const int8_t *in_b, const 
         const int32_t rest = n - whole;
         n = whole;
         const int32_t spill = ky * c + 4 <= ch;
-        /* constant tap sizes and spills: each loop 6-8 instructions a tap */
+        /* constant tap sizes and spills: 4-6 instructions a tap */
         if (c == 4) {
             tq_conv_cols_taps(dst, src, n, ch, 4, 1);
         } else if (c == 3) {

@@ -236,10 +236,11 @@ def _cols(w: Window) -> bool:
     """Few input channels (a first layer over an image or a spectrogram): each output row's input
     is staged column by column (conv_2d_dsp_cols.h), every pixel's window one contiguous run of
     taps padded to whole groups once, the border pixels as fast as the others (rows widened in
-    place pad each filter row instead, 9 -> 12 taps, and gather every border pixel). Emulated M4,
-    first layers: ResNet 3x3x3 stride 1 784,561 -> 611,018 instructions, VWW 3x3x3 stride 2
-    917,349 -> 781,226, KWS 10x4x1 stride 2 413,726 -> 355,391."""
-    return (w.in_c <= COLS_MAX_CHANNELS and w.dil_w == 1 and w.k_h * w.k_w > 1 and w.k_h <= COLS_MAX_KH
+    place pad each filter row instead, 9 -> 12 taps, and gather every border pixel; a 1x1 layer
+    over 1-3 channels gathered every pixel). Emulated M4, first layers: ResNet 3x3x3 stride 1
+    784,561 -> 606,693 instructions, VWW 3x3x3 stride 2 917,349 -> 763,369, KWS 10x4x1 stride 2
+    413,726 -> 356,369."""
+    return (w.in_c <= COLS_MAX_CHANNELS and w.dil_w == 1 and not _direct(w) and w.k_h <= COLS_MAX_KH
             and cols_bytes(w) <= COLS_MAX_BYTES)
 
 
@@ -274,9 +275,10 @@ def _run_chunk(w: Window) -> int:
 
 def dsp_scratch(d: ConvData) -> int:
     """The column staging (with _cols), the widened column (8 bytes a group), the gather stage
-    (4 bytes a group, not when read in place or staged by columns), and with a fused ADD or out_c not a multiple of 4 one pixel's convolution outputs
-    (4 bytes a block) after it; the runs of pixels (conv_2d_dsp.c fast_run) stage up to
-    _run_chunk pixels' outputs after the column instead, over the gather stage."""
+    (4 bytes a group, not when read in place or staged by columns), and with a fused ADD or out_c
+    not a multiple of 4 one pixel's convolution outputs (4 bytes a block) after it; the runs of
+    pixels (conv_2d_dsp.c fast_run) stage up to _run_chunk pixels' outputs after the column
+    instead, over the gather stage."""
     win = d.win
     g, px = _groups(win), 4 * -(-win.out_c // 4)
     stage = 0 if _direct(win) or _cols(win) else 4 * g
@@ -360,7 +362,8 @@ TILE8 = 4   # output pixels per pass over the weights (TQ_CONV8_TILE in conv_2d_
 
 def dsp8_scratch(d: ConvData) -> int:
     """The column staging (with _cols), the tile's widened windows (8 bytes a group a pixel), the
-    gather stage (4 bytes a group, not when read in place or staged by columns), and with a fused ADD the tile's convolution outputs."""
+    gather stage (4 bytes a group, not when read in place or staged by columns), and with a fused
+    ADD the tile's convolution outputs."""
     g = _groups(d.win)
     cols = cols_bytes(d.win) if _cols(d.win) else 0
     return cols + (8 * TILE8 + (0 if _direct(d.win) or cols else 4)) * g + (TILE8 * d.win.out_c if d.add else 0)
