@@ -244,12 +244,13 @@ typedef struct {
     const tq_rq *rq;        /* 52 */
 } tq_mm_row_job;
 
-/* Widen r2 (> 0) groups from r0 (any alignment) to the column at r1: an odd one first, then two
- * a pass (10 instructions for 2 groups, not 12); r3-r9 scratch. */
+/* Widen r2 (> 0) groups from r0 (any alignment) to the column at r1: an odd one first (the
+ * flags of the halving survive it), then two a pass (10 instructions for 2 groups, not 12); r3-r9
+ * scratch. */
 #define TQ_MM_WIDEN_PAIRS                                                                              \
-    "tst r2, #1\n\tbeq 9f\n\t"                                                                     \
-    "ldr r3, [r0], #4\n\tsxtb16 r4, r3\n\tsxtb16 r5, r3, ror #8\n\tstrd r4, r5, [r1], #8\n"       \
-    "9:\n\tlsrs r2, r2, #1\n\tbeq 5f\n"                                                             \
+    "lsrs r2, r2, #1\n\tbcc 7f\n\t"                                                                \
+    "ldr r3, [r0], #4\n\tsxtb16 r4, r3\n\tsxtb16 r5, r3, ror #8\n\tstrd r4, r5, [r1], #8\n\t"    \
+    "beq 5f\n"                                                                                        \
     "7:\n\tldr r3, [r0], #4\n\tldr r6, [r0], #4\n\tsxtb16 r4, r3\n\tsxtb16 r5, r3, ror #8\n\t"  \
     "sxtb16 r8, r6\n\tsxtb16 r9, r6, ror #8\n\tstrd r4, r5, [r1], #8\n\tstrd r8, r9, [r1], #8\n\t" \
     "subs r2, r2, #1\n\tbne 7b\n"                                                                    \
