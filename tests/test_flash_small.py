@@ -139,7 +139,8 @@ def test_kernel_config_follows_the_layers() -> None:
     depthwise layer, so no depthwise switch."""
     # no layer has a fused ADD or TFLM's requantization; only VWW has constant channels, and
     # layers whose shifts spread too wide to pack (the 6-byte form)
-    lean = {"TQ_DW_DSP_ROWS3": 0, "TQ_CONV8_ADD": 0, "TQ_CONV8_EXACT": 0, "TQ_DW_DSP_EXACT": 0}
+    lean = {"TQ_DW_DSP_ROWS3": 0, "TQ_CONV8_ADD": 0, "TQ_CONV8_EXACT": 0, "TQ_DW_DSP_EXACT": 0,
+            "TQ_CONV_ADD_SUM16": 0, "TQ_CONV_ADD_SUM32": 0, "TQ_CONV_ADD_EXACT": 0}
     kws_only = {"TQ_CONV8_CONSTANTS": 0, "TQ_CONV8_ROW6": 0, "TQ_CONV8_PK_SHIFT": 0}
     for name in ("kws_ref_model", "vww_96_int8"):
         small = _compile(name, flash="small")
@@ -156,6 +157,8 @@ def test_kernel_config_follows_the_layers() -> None:
     resnet = _compile("pretrainedResnet_quant", flash="small").lowered.kernel_config
     assert "TQ_DW_DSP_ROWS3" not in resnet and resnet["TQ_SIZE_POOLING"] == 1
     assert "TQ_CONV8_ADD" not in resnet     # its residual ADDs are fused into convolutions
+    # ... with int16 sum tables only (tinyq/ops/_fused_add.py)
+    assert "TQ_CONV_ADD_SUM16" not in resnet and resnet["TQ_CONV_ADD_SUM32"] == resnet["TQ_CONV_ADD_EXACT"] == 0
 
 
 def test_kernel_config_keeps_what_a_layer_needs(monkeypatch) -> None:

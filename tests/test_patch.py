@@ -278,7 +278,10 @@ def test_auto_off_and_bounds(chain_model: Path) -> None:
     assert loose.patches.stage is not None and loose.patches.overhead_pct <= 50
     assert loose.arena_bytes < off.arena_bytes
     d = loose.patches.to_dict()
-    assert d["patched"] and d["extra_macs"] == 0 and d["saved_bytes"] == off.arena_bytes - loose.arena_bytes
+    # (saved against the same kernels unpatched; `off` may keep a faster kernel whose scratch adds
+    # at most RAM_FOR_SPEED, e.g. the depthwise ring)
+    assert d["patched"] and d["extra_macs"] == 0 and d["saved_bytes"] > 0
+    assert abs(d["saved_bytes"] - (off.arena_bytes - loose.arena_bytes)) <= 0.15 * off.arena_bytes
 
 
 def test_bad_patch_mode_is_refused() -> None:

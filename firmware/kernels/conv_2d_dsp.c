@@ -62,10 +62,10 @@ TQ_ALWAYS_INLINE static inline void fast_run(const tq_conv_dsp_params *p, const 
                 unstage(out, stage, m, 4 * blocks, out_c);
             }
         } else if (!tail) {
-            tq_conv_add_pixel(p, stage, residual, out, m * out_c);
+            tq_conv_add_run(p, stage, residual, out, m * out_c);
         } else {
             for (int32_t i = 0; i < m; ++i) {
-                tq_conv_add_pixel(p, stage + 4 * blocks * i, residual + i * out_c, out + i * out_c, out_c);
+                tq_conv_add_run(p, stage + 4 * blocks * i, residual + i * out_c, out + i * out_c, out_c);
             }
         }
         in += m * in_step;
@@ -96,7 +96,7 @@ TQ_ALWAYS_INLINE static inline void pixel_out(const tq_conv_dsp_params *p, pixel
         tq_mm_copy(out, conv_px, out_c);
     }
     if (p->add_conv_lut) {
-        tq_conv_add_pixel(p, conv_px, residual, out, out_c);
+        tq_conv_add_run(p, conv_px, residual, out, out_c);
     }
 }
 

@@ -27,12 +27,16 @@ typedef struct {
     const tq_rq *rq;            /* per output channel */
     int32_t rq_exact;          /* 1: TFLM's requantization arithmetic (tq_dsp.h) */
     const int32_t *bias;        /* bias + input_offset * sum(w), per channel, padded to 4 */
-    /* A fused residual ADD (TFLM's Add of this convolution's output and a residual): each
-     * operand's rescaled value comes from a 256-entry table (index value + 128), their sum is
-     * requantized with add_rq (tq_dsp.h). add_conv_lut is 0 without one. */
-    const int32_t *add_conv_lut, *add_res_lut;
+    /* A fused residual ADD (TFLM's Add of this convolution's output and a residual; add_conv_lut
+     * is 0 without one): each operand's byte, read unsigned, indexes a 256-entry table
+     * (tinyq/ops/_fused_add.py). add_form TQ_ADD_FORM_SUM16 / SUM32 (int16 / int32 entries):
+     * SSAT8((conv entry + residual entry) >> TQ_ADD_SUM16_SHIFT / TQ_ADD_SUM32_SHIFT) is TFLM's
+     * output; TQ_ADD_FORM_EXACT:
+     * the entries are TFLM's rescaled operands (int32), their sum requantized by tq_rq_exact with
+     * add_rq (mult, shift) plus add_zp. Then clamped to [add_min, add_max]. */
+    const void *add_conv_lut, *add_res_lut;
     tq_rq add_rq;
-    int32_t add_exact, add_zp, add_min, add_max;
+    int32_t add_form, add_zp, add_min, add_max;
     /* conv_2d_dsp8.c only (0 here; it leaves rq 0): the requantization in 6 bytes a channel
      * instead of 12. mult8[c]: the multiplier; shift8[c] = scale | (rs - 1) << 8, scale the fast
      * form's 2^(ls + 1) applied to the accumulator at run time (int8 weights have no room for it),

@@ -426,10 +426,9 @@ void tq_conv_2d_dsp8_s8(const tq_conv_dsp_params *p, const int8_t *in, const int
             }
         }
         if (TQ_CONV8_ADD && p->add_conv_lut) {
+            /* the tile's n pixels lie out_c bytes apart here as in the residual and out: one run */
             tq_conv8_tile(p, col, w, n, conv_px, out_c);
-            for (int32_t j = 0; j < n; ++j) {
-                tq_conv_add_pixel(p, conv_px + j * out_c, residual + (o + j) * out_c, out + (o + j) * out_c, out_c);
-            }
+            tq_conv_add_run(p, conv_px, residual + o * out_c, out + o * out_c, n * out_c);
         } else {
             tq_conv8_tile(p, col, w, n, out + o * out_c, out_c);
         }

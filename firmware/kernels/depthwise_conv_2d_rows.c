@@ -139,9 +139,12 @@ static void dwr_any(const int32_t *const *rows, const int32_t *w, int32_t kh, in
     }
 }
 
-/* ---- 3x3 filters: one block of 10 words per output channel, the weights in registers ----
- * blk[-5..-1] = bias, bias, mult, add, rs (the tq_rq row); blk[0..4] = pairs (w00, w01),
- * (w10, w11), (w20, w21), the column-2 weights (w02, w12) and (w22, 0). */
+/* ---- 3x3 filters: one block of 11 words per output channel, the weights in registers ----
+ * blk[-5..-1] = bias, bias, mult, add, rs (the tq_rq row); blk[0..5] = per filter row the pairs
+ * (w0, w1) and (w1, w2). Stride 1: outputs u and u+1 both come from the words P0 = (u, u+1) and
+ * P1 = (u+2, u+3) without repacking (u: SMLAD P0 (w0, w1) + P1's low times w2; u+1: P0's high
+ * times w0 + SMLAD P1 (w1, w2)); stride 2: u from P0 and P1's low, u+2 from P1 and P2's low. */
+#define TQ_DWR_BLOCK 11
 typedef struct {
     const int32_t *r0, *r1, *r2;   /* the channel's plane rows, from the pass's first word */
     const int32_t *blk;
@@ -153,22 +156,17 @@ typedef struct {
 static inline void dwr3x3_pass(const dwr_job *j, int32_t word, int32_t s, int32_t *o0, int32_t *o1)
 {
     const int32_t *b = j->blk;
-    const int32_t w2a = b[3], w2b = b[4];
     int32_t a0 = b[-5], a1 = b[-4];
     const int32_t *rows[3] = {j->r0 + word, j->r1 + word, j->r2 + word};
     for (int32_t ky = 0; ky < 3; ++ky) {
-        const int32_t p0 = rows[ky][0], p1 = rows[ky][1], w01 = b[ky];
-        /* column 2's weight: the low or high half of w2a, or w2b's low half */
-        const int32_t w2 = ky == 0 ? w2a : ky == 1 ? (int32_t)((uint32_t)w2a >> 16) : w2b;
-        a0 = tq_smlad(p0, w01, a0);
+        const int32_t p0 = rows[ky][0], p1 = rows[ky][1];
+        const int32_t w01 = b[2 * ky], w12 = b[2 * ky + 1];
         if (s == 1) {
-            a0 = tq_smlabb(p1, w2, a0);
-            a1 = dwr_smladx(dwr_pkhbt(p1, p0), w01, a1);
-            a1 = dwr_smlatb(p1, w2, a1);
+            a0 = tq_smlabt(p1, w12, tq_smlad(p0, w01, a0));
+            a1 = tq_smlad(p1, w12, dwr_smlatb(p0, w01, a1));
         } else {
-            a0 = tq_smlabb(p1, w2, a0);
-            a1 = tq_smlad(p1, w01, a1);
-            a1 = tq_smlabb(rows[ky][2], w2, a1);
+            a0 = tq_smlabt(p1, w12, tq_smlad(p0, w01, a0));
+            a1 = tq_smlabt(rows[ky][2], w12, tq_smlad(p1, w01, a1));
         }
     }
     *o0 = a0;
@@ -200,7 +198,8 @@ static void dwr3x3_c(const dwr_job *j, int32_t s, int32_t n, int32_t mode, int32
 }
 
 /* All output channels of one output row: rows[ky] + ic * stride[ky] is input channel ic's plane
- * row ky (stride 0: the zero-point row); output channel oc = ic * dm + m has block blk + 10 oc. */
+ * row ky (stride 0: the zero-point row); output channel oc = ic * dm + m has block blk + B oc
+ * (TQ_DWR_BLOCK words). */
 typedef struct {
     const int32_t *r0, *r1, *r2;   /* channel 0's plane rows */
     const int32_t *blk;            /* channel 0's block, + 5 */
@@ -212,68 +211,127 @@ typedef struct {
     int32_t d0, d1, d2;            /* bytes from a plane row to the next channel's */
     int32_t n_oc;                  /* output channels */
     int32_t odd;                   /* 1: an odd number of outputs, the last alone */
+    int32_t adv4;                  /* stride 1: bytes the rows advance over the whole quads */
+    int32_t out_next;              /* multiplier 1: from the output after a channel's row (its single
+                                    * output stores without a step) to the next channel's */
 } dwr_rowjob;
 
 #ifdef TQ_HAVE_DSP
-/* The output row in asm (the fast requantization over all of int8; at least one whole pair):
- * r0-r2 plane rows, r3 block, r4-r8 weights (reloaded per pass by one LDM, so that the
- * requantization gets their registers), r9/r10 the accumulators, r11/r12 input words, lr the
- * output; the rest on the stack. 35 instructions a pass of 18 MACs, about 25 a channel. */
+/* The output row in asm (the fast requantization over all of int8, any number of outputs): r0-r2
+ * plane rows, r3 block, lr the output, the rest on the stack; each output channel's passes, then
+ * the next channel. Four outputs a pass: per filter row its two weight pairs in r7/r8 and the
+ * words of r4-r6, the accumulators r9-r12 (stride 1: 61 instructions for 36 MACs; stride 2: 64);
+ * then a pair (r11/r12 input words) and a last single output. About 20 instructions a channel
+ * besides (multiplier 1; 30 otherwise). */
 void tq_dwr3x3_s1(const dwr_rowjob *j);
+void tq_dwr3x3_s1m(const dwr_rowjob *j);
 void tq_dwr3x3_s2(const dwr_rowjob *j);
+void tq_dwr3x3_s2m(const dwr_rowjob *j);
 
-/* stack: 0 step, 4 end, 8 adv, 12 rewind, 16 m, 20 dm, 24 d0 d1 d2, 36 output, 40 channels left,
- * 44 odd */
-#define TQ_DWR_ENTRY(name)                                                                       \
-    ".pushsection .text." name ",\"ax\",%progbits\n\t.align 2\n\t.global " name "\n\t"             \
-    ".type " name ", %function\n\t.thumb_func\n" name ":\n\t"                                     \
-    "push {r4-r11, lr}\n\tsub sp, #52\n\t"                                                       \
-    "ldr r1, [r0, #20]\n\tstr r1, [sp]\n\t"                                                      \
-    "ldrd r1, r2, [r0, #24]\n\tstrd r1, r2, [sp, #8]\n\t"                                        \
-    "ldr r1, [r0, #32]\n\tmovs r2, #0\n\tstrd r2, r1, [sp, #16]\n\t"                             \
-    "add r1, r0, #36\n\tldm r1, {r4, r5, r6, r7, r8}\n\t"                                        \
-    "add r1, sp, #24\n\tstm r1, {r4, r5, r6}\n\tstr r7, [sp, #40]\n\tstr r8, [sp, #44]\n\t"       \
-    "ldr lr, [r0, #16]\n\tstr lr, [sp, #36]\n\tldr r3, [r0, #12]\n\tldm r0, {r0, r1, r2}\n"       \
-    "2:\n\tldr r4, [sp, #8]\n\tadd r4, r0, r4\n\tstr r4, [sp, #4]\n"                              \
-    "1:\n\tldm r3, {r4-r8}\n\tldrd r9, r10, [r3, #-20]\n\t"
 #define TQ_DWR_RQ(a)                                                                             \
     "smmlar r7, " a ", r4, r5\n\tadd " a ", r7, " a ", asr #31\n\tasr " a ", " a ", r6\n\t"       \
     "ssat " a ", #8, " a "\n\t"
-#define TQ_DWR_EXIT(name, body)                                                                  \
-    "ldmdb r3, {r4, r5, r6}\n\t" TQ_DWR_RQ("r9") TQ_DWR_RQ("r10")                                \
-    "ldrd r7, r8, [sp]\n\tstrb r9, [lr]\n\tstrb r10, [lr, r7]\n\tadd lr, lr, r7, lsl #1\n\t"     \
-    "cmp r0, r8\n\tbne 1b\n\t"                                                                   \
-    "ldr r4, [sp, #44]\n\tcmp r4, #0\n\tbeq 3f\n\t"                                                        \
-    "ldm r3, {r4-r8}\n\tldrd r9, r10, [r3, #-20]\n\t" body                                       \
-    "ldmdb r3, {r4, r5, r6}\n\t" TQ_DWR_RQ("r9") "strb r9, [lr]\n"                               \
+#define TQ_DWR_FN(name) \
+    ".pushsection .text." name ",\"ax\",%progbits\n\t.align 2\n\t.global " name "\n\t"             \
+    ".type " name ", %function\n\t.thumb_func\n" name ":\n\t"                                     \
+    "push {r4-r11, lr}\n\tsub sp, #56\n\t"
+#define TQ_DWR_END(name) \
+    "add sp, #56\n\tpop {r4-r11, pc}\n\t.size " name ", .-" name "\n\t.popsection\n"
+
+/* Any multiplier. stack: 0 step, 4 end of the quads, 8 adv, 12 rewind, 16 m, 20 dm, 24 d0 d1 d2,
+ * 36 output, 40 channels left, 44 odd, 48 adv4, 52 the pair flag (adv - adv4) */
+#define TQ_DWR_ENTRY                                                                             \
+    "ldr r1, [r0, #20]\n\tstr r1, [sp]\n\t"                                                      \
+    "ldrd r1, r2, [r0, #24]\n\tstrd r1, r2, [sp, #8]\n\t"                                        \
+    "ldr r1, [r0, #32]\n\tmovs r2, #0\n\tstrd r2, r1, [sp, #16]\n\t"                             \
+    "add r1, r0, #36\n\tldm r1, {r4, r5, r6, r7, r8, r9}\n\t"                                    \
+    "add r1, sp, #24\n\tstm r1, {r4, r5, r6}\n\tstr r7, [sp, #40]\n\tstr r8, [sp, #44]\n\t"       \
+    "str r9, [sp, #48]\n\tldr r4, [sp, #8]\n\tsubs r4, r4, r9\n\tstr r4, [sp, #52]\n\t"           \
+    "ldr lr, [r0, #16]\n\tstr lr, [sp, #36]\n\tldr r3, [r0, #12]\n\tldm r0, {r0, r1, r2}\n"
+/* after a channel's outputs: its rows back, the next channel's planes where m wraps, its block
+ * and output */
+#define TQ_DWR_NEXT                                                                              \
     "3:\n\tldr r4, [sp, #12]\n\tsubs r0, r0, r4\n\tsubs r1, r1, r4\n\tsubs r2, r2, r4\n\t"        \
     "ldrd r5, r6, [sp, #16]\n\tadds r5, #1\n\tcmp r5, r6\n\tbne 4f\n\t"                          \
     "add r7, sp, #24\n\tldm r7, {r7, r8, r9}\n\tadd r0, r7\n\tadd r1, r8\n\tadd r2, r9\n\t"       \
     "movs r5, #0\n"                                                                              \
-    "4:\n\tstr r5, [sp, #16]\n\tadds r3, #40\n\t"                                                \
+    "4:\n\tstr r5, [sp, #16]\n\tadds r3, #44\n\t"                                                \
     "ldr lr, [sp, #36]\n\tadd lr, lr, #1\n\tstr lr, [sp, #36]\n\t"                               \
-    "ldr r4, [sp, #40]\n\tsubs r4, #1\n\tstr r4, [sp, #40]\n\tbne 2b\n\t"                        \
-    "add sp, #52\n\tpop {r4-r11, pc}\n\t.size " name ", .-" name "\n\t.popsection\n"
+    "ldr r4, [sp, #40]\n\tsubs r4, #1\n\tstr r4, [sp, #40]\n\tbne 2b\n\t"
+/* Multiplier 1: the next channel's planes are always d0-d2 on, so the rows step by d - rewind and
+ * the output by out_next, till the blocks' end. stack: 0 step, 4 end of the quads, 24 d0-d2 minus
+ * rewind, 36 out_next, 40 the blocks' end, 44 odd, 48 adv4, 52 the pair flag */
+#define TQ_DWR_ENTRY_M1                                                                          \
+    "ldr r1, [r0, #20]\n\tstr r1, [sp]\n\t"                                                      \
+    "add r2, r0, #36\n\tldm r2, {r4, r5, r6, r7, r8, r9}\n\t"                                    \
+    "ldr r1, [r0, #28]\n\tsubs r4, r4, r1\n\tsubs r5, r5, r1\n\tsubs r6, r6, r1\n\t"              \
+    "add r2, sp, #24\n\tstm r2, {r4, r5, r6}\n\tstr r8, [sp, #44]\n\tstr r9, [sp, #48]\n\t"       \
+    "ldr r1, [r0, #24]\n\tsubs r1, r1, r9\n\tstr r1, [sp, #52]\n\t"                              \
+    "ldr r3, [r0, #12]\n\tmovs r1, #44\n\tmla r7, r7, r1, r3\n\tstr r7, [sp, #40]\n\t"            \
+    "ldr r1, [r0, #60]\n\tstr r1, [sp, #36]\n\t"                                                 \
+    "ldr lr, [r0, #16]\n\tldm r0, {r0, r1, r2}\n"
+#define TQ_DWR_NEXT_M1                                                                           \
+    "3:\n\tadd r7, sp, #24\n\tldm r7, {r7, r8, r9}\n\tadd r0, r7\n\tadd r1, r8\n\tadd r2, r9\n\t" \
+    "adds r3, #44\n\tldr r4, [sp, #36]\n\tadd lr, lr, r4\n\t"                                    \
+    "ldr r4, [sp, #40]\n\tcmp r3, r4\n\tbne 2b\n\t"
 
-/* stride 1: words P0 = (u, u+1), P1 = (u+2, u+3); output u+1 pairs (u+1, u+2) = PKHBT(P1, P0)
- * swapped, hence SMLADX; the rows advance one word */
-#define TQ_DWR_S1                                                                                \
-    "ldrd r11, r12, [r0], #4\n\tsmlad r9, r11, r4, r9\n\tsmlabb r9, r12, r7, r9\n\t"              \
-    "pkhbt r11, r12, r11\n\tsmladx r10, r11, r4, r10\n\tsmlatb r10, r12, r7, r10\n\t"             \
-    "ldrd r11, r12, [r1], #4\n\tsmlad r9, r11, r5, r9\n\tsmlabt r9, r12, r7, r9\n\t"              \
-    "pkhbt r11, r12, r11\n\tsmladx r10, r11, r5, r10\n\tsmlatt r10, r12, r7, r10\n\t"             \
-    "ldrd r11, r12, [r2], #4\n\tsmlad r9, r11, r6, r9\n\tsmlabb r9, r12, r8, r9\n\t"              \
-    "pkhbt r11, r12, r11\n\tsmladx r10, r11, r6, r10\n\tsmlatb r10, r12, r8, r10\n\t"
-/* stride 2: words P0 = (u, u+1), P1 = (u+2, u+3), P2 = (u+4, u+5); the rows advance two words */
-#define TQ_DWR_S2                                                                                \
-    "ldrd r11, r12, [r0], #8\n\tsmlad r9, r11, r4, r9\n\tsmlabb r9, r12, r7, r9\n\t"              \
-    "smlad r10, r12, r4, r10\n\tldr r11, [r0]\n\tsmlabb r10, r11, r7, r10\n\t"                    \
-    "ldrd r11, r12, [r1], #8\n\tsmlad r9, r11, r5, r9\n\tsmlabt r9, r12, r7, r9\n\t"              \
-    "smlad r10, r12, r5, r10\n\tldr r11, [r1]\n\tsmlabt r10, r11, r7, r10\n\t"                    \
-    "ldrd r11, r12, [r2], #8\n\tsmlad r9, r11, r6, r9\n\tsmlabb r9, r12, r8, r9\n\t"              \
-    "smlad r10, r12, r6, r10\n\tldr r11, [r2]\n\tsmlabb r10, r11, r8, r10\n\t"
-__asm__(TQ_DWR_ENTRY("tq_dwr3x3_s1") TQ_DWR_S1 TQ_DWR_EXIT("tq_dwr3x3_s1", TQ_DWR_S1));
-__asm__(TQ_DWR_ENTRY("tq_dwr3x3_s2") TQ_DWR_S2 TQ_DWR_EXIT("tq_dwr3x3_s2", TQ_DWR_S2));
+/* One filter row (plane row rp, its weight pairs W01 W12 at r3 + off) of four outputs (r9-r12).
+ * Stride 1: u = P0 W01 + lo(P1) hi(W12), u+1 = hi(P0) lo(W01) + P1 W12, u+2 and u+3 the same a
+ * word on; the row advances two words. */
+#define TQ_DWR_Q_S1(rp, off)                                                                     \
+    "ldrd r4, r5, [" rp "], #8\n\tldr r6, [" rp "]\n\tldrd r7, r8, [r3, #" off "]\n\t"             \
+    "smlad r9, r4, r7, r9\n\tsmlabt r9, r5, r8, r9\n\t"                                           \
+    "smlatb r10, r4, r7, r10\n\tsmlad r10, r5, r8, r10\n\t"                                       \
+    "smlad r11, r5, r7, r11\n\tsmlabt r11, r6, r8, r11\n\t"                                       \
+    "smlatb r12, r5, r7, r12\n\tsmlad r12, r6, r8, r12\n\t"
+/* Stride 2: output k = P_k W01 + lo(P_k+1) hi(W12); the row advances four words. */
+#define TQ_DWR_Q_S2(rp, off)                                                                     \
+    "ldrd r4, r5, [" rp "], #8\n\tldrd r7, r8, [r3, #" off "]\n\t"                                 \
+    "smlad r9, r4, r7, r9\n\tsmlabt r9, r5, r8, r9\n\tsmlad r10, r5, r7, r10\n\t"                 \
+    "ldrd r4, r5, [" rp "], #8\n\tsmlabt r10, r4, r8, r10\n\t"                                   \
+    "smlad r11, r4, r7, r11\n\tsmlabt r11, r5, r8, r11\n\tsmlad r12, r5, r7, r12\n\t"             \
+    "ldr r4, [" rp "]\n\tsmlabt r12, r4, r8, r12\n\t"
+/* ... of two outputs (r9, r10): stride 1 a word on, stride 2 two */
+#define TQ_DWR_P_S1(rp, off)                                                                     \
+    "ldrd r11, r12, [" rp "], #4\n\tldrd r4, r5, [r3, #" off "]\n\t"                               \
+    "smlad r9, r11, r4, r9\n\tsmlabt r9, r12, r5, r9\n\t"                                         \
+    "smlatb r10, r11, r4, r10\n\tsmlad r10, r12, r5, r10\n\t"
+#define TQ_DWR_P_S2(rp, off)                                                                     \
+    "ldrd r11, r12, [" rp "], #8\n\tldrd r4, r5, [r3, #" off "]\n\t"                               \
+    "smlad r9, r11, r4, r9\n\tsmlabt r9, r12, r5, r9\n\tsmlad r10, r12, r4, r10\n\t"              \
+    "ldr r11, [" rp "]\n\tsmlabt r10, r11, r5, r10\n\t"
+/* ... of one (r9): the row a word on (stride 1), two (stride 2) */
+#define TQ_DWR_1(rp, off, adv)                                                                   \
+    "ldrd r11, r12, [" rp "], #" adv "\n\tldrd r4, r5, [r3, #" off "]\n\t"                         \
+    "smlad r9, r11, r4, r9\n\tsmlabt r9, r12, r5, r9\n\t"
+#define TQ_DWR_1_S1(rp, off) TQ_DWR_1(rp, off, "4")
+#define TQ_DWR_1_S2(rp, off) TQ_DWR_1(rp, off, "8")
+
+/* One channel's row: quads to the end in [sp, #4], a pair where [sp, #52] is not 0, a single
+ * where [sp, #44] (odd) is not 0; then label 3 (the channel step) */
+#define TQ_DWR_ROW(Q, P, ONE)                                                                    \
+    "2:\n\tldr r4, [sp, #48]\n\tadd r4, r0, r4\n\tstr r4, [sp, #4]\n\tcmp r0, r4\n\tbeq 5f\n"     \
+    "1:\n\tldrd r9, r10, [r3, #-20]\n\tldrd r11, r12, [r3, #-20]\n\t"                              \
+    Q("r0", "0") Q("r1", "8") Q("r2", "16")                                                       \
+    "ldmdb r3, {r4, r5, r6}\n\t" TQ_DWR_RQ("r9") TQ_DWR_RQ("r10") TQ_DWR_RQ("r11") TQ_DWR_RQ("r12") \
+    "ldrd r7, r8, [sp]\n\tstrb r9, [lr]\n\tstrb r10, [lr, r7]\n\tadd lr, lr, r7, lsl #1\n\t"     \
+    "strb r11, [lr]\n\tstrb r12, [lr, r7]\n\tadd lr, lr, r7, lsl #1\n\t"                         \
+    "cmp r0, r8\n\tbne 1b\n"                                                                     \
+    "5:\n\tldr r4, [sp, #52]\n\tcmp r4, #0\n\tbeq 6f\n\t"                                        \
+    "ldrd r9, r10, [r3, #-20]\n\t" P("r0", "0") P("r1", "8") P("r2", "16")                        \
+    "ldmdb r3, {r4, r5, r6}\n\t" TQ_DWR_RQ("r9") TQ_DWR_RQ("r10")                                 \
+    "ldr r7, [sp]\n\tstrb r9, [lr]\n\tstrb r10, [lr, r7]\n\tadd lr, lr, r7, lsl #1\n"            \
+    "6:\n\tldr r4, [sp, #44]\n\tcmp r4, #0\n\tbeq 3f\n\t"                                        \
+    "ldr r9, [r3, #-20]\n\t" ONE("r0", "0") ONE("r1", "8") ONE("r2", "16")                        \
+    "ldmdb r3, {r4, r5, r6}\n\t" TQ_DWR_RQ("r9") "strb r9, [lr]\n"
+__asm__(TQ_DWR_FN("tq_dwr3x3_s1") TQ_DWR_ENTRY TQ_DWR_ROW(TQ_DWR_Q_S1, TQ_DWR_P_S1, TQ_DWR_1_S1)
+        TQ_DWR_NEXT TQ_DWR_END("tq_dwr3x3_s1"));
+__asm__(TQ_DWR_FN("tq_dwr3x3_s1m") TQ_DWR_ENTRY_M1 TQ_DWR_ROW(TQ_DWR_Q_S1, TQ_DWR_P_S1, TQ_DWR_1_S1)
+        TQ_DWR_NEXT_M1 TQ_DWR_END("tq_dwr3x3_s1m"));
+__asm__(TQ_DWR_FN("tq_dwr3x3_s2") TQ_DWR_ENTRY TQ_DWR_ROW(TQ_DWR_Q_S2, TQ_DWR_P_S2, TQ_DWR_1_S2)
+        TQ_DWR_NEXT TQ_DWR_END("tq_dwr3x3_s2"));
+__asm__(TQ_DWR_FN("tq_dwr3x3_s2m") TQ_DWR_ENTRY_M1 TQ_DWR_ROW(TQ_DWR_Q_S2, TQ_DWR_P_S2, TQ_DWR_1_S2)
+        TQ_DWR_NEXT_M1 TQ_DWR_END("tq_dwr3x3_s2m"));
 #endif
 
 static void dwr3x3_out_row(const int32_t *const *rows, const int32_t *stride, int32_t ch, int32_t dm,
@@ -281,18 +339,23 @@ static void dwr3x3_out_row(const int32_t *const *rows, const int32_t *stride, in
                            int32_t lo, int32_t hi, int32_t zp)
 {
 #ifdef TQ_HAVE_DSP
-    if (mode == TQ_RQ_FAST_FULL && n >= 2) {
+    if (mode == TQ_RQ_FAST_FULL) {
         const int32_t adv = (n / 2) * 4 * s;
         const dwr_rowjob j = {rows[0], rows[1], rows[2], blk + 5, out, step, adv, adv + (n & 1) * 4 * s, dm,
-                              stride[0] * 4, stride[1] * 4, stride[2] * 4, ch * dm, n & 1};
-        (s == 1 ? tq_dwr3x3_s1 : tq_dwr3x3_s2)(&j);
+                              stride[0] * 4, stride[1] * 4, stride[2] * 4, ch * dm, n & 1, (n / 4) * 8 * s,
+                              1 - (n & ~1) * step};
+        if (s == 1) {
+            (dm == 1 ? tq_dwr3x3_s1m : tq_dwr3x3_s1)(&j);
+        } else {
+            (dm == 1 ? tq_dwr3x3_s2m : tq_dwr3x3_s2)(&j);
+        }
         return;
     }
 #endif
     const int32_t *r0 = rows[0], *r1 = rows[1], *r2 = rows[2];
     dwr_job j = {r0, r1, r2, blk + 5, out, step};
     for (int32_t ic = 0; ic < ch; ++ic, r0 += stride[0], r1 += stride[1], r2 += stride[2]) {
-        for (int32_t m = 0; m < dm; ++m, blk += 10, ++out) {
+        for (int32_t m = 0; m < dm; ++m, blk += TQ_DWR_BLOCK, ++out) {
             j.r0 = r0;
             j.r1 = r1;
             j.r2 = r2;
@@ -305,8 +368,7 @@ static void dwr3x3_out_row(const int32_t *const *rows, const int32_t *stride, in
 
 /* The whole-pair part of widening one input row: `blocks` blocks of 4 channels, `pairs` pixel
  * pairs each, from src (pixel 0 of the pairs, channel 0) into plane 0 at q0 (a word), planes
- * plane_bytes apart, pixels chs bytes apart. SXTB16 splits a pixel's word of 4 channels into
- * (c, c+2) and (c+1, c+3); PKHBT/PKHTB pair two pixels per channel. */
+ * plane_bytes apart, pixels chs bytes apart. */
 typedef struct {
     const int8_t *src;
     int32_t chs;
@@ -316,7 +378,8 @@ typedef struct {
 } dwr_widen_job;
 
 #ifdef TQ_HAVE_DSP
-/* 17 instructions per 2 pixels of 4 channels */
+/* 15 instructions per 2 pixels of 4 channels: PKHBT/PKHTB pair the two pixels' low and high
+ * halfwords (channels c, c+1 and c+2, c+3 of both), SXTB16 then yields each channel's pair */
 void tq_dwr_widen(const dwr_widen_job *j);
 __asm__(".pushsection .text.tq_dwr_widen,\"ax\",%progbits\n\t.align 2\n\t.global tq_dwr_widen\n\t"
         ".type tq_dwr_widen, %function\n\t.thumb_func\ntq_dwr_widen:\n\t"
@@ -326,11 +389,9 @@ __asm__(".pushsection .text.tq_dwr_widen,\"ax\",%progbits\n\t.align 2\n\t.global
         "2:\n\tmov r0, lr\n\tldr r2, [sp, #8]\n\tadd r5, r2, r3\n\tadd r6, r5, r3\n\tadd r7, r6, r3\n\t"
         "ldr r4, [sp]\n"
         "1:\n\tldr r8, [r0]\n\tldr r9, [r0, r1]\n\tadd r0, r0, r1, lsl #1\n\t"
-        "sxtb16 r10, r8\n\tsxtb16 r8, r8, ror #8\n\tsxtb16 r11, r9\n\tsxtb16 r9, r9, ror #8\n\t"
-        "pkhbt r12, r10, r11, lsl #16\n\tpkhtb r10, r11, r10, asr #16\n\t"
-        "str r12, [r2], #4\n\tstr r10, [r6], #4\n\t"
-        "pkhbt r12, r8, r9, lsl #16\n\tpkhtb r8, r9, r8, asr #16\n\t"
-        "str r12, [r5], #4\n\tstr r8, [r7], #4\n\t"
+        "pkhbt r10, r8, r9, lsl #16\n\tpkhtb r11, r9, r8, asr #16\n\t"
+        "sxtb16 r12, r10\n\tstr r12, [r2], #4\n\tsxtb16 r10, r10, ror #8\n\tstr r10, [r5], #4\n\t"
+        "sxtb16 r12, r11\n\tstr r12, [r6], #4\n\tsxtb16 r11, r11, ror #8\n\tstr r11, [r7], #4\n\t"
         "subs r4, #1\n\tbne 1b\n\t"
         "add lr, lr, #4\n\tldr r2, [sp, #8]\n\tadd r2, r2, r3, lsl #2\n\tstr r2, [sp, #8]\n\t"
         "ldr r4, [sp, #4]\n\tsubs r4, #1\n\tstr r4, [sp, #4]\n\tbne 2b\n\t"
@@ -358,26 +419,27 @@ static void tq_dwr_widen(const dwr_widen_job *j)
 }
 #endif
 
-/* Input row `src` (in_w pixels of ch channels) into the ring row dst: plane c holds channel c at
- * halfword pad + x. Pixel pairs (x, x+1) of whole blocks of 4 channels by tq_dwr_widen, x even
- * (an odd pad puts them across words: a word store at any halfword is one STR on the M-profile);
- * an odd pixel count ends with the pair (n-2, n-1) again. The channels past the last block one
- * by one. */
-static void dwr_widen(const int8_t *src, int32_t in_w, int32_t ch, int32_t pad, int32_t width, int16_t *dst)
+/* Input row `src` (in_w pixels, chs bytes apart; ch channels of them) into the ring row dst: plane
+ * c holds channel c at halfword pad + x. Pixel pairs (x, x+1) of whole blocks of 4 channels by
+ * tq_dwr_widen, x even (an odd pad puts them across words: a word store at any halfword is one
+ * STR on the M-profile); an odd pixel count ends with the pair (n-2, n-1) again. The channels past
+ * the last block one by one. */
+static void dwr_widen(const int8_t *src, int32_t in_w, int32_t chs, int32_t ch, int32_t pad, int32_t width,
+                      int16_t *dst)
 {
     const int32_t n = TQ_MIN(in_w, width - pad), blocks = ch / 4;
     const int32_t full = n >= 2 ? 4 * blocks : 0;
     for (int32_t c = full; c < ch; ++c) {
         int16_t *q = dst + c * width + pad;
         for (int32_t x = 0; x < n; ++x) {
-            q[x] = src[x * ch + c];
+            q[x] = src[x * chs + c];
         }
     }
     if (full > 0) {
-        dwr_widen_job j = {src, ch, (int32_t *)(void *)(dst + pad), 2 * width, n / 2, blocks};
+        dwr_widen_job j = {src, chs, (int32_t *)(void *)(dst + pad), 2 * width, n / 2, blocks};
         tq_dwr_widen(&j);
         if (n & 1) {
-            j.src = src + (n - 2) * ch;
+            j.src = src + (n - 2) * chs;
             j.q0 = (int32_t *)(void *)(dst + pad + n - 2);
             j.pairs = 1;
             tq_dwr_widen(&j);
@@ -399,11 +461,13 @@ void tq_depthwise_conv_2d_rows_s8(const tq_dw_rows_params *restrict p, const int
         t = g.pad_h, g.pad_h = g.pad_w, g.pad_w = t;
     }
     const int32_t kh = g.k_h, kw = g.k_w, s = g.stride_w, ch = g.in_c, oc_n = g.out_c, dm = p->depth_mult;
+    const int32_t grp = p->group > 0 && p->group < ch ? p->group : ch;
     const int32_t width = tq_dw_rows_width(g.out_w, s, kw), plane_words = width / 2;
     const int32_t lo = p->act_min, hi = p->act_max, mode = tq_rq_mode(p->rq_exact, lo, hi);
     const int32_t pw = (kw + 1) / 2, wstep = kh * pw, out_w = g.out_w;
+    const int32_t bw = kh == 3 && kw == 3 ? TQ_DWR_BLOCK : wstep;
     int16_t *ring = (int16_t *)scratch;
-    int32_t *zrow = (int32_t *)(void *)(ring + kh * ch * width);
+    int32_t *zrow = (int32_t *)(void *)(ring + kh * grp * width);
     const int16_t zp = (int16_t)p->input_zp;
     const int32_t zword = (int32_t)(((uint32_t)(uint16_t)zp) | ((uint32_t)(uint16_t)zp << 16));
     /* padding: the zero-point row, and each ring plane's columns outside the image */
@@ -411,7 +475,7 @@ void tq_depthwise_conv_2d_rows_s8(const tq_dw_rows_params *restrict p, const int
         zrow[i] = zword;
     }
     const int32_t right = TQ_MIN(g.pad_w + g.in_w, width);
-    for (int32_t r = 0; r < kh * ch; ++r) {
+    for (int32_t r = 0; r < kh * grp; ++r) {
         int16_t *q = ring + r * width;
         for (int32_t i = 0; i < TQ_MIN(g.pad_w, width); ++i) {
             q[i] = zp;
@@ -424,47 +488,56 @@ void tq_depthwise_conv_2d_rows_s8(const tq_dw_rows_params *restrict p, const int
     int32_t stride[TQ_DWR_MAX_KH];
     for (int32_t b = 0; b < g.batches; ++b) {
         const int8_t *in_b = in + b * g.in_h * g.in_w * ch;
-        int32_t next = 0;   /* first input row not yet in the ring */
-        for (int32_t oy = 0; oy < g.out_h; ++oy, out += out_w * oc_n) {
-            const int32_t y0 = oy * g.stride_h - g.pad_h;
-            for (int32_t ky = 0; ky < kh; ++ky) {
-                const int32_t y = y0 + ky;
-                if (y < 0 || y >= g.in_h) {
-                    rows[ky] = zrow;
-                    stride[ky] = 0;
+        int8_t *out_b = out + b * g.out_h * out_w * oc_n;
+        for (int32_t g0 = 0; g0 < ch; g0 += grp) {
+            const int32_t gn = TQ_MIN(grp, ch - g0);
+            int32_t next = 0;   /* first input row not yet in the ring */
+            for (int32_t oy = 0; oy < g.out_h; ++oy) {
+                int8_t *out_row = out_b + oy * out_w * oc_n + g0 * dm;
+                const int32_t y0 = oy * g.stride_h - g.pad_h;
+                for (int32_t ky = 0; ky < kh; ++ky) {
+                    const int32_t y = y0 + ky;
+                    if (y < 0 || y >= g.in_h) {
+                        rows[ky] = zrow;
+                        stride[ky] = 0;
+                        continue;
+                    }
+                    int16_t *ring_row = ring + (y % kh) * grp * width;
+                    if (y >= next) {
+                        /* rows a stride skips are never read */
+                        dwr_widen(in_b + y * g.in_w * ch + g0, g.in_w, ch, gn, g.pad_w, width, ring_row);
+                        next = y + 1;
+                    }
+                    rows[ky] = (const int32_t *)(const void *)ring_row;
+                    stride[ky] = plane_words;
+                }
+                const int32_t *wg = w + g0 * dm * bw;
+                if (kh == 3 && kw == 3) {
+                    dwr3x3_out_row(rows, stride, gn, dm, wg, out_row, oc_n, s, out_w, mode, lo, hi,
+                                   p->output_offset);
                     continue;
                 }
-                if (y >= next) {
-                    /* rows a stride skips are never read */
-                    dwr_widen(in_b + y * g.in_w * ch, g.in_w, ch, g.pad_w, width, ring + (y % kh) * ch * width);
-                    next = y + 1;
-                }
-                rows[ky] = (const int32_t *)(const void *)(ring + (y % kh) * ch * width);
-                stride[ky] = plane_words;
-            }
-            if (kh == 3 && kw == 3) {
-                dwr3x3_out_row(rows, stride, ch, dm, w, out, oc_n, s, out_w, mode, lo, hi, p->output_offset);
-                continue;
-            }
-            const int32_t *wc = w;
-            for (int32_t ic = 0; ic < ch; ++ic) {
-                const int32_t *prow[TQ_DWR_MAX_KH];
-                for (int32_t ky = 0; ky < kh; ++ky) {
-                    prow[ky] = rows[ky] + ic * stride[ky];
-                }
-                for (int32_t oc = ic * dm; oc < (ic + 1) * dm; ++oc, wc += wstep) {
-                    int8_t *o = out + oc;
-                    const tq_rq *q = p->rq + oc;
-                    const int32_t bias = p->bias_full[oc];
-                    if (mode == TQ_RQ_EXACT) {
-                        dwr_any(prow, wc, kh, kw, s, mode, bias, q, lo, hi, p->output_offset, out_w, oc_n, o);
-                    } else if (kh == 5 && kw == 5) {
-                        (s == 1 ? dwr_5x5_s1 : dwr_5x5_s2)(prow, wc, mode, bias, q, lo, hi, out_w, oc_n, o);
-                    } else if (kh == 1 && s == 1 && (kw == 3 || kw == 5 || kw == 9)) {
-                        (kw == 3 ? dwr_1x3_s1 : kw == 5 ? dwr_1x5_s1 : dwr_1x9_s1)(prow, wc, mode, bias, q, lo, hi,
-                                                                                  out_w, oc_n, o);
-                    } else {
-                        dwr_any(prow, wc, kh, kw, s, mode, bias, q, lo, hi, p->output_offset, out_w, oc_n, o);
+                const int32_t *wc = wg;
+                for (int32_t ic = 0; ic < gn; ++ic) {
+                    const int32_t *prow[TQ_DWR_MAX_KH];
+                    for (int32_t ky = 0; ky < kh; ++ky) {
+                        prow[ky] = rows[ky] + ic * stride[ky];
+                    }
+                    for (int32_t m = 0; m < dm; ++m, wc += wstep) {
+                        const int32_t oc = (g0 + ic) * dm + m;
+                        int8_t *o = out_row + ic * dm + m;
+                        const tq_rq *q = p->rq + oc;
+                        const int32_t bias = p->bias_full[oc];
+                        if (mode == TQ_RQ_EXACT) {
+                            dwr_any(prow, wc, kh, kw, s, mode, bias, q, lo, hi, p->output_offset, out_w, oc_n, o);
+                        } else if (kh == 5 && kw == 5) {
+                            (s == 1 ? dwr_5x5_s1 : dwr_5x5_s2)(prow, wc, mode, bias, q, lo, hi, out_w, oc_n, o);
+                        } else if (kh == 1 && s == 1 && (kw == 3 || kw == 5 || kw == 9)) {
+                            (kw == 3 ? dwr_1x3_s1 : kw == 5 ? dwr_1x5_s1 : dwr_1x9_s1)(prow, wc, mode, bias, q, lo,
+                                                                                      hi, out_w, oc_n, o);
+                        } else {
+                            dwr_any(prow, wc, kh, kw, s, mode, bias, q, lo, hi, p->output_offset, out_w, oc_n, o);
+                        }
                     }
                 }
             }

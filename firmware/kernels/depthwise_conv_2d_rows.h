@@ -27,6 +27,9 @@
 typedef struct {
     tq_window geo;
     int16_t depth_mult;         /* out_c / in_c */
+    int16_t group;              /* input channels per pass over the image (0: all): the ring holds
+                                 * only theirs (multiplier 1 only: a channel's outputs then overwrite
+                                 * only its own inputs, so the layer keeps its arena overlap) */
     int32_t input_zp;           /* what padding taps read (raw input value) */
     int32_t output_offset;      /* output zero point (rq_exact only) */
     int32_t act_min, act_max;
@@ -39,8 +42,9 @@ typedef struct {
 /* NHWC int8 depthwise convolution, bit-exact with TFLM's DepthwiseConvPerChannel. Output rows are
  * written in order, each after the input rows its windows read were copied into the ring (so the
  * output may trail the input in the arena as for any window kernel). Scratch (rows_scratch in
- * tinyq/ops/depthwise_conv_2d.py): k_h ring rows of in_c planes, then one row of zero points,
- * each plane tq_dw_rows_width() halfwords. */
+ * tinyq/ops/depthwise_conv_2d.py): k_h ring rows of `group` (or in_c) planes, then one row of
+ * zero points, each plane tq_dw_rows_width() halfwords. With groups, each group of channels runs
+ * over the whole image in turn (its output rows in order, as above, for its channels). */
 void tq_depthwise_conv_2d_rows_s8(const tq_dw_rows_params *restrict p, const int8_t *in, const int32_t *w,
                                   int8_t *out, void *scratch);
 

@@ -5,6 +5,11 @@
 #define TQ_DIM_MAX 32767
 #define TQ_ADD_LUT_SIZE 256
 #define TQ_ADD_LUT_ZERO 128
+#define TQ_ADD_FORM_SUM16 0
+#define TQ_ADD_FORM_SUM32 1
+#define TQ_ADD_FORM_EXACT 2
+#define TQ_ADD_SUM16_SHIFT 7
+#define TQ_ADD_SUM32_SHIFT 8
 #define TQ_POOL_SIMD_MAX_TAPS 255
 
 #endif

@@ -7,10 +7,18 @@ from __future__ import annotations
 
 # Dimensions, strides and paddings in the kernels' parameter structs are int16_t (tq_window).
 TQ_DIM_MAX = 32767
-# A residual ADD fused into a DSP convolution: one int32 table entry per int8 value, indexed
+# The DSP ADD, SUB and SQUARED_DIFFERENCE kernels' tables: one entry per int8 value, indexed
 # value + TQ_ADD_LUT_ZERO.
 TQ_ADD_LUT_SIZE = 256
 TQ_ADD_LUT_ZERO = 128
+# The DSP convolution's fused ADD (tinyq/ops/_fused_add.py): its two tables (indexed by the byte
+# read unsigned) in one of these forms; with a sum form the output is SSAT8((A[a] + B[b]) >> shift),
+# the shift of its entries' size.
+TQ_ADD_FORM_SUM16 = 0
+TQ_ADD_FORM_SUM32 = 1
+TQ_ADD_FORM_EXACT = 2      # TFLM's rescaled operands (int32), summed and requantized as TFLM does
+TQ_ADD_SUM16_SHIFT = 7
+TQ_ADD_SUM32_SHIFT = 8
 # The DSP average pool sums 4 channels in the 16-bit halves of a word (SXTAB16): each sum of at
 # most this many int8 taps (|tap - (-128)| <= 255) stays below 2^16.
 TQ_POOL_SIMD_MAX_TAPS = 255

@@ -16,11 +16,12 @@ from tinyq.ops._dsp_layout import (
     packed_requant,
     pad4,
     requant_for,
-    residual_add_tables,
     scaled_int32,
 )
+from tinyq.ops._fused_add import fused_add_tables
 from tinyq.ops._window import Window, conv_weights_check, need_activation, window
 from tinyq.ops.add import AddData, prepare_add_sub
+from tinyq.ops.constants import TQ_ADD_FORM_EXACT
 from tinyq.ops.emitter import Emitter
 from tinyq.ops.registry import Overlap, Prepared, Refusal, Rows, register_op, variant
 
@@ -297,14 +298,16 @@ def _pad_rq(rq: np.ndarray, exact: int) -> np.ndarray:
 
 
 def _fused_add_dsp(d: ConvData, em: Emitter) -> dict[str, object]:
-    """The DSP kernel's fields for a fused residual ADD: two tables and a requantization."""
+    """The DSP kernel's fields for a fused residual ADD: two tables (_fused_add.py) and, for the
+    form that keeps TFLM's arithmetic, its output requantization."""
     if d.add is None:
-        return {"add_conv_lut": "0", "add_res_lut": "0", "add_rq": "{0, 0, 0}", "add_exact": 0,
+        return {"add_conv_lut": "0", "add_res_lut": "0", "add_rq": "{0, 0, 0}", "add_form": 0,
                 "add_zp": 0, "add_min": 0, "add_max": 0}
     f = d.add.params
-    conv_lut, res_lut, row, exact = residual_add_tables(f, d.conv_first)
+    form, conv_lut, res_lut = fused_add_tables(f, d.conv_first)
+    rq = f"{{{f['out_mult']}, {f['out_shift']}, 0}}" if form == TQ_ADD_FORM_EXACT else "{0, 0, 0}"
     return {"add_conv_lut": em.const(conv_lut, "addlut"), "add_res_lut": em.const(res_lut, "addlut"),
-            "add_rq": "{" + ", ".join(str(int(v)) for v in row) + "}", "add_exact": exact,
+            "add_rq": rq, "add_form": form,
             "add_zp": f["out_offset"], "add_min": f["act_min"], "add_max": f["act_max"]}
 
 

@@ -27,7 +27,7 @@ from tinyq.ops.conv_2d import lower_dsp as conv_lower_dsp
 from tinyq.ops.conv_2d import lower_dsp8 as conv_lower_dsp8
 from tinyq.ops.conv_2d import lower_dsp_s16 as conv_lower_dsp_s16
 from tinyq.ops.emitter import Emitter
-from tinyq.ops.registry import Overlap, Prepared, Refusal, Rows, register_op, variant
+from tinyq.ops.registry import ROOMY, Overlap, Prepared, Refusal, Rows, register_op, variant
 
 
 @dataclass(frozen=True, eq=False)
@@ -165,13 +165,44 @@ def ring_shape(w: Window) -> tuple[int, int, int, int]:
     return w.k_h, w.k_w, w.stride_w, w.out_w
 
 
-def ring_scratch(d: DepthwiseData) -> int:
-    """k_h ring rows of in_c planes and a row of zero points, each plane tq_dw_rows_width()
-    int16 halfwords."""
+def _ring_bytes(d: DepthwiseData, group: int) -> int:
     kh, kw, s, out_w = ring_shape(d.win)
+    return (kh * group + 1) * tq_dw_rows_width(out_w, s, kw) * 2
+
+
+def tq_dw_rows_width(out_w: int, stride: int, k_w: int) -> int:
+    """Halfwords of a ring plane row (depthwise_conv_2d_rows.h)."""
     n2 = (out_w + 1) & ~1
-    width = (s * (n2 - 1) + kw + 3) & ~1
-    return (kh * d.win.in_c + 1) * width * 2
+    return (stride * (n2 - 1) + k_w + 3) & ~1
+
+
+# Where the ring of all channels would add to the arena, multiplier-1 layers run it over groups of
+# channels in turn, each group's ring at most this big (at least 4 channels a group). Each group
+# pays its rows' setup (RING_GROUP_ROW instructions): VWW's 48x48x32 layers 4 channels at a time
+# spend ~2% more than with all of them, for 1.3 KB of scratch instead of 10 KB.
+RING_GROUP_BYTES = 2048
+RING_GROUP_ROW = 70.0
+
+
+def ring_group(d: DepthwiseData) -> int:
+    """Input channels the ring holds at a time: all of them where that fits the room (free), else
+    the most, a multiple of 4, whose ring fits RING_GROUP_BYTES. With a multiplier above 1 always all
+    (a channel's outputs then are not where its inputs were, which the arena's overlap relies on)."""
+    c = d.win.in_c
+    if d.depth_mult != 1 or c <= 4:
+        return c
+    if d.ram_room < ROOMY and _ring_bytes(d, c) <= min(RING_SCRATCH_LIMIT, d.ram_room + RING_RAM_SLACK):
+        return c
+    g = c
+    while g > 4 and _ring_bytes(d, g) > RING_GROUP_BYTES:
+        g = (g - 1) & ~3 if g % 4 else g - 4
+    return g
+
+
+def ring_scratch(d: DepthwiseData) -> int:
+    """k_h ring rows of ring_group() planes and a row of zero points, each plane
+    tq_dw_rows_width() int16 halfwords."""
+    return _ring_bytes(d, ring_group(d))
 
 
 # Multiplier 1 over fewer output columns: the per-pixel kernel wins (the ring pays its per-channel
@@ -225,18 +256,31 @@ def ring_weights(w: np.ndarray, win: Window) -> np.ndarray:
 
 
 # Instructions on the emulated Cortex-M4 (layer_sweep.py and single layers of VWW's and KWS's
-# shapes, within 8%): the 3x3 ring kernel per output channel and row (a pass of 2 outputs, and the
-# channel's setup) and per widened input element; the per-pixel dsp kernel per MAC (3.1-3.3 on
-# 8x8 to 25x5 images, 16-128 channels, stride 1 and 2).
-RING3X3_PASS, RING3X3_CHANNEL, RING_WIDEN = 33.0, 40.0, 2.3
+# shapes, within 8%): the 3x3 ring kernel per output channel and row (four outputs a pass, by
+# stride, then a pair and a single; and the channel's own steps, fewer with multiplier 1) and per
+# widened input element; the per-pixel dsp kernel per MAC (3.1-3.3 on 8x8 to 25x5 images, 16-128
+# channels, stride 1 and 2).
+RING3X3_QUAD = {1: 61.0, 2: 64.0}
+RING3X3_PAIR, RING3X3_SINGLE = 35.0, 20.0
+RING3X3_CHANNEL = {1: 36.0}         # by multiplier; any other:
+RING3X3_CHANNEL_ANY = 44.0
+RING_WIDEN = 2.0
 PER_PIXEL_3X3_MAC = 3.25
 PER_PIXEL_3X3_MAC_C = 4.0       # its C path: channels not a multiple of 4, or a clamp inside int8
+
+
+def _ring3x3_row(n: int, stride: int) -> float:
+    """The ring's instructions for one output channel's row of n outputs, its channel step aside."""
+    return n // 4 * RING3X3_QUAD.get(stride, RING3X3_QUAD[2]) + (n % 4 >= 2) * RING3X3_PAIR + n % 2 * RING3X3_SINGLE
 
 
 def _ring3x3_gain(d: DepthwiseData) -> float:
     """Instructions the 3x3 ring kernel would save over the per-pixel dsp kernel (multiplier 1)."""
     w = d.win
-    ring = (w.batches * w.out_h * w.out_c * (-(-w.out_w // 2) * RING3X3_PASS + RING3X3_CHANNEL)
+    _, _, s, n = ring_shape(w)
+    row = _ring3x3_row(n, s) + RING3X3_CHANNEL.get(d.depth_mult, RING3X3_CHANNEL_ANY)
+    groups = -(-w.in_c // ring_group(d))
+    ring = (w.batches * w.out_h * (w.out_c * row + groups * RING_GROUP_ROW)
             + RING_WIDEN * w.batches * w.in_h * w.in_w * w.in_c)
     asm = w.in_c % 4 == 0 and d.act_min == -128 and d.act_max == 127
     return (PER_PIXEL_3X3_MAC if asm else PER_PIXEL_3X3_MAC_C) * d.macs() - ring
@@ -252,15 +296,13 @@ def ring_over_per_pixel(d: DepthwiseData) -> float | None:
 
 
 def ring_blocks3x3(words: np.ndarray, bias: np.ndarray, rq: np.ndarray) -> np.ndarray:
-    """ring_weights of a 3x3 filter (2 words a row: (w0, w1), (w2, 0)) -> 10 words per output
-    channel: bias, bias, the tq_rq row, the row pairs (w00, w01) (w10, w11) (w20, w21), then
-    (w02, w12) and (w22, 0): the asm's registers (depthwise_conv_2d_rows.c)."""
+    """ring_weights of a 3x3 filter (2 words a row: (w0, w1), (w2, 0)) -> 11 words per output
+    channel, what the asm loads (depthwise_conv_2d_rows.c): bias, bias, the tq_rq row, then per
+    filter row the pairs (w0, w1) and (w1, w2)."""
     oc = len(bias)
     h = words.view(np.int16).reshape(oc, 3, 4)           # [oc, row, (w0, w1, w2, 0)]
-    pairs = np.ascontiguousarray(h[:, :, :2]).reshape(oc, -1).view(np.int32)   # [oc, 3]
-    col2 = np.zeros((oc, 4), np.int16)
-    col2[:, 0], col2[:, 1], col2[:, 2] = h[:, 0, 2], h[:, 1, 2], h[:, 2, 2]
-    out = np.concatenate([bias[:, None], bias[:, None], rq.astype(np.int32), pairs, col2.view(np.int32)], axis=1)
+    taps = np.ascontiguousarray(h[:, :, [0, 1, 1, 2]]).reshape(oc, -1).view(np.int32)   # [oc, 6]
+    out = np.concatenate([bias[:, None], bias[:, None], rq.astype(np.int32), taps], axis=1)
     return np.ascontiguousarray(out.astype(np.int32)).reshape(-1)
 
 
@@ -275,7 +317,7 @@ def lower_dsp_rows(d: DepthwiseData, em: Emitter) -> None:
     scaled = (d.w.reshape(win.k_h, win.k_w, oc).astype(np.int64) * factor[None, None, :])
     bias = scaled_int32(d.bias_full, factor)
     words = ring_weights(scaled, win)
-    fields = {"geo": win.c_init(), "depth_mult": d.depth_mult, "input_zp": d.input_zp,
+    fields = {"geo": win.c_init(), "depth_mult": d.depth_mult, "group": ring_group(d), "input_zp": d.input_zp,
               "output_offset": d.output_zp, "act_min": d.act_min, "act_max": d.act_max, "rq_exact": exact}
     if ring_shape(win)[:2] == (3, 3):
         w = em.const(ring_blocks3x3(words, bias, rq), "w16")       # rq and bias inside

@@ -16,7 +16,10 @@ built without that file keeps every default: all its code paths, the build's opt
   the packed form, the 6-byte requantization form (every one is packed; `TQ_CONV8_PK_SHIFT 0` /
   `TQ_CONV8_PK_DOUBLED 0`: no packed layer shifts its accumulators / doubles its inputs) / takes TFLM's
   requantization arithmetic (rq_exact), so that code is left out; `TQ_DW_DSP_EXACT
-  0` the same for the depthwise DSP kernel's rq_exact paths (depthwise_conv_2d_dsp.c, ~300 B).
+  0` the same for the depthwise DSP kernel's rq_exact paths (depthwise_conv_2d_dsp.c, ~300 B);
+  `TQ_CONV_ADD_SUM16 0` / `TQ_CONV_ADD_SUM32 0` / `TQ_CONV_ADD_EXACT 0`: no fused ADD of the DSP
+  convolutions (conv_2d_dsp_window.h, both kernels) has int16 / int32 sum tables / TFLM's
+  arithmetic (tinyq/ops/_fused_add.py), so that path is left out.
   Unlike the switches above a layer that needed them would go wrong: they are read from the
   parameter structs the layers' lowerings emitted (`_fields`), what the kernels will run.
 """
@@ -28,6 +31,7 @@ from pathlib import PurePath
 from typing import Protocol
 
 from tinyq.ir import Graph, Op
+from tinyq.ops.constants import TQ_ADD_FORM_EXACT, TQ_ADD_FORM_SUM16, TQ_ADD_FORM_SUM32
 from tinyq.ops.depthwise_conv_2d import DepthwiseData
 from tinyq.ops.emitter import OpCode
 from tinyq.ops.registry import Prepared, Variant
@@ -38,6 +42,9 @@ DW_DSP = "depthwise_conv_2d_dsp.c"
 DW_MAX_ROWS = 10    # depthwise_conv_2d_dsp.c TQ_DW_MAX_ROWS: the rows path's tallest filter
 FC8 = "fully_connected_dsp8.c"
 CONV8 = "conv_2d_dsp8.c"
+CONV_WINDOW = "conv_2d_dsp_window.h"    # the fused ADD of both DSP convolution kernels
+ADD_FORMS = {"TQ_CONV_ADD_SUM16": TQ_ADD_FORM_SUM16, "TQ_CONV_ADD_SUM32": TQ_ADD_FORM_SUM32,
+             "TQ_CONV_ADD_EXACT": TQ_ADD_FORM_EXACT}
 
 
 class _Layer(Protocol):
@@ -96,6 +103,12 @@ def kernel_config(graph: Graph, layers: Sequence[_Layer], flash_policy: str | No
             cfg["TQ_CONV8_PK_DOUBLED"] = 0
         if all(f.get("rq_exact") == "0" for f in conv8):
             cfg["TQ_CONV8_EXACT"] = 0
+    adds = [_fields(layer) for layer in layers if CONV_WINDOW in layer.variant.sources]
+    if adds:
+        forms = {f.get("add_form") for f in adds if f.get("add_conv_lut", "0") != "0"}
+        for name, form in ADD_FORMS.items():
+            if str(form) not in forms:
+                cfg[name] = 0
     if dw and all(_fields(layer).get("rq_exact") == "0" for layer in dw):
         cfg["TQ_DW_DSP_EXACT"] = 0
     if flash_policy == "small":
@@ -127,6 +140,10 @@ def describe(cfg: dict[str, int]) -> list[str]:
         elif name in ("TQ_CONV8_EXACT", "TQ_DW_DSP_EXACT") and value == 0:
             src = CONV8 if name == "TQ_CONV8_EXACT" else DW_DSP
             lines.append(f"  {name}=0: {src} without TFLM's requantization arithmetic (no layer needs it)")
+        elif name in ADD_FORMS and value == 0:
+            what = {"TQ_CONV_ADD_SUM16": "int16 sum tables", "TQ_CONV_ADD_SUM32": "int32 sum tables",
+                    "TQ_CONV_ADD_EXACT": "TFLM's arithmetic"}[name]
+            lines.append(f"  {name}=0: the DSP convolutions' fused ADD without its {what} (no fused ADD has it)")
         elif name.startswith("TQ_SIZE_"):
             lines.append(f"  {name}=1: {name[8:].lower()}.c built for size (-Os): its layers read at most "
                          f"{SIZE_ELEMENTS:,} elements each")

@@ -129,7 +129,6 @@ def resolve_family(choice: str, has_dsp: bool | None) -> str:
     return "dsp" if has_dsp is None or has_dsp else "portable"
 
 
-ROOMY = 1 << 30     # a `ram_room` any scratch fits in (`lower(..., room=...)`)
 
 
 def lower(graph: Graph, family: str = "dsp", flash: FlashOptions | None = None, room: int | None = None) -> Lowered:

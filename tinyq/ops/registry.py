@@ -188,6 +188,9 @@ def register_op(*names: str, dtype: str | None = None) -> Callable[[PrepareFn], 
     return deco
 
 
+ROOMY = 1 << 30     # a `ram_room` any scratch fits in (`lower(..., room=...)`): no estimate
+
+
 def variant(op: str, family: str, sources: tuple[str, ...] | list[str] = (), *,
             scratch: Callable[..., int] | None = None, applies: Callable[..., bool] | None = None,
             name: str | None = None, dtype: str | None = None, rows: str = "",

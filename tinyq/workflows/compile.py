@@ -6,7 +6,8 @@ from pathlib import Path
 from tinyq.boards import Board, load_board
 from tinyq.ir import Graph
 from tinyq.ops.flash import FlashOptions
-from tinyq.ops.lower import ROOMY, lower, resolve_family
+from tinyq.ops.lower import lower, resolve_family
+from tinyq.ops.registry import ROOMY
 from tinyq.passes.pipeline import load
 from tinyq.passes.reorder import reordered
 from tinyq.plan.budget import arena_limit
