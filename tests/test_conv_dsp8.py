@@ -99,21 +99,31 @@ def test_bit_exact_in_the_emulator(models, tmp_path) -> None:
 
 def test_weights_stay_int8_in_the_taps_order() -> None:
     """Each channel's taps as the model has them (no reordering: inputs and weights are widened by
-    the same SXTB16 pair), each filter row of 3x3x3 padded by 3 zeros to whole groups."""
+    the same SXTB16 pair); over 3 channels in the column staging's (kx, ky, ic) order, the 27 taps
+    padded by one zero to whole groups (conv_2d_dsp_cols.h), over 5 each filter row of 3x3x5
+    padded by one zero."""
     from tinyq.ir import Graph, Op, Tensor
     from tinyq.ops.conv_2d import dsp8_weights
     from tinyq.ops.registry import prepare
     rng = np.random.default_rng(0)
-    w = rng.integers(-127, 128, (5, 3, 3, 3)).astype(np.int8)
-    ts = [Tensor(0, "x", (1, 6, 6, 3), "int8", scale=np.array([0.02]), zero_point=np.array([1])),
-          Tensor(1, "w", (5, 3, 3, 3), "int8", data=w, scale=np.full(5, 0.01), zero_point=np.zeros(5, np.int64)),
-          Tensor(2, "y", (1, 6, 6, 5), "int8", scale=np.array([0.05]), zero_point=np.array([0]))]
-    op = Op(0, "CONV_2D", [0, 1], [2], {"padding": "SAME", "stride_w": 1, "stride_h": 1, "dilation_w_factor": 1,
-                                       "dilation_h_factor": 1, "fused_activation_function": "NONE"})
-    got = dsp8_weights(prepare(op, Graph(ts, [op], [0], [2])))
-    assert got.dtype == np.int8 and got.shape == (5, 36)              # 3 rows of 9 taps + 3 spare: 9 groups
+
+    def weights(in_c: int) -> tuple[np.ndarray, np.ndarray]:
+        w = rng.integers(-127, 128, (5, 3, 3, in_c)).astype(np.int8)
+        ts = [Tensor(0, "x", (1, 6, 6, in_c), "int8", scale=np.array([0.02]), zero_point=np.array([1])),
+              Tensor(1, "w", (5, 3, 3, in_c), "int8", data=w, scale=np.full(5, 0.01),
+                     zero_point=np.zeros(5, np.int64)),
+              Tensor(2, "y", (1, 6, 6, 5), "int8", scale=np.array([0.05]), zero_point=np.array([0]))]
+        op = Op(0, "CONV_2D", [0, 1], [2], {"padding": "SAME", "stride_w": 1, "stride_h": 1, "dilation_w_factor": 1,
+                                           "dilation_h_factor": 1, "fused_activation_function": "NONE"})
+        return w, dsp8_weights(prepare(op, Graph(ts, [op], [0], [2])))
+    w, got = weights(3)
+    assert got.dtype == np.int8 and got.shape == (5, 28)              # 27 taps + 1 spare: 7 groups
     for c in range(5):
-        want = np.concatenate([np.append(r, [0, 0, 0]) for r in w[c].reshape(3, 9)])
+        assert got[c].tolist() == w[c].transpose(1, 0, 2).reshape(-1).tolist() + [0]
+    w, got = weights(5)
+    assert got.dtype == np.int8 and got.shape == (5, 48)              # 3 rows of 15 taps + 1 spare: 12 groups
+    for c in range(5):
+        want = np.concatenate([np.append(r, [0]) for r in w[c].reshape(3, 15)])
         assert got[c].tolist() == want.tolist()
 
 

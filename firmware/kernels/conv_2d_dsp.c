@@ -3,6 +3,7 @@
 #include "tq_common.h"
 #include "tq_mm_dsp.h"
 #include "conv_2d_dsp_window.h"
+#include "conv_2d_dsp_cols.h"
 
 /* Runs: the pixels of an output row whose windows need no padding, in one call (fast_run) where
  * rows of the window are whole groups and the requantization is the fast one over all of int8.
@@ -30,7 +31,7 @@ static void unstage(int8_t *out, const int8_t *stage, int32_t n, int32_t stride,
  * pixel loop in one asm call (tq_mm_rows_full, tq_mm_row_full). Their outputs go to out in
  * raster order; staged ones (a tail or an ADD, residual[] its other operand at out's pixels)
  * only after all the chunk's inputs were read: later than in raster order, never ahead of it. */
-static void fast_run(const tq_conv_dsp_params *p, const int8_t *in, int32_t in_step, int32_t n, int32_t rows,
+TQ_ALWAYS_INLINE static inline void fast_run(const tq_conv_dsp_params *p, const int8_t *in, int32_t in_step, int32_t n, int32_t rows,
                      int32_t row_step, int32_t row_groups, const int32_t *w, int32_t *col, int8_t *stage,
                      const int8_t *residual, int8_t *out)
 {
@@ -71,6 +72,61 @@ static void fast_run(const tq_conv_dsp_params *p, const int8_t *in, int32_t in_s
         out += m * out_c;
         residual = residual ? residual + m * out_c : 0;
         n -= m;
+    }
+}
+
+/* What one pixel's outputs need besides its column, in the callers' locals (stores through
+ * int8_t * would force reloads from *p). */
+typedef struct {
+    int32_t groups, blocks, out_c, tail, zp, lo, hi, mode;
+    const int32_t *bias;
+    const tq_rq *rq;
+} pixel_ctx;
+
+/* One pixel's widened column (col) against every block: its outputs to out, through conv_px (4 *
+ * blocks bytes) with a tail or a fused ADD (residual[] its other operand). */
+TQ_ALWAYS_INLINE static inline void pixel_out(const tq_conv_dsp_params *p, pixel_ctx c, const int32_t *col,
+                                              const int32_t *w, int8_t *conv_px, const int8_t *residual, int8_t *out)
+{
+    const int32_t out_c = c.out_c, tail = c.tail;
+    /* with a tail every block, the last one padded, is staged, then out_c bytes go out */
+    tq_mm_column(col, 0, w, c.groups, c.blocks, c.bias, c.rq, c.zp, c.lo, c.hi, c.mode,
+                 p->add_conv_lut || tail ? conv_px : out);
+    if (tail && !p->add_conv_lut) {
+        tq_mm_copy(out, conv_px, out_c);
+    }
+    if (p->add_conv_lut) {
+        tq_conv_add_run(p, conv_px, residual, out, out_c);
+    }
+}
+
+/* The column-staged layers (p->cols, conv_2d_dsp_cols.h): each output row's input staged, then
+ * its pixels in one run with the fast requantization over all of int8, else one by one. The
+ * scratch: the staging, the widened column, the run's or pixel's staged outputs. */
+__attribute__((noinline)) static void cols_rows(const tq_conv_dsp_params *p, const int8_t *in, const int32_t *w,
+                                                const int8_t *residual, int8_t *out, int8_t *cs)
+{
+    const int32_t in_c = p->geo.in_c, out_c = p->geo.out_c, out_w = p->geo.out_w;
+    const int32_t mode = tq_rq_mode(p->rq_exact, p->act_min, p->act_max);
+    const int32_t plane = p->geo.in_h * p->geo.in_w * in_c, step = p->geo.stride_w * p->geo.k_h * in_c;
+    const int8_t *in_end = in + (int32_t)p->geo.batches * plane;
+    int32_t *col = (int32_t *)(cs + tq_conv_cols_bytes(p));
+    int8_t *stage = (int8_t *)(col + 2 * p->groups);
+    const pixel_ctx c = {p->groups, (out_c + 3) / 4, out_c, out_c & 3, p->output_offset, p->act_min, p->act_max,
+                         mode, p->bias, p->rq};
+    int32_t o = 0;
+    for (int32_t b = 0; b < p->geo.batches; ++b) {
+        for (int32_t oy = 0; oy < p->geo.out_h; ++oy, o += out_w * out_c) {
+            tq_conv_cols(p, in + b * plane, in_end, oy * p->geo.stride_h - p->geo.pad_h, cs);
+            if (mode == TQ_RQ_FAST_FULL) {
+                fast_run(p, cs, step, out_w, 1, 0, p->groups, w, col, stage, residual ? residual + o : 0, out + o);
+                continue;
+            }
+            for (int32_t ox = 0; ox < out_w; ++ox) {
+                tq_mm_widen(cs + ox * step, p->groups, col);
+                pixel_out(p, c, col, w, stage, residual ? residual + o + ox * out_c : 0, out + o + ox * out_c);
+            }
+        }
     }
 }
 
@@ -118,6 +174,10 @@ void tq_conv_2d_dsp_s8(const tq_conv_dsp_params *p, const int8_t *in, const int3
      * convolution outputs wait here, 4 * blocks bytes */
     int8_t *conv_px = direct ? stage : stage + 4 * groups;
     int32_t o = 0;
+    if (p->cols) {
+        cols_rows(p, in, w, residual, out, (int8_t *)scratch);
+        return;
+    }
 #if defined(__GNUC__) && defined(TQ_HAVE_DSP) && defined(__thumb2__)
     if (direct && mode == TQ_RQ_FAST_FULL && !tail && !p->add_conv_lut) {
         direct_rows(p, in, w, out, col);
@@ -168,15 +228,8 @@ void tq_conv_2d_dsp_s8(const tq_conv_dsp_params *p, const int8_t *in, const int3
                     tq_conv_gather(p, in_b, y0, x0, stage);
                     tq_mm_widen(stage, groups, col);
                 }
-                /* with a tail every block, the last one padded, is staged, then out_c bytes go out */
-                tq_mm_column(col, 0, w, groups, blocks, bias, rq, zp, lo, hi, mode,
-                             p->add_conv_lut || tail ? conv_px : out + o);
-                if (tail && !p->add_conv_lut) {
-                    tq_mm_copy(out + o, conv_px, out_c);
-                }
-                if (p->add_conv_lut) {
-                    tq_conv_add_run(p, conv_px, residual + o, out + o, out_c);
-                }
+                const pixel_ctx c = {groups, blocks, out_c, tail, zp, lo, hi, mode, bias, rq};
+                pixel_out(p, c, col, w, conv_px, residual + o, out + o);
                 o += out_c;
             }
         }

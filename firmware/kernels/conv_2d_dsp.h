@@ -14,6 +14,9 @@ typedef struct {
                                  * are whole groups and widen straight from the input */
     int16_t direct;             /* 1: a 1x1 convolution without padding over whole groups of 4
                                  * channels, read in place (no gather stage in the scratch) */
+    int16_t cols;               /* 1: few input channels, each output row's input staged column
+                                 * by column first (conv_2d_dsp_cols.h): weights in (kx, ky, ic)
+                                 * order, row_pad 0, no gather stage */
     uint8_t rs_base;            /* conv_2d_dsp8.c's packed requantization (below); 0 here */
     uint8_t pk_flags;           /* conv_2d_dsp8.c, packed: TQ_CONV8_HAS_CONSTANTS (1), it has
                                  * constant channels (below); TQ_CONV8_DOUBLED (2), its inputs are
@@ -48,9 +51,10 @@ typedef struct {
     const uint16_t *shift8;
 } tq_conv_dsp_params;
 
-/* Scratch (sized by dsp_scratch in tinyq/ops/conv_2d.py): one output pixel's inputs widened (int16), gathered
- * first (int8) unless the convolution is 1x1 without padding over a multiple of 4 channels (read
- * in place), and with a fused ADD its convolution outputs (int8). */
+/* Scratch (sized by dsp_scratch in tinyq/ops/conv_2d.py): with cols the column staging first
+ * (tq_conv_cols_bytes), then one output pixel's inputs widened (int16), gathered first (int8)
+ * unless the convolution is 1x1 without padding over a multiple of 4 channels (read in place) or
+ * staged by columns, and with a fused ADD its convolution outputs (int8). */
 
 /* NHWC int8 convolution, bit-exact with TFLM's reference ConvPerChannel (and Add, when one is
  * fused: then out may be residual itself). Output pixels are written in raster order, each after

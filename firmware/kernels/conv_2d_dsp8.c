@@ -27,6 +27,7 @@
 
 #include "conv_2d_dsp8.h"
 
+#include "conv_2d_dsp_cols.h"
 #include "conv_2d_dsp_window.h"
 #include "tq_common.h"
 #include "tq_config.h"
@@ -387,17 +388,28 @@ void tq_conv_2d_dsp8_s8(const tq_conv_dsp_params *p, const int8_t *in, const int
     const int32_t out_h = p->geo.out_h, out_w = p->geo.out_w, out_c = p->geo.out_c, groups = p->groups;
     const int32_t pixels = (int32_t)p->geo.batches * out_h * out_w;
     const int8_t *in_end = in + (int32_t)p->geo.batches * in_h * in_w * in_c;
-    int32_t *col = (int32_t *)scratch;                                  /* 2 * TILE * groups words */
+    /* with cols, the staged columns of the current output row first (conv_2d_dsp_cols.h) */
+    int8_t *cs = (int8_t *)scratch;
+    int32_t *col = (int32_t *)(cs + (p->cols ? tq_conv_cols_bytes(p) : 0));   /* 2 * TILE * groups words */
     int8_t *stage = (int8_t *)(col + 2 * TQ_CONV8_TILE * groups);       /* 4 * groups bytes */
     /* with a fused ADD, the tile's convolution outputs wait here (out may be the residual) */
-    int8_t *conv_px = p->direct ? stage : stage + 4 * groups;
+    int8_t *conv_px = p->direct || p->cols ? stage : stage + 4 * groups;
+    const int32_t cs_step = p->geo.stride_w * p->geo.k_h * in_c;   /* between staged windows */
     int32_t b = 0, oy = 0, ox = 0;
     for (int32_t o = 0; o < pixels; o += TQ_CONV8_TILE) {
         const int32_t n = TQ_MIN(TQ_CONV8_TILE, pixels - o);
         for (int32_t j = 0; j < n; ++j) {
             const int8_t *in_b = in + b * in_h * in_w * in_c;
-            tq_conv8_window(p, in_b, in_end, oy * p->geo.stride_h - p->geo.pad_h, ox * p->geo.stride_w - p->geo.pad_w,
-                            stage, col + 2 * j);
+            if (p->cols) {
+                /* a row's staging at its first pixel: the tile's earlier pixels are widened already */
+                if (ox == 0) {
+                    tq_conv_cols(p, in_b, in_end, oy * p->geo.stride_h - p->geo.pad_h, cs);
+                }
+                tq_conv8_widen(cs + ox * cs_step, groups, col + 2 * j, (p->pk_flags & TQ_CONV8_DOUBLED) != 0);
+            } else {
+                tq_conv8_window(p, in_b, in_end, oy * p->geo.stride_h - p->geo.pad_h,
+                                ox * p->geo.stride_w - p->geo.pad_w, stage, col + 2 * j);
+            }
             if (++ox == out_w) {
                 ox = 0;
                 if (++oy == out_h) {

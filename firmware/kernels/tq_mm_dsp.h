@@ -244,6 +244,18 @@ typedef struct {
     const tq_rq *rq;        /* 52 */
 } tq_mm_row_job;
 
+/* Widen r2 (> 0) groups from r0 (any alignment) to the column at r1: an odd one first (the
+ * flags of the halving survive it), then two a pass (10 instructions for 2 groups, not 12); r3-r9
+ * scratch. */
+#define TQ_MM_WIDEN_PAIRS                                                                              \
+    "lsrs r2, r2, #1\n\tbcc 7f\n\t"                                                                \
+    "ldr r3, [r0], #4\n\tsxtb16 r4, r3\n\tsxtb16 r5, r3, ror #8\n\tstrd r4, r5, [r1], #8\n\t"    \
+    "beq 5f\n"                                                                                        \
+    "7:\n\tldr r3, [r0], #4\n\tldr r6, [r0], #4\n\tsxtb16 r4, r3\n\tsxtb16 r5, r3, ror #8\n\t"  \
+    "sxtb16 r8, r6\n\tsxtb16 r9, r6, ror #8\n\tstrd r4, r5, [r1], #8\n\tstrd r8, r9, [r1], #8\n\t" \
+    "subs r2, r2, #1\n\tbne 7b\n"                                                                    \
+    "5:\n\t"
+
 __attribute__((naked, noinline, unused)) static void tq_mm_row_full(tq_mm_row_job *job __attribute__((unused)))
 {
     __asm__ volatile(
@@ -251,9 +263,8 @@ __attribute__((naked, noinline, unused)) static void tq_mm_row_full(tq_mm_row_jo
         "mov lr, r0\n"
         "6:\n\t"
         "ldrd r0, r1, [lr, #32]\n\tadd r2, r0, r1\n\tstr r2, [lr, #32]\n\t"
-        "ldr r1, [lr, #0]\n\tldr r2, [lr, #44]\n"
-        "7:\n\tldr r3, [r0], #4\n\tsxtb16 r4, r3\n\tsxtb16 r5, r3, ror #8\n\tstrd r4, r5, [r1], #8\n\t"
-        "subs r2, r2, #1\n\tbne 7b\n\t"
+        "ldr r1, [lr, #0]\n\tldr r2, [lr, #44]\n\t"
+        TQ_MM_WIDEN_PAIRS
         "ldr r11, [lr, #4]\n\tldrd r0, r1, [lr, #48]\n\tstrd r0, r1, [lr, #8]\n\t"
         TQ_MM_COL_BLOCKS
         "ldr r4, [lr, #40]\n\tsubs r4, r4, #1\n\tstr r4, [lr, #40]\n\tbne 6b\n\t"
@@ -311,6 +322,7 @@ __attribute__((noinline, unused)) static void tq_mm_rows_fast(const int8_t *in, 
     tq_mm_rows_full(&job);
 }
 #undef TQ_MM_COL_BLOCKS
+#undef TQ_MM_WIDEN_PAIRS
 
 /* Out of line, so that the job on the stack costs tq_mm_column's own loop no register. */
 __attribute__((noinline, unused)) static void tq_mm_column_fast(const int32_t *col, const int32_t *w, int32_t groups,
