@@ -371,13 +371,13 @@ def _conv_on_ring(d: ConvData) -> bool:
 
 # (k_h, k_w, stride along the width) as the ring runs them. layer_sweep.py-like single layers,
 # 32 filters, MACs per instruction, convolution kernel -> ring: 3x3 0.344 -> 0.460 (stride 2:
-# 0.342 -> 0.406; 8 filters over 28x28: 0.202 -> 0.450), 5x5 0.435 -> 0.450; not taken: 5x5
-# stride 2 (0.432 either way), 7x7 0.583 -> 0.237 and 10x4 0.744 -> 0.184 (the ring's generic
-# path is not unrolled).
-CONV_RING_SHAPES = {(3, 3, 1), (3, 3, 2), (5, 5, 1), (1, 3, 1), (1, 5, 1), (1, 9, 1)}
+# 0.342 -> 0.406; 8 filters over 28x28: 0.202 -> 0.450); not taken: 5x5 (the convolution's
+# column staging, conv_2d_dsp_cols.h: 0.739 against the ring's 0.450; stride 2 0.695), 7x7 and
+# 10x4 (the ring's generic path is not unrolled). With the staging, 3x3 is 0.438 (stride 2 0.412).
+CONV_RING_SHAPES = {(3, 3, 1), (3, 3, 2), (1, 3, 1), (1, 5, 1), (1, 9, 1)}
 # where the ring beats the tap-table asm of the per-pixel kernels for depthwise layers too (5x5
 # stride 2 multiplier 2: 0.344 vs 0.305)
-RING_FAST_SHAPES = CONV_RING_SHAPES | {(5, 5, 2)}
+RING_FAST_SHAPES = CONV_RING_SHAPES | {(5, 5, 1), (5, 5, 2)}
 
 
 @variant("CONV_2D", "dsp", ["depthwise_conv_2d_rows.c", "depthwise_conv_2d_rows.h", *DSP_SOURCES],
