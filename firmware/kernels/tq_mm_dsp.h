@@ -177,14 +177,14 @@ typedef struct {
     const tq_rq *rq;        /* 12: advancing 4 a block */
     int8_t *out;            /* 16: advancing 4 a block */
     const int32_t *w_end;   /* 20: the weights' end: the last block's done */
-    int32_t pairs;          /* 24: (groups + 1) / 2 */
-    int32_t odd;            /* 28: groups % 2: the first pair does one group */
+    int32_t passes;         /* 24: (groups + 3) / 4 */
+    int32_t rem;            /* 28: groups % 4: the first pass does that many groups (0: 4) */
 } tq_mm_job;
 
 /* tq_mm_column for a widened column whose outputs need no clamp but SSAT's (TQ_RQ_FAST_FULL):
  * the whole block loop in asm, so the per-block bookkeeping is 14 instructions instead of the
- * ~31 gcc spends reloading its spilled loop variables (an odd group count enters the pair loop at
- * its second group). r0-r3 the block's accumulators, r4/r5
+ * ~31 gcc spends reloading its spilled loop variables; four groups a pass, a count not a multiple
+ * of 4 entering the first pass at its (4 - groups % 4)th group). r0-r3 the block's accumulators, r4/r5
  * the column pair, r6-r9 four weight words (or two channels' requantization rows), r10 the
  * column (then out), r11 the weights, r12 the pair count (then rq), lr the job. */
 /* requantize accumulator `acc` with the row {mult, add, rs} in registers (tq_rq_fast, SSAT),
@@ -211,8 +211,10 @@ typedef struct {
 /* Every block of one column (label 2 to its last block), r11 the weights */
 #define TQ_MM_COL_BLOCKS                                                                \
     "2:\n\tldr r10, [lr, #0]\n\tldr r6, [lr, #8]\n\tldmia r6!, {r0, r1, r2, r3}\n\t"   \
-    "str r6, [lr, #8]\n\tldrd r12, r4, [lr, #24]\n\tcmp r4, #0\n\tbne 3f\n"            \
-    "4:\n\t" TQ_MM_COL_GROUP "3:\n\t" TQ_MM_COL_GROUP "subs r12, r12, #1\n\tbne 4b\n\t" \
+    "str r6, [lr, #8]\n\tldrd r12, r4, [lr, #24]\n\tcmp r4, #0\n\tbeq 4f\n\t"          \
+    "cmp r4, #2\n\tbeq 8f\n\tbgt 9f\n\tb 3f\n"                                                \
+    "4:\n\t" TQ_MM_COL_GROUP "9:\n\t" TQ_MM_COL_GROUP "8:\n\t" TQ_MM_COL_GROUP                   \
+    "3:\n\t" TQ_MM_COL_GROUP "subs r12, r12, #1\n\tbne 4b\n\t"                                  \
     /* requantize (tq_rq_fast, then SSAT): two channels' rows {mult, add, rs} per LDM */ \
     "ldr r12, [lr, #12]\n\tldr r10, [lr, #16]\n\tldmia r12!, {r4, r5, r6, r7, r8, r9}\n\t" \
     TQ_MM_COL_RQ("r0", "r4", "r5", "r6") TQ_MM_COL_RQ("r1", "r7", "r8", "r9")           \
@@ -277,7 +279,7 @@ __attribute__((noinline, unused)) static void tq_mm_row_fast(const int8_t *in, i
                                                              int32_t blocks, const int32_t *bias, const tq_rq *rq,
                                                              int8_t *out)
 {
-    tq_mm_row_job job = {{col, w, bias, rq, out, w + 8 * groups * blocks, (groups + 1) >> 1, groups & 1},
+    tq_mm_row_job job = {{col, w, bias, rq, out, w + 8 * groups * blocks, (groups + 3) >> 2, groups & 3},
                          in, in_step, n, groups, bias, rq};
     tq_mm_row_full(&job);
 }
@@ -316,7 +318,7 @@ __attribute__((noinline, unused)) static void tq_mm_rows_fast(const int8_t *in, 
                                                               int32_t blocks, const int32_t *bias, const tq_rq *rq,
                                                               int8_t *out)
 {
-    tq_mm_rows_job job = {{{col, w, bias, rq, out, w + 8 * groups * blocks, (groups + 1) >> 1, groups & 1},
+    tq_mm_rows_job job = {{{col, w, bias, rq, out, w + 8 * groups * blocks, (groups + 3) >> 2, groups & 3},
                            in, in_step, n, groups, bias, rq},
                           rows, row_step, row_groups};
     tq_mm_rows_full(&job);
@@ -329,7 +331,7 @@ __attribute__((noinline, unused)) static void tq_mm_column_fast(const int32_t *c
                                                                 int32_t blocks, const int32_t *bias, const tq_rq *rq,
                                                                 int8_t *out)
 {
-    tq_mm_job job = {col, w, bias, rq, out, w + 8 * groups * blocks, (groups + 1) >> 1, groups & 1};
+    tq_mm_job job = {col, w, bias, rq, out, w + 8 * groups * blocks, (groups + 3) >> 2, groups & 3};
     tq_mm_column_full(&job);
 }
 #endif
