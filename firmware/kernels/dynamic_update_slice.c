@@ -8,7 +8,9 @@ void tq_dynamic_update_slice(const tq_dus_params *p, const void *operand, const 
     const int32_t rank = p->rank, elem = p->elem;
     int32_t start[6], stride[6], idx[6] = {0};
     if (out != operand) {
-        memcpy(out, operand, (size_t)p->bytes);
+        /* the arena may put the output below the operand, overlapping it (Overlap delta 0):
+         * a forward copy, memmove, not memcpy */
+        memmove(out, operand, (size_t)p->bytes);
     }
     int32_t s = elem, total = 1;
     for (int32_t d = rank - 1; d >= 0; --d) {
