@@ -4,6 +4,7 @@ kernels, firmware/kernels/tq_dsp.h), and that it stays bit-exact."""
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -134,12 +135,13 @@ def test_exact_requantization_bit_exact_in_the_emulator(dsp_model, exact_everywh
 # ---- the kernel sources' compile-time switches (tinyq/ops/kernel_config.py) ----
 
 def test_kernel_config_follows_the_layers() -> None:
-    """KWS and VWW (3x3 depthwise only) leave the depthwise rows path out under every policy;
+    """KWS and VWW (3x3 depthwise only, every layer on the asm) leave the depthwise rows path and
+    the C 3x3 paths out under every policy;
     --flash small also builds their softmax and pooling for size. ResNet has no per-pixel
     depthwise layer, so no depthwise switch."""
     # no layer has a fused ADD or TFLM's requantization; only VWW has constant channels, and
     # layers whose shifts spread too wide to pack (the 6-byte form)
-    lean = {"TQ_DW_DSP_ROWS3": 0, "TQ_CONV8_ADD": 0, "TQ_CONV8_EXACT": 0, "TQ_DW_DSP_EXACT": 0,
+    lean = {"TQ_DW_DSP_ROWS3": 0, "TQ_DW_DSP_C3X3": 0, "TQ_CONV8_ADD": 0, "TQ_CONV8_EXACT": 0, "TQ_DW_DSP_EXACT": 0,
             "TQ_CONV_ADD_SUM16": 0, "TQ_CONV_ADD_SUM32": 0, "TQ_CONV_ADD_EXACT": 0}
     kws_only = {"TQ_CONV8_CONSTANTS": 0, "TQ_CONV8_ROW6": 0, "TQ_CONV8_PK_SHIFT": 0}
     for name in ("kws_ref_model", "vww_96_int8"):
@@ -181,6 +183,28 @@ def test_rows_path_kept_for_a_tall_3_wide_filter_and_right_without_it(dsp_model,
     assert compile(dsp_model, kernels="dsp8", patch="off").lowered.kernel_config["TQ_DW_DSP_ROWS3"] == 0
     rep = verify(dsp_model, samples=20, seed=6, sanitize=True, kernels="dsp8", patch="off")
     assert rep.elements > 0 and rep.mismatches == 0, rep.to_dict()
+
+
+@pytest.mark.tf
+def test_c3x3_paths_kept_where_the_asm_does_not_apply_and_right_without_them(tmp_path: Path, monkeypatch) -> None:
+    """A 3x3 depthwise layer of 6 channels (not a multiple of 4) keeps the C 3x3 paths; forced
+    off, its pixels take the generic tap walk, still bit-exact on the emulated Cortex-M4 (the
+    host build keeps the C paths whatever the switch: it has no asm)."""
+    tf = pytest.importorskip("tensorflow")
+    import tinyq.ops.kernel_config as kc
+    from tinyq.workflows.bench import run_emulated_bench
+    from tinyq.workflows.compile import compile
+
+    from tfmodels import convert_int8, keras_model
+
+    L = tf.keras.layers
+    path = convert_int8(keras_model([(12, 10, 6)], lambda x: L.Conv2D(4, 1)(L.DepthwiseConv2D(3, padding="same")(x)),
+                                    seed=7), tmp_path / "dw6.tflite", [(12, 10, 6)], samples=4)
+    assert "TQ_DW_DSP_C3X3" not in compile(path, kernels="dsp", patch="off").lowered.kernel_config
+    monkeypatch.setattr(kc, "_needs_c3x3", lambda layer: False)
+    assert compile(path, kernels="dsp", patch="off").lowered.kernel_config["TQ_DW_DSP_C3X3"] == 0
+    rep = run_emulated_bench(path, "nrf52840", samples=4, seed=2, out=tmp_path / "emu", kernels="dsp", patch="off")
+    assert rep["samples"] == 4 and rep["bit_exact"], rep.get("mismatches")
 
 
 @pytest.mark.tf

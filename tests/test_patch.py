@@ -109,6 +109,43 @@ def test_patched_16x8_chain_is_bit_exact(tmp_path: Path) -> None:
     assert rep.elements > 0 and rep.mismatches == 0, rep.to_dict()
 
 
+
+@tf_only
+def test_bands_emptied_every_step_share_bytes(tmp_path: Path) -> None:
+    """A depthwise output read by a 1x1 convolution in the same step holds no row past the step:
+    it lives only between its two ops, so such bands share bytes (and a 1x1 convolution's
+    output keeps its in-place claim over its input band); the arena is smaller than with every
+    band live all stage, and the run stays bit-exact."""
+    tf = pytest.importorskip("tensorflow")
+    from tinyq.plan.arena import plan_arena
+    from tinyq.plan.liveness import buffers
+    from tinyq.plan.patch import stage_buffers
+    from tinyq.workflows.compile import compile
+    from tinyq.workflows.verify import verify
+
+    from tfmodels import convert_int8, keras_model
+
+    shape = (40, 32, 8)
+    spec = [("c", 24, 3, 1, "same", 1), ("res",), ("res",), ("res",), ("c", 4, 3, 2, "same", 1)]
+    path = convert_int8(keras_model([shape], _chain(tf, spec), seed=3), tmp_path / "steps.tflite", [shape],
+                        samples=8)
+    gen = compile(path, patch="max")
+    st = gen.patches.stage
+    assert st is not None
+    within = [b for b in st.bands if b.within_step is not None]
+    assert len(within) >= 3, st.bands
+    check(st, gen.graph)     # (every read of such a band falls inside the rows of its own step)
+    placed = {k: (gen.plan.offsets[k], gen.plan.offsets[k] + b.size) for b in gen.plan.buffers
+              for k in [b.key] if k in {("t", w.tensor) for w in within}}
+    shared = [(a, b) for a in placed for b in placed if a < b and placed[a][0] < placed[b][1] and
+              placed[b][0] < placed[a][1]]
+    assert shared, placed
+    stage_long = replace(st, bands=[replace(b, within_step=None) for b in st.bands])
+    assert gen.arena_bytes < plan_arena(stage_buffers(buffers(gen.lowered), stage_long, gen.graph)).arena_bytes
+    for kernels in ("dsp", "portable"):
+        rep = verify(path, samples=10, seed=4, kernels=kernels, patch="max", sanitize=kernels == "dsp")
+        assert rep.elements > 0 and rep.mismatches == 0, rep.to_dict()
+
 @tf_only
 def test_patched_uint8_input_model_is_bit_exact(tmp_path: Path) -> None:
     """A camera model's QUANTIZE uint8 -> int8 at the input: its int8 copy of the image never

@@ -20,6 +20,15 @@
 #define TQ_DW_DSP_ROWS3 1
 #endif
 
+/* 0 (tq_kernel_config.h): every 3x3 layer takes the asm (channels a multiple of 4, the fast
+ * requantization over all of int8), so the C 3x3 paths (pixel3x3, pixel9: ~1.4 KB) are left out
+ * of a DSP build; a layer that needed them would take the asm pointer path or the generic tap
+ * walk instead, right but slower. The host has no asm: its build keeps them. */
+#if !defined(TQ_DW_DSP_C3X3) || !defined(TQ_HAVE_DSP)
+#undef TQ_DW_DSP_C3X3
+#define TQ_DW_DSP_C3X3 1
+#endif
+
 /* Four channels' accumulators, updated in registers: SXTB16 splits the 4 input bytes of channels
  * c..c+3 into the pairs (c, c+2) and (c+1, c+3), each halfword meeting its own weight
  * (SMLABB/SMLATT); the weights are stored in that order. Taps outside the image read a word of
@@ -203,6 +212,13 @@ static void taps_any(acc4 *a, const int8_t *r, int32_t n, int32_t k_h, int32_t k
     }
 }
 
+#if TQ_DW_DSP_C3X3
+#define TQ_DW_C3X3(call) call
+#else
+#define TQ_DW_C3X3(call) ((void)0)   /* (behind a condition that is then false) */
+#endif
+
+#if TQ_DW_DSP_C3X3
 /* A 3x3 pixel's full blocks through its 9 tap pointers (window9). */
 #if defined(__GNUC__) && defined(TQ_HAVE_DSP)
 __attribute__((noinline))
@@ -231,6 +247,7 @@ static void pixel3x3(const int8_t *base, int32_t dy, int32_t ch, int32_t blocks,
         tq_rq_store4(rq, a.a0, a.a1, a.a2, a.a3, zp, lo, hi, mode, out);
     }
 }
+#endif
 
 /* A run of interior pixels of a 3x3 filter without dilation, every block in the fast
  * requantization over all of int8 (TQ_RQ_FAST_FULL), channels a multiple of 4, so that the
@@ -407,9 +424,9 @@ void tq_depthwise_conv_2d_dsp_s8(const tq_dw_dsp_params *restrict p, const int8_
                 const int8_t *base = in_b + y0 * row_stride + x0 * ch;
                 const int32_t *wblock = w;
                 int32_t c = 0;
-                if (k_h == 3 && k_w == 3) {
-                    if (interior && p->geo.dil_w == 1) {
-                        pixel3x3(base, dy, ch, full / 4, w, bias, rq, zp, lo, hi, mode, out);
+                if (k_h == 3 && k_w == 3 && (TQ_DW_DSP_C3X3 || ptr3)) {
+                    if (TQ_DW_DSP_C3X3 && interior && p->geo.dil_w == 1) {
+                        TQ_DW_C3X3(pixel3x3(base, dy, ch, full / 4, w, bias, rq, zp, lo, hi, mode, out));
                     } else {
                         const int8_t *pp[9];
                         for (int32_t t = 0; t < 9; ++t) {
@@ -424,7 +441,9 @@ void tq_depthwise_conv_2d_dsp_s8(const tq_dw_dsp_params *restrict p, const int8_
                         } else
 #endif
                         {
+#if TQ_DW_DSP_C3X3
                             pixel9(pp, full / 4, w, bias, rq, zp, lo, hi, mode, out);
+#endif
                         }
                     }
                     c = full;
@@ -450,8 +469,8 @@ void tq_depthwise_conv_2d_dsp_s8(const tq_dw_dsp_params *restrict p, const int8_
                             pad_mask |= (ky < ky_lo || ky >= ky_hi ? 7u : cols) << (3 * ky);
                         }
                     }
-                    if (interior && k_h == 3) {
-                        pixel3x3(base, dy, ch, full / 4, w, bias, rq, zp, lo, hi, mode, out);
+                    if (TQ_DW_DSP_C3X3 && interior && k_h == 3) {
+                        TQ_DW_C3X3(pixel3x3(base, dy, ch, full / 4, w, bias, rq, zp, lo, hi, mode, out));
                     } else {
                         pixel3(rows, k_h, pad_mask, pad, ch, full / 4, w, bias, rq, zp, lo, hi, mode,
                                out);

@@ -5,6 +5,10 @@ built without that file keeps every default: all its code paths, the build's opt
 - `TQ_DW_DSP_ROWS3 0`: no layer of the per-pixel depthwise DSP kernel has a 3-wide filter other
   than 3x3, so its rows path (pixel3) is left out. A layer that needed it would still be right
   (the generic tap walk computes every filter), only slower, so an unknown layer keeps it.
+- `TQ_DW_DSP_C3X3 0`: every 3x3 layer of that kernel takes its asm (channels a multiple of 4, the
+  fast requantization over all of int8, no dilation), so the C 3x3 paths (~1.4 KB) are left out of
+  a DSP build; a layer that wanted them would take the asm pointer path or the tap walk, right
+  but slower.
 - `TQ_SIZE_<KERNEL> 1` (--flash small): a kernel of SIZE_KERNELS whose layers each read at most
   SIZE_ELEMENTS elements is built for size (-Os): a classifier's pooling and softmax, whose
   code is larger than their instructions are worth (KWS: 990 B less for 3,200 instructions more).
@@ -61,6 +65,19 @@ def _needs_rows3(data: Prepared) -> bool:
     return w.k_w == 3 and w.dil_w == 1 and w.k_h != 3 and w.k_h <= DW_MAX_ROWS
 
 
+def _needs_c3x3(layer: _Layer) -> bool:
+    """Whether a layer of depthwise_conv_2d_dsp.c may want its C 3x3 paths: a 3x3 filter the asm
+    does not take (channels not a multiple of 4, a clamp inside int8, TFLM's arithmetic, dilation)."""
+    data = layer.data
+    if not isinstance(data, DepthwiseData):
+        return True
+    w = data.win
+    if (w.k_h, w.k_w) != (3, 3):
+        return False
+    fast = data.act_min <= -128 and data.act_max >= 127 and _fields(layer).get("rq_exact", "0") == "0"
+    return not (fast and w.in_c % 4 == 0 and w.out_c == w.in_c and w.dil_h == 1 and w.dil_w == 1)
+
+
 def _elements(graph: Graph, op: Op) -> int:
     sizes = [graph.t(i).num_elements for i in op.inputs if i >= 0 and not graph.t(i).is_const]
     return max(sizes, default=0)
@@ -81,6 +98,8 @@ def kernel_config(graph: Graph, layers: Sequence[_Layer], flash_policy: str | No
     dw = [layer for layer in layers if DW_DSP in layer.variant.sources]
     if dw and not any(_needs_rows3(layer.data) for layer in dw):
         cfg["TQ_DW_DSP_ROWS3"] = 0
+    if dw and not any(_needs_c3x3(layer) for layer in dw):
+        cfg["TQ_DW_DSP_C3X3"] = 0
     fc8 = [_fields(layer) for layer in layers if FC8 in layer.variant.sources]
     if fc8:
         ones = [f.get("rq", "0") != "0" for f in fc8]
@@ -125,6 +144,8 @@ def describe(cfg: dict[str, int]) -> list[str]:
     for name, value in cfg.items():
         if name == "TQ_DW_DSP_ROWS3" and value == 0:
             lines.append(f"  {name}=0: {DW_DSP} without its rows path (no layer has a 3-wide filter besides 3x3)")
+        elif name == "TQ_DW_DSP_C3X3" and value == 0:
+            lines.append(f"  {name}=0: {DW_DSP} without its C 3x3 paths (every 3x3 layer takes the asm)")
         elif name in ("TQ_FC8_ROWS", "TQ_FC8_ONE_ROW") and value == 0:
             what = "a requantization row per channel" if name == "TQ_FC8_ROWS" else "one row for all channels"
             lines.append(f"  {name}=0: {FC8} without the asm path of layers with {what} (no layer has it)")

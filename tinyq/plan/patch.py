@@ -53,6 +53,11 @@ class Band:
     row_bytes: int
     rows: int
     height: int
+    # graph positions of its producer and last consumer where no row of it outlives a step (each
+    # step's rows are read within that step: a depthwise output feeding a 1x1 convolution): its
+    # bytes are then live only between those two ops of each step, and other such bands whose
+    # ops do not overlap may share them. None: rows carry over to later steps (live all stage).
+    within_step: tuple[int, int] | None = None
 
     @property
     def nbytes(self) -> int:
@@ -329,13 +334,18 @@ def schedule(lowered: Lowered, first: int, last: int, steps: int, slack: float =
         need = int((t_hi - low).max())
         rows = min(height, max(1, need + int(math.ceil(need * slack))))
         rb = int(g.t(t).shape[2]) * int(g.t(t).shape[3]) * g.t(t).itemsize
+        within = None
+        if i >= 0 and bool((still_read(t) >= t_done).all()):
+            within = (first + i, max(pos for pos in cons[t] if pos in inside))
         b = 0
         for k in range(steps):
-            if int(t_hi[k]) - b > rows:
+            if within is not None:      # each step's rows from the top: nothing to keep, no shift
+                b = int(t_done[k])
+            elif int(t_hi[k]) - b > rows:
                 shifted += int(t_done[k] - low[k]) * rb
                 b = int(low[k])
             base[k, j] = b
-        bands.append(Band(t, i, rb, rows, height))
+        bands.append(Band(t, i, rb, rows, height, within))
     calls = int(np.count_nonzero(hi - done))
     # Inputs the stage consumes for good: the bytes of their rows no consumer reads any more,
     # before each step, which the stage's own buffers may take over (`reuse`)
@@ -433,7 +443,9 @@ def check(stage: Stage, g: Graph) -> None:
 
 def stage_buffers(bufs: list[Buffer], stage: Stage, g: Graph | None = None, merge: bool = True) -> list[Buffer]:
     """The arena's buffers with the stage applied: bands shrink to their rows and live through
-    the whole stage, the stage's other outputs live from its start, its inputs until its end.
+    the whole stage (a band whose rows never outlive a step only from its producer to its last
+    consumer: each step runs the stage's ops in order), the stage's other outputs live from its
+    start, its inputs until its end.
     Overlaps claimed by the stage's ops no longer hold (their calls interleave) and are dropped;
     with `g`, the stage's buffers may take over the consumed rows of its inputs (`reuse`)."""
     over = reuse(stage, g) if g is not None else {}
@@ -452,7 +464,8 @@ def stage_buffers(bufs: list[Buffer], stage: Stage, g: Graph | None = None, merg
             continue
         nb = Buffer(b.key, b.size, b.first, b.last, list(b.inplace_of), dict(b.overlap_of))
         if b.key in bands:
-            nb.size, nb.first, nb.last = bands[b.key].nbytes, stage.first, stage.last
+            band = bands[b.key]
+            nb.size, (nb.first, nb.last) = band.nbytes, band.within_step or (stage.first, stage.last)
         elif b.key in produced:
             nb.first = min(nb.first, stage.first)
         if b.key in read and b.key not in produced:
@@ -460,8 +473,30 @@ def stage_buffers(bufs: list[Buffer], stage: Stage, g: Graph | None = None, merg
         if b.key in produced:
             nb.overlap_of = {("t", u): dd for u, dd in over.get(b.key[1], {}).items()}
             nb.inplace_of = []
+            nb.overlap_of.update(_kept_claims(b, stage, bands))
         out.append(nb)
     return out
+
+
+def _kept_claims(b: Buffer, stage: Stage, bands: dict) -> dict[object, int]:
+    """The overlap claims of an op's output that still hold inside the stage: where the output
+    and the input claimed are both bands whose rows never outlive a step, the input dies at the
+    op, and the op maps rows one to one (extent 1, stride 1, no padding: a 1x1 convolution, an
+    element-wise op). Each call then reads its rows from the top of the input's band and writes
+    them from the top of the output's, the whole-tensor layout cut to fewer rows, for which the
+    whole tensor's d is conservative (trailing_delta only grows as rows are left out)."""
+    out = bands.get(b.key)
+    if out is None or out.within_step is None:
+        return {}
+    d = stage.deps[out.within_step[0] - stage.first]
+    kept: dict[object, int] = {}
+    for k, dd in b.allowed().items():
+        src = bands.get(k)
+        if src is None or src.within_step is None or src.within_step[1] != out.within_step[0]:
+            continue
+        if k[1] in d.same or (k[1] == d.windowed and d.extent == 1 and d.stride == 1 and d.pad == 0):
+            kept[k] = dd
+    return kept
 
 
 def _stage_scratch(b: Buffer, stage: Stage) -> bool:

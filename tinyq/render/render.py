@@ -88,8 +88,9 @@ def _stage_block(lowered: Lowered, stage: Stage) -> list[str]:
     if fed:
         out.append("    " + _table("tq_patch_fed", [[0] * len(fed)] + [[int(stage.fed[t][k]) for t in fed]
                                                                       for k in range(stage.steps)]))
-    out += [f"    for (int32_t k = 0; k < {stage.steps}; ++k) {{",
-            "        const int32_t prev = k ? k - 1 : 0;"]
+    out += [f"    for (int32_t k = 0; k < {stage.steps}; ++k) {{"]
+    if fed or any(b.within_step is None for b in stage.bands):    # (only shifts read it)
+        out.append("        const int32_t prev = k ? k - 1 : 0;")
 
     def ptr(t: int, row: str) -> str:
         elems = int(g.t(t).shape[2]) * int(g.t(t).shape[3])
@@ -125,7 +126,7 @@ def _stage_block(lowered: Lowered, stage: Stage) -> list[str]:
         stmts = re.sub(r"\bT(\d+)\b", lambda m: subst.get(int(m.group(1)), m.group(0)), stmts)
         out.append(f"        /* {code.index}: {c_comment(code.label)} */")
         b = stage.band_of(d.output)
-        if b is not None:
+        if b is not None and b.within_step is None:     # (a band emptied every step never shifts)
             j = band_col[d.output]
             out.append(f"        if (k && tq_patch_base[k][{j}] != tq_patch_base[prev][{j}]) {{   /* keep the rows still read */")
             out.append(f"            tq_patch_shift(T{d.output}, (tq_patch_base[k][{j}] - tq_patch_base[prev][{j}]) * "
