@@ -6,7 +6,7 @@ built without that file keeps every default: all its code paths, the build's opt
   than 3x3, so its rows path (pixel3) is left out. A layer that needed it would still be right
   (the generic tap walk computes every filter), only slower, so an unknown layer keeps it.
 - `TQ_DW_DSP_C3X3 0`: every 3x3 layer of that kernel takes its asm (channels a multiple of 4, the
-  fast requantization over all of int8, no dilation), so the C 3x3 paths (~1.4 KB) are left out of
+  fast requantization over all of int8, no dilation), so the C 3x3 paths (~1.6 KB) are left out of
   a DSP build; a layer that wanted them would take the asm pointer path or the tap walk, right
   but slower.
 - `TQ_SIZE_<KERNEL> 1` (--flash small): a kernel of SIZE_KERNELS whose layers each read at most

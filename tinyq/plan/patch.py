@@ -330,12 +330,13 @@ def schedule(lowered: Lowered, first: int, last: int, steps: int, slack: float =
         t_hi = hi[:, i] if i >= 0 else fed[t]                  # rows made (or fed) after step k
         t_done = np.concatenate([[0], t_hi[:-1]])             # ... and before it
         height = int(g.t(t).shape[1])
-        low = np.minimum(still_read(t), t_done)               # rows not yet made are not kept either
+        read = still_read(t)
+        low = np.minimum(read, t_done)                         # rows not yet made are not kept either
         need = int((t_hi - low).max())
         rows = min(height, max(1, need + int(math.ceil(need * slack))))
         rb = int(g.t(t).shape[2]) * int(g.t(t).shape[3]) * g.t(t).itemsize
         within = None
-        if i >= 0 and bool((still_read(t) >= t_done).all()):
+        if i >= 0 and bool((read >= t_done).all()):
             within = (first + i, max(pos for pos in cons[t] if pos in inside))
         b = 0
         for k in range(steps):
@@ -478,7 +479,7 @@ def stage_buffers(bufs: list[Buffer], stage: Stage, g: Graph | None = None, merg
     return out
 
 
-def _kept_claims(b: Buffer, stage: Stage, bands: dict) -> dict[object, int]:
+def _kept_claims(b: Buffer, stage: Stage, bands: dict[object, Band]) -> dict[object, int]:
     """The overlap claims of an op's output that still hold inside the stage: where the output
     and the input claimed are both bands whose rows never outlive a step, the input dies at the
     op, and the op maps rows one to one (extent 1, stride 1, no padding: a 1x1 convolution, an
