@@ -120,12 +120,15 @@ def test_which_layers_are_staged_and_their_scratch() -> None:
     from tinyq.ops._window import Window
     from tinyq.ops.conv_2d import _cols, _groups, cols_bytes, dsp8_scratch, dsp_scratch, row_padding
 
+    def d(w: Window):  # (the record the helpers read)
+        return _data(w, w.out_c)
+
     def win(in_c: int, k: int, stride: int, out_w: int, dil_w: int = 1, k_w: int | None = None) -> Window:
         kw = k if k_w is None else k_w
         return Window(1, 32, (out_w - 1) * stride + kw, in_c, 32, out_w, 16, k, kw, stride, stride, 1, dil_w, 0, 0)
 
     resnet = win(3, 3, 1, 32)
-    assert _cols(resnet) and row_padding(resnet) == 0 and _groups(resnet) == 7    # 27 taps -> 28
+    assert _cols(d(resnet)) and row_padding(d(resnet)) == 0 and _groups(d(resnet)) == 7    # 27 taps -> 28
     assert cols_bytes(resnet) == 34 * 9 + 4 + 2                                    # 34 columns, a word
     assert dsp_scratch(_data(resnet, 16)) == cols_bytes(resnet) + 8 * 7         # no gather stage
     assert dsp8_scratch(_data(resnet, 16)) == cols_bytes(resnet) + 8 * 4 * 7
@@ -133,9 +136,13 @@ def test_which_layers_are_staged_and_their_scratch() -> None:
     assert cols_bytes(vww) == 97 * 9 + 4 + 3
     tail = dataclasses.replace(vww, out_c=6)
     assert dsp_scratch(_data(tail, 6)) == cols_bytes(vww) + 8 * 7 + 32 * 8      # a staged run of 32
-    assert not _cols(win(5, 3, 1, 32))              # 5 channels: rows widened in place
-    assert not _cols(win(3, 3, 1, 32, dil_w=2))     # dilated columns are not contiguous
-    assert _cols(win(3, 1, 2, 32)) and _groups(win(3, 1, 2, 32)) == 1    # 1x1 over 3: one group
-    assert not _cols(win(4, 1, 1, 32))              # 1x1 over whole groups: read in place
-    assert not _cols(win(3, 3, 2, 200))             # one row's columns beyond 2 KB
-    assert row_padding(win(3, 3, 2, 200)) == 3      # (rows padded to whole groups instead)
+    assert not _cols(d(win(5, 3, 1, 32)))              # 5 channels: rows widened in place
+    assert not _cols(d(win(3, 3, 1, 32, dil_w=2)))     # dilated columns are not contiguous
+    assert _cols(d(win(3, 1, 2, 32))) and _groups(d(win(3, 1, 2, 32))) == 1    # 1x1 over 3: one group
+    assert not _cols(d(win(4, 1, 1, 32)))              # 1x1 over whole groups: read in place
+    assert not _cols(d(win(3, 3, 2, 200)))             # one row's columns beyond 2 KB
+    assert row_padding(d(win(3, 3, 2, 200))) == 3      # (rows padded to whole groups instead)
+    # the rowwise variants turn the staging off: rows padded, each window gathered, less scratch
+    plain = dataclasses.replace(_data(resnet, 16), stage_cols=False)
+    assert not _cols(plain) and row_padding(plain) == 3 and _groups(plain) == 9
+    assert dsp_scratch(plain) == 8 * 9 + 4 * 9 < dsp_scratch(_data(resnet, 16))

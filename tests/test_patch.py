@@ -19,8 +19,9 @@ tf_only = pytest.mark.tf
 
 def _chain(tf, spec: list[tuple]):
     """A body applying layers from a compact spec: ("c", filters, k, stride, padding, dilation),
-    ("d", k, stride, padding, multiplier), ("mp"/"ap", k, stride, padding), ("res", filters) (a
-    1x1 convolution added to its input: the fused residual ADD)."""
+    ("d", k, stride, padding, multiplier), ("mp"/"ap", k, stride, padding), ("res",) (a
+    1x1 convolution added to its input: the fused residual ADD), ("side", filters) (a 5x5
+    depthwise and 1x1 convolution added to a 1x1 projection of the block's input)."""
     L = tf.keras.layers
 
     def body(x):
@@ -43,6 +44,10 @@ def _chain(tf, spec: list[tuple]):
             elif kind == "res":
                 y = L.DepthwiseConv2D(3, padding="same", activation="relu")(x)
                 x = L.Add()([L.Conv2D(int(x.shape[-1]), 1)(y), x])
+            elif kind == "side":                   # BlazeFace's block: a 5x5 depthwise beside a 1x1 projection
+                _, f = s
+                y = L.Conv2D(f, 1)(L.DepthwiseConv2D(5, padding="same", activation="relu")(x))
+                x = L.ReLU()(L.Add()([y, L.Conv2D(f, 1)(x)]))
         return x
     return body
 
@@ -145,6 +150,75 @@ def test_bands_emptied_every_step_share_bytes(tmp_path: Path) -> None:
     for kernels in ("dsp", "portable"):
         rep = verify(path, samples=10, seed=4, kernels=kernels, patch="max", sanitize=kernels == "dsp")
         assert rep.elements > 0 and rep.mismatches == 0, rep.to_dict()
+
+@tf_only
+def test_side_path_made_as_late_as_its_add_reads_it(tmp_path: Path) -> None:
+    """A 1x1 projection beside a 5x5 depthwise, both added: made as early as it can, the
+    projection's band keeps the depthwise's delay in rows; made only when the ADD reads it
+    (`schedule(..., late=True)`), one row a step. The planner takes that schedule, the arena is
+    smaller than with the same stage made early, and the run stays bit-exact."""
+    tf = pytest.importorskip("tensorflow")
+    from tinyq.plan.arena import plan_arena
+    from tinyq.plan.liveness import buffers
+    from tinyq.plan.patch import schedule, stage_buffers
+    from tinyq.workflows.compile import compile
+    from tinyq.workflows.verify import verify
+
+    from tfmodels import convert_int8, keras_model
+
+    shape = (40, 24, 4)
+    spec = [("c", 16, 3, 1, "same", 1), ("side", 24), ("side", 32), ("c", 4, 3, 2, "same", 1)]
+    path = convert_int8(keras_model([shape], _chain(tf, spec), seed=5), tmp_path / "side.tflite", [shape],
+                        samples=8)
+    gen = compile(path, patch="max")
+    st = gen.patches.stage
+    assert st is not None
+    check(st, gen.graph)
+    early = schedule(gen.lowered, st.first, st.last, int(-(-st.deps[0].out_h // int(st.hi[0, 0]))), 0.0)
+    assert early is not None
+    rows = {b.tensor: b.rows for b in st.bands}
+    delayed = [b for b in early.bands if b.tensor in rows and rows[b.tensor] < b.rows]
+    assert delayed, (early.bands, st.bands)
+    bufs = buffers(gen.lowered)
+    assert plan_arena(stage_buffers(bufs, st, gen.graph)).arena_bytes < \
+        plan_arena(stage_buffers(bufs, early, gen.graph)).arena_bytes
+    for kernels in ("dsp", "portable"):
+        rep = verify(path, samples=10, seed=6, kernels=kernels, patch="max", sanitize=kernels == "dsp")
+        assert rep.elements > 0 and rep.mismatches == 0, rep.to_dict()
+
+
+@tf_only
+def test_scratch_at_the_peak_takes_the_lean_variant(tmp_path: Path) -> None:
+    """A first layer over 3 channels stages its input columns (1 KB of scratch here), which a
+    patch stage holds through all its steps: the patched plan takes the variant without the
+    staging there (int8 weights kept with --flash small), the arena is smaller than with the
+    staging, the flash plan says nothing was widened for it, and the run stays bit-exact."""
+    tf = pytest.importorskip("tensorflow")
+    from tinyq.ops.flash import FlashOptions
+    from tinyq.ops.lower import lower
+    from tinyq.plan.compiled import plan_with_patches
+    from tinyq.workflows.compile import compile
+    from tinyq.workflows.verify import verify
+
+    from tfmodels import convert_int8, keras_model
+
+    shape = (48, 64, 3)
+    spec = [("c", 16, 5, 2, "same", 1), ("d", 3, 1, "same", 1), ("c", 24, 1, 1, "same", 1), ("d", 3, 2, "same", 1),
+            ("c", 8, 1, 1, "same", 1)]
+    path = convert_int8(keras_model([shape], _chain(tf, spec), seed=5), tmp_path / "first.tflite", [shape],
+                        samples=8)
+    for flash, name in (("auto", "conv_2d_dsp_rowwise"), ("small", "conv_2d_dsp8_rowwise")):
+        gen = compile(path, patch="max", flash=flash)
+        first = gen.lowered.layers[0]
+        assert first.variant.name == name, [layer.variant.name for layer in gen.lowered.layers]
+        staged = lower(gen.graph, "dsp", FlashOptions(flash, model_bytes=path.stat().st_size))
+        assert staged.layers[0].scratch_bytes > 2 * first.scratch_bytes
+        assert gen.arena_bytes < plan_with_patches(staged, "max")[0].arena_bytes
+        if flash == "small":
+            assert not gen.lowered.flash.widened
+        rep = verify(path, samples=10, seed=2, patch="max", flash=flash, sanitize=True)
+        assert rep.elements > 0 and rep.mismatches == 0, rep.to_dict()
+
 
 @tf_only
 def test_patched_uint8_input_model_is_bit_exact(tmp_path: Path) -> None:

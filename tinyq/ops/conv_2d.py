@@ -3,6 +3,7 @@ a residual ADD fused as its epilogue (tinyq/passes/fuse_residual.py). Also int16
 int8 weights and int64 bias (TFLM's 16x8 ConvPerChannel), without an epilogue."""
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,6 +46,7 @@ class ConvData(Prepared):
     residual: int = -1          # its other operand
     conv_first: bool = False    # the convolution result is the ADD's first operand
     dtype: str = "int8"         # of the activations; int16: bias and bias_full are the int64 bias
+    stage_cols: bool = True     # the column staging where it fits (off: the rowwise variants' less scratch)
 
     def macs(self) -> int:
         n = self.win
@@ -233,7 +235,12 @@ def cols_bytes(w: Window) -> int:
     return -(-(((w.out_w - 1) * w.stride_w + w.k_w) * w.k_h * w.in_c + 4) // 4) * 4
 
 
-def _cols(w: Window) -> bool:
+def _cols(d: ConvData) -> bool:
+    """The layer runs on the column staging (where it fits and is not turned off)."""
+    return d.stage_cols and _cols_fit(d.win)
+
+
+def _cols_fit(w: Window) -> bool:
     """Few input channels (a first layer over an image or a spectrogram): each output row's input
     is staged column by column (conv_2d_dsp_cols.h), every pixel's window one contiguous run of
     taps padded to whole groups once, the border pixels as fast as the others (rows widened in
@@ -245,20 +252,22 @@ def _cols(w: Window) -> bool:
             and cols_bytes(w) <= COLS_MAX_BYTES)
 
 
-def row_padding(w: Window) -> int:
+def row_padding(d: ConvData) -> int:
     """Spare taps after each filter row of the DSP kernel. A row of whole groups of 4 is widened
     straight from the input; otherwise every pixel's window is first copied into scratch. For
     short rows (a first layer's 3x3x3) that copy costs more than the zero taps that pad them.
     None with the column staging (its windows are contiguous)."""
+    w = d.win
     row = w.k_w * w.in_c
-    if _cols(w) or w.k_h == 1 or w.dil_w != 1 or row % 4 == 0 or row > 16:
+    if _cols(d) or w.k_h == 1 or w.dil_w != 1 or row % 4 == 0 or row > 16:
         return 0
     return -row % 4
 
 
-def _groups(w: Window) -> int:
+def _groups(d: ConvData) -> int:
     """Groups of 4 taps per output channel, padded rows included."""
-    return -(-(w.k_h * (w.k_w * w.in_c + row_padding(w))) // 4)
+    w = d.win
+    return -(-(w.k_h * (w.k_w * w.in_c + row_padding(d))) // 4)
 
 
 def _direct(w: Window) -> bool:
@@ -281,11 +290,11 @@ def dsp_scratch(d: ConvData) -> int:
     pixels (conv_2d_dsp.c fast_run) stage up to _run_chunk pixels' outputs after the column
     instead, over the gather stage."""
     win = d.win
-    g, px = _groups(win), 4 * -(-win.out_c // 4)
-    stage = 0 if _direct(win) or _cols(win) else 4 * g
+    g, px = _groups(d), 4 * -(-win.out_c // 4)
+    stage = 0 if _direct(win) or _cols(d) else 4 * g
     if d.add or win.out_c % 4:
         stage = max(stage + px, _run_chunk(win) * px)
-    return (cols_bytes(win) if _cols(win) else 0) + 8 * g + stage
+    return (cols_bytes(win) if _cols(d) else 0) + 8 * g + stage
 
 
 def _pad_rq(rq: np.ndarray, exact: int) -> np.ndarray:
@@ -319,10 +328,10 @@ def _padded_rows(d: ConvData, factor: np.ndarray | None = None) -> np.ndarray:
     zero weights of each filter row's spare taps; with the column staging in (kx, ky, ic) order,
     the order of a staged window."""
     win, oc = d.win, d.win.out_c
-    if _cols(win):
+    if _cols(d):
         wcols = d.w.astype(np.int64).transpose(0, 2, 1, 3).reshape(oc, -1)
         return wcols * factor[:, None] if factor is not None else wcols
-    row_pad = row_padding(win)
+    row_pad = row_padding(d)
     row = win.k_w * win.in_c
     wrows = np.zeros((oc, win.k_h, row + row_pad), np.int64)
     wrows[:, :, :row] = d.w.reshape(oc, win.k_h, row)
@@ -335,8 +344,8 @@ def _dsp_fields(d: ConvData, em: Emitter, rq: str, exact: int, bias: str) -> dic
     """tq_conv_dsp_params (conv_2d_dsp.h) but for the weights' own fields: both DSP kernels'."""
     win = d.win
     return {
-        "geo": win.c_init(), "groups": _groups(win), "row_pad": row_padding(win), "direct": int(_direct(win)),
-        "cols": int(_cols(win)),
+        "geo": win.c_init(), "groups": _groups(d), "row_pad": row_padding(d), "direct": int(_direct(win)),
+        "cols": int(_cols(d)),
         "pad_value": d.input_zp,
         "output_offset": d.output_zp, "act_min": d.act_min, "act_max": d.act_max,
         "rq": rq, "rq_exact": exact, "bias": bias,
@@ -367,8 +376,8 @@ def dsp8_scratch(d: ConvData) -> int:
     """The column staging (with _cols), the tile's widened windows (8 bytes a group a pixel), the
     gather stage (4 bytes a group, not when read in place or staged by columns), and with a fused
     ADD the tile's convolution outputs."""
-    g = _groups(d.win)
-    cols = cols_bytes(d.win) if _cols(d.win) else 0
+    g = _groups(d)
+    cols = cols_bytes(d.win) if _cols(d) else 0
     return cols + (8 * TILE8 + (0 if _direct(d.win) or cols else 4)) * g + (TILE8 * d.win.out_c if d.add else 0)
 
 
@@ -377,7 +386,7 @@ def dsp8_weights(d: ConvData) -> np.ndarray:
     taps and the last group's padding as zeros. No reordering: the kernel widens weights and
     inputs with the same SXTB16 / SXTB16-ROR-8 pair, so matching taps meet in one SMLAD."""
     rows = _padded_rows(d)
-    out = np.zeros((len(rows), 4 * _groups(d.win)), np.int8)
+    out = np.zeros((len(rows), 4 * _groups(d)), np.int8)
     out[:, :rows.shape[1]] = rows
     return out
 
@@ -411,7 +420,7 @@ def compact_requant(rq: np.ndarray, factor: np.ndarray, exact: int, bias: np.nda
 def conv8_doubled(d: ConvData) -> bool:
     """Widening a packed layer's inputs times 2 (2 instructions a group and pixel) costs less than
     shifting its accumulators (1 an output channel and pixel)."""
-    return d.win.out_c > 2 * _groups(d.win)
+    return d.win.out_c > 2 * _groups(d)
 
 
 def packed_conv8(d: ConvData, rq: np.ndarray, factor: np.ndarray, exact: int
@@ -464,3 +473,26 @@ def lower_dsp8(d: ConvData, em: Emitter) -> None:
     residual = em.tensor(d.residual) if d.add else "0"
     em.call(f"tq_conv_2d_dsp8_s8({p}, {em.tensor(d.input)}, {em.const(w8, 'w8')}, {residual}, "
             f"{em.tensor(d.output)}, {em.scratch()})")
+
+
+# ---- the same two kernels without the column staging: less scratch, for a plan's RAM peak ----
+
+def _rowwise(d: ConvData) -> ConvData:
+    return dataclasses.replace(d, stage_cols=False)
+
+
+@variant("CONV_2D", "dsp", CONV_DSP_SOURCES, scratch=lambda d: dsp_scratch(_rowwise(d)),
+         applies=lambda d: d.dtype == "int8" and _cols(d), name="conv_2d_dsp_rowwise", rows="geo")
+def lower_dsp_rowwise(d: ConvData, em: Emitter) -> None:
+    """A layer the column staging would take, each pixel's window gathered instead: the staging
+    costs an output row's input columns of scratch (2 KB on a 5x5 first layer over 128 px), which
+    a patch plan may not have at its peak (compile picks this variant there: registry.pick_lean)."""
+    lower_dsp(_rowwise(d), em)
+
+
+@variant("CONV_2D", "dsp8", ["conv_2d_dsp8.c", "conv_2d_dsp8.h", *CONV_DSP_SOURCES[1:]],
+         scratch=lambda d: dsp8_scratch(_rowwise(d)), applies=lambda d: d.dtype == "int8" and _cols(d),
+         name="conv_2d_dsp8_rowwise", rows="geo")
+def lower_dsp8_rowwise(d: ConvData, em: Emitter) -> None:
+    """lower_dsp8 without the column staging (as lower_dsp_rowwise)."""
+    lower_dsp8(_rowwise(d), em)

@@ -76,7 +76,7 @@ def features(d: Prepared) -> tuple[str, tuple[float, ...]] | None:
         return "DEPTHWISE_CONV_2D", (float(-(-w.out_c // 4) * w.k_h * w.k_w), 1.0)
     if isinstance(d, ConvData):
         w = d.win
-        pixels, g = w.batches * w.out_h * w.out_w, _groups(w)
+        pixels, g = w.batches * w.out_h * w.out_w, _groups(d)
         tiled = -(-pixels // TILE8) * TILE8
         return "CONV_2D", (float(tiled * w.out_c * g), float(pixels * w.out_c * g), float(pixels * w.out_c),
                            float(w.out_c if pixels % TILE8 else 0))

@@ -9,7 +9,7 @@ from tinyq.ir import Graph, Op
 from tinyq.ops.emitter import Emitter, OpCode
 from tinyq.ops.flash import FlashOptions, FlashPlan, plan_flash
 from tinyq.ops.kernel_config import kernel_config
-from tinyq.ops.registry import FAMILIES, REGISTRY, Prepared, Refusal, Variant, load_all, pick, prepare
+from tinyq.ops.registry import FAMILIES, REGISTRY, Prepared, Refusal, Variant, load_all, pick, pick_lean, prepare
 
 KERNEL_CHOICES = ("auto", *FAMILIES)
 
@@ -131,13 +131,17 @@ def resolve_family(choice: str, has_dsp: bool | None) -> str:
 
 
 
-def lower(graph: Graph, family: str = "dsp", flash: FlashOptions | None = None, room: int | None = None) -> Lowered:
+def lower(graph: Graph, family: str = "dsp", flash: FlashOptions | None = None, room: int | None = None,
+          lean: frozenset[int] = frozenset()) -> Lowered:
     """Lower a graph that went through the passes. family: "dsp" for the Cortex-M DSP-extension
     kernels (also what the host check runs), "portable" for plain C with int8 weights. With the
     dsp family, `flash` chooses per layer between int16-widened and int8 weights (tinyq/ops/flash.py).
     room: for records with a `ram_room` (the RAM a variant's scratch may add, estimated at
     prepare time), that room instead: ROOMY lets their faster, hungrier variants apply, -ROOMY
-    keeps them off (the compile workflow plans the choices and weighs the arena)."""
+    keeps them off (the compile workflow plans the choices and weighs the arena).
+    lean: ops (by index) that take their variant of least scratch (registry.pick_lean), widened to
+    int16 weights if that one is (not with --flash small): where their scratch sets the arena's
+    peak (the compile workflow finds them)."""
     if family not in FAMILIES:
         raise UnsupportedOpError(f"kernels must be one of {', '.join(FAMILIES)}, not {family!r}")
     records = prepare_all(graph)
@@ -150,24 +154,40 @@ def lower(graph: Graph, family: str = "dsp", flash: FlashOptions | None = None, 
             low = _lower_records(graph, records, family, widened)
             return low.const_bytes, set(low.sources)
         choice = plan_flash(graph, records, flash, trial)
+    widen = flash is None or flash.policy != "small"
     low = _lower_records(graph, records, family, None if choice is None else choice.widened,
-                         set() if choice is None else choice.portable_layers)
+                         set() if choice is None else choice.portable_layers, lean, widen)
+    if choice is not None:
+        _note_lean(choice, low, lean)
     low.flash = choice
     low.kernel_config = kernel_config(graph, low.layers, None if flash is None else flash.policy)
     return low
 
 
+def _note_lean(choice: FlashPlan, low: Lowered, lean: frozenset[int]) -> None:
+    """Say in the flash plan which layers a lean choice widened (and count their bytes)."""
+    by_index = {layer.op.index: layer for layer in low.layers}
+    for c in choice.layers:
+        layer = by_index.get(c.index)
+        if c.index in lean and not c.widened and layer is not None and layer.variant.family == "dsp":
+            c.widened = True
+            choice.bytes += c.bytes_added
+            c.reason = ("widened for RAM: its int8 kernel's scratch sat at the arena's peak "
+                        f"({layer.variant.name}'s is {layer.scratch_bytes:,} B)")
+
+
 def _lower_records(graph: Graph, records: list[Prepared], family: str, widened: set[int] | None,
-                   portable: set[int] | None = None) -> Lowered:
+                   portable: set[int] | None = None, lean: frozenset[int] = frozenset(),
+                   widen: bool = True) -> Lowered:
     """Lower every prepared op with the family's variants; with `widened`, the dsp family's layers
     outside it take their dsp8 (int8-weight) variant where one exists; those in `portable` the
-    portable one (the flash policy's choice)."""
+    portable one (the flash policy's choice); those in `lean` their variant of least scratch."""
     em = Emitter(graph)
     layers = []
     for op, data in zip(graph.ops, records):
         fam = family if widened is None or op.index in widened else "dsp8"
         fam = "portable" if portable and op.index in portable else fam
-        v = pick(data, fam)
+        v = pick_lean(data, fam, widen) if op.index in lean else pick(data, fam)
         if v is None:
             raise UnsupportedOpError(f"op {op.index} {op.opcode}: no kernel variant handles this instance")
         try:

@@ -263,3 +263,17 @@ def pick(data: Prepared, family: str) -> Variant | None:
             if v.family == fam and v.dtype == data.kernel_dtype and v.applies(data):
                 return v
     return None
+
+
+def pick_lean(data: Prepared, family: str, widen: bool = True) -> Variant | None:
+    """The variant of least scratch that applies to this layer along the family's chain (what a
+    plan takes where the op's scratch sets the arena's peak): the portable kernels only where
+    nothing else applies; `widen` False keeps the family `pick` chose (a dsp8 layer stays int8).
+    Ties go to the first registered (the faster, by the registry's order)."""
+    first = pick(data, family)
+    if first is None or first.family == "portable":
+        return first
+    fams = [f for f in FALLBACK[family] if f != "portable" and (widen or f == first.family)]
+    cands = [v for f in fams for v in REGISTRY[data.opcode].variants
+             if v.family == f and v.dtype == data.kernel_dtype and v.applies(data)]
+    return min(cands, key=lambda v: (v.scratch(data), v is not first))

@@ -19,6 +19,7 @@ from tinyq.plan.patch import (
     parse_mode,
     shortlist,
     stage_buffers,
+    stage_peak,
     streams,
 )
 from tinyq.resources import kernels_dir
@@ -70,11 +71,12 @@ def _plan_with_patches(lowered: Lowered, patch: str, arena_limit: int | None) ->
             nb = stage_buffers(cur_bufs, st, lowered.graph)
             cand = plan_arena(nb)
             validate(cand)
-            if cand.arena_bytes < pp.arena_bytes and (found is None or cand.arena_bytes < found[0].arena_bytes):
-                found = (cand, st, nb)
+            rank = (cand.arena_bytes, stage_peak(nb, st))   # (ties: the leaner stage, best_stages)
+            if cand.arena_bytes < pp.arena_bytes and (found is None or rank < found[0]):
+                found = (rank, cand, st, nb)
         if found is None:
             break
-        pp, st, cur_bufs = found
+        _, pp, st, cur_bufs = found
         stages.append(st)
     if not stages:
         return p, PatchReport(mode, [], p.arena_bytes, p.arena_bytes, macs,

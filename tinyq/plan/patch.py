@@ -275,14 +275,36 @@ def progress(lowered: Lowered, first: int, last: int, steps: int) -> tuple[list[
     return deps, np.array(rows, np.int64)
 
 
+def _late(deps: list[Rows], hi: np.ndarray, band_ts: set[int], cons: dict[int, list[int]], first: int) -> np.ndarray:
+    """`hi` with every op whose band only row-aligned consumers read (`same`: an ADD, never a
+    window) made as late as they allow: each step just the rows they read in it. A 1x1
+    convolution or pool on a residual's side path, read row for row by an ADD that waits for the
+    depthwise beside it, then keeps one row where, made early, it kept the depthwise's delay in
+    rows. (Every op late would pull the whole stage into the step its last op starts.) Ops in
+    reverse: a consumer's own late progress is what its producer must serve."""
+    late = hi.copy()
+    for i in range(len(deps) - 1, -1, -1):
+        t = deps[i].output
+        readers = [deps[pos - first] for pos in cons.get(t, []) if 0 <= pos - first < len(deps)]
+        if t not in band_ts or not readers or any(d.windowed == t or t not in d.same for d in readers):
+            continue
+        need = np.zeros(len(hi), np.int64)
+        for pos in cons[t]:
+            need = np.maximum(need, late[:, pos - first])
+        late[:, i] = np.minimum(hi[:, i], need)
+    return late
+
+
 def schedule(lowered: Lowered, first: int, last: int, steps: int, slack: float = 0.0,
-             prog: tuple[list[Rows], np.ndarray] | None = None, stream: frozenset[int] = frozenset()) -> Stage | None:
+             prog: tuple[list[Rows], np.ndarray] | None = None, stream: frozenset[int] = frozenset(),
+             late: bool = False) -> Stage | None:
     """The band schedule of ops first..last in `steps` steps, or None where they cannot stream
     (an op that cannot run on bands, or nothing to gain: no intermediate tensor). `slack`: spare
     rows per band, as a fraction of what it needs, so that it shifts less often. `prog`: a
     `progress` of a stage from the same first op at least this long, to reuse. `stream`: model
     inputs the application may feed row by row; one read only by the stage's ops, by rows,
-    becomes a band too (`fed`), filled before each step with the rows that step reads."""
+    becomes a band too (`fed`), filled before each step with the rows that step reads. `late`:
+    ops making bands run as late as their consumers allow (`_late`), else as early as they can."""
     g = lowered.graph
     if prog is None:
         prog = progress(lowered, first, last, steps)
@@ -303,6 +325,11 @@ def schedule(lowered: Lowered, first: int, last: int, steps: int, slack: float =
     band_ts = [t for t in produced if t not in g.outputs and cons.get(t) and set(cons[t]) <= inside]
     if not band_ts:
         return None
+    if late:
+        lt = _late(deps, hi, set(band_ts), cons, first)
+        if np.array_equal(lt, hi):
+            return None     # (no op to delay: the early schedule is this one)
+        hi = lt
     fed = _fed(g, deps, first, hi, stream, set(produced), cons)
     done = np.vstack([np.zeros((1, n), np.int64), hi[:-1]])      # rows done before step k
 
@@ -571,10 +598,10 @@ def _best_and_run_starts(stages: list[Stage], lowered: Lowered, taken: set[int],
     return list({id(st): st for st in picked}.values())
 
 
-def _live_peak(bufs: list[Buffer]) -> int:
-    """About the most bytes live at one op: the sizes live there, less what overlap claims may
-    share (a buffer over another one, up to that one's size): a cheap way to rank stages before
-    placing the best ones."""
+def _live_peak(bufs: list[Buffer], span: tuple[int, int] | None = None) -> int:
+    """About the most bytes live at one op (of those in `span`, first..last, if given): the sizes
+    live there, less what overlap claims may share (a buffer over another one, up to that one's
+    size): a cheap way to rank stages before placing the best ones."""
     if not bufs:
         return 0
     lo = min(b.first for b in bufs)
@@ -593,7 +620,16 @@ def _live_peak(bufs: list[Buffer]) -> int:
                 break
         acc[b.first - lo] += eff
         acc[b.last - lo + 1] -= eff
-    return int(np.cumsum(acc).max())
+    live = np.cumsum(acc)
+    if span is not None:
+        live = live[max(0, span[0] - lo):max(0, span[1] - lo + 1)]
+    return int(live.max()) if len(live) else 0
+
+
+def stage_peak(bufs: list[Buffer], stage: Stage) -> int:
+    """The live peak within a stage's own ops (bufs: with the stage applied): what decides
+    between stages that leave the same arena, its peak elsewhere, which a later stage may lower."""
+    return _live_peak(bufs, (stage.first, stage.last))
 
 
 def best_stages(lowered: Lowered, bufs: list[Buffer], max_overhead_pct: float,
@@ -608,6 +644,7 @@ def best_stages(lowered: Lowered, bufs: list[Buffer], max_overhead_pct: float,
     `stream`: model inputs the application may feed row by row (`schedule`)."""
     budget = max_overhead_pct / 100.0 * max(macs, 1) * INSTR_PER_MAC - spent
     ranked: list[tuple[int, float, int, Stage]] = []
+    seen: set[tuple] = set()     # (slack may change no band: the same stage once)
     for first, last_of in _starts(lowered, taken, around):
         d0 = _deps(lowered, first)
         assert d0 is not None
@@ -618,19 +655,26 @@ def best_stages(lowered: Lowered, bufs: list[Buffer], max_overhead_pct: float,
             if prog is None:
                 continue
             for last in last_of:
-                for slack in (0.0, 0.5):
-                    st = schedule(lowered, first, last, steps, slack, prog, stream)
+                for slack, late in ((0.0, False), (0.5, False), (0.0, True)):
+                    st = schedule(lowered, first, last, steps, slack, prog, stream, late)
                     if st is None:
                         continue
+                    sig = (first, last, st.hi.tobytes(), tuple(b.rows for b in st.bands))
+                    if sig in seen:
+                        continue
+                    seen.add(sig)
                     extra = st.extra_instructions()
                     if extra <= budget:
                         ranked.append((_live_peak(stage_buffers(bufs, st, lowered.graph)), float(extra), len(ranked), st))
     ranked.sort(key=lambda r: r[:3])
     # the best `keep` of all, and of those from a run's first op (the stages ranked before the
     # starts around the peak were added: those never drop out of the placement)
+    # (among equal arenas the stage whose own ops hold the least: the arena may peak elsewhere,
+    # where a later stage can still go)
     placed = []
     for st in _best_and_run_starts([r[3] for r in ranked], lowered, taken, keep):
-        placed.append((plan_arena(stage_buffers(bufs, st, lowered.graph), search=False).arena_bytes,
+        nb = stage_buffers(bufs, st, lowered.graph)
+        placed.append((plan_arena(nb, search=False).arena_bytes, stage_peak(nb, st),
                        float(st.extra_instructions()), st))
-    placed.sort(key=lambda r: r[:2])
-    return [(arena, st) for arena, _, st in placed]
+    placed.sort(key=lambda r: r[:3])
+    return [(arena, st) for arena, _, _, st in placed]
