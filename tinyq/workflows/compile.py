@@ -88,12 +88,16 @@ LEAN_MIN_SCRATCH = 64  # bytes: smaller scratch is not worth a re-plan
 
 def _lean_peak(best: tuple, family: str, opts: FlashOptions, patch: str, b: Board | None,
                room: int | None) -> tuple:
-    """Where patch stages were needed (RAM first): the ops whose scratch is live at the arena's
+    """Where RAM comes first (`--patch max` or max-overhead, or auto on a model that does not fit
+    without patches) and a patch stage was taken: the ops whose scratch is live at the arena's
     peak, or sets the shared scratch region of a stage across it, take their variant of least
     scratch (possibly int16 weights: flash for RAM), peak after peak while the arena shrinks."""
     lowered, arena, patches = best
     if patches is None or not patches.stages:
         return best
+    limit = arena_limit(lowered, b) if b is not None else None
+    if patches.mode == "auto" and (limit is None or patches.arena_without <= limit):
+        return best     # (auto patched a model that fits anyway: speed stays first)
     lean: frozenset[int] = frozenset()
     for _ in range(LEAN_ROUNDS):
         more = _peak_scratch_ops(lowered, arena, patches) - lean
