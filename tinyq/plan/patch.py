@@ -285,13 +285,12 @@ def _late(deps: list[Rows], hi: np.ndarray, band_ts: set[int], cons: dict[int, l
     late = hi.copy()
     for i in range(len(deps) - 1, -1, -1):
         t = deps[i].output
-        readers = [deps[pos - first] for pos in cons.get(t, []) if 0 <= pos - first < len(deps)]
-        if t not in band_ts or not readers or any(d.windowed == t or t not in d.same for d in readers):
+        if t not in band_ts:
             continue
-        need = np.zeros(len(hi), np.int64)
-        for pos in cons[t]:
-            need = np.maximum(need, late[:, pos - first])
-        late[:, i] = np.minimum(hi[:, i], need)
+        readers = [pos - first for pos in cons[t]]     # (a band's consumers are all in the stage)
+        if any(deps[c].windowed == t or t not in deps[c].same for c in readers):
+            continue
+        late[:, i] = np.minimum(hi[:, i], late[:, readers].max(axis=1))
     return late
 
 
@@ -644,7 +643,7 @@ def best_stages(lowered: Lowered, bufs: list[Buffer], max_overhead_pct: float,
     `stream`: model inputs the application may feed row by row (`schedule`)."""
     budget = max_overhead_pct / 100.0 * max(macs, 1) * INSTR_PER_MAC - spent
     ranked: list[tuple[int, float, int, Stage]] = []
-    seen: set[tuple] = set()     # (slack may change no band: the same stage once)
+    seen: set[tuple] = set()     # (a slack or a late schedule may change nothing: each stage once)
     for first, last_of in _starts(lowered, taken, around):
         d0 = _deps(lowered, first)
         assert d0 is not None
@@ -668,9 +667,9 @@ def best_stages(lowered: Lowered, bufs: list[Buffer], max_overhead_pct: float,
                         ranked.append((_live_peak(stage_buffers(bufs, st, lowered.graph)), float(extra), len(ranked), st))
     ranked.sort(key=lambda r: r[:3])
     # the best `keep` of all, and of those from a run's first op (the stages ranked before the
-    # starts around the peak were added: those never drop out of the placement)
-    # (among equal arenas the stage whose own ops hold the least: the arena may peak elsewhere,
-    # where a later stage can still go)
+    # starts around the peak were added: those never drop out of the placement); among equal
+    # arenas the stage whose own ops hold the least (the arena may peak elsewhere, where a later
+    # stage can still go)
     placed = []
     for st in _best_and_run_starts([r[3] for r in ranked], lowered, taken, keep):
         nb = stage_buffers(bufs, st, lowered.graph)

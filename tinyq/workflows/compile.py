@@ -56,6 +56,11 @@ def compile(model: str | Path | Graph, board: str | Board | None = None, kernels
     return render(best[0], best[1], name, best[2])
 
 
+def _same_variants(a: Lowered, b: Lowered) -> bool:
+    """Both lowerings chose the same kernel for every layer (nothing to plan again)."""
+    return [layer.variant.name for layer in a.layers] == [layer.variant.name for layer in b.layers]
+
+
 RAM_FOR_SPEED = 0.15   # arena a faster kernel's scratch may add (not where patches were needed)
 
 
@@ -70,7 +75,7 @@ def _weigh_scratch(best: tuple, family: str, opts: FlashOptions, patch: str,
     patched = patches is not None and bool(patches.stages)
     room = -ROOMY if patched else ROOMY
     other = lower(lowered.graph, family, opts, room=room)
-    if [layer.variant.name for layer in other.layers] == [layer.variant.name for layer in lowered.layers]:
+    if _same_variants(other, lowered):
         return best, None
     limit = arena_limit(other, b) if b is not None else None
     o_arena, o_patches = plan_with_patches(other, patch, limit)
@@ -104,7 +109,7 @@ def _lean_peak(best: tuple, family: str, opts: FlashOptions, patch: str, b: Boar
         if not more:
             break
         other = lower(lowered.graph, family, opts, room=room, lean=lean | more)
-        if [layer.variant.name for layer in other.layers] == [layer.variant.name for layer in lowered.layers]:
+        if _same_variants(other, lowered):
             break
         o_arena, o_patches = plan_with_patches(other, patch, arena_limit(other, b) if b is not None else None)
         if o_arena.arena_bytes >= arena.arena_bytes:
