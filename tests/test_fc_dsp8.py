@@ -168,12 +168,23 @@ def tf_models(tmp_path_factory):
 
 @pytest.mark.tf
 @pytest.mark.parametrize("name", ["chain", "batches", "exact"])
-def test_odd_sizes_bit_exact_on_the_host(tf_models, name, pair_kernel) -> None:
+@pytest.mark.parametrize("kernel", ["pair_kernel", "direct_kernel"])
+def test_odd_sizes_bit_exact_on_the_host(tf_models, name, kernel, request) -> None:
+    """Rows not a multiple of 8 long (the C tail after the asm steps), shorter than 8 (C alone),
+    leftover pairs and channels, batches, TFLM's requantization; with the widened row in scratch,
+    or read in place by every layer."""
     from tinyq.workflows.compile import compile
     from tinyq.workflows.verify import verify
-    calls = compile(tf_models[name], kernels="dsp8").files["model.c"]
-    assert "tq_fully_connected_dsp8_s8" in calls and "tq_fully_connected_dsp_s8" not in calls
+    request.getfixturevalue(kernel)
+    gen = compile(tf_models[name], kernels="dsp8")
+    calls = gen.files["model.c"]
+    want = "tq_fully_connected_dsp8_s8(" if kernel == "pair_kernel" else "tq_fully_connected_dsp8_direct_s8("
+    other = "tq_fully_connected_dsp8_direct_s8(" if kernel == "pair_kernel" else "tq_fully_connected_dsp8_s8("
+    assert want in calls and other not in calls and "tq_fully_connected_dsp_s8" not in calls
     assert (".rq_exact = 1" in calls) == (name == "exact")
+    # the general path's asm is left out (TQ_FC8_SLOW 0) unless a layer needs it: TFLM's
+    # arithmetic, or a row read in place that is not a multiple of 8 long (each model has one)
+    assert ("TQ_FC8_SLOW" in gen.lowered.kernel_config) == (name != "exact" and kernel == "pair_kernel")
     rep = verify(tf_models[name], samples=60, seed=3, sanitize=True, kernels="dsp8")
     assert rep.elements > 0 and rep.mismatches == 0, rep.to_dict()
 
@@ -182,9 +193,13 @@ def test_odd_sizes_bit_exact_on_the_host(tf_models, name, pair_kernel) -> None:
 @pytest.mark.slow
 def test_odd_sizes_bit_exact_in_the_emulator(tf_models, tmp_path, pair_kernel) -> None:
     """The pair asm's paths, the leftover channel, rq_exact and the batches on the emulated M4."""
+    _emulate_all(tf_models, tmp_path, seed=5)
+
+
+def _emulate_all(tf_models, tmp_path, seed: int) -> None:
     from tinyq.workflows.bench import run_emulated_bench
     for name, path in tf_models.items():
-        rep = run_emulated_bench(path, "nrf52840", samples=8, seed=5, out=tmp_path / name, kernels="dsp8")
+        rep = run_emulated_bench(path, "nrf52840", samples=8, seed=seed, out=tmp_path / name, kernels="dsp8")
         assert rep["samples"] == 8 and rep["bit_exact"], (name, rep.get("mismatches"))
 
 
@@ -204,3 +219,18 @@ def test_mlperf_ad01_bit_exact_in_the_emulator(tmp_path) -> None:
     rep = run_emulated_bench(mlperf_path("ad01_int8"), "nrf52840", samples=5, seed=6, out=tmp_path,
                              kernels="dsp8")
     assert rep["samples"] == 5 and rep["bit_exact"], rep.get("mismatches")
+
+
+@pytest.fixture
+def direct_kernel(monkeypatch):
+    """The in-place kernel (no scratch) on every layer, as where the widened row would raise the
+    arena: its asm paths read the int8 row itself, 8 inputs a step."""
+    import tinyq.ops.fully_connected as fc
+    monkeypatch.setattr(fc, "dsp8_scratch", lambda d: 1 << 30)
+
+
+@pytest.mark.tf
+@pytest.mark.slow
+def test_direct_kernel_odd_sizes_bit_exact_in_the_emulator(tf_models, tmp_path, direct_kernel) -> None:
+    """The same on the emulated M4: the in-place asm (fast and general paths) and its C tail."""
+    _emulate_all(tf_models, tmp_path, seed=6)

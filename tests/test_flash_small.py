@@ -151,7 +151,7 @@ def test_kernel_config_follows_the_layers() -> None:
         assert "#define TQ_SIZE_SOFTMAX 1" in small.files["tq_kernel_config.h"]
         # there the classifier keeps the pair kernel: per-tensor, one row
         auto = _compile(name, flash="auto", kernels="dsp8").lowered.kernel_config
-        assert auto == {**switches, "TQ_FC8_ROWS": 0}, auto
+        assert auto == {**switches, "TQ_FC8_ROWS": 0, "TQ_FC8_SLOW": 0}, auto
     from tinyq.workflows.inspect import flash_choice
     lines = flash_choice(mlperf_path("kws_ref_model"), flash="small")["lines"]
     assert "kernel switches (tq_kernel_config.h):" in lines
@@ -252,7 +252,8 @@ def test_mlperf_tables_are_packed() -> None:
     ad = _compile("ad01_int8", flash="small")
     rq = [int(n) for n in re.findall(r"tq_rq_\d+\[(\d+)\]", ad.files["model.c"])]
     assert len(rq) == 10 and set(rq) == {3}
-    assert ad.files["model.c"].count(".per_tensor = 1") == 2 and ad.lowered.kernel_config == {"TQ_FC8_ROWS": 0}
+    assert ad.files["model.c"].count(".rq = (const tq_rq *)") == 10
+    assert ad.lowered.kernel_config == {"TQ_FC8_ROWS": 0, "TQ_FC8_SLOW": 0}
     vww = _compile("vww_96_int8", flash="small")
     code = vww.files["model.c"]
     assert re.search(r"\.pk_flags = [13],", code)
@@ -290,18 +291,18 @@ def per_tensor_model(tmp_path_factory):
 @pytest.mark.tf
 def test_per_tensor_layers_get_one_row_and_stay_bit_exact(per_tensor_model) -> None:
     """Per-tensor weights: the depthwise layer one packed word, the fully connected layers one
-    tq_rq row each (the pair kernel's none in its stream, the in-place kernel's .per_tensor).
+    tq_rq row each (in .rq, none in either int8 kernel's stream).
     --kernels dsp8: --flash small would run the two small layers on the portable kernel."""
     import re
 
     from tinyq.workflows.verify import verify
     gen = _compile_path(per_tensor_model, kernels="dsp8")
     code = gen.files["model.c"]
-    assert ".pk_one = 1" in code and ".per_tensor = 1" in code
+    assert ".pk_one = 1" in code
     assert "tq_fully_connected_dsp8_s8(" in code and "tq_fully_connected_dsp8_direct_s8(" in code
     rq = [int(n) for n in re.findall(r"tq_rq_\d+\[(\d+)\]", code)]
     assert rq and set(rq) == {3}, rq
-    assert re.search(r"\.rq = \(const tq_rq \*\)tq_rq_\d+", code)
+    assert len(re.findall(r"\.rq = \(const tq_rq \*\)tq_rq_\d+", code)) == code.count("tq_fully_connected_dsp8")
     assert gen.lowered.kernel_config["TQ_FC8_ROWS"] == 0
     rep = verify(per_tensor_model, samples=30, seed=4, sanitize=True, kernels="dsp8")
     assert rep.elements > 0 and rep.mismatches == 0, rep.to_dict()

@@ -15,6 +15,11 @@
 #ifndef TQ_FC8_ONE_ROW
 #define TQ_FC8_ONE_ROW 1
 #endif
+/* TQ_FC8_SLOW: the asm sums of the general path (TFLM's requantization, a clamped activation
+ * range, per-channel shifts, an in-place row not a multiple of 8 long); without, C. */
+#ifndef TQ_FC8_SLOW
+#define TQ_FC8_SLOW 1
+#endif
 
 /* The halfword pair x, each times f (the products fit int16). */
 static inline int32_t scale_pair(int32_t x, int32_t f)
@@ -88,146 +93,308 @@ static int32_t widen_row(const int8_t *row, int32_t n, int32_t words, int32_t sh
     return sum;
 }
 
+/* Scratch word j of an int8 row of n inputs widened in place (the scratch order: SXTB16 of the
+ * group's word for even j, SXTB16 ROR 8 for odd), zeros past n; the C paths of the direct kernel. */
+static inline int32_t x_word(const int8_t *row, int32_t n, int32_t j)
+{
+    const int32_t d = (j >> 1) << 2;
+    int32_t v;
+    if (d + 4 <= n) {
+        v = tq_read_s32(row + d);
+    } else {
+        uint32_t u = 0;   /* the bytes one by one (a copy loop would become libc's memcpy) */
+        for (int32_t k = 0; d + k < n && k < 4; ++k) {
+            u |= (uint32_t)(uint8_t)row[d + k] << (8 * k);
+        }
+        v = (int32_t)u;
+    }
+    return (j & 1) ? tq_sxtb16_ror8(v) : tq_sxtb16(v);
+}
+
+/* x word j: from the widened row in scratch, or (no scratch) from the int8 row itself. */
+static inline int32_t x_at(const int32_t *scratch, const int8_t *row, int32_t n, int32_t j)
+{
+    return scratch ? scratch[j] : x_word(row, n, j);
+}
+
+/* The sum of an int8 row (the direct kernel's S). */
+static int32_t row_sum(const int8_t *row, int32_t n)
+{
+    int32_t sum = 0, d = 0;
+    for (; d + 4 <= n; d += 4) {
+        const int32_t v = tq_read_s32(row + d);
+        sum = tq_smlad(tq_sadd16(tq_sxtb16(v), tq_sxtb16_ror8(v)), 0x00010001, sum);
+    }
+    for (; d < n; ++d) {
+        sum += row[d];
+    }
+    return sum;
+}
+
 #ifdef TQ_HAVE_DSP
-/* The asm of one channel pair (the header's sums): biases from the stream, minus corr; the
- * `words` (a multiple of 4) scratch words at x against the pair's weight words: 4 if bit 2 of
- * words is set, then 8 a loop pass (LSRS #3 puts bit 2 in C and the pass count's zero in Z;
- * LDM, SMLAD and SXTB16 leave the flags alone); u = acc[A], v = acc[B]. The registers of LDM are
- * fixed (its list is ascending). */
-#define TQ_P8_MAC(xr, wr) \
-    "smlad %[u], " xr ", " wr ", %[u]\n\t" \
+/* The asm of a block of 4 channels (two pairs P, Q; the header's sums): biases from the stream,
+ * minus corr; then 8 inputs a step against 8 weight words (two LDMs of P's and Q's words for two
+ * scratch words), two steps a loop pass until x reaches `end`, entered at the second for an odd
+ * count of steps (`blocks` >= 1); up, uq = acc[A] of P and Q, vp, vq = acc[B]. Every register is in use: 4 sums, the two
+ * pointers, 4 inputs and 4 weights (LDM lists are fixed and ascending); end and the counts are
+ * read from the stack. From scratch a step is 27 instructions for 32 MACs; reading the int8 row
+ * in place (two LDRs, any alignment, and 4 SXTB16) 32. */
+#define TQ_Q8_MAC(u, v, xr, wr) \
+    "smlad %[" u "], " xr ", " wr ", %[" u "]\n\t" \
     "sxtb16 " wr ", " wr ", ror #8\n\t" \
-    "smlad %[v], " xr ", " wr ", %[v]\n\t"
-#define TQ_P8_STEP4 \
+    "smlad %[" v "], " xr ", " wr ", %[" v "]\n\t"
+#define TQ_Q8_W8(x0, x1) \
+    "ldm %[w]!, {r4, r5, r6, lr}\n\t" \
+    TQ_Q8_MAC("up", "vp", x0, "r4") TQ_Q8_MAC("uq", "vq", x0, "r5") \
+    TQ_Q8_MAC("up", "vp", x1, "r6") TQ_Q8_MAC("uq", "vq", x1, "lr")
+#define TQ_Q8_STEP_SCRATCH \
+    "ldm %[x]!, {r8, r9, r10, r11}\n\t" TQ_Q8_W8("r8", "r9") TQ_Q8_W8("r10", "r11")
+/* 8 int8 inputs read in place and widened into the 4 scratch words' order, r8-r11. */
+#define TQ_Q8_X8 \
+    "ldr r8, [%[x]], #4\n\t" \
+    "ldr r10, [%[x]], #4\n\t" \
+    "sxtb16 r9, r8, ror #8\n\t" \
+    "sxtb16 r8, r8\n\t" \
+    "sxtb16 r11, r10, ror #8\n\t" \
+    "sxtb16 r10, r10\n\t"
+#define TQ_Q8_STEP_DIRECT TQ_Q8_X8 TQ_Q8_W8("r8", "r9") TQ_Q8_W8("r10", "r11")
+/* Two steps a pass until x reaches end, entered at the second for an odd count. */
+#define TQ_8_STEPS(STEP) \
+    "ldr r4, %[blocks]\n\t" \
+    "tst r4, #1\n\t" \
+    "bne 2f\n" \
+    "1:\n\t" STEP \
+    "2:\n\t" STEP \
+    "ldr r4, %[end]\n\t" \
+    "cmp %[x], r4\n\t" \
+    "bne 1b\n\t"
+#define TQ_Q8_DOT(STEP) \
+    "ldrd %[up], %[vp], [%[w]], #8\n\t" \
+    "ldrd %[uq], %[vq], [%[w]], #8\n\t" \
+    "ldr r4, %[corr]\n\t" \
+    "sub %[up], %[up], r4\n\t" \
+    "sub %[uq], %[uq], r4\n\t" TQ_8_STEPS(STEP) \
+    "sub %[up], %[up], %[vp], lsl #8\n\t" \
+    "sub %[uq], %[uq], %[vq], lsl #8\n\t"
+/* The direct kernel's layer shift of the 4 sums (the factor the scratch row carries). */
+#define TQ_Q8_SHIFT \
+    "ldr r8, %[post]\n\t" \
+    "lsl %[up], %[up], r8\n\t" \
+    "lsl %[vp], %[vp], r8\n\t" \
+    "lsl %[uq], %[uq], r8\n\t" \
+    "lsl %[vq], %[vq], r8\n\t"
+/* The fast requantization and SSAT of the 4 sums (channel order up, vp, uq, vq) with the layer's
+ * one row, or with the block's 4 rows from the stream. */
+#define TQ_Q8_RQ1(acc) \
+    "smmlar r8, %[" acc "], r4, r5\n\t" \
+    "add %[" acc "], r8, %[" acc "], asr #31\n\t" \
+    "asr %[" acc "], %[" acc "], r6\n\t" \
+    "ssat %[" acc "], #8, %[" acc "]\n\t"
+#define TQ_Q8_RQ_ONE \
+    "ldr r8, %[one]\n\t" \
+    "ldm r8, {r4, r5, r6}\n\t" TQ_Q8_RQ1("up") TQ_Q8_RQ1("vp") TQ_Q8_RQ1("uq") TQ_Q8_RQ1("vq")
+#define TQ_Q8_RQ_ROWS TQ_RQ_ASM_AT(up, w) TQ_RQ_ASM_AT(vp, w) TQ_RQ_ASM_AT(uq, w) TQ_RQ_ASM_AT(vq, w)
+/* The 4 outputs stored through the out pointer on the stack (no register is left for it). */
+#define TQ_Q8_STORE \
+    "ldr r9, %[out]\n\t" \
+    "strb %[up], [r9], #1\n\t" \
+    "strb %[vp], [r9], #1\n\t" \
+    "strb %[uq], [r9], #1\n\t" \
+    "strb %[vq], [r9], #1\n\t" \
+    "str r9, %[out]\n\t"
+#define TQ_Q8_OPERANDS \
+    : [up] "=&r"(up), [vp] "=&r"(vp), [uq] "=&r"(uq), [vq] "=&r"(vq), [x] "+r"(x), [w] "+r"(wp), [out] "+m"(out) \
+    : [corr] "m"(corr), [blocks] "m"(blocks), [end] "m"(end), [one] "m"(one), [post] "m"(post) \
+    : "r4", "r5", "r6", "r8", "r9", "r10", "r11", "lr", "cc", "memory"
+/* The fast paths' loop over the blocks of 4 channels: sums, requantization and stores in one asm. */
+#define TQ_Q8_FAST(XTYPE, XSTART, ASM) \
+    for (; k < quads; ++k) { \
+        int32_t up, vp, uq, vq; \
+        XTYPE x = XSTART; \
+        __asm__ volatile(ASM TQ_Q8_STORE TQ_Q8_OPERANDS); \
+    }
+/* A last channel pair's sums (u, v: acc[A] + 256 acc[B] and acc[B]): 8 inputs a step against its
+ * 4 weight words, as above. */
+#define TQ_P8_STEP_SCRATCH \
     "ldm %[x]!, {r8, r9, r10, r11}\n\t" \
     "ldm %[w]!, {r4, r5, r6, lr}\n\t" \
-    TQ_P8_MAC("r8", "r4") TQ_P8_MAC("r9", "r5") TQ_P8_MAC("r10", "r6") TQ_P8_MAC("r11", "lr")
-#define TQ_P8_DOT \
-    "ldrd %[u], %[v], [%[w]], #8\n\t" \
-    "ldr %[n], %[corr]\n\t" \
-    "sub %[u], %[u], %[n]\n\t" \
-    "ldr %[n], %[words]\n\t" \
-    "lsrs %[n], %[n], #3\n\t" \
-    "bcc 2f\n\t" TQ_P8_STEP4 \
-    "2:\n\t" \
-    "beq 3f\n" \
-    "1:\n\t" TQ_P8_STEP4 TQ_P8_STEP4 \
-    "subs %[n], %[n], #1\n\t" \
-    "bne 1b\n" \
-    "3:\n\t" \
-    "sub %[u], %[u], %[v], lsl #8\n\t"
-#define TQ_P8_OUTS [u] "=&r"(u), [v] "=&r"(v), [x] "+r"(x), [w] "+r"(wp), [n] "=&r"(n)
-#define TQ_P8_INS [corr] "m"(corr), [words] "m"(words)
-#define TQ_P8_CLOBBERS "r4", "r5", "r6", "r8", "r9", "r10", "r11", "lr", "cc", "memory"
-#define TQ_P8_OPERANDS : TQ_P8_OUTS : TQ_P8_INS : TQ_P8_CLOBBERS
-#define TQ_P8_OPERANDS_ONE : TQ_P8_OUTS : TQ_P8_INS, [one] "m"(one) : TQ_P8_CLOBBERS
-/* The fast requantization and SSAT of acc with the row in r4-r6 (kept for the pair's other
- * channel): 4 instructions. */
-#define TQ_P8_RQ_ONE(acc) \
-    "smmlar r8, %[" #acc "], r4, r5\n\t" \
-    "add %[" #acc "], r8, %[" #acc "], asr #31\n\t" \
-    "asr %[" #acc "], %[" #acc "], r6\n\t" \
-    "ssat %[" #acc "], #8, %[" #acc "]\n\t"
-/* Both channels of a pair with the layer's one row (n is free after the dot): as many
- * instructions as the two rows' loads of TQ_RQ_ASM_AT. */
-#define TQ_P8_RQ_PAIR_ONE \
-    "ldr %[n], %[one]\n\t" \
-    "ldm %[n], {r4, r5, r6}\n\t" TQ_P8_RQ_ONE(u) TQ_P8_RQ_ONE(v)
+    TQ_Q8_MAC("up", "vp", "r8", "r4") TQ_Q8_MAC("up", "vp", "r9", "r5") \
+    TQ_Q8_MAC("up", "vp", "r10", "r6") TQ_Q8_MAC("up", "vp", "r11", "lr")
+#define TQ_P8_STEP_DIRECT TQ_Q8_X8 \
+    "ldm %[w]!, {r4, r5, r6, lr}\n\t" \
+    TQ_Q8_MAC("up", "vp", "r8", "r4") TQ_Q8_MAC("up", "vp", "r9", "r5") \
+    TQ_Q8_MAC("up", "vp", "r10", "r6") TQ_Q8_MAC("up", "vp", "r11", "lr")
+#define TQ_P8_DOT(STEP) \
+    "ldrd %[up], %[vp], [%[w]], #8\n\t" \
+    "ldr r4, %[corr]\n\t" \
+    "sub %[up], %[up], r4\n\t" TQ_8_STEPS(STEP)
+#define TQ_P8_OPERANDS \
+    : [up] "=&r"(u), [vp] "=&r"(v), [x] "+r"(x), [w] "+r"(wp) \
+    : [corr] "m"(corr), [blocks] "m"(blocks), [end] "m"(end) \
+    : "r4", "r5", "r6", "r8", "r9", "r10", "r11", "lr", "cc", "memory"
 #endif
 
-/* One channel pair's accumulators (u for A, v for B), *w advancing to the pair's tq_rq rows. */
-static inline void pair_dot(const int32_t *x, const int32_t **w, int32_t words, int32_t corr, int32_t *a,
-                            int32_t *b)
+/* A block of 4 channels' sums in C (the asm's arithmetic), x words [j, words) added to the sums
+ * s (P's u, v, Q's u, v) against the interleaved words at *w, *w advancing past them. */
+static inline void quad_macs(const int32_t *scratch, const int8_t *row, int32_t n, const int32_t **w,
+                             int32_t j, int32_t words, int32_t s[4])
 {
     const int32_t *wp = *w;
-    int32_t u, v;
-#ifdef TQ_HAVE_DSP
-    int32_t n;
-    __asm__ volatile(TQ_P8_DOT TQ_P8_OPERANDS);
-#else
-    u = wp[0] - corr;
-    v = wp[1];
-    wp += 2;
-    for (int32_t j = 0; j < words; ++j) {
-        u = tq_smlad(x[j], wp[j], u);
-        v = tq_smlad(x[j], tq_sxtb16_ror8(wp[j]), v);
+    for (; j < words; j += 2, wp += 4) {
+        const int32_t x0 = x_at(scratch, row, n, j), x1 = x_at(scratch, row, n, j + 1);
+        s[0] = tq_smlad(x1, wp[2], tq_smlad(x0, wp[0], s[0]));
+        s[1] = tq_smlad(x1, tq_sxtb16_ror8(wp[2]), tq_smlad(x0, tq_sxtb16_ror8(wp[0]), s[1]));
+        s[2] = tq_smlad(x1, wp[3], tq_smlad(x0, wp[1], s[2]));
+        s[3] = tq_smlad(x1, tq_sxtb16_ror8(wp[3]), tq_smlad(x0, tq_sxtb16_ror8(wp[1]), s[3]));
     }
-    wp += words;
-    u = (int32_t)((uint32_t)u - ((uint32_t)v << 8));
-#endif
     *w = wp;
-    *a = u;
-    *b = v;
 }
 
 static inline int32_t shl(int32_t a, int32_t sh) { return (int32_t)((uint32_t)a << sh); }
 
+/* Requantize, offset and clamp the accumulator of channel c with row q (out of line: the general
+ * path's TFLM arithmetic is large, and would be copied at each call). */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static int8_t fc8_out(const tq_fc_dsp8_params *p, const tq_rq *q, int32_t acc, int32_t c, int32_t post)
+{
+    acc = shl(acc, p->scale ? p->scale[c] : post);
+    return (int8_t)tq_rq_clamp(tq_rq_apply(q, acc, p->output_offset, p->rq_exact), p->act_min, p->act_max);
+}
+
+/* One batch row: the blocks of 4 channels, a last pair, a last channel. x words come from the
+ * widened row in scratch, or (scratch 0: the direct kernel) from the int8 row in place; corr is
+ * 128 S (the pair sums' unsigned low bytes); post the direct kernel's layer shift (0 with scratch:
+ * the row carries it). */
+static void fc8_row(const tq_fc_dsp8_params *p, const int8_t *row, const int32_t *scratch, const int32_t *w,
+                    int8_t *out, int32_t corr, int32_t post)
+{
+    const int32_t in_depth = p->in_depth, out_depth = p->out_depth, words = p->words;
+    const int32_t mode = tq_rq_mode(p->rq_exact, p->act_min, p->act_max);
+    const tq_rq *one = p->rq;                /* per-tensor: the one row, none in w */
+    const int32_t row_words = one ? 0 : 3;   /* a row's words in w */
+    const int32_t quads = out_depth >> 2;
+    /* the asm's steps: from scratch the whole padded row; in place the whole groups of 8 inputs
+     * (the C path adds the rest) */
+    const int32_t blocks = scratch ? words >> 2 : in_depth >> 3;
+    const int32_t rest = 4 * blocks;         /* x words the asm leaves to C */
+    const void *end = scratch ? (const void *)(scratch + words) : (const void *)(row + 8 * blocks);
+    const int32_t *wp = w;
+    int32_t k = 0;
+#ifdef TQ_HAVE_DSP
+    const int32_t fast = mode == TQ_RQ_FAST_FULL && !p->scale && rest == words;
+    if (fast && TQ_FC8_ONE_ROW && one && scratch) {
+        TQ_Q8_FAST(const int32_t *, scratch, TQ_Q8_DOT(TQ_Q8_STEP_SCRATCH) TQ_Q8_RQ_ONE)
+    } else if (fast && TQ_FC8_ONE_ROW && one) {
+        TQ_Q8_FAST(const int8_t *, row, TQ_Q8_DOT(TQ_Q8_STEP_DIRECT) TQ_Q8_SHIFT TQ_Q8_RQ_ONE)
+    } else if (fast && TQ_FC8_ROWS && !one && scratch) {
+        TQ_Q8_FAST(const int32_t *, scratch, TQ_Q8_DOT(TQ_Q8_STEP_SCRATCH) TQ_Q8_RQ_ROWS)
+    } else if (fast && TQ_FC8_ROWS && !one) {
+        TQ_Q8_FAST(const int8_t *, row, TQ_Q8_DOT(TQ_Q8_STEP_DIRECT) TQ_Q8_SHIFT TQ_Q8_RQ_ROWS)
+    }
+#else
+    (void)mode;
+    (void)end;
+    (void)rest;
+#endif
+    for (; k < quads; ++k, out += 4) {
+        /* the general path: the sums in C (on the device after the asm's whole steps) */
+        int32_t s[4];
+        int32_t j = 0;
+#ifdef TQ_HAVE_DSP
+        if (TQ_FC8_SLOW && blocks > 0) {
+            int32_t up, vp, uq, vq;
+            if (scratch) {
+                const int32_t *x = scratch;
+                __asm__ volatile(TQ_Q8_DOT(TQ_Q8_STEP_SCRATCH) TQ_Q8_OPERANDS);
+            } else {
+                const int8_t *x = row;
+                __asm__ volatile(TQ_Q8_DOT(TQ_Q8_STEP_DIRECT) TQ_Q8_OPERANDS);
+            }
+            /* u again (the asm's end took 256 v off) */
+            s[0] = (int32_t)((uint32_t)up + ((uint32_t)vp << 8));
+            s[1] = vp;
+            s[2] = (int32_t)((uint32_t)uq + ((uint32_t)vq << 8));
+            s[3] = vq;
+            j = rest;
+        } else
+#endif
+        {
+            s[0] = wp[0] - corr;
+            s[1] = wp[1];
+            s[2] = wp[2] - corr;
+            s[3] = wp[3];
+            wp += 4;
+        }
+        quad_macs(scratch, row, in_depth, &wp, j, words, s);
+        const tq_rq *q = one ? one : (const tq_rq *)wp;
+        const int32_t qs = one ? 0 : 1;
+        wp += 4 * row_words;
+        const int32_t c = 4 * k;
+        out[0] = fc8_out(p, q, (int32_t)((uint32_t)s[0] - ((uint32_t)s[1] << 8)), c, post);
+        out[1] = fc8_out(p, q + qs, s[1], c + 1, post);
+        out[2] = fc8_out(p, q + 2 * qs, (int32_t)((uint32_t)s[2] - ((uint32_t)s[3] << 8)), c + 2, post);
+        out[3] = fc8_out(p, q + 3 * qs, s[3], c + 3, post);
+    }
+    if (out_depth & 2) {
+        /* a last pair: its head, words and rows as they are */
+        int32_t u, v, j = 0;
+#ifdef TQ_HAVE_DSP
+        if (blocks > 0) {
+            if (scratch) {
+                const int32_t *x = scratch;
+                __asm__ volatile(TQ_P8_DOT(TQ_P8_STEP_SCRATCH) TQ_P8_OPERANDS);
+            } else {
+                const int8_t *x = row;
+                __asm__ volatile(TQ_P8_DOT(TQ_P8_STEP_DIRECT) TQ_P8_OPERANDS);
+            }
+            j = rest;
+        } else
+#endif
+        {
+            u = wp[0] - corr;
+            v = wp[1];
+            wp += 2;
+        }
+        for (; j < words; ++j) {
+            const int32_t x = x_at(scratch, row, in_depth, j);
+            u = tq_smlad(x, wp[0], u);
+            v = tq_smlad(x, tq_sxtb16_ror8(wp[0]), v);
+            ++wp;
+        }
+        const tq_rq *q = one ? one : (const tq_rq *)wp;
+        wp += 2 * row_words;
+        *out++ = fc8_out(p, q, (int32_t)((uint32_t)u - ((uint32_t)v << 8)), out_depth & ~3, post);
+        *out++ = fc8_out(p, one ? q : q + 1, v, (out_depth & ~3) + 1, post);
+    }
+    if (out_depth & 1) {
+        /* the leftover channel: its raw row, one word widened for two x words */
+        int32_t a = *wp++;
+        for (int32_t j = 0; j < words; j += 2) {
+            const int32_t wv = *wp++;
+            a = tq_smlad(x_at(scratch, row, in_depth, j + 1), tq_sxtb16_ror8(wv),
+                         tq_smlad(x_at(scratch, row, in_depth, j), tq_sxtb16(wv), a));
+        }
+        *out = fc8_out(p, one ? one : (const tq_rq *)wp, a, out_depth - 1, post);
+    }
+}
+
 void tq_fully_connected_dsp8_s8(const tq_fc_dsp8_params *p, const int8_t *in, const int32_t *w, int8_t *out,
                                 int32_t *scratch)
 {
-    /* locals, not *p: stores through int8_t * would force reloads */
-    const int32_t in_depth = p->in_depth, out_depth = p->out_depth, words = p->words;
-    const int32_t zp = p->output_offset, lo = p->act_min, hi = p->act_max, exact = p->rq_exact;
-    const int32_t mode = tq_rq_mode(exact, lo, hi);
-    const int8_t *scale = p->scale;
-    const tq_rq *one = p->rq;                /* per-tensor: the one row, none in w */
-    const int32_t row_words = one ? 0 : 3;   /* a row's words in w */
-    const int32_t pairs = out_depth >> 1;
     for (int32_t b = 0; b < p->batches; ++b) {
-        /* the pair sums carry 128 * S too (the unsigned low bytes): taken off at the start */
-        const int32_t corr = (int32_t)((uint32_t)widen_row(in + b * in_depth, in_depth, words, p->shift, scratch) << 7);
-        const int32_t *wp = w;
-#ifdef TQ_HAVE_DSP
-        if (TQ_FC8_ONE_ROW && mode == TQ_RQ_FAST_FULL && !scale && one) {
-            /* a per-tensor layer: the same with the layer's one row */
-            for (int32_t k = 0; k < pairs; ++k) {
-                const int32_t *x = scratch;
-                int32_t u, v, n;
-                __asm__ volatile(TQ_P8_DOT TQ_P8_RQ_PAIR_ONE TQ_P8_OPERANDS_ONE);
-                out[0] = (int8_t)u;
-                out[1] = (int8_t)v;
-                out += 2;
-            }
-        } else if (TQ_FC8_ROWS && mode == TQ_RQ_FAST_FULL && !scale && !one) {
-            /* the common case: dot products and requantization of a pair in one asm */
-            for (int32_t k = 0; k < pairs; ++k) {
-                const int32_t *x = scratch;
-                int32_t u, v, n;
-                __asm__ volatile(TQ_P8_DOT TQ_RQ_ASM_AT(u, w) TQ_RQ_ASM_AT(v, w) TQ_P8_OPERANDS);
-                out[0] = (int8_t)u;
-                out[1] = (int8_t)v;
-                out += 2;
-            }
-        } else
-#else
-        (void)mode;
-#endif
-        {
-            for (int32_t k = 0; k < pairs; ++k) {
-                int32_t u, v;
-                pair_dot(scratch, &wp, words, corr, &u, &v);
-                const tq_rq *q = one ? one : (const tq_rq *)wp;
-                const int32_t qs = one ? 0 : 1;   /* B's row: the next, or the same */
-                wp += 2 * row_words;
-                if (scale) {
-                    u = shl(u, scale[2 * k]);
-                    v = shl(v, scale[2 * k + 1]);
-                }
-                *out++ = (int8_t)tq_rq_clamp(tq_rq_apply(q, u, zp, exact), lo, hi);
-                *out++ = (int8_t)tq_rq_clamp(tq_rq_apply(q + qs, v, zp, exact), lo, hi);
-            }
-        }
-        if (out_depth & 1) {
-            /* the leftover channel: its raw row, one word widened for two scratch words */
-            int32_t a = *wp++;
-            for (int32_t j = 0; j < words; j += 2) {
-                const int32_t wv = *wp++;
-                a = tq_smlad(scratch[j + 1], tq_sxtb16_ror8(wv), tq_smlad(scratch[j], tq_sxtb16(wv), a));
-            }
-            if (scale) {
-                a = shl(a, scale[out_depth - 1]);
-            }
-            *out++ = (int8_t)tq_rq_clamp(tq_rq_apply(one ? one : (const tq_rq *)wp, a, zp, exact), lo, hi);
-        }
+        /* the sums carry 128 * S too (the unsigned low bytes): taken off at the start */
+        const int32_t sum = widen_row(in + b * p->in_depth, p->in_depth, p->words, p->shift, scratch);
+        fc8_row(p, in + b * p->in_depth, scratch, w, out + b * p->out_depth, (int32_t)((uint32_t)sum << 7), 0);
+    }
+}
+
+void tq_fully_connected_dsp8_direct_s8(const tq_fc_dsp8_params *p, const int8_t *in, const int32_t *w, int8_t *out)
+{
+    for (int32_t b = 0; b < p->batches; ++b) {
+        const int8_t *row = in + b * p->in_depth;
+        const int32_t sum = row_sum(row, p->in_depth);
+        fc8_row(p, row, 0, w, out + b * p->out_depth, (int32_t)((uint32_t)sum << 7), p->shift);
     }
 }

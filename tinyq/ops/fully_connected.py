@@ -205,23 +205,37 @@ def one_row(rq: np.ndarray) -> np.ndarray | None:
     return rq[0] if len(rq) and (rq == rq[0]).all() else None
 
 
-def dsp8_stream(d: FcData, rq: np.ndarray, factor: np.ndarray
+def quad_words(words: np.ndarray) -> np.ndarray:
+    """Two channel pairs' weight words [2, n] (dsp8_pair_weights' rows P, Q) interleaved as the
+    quad asm loads them: for each two scratch words i, i+1 the words P[i], Q[i], P[i+1], Q[i+1]."""
+    p, q = words[0].reshape(-1, 2), words[1].reshape(-1, 2)
+    return np.stack([p[:, 0], q[:, 0], p[:, 1], q[:, 1]], axis=1).reshape(-1)
+
+
+def dsp8_stream(d: FcData, rq: np.ndarray, factor: np.ndarray, fold: bool = True
                 ) -> tuple[np.ndarray, int, np.ndarray | None, np.ndarray | None]:
-    """(the int8 dsp8 kernel's constant stream, its input shift, per-channel scales or None, the
-    layer's one tq_rq row or None): per channel pair its two biases, weight words and (unless the
-    layer has one row for all) tq_rq rows, then an odd out_depth's last channel
-    (fully_connected_dsp8.h). Where every channel that uses its factor has the same 2^shift, the
-    inputs carry it (the biases are scaled here); else the accumulators are shifted per channel."""
+    """(the int8 dsp8 kernels' constant stream, the layer's shift, per-channel scales or None, the
+    layer's one tq_rq row or None) (fully_connected_dsp8.h): per block of 4 channels (two pairs)
+    their 4 head words, their weight words interleaved (quad_words) and (unless the layer has one
+    row for all) 4 tq_rq rows; then a last pair's head, words and rows; then an odd out_depth's
+    last channel. Where every channel that uses its factor has the same 2^shift, that is the
+    layer's shift: with `fold` the widened inputs carry it and the biases are scaled here, else
+    the kernel shifts the accumulators; otherwise the scales shift each channel's accumulator."""
     used = {int(f) for f, row in zip(factor.tolist(), rq) if row[0] != 0}   # multiplier 0: any factor
     uniform = len(used) <= 1
     shift = int(np.log2(min(used))) if len(used) == 1 else 0
-    bias = d.bias.astype(np.int64) << shift if uniform else d.bias.astype(np.int64)
+    bias = d.bias.astype(np.int64) << shift if uniform and fold else d.bias.astype(np.int64)
     one = one_row(rq) if uniform else None
     words, last = dsp8_pair_weights(d.w)
     pairs = len(words)
-    head = np.stack([bias[0:2 * pairs:2] + 256 * bias[1:2 * pairs:2], bias[1:2 * pairs:2]], axis=1)
-    body = [wrap32(head), words] + ([] if one is not None else [rq[0:2 * pairs].reshape(pairs, 6)])
-    parts = [np.concatenate(body, axis=1).reshape(-1)]
+    head = wrap32(np.stack([bias[0:2 * pairs:2] + 256 * bias[1:2 * pairs:2], bias[1:2 * pairs:2]], axis=1))
+    rows = rq[0:2 * pairs].reshape(pairs, 6)
+    parts = []
+    for k in range(0, pairs - 1, 2):
+        parts += [head[k:k + 2].reshape(-1), quad_words(words[k:k + 2])]
+        parts += [] if one is not None else [rows[k:k + 2].reshape(-1)]
+    if pairs % 2:
+        parts += [head[-1], words[-1]] + ([] if one is not None else [rows[-1]])
     if last is not None:
         parts += [wrap32(bias[-1:]), last] + ([] if one is not None else [rq[-1]])
     scale = None if uniform else np.log2(factor).astype(np.int8)
@@ -239,6 +253,17 @@ def fc_row_fits(d: FcData) -> bool:
     return d.dtype == "int8" and dsp8_scratch(d) <= d.ram_room
 
 
+def _dsp8_fields(d: FcData, em: Emitter, shift: int, exact: int, scale: np.ndarray | None,
+                 one: np.ndarray | None) -> dict[str, object]:
+    """The tq_fc_dsp8_params fields of both dsp8 kernels."""
+    return {
+        "batches": d.batches, "in_depth": d.in_depth, "out_depth": d.out_depth, "words": dsp8_words(d.in_depth),
+        "shift": shift, "output_offset": d.output_zp, "act_min": d.act_min, "act_max": d.act_max,
+        "rq_exact": exact, "scale": em.const(scale, "scale") if scale is not None else "0",
+        "rq": f"(const tq_rq *){em.const(one, 'rq')}" if one is not None else "0",
+    }
+
+
 @variant("FULLY_CONNECTED", "dsp8", ["fully_connected_dsp8.c", "fully_connected_dsp8.h", "tq_dsp.h"],
          scratch=dsp8_scratch, applies=fc_row_fits)
 def lower_dsp8(d: FcData, em: Emitter) -> None:
@@ -249,35 +274,21 @@ def lower_dsp8(d: FcData, em: Emitter) -> None:
     rq, factor, exact = requant_for(d.w, d.model_bias, d.mult, d.shift, d.output_zp)
     stream, shift, scale, one = dsp8_stream(d, rq, factor)
     em.include("fully_connected_dsp8.h")
-    p = em.params("tq_fc_dsp8_params", {
-        "batches": d.batches, "in_depth": d.in_depth, "out_depth": d.out_depth, "words": dsp8_words(d.in_depth),
-        "shift": shift, "output_offset": d.output_zp, "act_min": d.act_min, "act_max": d.act_max,
-        "rq_exact": exact, "scale": em.const(scale, "scale") if scale is not None else "0",
-        "rq": f"(const tq_rq *){em.const(one, 'rq')}" if one is not None else "0",
-    })
+    p = em.params("tq_fc_dsp8_params", _dsp8_fields(d, em, shift, exact, scale, one))
     em.call(f"tq_fully_connected_dsp8_s8({p}, {em.tensor(d.input)}, {em.const(stream, 'w8')}, "
             f"{em.tensor(d.output)}, (int32_t *){em.scratch()})")
 
 
-@variant("FULLY_CONNECTED", "dsp8", ["fully_connected_dsp8_direct.c", "fully_connected_dsp8_direct.h", "tq_dsp.h",
-                                     "tq_dot8.h"], applies=lambda d: d.dtype == "int8", name="fully_connected_dsp8_direct")
+@variant("FULLY_CONNECTED", "dsp8", ["fully_connected_dsp8.c", "fully_connected_dsp8.h", "tq_dsp.h"],
+         applies=lambda d: d.dtype == "int8", name="fully_connected_dsp8_direct")
 def lower_dsp8_direct(d: FcData, em: Emitter) -> None:
     """Where the widened row would raise the arena (the layer reading or writing the graph's
-    largest activation, e.g. AD's first and last): the int8 input read in place, the weights in
-    dsp8_weights' order widened at run time by SXTB16; the fast requantization's factor
-    2^(ls + 1) is a run-time left shift of the accumulator."""
+    largest activation, e.g. AD's first and last): the same stream with unscaled biases, the
+    int8 input read in place and widened by SXTB16 per block of 4 channels; the fast
+    requantization's factor 2^(ls + 1) is a run-time left shift of the accumulators."""
     rq, factor, exact = requant_for(d.w, d.model_bias, d.mult, d.shift, d.output_zp)
-    scale = np.log2(factor).astype(np.int8)
-    one = one_row(rq) if (scale == scale[0]).all() else None
-    if one is not None:         # per-tensor: one row and one scale for the layer (per_tensor)
-        rq, scale = one[None, :], scale[:1]
-    em.include("fully_connected_dsp8_direct.h")
-    p = em.params("tq_fc_dsp8_direct_params", {
-        "batches": d.batches, "in_depth": d.in_depth, "out_depth": d.out_depth,
-        "output_offset": d.output_zp, "act_min": d.act_min, "act_max": d.act_max,
-        "rq": f"(const tq_rq *){em.const(rq, 'rq')}", "rq_exact": exact, "per_tensor": int(one is not None),
-        "scale": em.const(scale, "scale"),
-        "bias": em.const(d.bias.astype(np.int32), "bias"),
-    })
-    em.call(f"tq_fully_connected_dsp8_direct_s8({p}, {em.tensor(d.input)}, {em.const(dsp8_weights(d.w), 'w8')}, "
+    stream, shift, scale, one = dsp8_stream(d, rq, factor, fold=False)
+    em.include("fully_connected_dsp8.h")
+    p = em.params("tq_fc_dsp8_params", _dsp8_fields(d, em, shift, exact, scale, one))
+    em.call(f"tq_fully_connected_dsp8_direct_s8({p}, {em.tensor(d.input)}, {em.const(stream, 'w8')}, "
             f"{em.tensor(d.output)})")

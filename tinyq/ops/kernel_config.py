@@ -14,7 +14,10 @@ built without that file keeps every default: all its code paths, the build's opt
   code is larger than their instructions are worth (KWS: 990 B less for 3,200 instructions more).
 - `TQ_FC8_ROWS 0` / `TQ_FC8_ONE_ROW 0`: no layer of the int8 FULLY_CONNECTED pair kernel
   (fully_connected_dsp8.c) has a requantization row per channel / one row for all (per-tensor,
-  its `.rq` field set), so that path's asm is left out (~300 B; the C path would still be right).
+  its `.rq` field set), so that path's asm is left out (~300 B; the C path would still be right);
+  `TQ_FC8_SLOW 0`: every such layer takes a fast asm path (the fast requantization over all of
+  int8, one shift, an in-place row a multiple of 8 long), so the general path's asm is left out
+  (~700 B; its C is right, only slower).
 - `TQ_CONV8_ADD 0`, `TQ_CONV8_CONSTANTS 0`, `TQ_CONV8_ROW6 0`, `TQ_CONV8_EXACT 0`: no layer of the
   int8 convolution kernel (conv_2d_dsp8.c) has a fused residual ADD (380 B), constant channels in
   the packed form, the 6-byte requantization form (every one is packed; `TQ_CONV8_PK_SHIFT 0` /
@@ -92,6 +95,16 @@ def _fields(layer: _Layer) -> dict[str, str]:
     return out
 
 
+def _fc8_slow(layer: _Layer) -> bool:
+    """An int8 FULLY_CONNECTED layer (fully_connected_dsp8.c, either kernel) off its fast asm:
+    TFLM's requantization, a clamped activation range, per-channel shifts, or (the direct kernel)
+    a row not a multiple of 8 long."""
+    f = _fields(layer)
+    direct = "direct" in layer.variant.name
+    return (f.get("rq_exact", "0") != "0" or int(f["act_min"]) > -128 or int(f["act_max"]) < 127
+            or f.get("scale", "0") != "0" or (direct and int(f["in_depth"]) % 8 != 0))
+
+
 def kernel_config(graph: Graph, layers: Sequence[_Layer], flash_policy: str | None) -> dict[str, int]:
     """The switches for these lowered layers (macro name -> value)."""
     cfg: dict[str, int] = {}
@@ -107,6 +120,8 @@ def kernel_config(graph: Graph, layers: Sequence[_Layer], flash_policy: str | No
             cfg["TQ_FC8_ROWS"] = 0
         elif not any(ones):
             cfg["TQ_FC8_ONE_ROW"] = 0
+        if not any(_fc8_slow(layer) for layer in layers if FC8 in layer.variant.sources):
+            cfg["TQ_FC8_SLOW"] = 0
     conv8 = [_fields(layer) for layer in layers if CONV8 in layer.variant.sources]
     if conv8:
         if all(f.get("add_conv_lut") == "0" for f in conv8):
@@ -146,6 +161,8 @@ def describe(cfg: dict[str, int]) -> list[str]:
             lines.append(f"  {name}=0: {DW_DSP} without its rows path (no layer has a 3-wide filter besides 3x3)")
         elif name == "TQ_DW_DSP_C3X3" and value == 0:
             lines.append(f"  {name}=0: {DW_DSP} without its C 3x3 paths (every 3x3 layer takes the asm)")
+        elif name == "TQ_FC8_SLOW" and value == 0:
+            lines.append(f"  {name}=0: {FC8} without the asm of its general path (every layer takes the fast one)")
         elif name in ("TQ_FC8_ROWS", "TQ_FC8_ONE_ROW") and value == 0:
             what = "a requantization row per channel" if name == "TQ_FC8_ROWS" else "one row for all channels"
             lines.append(f"  {name}=0: {FC8} without the asm path of layers with {what} (no layer has it)")
