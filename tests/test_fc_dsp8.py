@@ -126,13 +126,16 @@ def test_mlperf_ad01_keeps_the_weights_int8() -> None:
 
 
 def _fc_chain(x):
-    """in_depth 35, 7, 6, 9: the pair asm's paths (words 20: a step of 4 and 2 loop passes; 4: the
-    step alone), zero-padded tails; out_depth 7, 6, 9, 1 (a leftover channel, only a leftover)."""
+    """in_depth 35, 7, 6, 9, 24, 5: the asm's entries (steps of 8 inputs: 5, 1, 2 and 3; in place
+    4, 0, 1 and 3), zero-padded tails; out_depth 7, 6, 9, 24, 5, 1 (leftover pairs and channels,
+    only a leftover)."""
     import tensorflow as tf
     L = tf.keras.layers
     x = L.Dense(7)(x)
     x = L.Dense(6, activation="relu6")(x)
     x = L.Dense(9)(x)
+    x = L.Dense(24)(x)
+    x = L.Dense(5)(x)
     return L.Dense(1)(x)
 
 

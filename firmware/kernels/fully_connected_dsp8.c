@@ -134,8 +134,8 @@ static int32_t row_sum(const int8_t *row, int32_t n)
 #ifdef TQ_HAVE_DSP
 /* The asm of a block of 4 channels (two pairs P, Q; the header's sums): biases from the stream,
  * minus corr; then 8 inputs a step against 8 weight words (two LDMs of P's and Q's words for two
- * scratch words), two steps a loop pass until x reaches `end`, entered at the second for an odd
- * count of steps (`blocks` >= 1); up, uq = acc[A] of P and Q, vp, vq = acc[B]. Every register is in use: 4 sums, the two
+ * scratch words), four steps a loop pass until x reaches `end`, entered part-way for a count
+ * of steps (`blocks` >= 1) not a multiple of 4; up, uq = acc[A] of P and Q, vp, vq = acc[B]. Every register is in use: 4 sums, the two
  * pointers, 4 inputs and 4 weights (LDM lists are fixed and ascending); end and the counts are
  * read from the stack. From scratch a step is 27 instructions for 32 MACs; reading the int8 row
  * in place (two LDRs, any alignment, and 4 SXTB16) 32. */
@@ -168,12 +168,29 @@ static int32_t row_sum(const int8_t *row, int32_t n)
     "ldr r4, %[end]\n\t" \
     "cmp %[x], r4\n\t" \
     "bne 1b\n\t"
+/* Four steps a pass (a block's loop: 3 instructions of loop a pass), entered where the count
+ * (>= 1) leaves: LSLS #31 puts bit 0 in N and bit 1 in C. */
+#define TQ_8_STEPS4(STEP) \
+    "ldr r4, %[blocks]\n\t" \
+    "lsls r4, r4, #31\n\t" \
+    "bcc 5f\n\t" \
+    "bmi 2f\n\t" \
+    "b 3f\n" \
+    "5:\n\t" \
+    "bmi 4f\n" \
+    "1:\n\t" STEP \
+    "2:\n\t" STEP \
+    "3:\n\t" STEP \
+    "4:\n\t" STEP \
+    "ldr r4, %[end]\n\t" \
+    "cmp %[x], r4\n\t" \
+    "bne 1b\n\t"
 #define TQ_Q8_DOT(STEP) \
     "ldrd %[up], %[vp], [%[w]], #8\n\t" \
     "ldrd %[uq], %[vq], [%[w]], #8\n\t" \
     "ldr r4, %[corr]\n\t" \
     "sub %[up], %[up], r4\n\t" \
-    "sub %[uq], %[uq], r4\n\t" TQ_8_STEPS(STEP) \
+    "sub %[uq], %[uq], r4\n\t" TQ_8_STEPS4(STEP) \
     "sub %[up], %[up], %[vp], lsl #8\n\t" \
     "sub %[uq], %[uq], %[vq], lsl #8\n\t"
 /* The direct kernel's layer shift of the 4 sums (the factor the scratch row carries). */

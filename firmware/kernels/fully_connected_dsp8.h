@@ -60,7 +60,7 @@ typedef struct {
  *
  * Traversal: for each batch row, widen it, then the blocks of 4 channels, a last pair, the
  * leftover channel; along a block 8 inputs a step: LDM of 4 scratch words + 2 x (LDM of 4 weight
- * words + 4 x (SMLAD, SXTB16, SMLAD)) = 27 instructions for 32 MACs on Cortex-M4, two steps a loop
+ * words + 4 x (SMLAD, SXTB16, SMLAD)) = 27 instructions for 32 MACs on Cortex-M4, four steps a loop
  * branch; the common requantization (fast form, full int8 range, one shift) follows in the same
  * asm.
  *
