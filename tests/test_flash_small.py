@@ -329,3 +329,13 @@ def test_vww_constant_channels_bit_exact_in_the_emulator(tmp_path) -> None:
     rep = run_emulated_bench(mlperf_path("vww_96_int8"), "nrf52840", samples=3, seed=6, out=tmp_path,
                              flash="small")
     assert rep["samples"] == 3 and rep["bit_exact"], rep.get("mismatches")
+
+
+def test_small_patches_only_a_model_that_does_not_fit() -> None:
+    """--patch auto under --flash small: ResNet fits without patches, so it runs whole (the patch
+    loop's tables and calls would cost about 2 KB of flash); under --flash auto it patches to save
+    RAM."""
+    small = _compile("pretrainedResnet_quant", flash="small")
+    assert small.patches is not None and not small.patches.stages and "--flash small" in small.patches.reason
+    auto = _compile("pretrainedResnet_quant", flash="auto")
+    assert auto.patches is not None and auto.patches.stages and auto.arena_bytes < small.arena_bytes

@@ -98,6 +98,11 @@ def _plan_with_patches(lowered: Lowered, patch: str, arena_limit: int | None) ->
             return p, PatchReport(mode, [], p.arena_bytes, p.arena_bytes, macs,
                                   f"the model fits without them and they would save only {100 * saving:.0f}% "
                                   f"of the arena (auto patches for more than {100 * AUTO_MIN_SAVING:.0f}%)")
+        if fits and lowered.flash is not None and lowered.flash.policy == "small":
+            # the patch loop's tables and its per-op calls cost flash (ResNet: about 2 KB)
+            return p, PatchReport(mode, [], p.arena_bytes, p.arena_bytes, macs,
+                                  f"the model fits without them and --flash small puts flash first (they would "
+                                  f"save {100 * saving:.0f}% of the arena for their loop's code and tables)")
         why = "the model does not fit without them" if not fits else f"they save {100 * saving:.0f}% of the arena"
     else:
         why = f"--patch {patch}"

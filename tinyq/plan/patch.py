@@ -177,7 +177,8 @@ class PatchReport:
 
 PATCH_HELP = ("patch-based execution of the first window layers, a band of rows at a time, so that their "
               "large activations never exist whole: auto (default: where the model would not fit the board "
-              "otherwise, or it saves more than 30%% of the arena, within 10%% more instructions), off, max "
+              "otherwise, or it saves more than 30%% of the arena, within 10%% more instructions; with --flash small "
+              "only where the model would not fit), off, max "
               "(the smallest arena), max-overhead=PCT; add ',stream' (e.g. max,stream) to have the application "
               "feed the model input row by row (tinyq_model_set_input_reader: a camera's lines, a decoder's "
               "output), so that not even the input exists whole")
