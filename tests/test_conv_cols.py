@@ -84,11 +84,8 @@ def test_cols_with_tflm_requantization(models, monkeypatch) -> None:
     from tinyq.workflows.compile import compile
     from tinyq.workflows.verify import verify
 
-    def exact(w_rows, bias, mult, shift, zp):
-        rows = np.zeros((len(mult), 3), np.int32)
-        rows[:, 0], rows[:, 1] = mult, shift
-        return rows, np.ones(len(mult), np.int64), 1
-    monkeypatch.setattr(conv, "requant_for", exact)
+    from tfmodels import tflm_requant_for
+    monkeypatch.setattr(conv, "requant_for", tflm_requant_for)
     for name in ("kws", "rgb2", "four"):
         for kernels in ("dsp", "dsp8"):
             calls = compile(models[name], kernels=kernels, flash="fast", patch="off").files["model.c"]

@@ -151,7 +151,7 @@ def test_kernel_config_follows_the_layers() -> None:
         assert "#define TQ_SIZE_SOFTMAX 1" in small.files["tq_kernel_config.h"]
         # there the classifier keeps the pair kernel: per-tensor, one row
         auto = _compile(name, flash="auto", kernels="dsp8").lowered.kernel_config
-        assert auto == {**switches, "TQ_FC8_ROWS": 0, "TQ_FC8_SLOW": 0}, auto
+        assert auto == {**switches, "TQ_FC8_ROWS": 0, "TQ_FC8_SLOW": 0, "TQ_FC8_DIRECT": 0}, auto
     from tinyq.workflows.inspect import flash_choice
     lines = flash_choice(mlperf_path("kws_ref_model"), flash="small")["lines"]
     assert "kernel switches (tq_kernel_config.h):" in lines

@@ -157,3 +157,11 @@ def image_model(name: str, path: str | Path) -> Path:
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     return convert_int8(keras_model([shape], bodies[kind], seed=1), path, [shape], samples=4)
+
+
+def tflm_requant_for(w_rows, bias, mult, shift, zp):
+    """A stand-in for the kernels' requant_for that fails every layer's proof: each keeps TFLM's
+    requantization arithmetic (rq_exact), its rows {mult, shift}, factor 1."""
+    rows = np.zeros((len(mult), 3), np.int32)
+    rows[:, 0], rows[:, 1] = mult, shift
+    return rows, np.ones(len(mult), np.int64), 1

@@ -13,6 +13,12 @@
  * of them at a time (RUN_BYTES in tinyq/ops/conv_2d.py sizes the scratch from it). */
 #define TQ_CONV_RUN_BYTES 256
 
+/* TQ_CONV_NARROW 0 (tinyq/ops/kernel_config.py): no layer takes narrow_rows (out_c < 4), which
+ * then leaves the build. */
+#ifndef TQ_CONV_NARROW
+#define TQ_CONV_NARROW 1
+#endif
+
 static int32_t run_chunk(int32_t out_w, int32_t px_bytes)
 {
     return TQ_MAX(1, TQ_MIN(out_w, TQ_CONV_RUN_BYTES / px_bytes));
@@ -130,6 +136,131 @@ __attribute__((noinline)) static void cols_rows(const tq_conv_dsp_params *p, con
     }
 }
 
+#if TQ_CONV_NARROW
+/* acc[0 .. n) += one window (nrows rows of row_groups groups, row_step bytes apart, any
+ * alignment) against the first n channels' weights of its block: each group of 4 inputs loaded
+ * and widened once (SXTB16, SXTB16 ROR 8) for the n channels, whose weight pair follows at words
+ * 2c, 2c + 1 of the group's 8. n is a constant where inlined. */
+TQ_ALWAYS_INLINE static inline void narrow_dot(const int8_t *row, int32_t nrows, int32_t row_step,
+                                               int32_t row_groups, const int32_t *w, int32_t n, int32_t *acc)
+{
+    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2];
+    for (int32_t ky = 0; ky < nrows; ++ky, row += row_step) {
+        const int8_t *x = row;
+#if defined(__GNUC__) && defined(TQ_HAVE_DSP) && defined(__thumb2__)
+        /* a group: LDR, 2 SXTB16, then per channel LDRD and 2 SMLADs; two groups a loop pass */
+#define TQ_NW_LOAD "ldr r4, [%[x]], #4\n\tsxtb16 r5, r4\n\tsxtb16 r4, r4, ror #8\n\t"
+#define TQ_NW_CH(acc, off) \
+    "ldrd r6, r8, [%[w], #" off "]\n\tsmlad %[" acc "], r5, r6, %[" acc "]\n\tsmlad %[" acc "], r4, r8, %[" acc "]\n\t"
+#define TQ_NW_OPERANDS \
+    : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [x] "+r"(x), [w] "+r"(w), [g] "+r"(g) : : "r4", "r5", "r6", "r8", "cc", "memory"
+        int32_t g = row_groups;
+        if (n == 1) {
+            __asm__ volatile("lsrs %[g], %[g], #1\n\tbcc 2f\n\t" TQ_NW_LOAD TQ_NW_CH("a0", "0") "add %[w], %[w], #32\n"
+                             "2:\n\tbeq 3f\n"
+                             "1:\n\t" TQ_NW_LOAD TQ_NW_CH("a0", "0") TQ_NW_LOAD TQ_NW_CH("a0", "32")
+                             "add %[w], %[w], #64\n\tsubs %[g], %[g], #1\n\tbne 1b\n"
+                             "3:\n\t" TQ_NW_OPERANDS);
+        } else if (n == 2) {
+            __asm__ volatile("lsrs %[g], %[g], #1\n\tbcc 2f\n\t" TQ_NW_LOAD TQ_NW_CH("a0", "0") TQ_NW_CH("a1", "8")
+                             "add %[w], %[w], #32\n"
+                             "2:\n\tbeq 3f\n"
+                             "1:\n\t" TQ_NW_LOAD TQ_NW_CH("a0", "0") TQ_NW_CH("a1", "8")
+                             TQ_NW_LOAD TQ_NW_CH("a0", "32") TQ_NW_CH("a1", "40")
+                             "add %[w], %[w], #64\n\tsubs %[g], %[g], #1\n\tbne 1b\n"
+                             "3:\n\t" TQ_NW_OPERANDS);
+        } else {
+            __asm__ volatile("lsrs %[g], %[g], #1\n\tbcc 2f\n\t" TQ_NW_LOAD TQ_NW_CH("a0", "0") TQ_NW_CH("a1", "8")
+                             TQ_NW_CH("a2", "16") "add %[w], %[w], #32\n"
+                             "2:\n\tbeq 3f\n"
+                             "1:\n\t" TQ_NW_LOAD TQ_NW_CH("a0", "0") TQ_NW_CH("a1", "8") TQ_NW_CH("a2", "16")
+                             TQ_NW_LOAD TQ_NW_CH("a0", "32") TQ_NW_CH("a1", "40") TQ_NW_CH("a2", "48")
+                             "add %[w], %[w], #64\n\tsubs %[g], %[g], #1\n\tbne 1b\n"
+                             "3:\n\t" TQ_NW_OPERANDS);
+        }
+#undef TQ_NW_LOAD
+#undef TQ_NW_CH
+#undef TQ_NW_OPERANDS
+#else
+        for (int32_t g = 0; g < row_groups; ++g, x += 4, w += 8) {
+            const int32_t v = tq_read_s32(x), lo = tq_sxtb16(v), hi = tq_sxtb16_ror8(v);
+            a0 = tq_smlad(hi, w[1], tq_smlad(lo, w[0], a0));
+            if (n > 1) {
+                a1 = tq_smlad(hi, w[3], tq_smlad(lo, w[2], a1));
+            }
+            if (n > 2) {
+                a2 = tq_smlad(hi, w[5], tq_smlad(lo, w[4], a2));
+            }
+        }
+#endif
+    }
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+}
+
+/* out_c < 4 (a segmentation or reconstruction head): the block of 4 channels would be 1/4 to 3/4
+ * padding, and the widened column costs more than the few channels' MACs. Each window is read
+ * in place instead (gathered into the stage where it needs padding or its rows are not whole
+ * groups), each group widened once in registers for the real channels only. Each pixel's
+ * outputs go out after its window was read, as in raster order. Scratch: the gather stage. */
+__attribute__((noinline)) static void narrow_rows(const tq_conv_dsp_params *p, const int8_t *in, const int32_t *w,
+                                                  int8_t *out, int8_t *stage)
+{
+    /* locals, not *p: stores through int8_t * would force reloads */
+    const int32_t in_c = p->geo.in_c, in_h = p->geo.in_h, in_w = p->geo.in_w, out_c = p->geo.out_c;
+    const int32_t out_h = p->geo.out_h, out_w = p->geo.out_w, batches = p->geo.batches;
+    const int32_t stride_h = p->geo.stride_h, stride_w = p->geo.stride_w, pad_h = p->geo.pad_h, pad_w = p->geo.pad_w;
+    const int32_t zp = p->output_offset, lo = p->act_min, hi = p->act_max, exact = p->rq_exact;
+    const int32_t plane = in_h * in_w * in_c, groups = p->groups;
+    const int8_t *in_end = in + batches * plane;
+    const int32_t row_bytes = p->geo.k_w * in_c + p->row_pad;
+    const int32_t row_groups = p->geo.dil_w == 1 && (row_bytes & 3) == 0 ? row_bytes / 4 : 0;
+    const int32_t k_h = p->geo.k_h, row_step = p->geo.dil_h * in_w * in_c;
+    /* the window's last row starts (k_h - 1) dil_h rows and ends row_bytes past its first */
+    const int32_t last_row = (k_h - 1) * p->geo.dil_h, last_x = p->geo.k_w - 1;
+    const int32_t b0 = p->bias[0], b1 = p->bias[1], b2 = p->bias[2];
+    const tq_rq *rq = p->rq;
+    for (int32_t b = 0; b < batches; ++b) {
+        const int8_t *in_b = in + b * plane;
+        for (int32_t oy = 0; oy < out_h; ++oy) {
+            const int32_t y0 = oy * stride_h - pad_h;
+            const int rows_in = row_groups && y0 >= 0 && y0 + last_row < in_h;
+            for (int32_t ox = 0; ox < out_w; ++ox, out += out_c) {
+                const int32_t x0 = ox * stride_w - pad_w;
+                const int8_t *row = in_b + (y0 * in_w + x0) * in_c;
+                int32_t nrows = 1, g = groups;
+                if (rows_in && x0 >= 0 && x0 + last_x < in_w && row + last_row * in_w * in_c + row_bytes <= in_end) {
+                    nrows = k_h;
+                    g = row_groups;
+                } else {
+                    tq_conv_gather(p, in_b, y0, x0, stage);
+                    row = stage;
+                }
+                int32_t acc[3] = {b0, b1, b2};
+                if (out_c == 1) {
+                    narrow_dot(row, nrows, row_step, g, w, 1, acc);
+                } else if (out_c == 2) {
+                    narrow_dot(row, nrows, row_step, g, w, 2, acc);
+                } else {
+                    narrow_dot(row, nrows, row_step, g, w, 3, acc);
+                }
+                if (TQ_RQ_NO_EXACT || !exact) {
+                    for (int32_t c = 0; c < out_c; ++c) {
+                        out[c] = (int8_t)tq_rq_clamp(tq_rq_fast(rq + c, acc[c]), lo, hi);
+                    }
+                } else {
+                    for (int32_t c = 0; c < out_c; ++c) {
+                        out[c] = (int8_t)tq_rq_clamp(tq_rq_exact(rq + c, acc[c], zp), lo, hi);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#endif /* TQ_CONV_NARROW */
+
 #if defined(__GNUC__) && defined(TQ_HAVE_DSP) && defined(__thumb2__)
 /* A 1x1 convolution read in place, out_c a multiple of 4, the fast requantization over all of
  * int8: each output row in one asm call (widening, blocks and the pixel loop: tq_mm_row_full),
@@ -178,6 +309,12 @@ void tq_conv_2d_dsp_s8(const tq_conv_dsp_params *p, const int8_t *in, const int3
         cols_rows(p, in, w, residual, out, (int8_t *)scratch);
         return;
     }
+#if TQ_CONV_NARROW
+    if (out_c < 4 && !p->add_conv_lut && p->geo.k_h * p->geo.k_w > 1) {
+        narrow_rows(p, in, w, out, (int8_t *)scratch);
+        return;
+    }
+#endif
 #if defined(__GNUC__) && defined(TQ_HAVE_DSP) && defined(__thumb2__)
     if (direct && mode == TQ_RQ_FAST_FULL && !tail && !p->add_conv_lut) {
         direct_rows(p, in, w, out, col);

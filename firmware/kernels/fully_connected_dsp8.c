@@ -15,6 +15,14 @@
 #ifndef TQ_FC8_ONE_ROW
 #define TQ_FC8_ONE_ROW 1
 #endif
+/* TQ_FC8_WIDE 0 / TQ_FC8_DIRECT 0: no layer of the widened-row / in-place kernel, whose asm
+ * then leaves the build (the other's entry point is dropped by the linker). */
+#ifndef TQ_FC8_WIDE
+#define TQ_FC8_WIDE 1
+#endif
+#ifndef TQ_FC8_DIRECT
+#define TQ_FC8_DIRECT 1
+#endif
 /* TQ_FC8_SLOW: the asm sums of the general path (TFLM's requantization, a clamped activation
  * range, per-channel shifts, an in-place row not a multiple of 8 long); without, C. */
 #ifndef TQ_FC8_SLOW
@@ -301,13 +309,15 @@ static void fc8_row(const tq_fc_dsp8_params *p, const int8_t *row, const int32_t
     int32_t k = 0;
 #ifdef TQ_HAVE_DSP
     const int32_t fast = mode == TQ_RQ_FAST_FULL && !p->scale && rest == words;
-    if (fast && TQ_FC8_ONE_ROW && one && scratch) {
+    /* the asm of this kernel is in the build (the switches below) */
+    const int32_t has_asm = scratch ? TQ_FC8_WIDE : TQ_FC8_DIRECT;
+    if (fast && TQ_FC8_WIDE && TQ_FC8_ONE_ROW && one && scratch) {
         TQ_Q8_FAST(const int32_t *, scratch, TQ_Q8_DOT(TQ_Q8_STEP_SCRATCH) TQ_Q8_RQ_ONE)
-    } else if (fast && TQ_FC8_ONE_ROW && one) {
+    } else if (fast && TQ_FC8_DIRECT && TQ_FC8_ONE_ROW && one && !scratch) {
         TQ_Q8_FAST(const int8_t *, row, TQ_Q8_DOT(TQ_Q8_STEP_DIRECT) TQ_Q8_SHIFT TQ_Q8_RQ_ONE)
-    } else if (fast && TQ_FC8_ROWS && !one && scratch) {
+    } else if (fast && TQ_FC8_WIDE && TQ_FC8_ROWS && !one && scratch) {
         TQ_Q8_FAST(const int32_t *, scratch, TQ_Q8_DOT(TQ_Q8_STEP_SCRATCH) TQ_Q8_RQ_ROWS)
-    } else if (fast && TQ_FC8_ROWS && !one) {
+    } else if (fast && TQ_FC8_DIRECT && TQ_FC8_ROWS && !one && !scratch) {
         TQ_Q8_FAST(const int8_t *, row, TQ_Q8_DOT(TQ_Q8_STEP_DIRECT) TQ_Q8_SHIFT TQ_Q8_RQ_ROWS)
     }
 #else
@@ -320,7 +330,7 @@ static void fc8_row(const tq_fc_dsp8_params *p, const int8_t *row, const int32_t
         int32_t s[4];
         int32_t j = 0;
 #ifdef TQ_HAVE_DSP
-        if (TQ_FC8_SLOW && blocks > 0) {
+        if (TQ_FC8_SLOW && has_asm && blocks > 0) {
             int32_t up, vp, uq, vq;
             if (scratch) {
                 const int32_t *x = scratch;
@@ -358,7 +368,7 @@ static void fc8_row(const tq_fc_dsp8_params *p, const int8_t *row, const int32_t
         /* a last pair: its head, words and rows as they are */
         int32_t u, v, j = 0;
 #ifdef TQ_HAVE_DSP
-        if (blocks > 0) {
+        if (has_asm && blocks > 0) {
             if (scratch) {
                 const int32_t *x = scratch;
                 __asm__ volatile(TQ_P8_DOT(TQ_P8_STEP_SCRATCH) TQ_P8_OPERANDS);

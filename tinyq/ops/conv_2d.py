@@ -283,6 +283,15 @@ def _run_chunk(w: Window) -> int:
     return max(1, min(w.out_w, RUN_BYTES // (4 * -(-w.out_c // 4))))
 
 
+def _narrow(d: ConvData) -> bool:
+    """out_c < 4, a window larger than 1x1 (a 1x1's few MACs a pixel gain nothing), without a
+    fused ADD or the column staging: the DSP kernel's path reading each
+    window in place for the real channels only (conv_2d_dsp.c narrow_rows), instead of a widened
+    column against a block of 4 channels mostly padding."""
+    w = d.win
+    return w.out_c < 4 and w.k_h * w.k_w > 1 and not d.add and not _cols(d)
+
+
 def dsp_scratch(d: ConvData) -> int:
     """The column staging (with _cols), the widened column (8 bytes a group), the gather stage
     (4 bytes a group, not when read in place or staged by columns), and with a fused ADD or out_c
@@ -291,6 +300,8 @@ def dsp_scratch(d: ConvData) -> int:
     instead, over the gather stage."""
     win = d.win
     g, px = _groups(d), 4 * -(-win.out_c // 4)
+    if _narrow(d):
+        return 4 * g                   # the gather stage (windows are read in place otherwise)
     stage = 0 if _direct(win) or _cols(d) else 4 * g
     if d.add or win.out_c % 4:
         stage = max(stage + px, _run_chunk(win) * px)

@@ -12,12 +12,17 @@ built without that file keeps every default: all its code paths, the build's opt
 - `TQ_SIZE_<KERNEL> 1` (--flash small): a kernel of SIZE_KERNELS whose layers each read at most
   SIZE_ELEMENTS elements is built for size (-Os): a classifier's pooling and softmax, whose
   code is larger than their instructions are worth (KWS: 990 B less for 3,200 instructions more).
+- `TQ_CONV_NARROW 0`: no layer of the DSP convolution (conv_2d_dsp.c) has fewer than 4 output
+  channels over a window larger than 1x1 (without a fused ADD or the column staging), so its
+  narrow_rows path (~2 KB) is left out; a layer that needed it would go wrong (its scratch is
+  sized for that path), so it is read from the layers' emitted fields.
 - `TQ_FC8_ROWS 0` / `TQ_FC8_ONE_ROW 0`: no layer of the int8 FULLY_CONNECTED pair kernel
   (fully_connected_dsp8.c) has a requantization row per channel / one row for all (per-tensor,
   its `.rq` field set), so that path's asm is left out (~300 B; the C path would still be right);
   `TQ_FC8_SLOW 0`: every such layer takes a fast asm path (the fast requantization over all of
   int8, one shift, an in-place row a multiple of 8 long), so the general path's asm is left out
-  (~700 B; its C is right, only slower).
+  (~700 B; its C is right, only slower); `TQ_FC8_WIDE 0` / `TQ_FC8_DIRECT 0`: no layer takes the
+  widened-row / the in-place kernel, whose asm is left out.
 - `TQ_CONV8_ADD 0`, `TQ_CONV8_CONSTANTS 0`, `TQ_CONV8_ROW6 0`, `TQ_CONV8_EXACT 0`: no layer of the
   int8 convolution kernel (conv_2d_dsp8.c) has a fused residual ADD (380 B), constant channels in
   the packed form, the 6-byte requantization form (every one is packed; `TQ_CONV8_PK_SHIFT 0` /
@@ -49,6 +54,7 @@ DW_DSP = "depthwise_conv_2d_dsp.c"
 DW_MAX_ROWS = 10    # depthwise_conv_2d_dsp.c TQ_DW_MAX_ROWS: the rows path's tallest filter
 FC8 = "fully_connected_dsp8.c"
 CONV8 = "conv_2d_dsp8.c"
+CONV_DSP = "conv_2d_dsp.c"
 CONV_WINDOW = "conv_2d_dsp_window.h"    # the fused ADD of both DSP convolution kernels
 ADD_FORMS = {"TQ_CONV_ADD_SUM16": TQ_ADD_FORM_SUM16, "TQ_CONV_ADD_SUM32": TQ_ADD_FORM_SUM32,
              "TQ_CONV_ADD_EXACT": TQ_ADD_FORM_EXACT}
@@ -105,6 +111,16 @@ def _fc8_slow(layer: _Layer) -> bool:
             or f.get("scale", "0") != "0" or (direct and int(f["in_depth"]) % 8 != 0))
 
 
+def _conv_narrow(layer: _Layer) -> bool:
+    """A layer of conv_2d_dsp.c that takes its out_c < 4 path (narrow_rows: the kernel's own test,
+    on the fields it was emitted with; its scratch was sized for that path)."""
+    f, win = _fields(layer), getattr(layer.data, "win", None)
+    if win is None:
+        return True
+    return (f.get("cols", "0") == "0" and f.get("add_conv_lut", "0") == "0" and win.out_c < 4
+            and win.k_h * win.k_w > 1)
+
+
 def kernel_config(graph: Graph, layers: Sequence[_Layer], flash_policy: str | None) -> dict[str, int]:
     """The switches for these lowered layers (macro name -> value)."""
     cfg: dict[str, int] = {}
@@ -122,6 +138,14 @@ def kernel_config(graph: Graph, layers: Sequence[_Layer], flash_policy: str | No
             cfg["TQ_FC8_ONE_ROW"] = 0
         if not any(_fc8_slow(layer) for layer in layers if FC8 in layer.variant.sources):
             cfg["TQ_FC8_SLOW"] = 0
+        directs = ["direct" in layer.variant.name for layer in layers if FC8 in layer.variant.sources]
+        if all(directs):
+            cfg["TQ_FC8_WIDE"] = 0
+        elif not any(directs):
+            cfg["TQ_FC8_DIRECT"] = 0
+    conv = [layer for layer in layers if CONV_DSP in layer.variant.sources]
+    if conv and not any(_conv_narrow(layer) for layer in conv):
+        cfg["TQ_CONV_NARROW"] = 0
     conv8 = [_fields(layer) for layer in layers if CONV8 in layer.variant.sources]
     if conv8:
         if all(f.get("add_conv_lut") == "0" for f in conv8):
@@ -161,6 +185,11 @@ def describe(cfg: dict[str, int]) -> list[str]:
             lines.append(f"  {name}=0: {DW_DSP} without its rows path (no layer has a 3-wide filter besides 3x3)")
         elif name == "TQ_DW_DSP_C3X3" and value == 0:
             lines.append(f"  {name}=0: {DW_DSP} without its C 3x3 paths (every 3x3 layer takes the asm)")
+        elif name == "TQ_CONV_NARROW" and value == 0:
+            lines.append(f"  {name}=0: {CONV_DSP} without its path for fewer than 4 output channels (no layer has it)")
+        elif name in ("TQ_FC8_WIDE", "TQ_FC8_DIRECT") and value == 0:
+            what = "widened-row" if name == "TQ_FC8_WIDE" else "in-place"
+            lines.append(f"  {name}=0: {FC8} without the asm of its {what} kernel (no layer takes it)")
         elif name == "TQ_FC8_SLOW" and value == 0:
             lines.append(f"  {name}=0: {FC8} without the asm of its general path (every layer takes the fast one)")
         elif name in ("TQ_FC8_ROWS", "TQ_FC8_ONE_ROW") and value == 0:
