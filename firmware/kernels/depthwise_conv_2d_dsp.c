@@ -267,6 +267,17 @@ typedef struct {
     int32_t blocks;             /* 36: ch / 4, >= 1 */
 } tq_dw3x3_run_job;
 
+/* One border pixel of a 3x3 filter (tq_dw3x3_ptr below): tap t reads pp[t] + the block's channel
+ * offset (a padding tap points at the buffer of zero points). */
+typedef struct {
+    const int8_t *const *pp;    /* 0 */
+    const int32_t *w;           /* 4 */
+    const int32_t *bias;        /* 8 */
+    const tq_rq *rq;            /* 12 */
+    int8_t *out;                /* 16 */
+    int32_t blocks;             /* 20 */
+} tq_dw3x3_ptr_job;
+
 #ifdef TQ_HAVE_DSP
 void tq_dw3x3_run(const tq_dw3x3_run_job *j);
 /* r0-r3 the accumulators, r4/r5 the input word's halves, r6/r7 a tap's weight words, r8 the
@@ -298,14 +309,6 @@ __asm__(".pushsection .text.tq_dw3x3_run,\"ax\",%progbits\n\t.align 2\n\t.global
 
 /* One border pixel of a 3x3 filter: tap t reads pp[t] + c (a padding tap points at the buffer of
  * zero points), every block in asm as above; r8 the 9 pointers, r9 the channel offset. */
-typedef struct {
-    const int8_t *const *pp;    /* 0 */
-    const int32_t *w;           /* 4 */
-    const int32_t *bias;        /* 8 */
-    const tq_rq *rq;            /* 12 */
-    int8_t *out;                /* 16 */
-    int32_t blocks;             /* 20 */
-} tq_dw3x3_ptr_job;
 void tq_dw3x3_ptr(const tq_dw3x3_ptr_job *j);
 #define TQ_DW3_PTAP(i) TQ_DW3_TAP("ldr r4, [r8, #" #i "]\n\tldr r4, [r4, r9]")
 __asm__(".pushsection .text.tq_dw3x3_ptr,\"ax\",%progbits\n\t.align 2\n\t.global tq_dw3x3_ptr\n\t"
@@ -408,24 +411,28 @@ static void tq_dw_taps_run(const tq_dw_taps_job *j)
 /* the host's copy of tq_dw_taps_run_pairs */
 static void tq_dw_taps_run_pairs(const tq_dw_taps_job *j)
 {
-    const int32_t *w = (const int32_t *)j->w;
-    for (int32_t b = 0; b < j->blocks; ++b) {
-        int32_t a[4] = {j->bias[4 * b], j->bias[4 * b + 1], j->bias[4 * b + 2], j->bias[4 * b + 3]};
-        const uintptr_t at = (uintptr_t)j->base + (uintptr_t)(4 * b);
-        int32_t t = 0;
-        for (; t + 1 < j->taps; t += 2, w += 4) {
-            const int8_t *x0 = (const int8_t *)(at + (uintptr_t)(intptr_t)j->offs[t]);
-            const int8_t *x1 = (const int8_t *)(at + (uintptr_t)(intptr_t)j->offs[t + 1]);
-            for (int32_t c = 0; c < 4; ++c) {
-                a[c] = (int32_t)((uint32_t)a[c] + (uint32_t)(x0[c] * tq_lo16(w[c])) +
-                                 (uint32_t)(x1[c] * tq_hi16(w[c])));
+    for (int32_t i = 0; i < j->pixels; ++i) {
+        const int32_t *w = (const int32_t *)j->w;
+        const uintptr_t px = (uintptr_t)j->base + (uintptr_t)(intptr_t)(i * j->px_step);
+        int8_t *out = j->out + i * 4 * j->blocks;
+        for (int32_t b = 0; b < j->blocks; ++b) {
+            int32_t a[4] = {j->bias[4 * b], j->bias[4 * b + 1], j->bias[4 * b + 2], j->bias[4 * b + 3]};
+            const uintptr_t at = px + (uintptr_t)(4 * b);
+            int32_t t = 0;
+            for (; t + 1 < j->taps; t += 2, w += 4) {
+                const int8_t *x0 = (const int8_t *)(at + (uintptr_t)(intptr_t)j->offs[t]);
+                const int8_t *x1 = (const int8_t *)(at + (uintptr_t)(intptr_t)j->offs[t + 1]);
+                for (int32_t c = 0; c < 4; ++c) {
+                    a[c] = (int32_t)((uint32_t)a[c] + (uint32_t)(x0[c] * tq_lo16(w[c])) +
+                                     (uint32_t)(x1[c] * tq_hi16(w[c])));
+                }
             }
+            acc4 r = {a[0], a[1], a[2], a[3]};
+            if (t < j->taps) {
+                tap(&r, tq_read_s32((const int8_t *)(at + (uintptr_t)(intptr_t)j->offs[t])), &w);
+            }
+            tq_rq_store4(j->rq + 4 * b, r.a0, r.a1, r.a2, r.a3, 0, -128, 127, TQ_RQ_FAST_FULL, out + 4 * b);
         }
-        acc4 r = {a[0], a[1], a[2], a[3]};
-        if (t < j->taps) {
-            tap(&r, tq_read_s32((const int8_t *)(at + (uintptr_t)(intptr_t)j->offs[t])), &w);
-        }
-        tq_rq_store4(j->rq + 4 * b, r.a0, r.a1, r.a2, r.a3, 0, -128, 127, TQ_RQ_FAST_FULL, j->out + 4 * b);
     }
 }
 
@@ -445,6 +452,12 @@ static void pixel9_pairs(const int8_t *const *pp, int32_t blocks, const int32_t 
         tap(&r, tq_read_s32(pp[8] + c), &w);
         tq_rq_store4(rq, r.a0, r.a1, r.a2, r.a3, 0, -128, 127, TQ_RQ_FAST_FULL, out);
     }
+}
+
+/* the host's copy of tq_dw3x3_ptr_pairs */
+static void tq_dw3x3_ptr_pairs(const tq_dw3x3_ptr_job *j)
+{
+    pixel9_pairs(j->pp, j->blocks, j->w, j->bias, j->rq, j->out);
 }
 
 /* the host's copy of tq_dw3x3_run_pairs */
@@ -479,6 +492,78 @@ static void store_tail(const tq_dw_dsp_params *restrict p, const acc4 *a, int32_
     }
 }
 
+/* A layer whose weights are in tap pairs (p->pairs: channels a multiple of 4, the fast
+ * requantization over all of int8; 3x3 without dilation, or another filter of at most 64 taps not 3
+ * wide): every pixel in asm, the interior columns of a row as one run (tq_dw3x3_run_pairs,
+ * tq_dw_taps_run_pairs), each border pixel through its tap pointers or offsets. Its own loop, with
+ * only what it needs in registers. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void pairs_layer(const tq_dw_dsp_params *restrict p, const int8_t *in, const int32_t *w, int8_t *out,
+                        const int8_t *padbuf, int32_t *offs)
+{
+    const tq_window g = p->geo;
+    const int32_t ch = g.in_c, k_h = g.k_h, k_w = g.k_w, taps = k_h * k_w, blocks = ch / 4;
+    const int32_t row_stride = g.in_w * ch, dy = g.dil_h * row_stride, dx = g.dil_w * ch;
+    const int32_t sw = g.stride_w, out_w = g.out_w, pad_w = g.pad_w;
+    const int three = k_h == 3 && k_w == 3;
+    const int32_t *const bias = p->bias_full;
+    const tq_rq *const rq = p->rq;
+    /* the interior columns run_a..run_b - 1: their windows (span columns) inside the image */
+    const int32_t span = (k_w - 1) * g.dil_w + 1;
+    const int32_t run_a = (pad_w + sw - 1) / sw;
+    const int32_t run_b = TQ_MIN(out_w, g.in_w - span + pad_w >= 0 ? (g.in_w - span + pad_w) / sw + 1 : 0);
+    if (!three) {
+        tq_dw_interior_offsets(offs, k_h, k_w, dy, dx);
+    }
+    for (int32_t b = 0; b < g.batches; ++b) {
+        const int8_t *in_b = in + b * g.in_h * row_stride;
+        for (int32_t oy = 0; oy < g.out_h; ++oy) {
+            const int32_t y0 = oy * g.stride_h - g.pad_h;
+            int32_t ky_lo, ky_hi;
+            tap_range(y0, k_h, g.dil_h, g.in_h, &ky_lo, &ky_hi);
+            const int8_t *row = in_b + y0 * row_stride;    /* only dereferenced at valid taps */
+            const int full_rows = ky_lo == 0 && ky_hi == k_h && run_b > run_a;
+            for (int32_t ox = 0; ox < out_w; ++ox, out += ch) {
+                const int32_t x0 = ox * sw - pad_w;
+                const int8_t *base = row + x0 * ch;
+                if (full_rows && ox == run_a) {
+                    const int32_t n = run_b - run_a;
+                    if (three) {
+                        const tq_dw3x3_run_job j = {base, ch, dy, w, bias, rq, out, n, sw * ch, blocks};
+                        tq_dw3x3_run_pairs(&j);
+                    } else {
+                        const tq_dw_taps_job j = {offs, taps, base, w, bias, rq, out, blocks, n, sw * ch};
+                        tq_dw_taps_run_pairs(&j);
+                    }
+                    out += (n - 1) * ch;
+                    ox = run_b - 1;
+                    continue;
+                }
+                int32_t kx_lo, kx_hi;
+                tap_range(x0, k_w, g.dil_w, g.in_w, &kx_lo, &kx_hi);
+                if (three) {
+                    const int8_t *pp[9];
+                    const int8_t *r = base;
+                    for (int32_t ky = 0; ky < 3; ++ky, r += dy) {
+                        const int row_in = ky >= ky_lo && ky < ky_hi;
+                        pp[3 * ky] = row_in && kx_lo == 0 && kx_hi > 0 ? r : padbuf;
+                        pp[3 * ky + 1] = row_in && kx_lo <= 1 && kx_hi >= 2 ? r + dx : padbuf;
+                        pp[3 * ky + 2] = row_in && kx_lo <= 2 && kx_hi == 3 ? r + 2 * dx : padbuf;
+                    }
+                    const tq_dw3x3_ptr_job j = {pp, w, bias, rq, out, blocks};
+                    tq_dw3x3_ptr_pairs(&j);
+                } else {
+                    const int32_t *o = tq_dw_pixel_offsets(offs, k_h, k_w, ky_lo, ky_hi, kx_lo, kx_hi, padbuf, base);
+                    const tq_dw_taps_job j = {o, taps, base, w, bias, rq, out, blocks, 1, 0};
+                    tq_dw_taps_run_pairs(&j);
+                }
+            }
+        }
+    }
+}
+
 void tq_depthwise_conv_2d_dsp_s8(const tq_dw_dsp_params *restrict p, const int8_t *in, const int32_t *w, int8_t *out,
                                  void *scratch)
 {
@@ -499,6 +584,10 @@ void tq_depthwise_conv_2d_dsp_s8(const tq_dw_dsp_params *restrict p, const int8_
      * then the tap tables of tq_dw_taps_run (tq_dw_run.h) */
     int32_t *offs;
     int8_t *padbuf = tq_dw_zero_points(scratch, ch, p->input_offset, &offs);
+    if (p->pairs) {
+        pairs_layer(p, in, w, out, padbuf, offs);
+        return;
+    }
     /* the interior run (tq_dw3x3_run): columns run_a..run_b - 1 */
     const int32_t sw = p->geo.stride_w;
     const int32_t run_a = (p->geo.pad_w + sw - 1) / sw;
@@ -526,7 +615,7 @@ void tq_depthwise_conv_2d_dsp_s8(const tq_dw_dsp_params *restrict p, const int8_
                 if (run_row && ox == run_a) {
                     const tq_dw3x3_run_job j = {in_b + y0 * row_stride + (ox * p->geo.stride_w - p->geo.pad_w) * ch,
                                                 ch, dy, w, bias, rq, out, run_b - run_a, p->geo.stride_w * ch, ch / 4};
-                    (p->pairs ? tq_dw3x3_run_pairs : tq_dw3x3_run)(&j);
+                    tq_dw3x3_run(&j);
                     out += (run_b - run_a - 1) * ch;
                     ox = run_b - 1;
                     continue;
@@ -554,19 +643,12 @@ void tq_depthwise_conv_2d_dsp_s8(const tq_dw_dsp_params *restrict p, const int8_
 #ifdef TQ_HAVE_DSP
                         if (ptr3) {
                             const tq_dw3x3_ptr_job j = {pp, w, bias, rq, out, ch / 4};
-                            (p->pairs ? tq_dw3x3_ptr_pairs : tq_dw3x3_ptr)(&j);
+                            tq_dw3x3_ptr(&j);
                         } else
 #endif
                         {
 #if TQ_DW_DSP_C3X3
-#ifndef TQ_HAVE_DSP
-                            if (p->pairs) {
-                                pixel9_pairs(pp, full / 4, w, bias, rq, out);
-                            } else
-#endif
-                            {
-                                pixel9(pp, full / 4, w, bias, rq, zp, lo, hi, mode, out);
-                            }
+                            pixel9(pp, full / 4, w, bias, rq, zp, lo, hi, mode, out);
 #endif
                         }
                     }
@@ -574,8 +656,8 @@ void tq_depthwise_conv_2d_dsp_s8(const tq_dw_dsp_params *restrict p, const int8_
                     wblock = w + 2 * taps * (full / 4);
                 } else if (taps_run) {
                     const int32_t *o = tq_dw_pixel_offsets(offs, k_h, k_w, ky_lo, ky_hi, kx_lo, kx_hi, padbuf, base);
-                    const tq_dw_taps_job j = {o, taps, base, w, bias, rq, out, ch / 4};
-                    (p->pairs ? tq_dw_taps_run_pairs : tq_dw_taps_run)(&j);
+                    const tq_dw_taps_job j = {o, taps, base, w, bias, rq, out, ch / 4, 1, 0};
+                    tq_dw_taps_run(&j);
                     c = full;
                     wblock = w + 2 * taps * (full / 4);
                 } else if (TQ_DW_DSP_ROWS3 && wide3 && k_h <= TQ_DW_MAX_ROWS) {

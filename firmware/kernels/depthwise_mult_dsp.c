@@ -163,6 +163,12 @@ void tq_depthwise_conv_2d_mult_blocks_dsp_s8(const tq_dw_mult_dsp_params *p, con
     tq_dw_interior_offsets(offs, g.k_h, g.k_w, dy, dx);
 #ifdef TQ_HAVE_DSP
     const int fast = mode == TQ_RQ_FAST_FULL && (dm == 2 || dm % 4 == 0);
+    /* multipliers 2 and 4 with the weights in pairs: the interior columns run_a..run_b - 1 of a
+     * row as one call (their windows, span columns wide, inside the image) */
+    const int32_t sw = g.stride_w, span = (g.k_w - 1) * g.dil_w + 1;
+    const int32_t run_a = (g.pad_w + sw - 1) / sw;
+    const int32_t run_b = TQ_MIN(g.out_w, g.in_w - span + g.pad_w >= 0 ? (g.in_w - span + g.pad_w) / sw + 1 : 0);
+    const int runs = fast && p->pairs && (dm == 2 || dm == 4) && run_b > run_a;
 #endif
     for (int32_t b = 0; b < g.batches; ++b) {
         const int8_t *in_b = in + b * g.in_h * row_stride;
@@ -170,14 +176,27 @@ void tq_depthwise_conv_2d_mult_blocks_dsp_s8(const tq_dw_mult_dsp_params *p, con
             const int32_t y0 = oy * g.stride_h - g.pad_h;
             int32_t ky0, ky1;
             tq_tap_range(y0, g.dil_h, g.k_h, g.in_h, &ky0, &ky1);
+#ifdef TQ_HAVE_DSP
+            const int run_row = runs && ky0 == 0 && ky1 == g.k_h;
+#endif
             for (int32_t ox = 0; ox < g.out_w; ++ox, out += out_c) {
+#ifdef TQ_HAVE_DSP
+                if (run_row && ox == run_a) {
+                    const tq_dw_taps_job j = {offs, taps, in_b + y0 * row_stride + (ox * sw - g.pad_w) * in_c, w,
+                                              p->bias_full, p->rq, out, out_c / 4, run_b - run_a, sw * in_c};
+                    (dm == 2 ? tq_dwm_run2p : tq_dwm_run4p)(&j);
+                    out += (run_b - run_a - 1) * out_c;
+                    ox = run_b - 1;
+                    continue;
+                }
+#endif
                 const int32_t x0 = ox * g.stride_w - g.pad_w;
                 int32_t kx0, kx1;
                 tq_tap_range(x0, g.dil_w, g.k_w, g.in_w, &kx0, &kx1);
                 /* pixel (y0, x0); only dereferenced at valid taps */
                 const int8_t *base = in_b + y0 * row_stride + x0 * in_c;
                 const int32_t *o = tq_dw_pixel_offsets(offs, g.k_h, g.k_w, ky0, ky1, kx0, kx1, padbuf, base);
-                tq_dw_taps_job j = {o, taps, base, w, p->bias_full, p->rq, out, out_c / 4};
+                tq_dw_taps_job j = {o, taps, base, w, p->bias_full, p->rq, out, out_c / 4, 1, 0};
 #ifdef TQ_HAVE_DSP
                 if (fast && dm == 2) {
                     (p->pairs ? tq_dwm_run2p : tq_dwm_run2)(&j);

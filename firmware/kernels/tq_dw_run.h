@@ -21,6 +21,9 @@ typedef struct {
     const tq_rq *rq;            /* 20 */
     int8_t *out;                /* 24 */
     int32_t blocks;             /* 28: >= 1 */
+    int32_t pixels;             /* 32: TQ_DW_RUN_PAIRS_DEFINE only, >= 1: pixels in a row, their
+                                 * outputs one after the other, the same offsets */
+    int32_t px_step;            /* 36: ... bytes between their window origins */
 } tq_dw_taps_job;
 
 /* The scratch both depthwise kernels lay out for their tap tables: n + 4 input zero points (what
@@ -106,19 +109,24 @@ static inline const int32_t *tq_dw_pixel_offsets(int32_t *offs, int32_t k_h, int
 
 /* The same over taps in pairs: SMLAD takes two taps of a block's input channel at once (the
  * weights, per block, per pair (t, t + 1), one word an output channel, w[t] low, w[t + 1] high;
- * then an odd last tap as `single` reads it). `pair` reads two offsets (r8) and advances the
- * weights (r11) by 16; it may use r12 (the bias pointer lives on the stack). stack: 0 rq, 4 the
- * bias, 8 the bias's end, 12 the offsets, 16 the pairs, 20 whether the count is odd. */
+ * then an odd last tap as `single` reads it), over a run of `pixels` pixels px_step bytes apart
+ * (the outputs follow each other). `pair` reads two offsets (r8) and advances the weights (r11) by
+ * 16; it may use r12 (the bias pointer lives on the stack). stack: 0 rq, 4 the bias, 8 the bias's
+ * end, 12 the offsets, 16 the pairs, 20 whether the count is odd, 24 pixels left, 28 the window
+ * origin, 32 the job. */
 #define TQ_DW_RUN_PAIRS_DEFINE(name, pair, single, step)                                                   \
     void name(const tq_dw_taps_job *j);                                                                    \
     __asm__(".pushsection .text." #name ",\"ax\",%progbits\n\t.align 2\n\t.global " #name "\n\t"          \
             ".type " #name ", %function\n\t.thumb_func\n" #name ":\n\t"                                     \
-            "push {r4-r11, lr}\n\tsub sp, #24\n\t"                                                         \
+            "push {r4-r11, lr}\n\tsub sp, #40\n\t"                                                         \
+            "str r0, [sp, #32]\n\t"                                                                        \
             "ldr r1, [r0, #0]\n\tstr r1, [sp, #12]\n\tldr r1, [r0, #4]\n\tand r2, r1, #1\n\tstr r2, [sp, #20]\n\t" \
             "asrs r1, r1, #1\n\tstr r1, [sp, #16]\n\t"                                                     \
-            "ldrd r9, r11, [r0, #8]\n\tldr r12, [r0, #16]\n\tstr r12, [sp, #4]\n\tldr r1, [r0, #20]\n\t"   \
-            "str r1, [sp]\n\tldr lr, [r0, #24]\n\tldr r1, [r0, #28]\n\tadd r1, r12, r1, lsl #4\n\t"        \
-            "str r1, [sp, #8]\n"                                                                           \
+            "ldr r1, [r0, #8]\n\tstr r1, [sp, #28]\n\tldr r1, [r0, #32]\n\tstr r1, [sp, #24]\n\t"          \
+            "ldr lr, [r0, #24]\n"                                                                          \
+            "5:\n\tldr r0, [sp, #32]\n\tldr r9, [sp, #28]\n\tldrd r11, r12, [r0, #12]\n\t"                 \
+            "str r12, [sp, #4]\n\tldr r1, [r0, #20]\n\tstr r1, [sp]\n\t"                                   \
+            "ldr r1, [r0, #28]\n\tadd r1, r12, r1, lsl #4\n\tstr r1, [sp, #8]\n"                           \
             "1:\n\tldr r4, [sp, #4]\n\tldm r4!, {r0, r1, r2, r3}\n\tstr r4, [sp, #4]\n\t"                  \
             "ldrd r8, r10, [sp, #12]\n\tcmp r10, #0\n\tbeq 3f\n"                                           \
             "2:\n\t" pair "subs r10, #1\n\tbne 2b\n"                                                       \
@@ -128,7 +136,9 @@ static inline const int32_t *tq_dw_pixel_offsets(int32_t *offs, int32_t k_h, int
             "str r4, [sp]\n\t"                                                                             \
             "strb r0, [lr], #1\n\tstrb r1, [lr], #1\n\tstrb r2, [lr], #1\n\tstrb r3, [lr], #1\n\t"        \
             "ldrd r4, r5, [sp, #4]\n\tcmp r4, r5\n\tbne 1b\n\t"                                            \
-            "add sp, #24\n\tpop {r4-r11, pc}\n\t.size " #name ", .-" #name "\n\t.popsection\n")
+            "ldr r0, [sp, #32]\n\tldr r1, [r0, #36]\n\tldr r2, [sp, #28]\n\tadd r2, r2, r1\n\t"           \
+            "str r2, [sp, #28]\n\tldr r1, [sp, #24]\n\tsubs r1, #1\n\tstr r1, [sp, #24]\n\tbne 5b\n\t"    \
+            "add sp, #40\n\tpop {r4-r11, pc}\n\t.size " #name ", .-" #name "\n\t.popsection\n")
 
 /* A pair of taps of 4 input channels (multiplier 1): PKHBT/PKHTB put the two taps' words side by
  * side ([a0 a1 b0 b1], [a2 a3 b2 b3]), SXTB16 yields each channel's (t, t + 1) halfwords; 15

@@ -227,6 +227,8 @@ def _ring_applies(d: DepthwiseData) -> bool:
                 return False
         elif out_w < RING_MIN_OUT_W.get(s, 0):
             return False
+    elif (kh, kw) == (3, 3) and w.in_c > 1 and _taps_asm(d) and _ring3x3_cost(d) >= _blocked3x3_cost(d):
+        return False
     fast = RING_FAST_SHAPES if d.depth_mult == 1 else RING_FAST_SHAPES_MULT
     if (kh, kw, s) not in fast and _taps_asm(d):
         # the ring's generic path (no unrolled rows) against the tap-table asm: 0.23-0.24 vs
@@ -282,16 +284,42 @@ def _ring3x3_row(n: int, stride: int) -> float:
     return n // 4 * RING3X3_QUAD.get(stride, RING3X3_QUAD[2]) + (n % 4 >= 2) * RING3X3_PAIR + n % 2 * RING3X3_SINGLE
 
 
-def _ring3x3_gain(d: DepthwiseData) -> float:
-    """Instructions the 3x3 ring kernel would save over the per-pixel dsp kernel (multiplier 1)."""
+def _ring3x3_cost(d: DepthwiseData) -> float:
+    """The 3x3 ring kernel's instructions (any multiplier)."""
     w = d.win
     _, _, s, n = ring_shape(w)
     row = _ring3x3_row(n, s) + RING3X3_CHANNEL.get(d.depth_mult, RING3X3_CHANNEL_ANY)
     groups = -(-w.in_c // ring_group(d))
-    ring = (w.batches * w.out_h * (w.out_c * row + groups * RING_GROUP_ROW)
+    return (w.batches * w.out_h * (w.out_c * row + groups * RING_GROUP_ROW)
             + RING_WIDEN * w.batches * w.in_h * w.in_w * w.in_c)
+
+
+def _ring3x3_gain(d: DepthwiseData) -> float:
+    """Instructions the 3x3 ring kernel would save over the per-pixel dsp kernel (multiplier 1)."""
+    w = d.win
     asm = w.in_c % 4 == 0 and d.act_min == -128 and d.act_max == 127
-    return (PER_PIXEL_3X3_MAC if asm else PER_PIXEL_3X3_MAC_C) * d.macs() - ring
+    return (PER_PIXEL_3X3_MAC if asm else PER_PIXEL_3X3_MAC_C) * d.macs() - _ring3x3_cost(d)
+
+
+# The blocked multiplier kernel's asm on 3x3 filters (taps in pairs), fitted to layer_sweep.py's
+# geometries (4x4 and 8x8 outputs, 16-128 output channels, within 5%): per MAC by multiplier (2;
+# 4k), per output pixel, and per input channel and pixel where a multiplier of 8 or more runs
+# each input channel's blocks as a call of their own. Measured ring -> blocked at stride 2, MACs
+# per instruction: 32 channels x2 0.274 -> 0.309, 64 x2 0.282 -> 0.326, 16 x4 0.312 -> 0.337, 32 x4
+# 0.322 -> 0.359; the ring stays ahead on 8x8 outputs and at stride 1 (c8 x2 0.320 vs 0.253).
+BLOCKED3X3_MAC = {2: 3.0}
+BLOCKED3X3_MAC_4K = 2.67
+BLOCKED3X3_PIXEL = 137.0
+BLOCKED3X3_CALL = 50.0
+
+
+def _blocked3x3_cost(d: DepthwiseData) -> float:
+    """The blocked multiplier kernel's instructions on a 3x3 layer its asm runs (_taps_asm)."""
+    w = d.win
+    pixels = w.batches * w.out_h * w.out_w
+    calls = pixels * w.in_c if d.depth_mult > 4 else 0
+    return (BLOCKED3X3_MAC.get(d.depth_mult, BLOCKED3X3_MAC_4K) * d.macs() + BLOCKED3X3_PIXEL * pixels
+            + BLOCKED3X3_CALL * calls)
 
 
 def ring_over_per_pixel(d: DepthwiseData) -> float | None:
