@@ -140,6 +140,51 @@ def test_pairs_bit_exact_in_the_emulator(which, pairs_model, mult_model, tmp_pat
     assert rep["samples"] == 8 and rep["bit_exact"], rep.get("mismatches")
 
 
+def _all_pairs_model():
+    import tensorflow as tf
+    L = tf.keras.layers
+
+    def body(x):                                                            # 12x12x8
+        h = L.DepthwiseConv2D(3, strides=2, padding="same")(x)
+        h = L.DepthwiseConv2D(5, padding="same")(h)
+        h = L.DepthwiseConv2D(3, depth_multiplier=2, padding="same")(h)
+        h = L.DepthwiseConv2D(3, depth_multiplier=4, padding="valid")(L.Conv2D(4, 1)(h))
+        return L.Dense(5)(L.Flatten()(h))
+    return body
+
+
+@pytest.fixture(scope="module")
+def all_pairs_model(tmp_path_factory):
+    pytest.importorskip("tensorflow")
+    from tfmodels import convert_int8, keras_model
+    path = tmp_path_factory.mktemp("dwpairs") / "all_pairs.tflite"
+    return convert_int8(keras_model([(12, 12, 8)], _all_pairs_model(), seed=23), path, [(12, 12, 8)])
+
+
+@pytest.mark.tf
+def test_single_tap_paths_leave_a_build_of_pairs(all_pairs_model, pairs_model, monkeypatch) -> None:
+    """Every layer of the per-pixel / blocked kernel in tap pairs: TQ_DW_DSP_SINGLE 0 and
+    TQ_DW_MULT_SINGLE 0 (tinyq/ops/kernel_config.py) leave the single-tap paths out; a model with
+    a layer outside the pairs keeps them; bit-exact either way."""
+    _per_pixel(monkeypatch)
+    from tinyq.workflows.compile import compile
+    from tinyq.workflows.verify import verify
+    cfg = compile(all_pairs_model, kernels="dsp").lowered.kernel_config
+    assert cfg.get("TQ_DW_DSP_SINGLE") == 0 and cfg.get("TQ_DW_MULT_SINGLE") == 0, cfg
+    assert "TQ_DW_DSP_SINGLE" not in compile(pairs_model, kernels="dsp").lowered.kernel_config
+    rep = verify(all_pairs_model, samples=40, seed=5, sanitize=True, kernels="dsp")
+    assert rep.elements == 200 and rep.mismatches == 0, rep.to_dict()
+
+
+@pytest.mark.tf
+@pytest.mark.slow
+def test_a_build_of_pairs_bit_exact_in_the_emulator(all_pairs_model, tmp_path, monkeypatch) -> None:
+    _per_pixel(monkeypatch)
+    from tinyq.workflows.bench import run_emulated_bench
+    rep = run_emulated_bench(all_pairs_model, "nrf52840", samples=8, seed=7, out=tmp_path)
+    assert rep["samples"] == 8 and rep["bit_exact"], rep.get("mismatches")
+
+
 @pytest.mark.tf
 @pytest.mark.slow
 def test_pairs_speed_in_the_emulator(tmp_path, monkeypatch) -> None:

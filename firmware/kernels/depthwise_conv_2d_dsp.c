@@ -14,6 +14,13 @@
 #include "tq_common.h"
 #include "tq_dw_run.h"
 
+/* 0 (tq_kernel_config.h): every layer has its weights in tap pairs (p->pairs), so only
+ * pairs_layer and its asm stay in the build; a layer without them would go wrong: the generator
+ * decides. */
+#ifndef TQ_DW_DSP_SINGLE
+#define TQ_DW_DSP_SINGLE 1
+#endif
+
 /* 0 (tq_kernel_config.h): no layer has a 3-wide filter besides 3x3, so the rows path (pixel3)
  * is left out of the build; such a filter would take the generic tap walk. */
 #ifndef TQ_DW_DSP_ROWS3
@@ -584,7 +591,7 @@ void tq_depthwise_conv_2d_dsp_s8(const tq_dw_dsp_params *restrict p, const int8_
      * then the tap tables of tq_dw_taps_run (tq_dw_run.h) */
     int32_t *offs;
     int8_t *padbuf = tq_dw_zero_points(scratch, ch, p->input_offset, &offs);
-    if (p->pairs) {
+    if (p->pairs || !TQ_DW_DSP_SINGLE) {
         pairs_layer(p, in, w, out, padbuf, offs);
         return;
     }
