@@ -208,3 +208,48 @@ def test_pairs_speed_in_the_emulator(tmp_path, monkeypatch) -> None:
         assert rep["bit_exact"], rep.get("mismatches")
         (layer,) = [x for x in rep["layers"] if x["macs"]]
         assert layer["macs"] / layer["instructions"] >= floor, (name, layer)
+
+
+# The ring kernel's 1x5 and 1x9 rows in asm (depthwise_conv_2d_rows.c, tq_dwr1x5_s1 and
+# tq_dwr1x9_s1): 9x1 over an image one pixel wide (run transposed) and 1x5 over a row, odd widths
+# (the last output by the C), multiplier 2. Each model starts with a wide 1x1 convolution: its
+# output, the largest activation, leaves room for the rings.
+def _ring_1d_body(x):
+    import tensorflow as tf
+    L = tf.keras.layers
+    h = L.Conv2D(32, 1)(L.Conv2D(128, 1)(x))                                 # 40x1x32 (layer_sweep.py's)
+    h = L.DepthwiseConv2D((9, 1), padding="same")(h)
+    h = L.Reshape((1, 40, 32))(L.Conv2D(32, 1)(h))
+    h = L.DepthwiseConv2D((1, 9), padding="valid")(h)                        # 32 wide
+    h = L.DepthwiseConv2D((1, 5), padding="valid", depth_multiplier=2)(L.Conv2D(8, 1)(h))   # 28 x 16
+    return L.DepthwiseConv2D((1, 5), padding="same")(L.Cropping2D(((0, 0), (0, 1)))(h))      # 27 wide
+
+
+@pytest.fixture(scope="module")
+def ring_1d_model(tmp_path_factory):
+    pytest.importorskip("tensorflow")
+    from tfmodels import convert_int8, keras_model
+    path = tmp_path_factory.mktemp("dwpairs") / "ring1d.tflite"
+    return convert_int8(keras_model([(40, 1, 8)], _ring_1d_body, seed=24), path, [(40, 1, 8)])
+
+
+@pytest.mark.tf
+def test_ring_1d_rows_bit_exact_on_the_host(ring_1d_model) -> None:
+    from tinyq.workflows.compile import compile
+    from tinyq.workflows.verify import verify
+    calls = compile(ring_1d_model, kernels="dsp", patch="off").files["model.c"]
+    assert calls.count("tq_depthwise_conv_2d_rows_s8(") == 4
+    rep = verify(ring_1d_model, samples=30, seed=4, sanitize=True, kernels="dsp", patch="off")
+    assert rep.elements > 0 and rep.mismatches == 0, rep.to_dict()
+
+
+@pytest.mark.tf
+@pytest.mark.slow
+def test_ring_1d_rows_in_the_emulator(ring_1d_model, tmp_path) -> None:
+    """Bit-exact where the rows are asm, and the 9x1 layer's speed (0.29 MACs/instr in C)."""
+    from tinyq.workflows.bench import run_emulated_bench
+    rep = run_emulated_bench(ring_1d_model, "nrf52840", samples=6, seed=6, out=tmp_path, patch="off")
+    assert rep["samples"] == 6 and rep["bit_exact"], rep.get("mismatches")
+    dw = [x for x in rep["layers"] if "DEPTHWISE" in x["op"]]
+    assert len(dw) == 4
+    assert dw[0]["macs"] / dw[0]["instructions"] >= 0.34, dw[0]
