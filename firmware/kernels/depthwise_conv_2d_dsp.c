@@ -14,6 +14,13 @@
 #include "tq_common.h"
 #include "tq_dw_run.h"
 
+/* 0 (tq_kernel_config.h): every layer has its weights in tap pairs (p->pairs), so only
+ * pairs_layer and its asm stay in the build; a layer without them would go wrong: the generator
+ * decides. */
+#ifndef TQ_DW_DSP_SINGLE
+#define TQ_DW_DSP_SINGLE 1
+#endif
+
 /* 0 (tq_kernel_config.h): no layer has a 3-wide filter besides 3x3, so the rows path (pixel3)
  * is left out of the build; such a filter would take the generic tap walk. */
 #ifndef TQ_DW_DSP_ROWS3
@@ -267,6 +274,17 @@ typedef struct {
     int32_t blocks;             /* 36: ch / 4, >= 1 */
 } tq_dw3x3_run_job;
 
+/* One border pixel of a 3x3 filter (tq_dw3x3_ptr below): tap t reads pp[t] + the block's channel
+ * offset (a padding tap points at the buffer of zero points). */
+typedef struct {
+    const int8_t *const *pp;    /* 0 */
+    const int32_t *w;           /* 4 */
+    const int32_t *bias;        /* 8 */
+    const tq_rq *rq;            /* 12 */
+    int8_t *out;                /* 16 */
+    int32_t blocks;             /* 20 */
+} tq_dw3x3_ptr_job;
+
 #ifdef TQ_HAVE_DSP
 void tq_dw3x3_run(const tq_dw3x3_run_job *j);
 /* r0-r3 the accumulators, r4/r5 the input word's halves, r6/r7 a tap's weight words, r8 the
@@ -298,14 +316,6 @@ __asm__(".pushsection .text.tq_dw3x3_run,\"ax\",%progbits\n\t.align 2\n\t.global
 
 /* One border pixel of a 3x3 filter: tap t reads pp[t] + c (a padding tap points at the buffer of
  * zero points), every block in asm as above; r8 the 9 pointers, r9 the channel offset. */
-typedef struct {
-    const int8_t *const *pp;    /* 0 */
-    const int32_t *w;           /* 4 */
-    const int32_t *bias;        /* 8 */
-    const tq_rq *rq;            /* 12 */
-    int8_t *out;                /* 16 */
-    int32_t blocks;             /* 20 */
-} tq_dw3x3_ptr_job;
 void tq_dw3x3_ptr(const tq_dw3x3_ptr_job *j);
 #define TQ_DW3_PTAP(i) TQ_DW3_TAP("ldr r4, [r8, #" #i "]\n\tldr r4, [r4, r9]")
 __asm__(".pushsection .text.tq_dw3x3_ptr,\"ax\",%progbits\n\t.align 2\n\t.global tq_dw3x3_ptr\n\t"
@@ -323,9 +333,70 @@ __asm__(".pushsection .text.tq_dw3x3_ptr,\"ax\",%progbits\n\t.align 2\n\t.global
         "add sp, #12\n\tpop {r4-r11, pc}\n\t.size tq_dw3x3_ptr, .-tq_dw3x3_ptr\n\t.popsection\n");
 #undef TQ_DW3_PTAP
 
+/* The same two with the weights in tap pairs (p->pairs: no dilation; pair_weights in
+ * tinyq/ops/depthwise_conv_2d.py): taps (0, 1) (2, 3) (4, 5) (6, 7) through SMLAD (TQ_DWR_PAIR_CH4's
+ * steps, 14 instructions a pair against 16 for two single taps), tap 8 single. r12 is a weight
+ * register here, the bias pointer on the stack. */
+#define TQ_DW3P_PAIR(la, lb)                                                                  \
+    la "\n\t" lb "\n\tpkhbt r6, r4, r5, lsl #16\n\tpkhtb r4, r5, r4, asr #16\n\t"             \
+    "sxtb16 r5, r6\n\tsxtb16 r6, r6, ror #8\n\tldrd r7, r12, [r11], #8\n\t"                    \
+    "smlad r0, r5, r7, r0\n\tsmlad r1, r6, r12, r1\n\t"                                        \
+    "sxtb16 r5, r4\n\tsxtb16 r4, r4, ror #8\n\tldrd r6, r7, [r11], #8\n\t"                     \
+    "smlad r2, r5, r6, r2\n\tsmlad r3, r4, r7, r3\n\t"
+#define TQ_DW3P_BLOCK_START "ldr r4, [sp]\n\tldm r4!, {r0, r1, r2, r3}\n\tstr r4, [sp]\n\t"
+#define TQ_DW3P_STORE                                                                         \
+    "strb r0, [lr], #1\n\tstrb r1, [lr], #1\n\tstrb r2, [lr], #1\n\tstrb r3, [lr], #1\n\t"    \
+    "ldrd r4, r5, [sp]\n\tcmp r4, r5\n\tbne 1b\n\t"
+/* tq_dw3x3_run's job; stack: 0 the bias, 4 the bias's end, 8 pixels left, 12 the window origin,
+ * 16 the job, 20 rq */
+void tq_dw3x3_run_pairs(const tq_dw3x3_run_job *j);
+__asm__(".pushsection .text.tq_dw3x3_run_pairs,\"ax\",%progbits\n\t.align 2\n\t.global tq_dw3x3_run_pairs\n\t"
+        ".type tq_dw3x3_run_pairs, %function\n\t.thumb_func\ntq_dw3x3_run_pairs:\n\t"
+        "push {r4-r11, lr}\n\tsub sp, #24\n\t"
+        "str r0, [sp, #16]\n\tldrd r9, r10, [r0, #4]\n\tldr lr, [r0, #24]\n\t"
+        "ldr r1, [r0]\n\tstr r1, [sp, #12]\n\tldr r1, [r0, #28]\n\tstr r1, [sp, #8]\n"
+        "2:\n\tldr r0, [sp, #16]\n\tldr r8, [sp, #12]\n\tldrd r11, r12, [r0, #12]\n\t"
+        "ldr r1, [r0, #20]\n\tstr r1, [sp, #20]\n\tldr r1, [r0, #36]\n\tadd r1, r12, r1, lsl #4\n\t"
+        "strd r12, r1, [sp]\n"
+        "1:\n\t" TQ_DW3P_BLOCK_START
+        TQ_DW3P_PAIR("ldr r4, [r8]", "ldr r5, [r8, r9]")
+        TQ_DW3P_PAIR("ldr r4, [r8, r9, lsl #1]", "add r8, r8, r10\n\tldr r5, [r8]")
+        TQ_DW3P_PAIR("ldr r4, [r8, r9]", "ldr r5, [r8, r9, lsl #1]")
+        TQ_DW3P_PAIR("add r8, r8, r10\n\tldr r4, [r8]", "ldr r5, [r8, r9]")
+        TQ_DW3_TAP("ldr r4, [r8, r9, lsl #1]")
+        "sub r8, r8, r10, lsl #1\n\tadds r8, #4\n\t"
+        "ldr r4, [sp, #20]\n\t" TQ_DW3_RQ("r0") TQ_DW3_RQ("r1") TQ_DW3_RQ("r2") TQ_DW3_RQ("r3") "str r4, [sp, #20]\n\t"
+        TQ_DW3P_STORE
+        "ldr r0, [sp, #16]\n\tldr r1, [r0, #32]\n\tldr r2, [sp, #12]\n\tadd r2, r2, r1\n\tstr r2, [sp, #12]\n\t"
+        "ldr r1, [sp, #8]\n\tsubs r1, #1\n\tstr r1, [sp, #8]\n\tbne 2b\n\t"
+        "add sp, #24\n\tpop {r4-r11, pc}\n\t.size tq_dw3x3_run_pairs, .-tq_dw3x3_run_pairs\n\t.popsection\n");
+
+/* tq_dw3x3_ptr's job; stack: 0 the bias, 4 the bias's end, 8 rq */
+void tq_dw3x3_ptr_pairs(const tq_dw3x3_ptr_job *j);
+#define TQ_DW3P_P(i, r) "ldr " r ", [r8, #" #i "]\n\tldr " r ", [" r ", r9]"
+__asm__(".pushsection .text.tq_dw3x3_ptr_pairs,\"ax\",%progbits\n\t.align 2\n\t.global tq_dw3x3_ptr_pairs\n\t"
+        ".type tq_dw3x3_ptr_pairs, %function\n\t.thumb_func\ntq_dw3x3_ptr_pairs:\n\t"
+        "push {r4-r11, lr}\n\tsub sp, #12\n\t"
+        "ldm r0, {r8, r11, r12}\n\tldrd r1, lr, [r0, #12]\n\tstr r1, [sp, #8]\n\t"
+        "ldr r1, [r0, #20]\n\tadd r1, r12, r1, lsl #4\n\tstrd r12, r1, [sp]\n\tmovs r9, #0\n"
+        "1:\n\t" TQ_DW3P_BLOCK_START
+        TQ_DW3P_PAIR(TQ_DW3P_P(0, "r4"), TQ_DW3P_P(4, "r5")) TQ_DW3P_PAIR(TQ_DW3P_P(8, "r4"), TQ_DW3P_P(12, "r5"))
+        TQ_DW3P_PAIR(TQ_DW3P_P(16, "r4"), TQ_DW3P_P(20, "r5")) TQ_DW3P_PAIR(TQ_DW3P_P(24, "r4"), TQ_DW3P_P(28, "r5"))
+        TQ_DW3_TAP("ldr r4, [r8, #32]\n\tldr r4, [r4, r9]")
+        "adds r9, #4\n\t"
+        "ldr r4, [sp, #8]\n\t" TQ_DW3_RQ("r0") TQ_DW3_RQ("r1") TQ_DW3_RQ("r2") TQ_DW3_RQ("r3") "str r4, [sp, #8]\n\t"
+        TQ_DW3P_STORE
+        "add sp, #12\n\tpop {r4-r11, pc}\n\t.size tq_dw3x3_ptr_pairs, .-tq_dw3x3_ptr_pairs\n\t.popsection\n");
+#undef TQ_DW3P_P
+#undef TQ_DW3P_PAIR
+#undef TQ_DW3P_BLOCK_START
+#undef TQ_DW3P_STORE
+
 /* Any other filter (5x5, 7x7, 1xk, kx1, dilated): tq_dw_run.h, 10 instructions a tap against
  * about 15 through taps_any. */
 TQ_DW_RUN_DEFINE(tq_dw_taps_run, TQ_DWR_TAP_CH4, 4);
+/* ... with the weights in tap pairs (p->pairs): 7.5 instructions a tap */
+TQ_DW_RUN_PAIRS_DEFINE(tq_dw_taps_run_pairs, TQ_DWR_PAIR_CH4, TQ_DWR_TAP_CH4, 4);
 #undef TQ_DW3_TAP
 #undef TQ_DW3_ROW
 #undef TQ_DW3_RQ
@@ -341,6 +412,70 @@ static void tq_dw_taps_run(const tq_dw_taps_job *j)
             tap(&a, tq_read_s32((const int8_t *)(at + (uintptr_t)(intptr_t)j->offs[t])), &w);
         }
         tq_rq_store4(j->rq + 4 * b, a.a0, a.a1, a.a2, a.a3, 0, -128, 127, TQ_RQ_FAST_FULL, j->out + 4 * b);
+    }
+}
+
+/* the host's copy of tq_dw_taps_run_pairs */
+static void tq_dw_taps_run_pairs(const tq_dw_taps_job *j)
+{
+    for (int32_t i = 0; i < j->pixels; ++i) {
+        const int32_t *w = (const int32_t *)j->w;
+        const uintptr_t px = (uintptr_t)j->base + (uintptr_t)(intptr_t)(i * j->px_step);
+        int8_t *out = j->out + i * 4 * j->blocks;
+        for (int32_t b = 0; b < j->blocks; ++b) {
+            int32_t a[4] = {j->bias[4 * b], j->bias[4 * b + 1], j->bias[4 * b + 2], j->bias[4 * b + 3]};
+            const uintptr_t at = px + (uintptr_t)(4 * b);
+            int32_t t = 0;
+            for (; t + 1 < j->taps; t += 2, w += 4) {
+                const int8_t *x0 = (const int8_t *)(at + (uintptr_t)(intptr_t)j->offs[t]);
+                const int8_t *x1 = (const int8_t *)(at + (uintptr_t)(intptr_t)j->offs[t + 1]);
+                for (int32_t c = 0; c < 4; ++c) {
+                    a[c] = (int32_t)((uint32_t)a[c] + (uint32_t)(x0[c] * tq_lo16(w[c])) +
+                                     (uint32_t)(x1[c] * tq_hi16(w[c])));
+                }
+            }
+            acc4 r = {a[0], a[1], a[2], a[3]};
+            if (t < j->taps) {
+                tap(&r, tq_read_s32((const int8_t *)(at + (uintptr_t)(intptr_t)j->offs[t])), &w);
+            }
+            tq_rq_store4(j->rq + 4 * b, r.a0, r.a1, r.a2, r.a3, 0, -128, 127, TQ_RQ_FAST_FULL, out + 4 * b);
+        }
+    }
+}
+
+/* the host's copy of tq_dw3x3_ptr_pairs (weights in tap pairs): one pixel through its 9 pointers */
+static void pixel9_pairs(const int8_t *const *pp, int32_t blocks, const int32_t *w, const int32_t *bias,
+                         const tq_rq *rq, int8_t *out)
+{
+    for (int32_t c = 0; blocks > 0; --blocks, c += 4, bias += 4, rq += 4, out += 4) {
+        int32_t a[4] = {bias[0], bias[1], bias[2], bias[3]};
+        for (int32_t t = 0; t < 8; t += 2, w += 4) {
+            for (int32_t k = 0; k < 4; ++k) {
+                a[k] = (int32_t)((uint32_t)a[k] + (uint32_t)(pp[t][c + k] * tq_lo16(w[k])) +
+                                 (uint32_t)(pp[t + 1][c + k] * tq_hi16(w[k])));
+            }
+        }
+        acc4 r = {a[0], a[1], a[2], a[3]};
+        tap(&r, tq_read_s32(pp[8] + c), &w);
+        tq_rq_store4(rq, r.a0, r.a1, r.a2, r.a3, 0, -128, 127, TQ_RQ_FAST_FULL, out);
+    }
+}
+
+/* the host's copy of tq_dw3x3_ptr_pairs */
+static void tq_dw3x3_ptr_pairs(const tq_dw3x3_ptr_job *j)
+{
+    pixel9_pairs(j->pp, j->blocks, j->w, j->bias, j->rq, j->out);
+}
+
+/* the host's copy of tq_dw3x3_run_pairs */
+static void tq_dw3x3_run_pairs(const tq_dw3x3_run_job *j)
+{
+    for (int32_t i = 0; i < j->pixels; ++i) {
+        const int8_t *pp[9];
+        for (int32_t t = 0; t < 9; ++t) {
+            pp[t] = j->base + i * j->px_step + (t / 3) * j->dy + (t % 3) * j->ch;
+        }
+        pixel9_pairs(pp, j->blocks, j->w, j->bias, j->rq, j->out + i * 4 * j->blocks);
     }
 }
 
@@ -364,6 +499,78 @@ static void store_tail(const tq_dw_dsp_params *restrict p, const acc4 *a, int32_
     }
 }
 
+/* A layer whose weights are in tap pairs (p->pairs: channels a multiple of 4, the fast
+ * requantization over all of int8; 3x3 without dilation, or another filter of at most 64 taps not 3
+ * wide): every pixel in asm, the interior columns of a row as one run (tq_dw3x3_run_pairs,
+ * tq_dw_taps_run_pairs), each border pixel through its tap pointers or offsets. Its own loop, with
+ * only what it needs in registers. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void pairs_layer(const tq_dw_dsp_params *restrict p, const int8_t *in, const int32_t *w, int8_t *out,
+                        const int8_t *padbuf, int32_t *offs)
+{
+    const tq_window g = p->geo;
+    const int32_t ch = g.in_c, k_h = g.k_h, k_w = g.k_w, taps = k_h * k_w, blocks = ch / 4;
+    const int32_t row_stride = g.in_w * ch, dy = g.dil_h * row_stride, dx = g.dil_w * ch;
+    const int32_t sw = g.stride_w, out_w = g.out_w, pad_w = g.pad_w;
+    const int three = k_h == 3 && k_w == 3;
+    const int32_t *const bias = p->bias_full;
+    const tq_rq *const rq = p->rq;
+    /* the interior columns run_a..run_b - 1: their windows (span columns) inside the image */
+    const int32_t span = (k_w - 1) * g.dil_w + 1;
+    const int32_t run_a = (pad_w + sw - 1) / sw;
+    const int32_t run_b = TQ_MIN(out_w, g.in_w - span + pad_w >= 0 ? (g.in_w - span + pad_w) / sw + 1 : 0);
+    if (!three) {
+        tq_dw_interior_offsets(offs, k_h, k_w, dy, dx);
+    }
+    for (int32_t b = 0; b < g.batches; ++b) {
+        const int8_t *in_b = in + b * g.in_h * row_stride;
+        for (int32_t oy = 0; oy < g.out_h; ++oy) {
+            const int32_t y0 = oy * g.stride_h - g.pad_h;
+            int32_t ky_lo, ky_hi;
+            tap_range(y0, k_h, g.dil_h, g.in_h, &ky_lo, &ky_hi);
+            const int8_t *row = in_b + y0 * row_stride;    /* only dereferenced at valid taps */
+            const int full_rows = ky_lo == 0 && ky_hi == k_h && run_b > run_a;
+            for (int32_t ox = 0; ox < out_w; ++ox, out += ch) {
+                const int32_t x0 = ox * sw - pad_w;
+                const int8_t *base = row + x0 * ch;
+                if (full_rows && ox == run_a) {
+                    const int32_t n = run_b - run_a;
+                    if (three) {
+                        const tq_dw3x3_run_job j = {base, ch, dy, w, bias, rq, out, n, sw * ch, blocks};
+                        tq_dw3x3_run_pairs(&j);
+                    } else {
+                        const tq_dw_taps_job j = {offs, taps, base, w, bias, rq, out, blocks, n, sw * ch};
+                        tq_dw_taps_run_pairs(&j);
+                    }
+                    out += (n - 1) * ch;
+                    ox = run_b - 1;
+                    continue;
+                }
+                int32_t kx_lo, kx_hi;
+                tap_range(x0, k_w, g.dil_w, g.in_w, &kx_lo, &kx_hi);
+                if (three) {
+                    const int8_t *pp[9];
+                    const int8_t *r = base;
+                    for (int32_t ky = 0; ky < 3; ++ky, r += dy) {
+                        const int row_in = ky >= ky_lo && ky < ky_hi;
+                        pp[3 * ky] = row_in && kx_lo == 0 && kx_hi > 0 ? r : padbuf;
+                        pp[3 * ky + 1] = row_in && kx_lo <= 1 && kx_hi >= 2 ? r + dx : padbuf;
+                        pp[3 * ky + 2] = row_in && kx_lo <= 2 && kx_hi == 3 ? r + 2 * dx : padbuf;
+                    }
+                    const tq_dw3x3_ptr_job j = {pp, w, bias, rq, out, blocks};
+                    tq_dw3x3_ptr_pairs(&j);
+                } else {
+                    const int32_t *o = tq_dw_pixel_offsets(offs, k_h, k_w, ky_lo, ky_hi, kx_lo, kx_hi, padbuf, base);
+                    const tq_dw_taps_job j = {o, taps, base, w, bias, rq, out, blocks, 1, 0};
+                    tq_dw_taps_run_pairs(&j);
+                }
+            }
+        }
+    }
+}
+
 void tq_depthwise_conv_2d_dsp_s8(const tq_dw_dsp_params *restrict p, const int8_t *in, const int32_t *w, int8_t *out,
                                  void *scratch)
 {
@@ -384,6 +591,10 @@ void tq_depthwise_conv_2d_dsp_s8(const tq_dw_dsp_params *restrict p, const int8_
      * then the tap tables of tq_dw_taps_run (tq_dw_run.h) */
     int32_t *offs;
     int8_t *padbuf = tq_dw_zero_points(scratch, ch, p->input_offset, &offs);
+    if (p->pairs || !TQ_DW_DSP_SINGLE) {
+        pairs_layer(p, in, w, out, padbuf, offs);
+        return;
+    }
     /* the interior run (tq_dw3x3_run): columns run_a..run_b - 1 */
     const int32_t sw = p->geo.stride_w;
     const int32_t run_a = (p->geo.pad_w + sw - 1) / sw;
@@ -429,10 +640,12 @@ void tq_depthwise_conv_2d_dsp_s8(const tq_dw_dsp_params *restrict p, const int8_
                         TQ_DW_C3X3(pixel3x3(base, dy, ch, full / 4, w, bias, rq, zp, lo, hi, mode, out));
                     } else {
                         const int8_t *pp[9];
-                        for (int32_t t = 0; t < 9; ++t) {
-                            const int32_t ky = t / 3, kx = t % 3;
-                            const int inside = ky >= ky_lo && ky < ky_hi && kx >= kx_lo && kx < kx_hi;
-                            pp[t] = inside ? base + ky * dy + kx * dx : padbuf;
+                        const int8_t *r = base;
+                        for (int32_t ky = 0; ky < 3; ++ky, r += dy) {
+                            const int row_in = ky >= ky_lo && ky < ky_hi;
+                            pp[3 * ky] = row_in && kx_lo == 0 && kx_hi > 0 ? r : padbuf;
+                            pp[3 * ky + 1] = row_in && kx_lo <= 1 && kx_hi >= 2 ? r + dx : padbuf;
+                            pp[3 * ky + 2] = row_in && kx_lo <= 2 && kx_hi == 3 ? r + 2 * dx : padbuf;
                         }
 #ifdef TQ_HAVE_DSP
                         if (ptr3) {
@@ -450,7 +663,7 @@ void tq_depthwise_conv_2d_dsp_s8(const tq_dw_dsp_params *restrict p, const int8_
                     wblock = w + 2 * taps * (full / 4);
                 } else if (taps_run) {
                     const int32_t *o = tq_dw_pixel_offsets(offs, k_h, k_w, ky_lo, ky_hi, kx_lo, kx_hi, padbuf, base);
-                    const tq_dw_taps_job j = {o, taps, base, w, bias, rq, out, ch / 4};
+                    const tq_dw_taps_job j = {o, taps, base, w, bias, rq, out, ch / 4, 1, 0};
                     tq_dw_taps_run(&j);
                     c = full;
                     wblock = w + 2 * taps * (full / 4);

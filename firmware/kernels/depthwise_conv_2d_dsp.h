@@ -13,6 +13,10 @@ typedef struct {
     int16_t rq_exact;           /* 1: TFLM's requantization arithmetic (tq_dsp.h); int16 to pack
                                  * behind the geometry */
     int8_t pk_base, pk_one;     /* depthwise_conv_2d_dsp8.c only (0 here): rq holds packed words */
+    int8_t pairs;               /* 1: the weights in tap pairs (depthwise_conv_2d.py pair_weights),
+                                 * set only where every pixel takes the tap-table asm (a filter
+                                 * neither 3x3 nor 3 wide of at most 64 taps, channels a multiple
+                                 * of 4, the fast requantization over all of int8) */
     int32_t input_offset;       /* -input zero point */
     int32_t output_offset;      /* output zero point */
     int32_t act_min, act_max;

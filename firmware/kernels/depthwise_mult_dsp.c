@@ -1,4 +1,13 @@
+#include "tq_config.h"
+
 #include "depthwise_mult_dsp.h"
+
+/* 0 (tq_kernel_config.h): every blocked layer has its weights in tap pairs (p->pairs), so the
+ * single-tap asm (tq_dwm_run2, 4, 4k) leaves the build; a layer without them would go wrong: the
+ * generator decides. */
+#ifndef TQ_DW_MULT_SINGLE
+#define TQ_DW_MULT_SINGLE 1
+#endif
 
 /* Two or four outputs of one input channel, accumulated in registers over the clipped window:
  * weight pairs feed SMLABB / SMLABT with the input value (plus its offset) in the bottom half. */
@@ -112,12 +121,23 @@ static inline int32_t in_channel(int32_t o, int32_t dm)
  * base + offs[t] + the block's input channel, in any requantization mode (the host's copy of the
  * asm, and the device's path where the fast requantization does not cover the layer). `base` is
  * the window origin of input channel 0; w per block, per tap, the 4 channels' weights. */
-static void blocks_c(const tq_dw_taps_job *j, int32_t dm, int32_t zp, int32_t lo, int32_t hi, int32_t mode)
+static void blocks_c(const tq_dw_taps_job *j, int32_t dm, int32_t zp, int32_t lo, int32_t hi, int32_t mode,
+                     int32_t pairs)
 {
     const int16_t *w = (const int16_t *)j->w;
     for (int32_t b = 0; b < j->blocks; ++b) {
         int32_t a[4] = {j->bias[4 * b], j->bias[4 * b + 1], j->bias[4 * b + 2], j->bias[4 * b + 3]};
-        for (int32_t t = 0; t < j->taps; ++t, w += 4) {
+        int32_t t = 0;
+        for (; pairs && t + 1 < j->taps; t += 2, w += 8) {      /* the weights in tap pairs */
+            const uintptr_t at = (uintptr_t)j->base + (uintptr_t)(intptr_t)j->offs[t];
+            const uintptr_t at1 = (uintptr_t)j->base + (uintptr_t)(intptr_t)j->offs[t + 1];
+            for (int32_t k = 0; k < 4; ++k) {
+                const uintptr_t ic = (uintptr_t)in_channel(4 * b + k, dm);
+                a[k] += (int32_t)w[2 * k] * (int32_t)*(const int8_t *)(at + ic) +
+                        (int32_t)w[2 * k + 1] * (int32_t)*(const int8_t *)(at1 + ic);
+            }
+        }
+        for (; t < j->taps; ++t, w += 4) {
             const uintptr_t at = (uintptr_t)j->base + (uintptr_t)(intptr_t)j->offs[t];
             for (int32_t k = 0; k < 4; ++k) {
                 a[k] += (int32_t)w[k] * (int32_t)*(const int8_t *)(at + (uintptr_t)in_channel(4 * b + k, dm));
@@ -131,6 +151,10 @@ static void blocks_c(const tq_dw_taps_job *j, int32_t dm, int32_t zp, int32_t lo
 TQ_DW_RUN_DEFINE(tq_dwm_run2, TQ_DWR_TAP_CH2, 2);      /* multiplier 2: 2 input channels a block */
 TQ_DW_RUN_DEFINE(tq_dwm_run4, TQ_DWR_TAP_CH1, 1);      /* multiplier 4: 1 input channel a block */
 TQ_DW_RUN_DEFINE(tq_dwm_run4k, TQ_DWR_TAP_CH1, 0);     /* multiplier 4k: one input channel's k blocks */
+/* the same with the weights in tap pairs (p->pairs) */
+TQ_DW_RUN_PAIRS_DEFINE(tq_dwm_run2p, TQ_DWR_PAIR_CH2, TQ_DWR_TAP_CH2, 2);
+TQ_DW_RUN_PAIRS_DEFINE(tq_dwm_run4p, TQ_DWR_PAIR_CH1, TQ_DWR_TAP_CH1, 1);
+TQ_DW_RUN_PAIRS_DEFINE(tq_dwm_run4kp, TQ_DWR_PAIR_CH1, TQ_DWR_TAP_CH1, 0);
 #endif
 
 void tq_depthwise_conv_2d_mult_blocks_dsp_s8(const tq_dw_mult_dsp_params *p, const int8_t *in, const int16_t *w,
@@ -148,6 +172,12 @@ void tq_depthwise_conv_2d_mult_blocks_dsp_s8(const tq_dw_mult_dsp_params *p, con
     tq_dw_interior_offsets(offs, g.k_h, g.k_w, dy, dx);
 #ifdef TQ_HAVE_DSP
     const int fast = mode == TQ_RQ_FAST_FULL && (dm == 2 || dm % 4 == 0);
+    /* multipliers 2 and 4 with the weights in pairs: the interior columns run_a..run_b - 1 of a
+     * row as one call (their windows, span columns wide, inside the image) */
+    const int32_t sw = g.stride_w, span = (g.k_w - 1) * g.dil_w + 1;
+    const int32_t run_a = (g.pad_w + sw - 1) / sw;
+    const int32_t run_b = TQ_MIN(g.out_w, g.in_w - span + g.pad_w >= 0 ? (g.in_w - span + g.pad_w) / sw + 1 : 0);
+    const int runs = fast && p->pairs && (dm == 2 || dm == 4) && run_b > run_a;
 #endif
     for (int32_t b = 0; b < g.batches; ++b) {
         const int8_t *in_b = in + b * g.in_h * row_stride;
@@ -155,21 +185,34 @@ void tq_depthwise_conv_2d_mult_blocks_dsp_s8(const tq_dw_mult_dsp_params *p, con
             const int32_t y0 = oy * g.stride_h - g.pad_h;
             int32_t ky0, ky1;
             tq_tap_range(y0, g.dil_h, g.k_h, g.in_h, &ky0, &ky1);
+#ifdef TQ_HAVE_DSP
+            const int run_row = runs && ky0 == 0 && ky1 == g.k_h;
+#endif
             for (int32_t ox = 0; ox < g.out_w; ++ox, out += out_c) {
+#ifdef TQ_HAVE_DSP
+                if (run_row && ox == run_a) {
+                    const tq_dw_taps_job j = {offs, taps, in_b + y0 * row_stride + (ox * sw - g.pad_w) * in_c, w,
+                                              p->bias_full, p->rq, out, out_c / 4, run_b - run_a, sw * in_c};
+                    (dm == 2 ? tq_dwm_run2p : tq_dwm_run4p)(&j);
+                    out += (run_b - run_a - 1) * out_c;
+                    ox = run_b - 1;
+                    continue;
+                }
+#endif
                 const int32_t x0 = ox * g.stride_w - g.pad_w;
                 int32_t kx0, kx1;
                 tq_tap_range(x0, g.dil_w, g.k_w, g.in_w, &kx0, &kx1);
                 /* pixel (y0, x0); only dereferenced at valid taps */
                 const int8_t *base = in_b + y0 * row_stride + x0 * in_c;
                 const int32_t *o = tq_dw_pixel_offsets(offs, g.k_h, g.k_w, ky0, ky1, kx0, kx1, padbuf, base);
-                tq_dw_taps_job j = {o, taps, base, w, p->bias_full, p->rq, out, out_c / 4};
+                tq_dw_taps_job j = {o, taps, base, w, p->bias_full, p->rq, out, out_c / 4, 1, 0};
 #ifdef TQ_HAVE_DSP
                 if (fast && dm == 2) {
-                    tq_dwm_run2(&j);
+                    (p->pairs || !TQ_DW_MULT_SINGLE ? tq_dwm_run2p : tq_dwm_run2)(&j);
                     continue;
                 }
                 if (fast && dm == 4) {
-                    tq_dwm_run4(&j);
+                    (p->pairs || !TQ_DW_MULT_SINGLE ? tq_dwm_run4p : tq_dwm_run4)(&j);
                     continue;
                 }
                 if (fast) {     /* one input channel's dm / 4 blocks a call */
@@ -180,12 +223,12 @@ void tq_depthwise_conv_2d_mult_blocks_dsp_s8(const tq_dw_mult_dsp_params *p, con
                         j.bias = p->bias_full + ic * dm;
                         j.rq = p->rq + ic * dm;
                         j.out = out + ic * dm;
-                        tq_dwm_run4k(&j);
+                        (p->pairs || !TQ_DW_MULT_SINGLE ? tq_dwm_run4kp : tq_dwm_run4k)(&j);
                     }
                     continue;
                 }
 #endif
-                blocks_c(&j, dm, zp, lo, hi, mode);
+                blocks_c(&j, dm, zp, lo, hi, mode, p->pairs);
             }
         }
     }

@@ -20,6 +20,10 @@ typedef struct {
     int32_t rq_exact;
     const int32_t *bias;        /* scaled, borders: each valid tap adds its input offset */
     const int32_t *bias_full;   /* scaled, bias + input_offset * sum of the channel's taps: interior */
+    int32_t pairs;              /* blocked kernel only, 1: w in tap pairs (per block, per pair (t, t + 1),
+                                 * per output channel w[t] w[t + 1], then an odd last tap's 4), set
+                                 * where the asm takes every pixel (multiplier 2 or 4k, the fast
+                                 * requantization over all of int8) */
 } tq_dw_mult_dsp_params;
 
 /* w16: int16 [k_h * k_w][out_c]. Bit-exact with TFLM's DepthwiseConvPerChannel. Each output pixel

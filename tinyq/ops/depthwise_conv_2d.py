@@ -227,7 +227,10 @@ def _ring_applies(d: DepthwiseData) -> bool:
                 return False
         elif out_w < RING_MIN_OUT_W.get(s, 0):
             return False
-    if (kh, kw, s) not in RING_FAST_SHAPES and _taps_asm(d):
+    elif (kh, kw) == (3, 3) and w.in_c > 1 and _taps_asm(d) and _ring3x3_cost(d) >= _blocked3x3_cost(d):
+        return False
+    fast = RING_FAST_SHAPES if d.depth_mult == 1 else RING_FAST_SHAPES_MULT
+    if (kh, kw, s) not in fast and _taps_asm(d):
         # the ring's generic path (no unrolled rows) against the tap-table asm: 0.23-0.24 vs
         # 0.32-0.42 MACs/instr on 7x7 with multipliers 2 and 4, 3x slower on a 3x1 filter with
         # multiplier 8 (layer_sweep.py, single layers in the emulator)
@@ -281,16 +284,42 @@ def _ring3x3_row(n: int, stride: int) -> float:
     return n // 4 * RING3X3_QUAD.get(stride, RING3X3_QUAD[2]) + (n % 4 >= 2) * RING3X3_PAIR + n % 2 * RING3X3_SINGLE
 
 
-def _ring3x3_gain(d: DepthwiseData) -> float:
-    """Instructions the 3x3 ring kernel would save over the per-pixel dsp kernel (multiplier 1)."""
+def _ring3x3_cost(d: DepthwiseData) -> float:
+    """The 3x3 ring kernel's instructions (any multiplier)."""
     w = d.win
     _, _, s, n = ring_shape(w)
     row = _ring3x3_row(n, s) + RING3X3_CHANNEL.get(d.depth_mult, RING3X3_CHANNEL_ANY)
     groups = -(-w.in_c // ring_group(d))
-    ring = (w.batches * w.out_h * (w.out_c * row + groups * RING_GROUP_ROW)
+    return (w.batches * w.out_h * (w.out_c * row + groups * RING_GROUP_ROW)
             + RING_WIDEN * w.batches * w.in_h * w.in_w * w.in_c)
+
+
+def _ring3x3_gain(d: DepthwiseData) -> float:
+    """Instructions the 3x3 ring kernel would save over the per-pixel dsp kernel (multiplier 1)."""
+    w = d.win
     asm = w.in_c % 4 == 0 and d.act_min == -128 and d.act_max == 127
-    return (PER_PIXEL_3X3_MAC if asm else PER_PIXEL_3X3_MAC_C) * d.macs() - ring
+    return (PER_PIXEL_3X3_MAC if asm else PER_PIXEL_3X3_MAC_C) * d.macs() - _ring3x3_cost(d)
+
+
+# The blocked multiplier kernel's asm on 3x3 filters (taps in pairs), fitted to layer_sweep.py's
+# geometries (4x4 and 8x8 outputs, 16-128 output channels, within 5%): per MAC by multiplier (2;
+# 4k), per output pixel, and per input channel and pixel where a multiplier of 8 or more runs
+# each input channel's blocks as a call of their own. Measured ring -> blocked at stride 2, MACs
+# per instruction: 32 channels x2 0.274 -> 0.309, 64 x2 0.282 -> 0.326, 16 x4 0.312 -> 0.337, 32 x4
+# 0.322 -> 0.359; the ring stays ahead on 8x8 outputs and at stride 1 (c8 x2 0.320 vs 0.253).
+BLOCKED3X3_MAC = {2: 3.0}
+BLOCKED3X3_MAC_4K = 2.67
+BLOCKED3X3_PIXEL = 137.0
+BLOCKED3X3_CALL = 50.0
+
+
+def _blocked3x3_cost(d: DepthwiseData) -> float:
+    """The blocked multiplier kernel's instructions on a 3x3 layer its asm runs (_taps_asm)."""
+    w = d.win
+    pixels = w.batches * w.out_h * w.out_w
+    calls = pixels * w.in_c if d.depth_mult > 4 else 0
+    return (BLOCKED3X3_MAC.get(d.depth_mult, BLOCKED3X3_MAC_4K) * d.macs() + BLOCKED3X3_PIXEL * pixels
+            + BLOCKED3X3_CALL * calls)
 
 
 def ring_over_per_pixel(d: DepthwiseData) -> float | None:
@@ -375,9 +404,13 @@ def _conv_on_ring(d: ConvData) -> bool:
 # column staging, conv_2d_dsp_cols.h: 0.739 against the ring's 0.450; stride 2 0.695), 7x7 and
 # 10x4 (the ring's generic path is not unrolled). With the staging, 3x3 is 0.438 (stride 2 0.412).
 CONV_RING_SHAPES = {(3, 3, 1), (3, 3, 2), (1, 3, 1), (1, 5, 1), (1, 9, 1)}
-# where the ring beats the tap-table asm of the per-pixel kernels for depthwise layers too (5x5
-# stride 2 multiplier 2: 0.344 vs 0.305)
+# where the ring beats the tap-table asm of the per-pixel kernels for depthwise layers too: with
+# multiplier 1, 5x5 besides (stride 1 over 16 channels 0.365 vs 0.316); with a larger multiplier
+# the blocked kernel's taps in pairs (depthwise_mult_dsp.c) beat the ring on 5x5 (layer_sweep.py,
+# ring -> blocked: stride 2 16 channels x2 0.341 -> 0.402, x4 0.380 -> 0.484; stride 1 64 channels
+# x2 0.410 -> 0.447)
 RING_FAST_SHAPES = CONV_RING_SHAPES | {(5, 5, 1), (5, 5, 2)}
+RING_FAST_SHAPES_MULT = CONV_RING_SHAPES
 
 
 @variant("CONV_2D", "dsp", ["depthwise_conv_2d_rows.c", "depthwise_conv_2d_rows.h", *DSP_SOURCES],
@@ -425,6 +458,16 @@ def mult_blocks_scratch(d: DepthwiseData) -> int:
     return -(-(d.win.in_c + 4) // 4) * 4 + 8 * d.win.k_h * d.win.k_w
 
 
+def mult_pair_weights(blocked: np.ndarray) -> np.ndarray:
+    """The blocked kernel's int16 weights [block, tap, 4] in tap pairs, as its asm with multiplier 2
+    or 4k reads them (depthwise_mult_dsp.c, TQ_DWR_PAIR_CH2 and _CH1): per block, per pair of taps
+    (t, t + 1), per output channel w[t] w[t + 1]; an odd last tap's 4 weights as they were."""
+    blocks, taps, _ = blocked.shape
+    pairs = taps // 2
+    p = blocked[:, :2 * pairs].reshape(blocks, pairs, 2, 4).transpose(0, 1, 3, 2).reshape(blocks, -1)
+    return np.ascontiguousarray(np.concatenate([p, blocked[:, 2 * pairs:].reshape(blocks, -1)], axis=1))
+
+
 @variant("DEPTHWISE_CONV_2D", "dsp", ["depthwise_mult_dsp.c", "depthwise_mult_dsp.h", "tq_dw_run.h", *DSP_SOURCES],
          scratch=mult_blocks_scratch, applies=_mult_blocks, name="depthwise_conv_2d_dsp_mult_blocks", rows="geo")
 def lower_dsp_mult_blocks(d: DepthwiseData, em: Emitter) -> None:
@@ -436,15 +479,21 @@ def lower_dsp_mult_blocks(d: DepthwiseData, em: Emitter) -> None:
     taps = d.w.reshape(-1, oc)
     rq, factor, exact = requant_for(taps.T, d.bias, d.mult, d.shift, d.output_zp)
     w16 = (taps.astype(np.int64) * factor[None, :]).astype(np.int16)
-    blocked = np.ascontiguousarray(w16.reshape(len(taps), oc // 4, 4).transpose(1, 0, 2)).reshape(-1)
+    # the asm takes every pixel (depthwise_mult_dsp.c "fast"): the weights in tap pairs
+    pairs = (not exact and d.act_min <= -128 and d.act_max >= 127
+             and (d.depth_mult == 2 or d.depth_mult % 4 == 0))
+    blocked = np.ascontiguousarray(w16.reshape(len(taps), oc // 4, 4).transpose(1, 0, 2))   # [block, tap, 4]
+    if pairs:
+        blocked = mult_pair_weights(blocked)
     em.include("depthwise_mult_dsp.h")
     p = em.params("tq_dw_mult_dsp_params", {
         "geo": d.win.c_init(), "depth_mult": d.depth_mult,
         "input_offset": -d.input_zp, "output_offset": d.output_zp, "act_min": d.act_min, "act_max": d.act_max,
         "rq": f"(const tq_rq *){em.const(rq, 'rq')}", "rq_exact": exact,
         "bias": "0", "bias_full": em.const(scaled_int32(d.bias_full, factor), "bias"),
+        **({"pairs": 1} if pairs else {}),
     })
-    em.call(f"tq_depthwise_conv_2d_mult_blocks_dsp_s8({p}, {em.tensor(d.input)}, {em.const(blocked, 'w16')}, "
+    em.call(f"tq_depthwise_conv_2d_mult_blocks_dsp_s8({p}, {em.tensor(d.input)}, {em.const(blocked.reshape(-1), 'w16')}, "
             f"{em.tensor(d.output)}, {em.scratch()})")
 
 
@@ -480,18 +529,54 @@ def dsp_scratch(d: DepthwiseData) -> int:
     return -(-base // 4) * 4 + 8 * taps
 
 
+def takes_pairs(d: DepthwiseData, exact: int) -> bool:
+    """Whether every pixel of the dsp kernel runs its tap-table asm (tq_dw_taps_run in
+    depthwise_conv_2d_dsp.c: a filter neither 3x3 nor 3 wide of at most 10 rows, of at most 64 taps,
+    channels a multiple of 4, the fast requantization over all of int8), which then reads the
+    weights in tap pairs (pair_weights)."""
+    w = d.win
+    if exact or d.act_min > -128 or d.act_max < 127 or w.in_c % 4:
+        return False
+    if (w.k_h, w.k_w) == (3, 3):
+        # the 3x3 asm (tq_dw3x3_run_pairs, tq_dw3x3_ptr_pairs); a dilated interior pixel would take
+        # the C path
+        return w.dil_h == 1 and w.dil_w == 1
+    three_wide = w.k_w == 3 and w.dil_w == 1 and w.k_h <= DW_MAX_ROWS3
+    return not three_wide and w.k_h * w.k_w <= DW_TAPS_RUN_MAX
+
+
+DW_MAX_ROWS3 = 10       # TQ_DW_MAX_ROWS in depthwise_conv_2d_dsp.c: 3-wide filters of its rows path
+
+
+def pair_weights(w: np.ndarray) -> np.ndarray:
+    """[taps, C] (scaled, C a multiple of 4) -> int32 words: per block of 4 channels, per pair of
+    taps (t, t + 1), one word a channel in channel order, w[t] the low halfword; an odd last tap as
+    depthwise_weights lays one (w[c] w[c+2] w[c+1] w[c+3])."""
+    taps, ch = w.shape
+    blocks, pairs = ch // 4, taps // 2
+    w16 = w.astype(np.int16).reshape(taps, blocks, 4)
+    out = np.zeros((blocks, taps * 4), np.int16)           # 2 words a tap either way
+    p = w16[:2 * pairs].reshape(pairs, 2, blocks, 4).transpose(2, 0, 3, 1)   # [block, pair, channel, (t, t+1)]
+    out[:, :8 * pairs] = p.reshape(blocks, -1)
+    if taps % 2:
+        out[:, 8 * pairs:] = w16[-1][:, [0, 2, 1, 3]]
+    return np.ascontiguousarray(out.astype("<i2").reshape(-1)).view("<i4").astype(np.int32)
+
+
 @variant("DEPTHWISE_CONV_2D", "dsp", ["depthwise_conv_2d_dsp.c", "depthwise_conv_2d_dsp.h", "tq_dw_run.h", *DSP_SOURCES],
          scratch=dsp_scratch, applies=lambda d: d.dtype == "int8" and d.depth_mult == 1, rows="geo")
 def lower_dsp(d: DepthwiseData, em: Emitter) -> None:
     win, oc = d.win, d.win.out_c
     taps = d.w.reshape(-1, oc)
     rq, factor, exact = requant_for(taps.T, d.bias, d.mult, d.shift, d.output_zp)
-    w16 = em.const(depthwise_weights(taps.astype(np.int64) * factor[None, :]), "w16")
+    pairs = takes_pairs(d, exact)
+    scaled = taps.astype(np.int64) * factor[None, :]
+    w16 = em.const(pair_weights(scaled) if pairs else depthwise_weights(scaled), "w16")
     em.include("depthwise_conv_2d_dsp.h")
     p = em.params("tq_dw_dsp_params", {
         "geo": win.c_init(),
         "input_offset": -d.input_zp, "output_offset": d.output_zp, "act_min": d.act_min, "act_max": d.act_max,
-        "rq": f"(const tq_rq *){em.const(rq, 'rq')}", "rq_exact": exact,
+        "rq": f"(const tq_rq *){em.const(rq, 'rq')}", "rq_exact": exact, **({"pairs": 1} if pairs else {}),
         "bias_full": em.const(pad4(scaled_int32(d.bias_full, factor)), "bias"),
     })
     em.call(f"tq_depthwise_conv_2d_dsp_s8({p}, {em.tensor(d.input)}, {w16}, {em.tensor(d.output)}, {em.scratch()})")

@@ -29,6 +29,9 @@ built without that file keeps every default: all its code paths, the build's opt
   `TQ_CONV8_PK_DOUBLED 0`: no packed layer shifts its accumulators / doubles its inputs) / takes TFLM's
   requantization arithmetic (rq_exact), so that code is left out; `TQ_DW_DSP_EXACT
   0` the same for the depthwise DSP kernel's rq_exact paths (depthwise_conv_2d_dsp.c, ~300 B);
+  `TQ_DW_DSP_SINGLE 0` / `TQ_DW_MULT_SINGLE 0`: every layer of the per-pixel depthwise kernel
+  (depthwise_conv_2d_dsp.c) / of the blocked multiplier kernel (depthwise_mult_dsp.c) has its
+  weights in tap pairs (`.pairs = 1`), so the single-tap paths (their asm and C loops) are left out;
   `TQ_CONV_ADD_SUM16 0` / `TQ_CONV_ADD_SUM32 0` / `TQ_CONV_ADD_EXACT 0`: no fused ADD of the DSP
   convolutions (conv_2d_dsp_window.h, both kernels) has int16 / int32 sum tables / TFLM's
   arithmetic (tinyq/ops/_fused_add.py), so that path is left out.
@@ -169,6 +172,11 @@ def kernel_config(graph: Graph, layers: Sequence[_Layer], flash_policy: str | No
                 cfg[name] = 0
     if dw and all(_fields(layer).get("rq_exact") == "0" for layer in dw):
         cfg["TQ_DW_DSP_EXACT"] = 0
+    if dw and all(_fields(layer).get("pairs") == "1" for layer in dw):
+        cfg["TQ_DW_DSP_SINGLE"] = 0
+    mult = [_fields(layer) for layer in layers if layer.variant.name == "depthwise_conv_2d_dsp_mult_blocks"]
+    if mult and all(f.get("pairs") == "1" for f in mult):
+        cfg["TQ_DW_MULT_SINGLE"] = 0
     if flash_policy == "small":
         for src in SIZE_KERNELS:
             users = [layer for layer in layers if src in layer.variant.sources]
