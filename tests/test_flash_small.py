@@ -141,8 +141,9 @@ def test_kernel_config_follows_the_layers() -> None:
     depthwise layer, so no depthwise switch."""
     # no layer has a fused ADD or TFLM's requantization; only VWW has constant channels, and
     # layers whose shifts spread too wide to pack (the 6-byte form)
+    # and every depthwise layer is the dsp8 variant's, which keeps single taps (no tap pairs)
     lean = {"TQ_DW_DSP_ROWS3": 0, "TQ_DW_DSP_C3X3": 0, "TQ_CONV8_ADD": 0, "TQ_CONV8_EXACT": 0, "TQ_DW_DSP_EXACT": 0,
-            "TQ_CONV_ADD_SUM16": 0, "TQ_CONV_ADD_SUM32": 0, "TQ_CONV_ADD_EXACT": 0}
+            "TQ_CONV_ADD_SUM16": 0, "TQ_CONV_ADD_SUM32": 0, "TQ_CONV_ADD_EXACT": 0, "TQ_DW_DSP_PAIRS": 0}
     kws_only = {"TQ_CONV8_CONSTANTS": 0, "TQ_CONV8_ROW6": 0, "TQ_CONV8_PK_SHIFT": 0}
     for name in ("kws_ref_model", "vww_96_int8"):
         small = _compile(name, flash="small")

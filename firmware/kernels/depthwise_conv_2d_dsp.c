@@ -20,6 +20,11 @@
 #ifndef TQ_DW_DSP_SINGLE
 #define TQ_DW_DSP_SINGLE 1
 #endif
+/* 0: no layer has them (e.g. every layer is the dsp8 variant's), so pairs_layer and its asm leave
+ * the build. */
+#ifndef TQ_DW_DSP_PAIRS
+#define TQ_DW_DSP_PAIRS 1
+#endif
 
 /* 0 (tq_kernel_config.h): no layer has a 3-wide filter besides 3x3, so the rows path (pixel3)
  * is left out of the build; such a filter would take the generic tap walk. */
@@ -175,6 +180,20 @@ static inline void tap_range(int32_t start, int32_t k, int32_t dil, int32_t size
     }
     *lo = l;
     *hi = h;
+}
+
+/* A 3x3 window's 9 tap pointers from its origin (taps dx, rows dy apart): those outside the
+ * valid rows [ky_lo, ky_hi) or columns [kx_lo, kx_hi) read the zero-point padding instead. */
+static inline void taps3x3(const int8_t *base, int32_t dx, int32_t dy, int32_t ky_lo, int32_t ky_hi, int32_t kx_lo,
+                           int32_t kx_hi, const int8_t *padbuf, const int8_t **pp)
+{
+    const int8_t *r = base;
+    for (int32_t ky = 0; ky < 3; ++ky, r += dy) {
+        const int row_in = ky >= ky_lo && ky < ky_hi;
+        pp[3 * ky] = row_in && kx_lo == 0 && kx_hi > 0 ? r : padbuf;
+        pp[3 * ky + 1] = row_in && kx_lo <= 1 && kx_hi >= 2 ? r + dx : padbuf;
+        pp[3 * ky + 2] = row_in && kx_lo <= 2 && kx_hi == 3 ? r + 2 * dx : padbuf;
+    }
 }
 
 /* One output pixel's full blocks of 4 channels, 3 taps wide. Tap row ky reads at
@@ -507,7 +526,7 @@ static void store_tail(const tq_dw_dsp_params *restrict p, const acc4 *a, int32_
 #if defined(__GNUC__)
 __attribute__((noinline))
 #endif
-static void pairs_layer(const tq_dw_dsp_params *restrict p, const int8_t *in, const int32_t *w, int8_t *out,
+__attribute__((unused)) static void pairs_layer(const tq_dw_dsp_params *restrict p, const int8_t *in, const int32_t *w, int8_t *out,
                         const int8_t *padbuf, int32_t *offs)
 {
     const tq_window g = p->geo;
@@ -552,13 +571,7 @@ static void pairs_layer(const tq_dw_dsp_params *restrict p, const int8_t *in, co
                 tap_range(x0, k_w, g.dil_w, g.in_w, &kx_lo, &kx_hi);
                 if (three) {
                     const int8_t *pp[9];
-                    const int8_t *r = base;
-                    for (int32_t ky = 0; ky < 3; ++ky, r += dy) {
-                        const int row_in = ky >= ky_lo && ky < ky_hi;
-                        pp[3 * ky] = row_in && kx_lo == 0 && kx_hi > 0 ? r : padbuf;
-                        pp[3 * ky + 1] = row_in && kx_lo <= 1 && kx_hi >= 2 ? r + dx : padbuf;
-                        pp[3 * ky + 2] = row_in && kx_lo <= 2 && kx_hi == 3 ? r + 2 * dx : padbuf;
-                    }
+                    taps3x3(base, dx, dy, ky_lo, ky_hi, kx_lo, kx_hi, padbuf, pp);
                     const tq_dw3x3_ptr_job j = {pp, w, bias, rq, out, blocks};
                     tq_dw3x3_ptr_pairs(&j);
                 } else {
@@ -591,7 +604,7 @@ void tq_depthwise_conv_2d_dsp_s8(const tq_dw_dsp_params *restrict p, const int8_
      * then the tap tables of tq_dw_taps_run (tq_dw_run.h) */
     int32_t *offs;
     int8_t *padbuf = tq_dw_zero_points(scratch, ch, p->input_offset, &offs);
-    if (p->pairs || !TQ_DW_DSP_SINGLE) {
+    if (TQ_DW_DSP_PAIRS && (p->pairs || !TQ_DW_DSP_SINGLE)) {
         pairs_layer(p, in, w, out, padbuf, offs);
         return;
     }
@@ -640,13 +653,7 @@ void tq_depthwise_conv_2d_dsp_s8(const tq_dw_dsp_params *restrict p, const int8_
                         TQ_DW_C3X3(pixel3x3(base, dy, ch, full / 4, w, bias, rq, zp, lo, hi, mode, out));
                     } else {
                         const int8_t *pp[9];
-                        const int8_t *r = base;
-                        for (int32_t ky = 0; ky < 3; ++ky, r += dy) {
-                            const int row_in = ky >= ky_lo && ky < ky_hi;
-                            pp[3 * ky] = row_in && kx_lo == 0 && kx_hi > 0 ? r : padbuf;
-                            pp[3 * ky + 1] = row_in && kx_lo <= 1 && kx_hi >= 2 ? r + dx : padbuf;
-                            pp[3 * ky + 2] = row_in && kx_lo <= 2 && kx_hi == 3 ? r + 2 * dx : padbuf;
-                        }
+                        taps3x3(base, dx, dy, ky_lo, ky_hi, kx_lo, kx_hi, padbuf, pp);
 #ifdef TQ_HAVE_DSP
                         if (ptr3) {
                             const tq_dw3x3_ptr_job j = {pp, w, bias, rq, out, ch / 4};

@@ -8,6 +8,10 @@
 #ifndef TQ_DW_MULT_SINGLE
 #define TQ_DW_MULT_SINGLE 1
 #endif
+/* 0: no blocked layer has them, so the tap-pair asm (tq_dwm_run2p, 4p, 4kp) leaves the build. */
+#ifndef TQ_DW_MULT_PAIRS
+#define TQ_DW_MULT_PAIRS 1
+#endif
 
 /* Two or four outputs of one input channel, accumulated in registers over the clipped window:
  * weight pairs feed SMLABB / SMLABT with the input value (plus its offset) in the bottom half. */
@@ -208,11 +212,11 @@ void tq_depthwise_conv_2d_mult_blocks_dsp_s8(const tq_dw_mult_dsp_params *p, con
                 tq_dw_taps_job j = {o, taps, base, w, p->bias_full, p->rq, out, out_c / 4, 1, 0};
 #ifdef TQ_HAVE_DSP
                 if (fast && dm == 2) {
-                    (p->pairs || !TQ_DW_MULT_SINGLE ? tq_dwm_run2p : tq_dwm_run2)(&j);
+                    (TQ_DW_MULT_PAIRS && (p->pairs || !TQ_DW_MULT_SINGLE) ? tq_dwm_run2p : tq_dwm_run2)(&j);
                     continue;
                 }
                 if (fast && dm == 4) {
-                    (p->pairs || !TQ_DW_MULT_SINGLE ? tq_dwm_run4p : tq_dwm_run4)(&j);
+                    (TQ_DW_MULT_PAIRS && (p->pairs || !TQ_DW_MULT_SINGLE) ? tq_dwm_run4p : tq_dwm_run4)(&j);
                     continue;
                 }
                 if (fast) {     /* one input channel's dm / 4 blocks a call */
@@ -223,7 +227,7 @@ void tq_depthwise_conv_2d_mult_blocks_dsp_s8(const tq_dw_mult_dsp_params *p, con
                         j.bias = p->bias_full + ic * dm;
                         j.rq = p->rq + ic * dm;
                         j.out = out + ic * dm;
-                        (p->pairs || !TQ_DW_MULT_SINGLE ? tq_dwm_run4kp : tq_dwm_run4k)(&j);
+                        (TQ_DW_MULT_PAIRS && (p->pairs || !TQ_DW_MULT_SINGLE) ? tq_dwm_run4kp : tq_dwm_run4k)(&j);
                     }
                     continue;
                 }

@@ -32,6 +32,8 @@ built without that file keeps every default: all its code paths, the build's opt
   `TQ_DW_DSP_SINGLE 0` / `TQ_DW_MULT_SINGLE 0`: every layer of the per-pixel depthwise kernel
   (depthwise_conv_2d_dsp.c) / of the blocked multiplier kernel (depthwise_mult_dsp.c) has its
   weights in tap pairs (`.pairs = 1`), so the single-tap paths (their asm and C loops) are left out;
+  `TQ_DW_DSP_PAIRS 0` / `TQ_DW_MULT_PAIRS 0`: no such layer has them (KWS with --flash small: every
+  depthwise layer the dsp8 variant's), so the tap-pair paths are;
   `TQ_CONV_ADD_SUM16 0` / `TQ_CONV_ADD_SUM32 0` / `TQ_CONV_ADD_EXACT 0`: no fused ADD of the DSP
   convolutions (conv_2d_dsp_window.h, both kernels) has int16 / int32 sum tables / TFLM's
   arithmetic (tinyq/ops/_fused_add.py), so that path is left out.
@@ -174,9 +176,13 @@ def kernel_config(graph: Graph, layers: Sequence[_Layer], flash_policy: str | No
         cfg["TQ_DW_DSP_EXACT"] = 0
     if dw and all(_fields(layer).get("pairs") == "1" for layer in dw):
         cfg["TQ_DW_DSP_SINGLE"] = 0
+    elif dw and not any(_fields(layer).get("pairs") == "1" for layer in dw):
+        cfg["TQ_DW_DSP_PAIRS"] = 0
     mult = [_fields(layer) for layer in layers if layer.variant.name == "depthwise_conv_2d_dsp_mult_blocks"]
     if mult and all(f.get("pairs") == "1" for f in mult):
         cfg["TQ_DW_MULT_SINGLE"] = 0
+    elif mult and not any(f.get("pairs") == "1" for f in mult):
+        cfg["TQ_DW_MULT_PAIRS"] = 0
     if flash_policy == "small":
         for src in SIZE_KERNELS:
             users = [layer for layer in layers if src in layer.variant.sources]
@@ -185,21 +191,25 @@ def kernel_config(graph: Graph, layers: Sequence[_Layer], flash_policy: str | No
     return cfg
 
 
+
+# what a switch at 0 leaves out, where one sentence says it
+_LEFT_OUT = {
+    "TQ_DW_DSP_ROWS3": f"{DW_DSP} without its rows path (no layer has a 3-wide filter besides 3x3)",
+    "TQ_DW_DSP_C3X3": f"{DW_DSP} without its C 3x3 paths (every 3x3 layer takes the asm)",
+    "TQ_CONV_NARROW": f"{CONV_DSP} without its path for fewer than 4 output channels (no layer has it)",
+    "TQ_FC8_SLOW": f"{FC8} without the asm of its general path (every layer takes the fast one)",
+}
+
+
 def describe(cfg: dict[str, int]) -> list[str]:
     """The switches in words, one line each, for `tinyq plan` and `inspect`."""
     lines = []
     for name, value in cfg.items():
-        if name == "TQ_DW_DSP_ROWS3" and value == 0:
-            lines.append(f"  {name}=0: {DW_DSP} without its rows path (no layer has a 3-wide filter besides 3x3)")
-        elif name == "TQ_DW_DSP_C3X3" and value == 0:
-            lines.append(f"  {name}=0: {DW_DSP} without its C 3x3 paths (every 3x3 layer takes the asm)")
-        elif name == "TQ_CONV_NARROW" and value == 0:
-            lines.append(f"  {name}=0: {CONV_DSP} without its path for fewer than 4 output channels (no layer has it)")
+        if name in _LEFT_OUT and value == 0:
+            lines.append(f"  {name}=0: {_LEFT_OUT[name]}")
         elif name in ("TQ_FC8_WIDE", "TQ_FC8_DIRECT") and value == 0:
             what = "widened-row" if name == "TQ_FC8_WIDE" else "in-place"
             lines.append(f"  {name}=0: {FC8} without the asm of its {what} kernel (no layer takes it)")
-        elif name == "TQ_FC8_SLOW" and value == 0:
-            lines.append(f"  {name}=0: {FC8} without the asm of its general path (every layer takes the fast one)")
         elif name in ("TQ_FC8_ROWS", "TQ_FC8_ONE_ROW") and value == 0:
             what = "a requantization row per channel" if name == "TQ_FC8_ROWS" else "one row for all channels"
             lines.append(f"  {name}=0: {FC8} without the asm path of layers with {what} (no layer has it)")
