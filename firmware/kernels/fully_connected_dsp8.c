@@ -193,12 +193,15 @@ static int32_t row_sum(const int8_t *row, int32_t n)
     "ldr r4, %[end]\n\t" \
     "cmp %[x], r4\n\t" \
     "bne 1b\n\t"
-#define TQ_Q8_DOT(STEP) \
+/* The sums u, v of P and Q (the general path goes on from them in C)... */
+#define TQ_Q8_SUMS(STEP) \
     "ldrd %[up], %[vp], [%[w]], #8\n\t" \
     "ldrd %[uq], %[vq], [%[w]], #8\n\t" \
     "ldr r4, %[corr]\n\t" \
     "sub %[up], %[up], r4\n\t" \
-    "sub %[uq], %[uq], r4\n\t" TQ_8_STEPS4(STEP) \
+    "sub %[uq], %[uq], r4\n\t" TQ_8_STEPS4(STEP)
+/* ... and the accumulators: acc[A] = u - 256 v. */
+#define TQ_Q8_DOT(STEP) TQ_Q8_SUMS(STEP) \
     "sub %[up], %[up], %[vp], lsl #8\n\t" \
     "sub %[uq], %[uq], %[vq], lsl #8\n\t"
 /* The direct kernel's layer shift of the 4 sums (the factor the scratch row carries). */
@@ -334,15 +337,14 @@ static void fc8_row(const tq_fc_dsp8_params *p, const int8_t *row, const int32_t
             int32_t up, vp, uq, vq;
             if (scratch) {
                 const int32_t *x = scratch;
-                __asm__ volatile(TQ_Q8_DOT(TQ_Q8_STEP_SCRATCH) TQ_Q8_OPERANDS);
+                __asm__ volatile(TQ_Q8_SUMS(TQ_Q8_STEP_SCRATCH) TQ_Q8_OPERANDS);
             } else {
                 const int8_t *x = row;
-                __asm__ volatile(TQ_Q8_DOT(TQ_Q8_STEP_DIRECT) TQ_Q8_OPERANDS);
+                __asm__ volatile(TQ_Q8_SUMS(TQ_Q8_STEP_DIRECT) TQ_Q8_OPERANDS);
             }
-            /* u again (the asm's end took 256 v off) */
-            s[0] = (int32_t)((uint32_t)up + ((uint32_t)vp << 8));
+            s[0] = up;
             s[1] = vp;
-            s[2] = (int32_t)((uint32_t)uq + ((uint32_t)vq << 8));
+            s[2] = uq;
             s[3] = vq;
             j = rest;
         } else
