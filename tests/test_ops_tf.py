@@ -55,7 +55,7 @@ CASES: dict[str, tuple[list[tuple[int, ...]], Callable, dict]] = {
     "tanh": ([(12,)], lambda x: L.Activation("tanh")(L.Dense(8)(x)), {}),
     "hard_swish": ([(6, 6, 3)], lambda x: L.Lambda(lambda t: t * tf.nn.relu6(t + 3.0) / 6.0)(L.Conv2D(4, 1)(x)),
                    {"low": -6.0, "high": 6.0}),
-    # >= 256 elements: the DSP family's table variants (filled on the first invocation)
+    # the DSP family's table variants (made at generation time)
     "sigmoid_table": ([(8, 8, 8)], lambda x: L.Activation("sigmoid")(L.Conv2D(8, 1)(x)), {"low": -4.0, "high": 4.0}),
     "tanh_table": ([(8, 8, 8)], lambda x: L.Activation("tanh")(L.Conv2D(8, 1)(x)), {"low": -3.0, "high": 3.0}),
     "hard_swish_table": ([(8, 8, 8)], lambda x: L.Lambda(lambda t: t * tf.nn.relu6(t + 3.0) / 6.0)(L.Conv2D(8, 1)(x)),

@@ -42,13 +42,6 @@ void tq_lut_s8(const tq_lut_params *p, const int8_t *in, int8_t *out)
     }
 }
 
-void tq_lut_inputs_s8(int8_t *xs)
-{
-    for (int32_t u = 0; u < 256; ++u) {
-        xs[u] = (int8_t)(uint8_t)u;
-    }
-}
-
 void tq_abs_s16(const tq_abs_params *p, const int16_t *in, int16_t *out)
 {
     for (int32_t i = 0; i < p->count; ++i) {

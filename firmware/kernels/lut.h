@@ -14,12 +14,6 @@ typedef struct {
 /* out[i] = table[(uint8_t)in[i]]. May run in place (each element is read before it is written). */
 void tq_lut_s8(const tq_lut_params *p, const int8_t *in, int8_t *out);
 
-/* The 256 possible int8 inputs in table order (index u holds (int8_t)u): running an element-wise
- * kernel over them once fills a table in RAM with exactly that kernel's results (the generated
- * model does so on its first invocation, for ops whose arithmetic is not tabulated at generation
- * time, e.g. LOGISTIC's fixed-point exponentials). */
-void tq_lut_inputs_s8(int8_t *xs);
-
 typedef struct {
     int32_t count;
     int32_t input_offset, output_offset;   /* -zp_in, zp_out (0 for int16) */

@@ -82,7 +82,6 @@ def lower_unary(d: UnaryData, em: Any, header: str, ctype: str, func: str) -> No
 
 
 LUT_SOURCES = ["lut.c", "lut.h"]
-PRODUCT_SOURCES = ["mul.c", "mul.h", "tq_broadcast.h"]   # a fused product's table (lower_lut_on_device)
 
 
 def lut_table(f) -> np.ndarray:
@@ -98,30 +97,25 @@ def lower_lut(d: UnaryData, em: Any, f) -> None:
     em.call(f"tq_lut_s8({p}, {em.tensor(d.input)}, {em.tensor(d.output)})")
 
 
-LUT_MIN_COUNT = 256     # below this many elements the first run's 256 evaluations do not pay
+def mul_s8(p: dict[str, Any], a: int, b: int) -> int:
+    """TFLM's int8 MUL (mul.c) of one pair, `p` its prepare fields."""
+    from tinyq.ops._fixedpoint import requantize
+    r = requantize((a + p["in1_offset"]) * (b + p["in2_offset"]), p["out_mult"], p["out_shift"]) + p["out_offset"]
+    return max(p["act_min"], min(p["act_max"], r))
 
 
-def lower_lut_on_device(d: UnaryData, em: Any, header: str, ctype: str, func: str) -> None:
-    """An int8 element-wise op as a table the device fills on the model's first invocation by
-    running the op's own kernel `func` over the 256 possible inputs (256 B of static RAM); every
-    run after that is a table lookup. Exact by construction: the table holds that kernel's results.
-    With a fused product (`d.tail`), TFLM's MUL kernel then multiplies the inputs by them, in the
-    table: the table is x * f(x)."""
-    em.include(header)
-    em.include("lut.h")
-    p = em.params(ctype, d.params)
-    i = em.cur.index
-    tail = ""
-    if d.tail is not None:
-        em.include("mul.h")
-        pm = em.params("tq_mul_params", d.tail, suffix="_mul")
-        a, b = ("xs", f"lut{i}") if d.tail_x_first else (f"lut{i}", "xs")
-        tail = f"tq_mul_s8({pm}, {a}, {b}, lut{i}); "
-    em.call(f"{{ static int8_t lut{i}[256]; static uint8_t lut{i}_ready; "
-            f"if (!lut{i}_ready) {{ {ctype} q = *{p}; int8_t xs[256]; q.count = 256; "
-            f"tq_lut_inputs_s8(xs); {func}(&q, xs, lut{i}); {tail}lut{i}_ready = 1; }} "
-            f"const tq_lut_params t = {{ {d.params['count']}, lut{i} }}; "
-            f"tq_lut_s8(&t, {em.tensor(d.input)}, {em.tensor(d.output)}); }}")
+def lower_table(d: UnaryData, em: Any, f) -> None:
+    """An int8 element-wise op whose arithmetic `f` follows its device kernel step by step
+    (tinyq/ops/_fixedpoint.py, hard_swish.py) as a table made here, in flash: no first-run fill
+    (256 evaluations of the kernel, ~100,000 instructions for LOGISTIC) and no RAM. With a fused
+    product (`d.tail`), TFLM's MUL of the input by f's result is in the table: x * f(x)."""
+    t = d.tail
+    if t is None:
+        lower_lut(d, em, f)
+    elif d.tail_x_first:
+        lower_lut(d, em, lambda x: mul_s8(t, x, f(x)))
+    else:
+        lower_lut(d, em, lambda x: mul_s8(t, f(x), x))
 
 
 def frexp_multiplier(real: float) -> tuple[int, int]:

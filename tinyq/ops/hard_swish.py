@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from tinyq.ir import Graph, Op
-from tinyq.ops._unary import LUT_MIN_COUNT, LUT_SOURCES, UnaryData, lower_lut_on_device, lower_unary, unary_check, unary_data
+from tinyq.ops._fixedpoint import rdbpot
+from tinyq.ops._unary import LUT_SOURCES, UnaryData, lower_table, lower_unary, unary_check, unary_data
 from tinyq.ops.emitter import Emitter
 from tinyq.ops.registry import Refusal, register_op, variant
 from tinyq.quant import quantize_multiplier
@@ -45,7 +46,37 @@ def lower(d: UnaryData, em: Emitter) -> None:
     lower_unary(d, em, "hard_swish.h", "tq_hard_swish_params", "tq_hard_swish_s8")
 
 
-@variant("HARD_SWISH", "dsp", ["hard_swish.c", "hard_swish.h", *LUT_SOURCES], name="hard_swish_lut",
-         applies=lambda d: d.dtype == "int8" and d.params["count"] >= LUT_MIN_COUNT)
+def _wrap16(x: int) -> int:
+    return (x + 32768) % 65536 - 32768
+
+
+def _rdhm16(a: int, b: int, rounding: bool = True) -> int:
+    """(a * b * 2) >> 16, rounded or truncated toward zero as C divides; the one overflow saturated."""
+    if a == b == -32768:
+        return 32767
+    ab = a * b + ((1 << 14 if a * b >= 0 else 1 - (1 << 14)) if rounding else 0)
+    return _wrap16(ab // 32768 if ab >= 0 else -((-ab) // 32768))
+
+
+def hard_swish_s8(p: dict, x: int) -> int:
+    """tq_hard_swish_s8 (hard_swish.c) of one input, step by step."""
+    hires = _wrap16((x - p["input_zero_point"]) * 128)
+    preshift = _rdhm16(hires, _wrap16(p["output_mult"]))
+    e = p["reluish_exponent"]
+    reluish = hires
+    if e > 0:
+        reluish = max(-32768, min(32767, reluish * (1 << (e - 1))))
+    reluish = _rdhm16(reluish, _wrap16(p["reluish_mult"]))
+    if e > 0:
+        reluish = max(-32768, min(32767, reluish * 2))
+    if e < 0:
+        reluish = _wrap16(rdbpot(reluish, -e))
+    reluish = _wrap16((reluish + 32768) >> 1)
+    pre = _rdhm16(reluish, preshift, rounding=False)
+    y = rdbpot(pre, -p["output_exponent"]) + p["output_zero_point"]
+    return max(-128, min(127, _wrap16(y)))
+
+
+@variant("HARD_SWISH", "dsp", LUT_SOURCES, name="hard_swish_lut", applies=lambda d: d.dtype == "int8")
 def lower_lut(d: UnaryData, em: Emitter) -> None:
-    lower_lut_on_device(d, em, "hard_swish.h", "tq_hard_swish_params", "tq_hard_swish_s8")
+    lower_table(d, em, lambda x: hard_swish_s8(d.params, x))

@@ -4,15 +4,14 @@ from __future__ import annotations
 import math
 
 from tinyq.ir import Graph, Op
+from tinyq.ops._fixedpoint import logistic_s8
 from tinyq.ops._lut16 import sigmoid_table_u16
 from tinyq.ops._unary import (
-    LUT_MIN_COUNT,
     LUT_SOURCES,
-    PRODUCT_SOURCES,
     UnaryData,
     frexp_multiplier,
     input_radius,
-    lower_lut_on_device,
+    lower_table,
     lower_unary,
     own_op,
     product_tail,
@@ -100,15 +99,14 @@ def lower_s16(d: UnaryData, em: Emitter) -> None:
     lower_sigmoid_s16(d, em, "logistic.h", "tq_logistic_s16")
 
 
-@variant("LOGISTIC", "dsp", ["logistic.c", "logistic.h", "tq_fixedpoint.h", *LUT_SOURCES], name="logistic_lut",
-         applies=lambda d: d.dtype == "int8" and d.tail is None and d.params["count"] >= LUT_MIN_COUNT)
+@variant("LOGISTIC", "dsp", LUT_SOURCES, name="logistic_lut", applies=lambda d: d.dtype == "int8" and d.tail is None)
 def lower_lut(d: UnaryData, em: Emitter) -> None:
-    lower_lut_on_device(d, em, "logistic.h", "tq_sigmoid_params", "tq_logistic_s8")
+    """The int8 kernel's results as a table made at generation time (tinyq/ops/_fixedpoint.py)."""
+    lower_table(d, em, lambda x: logistic_s8(d.params, x))
 
 
-@variant("LOGISTIC", "portable", ["logistic.c", "logistic.h", "tq_fixedpoint.h", *LUT_SOURCES, *PRODUCT_SOURCES],
-         name="logistic_product_lut",
+@variant("LOGISTIC", "portable", LUT_SOURCES, name="logistic_product_lut",
          applies=lambda d: d.dtype == "int8" and d.tail is not None)
 def lower_product_lut(d: UnaryData, em: Emitter) -> None:
-    """x * sigmoid(x) (swish) as one table (tinyq/passes/fuse_tables.py), on every core."""
-    lower_lut_on_device(d, em, "logistic.h", "tq_sigmoid_params", "tq_logistic_s8")
+    """x * sigmoid(x) as one table (tinyq/passes/fuse_tables.py), on every core."""
+    lower_table(d, em, lambda x: logistic_s8(d.params, x))

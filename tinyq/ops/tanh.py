@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 from tinyq.ir import Graph, Op
+from tinyq.ops._fixedpoint import tanh_s8
 from tinyq.ops._unary import (
-    LUT_MIN_COUNT,
     LUT_SOURCES,
-    PRODUCT_SOURCES,
     UnaryData,
-    lower_lut_on_device,
+    lower_table,
     lower_unary,
     own_op,
     product_tail,
@@ -43,15 +42,13 @@ def lower_s16(d: UnaryData, em: Emitter) -> None:
     lower_sigmoid_s16(d, em, "tanh.h", "tq_tanh_s16")
 
 
-@variant("TANH", "dsp", ["tanh.c", "tanh.h", "logistic.h", "tq_fixedpoint.h", *LUT_SOURCES], name="tanh_lut",
-         applies=lambda d: d.dtype == "int8" and d.tail is None and d.params["count"] >= LUT_MIN_COUNT)
+@variant("TANH", "dsp", LUT_SOURCES, name="tanh_lut", applies=lambda d: d.dtype == "int8" and d.tail is None)
 def lower_lut(d: UnaryData, em: Emitter) -> None:
-    lower_lut_on_device(d, em, "tanh.h", "tq_sigmoid_params", "tq_tanh_s8")
+    """The int8 kernel's results as a table made at generation time (tinyq/ops/_fixedpoint.py)."""
+    lower_table(d, em, lambda x: tanh_s8(d.params, x))
 
 
-@variant("TANH", "portable", ["tanh.c", "tanh.h", "logistic.h", "tq_fixedpoint.h", *LUT_SOURCES, *PRODUCT_SOURCES],
-         name="tanh_product_lut",
-         applies=lambda d: d.dtype == "int8" and d.tail is not None)
+@variant("TANH", "portable", LUT_SOURCES, name="tanh_product_lut", applies=lambda d: d.dtype == "int8" and d.tail is not None)
 def lower_product_lut(d: UnaryData, em: Emitter) -> None:
     """x * tanh(x) as one table (tinyq/passes/fuse_tables.py), on every core."""
-    lower_lut_on_device(d, em, "tanh.h", "tq_sigmoid_params", "tq_tanh_s8")
+    lower_table(d, em, lambda x: tanh_s8(d.params, x))

@@ -3,9 +3,9 @@
 x * sigmoid(x) is swish / SiLU (EfficientNet, YOLOv5 and later, many audio models), which the
 TFLite converter leaves as LOGISTIC then MUL: two passes over the tensor and a third tensor as
 large as x. With int8 per-tensor quantization the product is a function of x's 256 values alone,
-so the pair becomes the LOGISTIC op with the MUL as its epilogue (`Op.epilogue`): the device fills
-one 256-entry table on the first invocation by running both ops' own kernels over every input
-value (exact by construction), and each inference after that is one lookup per element, in place.
+so the pair becomes the LOGISTIC op with the MUL as its epilogue (`Op.epilogue`): one 256-entry
+table in flash, made at generation time from both ops' integer arithmetic (tinyq/ops/_unary.py
+lower_table), and each inference is one lookup per element, in place.
 The sigmoid tensor never exists."""
 from __future__ import annotations
 

@@ -192,8 +192,8 @@ def run_bench(link: Link, gen: Compiled, model_path: str | Path, board: Board, s
         layers = [convert(v) for v in r.layers]
         per_sample.append(layers)
         stack = max(stack, r.stack_bytes)
-    # per layer the median over the inputs, like the total: a table an op fills on the model's
-    # first invocation (the int8 activations) is a one-time cost, not a per-inference one
+    # per layer the median over the inputs, like the total: a one-time cost of the model's first
+    # invocation (a variable's initial value, an LSTM's zero state) is not a per-inference one
     medians = [float(np.median([s[i] for s in per_sample])) for i in range(len(g.ops))] if per_sample else []
     layers = [LayerFigures(i, op.opcode, label, macs, med, g.t(op.outputs[0]).name if op.outputs else "")
               for i, (op, label, macs, med) in enumerate(zip(g.ops, gen.labels, gen.layer_macs, medians))]

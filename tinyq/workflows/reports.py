@@ -33,7 +33,7 @@ class LayerFigures:
     label: str
     macs: int
     mean: float                     # instructions (emulated) or cycles (hardware) per inference: the
-                                    # median over the inputs (a first run's table fill aside)
+                                    # median over the inputs (a first run's one-time work aside)
     tensor: str = ""                # its output tensor's name in the model file
 
     @property
