@@ -172,3 +172,37 @@ def test_blocks_bit_exact_in_the_emulator(block_models, forced, tmp_path, monkey
             rep = run_emulated_bench(path, "nrf52840", samples=6, seed=5, out=tmp_path / f"{name}_{kernels}",
                                      kernels=kernels)
             assert rep["samples"] == 6 and rep["bit_exact"], (name, kernels, rep.get("mismatches"))
+
+
+def _blaze_shortcuts(x):
+    """BlazeFace's blocks: the shortcut max-pooled at stride 2 and its channels zero-padded, which
+    the converter orders between the block's last convolution and its ADD."""
+    import tensorflow as tf
+    L = tf.keras.layers
+    y = L.Conv2D(8, 3, strides=2, padding="same", activation="relu")(x)
+    for c, s in ((8, 1), (12, 1), (16, 2)):
+        z = L.Conv2D(c, 1)(L.DepthwiseConv2D(5, strides=s, padding="same")(y))
+        sc = L.MaxPooling2D(2)(y) if s == 2 else y
+        if c > sc.shape[-1]:
+            sc = L.Lambda(lambda t, p=c - sc.shape[-1]: tf.pad(t, [[0, 0], [0, 0], [0, 0], [0, p]]))(sc)
+        y = L.ReLU()(L.Add()([z, sc]))
+    return L.Flatten()(L.Conv2D(4, 1)(y))
+
+
+@pytest.mark.tf
+def test_shortcut_ops_between_move_before_the_fused_convolution(tmp_path) -> None:
+    pytest.importorskip("tensorflow")
+    from tinyq.frontend.tflite_reader import read_tflite
+    from tinyq.passes.pipeline import load
+    from tinyq.workflows.verify import verify
+
+    from tfmodels import convert_int8, keras_model
+    path = convert_int8(keras_model([(16, 16, 3)], _blaze_shortcuts, seed=4), tmp_path / "blaze.tflite", [(16, 16, 3)])
+    raw = [o.opcode for o in read_tflite(path).ops]
+    assert "CONV_2D,PAD,ADD" in ",".join(raw) and "CONV_2D,MAX_POOL_2D,PAD,ADD" in ",".join(raw)
+    labels = [o.label for o in load(path).ops]
+    assert "ADD" not in labels and labels.count("CONV_2D+ADD") == 3, labels
+    assert "MAX_POOL_2D,PAD,CONV_2D+ADD" in ",".join(labels)
+    for kernels in ("dsp", "dsp8", "portable"):
+        rep = verify(path, samples=10, seed=5, sanitize=True, kernels=kernels)
+        assert rep.elements > 0 and rep.mismatches == 0, (kernels, rep.to_dict())
