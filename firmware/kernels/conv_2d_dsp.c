@@ -18,6 +18,14 @@
 #ifndef TQ_CONV_NARROW
 #define TQ_CONV_NARROW 1
 #endif
+/* TQ_CONV_PAIRS 0 (tinyq/ops/kernel_config.py): no layer has its weights as pixel pairs' stream
+ * (p->pairs, conv_2d_dsp_pairs.h), whose path is then left out. */
+#ifndef TQ_CONV_PAIRS
+#define TQ_CONV_PAIRS 1
+#endif
+#if TQ_CONV_PAIRS
+#include "conv_2d_dsp_pairs.h"
+#endif
 
 static int32_t run_chunk(int32_t out_w, int32_t px_bytes)
 {
@@ -312,6 +320,12 @@ void tq_conv_2d_dsp_s8(const tq_conv_dsp_params *p, const int8_t *in, const int3
 #if TQ_CONV_NARROW
     if (out_c < 4 && !p->add_conv_lut && p->geo.k_h * p->geo.k_w > 1) {
         narrow_rows(p, in, w, out, (int8_t *)scratch);
+        return;
+    }
+#endif
+#if TQ_CONV_PAIRS
+    if (p->pairs) {
+        tq_conv_pairs(p, in, w, out, col);
         return;
     }
 #endif

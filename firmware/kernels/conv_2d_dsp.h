@@ -49,6 +49,10 @@ typedef struct {
      * in w (the next channel's follow) and no dot product. */
     const int32_t *mult8;
     const uint16_t *shift8;
+    /* 1: a 1x1 layer read in place (direct), out_c a multiple of 4, the fast requantization over
+     * all of int8, run over pixel pairs (conv_2d_dsp_pairs.h): w is its stream of weights, bias
+     * and rows (bias and rq unused); the scratch holds two pixels' columns */
+    int32_t pairs;
 } tq_conv_dsp_params;
 
 /* Scratch (sized by dsp_scratch in tinyq/ops/conv_2d.py): with cols the column staging first

@@ -16,6 +16,8 @@ built without that file keeps every default: all its code paths, the build's opt
   channels over a window larger than 1x1 (without a fused ADD or the column staging), so its
   narrow_rows path (~2 KB) is left out; a layer that needed it would go wrong (its scratch is
   sized for that path), so it is read from the layers' emitted fields.
+- `TQ_CONV_PAIRS 0`: no layer of conv_2d_dsp.c runs over pixel pairs (`pairs`: a 1x1 layer read
+  in place with the fast requantization over all of int8), so that path is left out.
 - `TQ_FC8_ROWS 0` / `TQ_FC8_ONE_ROW 0`: no layer of the int8 FULLY_CONNECTED pair kernel
   (fully_connected_dsp8.c) has a requantization row per channel / one row for all (per-tensor,
   its `.rq` field set), so that path's asm is left out (~300 B; the C path would still be right);
@@ -151,6 +153,8 @@ def kernel_config(graph: Graph, layers: Sequence[_Layer], flash_policy: str | No
     conv = [layer for layer in layers if CONV_DSP in layer.variant.sources]
     if conv and not any(_conv_narrow(layer) for layer in conv):
         cfg["TQ_CONV_NARROW"] = 0
+    if conv and not any(_fields(layer).get("pairs", "0") == "1" for layer in conv):
+        cfg["TQ_CONV_PAIRS"] = 0
     conv8 = [_fields(layer) for layer in layers if CONV8 in layer.variant.sources]
     if conv8:
         if all(f.get("add_conv_lut") == "0" for f in conv8):
@@ -197,6 +201,7 @@ _LEFT_OUT = {
     "TQ_DW_DSP_ROWS3": f"{DW_DSP} without its rows path (no layer has a 3-wide filter besides 3x3)",
     "TQ_DW_DSP_C3X3": f"{DW_DSP} without its C 3x3 paths (every 3x3 layer takes the asm)",
     "TQ_CONV_NARROW": f"{CONV_DSP} without its path for fewer than 4 output channels (no layer has it)",
+    "TQ_CONV_PAIRS": f"{CONV_DSP} without its 1x1 path over pixel pairs (no layer has it)",
     "TQ_FC8_SLOW": f"{FC8} without the asm of its general path (every layer takes the fast one)",
 }
 
