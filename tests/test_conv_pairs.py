@@ -1,8 +1,10 @@
-"""The DSP convolution's 1x1 path over pixel pairs (conv_2d_dsp_pairs.h, tinyq/ops/conv_2d.py
-_pairs): two pixels against every weight word, the bias and requantization rows in the weight
-stream. Every entry into the group loop (input channels 16, 20, 24, 28: 4-7 groups), an odd pixel
-count (the last pixel paired with itself), stride 2 row by row; bit-exact with TFLM on the host
-(its C copy) and in the emulator (its asm), faster there than the per-pixel blocks."""
+"""The DSP convolution's path over pixel pairs (conv_2d_dsp_pairs.h, tinyq/ops/conv_2d.py _pairs):
+two pixels against every weight word, the bias and requantization rows in the weight stream. 1x1:
+every entry into the group loop (input channels 16, 20, 24, 28: 4-7 groups), an odd pixel count
+(the last pixel paired with itself), stride 2 row by row. Larger windows: 3x3 SAME (border pairs
+gathered, in raster order: the output may lie over the input) and VALID, stride 2, a 3x5 filter
+dilated in height, 5x5 over an odd run. Bit-exact with TFLM on the host (its C copy) and in the
+emulator (its asm), faster there than the per-pixel blocks."""
 from __future__ import annotations
 
 import pytest
@@ -18,7 +20,12 @@ def _body(x):
     c = L.Conv2D(28, 1)(L.Conv2D(32, 1)(b))                 # 6 groups, then 7
     d = L.Conv2D(12, 1, activation="relu6")(c)              # 8 groups; its clamp: not on the pairs
     e = L.Conv2D(6, 1)(d)                                   # out_c 6: not on the pairs
-    return L.Conv2D(8, 1)(L.Concatenate()([e, L.Conv2D(2, 1)(d)]))
+    f = L.Conv2D(8, 1)(L.Concatenate()([e, L.Conv2D(2, 1)(d)]))
+    k = L.Conv2D(16, 3, padding="same")(f)                  # 8x8: border pairs, a run of 6
+    k = L.Conv2D(12, 3, strides=2, padding="same")(k)       # 4x4, borders
+    k = L.Conv2D(16, (3, 5), padding="same", dilation_rate=(2, 1))(k)
+    k = L.Conv2D(8, 5, padding="same")(L.Conv2D(12, 3)(L.ZeroPadding2D(((0, 1), (2, 3)))(k)))  # VALID over 7
+    return L.Flatten()(k)
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +46,7 @@ def _paired(model) -> list[int]:
 def test_which_layers_take_the_pairs(model) -> None:
     from tinyq.workflows.compile import compile
     paired = _paired(model)
-    assert paired == [0, 1, 2, 3, 4, 7], paired      # not the two with out_c 6 and 2
+    assert paired == [0, 1, 2, 3, 4, 7, 8, 9, 10, 11, 12], paired      # not the two with out_c 6 and 2
     gen = compile(model, kernels="dsp", flash="fast", patch="off")
     assert "TQ_CONV_PAIRS" not in gen.lowered.kernel_config
 
@@ -77,5 +84,5 @@ def test_bit_exact_and_faster_in_the_emulator(model, tmp_path, monkeypatch) -> N
 
 
 def _paired_indices(rep: dict) -> list[int]:
-    return [i for i, layer in enumerate(rep["layers"]) if layer["op"] == "CONV_2D" and layer["label"][-2:] in
-            ("20", "24", "28", "32")]
+    return [i for i, layer in enumerate(rep["layers"]) if layer["op"] == "CONV_2D" and (layer["label"][-2:] in
+            ("20", "24", "28", "32") or layer["label"].endswith(("8x8x16", "4x4x16")))]
