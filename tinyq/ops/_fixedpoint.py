@@ -4,6 +4,8 @@ tanh.c step by step, int32 wrap and C's truncating division included, so a table
 what the device kernel would compute for each of the 256 inputs."""
 from __future__ import annotations
 
+from tinyq.quant import tflm_requantize
+
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 INPUT_INT_BITS = 4       # the Q4.27 input of both ops
 
@@ -30,12 +32,6 @@ def rdbpot(x: int, exponent: int) -> int:
     mask = (1 << exponent) - 1
     threshold = (mask >> 1) + (1 if x < 0 else 0)
     return (x >> exponent) + (1 if (x & mask) > threshold else 0)
-
-
-def requantize(x: int, multiplier: int, shift: int) -> int:
-    """MultiplyByQuantizedMultiplier (tq_requantize): the left shift wraps as on the device."""
-    left, right = max(shift, 0), max(-shift, 0)
-    return rdbpot(srdhm(wrap32(x << left), multiplier), right)
 
 
 def sat_shl(x: int, e: int) -> int:
@@ -106,7 +102,7 @@ def _q4(p: dict, x: int) -> int | None:
     v = x - p["input_zero_point"]
     if abs(v) >= p["input_range_radius"]:
         return None
-    return requantize(v, p["input_multiplier"], p["input_left_shift"])
+    return tflm_requantize(v, p["input_multiplier"], p["input_left_shift"])
 
 
 def logistic_s8(p: dict, x: int) -> int:

@@ -10,7 +10,7 @@ import numpy as np
 from tinyq.ir import Graph, Op
 from tinyq.ops._common import need_int8, need_quantized
 from tinyq.ops.registry import Overlap, Prepared, Refusal, Rows, elementwise_rows
-from tinyq.quant import round_half_away
+from tinyq.quant import round_half_away, tflm_requantize
 
 
 @dataclass(frozen=True, eq=False)
@@ -99,8 +99,7 @@ def lower_lut(d: UnaryData, em: Any, f) -> None:
 
 def mul_s8(p: dict[str, Any], a: int, b: int) -> int:
     """TFLM's int8 MUL (mul.c) of one pair, `p` its prepare fields."""
-    from tinyq.ops._fixedpoint import requantize
-    r = requantize((a + p["in1_offset"]) * (b + p["in2_offset"]), p["out_mult"], p["out_shift"]) + p["out_offset"]
+    r = tflm_requantize((a + p["in1_offset"]) * (b + p["in2_offset"]), p["out_mult"], p["out_shift"]) + p["out_offset"]
     return max(p["act_min"], min(p["act_max"], r))
 
 
