@@ -98,6 +98,37 @@ def test_random_graphs_never_overlap_live_tensors(bufs: list[Buffer]) -> None:
                                     for p in {b.first for b in bufs})
 
 
+@settings(max_examples=40, deadline=None)
+@given(random_graphs(), st.randoms(use_true_random=False))
+def test_placing_from_a_kept_prefix_equals_placing_all(bufs: list[Buffer], rnd) -> None:
+    """The local search re-places only the buffers after the first position a move changes (and
+    stops once past a limit): that must give exactly the offsets of placing the whole order."""
+    from tinyq.plan.arena import _Problem
+    bufs = [b for b in bufs if b.size > 0]
+    prob = _Problem(bufs, ALIGN)
+    n = len(bufs)
+    order = list(range(n))
+    rnd.shuffle(order)
+    full = prob.place_from(order, 0, [-1] * n, 0)
+    assert full is not None
+    offs, total, tops = full
+    assert (offs, total) == prob.place(order)
+    for _ in range(5):
+        i, j = rnd.randrange(n), rnd.randrange(n)
+        cand = list(order)
+        cand.insert(j, cand.pop(i))
+        m = min(i, j)
+        start = list(offs)
+        for k in cand[m:]:
+            start[k] = -1
+        got = prob.place_from(cand, m, start, tops[m - 1] if m else 0)
+        assert got is not None and (got[0], got[1]) == prob.place(cand)
+        top = got[2][-1]          # (m < n: the move re-placed at least one buffer)
+        assert prob.place_from(cand, 0, [-1] * n, 0, limit=top - 1) is None
+        kept = prob.place_from(cand, 0, [-1] * n, 0, limit=top)
+        assert kept is not None and kept[:2] == got[:2]
+
+
 def test_validate_rejects_a_live_overlap() -> None:
     a, b = Buffer("a", 64, 0, 2), Buffer("b", 64, 1, 3)
     from tinyq.plan.arena import ArenaPlan

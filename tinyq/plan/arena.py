@@ -105,6 +105,15 @@ class _Problem:
             if _overlap_time(buffers[i], buffers[j]):
                 self.conflicts[i].append(j)
                 self.conflicts[j].append(i)
+        # per buffer i and conflict j, the forbidden interval's ends relative to offset(j) and the
+        # start an allowed overlap offers (None: none): `forbidden` worked out once, since
+        # `place` runs thousands of times per plan
+        self.near: list[list[tuple[int, int, int, int | None]]] = [
+            [(j, *self._shifts(i, j)) for j in self.conflicts[i]] for i in range(len(buffers))]
+
+    def _shifts(self, i: int, j: int) -> tuple[int, int, int | None]:
+        lo, hi = self.forbidden(i, j, 0)
+        return lo, hi, self.rel.get((i, j))
 
     def forbidden(self, i: int, j: int, oj: int) -> tuple[int, int]:
         """The open interval of start offsets buffer i cannot take while j sits at oj."""
@@ -117,38 +126,68 @@ class _Problem:
 
     def place(self, order: list[int], best_fit: bool = False) -> tuple[list[int], int]:
         """Offsets for buffers placed one by one in `order`; returns (offsets by index, arena)."""
+        got = self.place_from(order, 0, [-1] * len(self.bufs), 0, best_fit=best_fit)
+        assert got is not None
+        return got[0], got[1]
+
+    def place_from(self, order: list[int], start: int, offs: list[int], top: int, best_fit: bool = False,
+                   limit: int | None = None) -> tuple[list[int], int, list[int]] | None:
+        """Place order[start:] given `offs` (by index; -1 where not placed yet, filled in place)
+        holding order[:start] with highest byte `top`. Returns (offsets, arena, the top after each
+        placement from `start` on), or None as soon as the top passes `limit` (the caller keeps
+        only arenas within it: a placement never lowers the top)."""
         a = self.align
-        offs = [-1] * len(self.bufs)
-        top = 0
-        for i in order:
-            size = self.bufs[i].size
-            ivs = sorted(self.forbidden(i, j, offs[j]) for j in self.conflicts[i] if offs[j] >= 0)
+        sizes, near = [b.size for b in self.bufs], self.near
+        tops: list[int] = []
+        for i in order[start:]:
+            size = sizes[i]
+            ivs: list[tuple[int, int]] = []
             # candidate starts: 0, the aligned end of every forbidden interval, and where an
             # allowed overlap lets the buffer sit over one already placed (as high as it may)
-            over = {offs[j] + self.rel[(i, j)] for j in self.conflicts[i] if offs[j] >= 0 and (i, j) in self.rel}
-            cands = sorted({0} | {align_up(max(hi, 0), a) for _, hi in ivs} | {v // a * a for v in over if v >= 0})
-            chosen = None
-            best_slack = None
-            for c in cands:
-                if any(lo < c < hi for lo, hi in ivs):
+            cands = {0}
+            for j, lo_s, hi_s, over in near[i]:
+                oj = offs[j]
+                if oj < 0:
                     continue
-                if not best_fit:
-                    chosen = c
-                    break
-                # best fit: the feasible start whose gap above is tightest; beyond the current
-                # top, the lowest one
-                nxt = min((lo for lo, _ in ivs if lo >= c), default=None)
-                slack = (nxt - c - size) if nxt is not None else None
-                if c + size > top:
-                    slack = None
-                if chosen is None:
-                    chosen, best_slack = c, slack
-                elif slack is not None and (best_slack is None or slack < best_slack):
-                    chosen, best_slack = c, slack
+                hi = oj + hi_s
+                ivs.append((oj + lo_s, hi))
+                cands.add(-(-max(hi, 0) // a) * a)
+                if over is not None and oj + over >= 0:
+                    cands.add((oj + over) // a * a)
+            chosen = None
+            if not ivs:
+                chosen = 0
+            elif not best_fit:
+                for c in sorted(cands):
+                    for lo, hi in ivs:
+                        if lo < c < hi:
+                            break
+                    else:
+                        chosen = c
+                        break
+            else:
+                best_slack = None
+                for c in sorted(cands):
+                    if any(lo < c < hi for lo, hi in ivs):
+                        continue
+                    # best fit: the feasible start whose gap above is tightest; beyond the
+                    # current top, the lowest one
+                    nxt = min((lo for lo, _ in ivs if lo >= c), default=None)
+                    slack = (nxt - c - size) if nxt is not None else None
+                    if c + size > top:
+                        slack = None
+                    if chosen is None:
+                        chosen, best_slack = c, slack
+                    elif slack is not None and (best_slack is None or slack < best_slack):
+                        chosen, best_slack = c, slack
             assert chosen is not None
             offs[i] = chosen
-            top = max(top, chosen + size)
-        return offs, align_up(top, a)
+            if chosen + size > top:
+                top = chosen + size
+                if limit is not None and top > limit:
+                    return None
+            tops.append(top)
+        return offs, align_up(top, a), tops
 
     def lower_bound(self) -> int:
         """Largest sum of sizes live at one op, less the most each allowed overlap could share
@@ -217,18 +256,30 @@ def plan_arena(buffers: list[Buffer], align: int = ALIGN, search: bool = True, s
             if best_total <= lb:
                 break
             rng = random.Random(seed + restart)
+            # the current order's placement, kept to place only what a move changes: the buffers
+            # before the first moved position keep their offsets (first fit is deterministic)
+            cur = prob.place_from(order, 0, [-1] * n, 0)
+            assert cur is not None
+            cur_offs, cur_tops = cur[0], cur[2]
             for _ in range(min(LOCAL_SEARCH_STEPS, LOCAL_SEARCH_WORK // n)):
                 cand = list(order)
                 i = rng.randrange(n)
                 j = rng.randrange(n)
                 cand.insert(j, cand.pop(i))
-                offs, total = prob.place(cand)
-                if total <= best_total:
-                    if total < best_total:
-                        best_name = "local-search"
-                    best_offs, best_total, order = offs, total, cand
-                    if total <= lb:
-                        break
+                m = min(i, j)
+                offs = list(cur_offs)
+                for k in cand[m:]:
+                    offs[k] = -1
+                got = prob.place_from(cand, m, offs, cur_tops[m - 1] if m else 0, limit=best_total)
+                if got is None or got[1] > best_total:
+                    continue
+                offs, total, tops = got
+                if total < best_total:
+                    best_name = "local-search"
+                best_offs, best_total, order = offs, total, cand
+                cur_offs, cur_tops = offs, cur_tops[:m] + tops
+                if total <= lb:
+                    break
     plan = ArenaPlan({b.key: best_offs[i] for i, b in enumerate(buffers)}, best_total, buffers, lb, best_name)
     validate(plan, align)
     return plan
