@@ -5,6 +5,9 @@ Placement is TFLM's idea (greedy: each buffer goes into the lowest gap left by t
 placed that are live at the same time), and the search around it is what makes the arena smaller:
 several orderings, a best-fit variant, every ordering of small graphs, then a seeded local search
 that moves buffers earlier in the order, stopping early when the liveness lower bound is reached.
+A move re-places only the buffers from the first position it changes, and a placement stops as
+soon as it passes the best arena so far: the same plans, about 5x sooner (a compile re-plans
+each candidate patch stage and kernel choice, up to 50 plans for one model).
 
 Overlap: `Buffer.overlap_of[k] = d` says this buffer (an op's output) may start at any offset
 `<= offset(k) + d` even though it overlaps buffer k (that op's input, dying at the op): the kernel
